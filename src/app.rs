@@ -1,0 +1,130 @@
+//! Wiring of one honeyward process: bind every decoy, open the store, start the
+//! writer, the sinks and the decoys; on shutdown stop them in the order that loses
+//! nothing (decoys → connections record their close → store drains → sinks catch up).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::Config;
+use crate::decoy::{self, ConnectionGate, DecoyContext, DecoyError};
+use crate::pipeline::{self, Shutdown};
+use crate::sink::{run_sink, AnySink, SinkError, SinkRun};
+use crate::store::{self, StoreError, StoreReader};
+
+/// How long sinks may keep delivering after the store has drained at shutdown.
+const SINK_DRAIN_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Why honeyward could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Decoy(#[from] DecoyError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("sink `{sink}` cannot start: {source}")]
+    Sink {
+        sink: String,
+        #[source]
+        source: SinkError,
+    },
+}
+
+/// A decoy that is listening.
+#[derive(Debug, Clone)]
+pub struct Listening {
+    pub decoy: String,
+    pub kind: &'static str,
+    pub addr: SocketAddr,
+}
+
+/// A started honeyward.
+pub struct Running {
+    /// One entry per decoy, with the address actually bound.
+    pub listeners: Vec<Listening>,
+    shutdown: Shutdown,
+    stopped: JoinHandle<()>,
+}
+
+impl Running {
+    /// Asks everything to stop (like SIGTERM).
+    pub fn stop(&self) {
+        self.shutdown.cancel();
+    }
+
+    /// Waits until shutdown has completed: every accepted connection closed and
+    /// recorded, every event committed, sinks caught up (or past their deadline).
+    pub async fn wait(self) {
+        let _ = self.stopped.await;
+    }
+}
+
+/// Starts everything in `config`; stops when `shutdown` is cancelled.
+/// Nothing is left running if this returns an error.
+pub async fn start(config: Config, shutdown: Shutdown) -> Result<Running, AppError> {
+    // Bind every decoy before starting anything, so a busy port fails cleanly.
+    let mut bound = Vec::with_capacity(config.decoys.len());
+    for d in &config.decoys {
+        bound.push((d.clone(), decoy::bind(d).await?));
+    }
+
+    let (events, bus_rx) = pipeline::bus(config.store.queue_capacity_events.get());
+    let (committed_tx, committed_rx) = watch::channel(0u64);
+    let writer = store::spawn_writer(&config.store, bus_rx, committed_tx)?;
+
+    let abort = CancellationToken::new();
+    let mut sinks = Vec::with_capacity(config.sinks.len());
+    for s in &config.sinks {
+        let reader = StoreReader::open(&config.store.path, true)?;
+        let (sink, cursor) = AnySink::open(s, &reader).map_err(|source| AppError::Sink { sink: s.name().to_string(), source })?;
+        let run = SinkRun { config: s.clone(), sink, cursor, reader, committed: committed_rx.clone(), abort: abort.clone() };
+        sinks.push(tokio::spawn(run_sink(run)));
+    }
+
+    let tasks = TaskTracker::new();
+    let sensor: Arc<str> = Arc::from(config.sensor.name.as_str());
+    let mut listeners = Vec::with_capacity(bound.len());
+    for (d, b) in bound {
+        let addr = b.local_addr().unwrap_or_else(|_| d.listen());
+        tracing::info!(decoy = d.name(), r#type = d.type_name(), %addr, "decoy {} ({}) listening on {}", d.name(), d.type_name(), addr);
+        listeners.push(Listening { decoy: d.name().to_string(), kind: d.type_name(), addr });
+        let limits = d.limits();
+        let cx = DecoyContext {
+            decoy: Arc::from(d.name()),
+            sensor: Arc::clone(&sensor),
+            events: events.clone(),
+            shutdown: shutdown.clone(),
+            tasks: tasks.clone(),
+            limits,
+            gate: ConnectionGate::new(limits.max_connections, limits.max_connections_per_source),
+        };
+        tasks.spawn(b.serve(cx));
+    }
+    // From here on only decoy contexts hold the bus; when they are gone, the writer drains.
+    drop(events);
+
+    let stop_token = shutdown.clone();
+    let stopped = tokio::spawn(async move {
+        stop_token.cancelled().await;
+        tasks.close();
+        tasks.wait().await;
+        tracing::info!("decoys stopped; committing queued events");
+        writer.join().await;
+        let drained = async {
+            for s in &mut sinks {
+                let _ = s.await;
+            }
+        };
+        if tokio::time::timeout(SINK_DRAIN_DEADLINE, drained).await.is_err() {
+            tracing::warn!("sinks did not catch up within {:?}; they resume from their cursors at next start", SINK_DRAIN_DEADLINE);
+            abort.cancel();
+        }
+        tracing::info!("stopped");
+    });
+    Ok(Running { listeners, shutdown, stopped })
+}

@@ -1,0 +1,30 @@
+//! Which configuration a command uses: `-c FILE`, else `./honeyward.yaml`, else the
+//! embedded quick-start.
+
+use std::path::{Path, PathBuf};
+
+use crate::config::{self, Config, ConfigErrors, EMBEDDED_DEFAULT, EMBEDDED_DEFAULT_NAME};
+
+/// The file looked for in the working directory when `-c` is not given.
+pub const LOCAL_CONFIG: &str = "honeyward.yaml";
+
+/// Where the configuration came from.
+pub enum Source {
+    File(PathBuf),
+    Embedded,
+}
+
+/// Resolves and loads the configuration.
+pub fn load(explicit: Option<&Path>) -> (Source, Result<Config, ConfigErrors>) {
+    let path = explicit.map(Path::to_path_buf).or_else(|| {
+        let local = PathBuf::from(LOCAL_CONFIG);
+        local.is_file().then_some(local)
+    });
+    match path {
+        Some(p) => {
+            let result = config::load_file(&p);
+            (Source::File(p), result)
+        }
+        None => (Source::Embedded, config::parse_str(EMBEDDED_DEFAULT_NAME, EMBEDDED_DEFAULT)),
+    }
+}

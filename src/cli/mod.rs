@@ -1,0 +1,105 @@
+//! The command line: `run`, `validate`, `schema`, `example-config`, `events`.
+
+mod config_source;
+mod events;
+mod run;
+mod validate;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub use events::{EventsCommand, ListArgs, TailArgs};
+
+const ABOUT: &str = "Deception for hospital networks: decoy services and honeytokens that turn an intruder's \
+first moves into high-fidelity alerts.";
+
+const LONG_ABOUT: &str = "Deception for hospital networks: decoy services and honeytokens that turn an intruder's \
+first moves into high-fidelity alerts.
+
+No legitimate user ever touches a decoy, so every connection is worth looking at. honeyward \
+stores every observation durably in SQLite before forwarding it, so nothing is lost when the \
+SIEM is down or the process is killed.
+
+Start:     honeyward run                 (embedded quick-start: TCP decoy on 127.0.0.1:2323)
+Configure: honeyward example-config > honeyward.yaml && honeyward validate -c honeyward.yaml
+Look:      honeyward events list  |  honeyward events tail
+
+Exit codes: 0 success, 1 error (invalid configuration, port in use, store unreadable), 2 usage.";
+
+/// honeyward command line.
+#[derive(Debug, Parser)]
+#[command(name = "honeyward", version, about = ABOUT, long_about = LONG_ABOUT)]
+pub struct Cli {
+    /// Log format on standard error (level via RUST_LOG, e.g. RUST_LOG=debug).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+/// A top-level command.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the decoys and forward events until SIGINT/SIGTERM.
+    ///
+    /// Configuration: the file given with -c; otherwise ./honeyward.yaml if it exists;
+    /// otherwise the embedded quick-start (a TCP banner decoy on 127.0.0.1:2323, store
+    /// ./honeyward.db, events as JSON lines on standard output). On SIGINT/SIGTERM
+    /// decoys stop accepting, open connections are closed and recorded, every queued
+    /// event is committed, sinks catch up, and the process exits 0.
+    Run(RunArgs),
+    /// Check a configuration file and print what it would run, or every mistake in it
+    /// with file:line:col (exit 1).
+    Validate(ValidateArgs),
+    /// Print the JSON Schema of the configuration file (for editor completion and checks).
+    Schema,
+    /// Print a complete, annotated example configuration.
+    ExampleConfig,
+    /// Look at stored events.
+    #[command(subcommand)]
+    Events(EventsCommand),
+}
+
+/// Options of `run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Configuration file (YAML).
+    #[arg(short, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// Options of `validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Configuration file (YAML) to check.
+    #[arg(short, long, value_name = "FILE")]
+    pub config: PathBuf,
+}
+
+/// Runs a parsed command line.
+pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Validate(args) => Ok(validate::validate(&args.config)),
+        Command::Schema => {
+            println!("{}", crate::config::json_schema());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::ExampleConfig => {
+            print!("{}", crate::config::EXAMPLE_COMPLETE);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Events(cmd) => events::execute(cmd),
+    }
+}

@@ -1,0 +1,52 @@
+//! `honeyward run`.
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+
+use super::config_source::{self, Source, LOCAL_CONFIG};
+use super::RunArgs;
+use crate::pipeline::{shutdown_on_signals, Shutdown};
+
+/// Loads the configuration, starts everything, and waits for SIGINT/SIGTERM.
+pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let (source, loaded) = config_source::load(args.config.as_deref());
+    let config = match loaded {
+        Ok(c) => c,
+        Err(errors) => {
+            eprintln!("{errors}");
+            eprintln!("honeyward not started: fix the configuration (check it with `honeyward validate -c FILE`)");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    match source {
+        Source::Embedded => tracing::info!(
+            "no configuration given and no ./{LOCAL_CONFIG}: running the embedded quick-start (`honeyward example-config` shows a complete one)"
+        ),
+        Source::File(p) => tracing::info!(config = %p.display(), "configuration loaded"),
+    }
+    raise_open_files_limit();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("honeyward").build().context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let shutdown = Shutdown::new();
+        shutdown_on_signals(shutdown.clone()).context("cannot install signal handlers")?;
+        let running = crate::app::start(config, shutdown).await?;
+        tracing::info!(decoys = running.listeners.len(), "honeyward running; SIGINT or SIGTERM stops it");
+        running.wait().await;
+        anyhow::Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Decoys hold many idle connections during scans: use the hard limit on open files.
+fn raise_open_files_limit() {
+    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit/setrlimit only read and write the struct passed in.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+            lim.rlim_cur = lim.rlim_max;
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
+                tracing::debug!("could not raise the open-files limit");
+            }
+        }
+    }
+}

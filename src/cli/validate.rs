@@ -1,0 +1,50 @@
+//! `honeyward validate`: check a file, print a summary or every mistake.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use crate::config::{self, Config, DecoyConfig, SinkConfig};
+
+/// Prints `ok` and a summary line per decoy and sink, or every error (exit 1).
+pub fn validate(path: &Path) -> ExitCode {
+    match config::load_file(path) {
+        Ok(cfg) => {
+            print!("{}", summary(&cfg));
+            ExitCode::SUCCESS
+        }
+        Err(errors) => {
+            eprintln!("{errors}");
+            eprintln!("{} error(s) in {}", errors.0.len(), path.display());
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// `ok` plus one line per decoy and per sink.
+pub fn summary(cfg: &Config) -> String {
+    let mut out = format!("ok: {} (sensor {}, store {})\n", cfg.origin, cfg.sensor.name, cfg.store.path.display());
+    for d in &cfg.decoys {
+        let l = d.limits();
+        let detail = match d {
+            DecoyConfig::Tcp(t) => format!("banner {} bytes, capture {} bytes", t.banner.len(), t.capture_bytes),
+        };
+        out.push_str(&format!(
+            "decoy {} ({}) on {}: {detail}; max {} connections, {} per source, idle {} s, session {} s\n",
+            d.name(),
+            d.type_name(),
+            d.listen(),
+            l.max_connections,
+            l.max_connections_per_source,
+            l.idle_timeout.as_secs(),
+            l.session_timeout.as_secs(),
+        ));
+    }
+    for s in &cfg.sinks {
+        let detail = match s {
+            SinkConfig::Stdout(c) => format!("{} lines on standard output", c.format.as_str()),
+            SinkConfig::File(c) => format!("{} lines appended to {}{}", c.format.as_str(), c.path.display(), if c.fsync { ", fsync per batch" } else { "" }),
+        };
+        out.push_str(&format!("sink {} ({}): {}\n", s.name(), s.type_name(), detail));
+    }
+    out
+}

@@ -1,0 +1,335 @@
+//! Reads a YAML configuration and turns it into a validated [`Config`],
+//! collecting every mistake (with `file:line:col`) before giving up.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::num::NonZeroUsize;
+use std::ops::RangeInclusive;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use marked_yaml::{LoadError, LoaderOptions, Node};
+use serde::de::DeserializeOwned;
+
+use super::error::{ConfigError, ConfigErrors};
+use super::raw::{RawFileSink, RawLimits, RawSensor, RawStdoutSink, RawStore, RawTcpDecoy};
+use super::spanned::At;
+use super::types::*;
+
+/// The configuration `honeyward run` uses when no file is given and none is found.
+pub const EMBEDDED_DEFAULT: &str = include_str!("../../examples/quickstart.yaml");
+/// How the embedded default is named in messages.
+pub const EMBEDDED_DEFAULT_NAME: &str = "<embedded quickstart>";
+/// The annotated complete example printed by `honeyward example-config`.
+pub const EXAMPLE_COMPLETE: &str = include_str!("../../examples/hospital.yaml");
+
+const SECTIONS: &[&str] = &["sensor", "store", "decoys", "sinks"];
+const SCHEMA_HINT: &str = "`honeyward example-config` prints an annotated example of every key";
+
+type Pos = Option<(usize, usize)>;
+
+/// Reads and validates a configuration file.
+pub fn load_file(path: &Path) -> Result<Config, ConfigErrors> {
+    let origin = path.display().to_string();
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse_str(&origin, &text),
+        Err(e) => Err(ConfigErrors(vec![ConfigError {
+            file: origin,
+            position: None,
+            message: format!("cannot read the configuration file: {e}"),
+            hint: Some("pass an existing file with -c, or run without -c to use the embedded quick-start".into()),
+        }])),
+    }
+}
+
+/// Parses and validates configuration text; `origin` names it in errors.
+pub fn parse_str(origin: &str, text: &str) -> Result<Config, ConfigErrors> {
+    let mut cx = Checker { file: origin, errors: Vec::new() };
+    let options = LoaderOptions::default().error_on_duplicate_keys(true).toplevel_mapping();
+    let root = match marked_yaml::parse_yaml_with_options(0, text, options) {
+        Ok(root) => root,
+        Err(e) => {
+            cx.load_error(&e);
+            return Err(ConfigErrors(cx.errors));
+        }
+    };
+    let config = cx.config(origin, &root);
+    if cx.errors.is_empty() {
+        Ok(config)
+    } else {
+        cx.errors.sort_by_key(|e| e.position.unwrap_or((usize::MAX, 0)));
+        Err(ConfigErrors(cx.errors))
+    }
+}
+
+struct Checker<'a> {
+    file: &'a str,
+    errors: Vec<ConfigError>,
+}
+
+fn pos_of(node: &Node) -> Pos {
+    node.span().start().map(|m| (m.line(), m.column()))
+}
+
+impl Checker<'_> {
+    fn error(&mut self, position: Pos, message: impl Into<String>, hint: impl Into<String>) {
+        let hint = hint.into();
+        self.errors.push(ConfigError {
+            file: self.file.to_string(),
+            position,
+            message: message.into(),
+            hint: (!hint.is_empty()).then_some(hint),
+        });
+    }
+
+    fn load_error(&mut self, e: &LoadError) {
+        use LoadError::*;
+        let marker = match e {
+            TopLevelMustBeMapping(m) | TopLevelMustBeSequence(m) | UnexpectedAnchor(m) | MappingKeyMustBeScalar(m)
+            | UnexpectedTag(m) | ScanError(m, _) => Some(*m),
+            DuplicateKey(inner) => inner.key.span().start().copied(),
+        };
+        let position = marker.map(|m| (m.line(), m.column()));
+        let text = e.to_string();
+        let message = match marker {
+            Some(m) => text.strip_prefix(&format!("{m}: ")).unwrap_or(&text).to_string(),
+            None => text,
+        };
+        self.error(position, format!("invalid YAML: {message}"), "the file must be a YAML mapping; anchors and tags are not supported");
+    }
+
+    /// Deserializes one node, recording the error (with its position) on failure.
+    fn parse<T: DeserializeOwned>(&mut self, node: &Node) -> Option<T> {
+        match marked_yaml::from_node::<T>(node) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                let position = e.start_mark().map(|m| (m.line(), m.column())).or_else(|| pos_of(node));
+                self.error(position, (*e).to_string(), SCHEMA_HINT);
+                None
+            }
+        }
+    }
+
+    fn number(&mut self, value: &Option<At<u64>>, key: &str, default: u64, range: RangeInclusive<u64>) -> u64 {
+        let Some(v) = value else { return default };
+        if !range.contains(&v.value) {
+            self.error(
+                v.position,
+                format!("`{key}` is {}, outside the allowed range", v.value),
+                format!("use a value from {} to {}", range.start(), range.end()),
+            );
+            return default;
+        }
+        v.value
+    }
+
+    fn config(&mut self, origin: &str, root: &Node) -> Config {
+        let empty = Node::from(marked_yaml::types::MarkedMappingNode::new_empty(marked_yaml::Span::new_blank()));
+        let map = root.as_mapping();
+        if let Some(map) = map {
+            for (key, _) in map.iter() {
+                if !SECTIONS.contains(&key.as_str()) {
+                    let p = key.span().start().map(|m| (m.line(), m.column()));
+                    self.error(p, format!("unknown section `{}`", key.as_str()), format!("top-level sections are: {}", SECTIONS.join(", ")));
+                }
+            }
+        }
+        let section = |name: &str| map.and_then(|m| m.get_node(name));
+        let sensor: RawSensor = section("sensor").map(|n| self.parse(n).unwrap_or_default()).unwrap_or_default();
+        let store: RawStore = section("store").map(|n| self.parse(n).unwrap_or_default()).unwrap_or_default();
+        let decoys = self.decoys(section("decoys").unwrap_or(&empty));
+        let sinks = self.sinks(section("sinks").unwrap_or(&empty));
+        Config { origin: origin.to_string(), sensor: self.sensor(sensor), store: self.store(store), decoys, sinks }
+    }
+
+    fn sensor(&mut self, raw: RawSensor) -> SensorConfig {
+        let name = match raw.name {
+            Some(n) => {
+                if n.value.is_empty() || n.value.len() > 255 || !n.value.bytes().all(|b| b.is_ascii_graphic()) {
+                    self.error(n.position, format!("sensor name {:?} is not usable", n.value), "use 1 to 255 printable ASCII characters without spaces (it becomes the syslog HOSTNAME)");
+                }
+                n.value
+            }
+            None => host_name(),
+        };
+        SensorConfig { name }
+    }
+
+    fn store(&mut self, raw: RawStore) -> StoreConfig {
+        let path = match &raw.path {
+            Some(p) => self.path_in_existing_dir(p, "store.path"),
+            None => PathBuf::from("./honeyward.db"),
+        };
+        let batch = self.number(&raw.batch_max_events, "batch_max_events", 4096, 1..=100_000);
+        let flush_ms = self.number(&raw.flush_interval_ms, "flush_interval_ms", 2, 0..=1000);
+        let queue = self.number(&raw.queue_capacity_events, "queue_capacity_events", 65536, 16..=10_000_000);
+        StoreConfig {
+            path,
+            sync: raw.sync.unwrap_or(StoreSync::Full),
+            batch_max_events: NonZeroUsize::new(batch as usize).unwrap_or(NonZeroUsize::MIN),
+            flush_interval: Duration::from_millis(flush_ms),
+            queue_capacity_events: NonZeroUsize::new(queue as usize).unwrap_or(NonZeroUsize::MIN),
+        }
+    }
+
+    fn path_in_existing_dir(&mut self, p: &At<String>, key: &str) -> PathBuf {
+        let path = PathBuf::from(&p.value);
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        if p.value.is_empty() || path.file_name().is_none() {
+            self.error(p.position, format!("`{key}` must name a file"), "e.g. /var/lib/honeyward/honeyward.db");
+        } else if !dir.is_dir() {
+            self.error(p.position, format!("directory {} for `{key}` does not exist", dir.display()), "create it first (honeyward never creates directories it was not asked to)");
+        }
+        path
+    }
+
+    fn items<'n>(&mut self, node: &'n Node, section: &str) -> Vec<(&'n Node, String)> {
+        if node.as_mapping().is_some_and(|m| m.is_empty()) {
+            return Vec::new();
+        }
+        let Some(seq) = node.as_sequence() else {
+            self.error(pos_of(node), format!("`{section}` must be a list"), format!("write each entry as `- type: ...` under `{section}:`"));
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for item in seq.iter() {
+            match item.as_mapping().and_then(|m| m.get_scalar("type")) {
+                Some(t) => out.push((item, t.as_str().to_string())),
+                None => self.error(pos_of(item), format!("every entry of `{section}` needs a `type`"), ""),
+            }
+        }
+        out
+    }
+
+    fn unique_name(&mut self, seen: &mut HashMap<String, Pos>, name: &At<String>, what: &str) {
+        let ok = !name.value.is_empty()
+            && name.value.len() <= 64
+            && name.value.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+        if !ok {
+            self.error(name.position, format!("{what} name {:?} is not usable", name.value), "use 1 to 64 characters from A-Z a-z 0-9 - _ .");
+        }
+        if let Some(first) = seen.get(&name.value) {
+            let at = first.map(|(l, c)| format!(" (first defined at line {l}, column {c})")).unwrap_or_default();
+            self.error(name.position, format!("duplicate {what} name `{}`{at}", name.value), format!("each {what} needs its own name"));
+        } else {
+            seen.insert(name.value.clone(), name.position);
+        }
+    }
+
+    fn decoys(&mut self, node: &Node) -> Vec<DecoyConfig> {
+        let mut names = HashMap::new();
+        let mut listens: Vec<(SocketAddr, String)> = Vec::new();
+        let mut out = Vec::new();
+        for (item, kind) in self.items(node, "decoys") {
+            let decoy = match kind.as_str() {
+                "tcp" => self.parse::<RawTcpDecoy>(item).map(|raw| self.tcp_decoy(raw, &mut names, &mut listens)),
+                other => {
+                    let p = item.as_mapping().and_then(|m| m.get_scalar("type")).and_then(|s| s.span().start()).map(|m| (m.line(), m.column()));
+                    self.error(p, format!("unknown decoy type `{other}`"), "decoy types are: tcp");
+                    None
+                }
+            };
+            out.extend(decoy);
+        }
+        out
+    }
+
+    fn listen(&mut self, listen: &At<String>, name: &str, taken: &mut Vec<(SocketAddr, String)>) -> SocketAddr {
+        let Ok(addr) = listen.value.parse::<SocketAddr>() else {
+            self.error(listen.position, format!("invalid listen address {:?}", listen.value), "write IP:PORT, e.g. 127.0.0.1:2323, 0.0.0.0:22 or [::1]:2323");
+            return SocketAddr::from(([127, 0, 0, 1], 0));
+        };
+        if addr.port() != 0 {
+            let clash = taken.iter().find(|(a, _)| {
+                a.port() == addr.port() && (a.ip() == addr.ip() || a.ip().is_unspecified() || addr.ip().is_unspecified())
+            });
+            if let Some((a, other)) = clash {
+                self.error(listen.position, format!("decoy `{name}` listens on {addr}, which decoy `{other}` already uses ({a})"), "give each decoy its own port");
+            }
+            taken.push((addr, name.to_string()));
+        }
+        addr
+    }
+
+    fn limits(&mut self, raw: Option<RawLimits>) -> ConnectionLimits {
+        let raw = raw.unwrap_or_default();
+        ConnectionLimits {
+            max_connections: self.number(&raw.max_connections, "max_connections", 1024, 1..=1_000_000) as usize,
+            max_connections_per_source: self.number(&raw.max_connections_per_source, "max_connections_per_source", 64, 1..=1_000_000) as usize,
+            idle_timeout: Duration::from_secs(self.number(&raw.idle_timeout_seconds, "idle_timeout_seconds", 30, 1..=86_400)),
+            session_timeout: Duration::from_secs(self.number(&raw.session_timeout_seconds, "session_timeout_seconds", 300, 1..=86_400)),
+            max_session_bytes: self.number(&raw.max_session_bytes, "max_session_bytes", 1 << 20, 1..=1 << 30),
+        }
+    }
+
+    fn tcp_decoy(&mut self, raw: RawTcpDecoy, names: &mut HashMap<String, Pos>, listens: &mut Vec<(SocketAddr, String)>) -> DecoyConfig {
+        self.unique_name(names, &raw.name, "decoy");
+        let listen = self.listen(&raw.listen, &raw.name.value, listens);
+        let banner = match (&raw.banner, &raw.banner_file) {
+            (Some(_), Some(f)) => {
+                self.error(f.position, "set either `banner` or `banner_file`, not both", "");
+                Vec::new()
+            }
+            (_, Some(f)) => match std::fs::read(&f.value) {
+                Ok(bytes) if bytes.len() <= 65536 => bytes,
+                Ok(_) => {
+                    self.error(f.position, format!("banner file {} is larger than 64 KiB", f.value), "a banner is the first few lines a service sends");
+                    Vec::new()
+                }
+                Err(e) => {
+                    self.error(f.position, format!("cannot read banner file {}: {e}", f.value), "check the path (relative paths start from the working directory)");
+                    Vec::new()
+                }
+            },
+            (Some(b), None) => b.clone().into_bytes(),
+            (None, None) => Vec::new(),
+        };
+        DecoyConfig::Tcp(TcpDecoyConfig {
+            name: raw.name.value,
+            listen,
+            banner,
+            capture_bytes: self.number(&raw.capture_bytes, "capture_bytes", 4096, 0..=1 << 20) as usize,
+            limits: self.limits(raw.limits),
+        })
+    }
+
+    fn sinks(&mut self, node: &Node) -> Vec<SinkConfig> {
+        let mut names = HashMap::new();
+        let mut out = Vec::new();
+        for (item, kind) in self.items(node, "sinks") {
+            let sink = match kind.as_str() {
+                "stdout" => self.parse::<RawStdoutSink>(item).map(|raw| {
+                    self.unique_name(&mut names, &raw.name, "sink");
+                    SinkConfig::Stdout(StdoutSinkConfig { name: raw.name.value, format: raw.format.unwrap_or_default() })
+                }),
+                "file" => self.parse::<RawFileSink>(item).map(|raw| {
+                    self.unique_name(&mut names, &raw.name, "sink");
+                    let path = self.path_in_existing_dir(&raw.path, "path");
+                    SinkConfig::File(FileSinkConfig { name: raw.name.value, path, format: raw.format.unwrap_or_default(), fsync: raw.fsync.unwrap_or(true) })
+                }),
+                other => {
+                    let p = item.as_mapping().and_then(|m| m.get_scalar("type")).and_then(|s| s.span().start()).map(|m| (m.line(), m.column()));
+                    self.error(p, format!("unknown sink type `{other}`"), "sink types are: stdout, file");
+                    None
+                }
+            };
+            out.extend(sink);
+        }
+        out
+    }
+}
+
+/// This machine's host name, or `honeyward` if it cannot be read.
+fn host_name() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: gethostname writes at most buf.len() bytes into buf.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    match std::str::from_utf8(&buf[..end]) {
+        Ok(name) if rc == 0 && !name.is_empty() => name.to_string(),
+        _ => "honeyward".to_string(),
+    }
+}

@@ -1,0 +1,18 @@
+//! Configuration: one YAML file → raw serde types → validated types.
+//!
+//! Parsing collects every mistake in the file before giving up, each with
+//! `file:line:col` and a one-line hint. Nothing downstream re-checks a value.
+
+mod error;
+mod load;
+mod raw;
+mod spanned;
+mod types;
+
+pub use error::{ConfigError, ConfigErrors};
+pub use load::{load_file, parse_str, EMBEDDED_DEFAULT, EMBEDDED_DEFAULT_NAME, EXAMPLE_COMPLETE};
+pub use raw::json_schema;
+pub use types::{
+    Config, ConnectionLimits, DecoyConfig, EventFormat, FileSinkConfig, SensorConfig, SinkConfig,
+    StdoutSinkConfig, StoreConfig, StoreSync, TcpDecoyConfig,
+};

@@ -1,0 +1,150 @@
+//! Raw configuration types, exactly as written in YAML (before validation).
+//!
+//! These also generate the JSON Schema printed by `honeyward schema`.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::spanned::At;
+use super::types::{EventFormat, StoreSync};
+
+/// A honeyward configuration file.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // read through per-section parsing; the whole type documents the schema
+pub struct RawConfig {
+    /// This host's identity.
+    #[serde(default)]
+    pub sensor: Option<RawSensor>,
+    /// The event store.
+    #[serde(default)]
+    pub store: Option<RawStore>,
+    /// The decoys this sensor runs.
+    #[serde(default)]
+    pub decoys: Vec<RawDecoy>,
+    /// Where events are forwarded.
+    #[serde(default)]
+    pub sinks: Vec<RawSink>,
+}
+
+/// `sensor:` section.
+#[derive(Deserialize, JsonSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawSensor {
+    /// Name put in every event. Default: the host name.
+    pub name: Option<At<String>>,
+}
+
+/// `store:` section.
+#[derive(Deserialize, JsonSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawStore {
+    /// SQLite database file. Default: `./honeyward.db`.
+    pub path: Option<At<String>>,
+    /// `full` (fsync every commit, survives power loss; default) or `normal`
+    /// (survives a process crash only).
+    pub sync: Option<StoreSync>,
+    /// Most events in one commit (1..=100000). Default 4096.
+    pub batch_max_events: Option<At<u64>>,
+    /// Longest an event waits for its batch before commit, in ms (0..=1000). Default 2.
+    pub flush_interval_ms: Option<At<u64>>,
+    /// Events queued between decoys and the store before decoys stop accepting
+    /// (16..=10000000). Default 65536.
+    pub queue_capacity_events: Option<At<u64>>,
+}
+
+/// One decoy, tagged by `type`.
+#[derive(JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum RawDecoy {
+    /// A TCP listener that sends a banner and records what the peer sends.
+    Tcp(RawTcpDecoy),
+}
+
+/// `type: tcp` decoy.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawTcpDecoy {
+    #[serde(rename = "type")]
+    #[schemars(skip)]
+    #[allow(dead_code)]
+    pub kind: Option<String>,
+    /// Unique name, used in events and logs.
+    pub name: At<String>,
+    /// Address to listen on, `IP:PORT` (port 0 picks a free port).
+    pub listen: At<String>,
+    /// Text sent when a peer connects (YAML escapes such as `\r\n` work in double quotes).
+    pub banner: Option<String>,
+    /// Read the banner from this file instead (exact bytes).
+    pub banner_file: Option<At<String>>,
+    /// How many of the peer's first bytes to keep in the event (0..=1048576). Default 4096.
+    pub capture_bytes: Option<At<u64>>,
+    /// Connection limits.
+    pub limits: Option<RawLimits>,
+}
+
+/// Connection limits of a decoy.
+#[derive(Deserialize, JsonSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawLimits {
+    /// Most simultaneous connections (1..=1000000). Default 1024.
+    pub max_connections: Option<At<u64>>,
+    /// Most simultaneous connections from one IP address (1..=1000000). Default 64.
+    pub max_connections_per_source: Option<At<u64>>,
+    /// Close a connection that sends nothing for this long (1..=86400). Default 30.
+    pub idle_timeout_seconds: Option<At<u64>>,
+    /// Close any connection after this long (1..=86400). Default 300.
+    pub session_timeout_seconds: Option<At<u64>>,
+    /// Close a connection after it sent this many bytes (1..=1073741824). Default 1048576.
+    pub max_session_bytes: Option<At<u64>>,
+}
+
+/// One sink, tagged by `type`.
+#[derive(JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum RawSink {
+    /// Events as lines on standard output.
+    Stdout(RawStdoutSink),
+    /// Events appended to a file.
+    File(RawFileSink),
+}
+
+/// `type: stdout` sink.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawStdoutSink {
+    #[serde(rename = "type")]
+    #[schemars(skip)]
+    #[allow(dead_code)]
+    pub kind: Option<String>,
+    /// Unique name; also names the sink's delivery cursor in the store.
+    pub name: At<String>,
+    /// Encoding of each line. Default `json`.
+    pub format: Option<EventFormat>,
+}
+
+/// `type: file` sink.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawFileSink {
+    #[serde(rename = "type")]
+    #[schemars(skip)]
+    #[allow(dead_code)]
+    pub kind: Option<String>,
+    /// Unique name; also names the sink's delivery cursor in the store.
+    pub name: At<String>,
+    /// File to append to (its directory must exist).
+    pub path: At<String>,
+    /// Encoding of each line. Default `json`.
+    pub format: Option<EventFormat>,
+    /// fsync the file after each batch. Default true.
+    pub fsync: Option<bool>,
+}
+
+/// The JSON Schema of the configuration file, pretty-printed.
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(RawConfig);
+    serde_json::to_string_pretty(&schema).unwrap_or_default()
+}

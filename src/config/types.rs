@@ -1,0 +1,168 @@
+//! Validated configuration: every value already has its real type.
+
+use std::net::SocketAddr;
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+/// A complete, validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where it came from (a path, or the embedded default's name).
+    pub origin: String,
+    pub sensor: SensorConfig,
+    pub store: StoreConfig,
+    pub decoys: Vec<DecoyConfig>,
+    pub sinks: Vec<SinkConfig>,
+}
+
+/// This host's identity.
+#[derive(Debug, Clone)]
+pub struct SensorConfig {
+    /// Names this sensor in every event.
+    pub name: String,
+}
+
+/// How SQLite commits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StoreSync {
+    /// fsync every commit: survives power loss.
+    Full,
+    /// fsync at checkpoints only: survives a process crash (kill -9), not power loss.
+    Normal,
+}
+
+/// The event store.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    pub path: PathBuf,
+    pub sync: StoreSync,
+    /// Most events in one commit.
+    pub batch_max_events: NonZeroUsize,
+    /// Longest a received event waits for its batch to fill before commit.
+    pub flush_interval: Duration,
+    /// Events that may wait between the decoys and the store before decoys stop accepting.
+    pub queue_capacity_events: NonZeroUsize,
+}
+
+/// Limits every decoy enforces on its connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    pub max_connections: usize,
+    pub max_connections_per_source: usize,
+    pub idle_timeout: Duration,
+    pub session_timeout: Duration,
+    pub max_session_bytes: u64,
+}
+
+/// A TCP banner decoy.
+#[derive(Debug, Clone)]
+pub struct TcpDecoyConfig {
+    pub name: String,
+    pub listen: SocketAddr,
+    /// Sent as soon as a peer connects (may be empty).
+    pub banner: Vec<u8>,
+    /// How many of the peer's first bytes are kept in the `data_received` event.
+    pub capture_bytes: usize,
+    pub limits: ConnectionLimits,
+}
+
+/// One decoy, by protocol.
+#[derive(Debug, Clone)]
+pub enum DecoyConfig {
+    Tcp(TcpDecoyConfig),
+}
+
+impl DecoyConfig {
+    /// The decoy's unique name.
+    pub fn name(&self) -> &str {
+        match self {
+            DecoyConfig::Tcp(c) => &c.name,
+        }
+    }
+
+    /// The protocol, as written in `type:`.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            DecoyConfig::Tcp(_) => "tcp",
+        }
+    }
+
+    /// Where it listens.
+    pub fn listen(&self) -> SocketAddr {
+        match self {
+            DecoyConfig::Tcp(c) => c.listen,
+        }
+    }
+
+    /// Its connection limits.
+    pub fn limits(&self) -> ConnectionLimits {
+        match self {
+            DecoyConfig::Tcp(c) => c.limits,
+        }
+    }
+}
+
+/// How events are written by a sink.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EventFormat {
+    /// One JSON object per line.
+    #[default]
+    Json,
+}
+
+impl EventFormat {
+    /// The name as written in the configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventFormat::Json => "json",
+        }
+    }
+}
+
+/// Writes events to standard output.
+#[derive(Debug, Clone)]
+pub struct StdoutSinkConfig {
+    pub name: String,
+    pub format: EventFormat,
+}
+
+/// Appends events to a file.
+#[derive(Debug, Clone)]
+pub struct FileSinkConfig {
+    pub name: String,
+    pub path: PathBuf,
+    pub format: EventFormat,
+    /// fsync after each batch.
+    pub fsync: bool,
+}
+
+/// One destination for the event stream.
+#[derive(Debug, Clone)]
+pub enum SinkConfig {
+    Stdout(StdoutSinkConfig),
+    File(FileSinkConfig),
+}
+
+impl SinkConfig {
+    /// The sink's unique name (also the name of its cursor in the store).
+    pub fn name(&self) -> &str {
+        match self {
+            SinkConfig::Stdout(c) => &c.name,
+            SinkConfig::File(c) => &c.name,
+        }
+    }
+
+    /// The transport, as written in `type:`.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            SinkConfig::Stdout(_) => "stdout",
+            SinkConfig::File(_) => "file",
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! Binding decoys and the accept loop they share: connection limits, backpressure
+//! from the event bus, refused-connection accounting and shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+
+use super::connection::Connection;
+use super::context::DecoyContext;
+use super::tcp;
+use crate::config::{DecoyConfig, TcpDecoyConfig};
+use crate::event::EventKind;
+
+/// Why a decoy could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum DecoyError {
+    #[error("decoy `{decoy}` cannot listen on {addr}: {source}")]
+    Bind {
+        decoy: String,
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A decoy whose listening socket is bound, ready to serve.
+pub enum BoundDecoy {
+    Tcp { config: Arc<TcpDecoyConfig>, listener: TcpListener },
+}
+
+/// Binds a decoy's listening socket (without serving yet), so that every decoy can
+/// be bound before any starts.
+pub async fn bind(config: &DecoyConfig) -> Result<BoundDecoy, DecoyError> {
+    let addr = config.listen();
+    let err = |source| DecoyError::Bind { decoy: config.name().to_string(), addr, source };
+    let socket = if addr.is_ipv4() { TcpSocket::new_v4() } else { TcpSocket::new_v6() }.map_err(err)?;
+    socket.set_reuseaddr(true).map_err(err)?;
+    socket.bind(addr).map_err(err)?;
+    let listener = socket.listen(4096).map_err(err)?;
+    Ok(match config {
+        DecoyConfig::Tcp(c) => BoundDecoy::Tcp { config: Arc::new(c.clone()), listener },
+    })
+}
+
+impl BoundDecoy {
+    fn listener(&self) -> &TcpListener {
+        match self {
+            BoundDecoy::Tcp { listener, .. } => listener,
+        }
+    }
+
+    /// The address actually bound (resolves port 0).
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener().local_addr()
+    }
+
+    /// Serves until shutdown; returns once the listener is closed. Connection tasks
+    /// keep running on `cx.tasks` until they have recorded their close.
+    pub async fn serve(self, cx: DecoyContext) {
+        match self {
+            BoundDecoy::Tcp { config, listener } => {
+                accept_loop(listener, cx, move |stream, conn| tcp::handle(Arc::clone(&config), stream, conn)).await
+            }
+        }
+    }
+}
+
+/// IPv4 peers on a dual-stack socket appear as `::ffff:a.b.c.d`; record them as IPv4.
+fn canonical(addr: SocketAddr) -> SocketAddr {
+    match addr {
+        SocketAddr::V6(v6) => match v6.ip().to_ipv4_mapped() {
+            Some(v4) => SocketAddr::new(v4.into(), v6.port()),
+            None => addr,
+        },
+        v4 => v4,
+    }
+}
+
+async fn accept_loop<F, Fut>(listener: TcpListener, cx: DecoyContext, handler: F)
+where
+    F: Fn(TcpStream, Connection) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let handler = Arc::new(handler);
+    let reporter = tokio::spawn(report_refused(cx.clone()));
+    let fallback_local = listener.local_addr().ok();
+    loop {
+        // Backpressure: while the store is behind, leave new peers in the backlog.
+        tokio::select! {
+            biased;
+            _ = cx.shutdown.cancelled() => break,
+            _ = cx.events.wait_for_capacity() => {}
+        }
+        let accepted = tokio::select! {
+            biased;
+            _ = cx.shutdown.cancelled() => break,
+            r = listener.accept() => r,
+        };
+        let (stream, peer) = match accepted {
+            Ok(a) => a,
+            Err(e) => {
+                // Out of file descriptors and similar: back off briefly, keep serving.
+                tracing::warn!(decoy = %cx.decoy, error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                continue;
+            }
+        };
+        let peer = canonical(peer);
+        let Ok(permit) = cx.gate.admit(peer.ip()) else {
+            drop(stream);
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let local = stream.local_addr().ok().or(fallback_local).map(canonical).unwrap_or(peer);
+        let conn_cx = cx.clone();
+        let handler = Arc::clone(&handler);
+        cx.tasks.spawn(async move {
+            let conn = Connection::open(conn_cx, peer, local, permit).await;
+            handler(stream, conn).await;
+        });
+    }
+    drop(listener);
+    let _ = reporter.await;
+}
+
+/// Every second (and once at shutdown), stores how many connections the limits refused.
+async fn report_refused(cx: DecoyContext) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        let stopping = tokio::select! {
+            _ = cx.shutdown.cancelled() => true,
+            _ = tick.tick() => false,
+        };
+        for (limit, count) in cx.gate.take_refused() {
+            if count > 0 {
+                tracing::warn!(decoy = %cx.decoy, count, ?limit, "connections refused by a limit");
+                cx.events.emit(cx.event(EventKind::ConnectionsRefused { count, limit })).await;
+            }
+        }
+        if stopping {
+            break;
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! Decoys: network services that impersonate something worth attacking.
+//!
+//! Every decoy shares the accept loop in [`listener`] (connection limits,
+//! backpressure, shutdown) and records connections through [`Connection`].
+
+mod connection;
+mod context;
+mod limits;
+mod listener;
+mod tcp;
+
+pub use connection::Connection;
+pub use context::DecoyContext;
+pub use limits::{ConnectionGate, ConnectionPermit};
+pub use listener::{bind, BoundDecoy, DecoyError};

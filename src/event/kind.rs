@@ -1,0 +1,180 @@
+//! The closed set of things honeyward observes, each with a stable numeric id,
+//! a severity and an ATT&CK technique.
+
+use serde::{Deserialize, Serialize};
+
+use super::attack::Technique;
+use super::bytes::AttackerBytes;
+
+/// Stable numeric id of an event kind (used as CEF signature id and in the store).
+/// Never renumber a kind; add new ones.
+pub type KindId = u16;
+
+/// How much an observation matters on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Housekeeping about the sensor itself.
+    Info,
+    /// Somebody touched a decoy: a connection, a banner grab.
+    Low,
+    /// Somebody interacted: sent data, tried to authenticate.
+    Medium,
+    /// Somebody did something deliberate inside a decoy.
+    High,
+    /// A honeytoken was used.
+    Critical,
+}
+
+/// Why a connection ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CloseReason {
+    /// The peer closed its side.
+    PeerClosed,
+    /// Nothing arrived within the idle timeout.
+    IdleTimeout,
+    /// The connection reached its overall deadline.
+    SessionTimeout,
+    /// The peer sent more than the byte cap.
+    MaxBytes,
+    /// honeyward is shutting down.
+    Shutdown,
+    /// A network error (reset, broken pipe).
+    Error,
+}
+
+/// Which limit turned connections away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LimitKind {
+    /// The decoy's `max_connections`.
+    MaxConnections,
+    /// The decoy's `max_connections_per_source`.
+    MaxConnectionsPerSource,
+}
+
+/// What was observed. Serialized as `"kind": "<name>"` plus a `details` object.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "details", rename_all = "snake_case")]
+pub enum EventKind {
+    /// A peer connected to a decoy.
+    ConnectionOpened,
+    /// A connection ended.
+    ConnectionClosed {
+        /// How long it lasted.
+        duration_ms: u64,
+        /// Bytes received from the peer.
+        bytes_in: u64,
+        /// Bytes sent to the peer.
+        bytes_out: u64,
+        /// Why it ended.
+        reason: CloseReason,
+    },
+    /// Data a peer sent to a banner decoy (the first `capture_bytes` of the connection).
+    DataReceived {
+        /// The bytes, exactly as received.
+        data: AttackerBytes,
+        /// True when the peer sent more than was captured.
+        truncated: bool,
+    },
+    /// Connections turned away by a limit since the last such event (a counter, so
+    /// that a flood is accounted for without one event per refused connection).
+    ConnectionsRefused {
+        /// How many were refused.
+        count: u64,
+        /// Which limit refused them.
+        limit: LimitKind,
+    },
+}
+
+/// Static facts about each kind.
+struct KindInfo {
+    id: KindId,
+    name: &'static str,
+    severity: Severity,
+    technique: Option<Technique>,
+}
+
+const KINDS: &[KindInfo] = &[
+    KindInfo { id: 100, name: "connection_opened", severity: Severity::Low, technique: Some(Technique::NetworkServiceDiscovery) },
+    KindInfo { id: 101, name: "connection_closed", severity: Severity::Low, technique: Some(Technique::NetworkServiceDiscovery) },
+    KindInfo { id: 102, name: "data_received", severity: Severity::Medium, technique: Some(Technique::NetworkServiceDiscovery) },
+    KindInfo { id: 900, name: "connections_refused", severity: Severity::Info, technique: None },
+];
+
+impl EventKind {
+    fn info(&self) -> &'static KindInfo {
+        let index = match self {
+            EventKind::ConnectionOpened => 0,
+            EventKind::ConnectionClosed { .. } => 1,
+            EventKind::DataReceived { .. } => 2,
+            EventKind::ConnectionsRefused { .. } => 3,
+        };
+        &KINDS[index]
+    }
+
+    /// Stable numeric id.
+    pub fn id(&self) -> KindId {
+        self.info().id
+    }
+
+    /// Stable snake_case name, as used in `--kind` and in JSON.
+    pub fn name(&self) -> &'static str {
+        self.info().name
+    }
+
+    /// Severity of this observation on its own.
+    pub fn severity(&self) -> Severity {
+        self.info().severity
+    }
+
+    /// The ATT&CK technique this observation is evidence of, if any.
+    pub fn technique(&self) -> Option<Technique> {
+        self.info().technique
+    }
+
+    /// Looks up a kind's numeric id by its name.
+    pub fn id_of(name: &str) -> Option<KindId> {
+        KINDS.iter().find(|k| k.name == name).map(|k| k.id)
+    }
+
+    /// All kind names, for help texts and errors.
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        KINDS.iter().map(|k| k.name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_ids_and_names_are_unique() {
+        let mut ids: Vec<_> = KINDS.iter().map(|k| k.id).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), KINDS.len());
+        let mut names: Vec<_> = EventKind::names().collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), KINDS.len());
+    }
+
+    #[test]
+    fn serde_name_matches_table_name() {
+        let samples = [
+            EventKind::ConnectionOpened,
+            EventKind::ConnectionClosed { duration_ms: 1, bytes_in: 2, bytes_out: 3, reason: CloseReason::PeerClosed },
+            EventKind::DataReceived { data: AttackerBytes::new("x"), truncated: false },
+            EventKind::ConnectionsRefused { count: 1, limit: LimitKind::MaxConnections },
+        ];
+        for kind in samples {
+            let v = serde_json::to_value(&kind).unwrap();
+            assert_eq!(v["kind"], kind.name());
+            assert_eq!(EventKind::id_of(kind.name()), Some(kind.id()));
+            let back: EventKind = serde_json::from_value(v).unwrap();
+            assert_eq!(back, kind);
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! The event model: one immutable observation, an envelope plus a typed payload.
+//!
+//! Everything downstream of a decoy speaks only [`Event`]. Attacker-supplied bytes
+//! stay bytes ([`AttackerBytes`]) until an encoder turns them into its own format.
+
+mod attack;
+mod bytes;
+mod envelope;
+mod kind;
+
+pub use attack::Technique;
+pub use bytes::AttackerBytes;
+pub use envelope::{Event, EventId, SessionId, Timestamp};
+pub use kind::{CloseReason, EventKind, KindId, LimitKind, Severity};

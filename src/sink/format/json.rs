@@ -1,0 +1,135 @@
+//! The `json` format: one self-describing JSON object per event.
+//!
+//! Built with serde_json (never by hand), so attacker bytes are escaped exactly once
+//! and can never end the object, add a field or break the line.
+
+use std::net::SocketAddr;
+
+use serde::Serialize;
+
+use crate::event::{Event, EventId, EventKind, Severity, Technique, Timestamp};
+use crate::store::StoredEvent;
+
+#[derive(Serialize)]
+struct Endpoint {
+    ip: String,
+    port: u16,
+}
+
+impl From<SocketAddr> for Endpoint {
+    fn from(a: SocketAddr) -> Self {
+        Endpoint { ip: a.ip().to_string(), port: a.port() }
+    }
+}
+
+#[derive(Serialize)]
+struct View<'a> {
+    id: EventId,
+    time: Timestamp,
+    sensor: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    decoy: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<Endpoint>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    destination: Option<Endpoint>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session: Option<EventId>,
+    kind_id: u16,
+    severity: Severity,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attack: Option<Technique>,
+    #[serde(flatten)]
+    kind: &'a EventKind,
+}
+
+/// Appends the event as one JSON object (no newline).
+pub fn encode_json(stored: &StoredEvent, out: &mut Vec<u8>) {
+    let e: &Event = &stored.event;
+    let view = View {
+        id: e.id,
+        time: e.time,
+        sensor: &e.sensor,
+        decoy: e.decoy.as_deref(),
+        source: e.source.map(Endpoint::from),
+        destination: e.destination.map(Endpoint::from),
+        session: e.session,
+        kind_id: e.kind.id(),
+        severity: e.kind.severity(),
+        attack: e.kind.technique(),
+        kind: &e.kind,
+    };
+    // Serializing these types into a Vec cannot fail (no maps with non-string keys).
+    if serde_json::to_writer(&mut *out, &view).is_err() {
+        out.extend_from_slice(br#"{"error":"event could not be encoded"}"#);
+    }
+}
+
+/// The event id of one line written by [`encode_json`], if it parses.
+pub fn event_id_of_line(line: &[u8]) -> Option<EventId> {
+    #[derive(serde::Deserialize)]
+    struct IdOnly {
+        id: EventId,
+    }
+    serde_json::from_slice::<IdOnly>(line).ok().map(|v| v.id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{AttackerBytes, CloseReason};
+
+    fn stored(kind: EventKind) -> StoredEvent {
+        StoredEvent {
+            seq: 7,
+            event: Event {
+                id: EventId::new(),
+                time: Timestamp::from_micros(1_764_341_700_123_456),
+                sensor: "ward-3".into(),
+                decoy: Some("tcp-banner".into()),
+                source: Some("[::1]:40000".parse().unwrap()),
+                destination: Some("127.0.0.1:2323".parse().unwrap()),
+                session: Some(EventId::new()),
+                kind,
+            },
+        }
+    }
+
+    #[test]
+    fn table_of_kinds_encodes_expected_fields() {
+        let cases = [
+            (EventKind::ConnectionOpened, "connection_opened", 100),
+            (EventKind::ConnectionClosed { duration_ms: 5, bytes_in: 1, bytes_out: 2, reason: CloseReason::IdleTimeout }, "connection_closed", 101),
+            (EventKind::DataReceived { data: AttackerBytes::new("x"), truncated: false }, "data_received", 102),
+        ];
+        for (kind, name, id) in cases {
+            let mut out = Vec::new();
+            let ev = stored(kind);
+            encode_json(&ev, &mut out);
+            let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+            assert_eq!(v["kind"], name);
+            assert_eq!(v["kind_id"], id);
+            assert_eq!(v["time"], "2025-11-28T14:55:00.123456Z");
+            assert_eq!(v["source"]["ip"], "::1");
+            assert_eq!(v["attack"]["id"], "T1046");
+            assert_eq!(event_id_of_line(&out), Some(ev.event.id));
+        }
+    }
+
+    #[test]
+    fn hostile_bytes_stay_inside_one_line_and_round_trip() {
+        use rand::Rng;
+        let mut rng = rand::rng();
+        for _ in 0..300 {
+            let len = rng.random_range(0..200);
+            let raw: Vec<u8> = (0..len).map(|_| rng.random()).collect();
+            let ev = stored(EventKind::DataReceived { data: AttackerBytes::new(raw.clone()), truncated: true });
+            let mut out = Vec::new();
+            encode_json(&ev, &mut out);
+            assert!(!out.contains(&b'\n') && !out.contains(&b'\r'));
+            let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+            let back: AttackerBytes = serde_json::from_value(v["details"]["data"].clone()).unwrap();
+            assert_eq!(back.as_bytes(), &raw[..]);
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! Sinks: destinations the event stream is forwarded to.
+//!
+//! Each sink reads the store from its own cursor (outbox pattern), encodes a batch,
+//! sends it, and advances its cursor only after the destination accepted it.
+
+mod backoff;
+mod file;
+pub mod format;
+mod runner;
+mod stdout;
+
+use std::future::Future;
+
+pub use backoff::Backoff;
+pub use file::FileSink;
+pub use runner::{run_sink, SinkRun};
+pub use stdout::StdoutSink;
+
+use crate::config::SinkConfig;
+use crate::store::{StoreReader, StoredEvent};
+
+/// Why a batch was not delivered.
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    /// Try again later (destination down, slow, busy).
+    #[error("{0} (will retry)")]
+    Retryable(String),
+    /// The destination will never take this batch.
+    #[error("{0} (permanent)")]
+    Permanent(String),
+}
+
+impl SinkError {
+    /// True when the same batch should be sent again after a backoff.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, SinkError::Retryable(_))
+    }
+}
+
+/// A destination for the event stream.
+pub trait Sink: Send {
+    /// Sends a batch in store order. `Ok` means the destination has it: the cursor advances.
+    fn send(&mut self, batch: &[StoredEvent]) -> impl Future<Output = Result<(), SinkError>> + Send;
+}
+
+/// Every sink type, dispatched by enum.
+pub enum AnySink {
+    Stdout(StdoutSink),
+    File(FileSink),
+}
+
+impl AnySink {
+    /// Opens the sink's destination. The file sink also reconciles its file with the
+    /// store (see [`FileSink::open`]) and may move the cursor forward.
+    pub fn open(config: &SinkConfig, reader: &StoreReader) -> Result<(Self, u64), SinkError> {
+        let cursor = reader.cursor(config.name()).map_err(|e| SinkError::Permanent(e.to_string()))?;
+        match config {
+            SinkConfig::Stdout(c) => Ok((AnySink::Stdout(StdoutSink::new(c.format)), cursor)),
+            SinkConfig::File(c) => {
+                let (sink, cursor) = FileSink::open(c, reader, cursor)?;
+                Ok((AnySink::File(sink), cursor))
+            }
+        }
+    }
+}
+
+impl Sink for AnySink {
+    async fn send(&mut self, batch: &[StoredEvent]) -> Result<(), SinkError> {
+        match self {
+            AnySink::Stdout(s) => s.send(batch).await,
+            AnySink::File(s) => s.send(batch).await,
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! The event store: SQLite in WAL mode, one writer thread with group commit,
+//! readers for the CLI and the sinks, and each sink's delivery cursor.
+
+mod reader;
+mod schema;
+mod writer;
+
+pub use reader::{EventFilter, StoreReader, StoredEvent};
+pub use schema::open_connection;
+pub use writer::{spawn_writer, WriterHandle};
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("store {path}: {source}")]
+    Sqlite {
+        path: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("store {path} was written by a newer honeyward (schema version {found}, this build knows up to {known})")]
+    TooNew { path: String, found: i64, known: i64 },
+    #[error("no store at {0}: start `honeyward run` there first, or pass the right configuration with -c")]
+    Missing(String),
+    #[error("event {seq} in the store cannot be decoded: {reason}")]
+    Corrupt { seq: u64, reason: String },
+}

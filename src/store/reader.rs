@@ -1,0 +1,135 @@
+//! Reading the store: event queries for the CLI, batches for the sinks, and the
+//! sinks' delivery cursors.
+
+use std::path::Path;
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::schema::open_connection;
+use super::StoreError;
+use crate::config::StoreSync;
+use crate::event::{Event, EventId, KindId, Timestamp};
+
+/// An event with its position in this store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    /// Commit order in this store (gapless per store, starts at 1).
+    pub seq: u64,
+    pub event: Event,
+}
+
+/// Which events `list` returns.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub since: Option<Timestamp>,
+    pub decoy: Option<String>,
+    pub kind: Option<KindId>,
+    pub source_ip: Option<String>,
+    /// Only events after this sequence number.
+    pub after_seq: Option<u64>,
+    /// At most this many (the most recent ones when `after_seq` is not set).
+    pub limit: usize,
+}
+
+/// A read connection to the store (sinks also write their cursor through it).
+pub struct StoreReader {
+    conn: Connection,
+    path: String,
+}
+
+impl StoreReader {
+    /// Opens an existing store; with `create`, creates it if missing.
+    pub fn open(path: &Path, create: bool) -> Result<Self, StoreError> {
+        // Cursor writes need no fsync of their own: losing one only means re-sending.
+        let conn = open_connection(path, StoreSync::Normal, create)?;
+        Ok(StoreReader { conn, path: path.display().to_string() })
+    }
+
+    fn wrap(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite { path: self.path.clone(), source }
+    }
+
+    /// Up to `limit` events with `seq > after`, in commit order.
+    pub fn events_after(&self, after: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError> {
+        self.list(&EventFilter { after_seq: Some(after), limit, ..Default::default() })
+    }
+
+    /// Events matching the filter, in commit order.
+    pub fn list(&self, f: &EventFilter) -> Result<Vec<StoredEvent>, StoreError> {
+        let mut sql = String::from("SELECT seq, body FROM events WHERE 1=1");
+        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        if let Some(after) = f.after_seq {
+            sql.push_str(" AND seq > ?");
+            args.push((after as i64).into());
+        }
+        if let Some(since) = f.since {
+            sql.push_str(" AND time_us >= ?");
+            args.push(since.as_micros().into());
+        }
+        if let Some(decoy) = &f.decoy {
+            sql.push_str(" AND decoy = ?");
+            args.push(decoy.clone().into());
+        }
+        if let Some(kind) = f.kind {
+            sql.push_str(" AND kind = ?");
+            args.push(i64::from(kind).into());
+        }
+        if let Some(ip) = &f.source_ip {
+            sql.push_str(" AND source_ip = ?");
+            args.push(ip.clone().into());
+        }
+        // Following (after_seq) reads forward; a plain listing shows the most recent.
+        let newest_first = f.after_seq.is_none();
+        sql.push_str(if newest_first { " ORDER BY seq DESC LIMIT ?" } else { " ORDER BY seq ASC LIMIT ?" });
+        args.push((f.limit.min(i64::MAX as usize) as i64).into());
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.wrap(e))?;
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(args), |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?)))
+            .map_err(|e| self.wrap(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, body) = row.map_err(|e| self.wrap(e))?;
+            let event = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt { seq, reason: e.to_string() })?;
+            out.push(StoredEvent { seq, event });
+        }
+        if newest_first {
+            out.reverse();
+        }
+        Ok(out)
+    }
+
+    /// The highest committed sequence number (0 when empty).
+    pub fn max_seq(&self) -> Result<u64, StoreError> {
+        self.conn.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get::<_, i64>(0)).map(|v| v as u64).map_err(|e| self.wrap(e))
+    }
+
+    /// The store position of an event id, if stored.
+    pub fn seq_of(&self, id: &EventId) -> Result<Option<u64>, StoreError> {
+        self.conn
+            .query_row("SELECT seq FROM events WHERE id = ?1", params![id.to_string()], |r| r.get::<_, i64>(0))
+            .optional()
+            .map(|v| v.map(|s| s as u64))
+            .map_err(|e| self.wrap(e))
+    }
+
+    /// A sink's cursor: the last sequence number it delivered (0 if it never ran).
+    pub fn cursor(&self, sink: &str) -> Result<u64, StoreError> {
+        self.conn
+            .query_row("SELECT seq FROM sink_cursors WHERE sink = ?1", params![sink], |r| r.get::<_, i64>(0))
+            .optional()
+            .map(|v| v.unwrap_or(0) as u64)
+            .map_err(|e| self.wrap(e))
+    }
+
+    /// Records that a sink has delivered everything up to `seq`.
+    pub fn set_cursor(&self, sink: &str, seq: u64) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO sink_cursors (sink, seq, updated_us) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(sink) DO UPDATE SET seq = excluded.seq, updated_us = excluded.updated_us",
+                params![sink, seq as i64, Timestamp::now().as_micros()],
+            )
+            .map(drop)
+            .map_err(|e| self.wrap(e))
+    }
+}

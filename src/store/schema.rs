@@ -1,0 +1,75 @@
+//! Connection setup and versioned schema migrations.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+use super::StoreError;
+use crate::config::StoreSync;
+
+/// Migrations, in order; `PRAGMA user_version` records how many have run.
+/// Never edit a released migration: append a new one.
+const MIGRATIONS: &[&str] = &[
+    // 1: events and sink cursors.
+    "CREATE TABLE events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        time_us INTEGER NOT NULL,
+        sensor TEXT NOT NULL,
+        decoy TEXT,
+        kind INTEGER NOT NULL,
+        source_ip TEXT,
+        session TEXT,
+        body TEXT NOT NULL
+    );
+    CREATE INDEX events_time ON events(time_us);
+    CREATE TABLE sink_cursors (
+        sink TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        updated_us INTEGER NOT NULL
+    );",
+];
+
+/// Opens (and with `create`, creates and migrates) the store at `path`.
+pub fn open_connection(path: &Path, sync: StoreSync, create: bool) -> Result<Connection, StoreError> {
+    let name = path.display().to_string();
+    let wrap = |source| StoreError::Sqlite { path: name.clone(), source };
+    if !create && !path.exists() {
+        return Err(StoreError::Missing(name));
+    }
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let mut conn = Connection::open_with_flags(path, flags).map_err(wrap)?;
+    conn.busy_timeout(Duration::from_secs(10)).map_err(wrap)?;
+    conn.pragma_update(None, "journal_mode", "WAL").map_err(wrap)?;
+    let sync = match sync {
+        StoreSync::Full => "FULL",
+        StoreSync::Normal => "NORMAL",
+    };
+    conn.pragma_update(None, "synchronous", sync).map_err(wrap)?;
+    migrate(&mut conn, &name)?;
+    Ok(conn)
+}
+
+fn migrate(conn: &mut Connection, name: &str) -> Result<(), StoreError> {
+    let wrap = |source| StoreError::Sqlite { path: name.to_string(), source };
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(wrap)?;
+    let known = MIGRATIONS.len() as i64;
+    if version > known {
+        return Err(StoreError::TooNew { path: name.to_string(), found: version, known });
+    }
+    if version == known {
+        return Ok(());
+    }
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(wrap)?;
+    // Re-read inside the write lock: another process may have migrated meanwhile.
+    let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(wrap)?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
+        tx.execute_batch(sql).map_err(wrap)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64).map_err(wrap)?;
+    }
+    tx.commit().map_err(wrap)
+}

@@ -1,0 +1,138 @@
+//! The single store writer: receives events from the bus, commits them in groups,
+//! and announces the highest committed sequence number to the sinks.
+//!
+//! Group commit: a batch is committed when it holds `batch_max_events` or when
+//! `flush_interval` has passed since its first event arrived, whichever comes first.
+//! A failed commit is retried (the batch stays in memory and the bus fills up, which
+//! stops the decoys accepting) — an event handed to the writer is never dropped.
+
+use std::time::{Duration, Instant};
+
+use rusqlite::{params, Connection};
+use tokio::sync::{mpsc, watch};
+
+use super::schema::open_connection;
+use super::StoreError;
+use crate::config::StoreConfig;
+use crate::event::Event;
+
+/// The running writer: join it after the bus has closed to know everything is committed.
+pub struct WriterHandle {
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl WriterHandle {
+    /// Waits for the writer to commit everything still queued and stop.
+    pub async fn join(self) {
+        let thread = self.thread;
+        let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+    }
+}
+
+/// Opens the store and starts the writer thread. `committed` receives the highest
+/// committed sequence number after each commit.
+pub fn spawn_writer(
+    config: &StoreConfig,
+    events: mpsc::Receiver<Event>,
+    committed: watch::Sender<u64>,
+) -> Result<WriterHandle, StoreError> {
+    let conn = open_connection(&config.path, config.sync, true)?;
+    let last: u64 = conn.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0)).unwrap_or(0);
+    committed.send_replace(last);
+    let runtime = tokio::runtime::Handle::current();
+    let batch_max = config.batch_max_events.get();
+    let flush = config.flush_interval;
+    let path = config.path.display().to_string();
+    let thread = std::thread::Builder::new()
+        .name("store-writer".into())
+        .spawn(move || run(conn, &path, runtime, events, committed, batch_max, flush))
+        .map_err(|e| StoreError::Sqlite { path: config.path.display().to_string(), source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)) })?;
+    Ok(WriterHandle { thread })
+}
+
+fn run(
+    mut conn: Connection,
+    path: &str,
+    runtime: tokio::runtime::Handle,
+    mut rx: mpsc::Receiver<Event>,
+    committed: watch::Sender<u64>,
+    batch_max: usize,
+    flush: Duration,
+) {
+    let _runtime_context = runtime.enter(); // timers below need the runtime's clock
+    let mut batch: Vec<Event> = Vec::with_capacity(batch_max.min(65536));
+    loop {
+        let Some(first) = runtime.block_on(rx.recv()) else { break };
+        batch.push(first);
+        let deadline = Instant::now() + flush;
+        while batch.len() < batch_max {
+            match rx.try_recv() {
+                Ok(e) => batch.push(e),
+                Err(mpsc::error::TryRecvError::Disconnected) => break,
+                Err(mpsc::error::TryRecvError::Empty) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        break;
+                    }
+                    match runtime.block_on(tokio::time::timeout(left, rx.recv())) {
+                        Ok(Some(e)) => batch.push(e),
+                        Ok(None) | Err(_) => break,
+                    }
+                }
+            }
+        }
+        let last = commit_with_retry(&mut conn, path, &batch);
+        batch.clear();
+        if last > 0 {
+            committed.send_replace(last);
+        }
+    }
+    tracing::debug!(store = %path, "store writer drained and stopped");
+}
+
+/// Commits the batch, retrying until it succeeds; returns the highest sequence number
+/// (0 if every event was already stored).
+fn commit_with_retry(conn: &mut Connection, path: &str, batch: &[Event]) -> u64 {
+    let mut delay = Duration::from_millis(10);
+    loop {
+        match commit(conn, batch) {
+            Ok(last) => return last,
+            Err(e) => {
+                tracing::error!(store = %path, error = %e, events = batch.len(), "commit failed; retrying (decoys pause while the queue is full)");
+                std::thread::sleep(delay);
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
+/// Inserts one batch in one transaction. Events already present (same id) are skipped,
+/// which makes re-delivery from a remote sensor idempotent.
+pub(crate) fn commit(conn: &mut Connection, batch: &[Event]) -> Result<u64, rusqlite::Error> {
+    let tx = conn.transaction()?;
+    let mut last = 0u64;
+    {
+        let mut stmt = tx.prepare_cached(
+            "INSERT OR IGNORE INTO events (id, time_us, sensor, decoy, kind, source_ip, session, body)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        for event in batch {
+            let body = serde_json::to_string(event).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+            let changed = stmt.execute(params![
+                event.id.to_string(),
+                event.time.as_micros(),
+                event.sensor,
+                event.decoy,
+                event.kind.id(),
+                event.source.map(|s| s.ip().to_string()),
+                event.session.map(|s| s.to_string()),
+                body,
+            ])?;
+            if changed == 1 {
+                last = tx.last_insert_rowid() as u64;
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(last)
+}

@@ -194,9 +194,21 @@ impl Checker<'_> {
             self.error(pos_of(node), format!("`{section}` must be a list"), format!("write each entry as `- type: ...` under `{section}:`"));
             return Vec::new();
         };
+        let what = section.trim_end_matches('s');
+        let mut names = HashMap::new();
         let mut out = Vec::new();
         for item in seq.iter() {
-            match item.as_mapping().and_then(|m| m.get_scalar("type")) {
+            let map = item.as_mapping();
+            // Names are checked here, on the raw nodes, so that a duplicate is reported
+            // even when one of the two entries has another mistake.
+            match map.and_then(|m| m.get_scalar("name")) {
+                Some(n) => {
+                    let name = At { value: n.as_str().to_string(), position: n.span().start().map(|m| (m.line(), m.column())) };
+                    self.unique_name(&mut names, &name, what);
+                }
+                None => self.error(pos_of(item), format!("every entry of `{section}` needs a `name`"), ""),
+            }
+            match map.and_then(|m| m.get_scalar("type")) {
                 Some(t) => out.push((item, t.as_str().to_string())),
                 None => self.error(pos_of(item), format!("every entry of `{section}` needs a `type`"), ""),
             }
@@ -220,12 +232,11 @@ impl Checker<'_> {
     }
 
     fn decoys(&mut self, node: &Node) -> Vec<DecoyConfig> {
-        let mut names = HashMap::new();
         let mut listens: Vec<(SocketAddr, String)> = Vec::new();
         let mut out = Vec::new();
         for (item, kind) in self.items(node, "decoys") {
             let decoy = match kind.as_str() {
-                "tcp" => self.parse::<RawTcpDecoy>(item).map(|raw| self.tcp_decoy(raw, &mut names, &mut listens)),
+                "tcp" => self.parse::<RawTcpDecoy>(item).map(|raw| self.tcp_decoy(raw, &mut listens)),
                 other => {
                     let p = item.as_mapping().and_then(|m| m.get_scalar("type")).and_then(|s| s.span().start()).map(|m| (m.line(), m.column()));
                     self.error(p, format!("unknown decoy type `{other}`"), "decoy types are: tcp");
@@ -265,8 +276,7 @@ impl Checker<'_> {
         }
     }
 
-    fn tcp_decoy(&mut self, raw: RawTcpDecoy, names: &mut HashMap<String, Pos>, listens: &mut Vec<(SocketAddr, String)>) -> DecoyConfig {
-        self.unique_name(names, &raw.name, "decoy");
+    fn tcp_decoy(&mut self, raw: RawTcpDecoy, listens: &mut Vec<(SocketAddr, String)>) -> DecoyConfig {
         let listen = self.listen(&raw.listen, &raw.name.value, listens);
         let banner = match (&raw.banner, &raw.banner_file) {
             (Some(_), Some(f)) => {
@@ -297,16 +307,13 @@ impl Checker<'_> {
     }
 
     fn sinks(&mut self, node: &Node) -> Vec<SinkConfig> {
-        let mut names = HashMap::new();
         let mut out = Vec::new();
         for (item, kind) in self.items(node, "sinks") {
             let sink = match kind.as_str() {
                 "stdout" => self.parse::<RawStdoutSink>(item).map(|raw| {
-                    self.unique_name(&mut names, &raw.name, "sink");
                     SinkConfig::Stdout(StdoutSinkConfig { name: raw.name.value, format: raw.format.unwrap_or_default() })
                 }),
                 "file" => self.parse::<RawFileSink>(item).map(|raw| {
-                    self.unique_name(&mut names, &raw.name, "sink");
                     let path = self.path_in_existing_dir(&raw.path, "path");
                     SinkConfig::File(FileSinkConfig { name: raw.name.value, path, format: raw.format.unwrap_or_default(), fsync: raw.fsync.unwrap_or(true) })
                 }),

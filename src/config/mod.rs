@@ -16,3 +16,6 @@ pub use types::{
     Config, ConnectionLimits, DecoyConfig, EventFormat, FileSinkConfig, SensorConfig, SinkConfig,
     StdoutSinkConfig, StoreConfig, StoreSync, TcpDecoyConfig,
 };
+
+#[cfg(test)]
+mod tests;

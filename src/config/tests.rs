@@ -1,0 +1,92 @@
+//! Table tests of configuration parsing: every mistake found, each at its position.
+
+use super::*;
+
+fn errors(yaml: &str) -> Vec<ConfigError> {
+    match parse_str("t.yaml", yaml) {
+        Ok(_) => panic!("expected errors for:\n{yaml}"),
+        Err(e) => e.0,
+    }
+}
+
+#[test]
+fn embedded_default_and_complete_example_parse() {
+    let c = parse_str(EMBEDDED_DEFAULT_NAME, EMBEDDED_DEFAULT).unwrap();
+    assert_eq!(c.decoys.len(), 1);
+    assert_eq!(c.decoys[0].listen().to_string(), "127.0.0.1:2323");
+    assert_eq!(c.store.path, std::path::PathBuf::from("./honeyward.db"));
+    assert!(matches!(c.sinks[0], SinkConfig::Stdout(_)));
+    let full = parse_str("hospital.yaml", EXAMPLE_COMPLETE).unwrap();
+    assert_eq!(full.sensor.name, "pacs-vlan-sensor-01");
+    assert_eq!(full.decoys.len(), 2);
+}
+
+#[test]
+fn three_different_mistakes_are_all_reported_with_line_and_column() {
+    let yaml = "\
+decoys:
+  - name: a
+    type: tcp
+    listen: 127.0.0.1:99999
+  - name: a
+    type: tcp
+    listen: 127.0.0.1:2324
+    bannr: hello
+";
+    let errs = errors(yaml);
+    assert_eq!(errs.len(), 3, "{errs:#?}");
+    assert_eq!(errs[0].position, Some((4, 13)));
+    assert!(errs[0].message.contains("invalid listen address"));
+    assert_eq!(errs[1].position.map(|p| p.0), Some(5));
+    assert!(errs[1].message.contains("duplicate decoy name `a`"), "{}", errs[1].message);
+    assert_eq!(errs[2].position.map(|p| p.0), Some(8));
+    assert!(errs[2].message.contains("bannr"));
+    let shown = errs[0].to_string();
+    assert!(shown.starts_with("t.yaml:4:13: "), "{shown}");
+    assert!(shown.contains("hint:"));
+}
+
+#[test]
+fn table_of_single_mistakes() {
+    let cases: &[(&str, &str, usize)] = &[
+        ("sensr: {}\n", "unknown section `sensr`", 1),
+        ("decoys:\n  - {name: a, type: tcp, listen: '127.0.0.1:1', limits: {max_connections: 0}}\n", "outside the allowed range", 2),
+        ("decoys:\n  - {name: a, type: ftp, listen: '127.0.0.1:1'}\n", "unknown decoy type `ftp`", 2),
+        ("decoys:\n  - {name: a, type: tcp, listen: '127.0.0.1:1', banner_file: /nonexistent/b}\n", "cannot read banner file", 2),
+        ("store:\n  path: /nonexistent-dir/x.db\n", "does not exist", 2),
+        ("store:\n  sync: sometimes\n", "sometimes", 2),
+        ("decoys:\n  - {name: a, type: tcp, listen: '0.0.0.0:25'}\n  - {name: b, type: tcp, listen: '127.0.0.1:25'}\n", "already uses", 3),
+        ("sinks:\n  - {name: 'bad name', type: stdout}\n", "not usable", 2),
+        ("sinks:\n  - {name: s, type: file, path: /nonexistent-dir/e.jsonl}\n", "does not exist", 2),
+        ("decoys:\n  - {name: a, type: tcp, listen: '127.0.0.1:1'}\n  - {name: b, type: tcp}\n", "missing field `listen`", 3),
+        ("decoys: [\n", "invalid YAML", 2),
+        ("sensor:\n  name: a\n  name: b\n", "invalid YAML", 3),
+    ];
+    for (yaml, needle, line) in cases {
+        let errs = errors(yaml);
+        assert_eq!(errs.len(), 1, "{yaml}: {errs:#?}");
+        assert!(errs[0].message.contains(needle), "{yaml}: {}", errs[0].message);
+        assert_eq!(errs[0].position.map(|p| p.0), Some(*line), "{yaml}: {errs:#?}");
+    }
+}
+
+#[test]
+fn defaults_fill_what_is_left_out() {
+    let c = parse_str("t", "decoys:\n  - {name: d, type: tcp, listen: '[::1]:0'}\n").unwrap();
+    let l = c.decoys[0].limits();
+    assert_eq!(l.max_connections, 1024);
+    assert_eq!(l.max_connections_per_source, 64);
+    assert_eq!(l.idle_timeout.as_secs(), 30);
+    assert_eq!(c.store.sync, StoreSync::Full);
+    assert!(c.sinks.is_empty());
+    assert!(!c.sensor.name.is_empty());
+}
+
+#[test]
+fn schema_describes_decoys_and_sinks() {
+    let schema: serde_json::Value = serde_json::from_str(&json_schema()).unwrap();
+    let text = schema.to_string();
+    for needle in ["decoys", "sinks", "idle_timeout_seconds", "\"tcp\"", "\"file\""] {
+        assert!(text.contains(needle), "schema lacks {needle}");
+    }
+}

@@ -27,11 +27,10 @@ pub enum AppError {
     Decoy(#[from] DecoyError),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("sink `{sink}` cannot start: {source}")]
+    #[error("sink `{sink}` cannot start: {reason}")]
     Sink {
         sink: String,
-        #[source]
-        source: SinkError,
+        reason: SinkError,
     },
 }
 
@@ -81,7 +80,7 @@ pub async fn start(config: Config, shutdown: Shutdown) -> Result<Running, AppErr
     let mut sinks = Vec::with_capacity(config.sinks.len());
     for s in &config.sinks {
         let reader = StoreReader::open(&config.store.path, true)?;
-        let (sink, cursor) = AnySink::open(s, &reader).map_err(|source| AppError::Sink { sink: s.name().to_string(), source })?;
+        let (sink, cursor) = AnySink::open(s, &reader).map_err(|reason| AppError::Sink { sink: s.name().to_string(), reason })?;
         let run = SinkRun { config: s.clone(), sink, cursor, reader, committed: committed_rx.clone(), abort: abort.clone() };
         sinks.push(tokio::spawn(run_sink(run)));
     }

@@ -17,12 +17,11 @@ use crate::event::EventKind;
 /// Why a decoy could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum DecoyError {
-    #[error("decoy `{decoy}` cannot listen on {addr}: {source}")]
+    #[error("decoy `{decoy}` cannot listen on {addr}: {cause}")]
     Bind {
         decoy: String,
         addr: SocketAddr,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 }
 
@@ -35,7 +34,7 @@ pub enum BoundDecoy {
 /// be bound before any starts.
 pub async fn bind(config: &DecoyConfig) -> Result<BoundDecoy, DecoyError> {
     let addr = config.listen();
-    let err = |source| DecoyError::Bind { decoy: config.name().to_string(), addr, source };
+    let err = |cause| DecoyError::Bind { decoy: config.name().to_string(), addr, cause };
     let socket = if addr.is_ipv4() { TcpSocket::new_v4() } else { TcpSocket::new_v6() }.map_err(err)?;
     socket.set_reuseaddr(true).map_err(err)?;
     socket.bind(addr).map_err(err)?;

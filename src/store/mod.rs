@@ -12,11 +12,10 @@ pub use writer::{spawn_writer, WriterHandle};
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("store {path}: {source}")]
+    #[error("store {path}: {cause}")]
     Sqlite {
         path: String,
-        #[source]
-        source: rusqlite::Error,
+        cause: rusqlite::Error,
     },
     #[error("store {path} was written by a newer honeyward (schema version {found}, this build knows up to {known})")]
     TooNew { path: String, found: i64, known: i64 },

@@ -46,7 +46,7 @@ impl StoreReader {
     }
 
     fn wrap(&self, source: rusqlite::Error) -> StoreError {
-        StoreError::Sqlite { path: self.path.clone(), source }
+        StoreError::Sqlite { path: self.path.clone(), cause: source }
     }
 
     /// Up to `limit` events with `seq > after`, in commit order.

@@ -34,7 +34,7 @@ const MIGRATIONS: &[&str] = &[
 /// Opens (and with `create`, creates and migrates) the store at `path`.
 pub fn open_connection(path: &Path, sync: StoreSync, create: bool) -> Result<Connection, StoreError> {
     let name = path.display().to_string();
-    let wrap = |source| StoreError::Sqlite { path: name.clone(), source };
+    let wrap = |source| StoreError::Sqlite { path: name.clone(), cause: source };
     if !create && !path.exists() {
         return Err(StoreError::Missing(name));
     }
@@ -55,7 +55,7 @@ pub fn open_connection(path: &Path, sync: StoreSync, create: bool) -> Result<Con
 }
 
 fn migrate(conn: &mut Connection, name: &str) -> Result<(), StoreError> {
-    let wrap = |source| StoreError::Sqlite { path: name.to_string(), source };
+    let wrap = |source| StoreError::Sqlite { path: name.to_string(), cause: source };
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(wrap)?;
     let known = MIGRATIONS.len() as i64;
     if version > known {

@@ -46,7 +46,7 @@ pub fn spawn_writer(
     let thread = std::thread::Builder::new()
         .name("store-writer".into())
         .spawn(move || run(conn, &path, runtime, events, committed, batch_max, flush))
-        .map_err(|e| StoreError::Sqlite { path: config.path.display().to_string(), source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)) })?;
+        .map_err(|e| StoreError::Sqlite { path: config.path.display().to_string(), cause: rusqlite::Error::ToSqlConversionFailure(Box::new(e)) })?;
     Ok(WriterHandle { thread })
 }
 

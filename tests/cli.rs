@@ -1,0 +1,125 @@
+//! The command line, driven as a user would: the embedded quick-start, `validate`,
+//! `schema`, `example-config`, `events list`, and a port that is already taken.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::Command;
+use std::time::Duration;
+
+use common::*;
+
+#[test]
+fn run_without_config_serves_the_embedded_quickstart_and_records_a_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut hw = Honeyward::spawn(dir.path(), &["run"]);
+    let stderr = hw.stderr_text();
+    assert!(stderr.contains("embedded quick-start"), "{stderr}");
+    assert!(stderr.contains("decoy tcp-banner (tcp) listening on 127.0.0.1:2323"), "{stderr}");
+
+    let mut s = TcpStream::connect(hw.addr("tcp-banner")).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut banner = [0u8; 64];
+    let n = s.read(&mut banner).unwrap();
+    assert!(String::from_utf8_lossy(&banner[..n]).contains("Username:"));
+    s.write_all(b"admin\r\n").unwrap();
+    drop(s);
+
+    let db = hw.store();
+    assert!(eventually(10, || count_kind(&db, "connection_closed") == 1));
+    assert_eq!(count_kind(&db, "connection_opened"), 1);
+    let data = bodies(&db, "data_received");
+    assert_eq!(data[0]["details"]["data"]["text"], "admin\r\n");
+
+    // The stdout sink printed the same events as JSON lines.
+    assert!(eventually(10, || std::fs::read_to_string(dir.path().join("stdout.log")).unwrap().lines().count() == 3));
+    let stdout = std::fs::read_to_string(dir.path().join("stdout.log")).unwrap();
+    let first: serde_json::Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(first["kind"], "connection_opened");
+    assert_eq!(first["decoy"], "tcp-banner");
+
+    // `events list` in the same directory finds the quick-start store.
+    let out = Command::new(BIN).args(["events", "list"]).current_dir(dir.path()).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("connection_opened") && text.contains("data_received") && text.contains("tcp-banner"), "{text}");
+    let out = Command::new(BIN).args(["events", "list", "--json", "--kind", "connection_closed"]).current_dir(dir.path()).output().unwrap();
+    let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(line["details"]["reason"], "peer_closed");
+
+    assert!(hw.stop().success());
+}
+
+#[test]
+fn validate_reports_three_mistakes_with_line_and_column_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.yaml");
+    std::fs::write(
+        &path,
+        "decoys:\n  - name: telnet\n    type: tcp\n    listen: 127.0.0.1:70000\n  - name: telnet\n    type: tcp\n    listen: 127.0.0.1:2324\n    limits:\n      idle_timeout_seconds: 0\n",
+    )
+    .unwrap();
+    let out = Command::new(BIN).args(["validate", "-c"]).arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let shown = path.display();
+    assert!(err.contains(&format!("{shown}:4:13: invalid listen address")), "{err}");
+    assert!(err.contains(&format!("{shown}:5:11: duplicate decoy name `telnet`")), "{err}");
+    assert!(err.contains(&format!("{shown}:9:29: `idle_timeout_seconds` is 0")), "{err}");
+    assert!(err.contains("3 error(s)"), "{err}");
+}
+
+#[test]
+fn every_example_config_validates() {
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(examples).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            let out = Command::new(BIN).args(["validate", "-c"]).arg(&path).output().unwrap();
+            assert!(out.status.success(), "{}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+            assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok: "));
+            checked += 1;
+        }
+    }
+    assert!(checked >= 2);
+}
+
+#[test]
+fn example_config_output_is_itself_a_valid_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN).arg("example-config").output().unwrap();
+    std::fs::write(dir.path().join("h.yaml"), &out.stdout).unwrap();
+    let v = Command::new(BIN).args(["validate", "-c", "h.yaml"]).current_dir(dir.path()).output().unwrap();
+    let text = String::from_utf8_lossy(&v.stdout);
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
+    assert!(text.contains("decoy telnet-switch (tcp) on 127.0.0.1:2323"), "{text}");
+    assert!(text.contains("sink archive (file)"), "{text}");
+}
+
+#[test]
+fn schema_is_json_schema_of_the_config() {
+    let out = Command::new(BIN).arg("schema").output().unwrap();
+    let schema: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(schema["$schema"].as_str().unwrap().contains("json-schema.org"));
+    assert!(schema["properties"]["decoys"].is_object());
+}
+
+#[test]
+fn a_port_already_in_use_names_the_decoy_and_address_and_nothing_keeps_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let yaml = config(&format!(
+        "{}  - name: second\n    type: tcp\n    listen: 127.0.0.1:{port}\n",
+        tcp_decoy("first", "")
+    ));
+    let mut hw = Honeyward::start(dir.path(), &yaml);
+    let status = hw.wait_exit(20);
+    assert!(!status.success());
+    let err = hw.stderr_text();
+    assert!(err.contains(&format!("decoy `second` cannot listen on 127.0.0.1:{port}")), "{err}");
+    assert!(err.contains("in use"), "{err}");
+    assert!(!err.contains("listening on"), "a decoy started before the failure: {err}");
+}

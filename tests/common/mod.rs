@@ -1,0 +1,173 @@
+//! Helpers for integration tests: run the real `honeyward` binary in a temporary
+//! directory, find its listeners, signal it, and read its SQLite store.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_honeyward");
+
+/// A running honeyward process.
+pub struct Honeyward {
+    pub child: Child,
+    pub dir: PathBuf,
+    pub addrs: HashMap<String, SocketAddr>,
+    pub stderr: Arc<Mutex<Vec<String>>>,
+}
+
+/// A test configuration: the given decoys, a store and a JSON file sink in `dir`.
+pub fn config(decoys: &str) -> String {
+    format!(
+        "sensor:\n  name: test-sensor\nstore:\n  path: honeyward.db\n  sync: normal\ndecoys:\n{decoys}\nsinks:\n  - name: archive\n    type: file\n    path: events.jsonl\n    fsync: false\n"
+    )
+}
+
+/// A TCP decoy entry with generous limits and the given extra limit lines.
+pub fn tcp_decoy(name: &str, extra_limits: &str) -> String {
+    format!(
+        "  - name: {name}\n    type: tcp\n    listen: 127.0.0.1:0\n    banner: \"hello\\r\\n\"\n    limits:\n      max_connections: 20000\n      max_connections_per_source: 20000\n{extra_limits}"
+    )
+}
+
+impl Honeyward {
+    /// Writes `honeyward.yaml` into `dir` and starts `honeyward run` there; waits until
+    /// every decoy in the config is listening.
+    pub fn start(dir: &Path, yaml: &str) -> Self {
+        std::fs::write(dir.join("honeyward.yaml"), yaml).unwrap();
+        Self::spawn(dir, &["run", "-c", "honeyward.yaml"])
+    }
+
+    /// Starts `honeyward ARGS` in `dir` (stdout to dir/stdout.log).
+    pub fn spawn(dir: &Path, args: &[&str]) -> Self {
+        let stdout = std::fs::File::create(dir.join("stdout.log")).unwrap();
+        let mut child = Command::new(BIN)
+            .args(args)
+            .current_dir(dir)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start honeyward");
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        let lines = Arc::clone(&stderr);
+        let pipe = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                lines.lock().unwrap().push(line.clone());
+                let _ = tx.send(line);
+            }
+        });
+        let mut addrs = HashMap::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some((name, addr)) = parse_listening(&line) {
+                        addrs.insert(name, addr);
+                    }
+                    if line.contains("honeyward running") {
+                        break;
+                    }
+                }
+                Err(_) => break, // exited or timed out: callers check
+            }
+        }
+        Honeyward { child, dir: dir.to_path_buf(), addrs, stderr }
+    }
+
+    /// The address a decoy is listening on.
+    pub fn addr(&self, decoy: &str) -> SocketAddr {
+        *self.addrs.get(decoy).unwrap_or_else(|| panic!("decoy {decoy} not listening; stderr: {:?}", self.stderr.lock().unwrap()))
+    }
+
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: sending a signal to our own child process.
+        unsafe { libc::kill(self.child.id() as i32, sig) };
+    }
+
+    /// Waits for the process to exit (panics after `secs`).
+    pub fn wait_exit(&mut self, secs: u64) -> ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("honeyward did not exit within {secs}s; stderr: {:?}", self.stderr.lock().unwrap());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// SIGTERM, then wait; returns the exit status.
+    pub fn stop(&mut self) -> ExitStatus {
+        self.signal(libc::SIGTERM);
+        self.wait_exit(60)
+    }
+
+    pub fn stderr_text(&self) -> String {
+        self.stderr.lock().unwrap().join("\n")
+    }
+
+    /// A connection to the store (real SQLite, read side).
+    pub fn store(&self) -> rusqlite::Connection {
+        store(&self.dir)
+    }
+}
+
+impl Drop for Honeyward {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn store(dir: &Path) -> rusqlite::Connection {
+    let c = rusqlite::Connection::open(dir.join("honeyward.db")).unwrap();
+    c.busy_timeout(Duration::from_secs(10)).unwrap();
+    c
+}
+
+/// `decoy NAME (TYPE) listening on ADDR` → (NAME, ADDR).
+fn parse_listening(line: &str) -> Option<(String, SocketAddr)> {
+    let rest = &line[line.find("decoy ")? + 6..];
+    let name = rest.split_whitespace().next()?.to_string();
+    let after = &rest[rest.find("listening on ")? + 13..];
+    let addr = after.split_whitespace().next()?.parse().ok()?;
+    Some((name, addr))
+}
+
+/// Counts events of a kind (by name) in the store.
+pub fn count_kind(db: &rusqlite::Connection, kind: &str) -> i64 {
+    let id = honeyward::event::EventKind::id_of(kind).expect("known kind");
+    db.query_row("SELECT count(*) FROM events WHERE kind = ?1", [id], |r| r.get(0)).unwrap()
+}
+
+/// All stored event bodies of a kind, as JSON.
+pub fn bodies(db: &rusqlite::Connection, kind: &str) -> Vec<serde_json::Value> {
+    let id = honeyward::event::EventKind::id_of(kind).expect("known kind");
+    let mut st = db.prepare("SELECT body FROM events WHERE kind = ?1 ORDER BY seq").unwrap();
+    let rows = st.query_map([id], |r| r.get::<_, String>(0)).unwrap();
+    rows.map(|b| serde_json::from_str(&b.unwrap()).unwrap()).collect()
+}
+
+/// Polls `f` until it returns true or `secs` pass.
+pub fn eventually(secs: u64, mut f: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    f()
+}

@@ -2,7 +2,7 @@
 //! failure; drain to the last committed event at shutdown.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -13,6 +13,12 @@ use crate::store::StoreReader;
 
 /// Events per batch read from the store.
 const BATCH_EVENTS: usize = 1024;
+
+/// Longest a delivered position stays unsaved while events keep flowing. Saving is a
+/// write that waits for the store writer's lock, so it is not done per batch; a crash
+/// in between re-sends at most this much (delivery is at-least-once, and the file
+/// sink reconciles with its own file).
+const CURSOR_SAVE_INTERVAL: Duration = Duration::from_millis(250);
 
 /// Everything a sink task needs.
 pub struct SinkRun {
@@ -42,9 +48,15 @@ pub async fn run_sink(run: SinkRun) {
     let reader = Arc::new(Mutex::new(reader));
     let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(30));
     let mut writer_done = false;
+    let mut saved = cursor;
+    let mut saved_at = Instant::now();
     loop {
         let head = *committed.borrow_and_update();
         if cursor >= head {
+            if cursor != saved {
+                save_cursor(&reader, &name, cursor).await;
+                saved = cursor;
+            }
             if writer_done {
                 break;
             }
@@ -70,9 +82,9 @@ pub async fn run_sink(run: SinkRun) {
             Ok(()) => {
                 cursor = last;
                 backoff.reset();
-                let sink_name = name.clone();
-                if let Some(Err(e)) = with_reader(&reader, move |r| r.set_cursor(&sink_name, last)).await {
-                    tracing::warn!(sink = %name, error = %e, "cannot save sink cursor (events may be re-sent after a restart)");
+                if saved_at.elapsed() >= CURSOR_SAVE_INTERVAL {
+                    save_cursor(&reader, &name, cursor).await;
+                    (saved, saved_at) = (cursor, Instant::now());
                 }
             }
             Err(e) => {
@@ -94,7 +106,17 @@ pub async fn run_sink(run: SinkRun) {
             }
         }
     }
+    if cursor != saved {
+        save_cursor(&reader, &name, cursor).await;
+    }
     tracing::debug!(sink = %name, cursor, "sink stopped");
+}
+
+async fn save_cursor(reader: &Arc<Mutex<StoreReader>>, name: &str, cursor: u64) {
+    let sink_name = name.to_string();
+    if let Some(Err(e)) = with_reader(reader, move |r| r.set_cursor(&sink_name, cursor)).await {
+        tracing::warn!(sink = %name, error = %e, "cannot save sink cursor (events may be re-sent after a restart)");
+    }
 }
 
 /// Sleeps; returns true if aborted meanwhile.

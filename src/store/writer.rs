@@ -61,8 +61,7 @@ fn run(
 ) {
     let _runtime_context = runtime.enter(); // timers below need the runtime's clock
     let mut batch: Vec<Event> = Vec::with_capacity(batch_max.min(65536));
-    loop {
-        let Some(first) = runtime.block_on(rx.recv()) else { break };
+    while let Some(first) = runtime.block_on(rx.recv()) {
         batch.push(first);
         let deadline = Instant::now() + flush;
         while batch.len() < batch_max {

@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::io::{Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::net::TcpStream;
 use std::process::Command;
 use std::time::Duration;
@@ -47,6 +47,23 @@ fn run_without_config_serves_the_embedded_quickstart_and_records_a_connection() 
     let out = Command::new(BIN).args(["events", "list", "--json", "--kind", "connection_closed"]).current_dir(dir.path()).output().unwrap();
     let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(line["details"]["reason"], "peer_closed");
+
+    // `events tail` follows new events as they are committed.
+    let mut tail = Command::new(BIN)
+        .args(["events", "tail", "--json", "-n", "0"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    drop(TcpStream::connect(hw.addr("tcp-banner")).unwrap());
+    let mut lines = std::io::BufReader::new(tail.stdout.take().unwrap()).lines();
+    let first: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(first["kind"], "connection_opened");
+    let second: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(second["kind"], "connection_closed");
+    let _ = tail.kill();
+    let _ = tail.wait();
 
     assert!(hw.stop().success());
 }

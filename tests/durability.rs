@@ -131,3 +131,38 @@ fn sigterm_during_a_burst_records_open_and_close_of_every_accepted_connection() 
         .unwrap();
     assert!(by_shutdown > 0, "held connections should be closed by the shutdown");
 }
+
+fn connect_and_leave(addr: SocketAddr, n: usize) {
+    for _ in 0..n {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut buf = [0u8; 7];
+        s.read_exact(&mut buf).unwrap();
+    }
+}
+
+fn stdout_ids(dir: &std::path::Path) -> Vec<String> {
+    let text = std::fs::read_to_string(dir.join("stdout.log")).unwrap();
+    text.lines().filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok()).map(|v| v["id"].as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn after_a_clean_restart_every_sink_resumes_from_its_cursor_without_gap_or_duplicate() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = config(&tcp_decoy("resume", "")) + "  - name: console\n    type: stdout\n";
+    let mut hw = Honeyward::start(dir.path(), &yaml);
+    connect_and_leave(hw.addr("resume"), 5);
+    let db = store(dir.path());
+    assert!(eventually(10, || count_kind(&db, "connection_closed") == 5));
+    assert!(hw.stop().success());
+    let first_run = ids_by_seq(&db);
+    assert_eq!(stdout_ids(dir.path()), first_run, "stdout sink delivered everything before exiting");
+
+    let mut hw = Honeyward::start(dir.path(), &yaml);
+    connect_and_leave(hw.addr("resume"), 5);
+    assert!(eventually(10, || count_kind(&db, "connection_closed") == 10));
+    assert!(hw.stop().success());
+    let all = ids_by_seq(&db);
+    assert_eq!(file_ids(dir.path()), all, "file sink: every event once, in order, across the restart");
+    assert_eq!(stdout_ids(dir.path()), all[first_run.len()..], "stdout sink resumed after the first run's events");
+}

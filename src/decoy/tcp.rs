@@ -10,8 +10,18 @@ use super::connection::Connection;
 use crate::config::TcpDecoyConfig;
 use crate::event::{AttackerBytes, CloseReason, EventKind};
 
-/// Bytes read per read call (a stack buffer that lives only during the read).
+/// Bytes read per read call.
 const READ_CHUNK: usize = 8192;
+
+/// Reads what is ready and keeps at most `room` bytes of it in `capture`.
+/// A plain function, so its stack buffer is never part of a connection's future
+/// (idle connections stay small).
+fn read_some(stream: &TcpStream, capture: &mut Vec<u8>, room: usize) -> std::io::Result<usize> {
+    let mut buf = [0u8; READ_CHUNK];
+    let n = stream.try_read(&mut buf)?;
+    capture.extend_from_slice(&buf[..n.min(room)]);
+    Ok(n)
+}
 
 /// Serves one connection to a TCP banner decoy.
 pub async fn handle(config: Arc<TcpDecoyConfig>, mut stream: TcpStream, mut conn: Connection) {
@@ -49,25 +59,20 @@ pub async fn handle(config: Arc<TcpDecoyConfig>, mut stream: TcpStream, mut conn
             Ok(Err(_)) => break CloseReason::Error,
             Ok(Ok(())) => {}
         }
-        // The buffer exists only between readiness and the copy into `capture`.
-        let mut buf = [0u8; READ_CHUNK];
-        let n = match stream.try_read(&mut buf) {
+        let room = if captured_emitted { 0 } else { config.capture_bytes.saturating_sub(capture.len()) };
+        let n = match read_some(&stream, &mut capture, room) {
             Ok(0) => break CloseReason::PeerClosed,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
             Err(_) => break CloseReason::Error,
         };
         conn.bytes_in += n as u64;
-        if !captured_emitted {
-            let room = config.capture_bytes.saturating_sub(capture.len());
-            capture.extend_from_slice(&buf[..n.min(room)]);
-            if config.capture_bytes > 0 && conn.bytes_in > config.capture_bytes as u64 {
-                // More than the capture holds: record it now rather than at close,
-                // so a long session shows up early.
-                let data = AttackerBytes::new(std::mem::take(&mut capture));
-                conn.emit(EventKind::DataReceived { data, truncated: true }).await;
-                captured_emitted = true;
-            }
+        if !captured_emitted && config.capture_bytes > 0 && conn.bytes_in > config.capture_bytes as u64 {
+            // More than the capture holds: record it now rather than at close, so a
+            // long session shows up early.
+            let data = AttackerBytes::new(std::mem::take(&mut capture));
+            conn.emit(EventKind::DataReceived { data, truncated: true }).await;
+            captured_emitted = true;
         }
         if conn.bytes_in >= limits.max_session_bytes {
             break CloseReason::MaxBytes;

@@ -71,6 +71,10 @@ fn pos_of(node: &Node) -> Pos {
     node.span().start().map(|m| (m.line(), m.column()))
 }
 
+fn scalar_at(scalar: &marked_yaml::types::MarkedScalarNode) -> At<String> {
+    At { value: scalar.as_str().to_string(), position: scalar.span().start().map(|m| (m.line(), m.column())) }
+}
+
 impl Checker<'_> {
     fn error(&mut self, position: Pos, message: impl Into<String>, hint: impl Into<String>) {
         let hint = hint.into();
@@ -129,8 +133,7 @@ impl Checker<'_> {
         if let Some(map) = map {
             for (key, _) in map.iter() {
                 if !SECTIONS.contains(&key.as_str()) {
-                    let p = key.span().start().map(|m| (m.line(), m.column()));
-                    self.error(p, format!("unknown section `{}`", key.as_str()), format!("top-level sections are: {}", SECTIONS.join(", ")));
+                    self.error(scalar_at(key).position, format!("unknown section `{}`", key.as_str()), format!("top-level sections are: {}", SECTIONS.join(", ")));
                 }
             }
         }
@@ -186,7 +189,9 @@ impl Checker<'_> {
         path
     }
 
-    fn items<'n>(&mut self, node: &'n Node, section: &str) -> Vec<(&'n Node, String)> {
+    /// The entries of a list section with their `type`, after checking every entry's
+    /// name for duplicates.
+    fn items<'n>(&mut self, node: &'n Node, section: &str) -> Vec<(&'n Node, At<String>)> {
         if node.as_mapping().is_some_and(|m| m.is_empty()) {
             return Vec::new();
         }
@@ -202,18 +207,20 @@ impl Checker<'_> {
             // Names are checked here, on the raw nodes, so that a duplicate is reported
             // even when one of the two entries has another mistake.
             match map.and_then(|m| m.get_scalar("name")) {
-                Some(n) => {
-                    let name = At { value: n.as_str().to_string(), position: n.span().start().map(|m| (m.line(), m.column())) };
-                    self.unique_name(&mut names, &name, what);
-                }
+                Some(n) => self.unique_name(&mut names, &scalar_at(n), what),
                 None => self.error(pos_of(item), format!("every entry of `{section}` needs a `name`"), ""),
             }
             match map.and_then(|m| m.get_scalar("type")) {
-                Some(t) => out.push((item, t.as_str().to_string())),
+                Some(t) => out.push((item, scalar_at(t))),
                 None => self.error(pos_of(item), format!("every entry of `{section}` needs a `type`"), ""),
             }
         }
         out
+    }
+
+    fn unknown_type<T>(&mut self, kind: &At<String>, what: &str, known: &str) -> Option<T> {
+        self.error(kind.position, format!("unknown {what} type `{}`", kind.value), format!("{what} types are: {known}"));
+        None
     }
 
     fn unique_name(&mut self, seen: &mut HashMap<String, Pos>, name: &At<String>, what: &str) {
@@ -235,13 +242,9 @@ impl Checker<'_> {
         let mut listens: Vec<(SocketAddr, String)> = Vec::new();
         let mut out = Vec::new();
         for (item, kind) in self.items(node, "decoys") {
-            let decoy = match kind.as_str() {
+            let decoy = match kind.value.as_str() {
                 "tcp" => self.parse::<RawTcpDecoy>(item).map(|raw| self.tcp_decoy(raw, &mut listens)),
-                other => {
-                    let p = item.as_mapping().and_then(|m| m.get_scalar("type")).and_then(|s| s.span().start()).map(|m| (m.line(), m.column()));
-                    self.error(p, format!("unknown decoy type `{other}`"), "decoy types are: tcp");
-                    None
-                }
+                _ => self.unknown_type(&kind, "decoy", "tcp"),
             };
             out.extend(decoy);
         }
@@ -309,7 +312,7 @@ impl Checker<'_> {
     fn sinks(&mut self, node: &Node) -> Vec<SinkConfig> {
         let mut out = Vec::new();
         for (item, kind) in self.items(node, "sinks") {
-            let sink = match kind.as_str() {
+            let sink = match kind.value.as_str() {
                 "stdout" => self.parse::<RawStdoutSink>(item).map(|raw| {
                     SinkConfig::Stdout(StdoutSinkConfig { name: raw.name.value, format: raw.format.unwrap_or_default() })
                 }),
@@ -317,11 +320,7 @@ impl Checker<'_> {
                     let path = self.path_in_existing_dir(&raw.path, "path");
                     SinkConfig::File(FileSinkConfig { name: raw.name.value, path, format: raw.format.unwrap_or_default(), fsync: raw.fsync.unwrap_or(true) })
                 }),
-                other => {
-                    let p = item.as_mapping().and_then(|m| m.get_scalar("type")).and_then(|s| s.span().start()).map(|m| (m.line(), m.column()));
-                    self.error(p, format!("unknown sink type `{other}`"), "sink types are: stdout, file");
-                    None
-                }
+                _ => self.unknown_type(&kind, "sink", "stdout, file"),
             };
             out.extend(sink);
         }

@@ -85,7 +85,8 @@ where
 {
     let handler = Arc::new(handler);
     let reporter = tokio::spawn(report_refused(cx.clone()));
-    let fallback_local = listener.local_addr().ok();
+    // The local address is the listener's unless it listens on a wildcard address.
+    let fixed_local = listener.local_addr().ok().filter(|a| !a.ip().is_unspecified()).map(canonical);
     loop {
         // Backpressure: while the store is behind, leave new peers in the backlog.
         tokio::select! {
@@ -113,7 +114,7 @@ where
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let local = stream.local_addr().ok().or(fallback_local).map(canonical).unwrap_or(peer);
+        let local = fixed_local.or_else(|| stream.local_addr().ok().map(canonical)).unwrap_or(peer);
         let conn_cx = cx.clone();
         let handler = Arc::clone(&handler);
         cx.tasks.spawn(async move {

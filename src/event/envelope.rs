@@ -19,6 +19,11 @@ impl EventId {
         EventId(uuid::Uuid::now_v7())
     }
 
+    /// Writes the canonical hyphenated form into `buf` without allocating.
+    pub fn encode<'b>(&self, buf: &'b mut [u8; uuid::fmt::Hyphenated::LENGTH]) -> &'b str {
+        self.0.hyphenated().encode_lower(buf)
+    }
+
     /// Parses the canonical hyphenated form.
     pub fn parse(s: &str) -> Option<Self> {
         uuid::Uuid::parse_str(s).ok().map(EventId)

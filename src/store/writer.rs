@@ -6,7 +6,7 @@
 //! A failed commit is retried (the batch stays in memory and the bus fills up, which
 //! stops the decoys accepting) — an event handed to the writer is never dropped.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rusqlite::{params, Connection};
 use tokio::sync::{mpsc, watch};
@@ -59,28 +59,22 @@ fn run(
     batch_max: usize,
     flush: Duration,
 ) {
-    let _runtime_context = runtime.enter(); // timers below need the runtime's clock
     let mut batch: Vec<Event> = Vec::with_capacity(batch_max.min(65536));
+    let mut body = Vec::with_capacity(1024);
     while let Some(first) = runtime.block_on(rx.recv()) {
         batch.push(first);
-        let deadline = Instant::now() + flush;
+        // Let the batch gather for the flush interval (one wake-up per batch, not per
+        // event), unless a full batch is already waiting.
+        if !flush.is_zero() && rx.len() + 1 < batch_max {
+            std::thread::sleep(flush);
+        }
         while batch.len() < batch_max {
             match rx.try_recv() {
                 Ok(e) => batch.push(e),
-                Err(mpsc::error::TryRecvError::Disconnected) => break,
-                Err(mpsc::error::TryRecvError::Empty) => {
-                    let left = deadline.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        break;
-                    }
-                    match runtime.block_on(tokio::time::timeout(left, rx.recv())) {
-                        Ok(Some(e)) => batch.push(e),
-                        Ok(None) | Err(_) => break,
-                    }
-                }
+                Err(_) => break,
             }
         }
-        let last = commit_with_retry(&mut conn, path, &batch);
+        let last = commit_with_retry(&mut conn, path, &batch, &mut body);
         batch.clear();
         if last > 0 {
             committed.send_replace(last);
@@ -91,10 +85,10 @@ fn run(
 
 /// Commits the batch, retrying until it succeeds; returns the highest sequence number
 /// (0 if every event was already stored).
-fn commit_with_retry(conn: &mut Connection, path: &str, batch: &[Event]) -> u64 {
+fn commit_with_retry(conn: &mut Connection, path: &str, batch: &[Event], body: &mut Vec<u8>) -> u64 {
     let mut delay = Duration::from_millis(10);
     loop {
-        match commit(conn, batch) {
+        match commit(conn, batch, body) {
             Ok(last) => return last,
             Err(e) => {
                 tracing::error!(store = %path, error = %e, events = batch.len(), "commit failed; retrying (decoys pause while the queue is full)");
@@ -107,7 +101,7 @@ fn commit_with_retry(conn: &mut Connection, path: &str, batch: &[Event]) -> u64 
 
 /// Inserts one batch in one transaction. Events already present (same id) are skipped,
 /// which makes re-delivery from a remote sensor idempotent.
-pub(crate) fn commit(conn: &mut Connection, batch: &[Event]) -> Result<u64, rusqlite::Error> {
+fn commit(conn: &mut Connection, batch: &[Event], body: &mut Vec<u8>) -> Result<u64, rusqlite::Error> {
     let tx = conn.transaction()?;
     let mut last = 0u64;
     {
@@ -116,16 +110,20 @@ pub(crate) fn commit(conn: &mut Connection, batch: &[Event]) -> Result<u64, rusq
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?;
         for event in batch {
-            let body = serde_json::to_string(event).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+            let fail = |e: Box<dyn std::error::Error + Send + Sync>| rusqlite::Error::ToSqlConversionFailure(e);
+            body.clear();
+            serde_json::to_writer(&mut *body, event).map_err(|e| fail(Box::new(e)))?;
+            let text = std::str::from_utf8(body).map_err(|e| fail(Box::new(e)))?;
+            let mut id = [0u8; uuid::fmt::Hyphenated::LENGTH];
             let changed = stmt.execute(params![
-                event.id.to_string(),
+                event.id.encode(&mut id),
                 event.time.as_micros(),
                 event.sensor,
                 event.decoy,
                 event.kind.id(),
                 event.source.map(|s| s.ip().to_string()),
                 event.session.map(|s| s.to_string()),
-                body,
+                text,
             ])?;
             if changed == 1 {
                 last = tx.last_insert_rowid() as u64;

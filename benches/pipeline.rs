@@ -322,6 +322,7 @@ fn make_event(i: u64) -> Event {
         destination: Some(destination),
         session: Some(EventId::new()),
         kind,
+        token: None,
     }
 }
 
@@ -360,7 +361,7 @@ struct Throughput {
 async fn store_throughput(sync: &str, n: u64) -> Res<Throughput> {
     let dir = tempfile::tempdir()?;
     let store = store_config(dir.path(), sync)?;
-    let (events, bus_rx) = honeyward::pipeline::bus(store.queue_capacity_events.get());
+    let (events, bus_rx) = honeyward::pipeline::bus(store.queue_capacity_events.get(), honeyward::token::Matcher::empty());
     let (committed_tx, mut committed_rx) = watch::channel(0u64);
     let writer = honeyward::store::spawn_writer(&store, bus_rx, committed_tx)?;
 
@@ -426,7 +427,7 @@ struct Latency {
 async fn commit_latency(sync: &str, rate: u64, duration: Duration) -> Res<Latency> {
     let dir = tempfile::tempdir()?;
     let store = store_config(dir.path(), sync)?;
-    let (events, bus_rx) = honeyward::pipeline::bus(store.queue_capacity_events.get());
+    let (events, bus_rx) = honeyward::pipeline::bus(store.queue_capacity_events.get(), honeyward::token::Matcher::empty());
     let (committed_tx, mut committed_rx) = watch::channel(0u64);
     let writer = honeyward::store::spawn_writer(&store, bus_rx, committed_tx)?;
     let n = (rate as f64 * duration.as_secs_f64()).round().max(1.0) as usize;

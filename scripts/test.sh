@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 # decoys and sinks add theirs here (ssh/sshpass, dcmtk, rsyslog, nats-server, curl).
 NEEDED=(
   "curl:curl"
+  "dcmdump:dcmtk"
 )
 
 missing=()

@@ -16,6 +16,8 @@ use crate::decoy::{self, ConnectionGate, DecoyContext, DecoyError};
 use crate::pipeline::{self, Shutdown};
 use crate::sink::{run_sink, AnySink, SinkError, SinkRun};
 use crate::store::{self, StoreError, StoreReader};
+use crate::token::{self, Matcher, Registry, TokenError};
+use crate::watch::WatchContext;
 
 /// How long sinks may keep delivering after the store has drained at shutdown.
 const SINK_DRAIN_DEADLINE: Duration = Duration::from_secs(10);
@@ -27,6 +29,8 @@ pub enum AppError {
     Decoy(#[from] DecoyError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Tokens(#[from] TokenError),
     #[error("sink `{sink}` cannot start: {reason}")]
     Sink {
         sink: String,
@@ -72,7 +76,11 @@ pub async fn start(config: Config, shutdown: Shutdown) -> Result<Running, AppErr
         bound.push((d.clone(), decoy::bind(d).await?));
     }
 
-    let (events, bus_rx) = pipeline::bus(config.store.queue_capacity_events.get());
+    let open_registry = || Registry::open(&config.store.path, &config.store.state_dir);
+    let registry = open_registry()?;
+    let matcher = Matcher::load(&registry)?;
+    tracing::info!(material = matcher.len(), "token registry loaded");
+    let (events, bus_rx) = pipeline::bus(config.store.queue_capacity_events.get(), matcher.clone());
     let (committed_tx, committed_rx) = watch::channel(0u64);
     let writer = store::spawn_writer(&config.store, bus_rx, committed_tx)?;
 
@@ -104,7 +112,21 @@ pub async fn start(config: Config, shutdown: Shutdown) -> Result<Running, AppErr
         };
         tasks.spawn(b.serve(cx));
     }
-    // From here on only decoy contexts hold the bus; when they are gone, the writer drains.
+    let (registry_tx, registry_rx) = watch::channel(matcher.version());
+    tasks.spawn(token::follow_registry(registry, matcher, registry_tx, shutdown.clone()));
+    let mut host_names = vec![config.sensor.name.clone(), crate::config::host_name()];
+    host_names.dedup();
+    tasks.spawn(crate::watch::run(WatchContext {
+        sensor: Arc::clone(&sensor),
+        host_names,
+        events: events.clone(),
+        shutdown: shutdown.clone(),
+        canaries: config.canaries.clone(),
+        registry: open_registry()?,
+        registry_changed: registry_rx,
+    }));
+    // From here on only decoys and the watcher hold the bus; when they are gone, the
+    // writer drains.
     drop(events);
 
     let stop_token = shutdown.clone();

@@ -24,3 +24,5 @@ pub mod event;
 pub mod pipeline;
 pub mod sink;
 pub mod store;
+pub mod token;
+pub mod watch;

@@ -28,3 +28,21 @@ pub fn load(explicit: Option<&Path>) -> (Source, Result<Config, ConfigErrors>) {
         None => (Source::Embedded, config::parse_str(EMBEDDED_DEFAULT_NAME, EMBEDDED_DEFAULT)),
     }
 }
+
+/// Which store (and state directory) a command reads.
+#[derive(Debug, clap::Args)]
+pub struct StoreArgs {
+    /// Configuration whose store to use (default: ./honeyward.yaml, else the quick-start's).
+    #[arg(short, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Use this store file instead of the configuration's.
+    #[arg(long, value_name = "PATH")]
+    pub store: Option<PathBuf>,
+}
+
+/// (store path, state directory) for a command.
+pub fn store_paths(args: &StoreArgs) -> anyhow::Result<(PathBuf, PathBuf)> {
+    let (_, loaded) = load(args.config.as_deref());
+    let config = loaded.map_err(|e| anyhow::anyhow!("{e}\ncannot find the store from the configuration (or pass --store PATH)"))?;
+    Ok((args.store.clone().unwrap_or(config.store.path), config.store.state_dir))
+}

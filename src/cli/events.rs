@@ -1,14 +1,13 @@
 //! `honeyward events list|tail`: read stored events.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
 use clap::{Args, Subcommand};
 
-use super::config_source;
+use super::config_source::{self, StoreArgs};
 use crate::config::EventFormat;
 use crate::event::{EventKind, Timestamp};
 use crate::sink::format::encode_line;
@@ -21,17 +20,6 @@ pub enum EventsCommand {
     List(ListArgs),
     /// Print the last few events, then follow new ones as they are committed (Ctrl-C ends).
     Tail(TailArgs),
-}
-
-/// Which store to read.
-#[derive(Debug, Args)]
-pub struct StoreArgs {
-    /// Configuration whose store to read (default: ./honeyward.yaml, else the quick-start's).
-    #[arg(short, long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Read this store file instead.
-    #[arg(long, value_name = "PATH")]
-    pub store: Option<PathBuf>,
 }
 
 /// Event filters shared by list and tail.
@@ -115,14 +103,7 @@ pub fn execute(cmd: EventsCommand) -> anyhow::Result<ExitCode> {
 }
 
 fn open(args: &StoreArgs) -> anyhow::Result<StoreReader> {
-    let path = match &args.store {
-        Some(p) => p.clone(),
-        None => {
-            let (_, loaded) = config_source::load(args.config.as_deref());
-            loaded.map_err(|e| anyhow::anyhow!("{e}")).context("cannot find the store from the configuration (or pass --store PATH)")?.store.path
-        }
-    };
-    Ok(StoreReader::open(&path, false)?)
+    Ok(StoreReader::open(&config_source::store_paths(args)?.0, false)?)
 }
 
 fn filter(f: &FilterArgs) -> anyhow::Result<EventFilter> {

@@ -3,6 +3,7 @@
 mod config_source;
 mod events;
 mod run;
+mod token;
 mod validate;
 
 use std::path::PathBuf;
@@ -69,6 +70,9 @@ pub enum Command {
     /// Look at stored events.
     #[command(subcommand)]
     Events(EventsCommand),
+    /// Create, plant, list and revoke honeytokens.
+    #[command(subcommand)]
+    Token(token::TokenCommand),
 }
 
 /// Options of `run`.
@@ -101,5 +105,6 @@ pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Events(cmd) => events::execute(cmd),
+        Command::Token(cmd) => token::execute(cmd),
     }
 }

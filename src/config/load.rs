@@ -12,7 +12,7 @@ use marked_yaml::{LoadError, LoaderOptions, Node};
 use serde::de::DeserializeOwned;
 
 use super::error::{ConfigError, ConfigErrors};
-use super::raw::{RawFileSink, RawLimits, RawSensor, RawStdoutSink, RawStore, RawTcpDecoy};
+use super::raw::{RawCanary, RawFileSink, RawLimits, RawSensor, RawStdoutSink, RawStore, RawTcpDecoy};
 use super::spanned::At;
 use super::types::*;
 
@@ -23,7 +23,7 @@ pub const EMBEDDED_DEFAULT_NAME: &str = "<embedded quickstart>";
 /// The annotated complete example printed by `honeyward example-config`.
 pub const EXAMPLE_COMPLETE: &str = include_str!("../../examples/hospital.yaml");
 
-const SECTIONS: &[&str] = &["sensor", "store", "decoys", "sinks"];
+const SECTIONS: &[&str] = &["sensor", "store", "decoys", "sinks", "canaries"];
 const SCHEMA_HINT: &str = "`honeyward example-config` prints an annotated example of every key";
 
 type Pos = Option<(usize, usize)>;
@@ -142,7 +142,22 @@ impl Checker<'_> {
         let store: RawStore = section("store").map(|n| self.parse(n).unwrap_or_default()).unwrap_or_default();
         let decoys = self.decoys(section("decoys").unwrap_or(&empty));
         let sinks = self.sinks(section("sinks").unwrap_or(&empty));
-        Config { origin: origin.to_string(), sensor: self.sensor(sensor), store: self.store(store), decoys, sinks }
+        let canaries = match section("canaries") {
+            Some(n) => self.parse::<Vec<RawCanary>>(n).map(|c| self.canaries(c)).unwrap_or_default(),
+            None => Vec::new(),
+        };
+        Config { origin: origin.to_string(), sensor: self.sensor(sensor), store: self.store(store), decoys, sinks, canaries }
+    }
+
+    fn canaries(&mut self, raw: Vec<RawCanary>) -> Vec<CanaryConfig> {
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+        raw.into_iter()
+            .map(|c| {
+                let path = cwd.join(self.path_in_existing_dir(&c.path, "canaries.path"));
+                let label = c.label.unwrap_or_else(|| format!("canary file {}", path.display()));
+                CanaryConfig { path, label }
+            })
+            .collect()
     }
 
     fn sensor(&mut self, raw: RawSensor) -> SensorConfig {
@@ -166,8 +181,17 @@ impl Checker<'_> {
         let batch = self.number(&raw.batch_max_events, "batch_max_events", 4096, 1..=100_000);
         let flush_ms = self.number(&raw.flush_interval_ms, "flush_interval_ms", 2, 0..=1000);
         let queue = self.number(&raw.queue_capacity_events, "queue_capacity_events", 65536, 16..=10_000_000);
+        let state_dir = match &raw.state_dir {
+            Some(d) if d.value.is_empty() => {
+                self.error(d.position, "`state_dir` must name a directory", "e.g. /var/lib/honeyward/state");
+                PathBuf::from("./honeyward-state")
+            }
+            Some(d) => PathBuf::from(&d.value),
+            None => PathBuf::from("./honeyward-state"),
+        };
         StoreConfig {
             path,
+            state_dir,
             sync: raw.sync.unwrap_or(StoreSync::Full),
             batch_max_events: NonZeroUsize::new(batch as usize).unwrap_or(NonZeroUsize::MIN),
             flush_interval: Duration::from_millis(flush_ms),
@@ -329,7 +353,7 @@ impl Checker<'_> {
 }
 
 /// This machine's host name, or `honeyward` if it cannot be read.
-fn host_name() -> String {
+pub fn host_name() -> String {
     let mut buf = [0u8; 256];
     // SAFETY: gethostname writes at most buf.len() bytes into buf.
     let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };

@@ -10,10 +10,10 @@ mod spanned;
 mod types;
 
 pub use error::{ConfigError, ConfigErrors};
-pub use load::{load_file, parse_str, EMBEDDED_DEFAULT, EMBEDDED_DEFAULT_NAME, EXAMPLE_COMPLETE};
+pub use load::{host_name, load_file, parse_str, EMBEDDED_DEFAULT, EMBEDDED_DEFAULT_NAME, EXAMPLE_COMPLETE};
 pub use raw::json_schema;
 pub use types::{
-    Config, ConnectionLimits, DecoyConfig, EventFormat, FileSinkConfig, SensorConfig, SinkConfig,
+    CanaryConfig, Config, ConnectionLimits, DecoyConfig, EventFormat, FileSinkConfig, SensorConfig, SinkConfig,
     StdoutSinkConfig, StoreConfig, StoreSync, TcpDecoyConfig,
 };
 

@@ -25,6 +25,19 @@ pub struct RawConfig {
     /// Where events are forwarded.
     #[serde(default)]
     pub sinks: Vec<RawSink>,
+    /// Files on this host to watch for opens, besides planted `file` tokens.
+    #[serde(default)]
+    pub canaries: Vec<RawCanary>,
+}
+
+/// One entry of `canaries:`.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCanary {
+    /// The file (its directory must exist; the file may appear later).
+    pub path: At<String>,
+    /// What it is, shown in alerts.
+    pub label: Option<String>,
 }
 
 /// `sensor:` section.
@@ -48,6 +61,9 @@ pub struct RawStore {
     pub batch_max_events: Option<At<u64>>,
     /// Longest an event waits for its batch before commit, in ms (0..=1000). Default 2.
     pub flush_interval_ms: Option<At<u64>>,
+    /// honeyward's own state (token digest key, host keys), created 0700 if missing.
+    /// Default: `./honeyward-state`.
+    pub state_dir: Option<At<String>>,
     /// Events queued between decoys and the store before decoys stop accepting
     /// (16..=10000000). Default 65536.
     pub queue_capacity_events: Option<At<u64>>,

@@ -17,6 +17,16 @@ pub struct Config {
     pub store: StoreConfig,
     pub decoys: Vec<DecoyConfig>,
     pub sinks: Vec<SinkConfig>,
+    /// Files watched for opens (besides planted `file` tokens).
+    pub canaries: Vec<CanaryConfig>,
+}
+
+/// A watched file that is not a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CanaryConfig {
+    /// Absolute path.
+    pub path: PathBuf,
+    pub label: String,
 }
 
 /// This host's identity.
@@ -40,6 +50,8 @@ pub enum StoreSync {
 #[derive(Debug, Clone)]
 pub struct StoreConfig {
     pub path: PathBuf,
+    /// honeyward's own state: the token digest key, host keys.
+    pub state_dir: PathBuf,
     pub sync: StoreSync,
     /// Most events in one commit.
     pub batch_max_events: NonZeroUsize,

@@ -61,6 +61,7 @@ impl Connection {
             destination: Some(self.destination),
             session: Some(self.session),
             kind,
+            token: None,
         }
     }
 

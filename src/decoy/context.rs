@@ -41,6 +41,7 @@ impl DecoyContext {
             destination: None,
             session: None::<SessionId>,
             kind,
+            token: None,
         }
     }
 }

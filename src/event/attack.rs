@@ -7,6 +7,16 @@ use serde::{Serialize, Serializer};
 pub enum Technique {
     /// T1046: a connection to or a banner grab of a decoy.
     NetworkServiceDiscovery,
+    /// T1078: a login with a planted (honeytoken) credential.
+    ValidAccounts,
+    /// T1552.001: a canary credential file opened, or its secret used.
+    CredentialsInFiles,
+    /// T1552.003: a password planted in a shell history used.
+    ShellHistory,
+    /// T1552.004: a planted private key used.
+    PrivateKeys,
+    /// T1213: honey patient data queried or retrieved.
+    DataFromInformationRepositories,
 }
 
 impl Technique {
@@ -14,6 +24,11 @@ impl Technique {
     pub fn id(self) -> &'static str {
         match self {
             Technique::NetworkServiceDiscovery => "T1046",
+            Technique::ValidAccounts => "T1078",
+            Technique::CredentialsInFiles => "T1552.001",
+            Technique::ShellHistory => "T1552.003",
+            Technique::PrivateKeys => "T1552.004",
+            Technique::DataFromInformationRepositories => "T1213",
         }
     }
 
@@ -21,6 +36,11 @@ impl Technique {
     pub fn name(self) -> &'static str {
         match self {
             Technique::NetworkServiceDiscovery => "Network Service Discovery",
+            Technique::ValidAccounts => "Valid Accounts",
+            Technique::CredentialsInFiles => "Unsecured Credentials: Credentials In Files",
+            Technique::ShellHistory => "Unsecured Credentials: Shell History",
+            Technique::PrivateKeys => "Unsecured Credentials: Private Keys",
+            Technique::DataFromInformationRepositories => "Data from Information Repositories",
         }
     }
 }

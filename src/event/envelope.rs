@@ -5,7 +5,9 @@ use std::net::SocketAddr;
 
 use serde::{Deserialize, Serialize};
 
-use super::kind::EventKind;
+use super::attack::Technique;
+use super::kind::{EventKind, Severity};
+use crate::token::TokenHit;
 
 /// Unique, time-sortable event identifier (UUIDv7): unique across sensors, and
 /// ordered by creation time, so receivers can dedupe and sort.
@@ -112,4 +114,26 @@ pub struct Event {
     /// What was observed.
     #[serde(flatten)]
     pub kind: EventKind,
+    /// The honeytoken this observation used, filled in by token matching.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<TokenHit>,
+}
+
+impl Event {
+    /// A token hit is always critical; otherwise the kind's own severity.
+    pub fn severity(&self) -> Severity {
+        if self.token.is_some() {
+            Severity::Critical
+        } else {
+            self.kind.severity()
+        }
+    }
+
+    /// The ATT&CK technique this event is evidence of.
+    pub fn technique(&self) -> Option<Technique> {
+        match &self.token {
+            Some(hit) => Some(hit.technique(matches!(self.kind, EventKind::FileOpened { .. }))),
+            None => self.kind.technique(),
+        }
+    }
 }

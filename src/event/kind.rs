@@ -78,6 +78,16 @@ pub enum EventKind {
         /// True when the peer sent more than was captured.
         truncated: bool,
     },
+    /// A watched canary file was opened on this host.
+    FileOpened {
+        /// The canary's path.
+        path: String,
+    },
+    /// A watched canary file was deleted or moved away.
+    CanaryMissing {
+        /// The canary's path.
+        path: String,
+    },
     /// Connections turned away by a limit since the last such event (a counter, so
     /// that a flood is accounted for without one event per refused connection).
     ConnectionsRefused {
@@ -100,6 +110,8 @@ const KINDS: &[KindInfo] = &[
     KindInfo { id: 100, name: "connection_opened", severity: Severity::Low, technique: Some(Technique::NetworkServiceDiscovery) },
     KindInfo { id: 101, name: "connection_closed", severity: Severity::Low, technique: Some(Technique::NetworkServiceDiscovery) },
     KindInfo { id: 102, name: "data_received", severity: Severity::Medium, technique: Some(Technique::NetworkServiceDiscovery) },
+    KindInfo { id: 500, name: "file_opened", severity: Severity::High, technique: Some(Technique::CredentialsInFiles) },
+    KindInfo { id: 501, name: "canary_missing", severity: Severity::High, technique: None },
     KindInfo { id: 900, name: "connections_refused", severity: Severity::Info, technique: None },
 ];
 
@@ -109,7 +121,9 @@ impl EventKind {
             EventKind::ConnectionOpened => 0,
             EventKind::ConnectionClosed { .. } => 1,
             EventKind::DataReceived { .. } => 2,
-            EventKind::ConnectionsRefused { .. } => 3,
+            EventKind::FileOpened { .. } => 3,
+            EventKind::CanaryMissing { .. } => 4,
+            EventKind::ConnectionsRefused { .. } => 5,
         };
         &KINDS[index]
     }
@@ -137,6 +151,14 @@ impl EventKind {
     /// Looks up a kind's numeric id by its name.
     pub fn id_of(name: &str) -> Option<KindId> {
         KINDS.iter().find(|k| k.name == name).map(|k| k.id)
+    }
+
+    /// Material a token could be recognised by: (what it is, the observed bytes).
+    pub fn material(&self) -> Option<(crate::token::MaterialKind, &[u8])> {
+        match self {
+            EventKind::FileOpened { path } => Some((crate::token::MaterialKind::FilePath, path.as_bytes())),
+            _ => None,
+        }
     }
 
     /// All kind names, for help texts and errors.
@@ -167,8 +189,11 @@ mod tests {
             EventKind::ConnectionOpened,
             EventKind::ConnectionClosed { duration_ms: 1, bytes_in: 2, bytes_out: 3, reason: CloseReason::PeerClosed },
             EventKind::DataReceived { data: AttackerBytes::new("x"), truncated: false },
+            EventKind::FileOpened { path: "/srv/x".into() },
+            EventKind::CanaryMissing { path: "/srv/x".into() },
             EventKind::ConnectionsRefused { count: 1, limit: LimitKind::MaxConnections },
         ];
+        assert_eq!(samples.len(), KINDS.len());
         for kind in samples {
             let v = serde_json::to_value(&kind).unwrap();
             assert_eq!(v["kind"], kind.name());

@@ -7,22 +7,37 @@
 use tokio::sync::mpsc;
 
 use crate::event::Event;
+use crate::token::Matcher;
 
 /// The sending side, cloned into every decoy.
 #[derive(Clone)]
 pub struct EventSender {
     tx: mpsc::Sender<Event>,
+    tokens: Matcher,
 }
 
-/// Creates the bus with room for `capacity` queued events.
-pub fn bus(capacity: usize) -> (EventSender, mpsc::Receiver<Event>) {
+/// Creates the bus with room for `capacity` queued events. Events pass token
+/// enrichment (`tokens`) on their way in.
+pub fn bus(capacity: usize, tokens: Matcher) -> (EventSender, mpsc::Receiver<Event>) {
     let (tx, rx) = mpsc::channel(capacity.max(1));
-    (EventSender { tx }, rx)
+    (EventSender { tx, tokens }, rx)
 }
 
 impl EventSender {
-    /// Hands an event to the store, waiting while the bus is full.
-    pub async fn emit(&self, event: Event) {
+    /// The token matcher, for decoys that decide on a token at once (e.g. to let a
+    /// planted credential log in).
+    pub fn tokens(&self) -> &Matcher {
+        &self.tokens
+    }
+
+    /// Hands an event to the store, waiting while the bus is full. An event that
+    /// carries token material and has no token hit yet is matched first.
+    pub async fn emit(&self, mut event: Event) {
+        if event.token.is_none() {
+            if let Some((kind, value)) = event.kind.material() {
+                event.token = self.tokens.lookup(kind, value);
+            }
+        }
         if let Err(e) = self.tx.send(event).await {
             // Only possible if the writer thread died; say so loudly with the event.
             tracing::error!(event = ?e.0, "store writer is gone; event could not be stored");

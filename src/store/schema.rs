@@ -29,6 +29,35 @@ const MIGRATIONS: &[&str] = &[
         seq INTEGER NOT NULL,
         updated_us INTEGER NOT NULL
     );",
+    // 2: the honeytoken registry. Secrets are never stored: only keyed digests.
+    "CREATE TABLE tokens (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        label TEXT NOT NULL,
+        created_us INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        changed_us INTEGER NOT NULL,
+        facts TEXT NOT NULL
+    );
+    CREATE TABLE token_plants (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        token TEXT NOT NULL REFERENCES tokens(id),
+        host TEXT NOT NULL,
+        path TEXT NOT NULL,
+        note TEXT,
+        template TEXT,
+        created_us INTEGER NOT NULL
+    );
+    CREATE INDEX token_plants_token ON token_plants(token);
+    CREATE TABLE token_material (
+        material TEXT NOT NULL,
+        digest BLOB NOT NULL,
+        token TEXT NOT NULL REFERENCES tokens(id),
+        plant INTEGER REFERENCES token_plants(id),
+        PRIMARY KEY (material, digest)
+    ) WITHOUT ROWID;
+    CREATE TABLE registry_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL);
+    INSERT INTO registry_version VALUES (1, 0);",
 ];
 
 /// Opens (and with `create`, creates and migrates) the store at `path`.

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::event::{Event, EventId, EventKind, Severity, Technique, Timestamp};
 use crate::store::StoredEvent;
+use crate::token::TokenHit;
 
 #[derive(Serialize)]
 struct Endpoint {
@@ -41,6 +42,8 @@ struct View<'a> {
     attack: Option<Technique>,
     #[serde(flatten)]
     kind: &'a EventKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token: Option<&'a TokenHit>,
 }
 
 /// Appends the event as one JSON object (no newline).
@@ -55,9 +58,10 @@ pub fn encode_json(stored: &StoredEvent, out: &mut Vec<u8>) {
         destination: e.destination.map(Endpoint::from),
         session: e.session,
         kind_id: e.kind.id(),
-        severity: e.kind.severity(),
-        attack: e.kind.technique(),
+        severity: e.severity(),
+        attack: e.technique(),
         kind: &e.kind,
+        token: e.token.as_ref(),
     };
     // Serializing these types into a Vec cannot fail (no maps with non-string keys).
     if serde_json::to_writer(&mut *out, &view).is_err() {
@@ -91,6 +95,7 @@ mod tests {
                 destination: Some("127.0.0.1:2323".parse().unwrap()),
                 session: Some(EventId::new()),
                 kind,
+                token: None,
             },
         }
     }

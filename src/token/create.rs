@@ -1,0 +1,115 @@
+//! Generating a new token of any kind: its public facts, its secrets, and the
+//! material it will be recognised by.
+
+use super::generate as gen;
+use super::kind::{MaterialKind, TokenKind};
+use super::model::{NewToken, Secrets, Token, TokenFacts, TokenState};
+use super::patient;
+use super::secret::Secret;
+use super::sshkey::{self, KeyAlgorithm};
+use super::TokenError;
+use crate::event::Timestamp;
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct CreateOptions {
+    pub kind: TokenKind,
+    /// A memo for the team: what it is and where it goes.
+    pub label: String,
+    /// Chosen username (credentials); generated when absent.
+    pub username: Option<String>,
+    /// Chosen password (credentials); generated when absent.
+    pub password: Option<String>,
+    pub key_algorithm: KeyAlgorithm,
+    /// DICOM UID root for honey patients' studies.
+    pub uid_root: String,
+    /// Studies per honey patient.
+    pub studies: usize,
+    /// URL of the decoy that planted credentials point at.
+    pub endpoint: Option<String>,
+    /// Host name used in key comments and templates.
+    pub host: String,
+}
+
+impl CreateOptions {
+    /// Defaults for a kind and label.
+    pub fn new(kind: TokenKind, label: impl Into<String>) -> Self {
+        CreateOptions {
+            kind,
+            label: label.into(),
+            username: None,
+            password: None,
+            key_algorithm: KeyAlgorithm::Ed25519,
+            uid_root: "2.25".into(),
+            studies: 1,
+            endpoint: None,
+            host: "localhost".into(),
+        }
+    }
+}
+
+fn hint(access_key_id: &str) -> String {
+    let n = access_key_id.len();
+    format!("{}…{}", &access_key_id[..4.min(n)], &access_key_id[n.saturating_sub(4)..])
+}
+
+/// Generates a token (nothing is stored or written yet).
+pub fn generate(opts: &CreateOptions) -> Result<NewToken, TokenError> {
+    if opts.label.trim().is_empty() {
+        return Err(TokenError::Invalid("a token needs a --label saying what it is and where it goes".into()));
+    }
+    let mut rng = rand::rng();
+    let mut facts = TokenFacts { endpoint: opts.endpoint.clone(), ..Default::default() };
+    let mut secrets = Secrets::default();
+    let mut material: Vec<(MaterialKind, Vec<u8>)> = Vec::new();
+    match opts.kind {
+        TokenKind::SshPassword | TokenKind::HttpBasic | TokenKind::File => {
+            let password = opts.password.clone().unwrap_or_else(|| gen::password(&mut rng));
+            facts.username = Some(opts.username.clone().unwrap_or_else(|| gen::username(&mut rng)));
+            material.push((MaterialKind::Password, password.clone().into_bytes()));
+            secrets.password = Some(Secret::new(password));
+        }
+        TokenKind::SshKey => {
+            let user = opts.username.clone().unwrap_or_else(|| gen::username(&mut rng));
+            let key = sshkey::generate(opts.key_algorithm, &format!("{user}@{}", opts.host)).map_err(TokenError::Invalid)?;
+            material.push((MaterialKind::KeyFingerprint, key.fingerprint.clone().into_bytes()));
+            facts.username = Some(user);
+            facts.key_fingerprint = Some(key.fingerprint);
+            facts.public_key = Some(key.public_openssh);
+            secrets.private_key = Some(Secret::new(key.private_openssh));
+        }
+        TokenKind::AwsKey => {
+            let id = gen::aws_access_key_id(&mut rng);
+            facts.access_key_hint = Some(hint(&id));
+            material.push((MaterialKind::AccessKeyId, id.clone().into_bytes()));
+            secrets.access_key_id = Some(Secret::new(id));
+            secrets.secret_access_key = Some(Secret::new(gen::aws_secret_access_key(&mut rng)));
+        }
+        TokenKind::Bearer => {
+            let token = gen::bearer(&mut rng);
+            facts.username = opts.username.clone();
+            material.push((MaterialKind::BearerToken, token.clone().into_bytes()));
+            secrets.bearer = Some(Secret::new(token));
+        }
+        TokenKind::Url => {
+            let path = gen::url_path(&mut rng);
+            material.push((MaterialKind::UrlPath, path.clone().into_bytes()));
+            facts.url_path = Some(path);
+        }
+        TokenKind::Patient => {
+            let p = patient::generate(&mut rng, &opts.uid_root, opts.studies);
+            material.extend(p.identifiers().into_iter().map(|id| (MaterialKind::PatientId, id.into_bytes())));
+            facts.patient = Some(p);
+        }
+    }
+    let token = Token {
+        id: gen::token_id(&mut rng),
+        kind: opts.kind,
+        label: opts.label.clone(),
+        created: Timestamp::now(),
+        state: TokenState::Active,
+        facts,
+        plants: Vec::new(),
+    };
+    Ok(NewToken { token, secrets, material })
+}

@@ -1,0 +1,49 @@
+//! Honeytokens: secrets that exist only to be stolen. Generation, templates and
+//! planting, the registry of keyed digests, and the matcher decoys consult.
+
+mod create;
+mod dicom_file;
+mod follow;
+mod generate;
+mod hit;
+mod keyed_hash;
+mod kind;
+mod matcher;
+mod model;
+pub mod nhs;
+mod patient;
+mod plant;
+mod registry;
+mod secret;
+mod sshkey;
+pub mod template;
+
+pub use create::{generate as create_token, CreateOptions};
+pub use dicom_file::patient_file;
+pub use follow::follow_registry;
+pub use generate::{aws_access_key_id, aws_secret_access_key};
+pub use hit::{PlantRef, TokenHit};
+pub use keyed_hash::{Digest, MaterialKey};
+pub use kind::{MaterialKind, TokenKind, ALL as ALL_KINDS};
+pub use matcher::Matcher;
+pub use model::{NewToken, Plant, Secrets, Token, TokenFacts, TokenState};
+pub use patient::{HoneyPatient, Instance, Study};
+pub use plant::write_planted;
+pub use registry::{version_of, Registry};
+pub use secret::Secret;
+pub use sshkey::KeyAlgorithm;
+
+/// What can go wrong with tokens.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0} already exists (pass --force to replace it)")]
+    Exists(String),
+    #[error("{0}")]
+    Io(String),
+    #[error("token registry: {0}")]
+    Store(String),
+    #[error("no token with id {0}")]
+    NotFound(String),
+}

@@ -1,0 +1,195 @@
+//! The token registry in the store: tokens, their plants, and the keyed digests
+//! decoys recognise them by. A version counter lets running processes notice
+//! changes made by the CLI and reload without a restart.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::keyed_hash::{Digest, MaterialKey};
+use super::kind::{MaterialKind, TokenKind};
+use super::model::{NewToken, Plant, Token, TokenFacts, TokenState};
+use super::TokenError;
+use crate::config::StoreSync;
+use crate::event::Timestamp;
+use crate::store::open_connection;
+
+/// One row of matching material, as loaded for the matcher.
+pub struct MaterialRow {
+    pub material: MaterialKind,
+    pub digest: Digest,
+    pub token: String,
+    /// Set when the material belongs to one plant (a canary file's path).
+    pub plant: Option<i64>,
+}
+
+/// The registry, over its own connection to the store.
+pub struct Registry {
+    conn: Connection,
+    key: MaterialKey,
+}
+
+fn sql(e: rusqlite::Error) -> TokenError {
+    TokenError::Store(e.to_string())
+}
+
+impl Registry {
+    /// Opens the registry in the store at `store_path`; the digest key lives in `state_dir`.
+    pub fn open(store_path: &Path, state_dir: &Path) -> Result<Self, TokenError> {
+        let conn = open_connection(store_path, StoreSync::Full, true).map_err(|e| TokenError::Store(e.to_string()))?;
+        let key = MaterialKey::load_or_create(state_dir).map_err(|e| TokenError::Io(format!("token key in {}: {e}", state_dir.display())))?;
+        Ok(Registry { conn, key })
+    }
+
+    /// The key digests are made with.
+    pub fn key(&self) -> &MaterialKey {
+        &self.key
+    }
+
+    /// Registers new tokens (their digests, never their secrets) in one transaction.
+    pub fn insert(&mut self, tokens: &[&NewToken]) -> Result<(), TokenError> {
+        let tx = self.conn.transaction().map_err(sql)?;
+        {
+            let mut tok = tx
+                .prepare_cached("INSERT INTO tokens (id, kind, label, created_us, state, changed_us, facts) VALUES (?1, ?2, ?3, ?4, ?5, ?4, ?6)")
+                .map_err(sql)?;
+            let mut mat = tx.prepare_cached("INSERT OR IGNORE INTO token_material (material, digest, token) VALUES (?1, ?2, ?3)").map_err(sql)?;
+            for t in tokens {
+                let facts = serde_json::to_string(&t.token.facts).map_err(|e| TokenError::Store(e.to_string()))?;
+                let tk = &t.token;
+                tok.execute(params![tk.id, tk.kind.as_str(), tk.label, tk.created.as_micros(), tk.state.as_str(), facts]).map_err(sql)?;
+                for (kind, value) in &t.material {
+                    mat.execute(params![kind.as_str(), &self.key.digest(*kind, value)[..], tk.id]).map_err(sql)?;
+                }
+            }
+        }
+        bump_version(&tx)?;
+        tx.commit().map_err(sql)
+    }
+
+    /// Records a plant; a `file` token's plant also registers its path as material.
+    pub fn add_plant(&mut self, id: &str, plant: &Plant, watch_path: bool) -> Result<(), TokenError> {
+        let tx = self.conn.transaction().map_err(sql)?;
+        tx.execute(
+            "INSERT INTO token_plants (token, host, path, note, template, created_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![id, plant.host, plant.path, plant.note, plant.template, plant.created.as_micros()],
+        )
+        .map_err(sql)?;
+        if watch_path {
+            let plant_id = tx.last_insert_rowid();
+            let digest = self.key.digest(MaterialKind::FilePath, plant.path.as_bytes());
+            tx.execute(
+                "INSERT OR REPLACE INTO token_material (material, digest, token, plant) VALUES (?1, ?2, ?3, ?4)",
+                params![MaterialKind::FilePath.as_str(), &digest[..], id, plant_id],
+            )
+            .map_err(sql)?;
+        }
+        tx.execute("UPDATE tokens SET changed_us = ?2 WHERE id = ?1", params![id, Timestamp::now().as_micros()]).map_err(sql)?;
+        bump_version(&tx)?;
+        tx.commit().map_err(sql)
+    }
+
+    /// Marks a token revoked (it is still recognised). False if there is no such token.
+    pub fn revoke(&mut self, id: &str) -> Result<bool, TokenError> {
+        let tx = self.conn.transaction().map_err(sql)?;
+        let n = tx
+            .execute("UPDATE tokens SET state = 'revoked', changed_us = ?2 WHERE id = ?1", params![id, Timestamp::now().as_micros()])
+            .map_err(sql)?;
+        bump_version(&tx)?;
+        tx.commit().map_err(sql)?;
+        Ok(n == 1)
+    }
+
+    /// Changes whenever a token, plant or state changes.
+    pub fn version(&self) -> Result<i64, TokenError> {
+        self.conn.query_row("SELECT version FROM registry_version WHERE id = 1", [], |r| r.get(0)).map_err(sql)
+    }
+
+    /// One token with its plants.
+    pub fn get(&self, id: &str) -> Result<Option<Token>, TokenError> {
+        Ok(self.load(Some(id))?.into_values().next())
+    }
+
+    /// Every token with its plants, oldest first.
+    pub fn list(&self) -> Result<Vec<Token>, TokenError> {
+        let mut all: Vec<Token> = self.load(None)?.into_values().collect();
+        all.sort_by(|a, b| a.created.cmp(&b.created).then(a.id.cmp(&b.id)));
+        Ok(all)
+    }
+
+    /// Tokens (optionally one) keyed by id, each with its plants in plant-id order.
+    pub fn load(&self, only: Option<&str>) -> Result<HashMap<String, Token>, TokenError> {
+        let mut out = HashMap::new();
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT id, kind, label, created_us, state, facts FROM tokens WHERE ?1 IS NULL OR id = ?1")
+            .map_err(sql)?;
+        let rows = st
+            .query_map(params![only], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?, r.get::<_, String>(4)?, r.get::<_, String>(5)?))
+            })
+            .map_err(sql)?;
+        for row in rows {
+            let (id, kind, label, created, state, facts) = row.map_err(sql)?;
+            let kind = TokenKind::parse(&kind).ok_or_else(|| TokenError::Store(format!("token {id} has unknown kind {kind}")))?;
+            let facts: TokenFacts = serde_json::from_str(&facts).map_err(|e| TokenError::Store(format!("token {id}: {e}")))?;
+            let state = if state == "revoked" { TokenState::Revoked } else { TokenState::Active };
+            out.insert(id.clone(), Token { id, kind, label, created: Timestamp::from_micros(created), state, facts, plants: Vec::new() });
+        }
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT token, host, path, note, template, created_us FROM token_plants WHERE ?1 IS NULL OR token = ?1 ORDER BY id")
+            .map_err(sql)?;
+        let rows = st
+            .query_map(params![only], |r| {
+                let plant = Plant { host: r.get(1)?, path: r.get(2)?, note: r.get(3)?, template: r.get(4)?, created: Timestamp::from_micros(r.get(5)?) };
+                Ok((r.get::<_, String>(0)?, plant))
+            })
+            .map_err(sql)?;
+        for row in rows {
+            let (token, plant) = row.map_err(sql)?;
+            if let Some(t) = out.get_mut(&token) {
+                t.plants.push(plant);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Plant ids with their token, for resolving plant-specific material.
+    pub fn plant_ids(&self) -> Result<HashMap<i64, (String, Plant)>, TokenError> {
+        let mut st = self.conn.prepare_cached("SELECT id, token, host, path, note, template, created_us FROM token_plants").map_err(sql)?;
+        let rows = st
+            .query_map([], |r| {
+                let plant = Plant { host: r.get(2)?, path: r.get(3)?, note: r.get(4)?, template: r.get(5)?, created: Timestamp::from_micros(r.get(6)?) };
+                Ok((r.get::<_, i64>(0)?, (r.get::<_, String>(1)?, plant)))
+            })
+            .map_err(sql)?;
+        rows.collect::<Result<_, _>>().map_err(sql)
+    }
+
+    /// Every piece of matching material.
+    pub fn material(&self) -> Result<Vec<MaterialRow>, TokenError> {
+        let mut st = self.conn.prepare_cached("SELECT material, digest, token, plant FROM token_material").map_err(sql)?;
+        let rows = st
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<i64>>(3)?)))
+            .map_err(sql)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (material, digest, token, plant) = row.map_err(sql)?;
+            let (Some(material), Ok(digest)) = (MaterialKind::parse(&material), Digest::try_from(digest.as_slice())) else { continue };
+            out.push(MaterialRow { material, digest, token, plant });
+        }
+        Ok(out)
+    }
+}
+
+fn bump_version(tx: &rusqlite::Transaction<'_>) -> Result<(), TokenError> {
+    tx.execute("UPDATE registry_version SET version = version + 1 WHERE id = 1", []).map(drop).map_err(sql)
+}
+
+/// The registry version of a store, read cheaply by a running process (None before
+/// the registry exists).
+pub fn version_of(conn: &Connection) -> Option<i64> {
+    conn.query_row("SELECT version FROM registry_version WHERE id = 1", [], |r| r.get(0)).optional().ok().flatten()
+}

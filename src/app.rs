@@ -76,7 +76,7 @@ pub async fn start(config: Config, shutdown: Shutdown) -> Result<Running, AppErr
         bound.push((d.clone(), decoy::bind(d).await?));
     }
 
-    let open_registry = || Registry::open(&config.store.path, &config.store.state_dir);
+    let open_registry = || Registry::open(&config.store.path, &config.store.state_dir, config.store.sync);
     let registry = open_registry()?;
     let matcher = Matcher::load(&registry)?;
     tracing::info!(material = matcher.len(), "token registry loaded");

@@ -155,3 +155,20 @@ fn opening_a_canary_file_raises_one_token_hit_and_listing_or_planting_raises_non
     assert!(run.child.try_wait().unwrap().is_none(), "honeyward must keep running");
     assert!(run.stop().success());
 }
+
+#[test]
+fn a_canary_listed_in_the_config_is_watched_too() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("finance")).unwrap();
+    let canary = std::fs::canonicalize(dir.path().join("finance")).unwrap().join("salaries.xlsx");
+    std::fs::write(&canary, b"PK\x03\x04").unwrap();
+    let yaml = format!("{}canaries:\n  - path: {}\n    label: salaries spreadsheet\n", quiet_config(), canary.display());
+    let run = Honeyward::start(dir.path(), &yaml);
+    let db = run.store();
+    assert!(eventually(10, || run.stderr_text().contains("watching canary files files=1")));
+    Command::new("cat").arg(&canary).output().unwrap();
+    assert!(eventually(5, || file_opened(&db).len() == 1));
+    let ev = &file_opened(&db)[0];
+    assert_eq!(ev["details"]["path"], canary.display().to_string());
+    assert!(ev.get("token").is_none(), "not a token: no token hit");
+}

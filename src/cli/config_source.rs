@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::config::{self, Config, ConfigErrors, EMBEDDED_DEFAULT, EMBEDDED_DEFAULT_NAME};
+use crate::config::{self, Config, ConfigErrors, StoreConfig, EMBEDDED_DEFAULT, EMBEDDED_DEFAULT_NAME};
 
 /// The file looked for in the working directory when `-c` is not given.
 pub const LOCAL_CONFIG: &str = "honeyward.yaml";
@@ -40,9 +40,13 @@ pub struct StoreArgs {
     pub store: Option<PathBuf>,
 }
 
-/// (store path, state directory) for a command.
-pub fn store_paths(args: &StoreArgs) -> anyhow::Result<(PathBuf, PathBuf)> {
+/// The store settings a command uses (`--store` replaces the configuration's path).
+pub fn store_config(args: &StoreArgs) -> anyhow::Result<StoreConfig> {
     let (_, loaded) = load(args.config.as_deref());
     let config = loaded.map_err(|e| anyhow::anyhow!("{e}\ncannot find the store from the configuration (or pass --store PATH)"))?;
-    Ok((args.store.clone().unwrap_or(config.store.path), config.store.state_dir))
+    let mut store = config.store;
+    if let Some(p) = &args.store {
+        store.path = p.clone();
+    }
+    Ok(store)
 }

@@ -103,7 +103,7 @@ pub fn execute(cmd: EventsCommand) -> anyhow::Result<ExitCode> {
 }
 
 fn open(args: &StoreArgs) -> anyhow::Result<StoreReader> {
-    Ok(StoreReader::open(&config_source::store_paths(args)?.0, false)?)
+    Ok(StoreReader::open(&config_source::store_config(args)?.path, false)?)
 }
 
 fn filter(f: &FilterArgs) -> anyhow::Result<EventFilter> {

@@ -140,8 +140,8 @@ pub struct IdArgs {
 }
 
 fn registry(args: &StoreArgs) -> anyhow::Result<Registry> {
-    let (store, state) = config_source::store_paths(args)?;
-    Ok(Registry::open(&store, &state)?)
+    let store = config_source::store_config(args)?;
+    Ok(Registry::open(&store.path, &store.state_dir, store.sync)?)
 }
 
 /// Runs a `token` subcommand.

@@ -28,7 +28,29 @@ struct Target {
 #[derive(Default)]
 struct Index {
     version: i64,
-    targets: HashMap<(MaterialKind, Digest), Target>,
+    targets: HashMap<(MaterialKind, Digest), Arc<Target>>,
+}
+
+/// A found token: cheap to return (no allocation); turn it into a [`TokenHit`] to
+/// attach it to an event.
+#[derive(Clone)]
+pub struct TokenMatch(Arc<Target>);
+
+impl TokenMatch {
+    /// The token's id.
+    pub fn id(&self) -> &str {
+        &self.0.token.id
+    }
+
+    /// The hit to record: the token, its state, and the plant(s) it came from.
+    pub fn hit(&self) -> TokenHit {
+        let t = &self.0.token;
+        let plants = match &self.0.plant {
+            Some(p) => vec![p.clone()],
+            None => t.plants.clone(),
+        };
+        TokenHit { id: t.id.clone(), kind: t.kind, label: t.label.clone(), state: t.state, plants }
+    }
 }
 
 /// Shared, cheaply cloned handle to the current index.
@@ -71,7 +93,7 @@ impl Matcher {
         for row in registry.material()? {
             let Some(token) = tokens.get(&row.token) else { continue };
             let plant = row.plant.and_then(|id| plants.get(&id)).map(|(_, p)| plant_ref(p));
-            targets.insert((row.material, row.digest), Target { token: Arc::clone(token), plant });
+            targets.insert((row.material, row.digest), Arc::new(Target { token: Arc::clone(token), plant }));
         }
         let fresh = Arc::new(Index { version, targets });
         *self.index.write().unwrap_or_else(|p| p.into_inner()) = fresh;
@@ -94,16 +116,47 @@ impl Matcher {
     }
 
     /// The token an observed value belongs to, if any.
-    pub fn lookup(&self, kind: MaterialKind, value: &[u8]) -> Option<TokenHit> {
+    pub fn find(&self, kind: MaterialKind, value: &[u8]) -> Option<TokenMatch> {
         let key = self.key.as_ref()?;
         let digest = key.digest(kind, value);
-        let index = Arc::clone(&self.index.read().unwrap_or_else(|p| p.into_inner()));
-        let target = index.targets.get(&(kind, digest))?;
-        let t = &target.token;
-        let plants = match &target.plant {
-            Some(p) => vec![p.clone()],
-            None => t.plants.clone(),
-        };
-        Some(TokenHit { id: t.id.clone(), kind: t.kind, label: t.label.clone(), state: t.state, plants })
+        let index = self.index.read().unwrap_or_else(|p| p.into_inner());
+        index.targets.get(&(kind, digest)).map(|t| TokenMatch(Arc::clone(t)))
+    }
+
+    /// [`Matcher::find`], as the hit to record on an event.
+    pub fn lookup(&self, kind: MaterialKind, value: &[u8]) -> Option<TokenHit> {
+        self.find(kind, value).map(|m| m.hit())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Timestamp;
+    use crate::token::{create_token, CreateOptions};
+
+    #[test]
+    fn registered_material_is_found_with_its_plant_and_state_after_reload() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut reg = Registry::open(&dir.path().join("t.db"), &dir.path().join("state"), crate::config::StoreSync::Normal).unwrap();
+        let pw = create_token(&CreateOptions::new(TokenKind::SshPassword, "pw")).unwrap();
+        let file = create_token(&CreateOptions::new(TokenKind::File, "canary")).unwrap();
+        reg.insert(&[&pw, &file]).unwrap();
+        let plant = Plant { host: "h".into(), path: "/srv/share/p.env".into(), note: None, template: Some("env".into()), created: Timestamp::now() };
+        reg.add_plant(&file.token.id, &plant, true).unwrap();
+        let m = Matcher::load(&reg).unwrap();
+
+        let password = pw.secrets.password.as_ref().unwrap().expose();
+        let hit = m.lookup(MaterialKind::Password, password.as_bytes()).unwrap();
+        assert_eq!((hit.id.as_str(), hit.state), (pw.token.id.as_str(), TokenState::Active));
+        assert!(m.lookup(MaterialKind::Password, b"not planted").is_none());
+        assert!(m.lookup(MaterialKind::UrlPath, password.as_bytes()).is_none(), "material kinds never mix");
+        let hit = m.lookup(MaterialKind::FilePath, b"/srv/share/p.env").unwrap();
+        assert_eq!(hit.plants, vec![PlantRef { host: "h".into(), path: "/srv/share/p.env".into(), note: None, template: Some("env".into()) }]);
+
+        reg.revoke(&pw.token.id).unwrap();
+        assert_ne!(reg.version().unwrap(), m.version());
+        m.reload(&reg).unwrap();
+        assert_eq!(m.lookup(MaterialKind::Password, password.as_bytes()).unwrap().state, TokenState::Revoked);
     }
 }

@@ -25,7 +25,7 @@ pub use generate::{aws_access_key_id, aws_secret_access_key};
 pub use hit::{PlantRef, TokenHit};
 pub use keyed_hash::{Digest, MaterialKey};
 pub use kind::{MaterialKind, TokenKind, ALL as ALL_KINDS};
-pub use matcher::Matcher;
+pub use matcher::{Matcher, TokenMatch};
 pub use model::{NewToken, Plant, Secrets, Token, TokenFacts, TokenState};
 pub use patient::{HoneyPatient, Instance, Study};
 pub use plant::write_planted;

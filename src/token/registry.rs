@@ -35,9 +35,10 @@ fn sql(e: rusqlite::Error) -> TokenError {
 }
 
 impl Registry {
-    /// Opens the registry in the store at `store_path`; the digest key lives in `state_dir`.
-    pub fn open(store_path: &Path, state_dir: &Path) -> Result<Self, TokenError> {
-        let conn = open_connection(store_path, StoreSync::Full, true).map_err(|e| TokenError::Store(e.to_string()))?;
+    /// Opens the registry in the store at `store_path` (commits synced as `sync`); the
+    /// digest key lives in `state_dir`.
+    pub fn open(store_path: &Path, state_dir: &Path, sync: StoreSync) -> Result<Self, TokenError> {
+        let conn = open_connection(store_path, sync, true).map_err(|e| TokenError::Store(e.to_string()))?;
         let key = MaterialKey::load_or_create(state_dir).map_err(|e| TokenError::Io(format!("token key in {}: {e}", state_dir.display())))?;
         Ok(Registry { conn, key })
     }

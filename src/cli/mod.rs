@@ -51,6 +51,7 @@ pub enum LogFormat {
 
 /// A top-level command.
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
 pub enum Command {
     /// Run the decoys and forward events until SIGINT/SIGTERM.
     ///

@@ -112,16 +112,14 @@ pub async fn run(mut cx: WatchContext) {
                     tracing::warn!(path = %text, "canary file opened");
                     cx.events.emit(event(&cx, EventKind::FileOpened { path: text })).await;
                 }
-                notify::EventKind::Remove(_) | notify::EventKind::Modify(ModifyKind::Name(RenameMode::From)) => {
-                    if missing.insert(path.clone()) {
-                        tracing::warn!(path = %text, "canary file deleted or moved away");
-                        cx.events.emit(event(&cx, EventKind::CanaryMissing { path: text })).await;
-                    }
+                notify::EventKind::Remove(_) | notify::EventKind::Modify(ModifyKind::Name(RenameMode::From))
+                    if missing.insert(path.clone()) =>
+                {
+                    tracing::warn!(path = %text, "canary file deleted or moved away");
+                    cx.events.emit(event(&cx, EventKind::CanaryMissing { path: text })).await;
                 }
-                notify::EventKind::Create(_) | notify::EventKind::Modify(ModifyKind::Name(_)) => {
-                    if path.symlink_metadata().is_ok() {
-                        missing.remove(path);
-                    }
+                notify::EventKind::Create(_) | notify::EventKind::Modify(ModifyKind::Name(_)) if path.symlink_metadata().is_ok() => {
+                    missing.remove(path);
                 }
                 _ => {}
             }

@@ -3,22 +3,11 @@
 use serde::{Deserialize, Serialize};
 
 use super::kind::TokenKind;
-use super::model::TokenState;
+use super::model::{Plant, TokenState};
 use crate::event::Technique;
 
-/// Where the used token had been planted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PlantRef {
-    pub host: String,
-    pub path: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub template: Option<String>,
-}
-
 /// Filled in on an event by token matching.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TokenHit {
     /// Token id (`tok-...`).
     pub id: String,
@@ -28,7 +17,7 @@ pub struct TokenHit {
     pub state: TokenState,
     /// The plant(s) the secret came from: exactly the opened file for canary files;
     /// every plant of the token for a credential (one token per plant tells them apart).
-    pub plants: Vec<PlantRef>,
+    pub plants: Vec<Plant>,
 }
 
 impl TokenHit {

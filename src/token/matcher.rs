@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use super::hit::{PlantRef, TokenHit};
+use super::hit::TokenHit;
 use super::keyed_hash::{Digest, MaterialKey};
 use super::kind::{MaterialKind, TokenKind};
 use super::model::{Plant, TokenState};
@@ -16,13 +16,13 @@ struct TokenInfo {
     kind: TokenKind,
     label: String,
     state: TokenState,
-    plants: Vec<PlantRef>,
+    plants: Vec<Plant>,
 }
 
 struct Target {
     token: Arc<TokenInfo>,
     /// The one plant this material identifies (a canary file's path).
-    plant: Option<PlantRef>,
+    plant: Option<Plant>,
 }
 
 #[derive(Default)]
@@ -60,10 +60,6 @@ pub struct Matcher {
     index: Arc<RwLock<Arc<Index>>>,
 }
 
-fn plant_ref(p: &Plant) -> PlantRef {
-    PlantRef { host: p.host.clone(), path: p.path.clone(), note: p.note.clone(), template: p.template.clone() }
-}
-
 impl Matcher {
     /// A matcher that knows no tokens.
     pub fn empty() -> Self {
@@ -84,7 +80,7 @@ impl Matcher {
             .load(None)?
             .into_values()
             .map(|t| {
-                let info = TokenInfo { id: t.id.clone(), kind: t.kind, label: t.label, state: t.state, plants: t.plants.iter().map(plant_ref).collect() };
+                let info = TokenInfo { id: t.id.clone(), kind: t.kind, label: t.label, state: t.state, plants: t.plants };
                 (t.id, Arc::new(info))
             })
             .collect();
@@ -92,7 +88,7 @@ impl Matcher {
         let mut targets = HashMap::new();
         for row in registry.material()? {
             let Some(token) = tokens.get(&row.token) else { continue };
-            let plant = row.plant.and_then(|id| plants.get(&id)).map(|(_, p)| plant_ref(p));
+            let plant = row.plant.and_then(|id| plants.get(&id)).map(|(_, p)| p.clone());
             targets.insert((row.material, row.digest), Arc::new(Target { token: Arc::clone(token), plant }));
         }
         let fresh = Arc::new(Index { version, targets });
@@ -152,7 +148,7 @@ mod tests {
         assert!(m.lookup(MaterialKind::Password, b"not planted").is_none());
         assert!(m.lookup(MaterialKind::UrlPath, password.as_bytes()).is_none(), "material kinds never mix");
         let hit = m.lookup(MaterialKind::FilePath, b"/srv/share/p.env").unwrap();
-        assert_eq!(hit.plants, vec![PlantRef { host: "h".into(), path: "/srv/share/p.env".into(), note: None, template: Some("env".into()) }]);
+        assert_eq!(hit.plants, vec![plant]);
 
         reg.revoke(&pw.token.id).unwrap();
         assert_ne!(reg.version().unwrap(), m.version());

@@ -22,7 +22,7 @@ pub use create::{generate as create_token, CreateOptions};
 pub use dicom_file::patient_file;
 pub use follow::follow_registry;
 pub use generate::{aws_access_key_id, aws_secret_access_key};
-pub use hit::{PlantRef, TokenHit};
+pub use hit::TokenHit;
 pub use keyed_hash::{Digest, MaterialKey};
 pub use kind::{MaterialKind, TokenKind, ALL as ALL_KINDS};
 pub use matcher::{Matcher, TokenMatch};

@@ -140,14 +140,9 @@ impl Registry {
         }
         let mut st = self
             .conn
-            .prepare_cached("SELECT token, host, path, note, template, created_us FROM token_plants WHERE ?1 IS NULL OR token = ?1 ORDER BY id")
+            .prepare_cached(&format!("SELECT token, {PLANT_COLUMNS} FROM token_plants WHERE ?1 IS NULL OR token = ?1 ORDER BY id"))
             .map_err(sql)?;
-        let rows = st
-            .query_map(params![only], |r| {
-                let plant = Plant { host: r.get(1)?, path: r.get(2)?, note: r.get(3)?, template: r.get(4)?, created: Timestamp::from_micros(r.get(5)?) };
-                Ok((r.get::<_, String>(0)?, plant))
-            })
-            .map_err(sql)?;
+        let rows = st.query_map(params![only], |r| Ok((r.get::<_, String>(0)?, plant_at(r, 1)?))).map_err(sql)?;
         for row in rows {
             let (token, plant) = row.map_err(sql)?;
             if let Some(t) = out.get_mut(&token) {
@@ -159,13 +154,8 @@ impl Registry {
 
     /// Plant ids with their token, for resolving plant-specific material.
     pub fn plant_ids(&self) -> Result<HashMap<i64, (String, Plant)>, TokenError> {
-        let mut st = self.conn.prepare_cached("SELECT id, token, host, path, note, template, created_us FROM token_plants").map_err(sql)?;
-        let rows = st
-            .query_map([], |r| {
-                let plant = Plant { host: r.get(2)?, path: r.get(3)?, note: r.get(4)?, template: r.get(5)?, created: Timestamp::from_micros(r.get(6)?) };
-                Ok((r.get::<_, i64>(0)?, (r.get::<_, String>(1)?, plant)))
-            })
-            .map_err(sql)?;
+        let mut st = self.conn.prepare_cached(&format!("SELECT id, token, {PLANT_COLUMNS} FROM token_plants")).map_err(sql)?;
+        let rows = st.query_map([], |r| Ok((r.get::<_, i64>(0)?, (r.get::<_, String>(1)?, plant_at(r, 2)?)))).map_err(sql)?;
         rows.collect::<Result<_, _>>().map_err(sql)
     }
 
@@ -183,6 +173,14 @@ impl Registry {
         }
         Ok(out)
     }
+}
+
+/// The plant columns, in the order [`plant_at`] reads them.
+const PLANT_COLUMNS: &str = "host, path, note, template, created_us";
+
+/// A plant from a row whose plant columns start at index `at`.
+fn plant_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Plant> {
+    Ok(Plant { host: r.get(at)?, path: r.get(at + 1)?, note: r.get(at + 2)?, template: r.get(at + 3)?, created: Timestamp::from_micros(r.get(at + 4)?) })
 }
 
 fn bump_version(tx: &rusqlite::Transaction<'_>) -> Result<(), TokenError> {

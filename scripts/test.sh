@@ -9,18 +9,28 @@ cd "$(dirname "$0")/.."
 NEEDED=(
   "curl:curl"
   "dcmdump:dcmtk"
+  "ssh:openssh-client"
+  "ssh-keyscan:openssh-client"
+  "sshpass:sshpass"
+  "/usr/sbin/sshd:openssh-server"   # the real sshd the SSH decoy is compared with
 )
 
 missing=()
 for pair in "${NEEDED[@]}"; do
-  cmd=${pair%%:*}; pkg=${pair#*:}
+  pair=${pair%% *}; cmd=${pair%%:*}; pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if ((${#missing[@]})); then
   echo "scripts/test.sh: installing ${missing[*]}"
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+  # Installing a server package must not start it as a system service.
+  guard=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null && $SUDO chmod +x /usr/sbin/policy-rc.d && guard=1
+  fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  if [ -n "$guard" ]; then $SUDO rm -f /usr/sbin/policy-rc.d; fi
 fi
 
 # Hostile-input tests hold thousands of sockets on both ends.

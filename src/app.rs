@@ -73,7 +73,7 @@ pub async fn start(config: Config, shutdown: Shutdown) -> Result<Running, AppErr
     // Bind every decoy before starting anything, so a busy port fails cleanly.
     let mut bound = Vec::with_capacity(config.decoys.len());
     for d in &config.decoys {
-        bound.push((d.clone(), decoy::bind(d).await?));
+        bound.push((d.clone(), decoy::bind(d, &config.store.state_dir).await?));
     }
 
     let open_registry = || Registry::open(&config.store.path, &config.store.state_dir, config.store.sync);

@@ -12,9 +12,10 @@ use marked_yaml::{LoadError, LoaderOptions, Node};
 use serde::de::DeserializeOwned;
 
 use super::error::{ConfigError, ConfigErrors};
-use super::raw::{RawCanary, RawFileSink, RawLimits, RawSensor, RawStdoutSink, RawStore, RawTcpDecoy};
+use super::raw::{RawCanary, RawFileSink, RawSshDecoy, RawLimits, RawSensor, RawStdoutSink, RawStore, RawTcpDecoy};
 use super::spanned::At;
 use super::types::*;
+use crate::decoy::ssh::{SshPersonality, BUILT_IN_PERSONALITIES};
 
 /// The configuration `honeyward run` uses when no file is given and none is found.
 pub const EMBEDDED_DEFAULT: &str = include_str!("../../examples/quickstart.yaml");
@@ -268,7 +269,8 @@ impl Checker<'_> {
         for (item, kind) in self.items(node, "decoys") {
             let decoy = match kind.value.as_str() {
                 "tcp" => self.parse::<RawTcpDecoy>(item).map(|raw| self.tcp_decoy(raw, &mut listens)),
-                _ => self.unknown_type(&kind, "decoy", "tcp"),
+                "ssh" => self.parse::<RawSshDecoy>(item).and_then(|raw| self.ssh_decoy(raw, &mut listens)),
+                _ => self.unknown_type(&kind, "decoy", "tcp, ssh"),
             };
             out.extend(decoy);
         }
@@ -331,6 +333,32 @@ impl Checker<'_> {
             capture_bytes: self.number(&raw.capture_bytes, "capture_bytes", 4096, 0..=1 << 20) as usize,
             limits: self.limits(raw.limits),
         })
+    }
+
+    fn ssh_decoy(&mut self, raw: RawSshDecoy, listens: &mut Vec<(SocketAddr, String)>) -> Option<DecoyConfig> {
+        let listen = self.listen(&raw.listen, &raw.name.value, listens);
+        let default = At { value: "openssh-debian12".to_string(), position: raw.name.position };
+        let wanted = raw.personality.as_ref().unwrap_or(&default);
+        let loaded = match SshPersonality::built_in(&wanted.value) {
+            Some(p) => p,
+            None if wanted.value.contains('/') || wanted.value.ends_with(".yaml") => {
+                std::fs::read_to_string(&wanted.value).map_err(|e| format!("cannot read {}: {e}", wanted.value)).and_then(|t| SshPersonality::parse(&t))
+            }
+            None => Err(format!("no built-in SSH personality `{}`", wanted.value)),
+        };
+        let mut personality = match loaded {
+            Ok(p) => p,
+            Err(e) => {
+                let names: Vec<&str> = BUILT_IN_PERSONALITIES.iter().map(|(n, _)| *n).collect();
+                self.error(wanted.position, format!("SSH personality: {e}"), format!("built-in personalities: {}; or the path of a YAML file", names.join(", ")));
+                return None;
+            }
+        };
+        if raw.failure_delay_ms.is_some() {
+            personality.failure_delay_ms = self.number(&raw.failure_delay_ms, "failure_delay_ms", personality.failure_delay_ms, 0..=10_000);
+        }
+        let limits = self.limits(raw.limits);
+        Some(DecoyConfig::Ssh(SshDecoyConfig { name: raw.name.value, listen, personality: std::sync::Arc::new(personality), limits }))
     }
 
     fn sinks(&mut self, node: &Node) -> Vec<SinkConfig> {

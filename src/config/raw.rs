@@ -76,6 +76,29 @@ pub struct RawStore {
 pub enum RawDecoy {
     /// A TCP listener that sends a banner and records what the peer sends.
     Tcp(RawTcpDecoy),
+    /// An SSH server that passes for OpenSSH and records every login attempt.
+    Ssh(RawSshDecoy),
+}
+
+/// `type: ssh` decoy.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSshDecoy {
+    #[serde(rename = "type")]
+    #[schemars(skip)]
+    #[allow(dead_code)]
+    pub kind: Option<String>,
+    /// Unique name, used in events and logs (and to name its host keys).
+    pub name: At<String>,
+    /// Address to listen on, `IP:PORT`.
+    pub listen: At<String>,
+    /// Built-in personality (`openssh-debian12`, default; `openssh-ubuntu2204`) or the
+    /// path of your own personality YAML.
+    pub personality: Option<At<String>>,
+    /// Override the personality's delay before a failed login is answered, in ms (0..=10000).
+    pub failure_delay_ms: Option<At<u64>>,
+    /// Connection limits.
+    pub limits: Option<RawLimits>,
 }
 
 /// `type: tcp` decoy.

@@ -83,10 +83,20 @@ pub struct TcpDecoyConfig {
     pub limits: ConnectionLimits,
 }
 
+/// An SSH decoy.
+#[derive(Debug, Clone)]
+pub struct SshDecoyConfig {
+    pub name: String,
+    pub listen: SocketAddr,
+    pub personality: std::sync::Arc<crate::decoy::ssh::SshPersonality>,
+    pub limits: ConnectionLimits,
+}
+
 /// One decoy, by protocol.
 #[derive(Debug, Clone)]
 pub enum DecoyConfig {
     Tcp(TcpDecoyConfig),
+    Ssh(SshDecoyConfig),
 }
 
 impl DecoyConfig {
@@ -94,6 +104,7 @@ impl DecoyConfig {
     pub fn name(&self) -> &str {
         match self {
             DecoyConfig::Tcp(c) => &c.name,
+            DecoyConfig::Ssh(c) => &c.name,
         }
     }
 
@@ -101,6 +112,7 @@ impl DecoyConfig {
     pub fn type_name(&self) -> &'static str {
         match self {
             DecoyConfig::Tcp(_) => "tcp",
+            DecoyConfig::Ssh(_) => "ssh",
         }
     }
 
@@ -108,6 +120,7 @@ impl DecoyConfig {
     pub fn listen(&self) -> SocketAddr {
         match self {
             DecoyConfig::Tcp(c) => c.listen,
+            DecoyConfig::Ssh(c) => c.listen,
         }
     }
 
@@ -115,6 +128,7 @@ impl DecoyConfig {
     pub fn limits(&self) -> ConnectionLimits {
         match self {
             DecoyConfig::Tcp(c) => c.limits,
+            DecoyConfig::Ssh(c) => c.limits,
         }
     }
 }

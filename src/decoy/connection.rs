@@ -8,48 +8,16 @@ use super::context::DecoyContext;
 use super::limits::ConnectionPermit;
 use crate::event::{CloseReason, Event, EventId, EventKind, SessionId, Timestamp};
 
-/// A live connection. Dropping it without [`Connection::close`] records nothing, so
-/// every decoy ends each connection with `close`.
-pub struct Connection {
+/// Records events of one connection; cheap to clone into protocol handlers.
+#[derive(Clone)]
+pub struct Recorder {
     cx: DecoyContext,
     session: SessionId,
     source: SocketAddr,
     destination: SocketAddr,
-    started: Instant,
-    /// Bytes received from the peer.
-    pub bytes_in: u64,
-    /// Bytes sent to the peer.
-    pub bytes_out: u64,
-    _permit: ConnectionPermit,
 }
 
-impl Connection {
-    /// Records `connection_opened` and returns the connection.
-    pub async fn open(cx: DecoyContext, source: SocketAddr, destination: SocketAddr, permit: ConnectionPermit) -> Self {
-        let conn = Connection {
-            cx,
-            session: EventId::new(),
-            source,
-            destination,
-            started: Instant::now(),
-            bytes_in: 0,
-            bytes_out: 0,
-            _permit: permit,
-        };
-        conn.emit(EventKind::ConnectionOpened).await;
-        conn
-    }
-
-    /// The decoy's context.
-    pub fn context(&self) -> &DecoyContext {
-        &self.cx
-    }
-
-    /// When this connection must end, whatever happens.
-    pub fn deadline(&self) -> tokio::time::Instant {
-        tokio::time::Instant::from_std(self.started + self.cx.limits.session_timeout)
-    }
-
+impl Recorder {
     /// An event of this connection.
     pub fn event(&self, kind: EventKind) -> Event {
         Event {
@@ -68,6 +36,58 @@ impl Connection {
     /// Records an event of this connection.
     pub async fn emit(&self, kind: EventKind) {
         self.cx.events.emit(self.event(kind)).await;
+    }
+
+    /// The decoy's context.
+    pub fn context(&self) -> &DecoyContext {
+        &self.cx
+    }
+}
+
+/// A live connection. Dropping it without [`Connection::close`] records nothing, so
+/// every decoy ends each connection with `close`.
+pub struct Connection {
+    recorder: Recorder,
+    started: Instant,
+    /// Bytes received from the peer.
+    pub bytes_in: u64,
+    /// Bytes sent to the peer.
+    pub bytes_out: u64,
+    _permit: ConnectionPermit,
+}
+
+impl Connection {
+    /// Records `connection_opened` and returns the connection.
+    pub async fn open(cx: DecoyContext, source: SocketAddr, destination: SocketAddr, permit: ConnectionPermit) -> Self {
+        let conn = Connection {
+            recorder: Recorder { cx, session: EventId::new(), source, destination },
+            started: Instant::now(),
+            bytes_in: 0,
+            bytes_out: 0,
+            _permit: permit,
+        };
+        conn.emit(EventKind::ConnectionOpened).await;
+        conn
+    }
+
+    /// The decoy's context.
+    pub fn context(&self) -> &DecoyContext {
+        &self.recorder.cx
+    }
+
+    /// A recorder for this connection's events.
+    pub fn recorder(&self) -> Recorder {
+        self.recorder.clone()
+    }
+
+    /// When this connection must end, whatever happens.
+    pub fn deadline(&self) -> tokio::time::Instant {
+        tokio::time::Instant::from_std(self.started + self.recorder.cx.limits.session_timeout)
+    }
+
+    /// Records an event of this connection.
+    pub async fn emit(&self, kind: EventKind) {
+        self.recorder.emit(kind).await;
     }
 
     /// Records `connection_closed` with duration and byte counts.

@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,13 +11,15 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
 use super::connection::Connection;
 use super::context::DecoyContext;
-use super::tcp;
+use super::{ssh, tcp};
 use crate::config::{DecoyConfig, TcpDecoyConfig};
 use crate::event::EventKind;
 
 /// Why a decoy could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum DecoyError {
+    #[error("decoy `{decoy}` cannot start: {reason}")]
+    Setup { decoy: String, reason: String },
     #[error("decoy `{decoy}` cannot listen on {addr}: {cause}")]
     Bind {
         decoy: String,
@@ -28,11 +31,12 @@ pub enum DecoyError {
 /// A decoy whose listening socket is bound, ready to serve.
 pub enum BoundDecoy {
     Tcp { config: Arc<TcpDecoyConfig>, listener: TcpListener },
+    Ssh { runtime: Arc<ssh::SshRuntime>, listener: TcpListener },
 }
 
-/// Binds a decoy's listening socket (without serving yet), so that every decoy can
-/// be bound before any starts.
-pub async fn bind(config: &DecoyConfig) -> Result<BoundDecoy, DecoyError> {
+/// Binds a decoy's listening socket and prepares what it needs (e.g. SSH host keys in
+/// `state_dir`) without serving yet, so that every decoy can be bound before any starts.
+pub async fn bind(config: &DecoyConfig, state_dir: &Path) -> Result<BoundDecoy, DecoyError> {
     let addr = config.listen();
     let err = |cause| DecoyError::Bind { decoy: config.name().to_string(), addr, cause };
     let socket = if addr.is_ipv4() { TcpSocket::new_v4() } else { TcpSocket::new_v6() }.map_err(err)?;
@@ -41,13 +45,23 @@ pub async fn bind(config: &DecoyConfig) -> Result<BoundDecoy, DecoyError> {
     let listener = socket.listen(4096).map_err(err)?;
     Ok(match config {
         DecoyConfig::Tcp(c) => BoundDecoy::Tcp { config: Arc::new(c.clone()), listener },
+        DecoyConfig::Ssh(c) => {
+            let dir = ssh::key_dir(state_dir, &c.name);
+            let algorithms = c.personality.host_keys.clone();
+            let keys = tokio::task::spawn_blocking(move || ssh::load_host_keys(&dir, &algorithms))
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|r| r)
+                .map_err(|reason| DecoyError::Setup { decoy: c.name.clone(), reason: format!("host keys: {reason}") })?;
+            BoundDecoy::Ssh { runtime: Arc::new(ssh::runtime(Arc::clone(&c.personality), keys, &c.limits)), listener }
+        }
     })
 }
 
 impl BoundDecoy {
     fn listener(&self) -> &TcpListener {
         match self {
-            BoundDecoy::Tcp { listener, .. } => listener,
+            BoundDecoy::Tcp { listener, .. } | BoundDecoy::Ssh { listener, .. } => listener,
         }
     }
 
@@ -62,6 +76,9 @@ impl BoundDecoy {
         match self {
             BoundDecoy::Tcp { config, listener } => {
                 accept_loop(listener, cx, move |stream, conn| tcp::handle(Arc::clone(&config), stream, conn)).await
+            }
+            BoundDecoy::Ssh { runtime, listener } => {
+                accept_loop(listener, cx, move |stream, conn| ssh::handle(Arc::clone(&runtime), stream, conn)).await
             }
         }
     }

@@ -5,11 +5,13 @@
 
 mod connection;
 mod context;
+mod counting;
 mod limits;
 mod listener;
+pub mod ssh;
 mod tcp;
 
-pub use connection::Connection;
+pub use connection::{Connection, Recorder};
 pub use context::DecoyContext;
 pub use limits::{ConnectionGate, ConnectionPermit};
 pub use listener::{bind, BoundDecoy, DecoyError};

@@ -7,6 +7,8 @@ use serde::{Serialize, Serializer};
 pub enum Technique {
     /// T1046: a connection to or a banner grab of a decoy.
     NetworkServiceDiscovery,
+    /// T1110.001: a password tried against a decoy.
+    PasswordGuessing,
     /// T1078: a login with a planted (honeytoken) credential.
     ValidAccounts,
     /// T1552.001: a canary credential file opened, or its secret used.
@@ -24,6 +26,7 @@ impl Technique {
     pub fn id(self) -> &'static str {
         match self {
             Technique::NetworkServiceDiscovery => "T1046",
+            Technique::PasswordGuessing => "T1110.001",
             Technique::ValidAccounts => "T1078",
             Technique::CredentialsInFiles => "T1552.001",
             Technique::ShellHistory => "T1552.003",
@@ -36,6 +39,7 @@ impl Technique {
     pub fn name(self) -> &'static str {
         match self {
             Technique::NetworkServiceDiscovery => "Network Service Discovery",
+            Technique::PasswordGuessing => "Brute Force: Password Guessing",
             Technique::ValidAccounts => "Valid Accounts",
             Technique::CredentialsInFiles => "Unsecured Credentials: Credentials In Files",
             Technique::ShellHistory => "Unsecured Credentials: Shell History",

@@ -54,6 +54,17 @@ pub enum LimitKind {
     MaxConnectionsPerSource,
 }
 
+/// An SSH authentication method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SshAuthMethod {
+    None,
+    Password,
+    /// A public key offered (recorded before any signature is asked for).
+    Publickey,
+    KeyboardInteractive,
+}
+
 /// What was observed. Serialized as `"kind": "<name>"` plus a `details` object.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "details", rename_all = "snake_case")]
@@ -77,6 +88,22 @@ pub enum EventKind {
         data: AttackerBytes,
         /// True when the peer sent more than was captured.
         truncated: bool,
+    },
+    /// An SSH authentication attempt (always rejected unless the decoy accepts it).
+    SshAuth {
+        method: SshAuthMethod,
+        username: AttackerBytes,
+        /// The password tried; removed when it is a planted token's (the token names it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        password: Option<AttackerBytes>,
+        /// `SHA256:...` of an offered public key.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        key_fingerprint: Option<String>,
+        /// Algorithm named with an offered key.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        key_algorithm: Option<String>,
+        /// True when the attempt was let in.
+        accepted: bool,
     },
     /// A watched canary file was opened on this host.
     FileOpened {
@@ -110,6 +137,7 @@ const KINDS: &[KindInfo] = &[
     KindInfo { id: 100, name: "connection_opened", severity: Severity::Low, technique: Some(Technique::NetworkServiceDiscovery) },
     KindInfo { id: 101, name: "connection_closed", severity: Severity::Low, technique: Some(Technique::NetworkServiceDiscovery) },
     KindInfo { id: 102, name: "data_received", severity: Severity::Medium, technique: Some(Technique::NetworkServiceDiscovery) },
+    KindInfo { id: 200, name: "ssh_auth", severity: Severity::Medium, technique: Some(Technique::PasswordGuessing) },
     KindInfo { id: 500, name: "file_opened", severity: Severity::High, technique: Some(Technique::CredentialsInFiles) },
     KindInfo { id: 501, name: "canary_missing", severity: Severity::High, technique: None },
     KindInfo { id: 900, name: "connections_refused", severity: Severity::Info, technique: None },
@@ -121,9 +149,10 @@ impl EventKind {
             EventKind::ConnectionOpened => 0,
             EventKind::ConnectionClosed { .. } => 1,
             EventKind::DataReceived { .. } => 2,
-            EventKind::FileOpened { .. } => 3,
-            EventKind::CanaryMissing { .. } => 4,
-            EventKind::ConnectionsRefused { .. } => 5,
+            EventKind::SshAuth { .. } => 3,
+            EventKind::FileOpened { .. } => 4,
+            EventKind::CanaryMissing { .. } => 5,
+            EventKind::ConnectionsRefused { .. } => 6,
         };
         &KINDS[index]
     }
@@ -155,9 +184,20 @@ impl EventKind {
 
     /// Material a token could be recognised by: (what it is, the observed bytes).
     pub fn material(&self) -> Option<(crate::token::MaterialKind, &[u8])> {
+        use crate::token::MaterialKind;
         match self {
-            EventKind::FileOpened { path } => Some((crate::token::MaterialKind::FilePath, path.as_bytes())),
+            EventKind::FileOpened { path } => Some((MaterialKind::FilePath, path.as_bytes())),
+            EventKind::SshAuth { password: Some(p), .. } => Some((MaterialKind::Password, p.as_bytes())),
+            EventKind::SshAuth { key_fingerprint: Some(f), .. } => Some((MaterialKind::KeyFingerprint, f.as_bytes())),
             _ => None,
+        }
+    }
+
+    /// Drops a planted secret from the event once the token hit names it, so the
+    /// store never holds a planted password.
+    pub fn redact_token_secret(&mut self) {
+        if let EventKind::SshAuth { password, .. } = self {
+            *password = None;
         }
     }
 
@@ -189,6 +229,7 @@ mod tests {
             EventKind::ConnectionOpened,
             EventKind::ConnectionClosed { duration_ms: 1, bytes_in: 2, bytes_out: 3, reason: CloseReason::PeerClosed },
             EventKind::DataReceived { data: AttackerBytes::new("x"), truncated: false },
+            EventKind::SshAuth { method: SshAuthMethod::Password, username: AttackerBytes::new("root"), password: Some(AttackerBytes::new("x")), key_fingerprint: None, key_algorithm: None, accepted: false },
             EventKind::FileOpened { path: "/srv/x".into() },
             EventKind::CanaryMissing { path: "/srv/x".into() },
             EventKind::ConnectionsRefused { count: 1, limit: LimitKind::MaxConnections },

@@ -38,6 +38,9 @@ impl EventSender {
                 event.token = self.tokens.lookup(kind, value);
             }
         }
+        if event.token.is_some() {
+            event.kind.redact_token_secret();
+        }
         if let Err(e) = self.tx.send(event).await {
             // Only possible if the writer thread died; say so loudly with the event.
             tracing::error!(event = ?e.0, "store writer is gone; event could not be stored");

@@ -1,0 +1,57 @@
+//! The russh handler of an SSH decoy: records every authentication attempt (none,
+//! password, public key offers) and rejects it with the full, never-shrinking list of
+//! methods, as a real sshd does.
+
+use russh::keys::HashAlg;
+use russh::server::{Auth, PublicKeyOffer};
+use russh::MethodSet;
+
+use crate::decoy::connection::Recorder;
+use crate::event::{AttackerBytes, EventKind, SshAuthMethod};
+
+/// One SSH connection's handler.
+pub struct SshHandler {
+    pub recorder: Recorder,
+    pub methods: MethodSet,
+}
+
+impl SshHandler {
+    fn reject(&self) -> Auth {
+        Auth::Reject { proceed_with_methods: Some(self.methods.clone()), partial_success: false }
+    }
+
+    async fn record(&self, method: SshAuthMethod, user: &str, password: Option<&str>, key: Option<(String, String)>) {
+        let (key_fingerprint, key_algorithm) = key.map_or((None, None), |(f, a)| (Some(f), Some(a)));
+        self.recorder
+            .emit(EventKind::SshAuth {
+                method,
+                username: AttackerBytes::new(user),
+                password: password.map(AttackerBytes::new),
+                key_fingerprint,
+                key_algorithm,
+                accepted: false,
+            })
+            .await;
+    }
+}
+
+impl russh::server::Handler for SshHandler {
+    type Error = russh::Error;
+
+    async fn auth_none(&mut self, user: &str) -> Result<Auth, Self::Error> {
+        self.record(SshAuthMethod::None, user, None, None).await;
+        Ok(self.reject())
+    }
+
+    async fn auth_password(&mut self, user: &str, password: &str) -> Result<Auth, Self::Error> {
+        self.record(SshAuthMethod::Password, user, Some(password), None).await;
+        Ok(self.reject())
+    }
+
+    async fn auth_publickey_offered(&mut self, user: &str, offer: PublicKeyOffer<'_>) -> Result<Auth, Self::Error> {
+        // Recorded and refused on the offer: no signature is ever asked for.
+        let fingerprint = offer.public_key.fingerprint(HashAlg::Sha256).to_string();
+        self.record(SshAuthMethod::Publickey, user, None, Some((fingerprint, offer.algorithm.to_string()))).await;
+        Ok(self.reject())
+    }
+}

@@ -1,0 +1,81 @@
+//! Host keys per decoy instance: generated on first start, persisted 0600 in the
+//! state directory, reused across restarts, never shipped or committed.
+
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use russh::keys::ssh_key::private::{KeypairData, RsaKeypair};
+use russh::keys::ssh_key::LineEnding;
+use russh::keys::{Algorithm, EcdsaCurve, PrivateKey};
+
+/// The key files a personality's host-key algorithms need: (file stem, algorithm).
+fn needed(host_key_algorithms: &[String]) -> Vec<(&'static str, Algorithm)> {
+    let mut out: Vec<(&'static str, Algorithm)> = Vec::new();
+    for name in host_key_algorithms {
+        let wanted = if name.starts_with("rsa-") || name == "ssh-rsa" {
+            ("rsa", Algorithm::Rsa { hash: None })
+        } else if name.starts_with("ecdsa-sha2-nistp256") {
+            ("ecdsa", Algorithm::Ecdsa { curve: EcdsaCurve::NistP256 })
+        } else if name == "ssh-ed25519" {
+            ("ed25519", Algorithm::Ed25519)
+        } else {
+            continue;
+        };
+        if !out.iter().any(|(stem, _)| *stem == wanted.0) {
+            out.push(wanted);
+        }
+    }
+    out
+}
+
+/// The directory holding one decoy's host keys.
+pub fn key_dir(state_dir: &Path, decoy: &str) -> PathBuf {
+    state_dir.join("ssh").join(decoy)
+}
+
+/// Loads the decoy's host keys, generating (RSA 3072, ECDSA P-256, Ed25519 as the
+/// personality needs) and saving any that are missing.
+pub fn load_or_generate(dir: &Path, host_key_algorithms: &[String]) -> Result<Vec<PrivateKey>, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+    let mut keys = Vec::new();
+    for (stem, algorithm) in needed(host_key_algorithms) {
+        let path = dir.join(format!("ssh_host_{stem}_key"));
+        let key = match std::fs::read_to_string(&path) {
+            Ok(text) => PrivateKey::from_openssh(&text).map_err(|e| format!("{}: {e}", path.display()))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let key = generate(algorithm)?;
+                save(&path, &key)?;
+                tracing::info!(path = %path.display(), "generated SSH host key");
+                key
+            }
+            Err(e) => return Err(format!("{}: {e}", path.display())),
+        };
+        keys.push(key);
+    }
+    Ok(keys)
+}
+
+fn generate(algorithm: Algorithm) -> Result<PrivateKey, String> {
+    let mut rng = russh::keys::key::safe_rng();
+    let key = match algorithm {
+        Algorithm::Rsa { .. } => {
+            let pair = RsaKeypair::random(&mut rng, 3072).map_err(|e| e.to_string())?;
+            PrivateKey::new(KeypairData::from(pair), "").map_err(|e| e.to_string())?
+        }
+        other => PrivateKey::random(&mut rng, other).map_err(|e| e.to_string())?,
+    };
+    Ok(key)
+}
+
+fn save(path: &Path, key: &PrivateKey) -> Result<(), String> {
+    use std::io::Write;
+    let text = key.to_openssh(LineEnding::LF).map_err(|e| e.to_string())?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    f.write_all(text.as_bytes()).and_then(|()| f.sync_all()).map_err(|e| format!("{}: {e}", path.display()))
+}

@@ -1,0 +1,184 @@
+//! The SSH decoy against the real OpenSSH client, sshpass, ssh-keyscan and a real
+//! Debian sshd: failures look like the real server's, every attempt is stored, host
+//! keys persist, and planted passwords and keys raise token hits.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use common::*;
+
+const CLIENT_OPTS: &[&str] = &["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=10"];
+
+fn ssh_decoy(name: &str) -> String {
+    format!("  - name: {name}\n    type: ssh\n    listen: 127.0.0.1:0\n    failure_delay_ms: 50\n")
+}
+
+fn ssh(addr: SocketAddr, user: &str, extra: &[&str], password: Option<&str>) -> Output {
+    let port = addr.port().to_string();
+    let mut cmd = match password {
+        Some(p) => {
+            let mut c = Command::new("sshpass");
+            c.args(["-p", p, "ssh"]);
+            c
+        }
+        None => Command::new("ssh"),
+    };
+    cmd.args(["-p", &port]).args(CLIENT_OPTS).args(extra).arg(format!("{user}@{}", addr.ip())).arg("true");
+    cmd.stdin(Stdio::null()).output().expect("ssh (openssh-client) and sshpass must be installed: scripts/test.sh installs them")
+}
+
+fn keyscan(addr: SocketAddr) -> Vec<String> {
+    let out = Command::new("ssh-keyscan").args(["-p", &addr.port().to_string(), "-t", "rsa,ecdsa,ed25519"]).arg(addr.ip().to_string()).output().unwrap();
+    let mut keys: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().filter(|l| !l.starts_with('#')).map(str::to_string).collect();
+    keys.sort();
+    keys
+}
+
+fn auths(db: &rusqlite::Connection, method: &str) -> Vec<serde_json::Value> {
+    bodies(db, "ssh_auth").into_iter().filter(|b| b["details"]["method"] == method).collect()
+}
+
+fn hw_cli(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(BIN).args(args).current_dir(dir).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn a_wrong_password_is_refused_like_debian_sshd_and_stored_once_per_attempt() {
+    let dir = tempfile::tempdir().unwrap();
+    let hw = Honeyward::start(dir.path(), &config(&ssh_decoy("ssh")));
+    let addr = hw.addr("ssh");
+    let out = ssh(addr, "alice", &[], Some("wrong"));
+    assert_eq!(out.status.code(), Some(5), "sshpass reports a wrong password: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Permission denied, please try again."));
+    let batch = ssh(addr, "alice", &["-o", "BatchMode=yes"], None);
+    assert!(String::from_utf8_lossy(&batch.stderr).contains("Permission denied (publickey,password)."), "{}", String::from_utf8_lossy(&batch.stderr));
+
+    let db = hw.store();
+    assert!(eventually(10, || count_kind(&db, "connection_closed") == 2));
+    let tried = auths(&db, "password");
+    assert_eq!(tried.len(), 1, "one stored attempt per password tried");
+    assert_eq!(tried[0]["details"]["username"]["text"], "alice");
+    assert_eq!(tried[0]["details"]["password"]["text"], "wrong");
+    assert_eq!(tried[0]["details"]["accepted"], false);
+}
+
+#[test]
+fn the_banner_shows_and_host_keys_persist_per_decoy_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = config(&(ssh_decoy("one") + &ssh_decoy("two")));
+    let mut hw = Honeyward::start(dir.path(), &yaml);
+    let verbose = ssh(hw.addr("one"), "bob", &["-v", "-o", "BatchMode=yes"], None);
+    assert!(String::from_utf8_lossy(&verbose.stderr).contains("remote software version OpenSSH_9.2p1 Debian-2+deb12u10"));
+    let (one, two) = (keyscan(hw.addr("one")), keyscan(hw.addr("two")));
+    assert_eq!(one.len(), 3, "rsa, ecdsa and ed25519 host keys: {one:?}");
+    let strip = |keys: &[String]| keys.iter().map(|k| k.split_once(' ').unwrap().1.to_string()).collect::<Vec<_>>();
+    assert!(strip(&one).iter().all(|k| !strip(&two).contains(k)), "two decoys share a host key");
+    assert!(hw.stop().success());
+
+    let hw = Honeyward::start(dir.path(), &yaml);
+    assert_eq!(strip(&keyscan(hw.addr("one"))), strip(&one), "host keys changed across a restart");
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(dir.path().join("honeyward-state/ssh/one/ssh_host_ed25519_key")).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+/// The server's KEXINIT lists as `ssh -vvv` prints them.
+fn server_kexinit(addr: SocketAddr) -> Vec<(String, String)> {
+    let out = ssh(addr, "probe", &["-vvv", "-o", "BatchMode=yes"], None);
+    let text = String::from_utf8_lossy(&out.stderr).to_string();
+    let start = text.find("peer server KEXINIT proposal").expect("ssh -vvv prints the server proposal");
+    text[start..]
+        .lines()
+        .skip(1)
+        .take(10)
+        .filter_map(|l| l.strip_prefix("debug2: ")?.split_once(": ").map(|(k, v)| (k.to_string(), v.to_string())))
+        .collect()
+}
+
+#[test]
+fn the_kexinit_matches_a_real_debian_12_sshd_except_what_russh_cannot_complete() {
+    let dir = tempfile::tempdir().unwrap();
+    // The real thing, on loopback, with throwaway host keys.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut keys = Vec::new();
+    for t in ["rsa", "ecdsa", "ed25519"] {
+        let k = dir.path().join(format!("host_{t}"));
+        assert!(Command::new("ssh-keygen").args(["-q", "-N", "", "-t", t, "-f"]).arg(&k).status().unwrap().success());
+        keys.push(k);
+    }
+    std::fs::create_dir_all("/run/sshd").ok();
+    let mut sshd = Command::new("/usr/sbin/sshd");
+    sshd.args(["-D", "-e", "-p", &port.to_string(), "-o", "ListenAddress=127.0.0.1", "-o"]).arg(format!("PidFile={}", dir.path().join("pid").display()));
+    for k in &keys {
+        sshd.arg("-h").arg(k);
+    }
+    let mut real = sshd.stderr(Stdio::null()).spawn().expect("openssh-server must be installed: scripts/test.sh installs it");
+    assert!(eventually(10, || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()));
+    let real_lists = server_kexinit(SocketAddr::from(([127, 0, 0, 1], port)));
+    let _ = real.kill();
+    let _ = real.wait();
+
+    let hw = Honeyward::start(dir.path(), &config(&ssh_decoy("ssh")));
+    let decoy_lists = server_kexinit(hw.addr("ssh"));
+    assert_eq!(real_lists.len(), decoy_lists.len(), "{real_lists:?}\n{decoy_lists:?}");
+    let cannot_complete = |name: &str| name.starts_with("sntrup761x25519") || name.starts_with("umac-");
+    for ((key, real), (decoy_key, decoy)) in real_lists.iter().zip(&decoy_lists) {
+        assert_eq!(key, decoy_key);
+        let expected: Vec<&str> = real.split(',').filter(|n| !cannot_complete(n)).collect();
+        assert_eq!(decoy.split(',').collect::<Vec<_>>(), expected, "{key} differs from the real sshd beyond what russh cannot complete");
+        if key.starts_with("host key") || key.starts_with("ciphers") || key.starts_with("compression") {
+            assert_eq!(decoy, real, "{key} must be identical");
+        }
+    }
+}
+
+#[test]
+fn a_planted_password_used_with_sshpass_raises_a_critical_token_hit() {
+    let dir = tempfile::tempdir().unwrap();
+    let hw = Honeyward::start(dir.path(), &config(&ssh_decoy("ssh")));
+    let addr = hw.addr("ssh");
+    let out = hw_cli(dir.path(), &["token", "create", "ssh-password", "--label", "backup svc on pacs-ws-12", "--endpoint", &format!("ssh://{addr}"), "--plant", "home/.bash_history"]);
+    let id = out.split_whitespace().find(|w| w.starts_with("tok-")).unwrap().to_string();
+    let history = std::fs::read_to_string(dir.path().join("home/.bash_history")).unwrap();
+    let line = history.lines().find(|l| l.starts_with("sshpass -p '") && l.contains(" ssh ")).unwrap();
+    let password = line.split('\'').nth(1).unwrap().to_string();
+    let user = line.split_whitespace().find(|w| w.contains('@')).unwrap().split('@').next().unwrap().to_string();
+    assert!(line.contains(&format!("-p {}", addr.port())), "history points at the decoy: {line}");
+    std::thread::sleep(std::time::Duration::from_millis(1200)); // the running process reloads its matcher
+
+    ssh(addr, &user, &[], Some(&password));
+    let db = hw.store();
+    assert!(eventually(10, || auths(&db, "password").len() == 1));
+    let hit = &auths(&db, "password")[0];
+    assert_eq!(hit["token"]["id"], id.as_str());
+    assert_eq!(hit["token"]["label"], "backup svc on pacs-ws-12");
+    assert!(hit["token"]["plants"][0]["path"].as_str().unwrap().ends_with("home/.bash_history"));
+    assert!(hit["details"].get("password").is_none(), "the planted password is not stored");
+    let raw = std::fs::read(dir.path().join("honeyward.db")).unwrap();
+    assert!(!raw.windows(password.len()).any(|w| w == password.as_bytes()));
+    let json = hw_cli(dir.path(), &["events", "list", "--json", "--kind", "ssh_auth"]);
+    let line: serde_json::Value = json.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()).find(|v| v["details"]["method"] == "password").unwrap();
+    assert_eq!(line["severity"], "critical");
+    assert_eq!(line["attack"]["id"], "T1552.003", "a password planted in a shell history");
+}
+
+#[test]
+fn a_planted_key_offered_with_ssh_i_raises_a_token_hit() {
+    let dir = tempfile::tempdir().unwrap();
+    let hw = Honeyward::start(dir.path(), &config(&ssh_decoy("ssh")));
+    let out = hw_cli(dir.path(), &["token", "create", "ssh-key", "--label", "deploy key", "--username", "deploy", "--plant", "keys/id_ed25519"]);
+    let id = out.split_whitespace().find(|w| w.starts_with("tok-")).unwrap().to_string();
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    let key = dir.path().join("keys/id_ed25519");
+    ssh(hw.addr("ssh"), "deploy", &["-i", key.to_str().unwrap(), "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes"], None);
+    let db = hw.store();
+    assert!(eventually(10, || !auths(&db, "publickey").is_empty()));
+    let offer = &auths(&db, "publickey")[0];
+    assert_eq!(offer["token"]["id"], id.as_str());
+    assert!(offer["details"]["key_fingerprint"].as_str().unwrap().starts_with("SHA256:"));
+    assert_eq!(offer["details"]["key_algorithm"], "ssh-ed25519");
+}

@@ -65,6 +65,14 @@ fn a_wrong_password_is_refused_like_debian_sshd_and_stored_once_per_attempt() {
     assert_eq!(tried[0]["details"]["username"]["text"], "alice");
     assert_eq!(tried[0]["details"]["password"]["text"], "wrong");
     assert_eq!(tried[0]["details"]["accepted"], false);
+
+    // The client's software and HASSH, once per connection.
+    let clients = bodies(&db, "ssh_client");
+    assert_eq!(clients.len(), 2);
+    assert!(clients[0]["details"]["version"]["text"].as_str().unwrap().starts_with("SSH-2.0-OpenSSH_"));
+    let hassh = clients[0]["details"]["hassh"].as_str().unwrap();
+    assert!(hassh.len() == 32 && hassh.bytes().all(|b| b.is_ascii_hexdigit()));
+    assert_eq!(clients[0]["details"]["hassh"], clients[1]["details"]["hassh"], "same client, same HASSH");
 }
 
 #[test]
@@ -146,13 +154,14 @@ fn a_planted_password_used_with_sshpass_raises_a_critical_token_hit() {
     let history = std::fs::read_to_string(dir.path().join("home/.bash_history")).unwrap();
     let line = history.lines().find(|l| l.starts_with("sshpass -p '") && l.contains(" ssh ")).unwrap();
     let password = line.split('\'').nth(1).unwrap().to_string();
-    let user = line.split_whitespace().find(|w| w.contains('@')).unwrap().split('@').next().unwrap().to_string();
+    // user@host is the last word (the password itself may contain an '@').
+    let user = line.split_whitespace().last().unwrap().split('@').next().unwrap().to_string();
     assert!(line.contains(&format!("-p {}", addr.port())), "history points at the decoy: {line}");
     std::thread::sleep(std::time::Duration::from_millis(1200)); // the running process reloads its matcher
 
-    ssh(addr, &user, &[], Some(&password));
+    let out = ssh(addr, &user, &[], Some(&password));
     let db = hw.store();
-    assert!(eventually(10, || auths(&db, "password").len() == 1));
+    assert!(eventually(10, || auths(&db, "password").len() == 1), "{:?} {} {:?}", out, line, bodies(&db, "ssh_auth"));
     let hit = &auths(&db, "password")[0];
     assert_eq!(hit["token"]["id"], id.as_str());
     assert_eq!(hit["token"]["label"], "backup svc on pacs-ws-12");

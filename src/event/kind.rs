@@ -105,6 +105,15 @@ pub enum EventKind {
         /// True when the attempt was let in.
         accepted: bool,
     },
+    /// What an SSH client announced before key exchange: its software and HASSH.
+    SshClient {
+        /// The identification line, e.g. `SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u10`.
+        version: AttackerBytes,
+        /// MD5 of `algorithms`: fingerprints the client software.
+        hassh: String,
+        /// `kex;ciphers;macs;compression` from the client's KEXINIT.
+        algorithms: AttackerBytes,
+    },
     /// A watched canary file was opened on this host.
     FileOpened {
         /// The canary's path.
@@ -138,6 +147,7 @@ const KINDS: &[KindInfo] = &[
     KindInfo { id: 101, name: "connection_closed", severity: Severity::Low, technique: Some(Technique::NetworkServiceDiscovery) },
     KindInfo { id: 102, name: "data_received", severity: Severity::Medium, technique: Some(Technique::NetworkServiceDiscovery) },
     KindInfo { id: 200, name: "ssh_auth", severity: Severity::Medium, technique: Some(Technique::PasswordGuessing) },
+    KindInfo { id: 201, name: "ssh_client", severity: Severity::Low, technique: Some(Technique::NetworkServiceDiscovery) },
     KindInfo { id: 500, name: "file_opened", severity: Severity::High, technique: Some(Technique::CredentialsInFiles) },
     KindInfo { id: 501, name: "canary_missing", severity: Severity::High, technique: None },
     KindInfo { id: 900, name: "connections_refused", severity: Severity::Info, technique: None },
@@ -150,9 +160,10 @@ impl EventKind {
             EventKind::ConnectionClosed { .. } => 1,
             EventKind::DataReceived { .. } => 2,
             EventKind::SshAuth { .. } => 3,
-            EventKind::FileOpened { .. } => 4,
-            EventKind::CanaryMissing { .. } => 5,
-            EventKind::ConnectionsRefused { .. } => 6,
+            EventKind::SshClient { .. } => 4,
+            EventKind::FileOpened { .. } => 5,
+            EventKind::CanaryMissing { .. } => 6,
+            EventKind::ConnectionsRefused { .. } => 7,
         };
         &KINDS[index]
     }
@@ -230,6 +241,7 @@ mod tests {
             EventKind::ConnectionClosed { duration_ms: 1, bytes_in: 2, bytes_out: 3, reason: CloseReason::PeerClosed },
             EventKind::DataReceived { data: AttackerBytes::new("x"), truncated: false },
             EventKind::SshAuth { method: SshAuthMethod::Password, username: AttackerBytes::new("root"), password: Some(AttackerBytes::new("x")), key_fingerprint: None, key_algorithm: None, accepted: false },
+            EventKind::SshClient { version: AttackerBytes::new("SSH-2.0-x"), hassh: "0".repeat(32), algorithms: AttackerBytes::new("a;b;c;d") },
             EventKind::FileOpened { path: "/srv/x".into() },
             EventKind::CanaryMissing { path: "/srv/x".into() },
             EventKind::ConnectionsRefused { count: 1, limit: LimitKind::MaxConnections },

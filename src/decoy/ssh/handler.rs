@@ -6,13 +6,42 @@ use russh::keys::HashAlg;
 use russh::server::{Auth, PublicKeyOffer};
 use russh::MethodSet;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use super::client_hello;
 use crate::decoy::connection::Recorder;
+use crate::decoy::counting::ByteCounts;
 use crate::event::{AttackerBytes, EventKind, SshAuthMethod};
 
 /// One SSH connection's handler.
 pub struct SshHandler {
     pub recorder: Recorder,
     pub methods: MethodSet,
+    pub hello: HelloOnce,
+}
+
+/// Emits the client's `ssh_client` event once per connection: at the first
+/// authentication request, or at close for clients that never get that far.
+#[derive(Clone)]
+pub struct HelloOnce {
+    pub counts: Arc<ByteCounts>,
+    pub done: Arc<AtomicBool>,
+}
+
+impl HelloOnce {
+    /// Records the client hello if it has been seen and not yet recorded.
+    pub async fn emit(&self, recorder: &Recorder) {
+        if self.done.load(Ordering::Relaxed) {
+            return;
+        }
+        if let Some(h) = client_hello::parse(&self.counts.first_bytes()) {
+            if !self.done.swap(true, Ordering::Relaxed) {
+                let kind = EventKind::SshClient { version: AttackerBytes::new(h.version), hassh: h.hassh, algorithms: AttackerBytes::new(h.algorithms) };
+                recorder.emit(kind).await;
+            }
+        }
+    }
 }
 
 impl SshHandler {
@@ -21,6 +50,7 @@ impl SshHandler {
     }
 
     async fn record(&self, method: SshAuthMethod, user: &str, password: Option<&str>, key: Option<(String, String)>) {
+        self.hello.emit(&self.recorder).await;
         let (key_fingerprint, key_algorithm) = key.map_or((None, None), |(f, a)| (Some(f), Some(a)));
         self.recorder
             .emit(EventKind::SshAuth {

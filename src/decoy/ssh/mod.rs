@@ -1,6 +1,7 @@
 //! The `ssh` decoy: passes for a stock OpenSSH server (personality), records every
 //! authentication attempt, and recognises planted passwords and keys.
 
+mod client_hello;
 mod handler;
 mod hostkeys;
 mod personality;
@@ -47,9 +48,10 @@ pub fn runtime(personality: Arc<SshPersonality>, keys: Vec<russh::keys::PrivateK
 /// Serves one SSH connection until the peer leaves or a limit ends it.
 pub async fn handle(rt: Arc<SshRuntime>, stream: TcpStream, mut conn: Connection) {
     let limits = conn.context().limits;
-    let counts = Arc::new(ByteCounts::default());
+    let counts = Arc::new(ByteCounts::capturing(client_hello::CAPTURE_BYTES));
     let stream = Counting::new(stream, Arc::clone(&counts), limits.max_session_bytes);
-    let handler = handler::SshHandler { recorder: conn.recorder(), methods: rt.personality.methods() };
+    let hello = handler::HelloOnce { counts: Arc::clone(&counts), done: Default::default() };
+    let handler = handler::SshHandler { recorder: conn.recorder(), methods: rt.personality.methods(), hello: hello.clone() };
     let shutdown = conn.context().shutdown.clone();
     // LoginGraceTime: nobody is ever let in, so it bounds every connection.
     let grace = tokio::time::Instant::now() + Duration::from_secs(rt.personality.login_grace_seconds);
@@ -76,6 +78,7 @@ pub async fn handle(rt: Arc<SshRuntime>, stream: TcpStream, mut conn: Connection
         _ = shutdown.cancelled() => CloseReason::Shutdown,
         _ = tokio::time::sleep_until(deadline) => CloseReason::SessionTimeout,
     };
+    hello.emit(&conn.recorder()).await;
     conn.bytes_in = counts.read.load(Ordering::Relaxed);
     conn.bytes_out = counts.written.load(Ordering::Relaxed);
     conn.close(reason).await;

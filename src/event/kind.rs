@@ -40,6 +40,8 @@ pub enum CloseReason {
     MaxBytes,
     /// honeyward is shutting down.
     Shutdown,
+    /// The peer broke the protocol (e.g. no valid SSH identification line).
+    ProtocolError,
     /// A network error (reset, broken pipe).
     Error,
 }

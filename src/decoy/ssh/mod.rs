@@ -68,11 +68,12 @@ pub async fn handle(rt: Arc<SshRuntime>, stream: TcpStream, mut conn: Connection
             Err(russh::Error::IO(e)) if matches!(e.kind(), ErrorKind::UnexpectedEof | ErrorKind::ConnectionReset | ErrorKind::BrokenPipe) => {
                 CloseReason::PeerClosed
             }
-            Err(russh::Error::InactivityTimeout) => CloseReason::IdleTimeout,
+            Err(russh::Error::InactivityTimeout | russh::Error::Elapsed(_) | russh::Error::ConnectionTimeout) => CloseReason::IdleTimeout,
             Err(_) if counts.read.load(Ordering::Relaxed) >= limits.max_session_bytes => CloseReason::MaxBytes,
+            Err(russh::Error::IO(_)) => CloseReason::Error,
             Err(e) => {
-                tracing::debug!(error = %e, "ssh session ended with an error");
-                CloseReason::Error
+                tracing::debug!(error = %e, "ssh protocol error");
+                CloseReason::ProtocolError
             }
         },
         _ = shutdown.cancelled() => CloseReason::Shutdown,

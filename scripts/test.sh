@@ -13,6 +13,8 @@ NEEDED=(
   "ssh-keyscan:openssh-client"
   "sshpass:sshpass"
   "/usr/sbin/sshd:openssh-server"   # the real sshd the SSH decoy is compared with
+  "hydra:hydra"
+  "nmap:nmap"
 )
 
 missing=()

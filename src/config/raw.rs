@@ -97,6 +97,9 @@ pub struct RawSshDecoy {
     pub personality: Option<At<String>>,
     /// Override the personality's delay before a failed login is answered, in ms (0..=10000).
     pub failure_delay_ms: Option<At<u64>>,
+    /// Who gets the fake shell: `nobody` (default), `tokens` (planted ssh-password and
+    /// ssh-key tokens log in), or a list of `{username, password}`.
+    pub accept: Option<RawAccept>,
     /// Connection limits.
     pub limits: Option<RawLimits>,
 }
@@ -121,6 +124,24 @@ pub struct RawTcpDecoy {
     pub capture_bytes: Option<At<u64>>,
     /// Connection limits.
     pub limits: Option<RawLimits>,
+}
+
+/// `accept:` of an SSH decoy.
+#[derive(Deserialize, JsonSchema, Clone)]
+#[serde(untagged)]
+pub enum RawAccept {
+    /// `nobody` or `tokens`.
+    Mode(String),
+    /// These username/password pairs log in.
+    Credentials(Vec<RawCredential>),
+}
+
+/// One accepted username/password pair.
+#[derive(Deserialize, JsonSchema, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawCredential {
+    pub username: String,
+    pub password: String,
 }
 
 /// Connection limits of a decoy.

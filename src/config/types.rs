@@ -83,12 +83,25 @@ pub struct TcpDecoyConfig {
     pub limits: ConnectionLimits,
 }
 
+/// Who an SSH decoy lets into its fake shell.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum AcceptPolicy {
+    /// Nobody: every attempt is refused.
+    #[default]
+    Nobody,
+    /// Active planted `ssh-password` and `ssh-key` tokens log in (ATT&CK T1078).
+    Tokens,
+    /// These username/password pairs log in.
+    Credentials(Vec<(String, String)>),
+}
+
 /// An SSH decoy.
 #[derive(Debug, Clone)]
 pub struct SshDecoyConfig {
     pub name: String,
     pub listen: SocketAddr,
     pub personality: std::sync::Arc<crate::decoy::ssh::SshPersonality>,
+    pub accept: AcceptPolicy,
     pub limits: ConnectionLimits,
 }
 

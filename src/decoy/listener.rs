@@ -53,7 +53,7 @@ pub async fn bind(config: &DecoyConfig, state_dir: &Path) -> Result<BoundDecoy, 
                 .map_err(|e| e.to_string())
                 .and_then(|r| r)
                 .map_err(|reason| DecoyError::Setup { decoy: c.name.clone(), reason: format!("host keys: {reason}") })?;
-            BoundDecoy::Ssh { runtime: Arc::new(ssh::runtime(Arc::clone(&c.personality), keys, &c.limits)), listener }
+            BoundDecoy::Ssh { runtime: Arc::new(ssh::runtime(c, keys, state_dir)), listener }
         }
     })
 }

@@ -9,6 +9,10 @@ pub enum Technique {
     NetworkServiceDiscovery,
     /// T1110.001: a password tried against a decoy.
     PasswordGuessing,
+    /// T1059.004: commands typed into a decoy shell.
+    UnixShell,
+    /// T1021.004: an SSH session on a decoy.
+    RemoteServicesSsh,
     /// T1078: a login with a planted (honeytoken) credential.
     ValidAccounts,
     /// T1552.001: a canary credential file opened, or its secret used.
@@ -27,6 +31,8 @@ impl Technique {
         match self {
             Technique::NetworkServiceDiscovery => "T1046",
             Technique::PasswordGuessing => "T1110.001",
+            Technique::UnixShell => "T1059.004",
+            Technique::RemoteServicesSsh => "T1021.004",
             Technique::ValidAccounts => "T1078",
             Technique::CredentialsInFiles => "T1552.001",
             Technique::ShellHistory => "T1552.003",
@@ -40,6 +46,8 @@ impl Technique {
         match self {
             Technique::NetworkServiceDiscovery => "Network Service Discovery",
             Technique::PasswordGuessing => "Brute Force: Password Guessing",
+            Technique::UnixShell => "Command and Scripting Interpreter: Unix Shell",
+            Technique::RemoteServicesSsh => "Remote Services: SSH",
             Technique::ValidAccounts => "Valid Accounts",
             Technique::CredentialsInFiles => "Unsecured Credentials: Credentials In Files",
             Technique::ShellHistory => "Unsecured Credentials: Shell History",

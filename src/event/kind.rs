@@ -116,6 +116,25 @@ pub enum EventKind {
         /// `kex;ciphers;macs;compression` from the client's KEXINIT.
         algorithms: AttackerBytes,
     },
+    /// A command line typed into (or `exec`ed in) the fake shell. Never executed.
+    SshCommand {
+        line: AttackerBytes,
+        /// True for an `exec` request (`ssh host CMD`), false for a typed line.
+        exec: bool,
+    },
+    /// A logged-in SSH session ended; its asciicast v2 recording.
+    SshSessionClosed {
+        recording: String,
+        sha256: String,
+        bytes: u64,
+    },
+    /// A request the decoy refused: port forwarding, SFTP/SCP subsystems.
+    SshRequestRefused {
+        /// `direct-tcpip`, `tcpip-forward`, `subsystem`.
+        request: String,
+        /// What was asked for (host:port, subsystem name).
+        target: AttackerBytes,
+    },
     /// A watched canary file was opened on this host.
     FileOpened {
         /// The canary's path.
@@ -150,6 +169,9 @@ const KINDS: &[KindInfo] = &[
     KindInfo { id: 102, name: "data_received", severity: Severity::Medium, technique: Some(Technique::NetworkServiceDiscovery) },
     KindInfo { id: 200, name: "ssh_auth", severity: Severity::Medium, technique: Some(Technique::PasswordGuessing) },
     KindInfo { id: 201, name: "ssh_client", severity: Severity::Low, technique: Some(Technique::NetworkServiceDiscovery) },
+    KindInfo { id: 202, name: "ssh_command", severity: Severity::High, technique: Some(Technique::UnixShell) },
+    KindInfo { id: 203, name: "ssh_session_closed", severity: Severity::High, technique: Some(Technique::RemoteServicesSsh) },
+    KindInfo { id: 204, name: "ssh_request_refused", severity: Severity::High, technique: Some(Technique::RemoteServicesSsh) },
     KindInfo { id: 500, name: "file_opened", severity: Severity::High, technique: Some(Technique::CredentialsInFiles) },
     KindInfo { id: 501, name: "canary_missing", severity: Severity::High, technique: None },
     KindInfo { id: 900, name: "connections_refused", severity: Severity::Info, technique: None },
@@ -163,9 +185,12 @@ impl EventKind {
             EventKind::DataReceived { .. } => 2,
             EventKind::SshAuth { .. } => 3,
             EventKind::SshClient { .. } => 4,
-            EventKind::FileOpened { .. } => 5,
-            EventKind::CanaryMissing { .. } => 6,
-            EventKind::ConnectionsRefused { .. } => 7,
+            EventKind::SshCommand { .. } => 5,
+            EventKind::SshSessionClosed { .. } => 6,
+            EventKind::SshRequestRefused { .. } => 7,
+            EventKind::FileOpened { .. } => 8,
+            EventKind::CanaryMissing { .. } => 9,
+            EventKind::ConnectionsRefused { .. } => 10,
         };
         &KINDS[index]
     }
@@ -244,6 +269,9 @@ mod tests {
             EventKind::DataReceived { data: AttackerBytes::new("x"), truncated: false },
             EventKind::SshAuth { method: SshAuthMethod::Password, username: AttackerBytes::new("root"), password: Some(AttackerBytes::new("x")), key_fingerprint: None, key_algorithm: None, accepted: false },
             EventKind::SshClient { version: AttackerBytes::new("SSH-2.0-x"), hassh: "0".repeat(32), algorithms: AttackerBytes::new("a;b;c;d") },
+            EventKind::SshCommand { line: AttackerBytes::new("id"), exec: false },
+            EventKind::SshSessionClosed { recording: "/x.cast".into(), sha256: "0".repeat(64), bytes: 1 },
+            EventKind::SshRequestRefused { request: "direct-tcpip".into(), target: AttackerBytes::new("10.0.0.1:445") },
             EventKind::FileOpened { path: "/srv/x".into() },
             EventKind::CanaryMissing { path: "/srv/x".into() },
             EventKind::ConnectionsRefused { count: 1, limit: LimitKind::MaxConnections },

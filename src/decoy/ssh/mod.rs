@@ -5,6 +5,8 @@ mod client_hello;
 mod handler;
 mod hostkeys;
 mod personality;
+mod recording;
+mod shell;
 
 use std::io::ErrorKind;
 use std::sync::atomic::Ordering;
@@ -16,7 +18,9 @@ use tokio::net::TcpStream;
 
 use super::connection::Connection;
 use super::counting::{ByteCounts, Counting};
-use crate::config::ConnectionLimits;
+use std::path::{Path, PathBuf};
+
+use crate::config::{AcceptPolicy, SshDecoyConfig};
 use crate::event::CloseReason;
 pub use hostkeys::{key_dir, load_or_generate as load_host_keys};
 pub use personality::{SshPersonality, BUILT_IN as BUILT_IN_PERSONALITIES};
@@ -25,10 +29,15 @@ pub use personality::{SshPersonality, BUILT_IN as BUILT_IN_PERSONALITIES};
 pub struct SshRuntime {
     pub server: Arc<russh::server::Config>,
     pub personality: Arc<SshPersonality>,
+    pub accept: AcceptPolicy,
+    /// Where session recordings go.
+    pub recordings: PathBuf,
 }
 
-/// Builds the russh server configuration for a personality and its host keys.
-pub fn runtime(personality: Arc<SshPersonality>, keys: Vec<russh::keys::PrivateKey>, limits: &ConnectionLimits) -> SshRuntime {
+/// Builds the russh server configuration for a decoy and its host keys.
+pub fn runtime(config: &SshDecoyConfig, keys: Vec<russh::keys::PrivateKey>, state_dir: &Path) -> SshRuntime {
+    let personality = Arc::clone(&config.personality);
+    let limits = &config.limits;
     let server = russh::server::Config {
         server_id: SshId::Standard(personality.banner.clone().into()),
         methods: personality.methods(),
@@ -44,7 +53,12 @@ pub fn runtime(personality: Arc<SshPersonality>, keys: Vec<russh::keys::PrivateK
         nodelay: true,
         ..Default::default()
     };
-    SshRuntime { server: Arc::new(server), personality }
+    SshRuntime {
+        server: Arc::new(server),
+        personality,
+        accept: config.accept.clone(),
+        recordings: state_dir.join("recordings").join(&config.name),
+    }
 }
 
 /// Serves one SSH connection until the peer leaves or a limit ends it.
@@ -54,13 +68,18 @@ pub async fn handle(rt: Arc<SshRuntime>, stream: TcpStream, mut conn: Connection
     let stream = Counting::new(stream, Arc::clone(&counts), limits.max_session_bytes);
     let hello = handler::HelloOnce { counts: Arc::clone(&counts), done: Default::default() };
     let session_handle = Arc::new(std::sync::OnceLock::new());
+    let recording: handler::SharedRecording = Default::default();
     let handler = handler::SshHandler {
         recorder: conn.recorder(),
+        rt: Arc::clone(&rt),
         methods: rt.personality.methods(),
         hello: hello.clone(),
-        max_auth_tries: rt.personality.max_auth_tries,
         failures: 0,
         session: Arc::clone(&session_handle),
+        shell: None,
+        line: Vec::new(),
+        pty: false,
+        recording: Arc::clone(&recording),
     };
     let shutdown = conn.context().shutdown.clone();
     // LoginGraceTime: nobody is ever let in, so it bounds every connection.
@@ -93,6 +112,9 @@ pub async fn handle(rt: Arc<SshRuntime>, stream: TcpStream, mut conn: Connection
         _ = tokio::time::sleep_until(deadline) => CloseReason::SessionTimeout,
     };
     hello.emit(&conn.recorder()).await;
+    if let Some(closed) = handler::finish_recording(&recording) {
+        conn.emit(closed).await;
+    }
     conn.bytes_in = counts.read.load(Ordering::Relaxed);
     conn.bytes_out = counts.written.load(Ordering::Relaxed);
     conn.close(reason).await;

@@ -32,6 +32,36 @@ pub struct SshPersonality {
     pub max_auth_tries: usize,
     pub login_grace_seconds: u64,
     pub failure_delay_ms: u64,
+    /// What a logged-in intruder sees (only used when the decoy accepts logins).
+    #[serde(default)]
+    pub shell: ShellLook,
+}
+
+/// The fake shell's look: nothing in it is ever executed.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ShellLook {
+    pub hostname: String,
+    /// Printed when an interactive shell starts.
+    pub motd: String,
+    /// `uname -a` output.
+    pub uname: String,
+    /// Absolute path → contents; directories are implied by the paths.
+    pub files: std::collections::BTreeMap<String, String>,
+    /// Command line (program and arguments) → canned output.
+    pub commands: std::collections::BTreeMap<String, String>,
+}
+
+impl Default for ShellLook {
+    fn default() -> Self {
+        ShellLook {
+            hostname: "server".into(),
+            motd: String::new(),
+            uname: "Linux server 6.1.0-28-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.1.119-1 (2024-11-22) x86_64 GNU/Linux".into(),
+            files: Default::default(),
+            commands: Default::default(),
+        }
+    }
 }
 
 impl SshPersonality {

@@ -229,6 +229,7 @@ impl russh::server::Handler for SshHandler {
         Ok(())
     }
 
+    #[allow(clippy::collapsible_match)] // backspace on an empty line must not fall through to "printable"
     async fn data(&mut self, channel: ChannelId, data: &[u8], session: &mut Session) -> Result<(), Self::Error> {
         if let Some(r) = self.recording.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
             r.input(data);
@@ -243,8 +244,11 @@ impl russh::server::Handler for SshHandler {
                         return Ok(());
                     }
                 }
-                0x7f | 0x08 if self.line.pop().is_some() => {
-                    let _ = session.data(channel, b"\x08 \x08".to_vec());
+                0x7f | 0x08 => {
+                    // Backspace: erase one character on screen, as readline does.
+                    if self.line.pop().is_some() {
+                        let _ = session.data(channel, b"\x08 \x08".to_vec());
+                    }
                 }
                 0x03 => {
                     self.line.clear();

@@ -57,14 +57,17 @@ fn main() {
         .spawn()
         .unwrap_or_else(|e| panic!("start {bin}: {e} (build it with cargo build --release)"));
     let pid = child.id();
-    let mut addr: Option<SocketAddr> = None;
-    for line in BufReader::new(child.stderr.take().expect("stderr")).lines().map_while(Result::ok) {
-        if let Some(rest) = line.split("listening on ").nth(1) {
-            addr = rest.split_whitespace().next().and_then(|a| a.parse().ok());
-            break;
+    // Keep draining the server's log so it never blocks or fails on a closed pipe.
+    let (tx, rx) = std::sync::mpsc::channel::<SocketAddr>();
+    let stderr = child.stderr.take().expect("stderr");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(a) = line.split("listening on ").nth(1).and_then(|r| r.split_whitespace().next()).and_then(|a| a.parse().ok()) {
+                let _ = tx.send(a);
+            }
         }
-    }
-    let addr = addr.expect("decoy address");
+    });
+    let addr = rx.recv_timeout(Duration::from_secs(60)).expect("decoy address");
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
 
     // 1. Handshake + password attempts.

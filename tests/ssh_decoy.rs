@@ -107,6 +107,13 @@ fn server_kexinit(addr: SocketAddr) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The server's software version as `ssh -v` reports it.
+fn remote_version(addr: SocketAddr) -> String {
+    let out = ssh(addr, "probe", &["-v", "-o", "BatchMode=yes"], None);
+    let text = String::from_utf8_lossy(&out.stderr).to_string();
+    text.lines().find_map(|l| l.split("remote software version ").nth(1)).expect("ssh -v prints the version").to_string()
+}
+
 #[test]
 fn the_kexinit_matches_a_real_debian_12_sshd_except_what_russh_cannot_complete() {
     let dir = tempfile::tempdir().unwrap();
@@ -126,12 +133,22 @@ fn the_kexinit_matches_a_real_debian_12_sshd_except_what_russh_cannot_complete()
     }
     let mut real = sshd.stderr(Stdio::null()).spawn().expect("openssh-server must be installed: scripts/test.sh installs it");
     assert!(eventually(10, || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()));
-    let real_lists = server_kexinit(SocketAddr::from(([127, 0, 0, 1], port)));
+    let real_addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let real_lists = server_kexinit(real_addr);
+    let real_banner = remote_version(real_addr);
     let _ = real.kill();
     let _ = real.wait();
 
     let hw = Honeyward::start(dir.path(), &config(&ssh_decoy("ssh")));
     let decoy_lists = server_kexinit(hw.addr("ssh"));
+    // Debian bumps the `+deb12uN` suffix with each security update: the product and
+    // version must match exactly; a newer suffix means the personality needs updating.
+    let decoy_banner = remote_version(hw.addr("ssh"));
+    let upto_update = |b: &str| b.rsplit_once("+deb12u").map(|(p, _)| p.to_string()).unwrap_or_else(|| b.to_string());
+    assert_eq!(upto_update(&decoy_banner), upto_update(&real_banner), "banner of the installed Debian sshd");
+    if decoy_banner != real_banner {
+        eprintln!("note: installed sshd says {real_banner}, personality says {decoy_banner}: update decoys/openssh-debian12.yaml");
+    }
     assert_eq!(real_lists.len(), decoy_lists.len(), "{real_lists:?}\n{decoy_lists:?}");
     let cannot_complete = |name: &str| name.starts_with("sntrup761x25519") || name.starts_with("umac-");
     for ((key, real), (decoy_key, decoy)) in real_lists.iter().zip(&decoy_lists) {
@@ -372,4 +389,20 @@ fn port_forwarding_and_sftp_are_refused_and_recorded() {
     assert_eq!(refused[0]["details"]["request"], "direct-tcpip");
     assert_eq!(refused[0]["details"]["target"]["text"], "10.20.0.5:445");
     assert_eq!(refused[1]["details"]["target"]["text"], "sftp");
+}
+
+#[test]
+fn a_personality_that_offers_keyboard_interactive_asks_for_password_and_records_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = include_str!("../decoys/openssh-debian12.yaml").replace("auth_methods: [publickey, password]", "auth_methods: [publickey, keyboard-interactive, password]");
+    std::fs::write(dir.path().join("kbd.yaml"), yaml).unwrap();
+    let decoy = ssh_decoy("ssh") + "    personality: kbd.yaml\n";
+    let hw = Honeyward::start(dir.path(), &config(&decoy));
+    let batch = ssh(hw.addr("ssh"), "alice", &["-o", "BatchMode=yes"], None);
+    assert!(String::from_utf8_lossy(&batch.stderr).contains("Permission denied (publickey,keyboard-interactive,password)."));
+    let out = ssh(hw.addr("ssh"), "alice", &["-o", "PreferredAuthentications=keyboard-interactive"], Some("letmein"));
+    assert_eq!(out.status.code(), Some(5), "{}", String::from_utf8_lossy(&out.stderr));
+    let db = hw.store();
+    assert!(eventually(10, || auths(&db, "keyboard_interactive").len() == 1));
+    assert_eq!(auths(&db, "keyboard_interactive")[0]["details"]["password"]["text"], "letmein");
 }

@@ -356,6 +356,7 @@ impl Checker<'_> {
         };
         if raw.failure_delay_ms.is_some() {
             personality.failure_delay_ms = self.number(&raw.failure_delay_ms, "failure_delay_ms", personality.failure_delay_ms, 0..=10_000);
+            personality.failure_jitter_ms = 0; // an override is a fixed delay
         }
         let limits = self.limits(raw.limits);
         let accept = match raw.accept {

@@ -95,7 +95,8 @@ pub struct RawSshDecoy {
     /// Built-in personality (`openssh-debian12`, default; `openssh-ubuntu2204`) or the
     /// path of your own personality YAML.
     pub personality: Option<At<String>>,
-    /// Override the personality's delay before a failed login is answered, in ms (0..=10000).
+    /// Override the personality's delay before a failed login is answered with this
+    /// fixed delay, in ms (0..=10000; the personality's random jitter is dropped).
     pub failure_delay_ms: Option<At<u64>>,
     /// Who gets the fake shell: `nobody` (default), `tokens` (planted ssh-password and
     /// ssh-key tokens log in), or a list of `{username, password}`.

@@ -80,7 +80,12 @@ impl SshHandler {
 
     /// Counts a failed attempt; at MaxAuthTries disconnects the way sshd does, after
     /// the attempt has been recorded (so no attempt is ever lost).
-    fn failed(&mut self) -> Auth {
+    async fn failed(&mut self) -> Auth {
+        let jitter = self.rt.personality.failure_jitter_ms;
+        if jitter > 0 {
+            // On top of the fixed delay russh applies: real failures are not metronomic.
+            tokio::time::sleep(std::time::Duration::from_millis(rand::random_range(0..=jitter))).await;
+        }
         self.failures += 1;
         if self.failures >= self.rt.personality.max_auth_tries {
             if let Some(handle) = self.session.get().cloned() {
@@ -166,7 +171,18 @@ impl russh::server::Handler for SshHandler {
     async fn auth_password(&mut self, user: &str, password: &str) -> Result<Auth, Self::Error> {
         let accepted = self.password_accepted(user, password);
         self.record(SshAuthMethod::Password, user, Some(password), None, accepted).await;
-        Ok(if accepted { self.login(user) } else { self.failed() })
+        Ok(if accepted { self.login(user) } else { self.failed().await })
+    }
+
+    async fn auth_keyboard_interactive<'a>(&'a mut self, user: &str, _submethods: &str, response: Option<russh::server::Response<'a>>) -> Result<Auth, Self::Error> {
+        let Some(mut answers) = response else {
+            // PAM's single prompt, as sshd with KbdInteractiveAuthentication yes asks it.
+            return Ok(Auth::Partial { name: "".into(), instructions: "".into(), prompts: vec![("Password: ".into(), false)].into() });
+        };
+        let answer = answers.next().map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+        let accepted = self.password_accepted(user, &answer);
+        self.record(SshAuthMethod::KeyboardInteractive, user, Some(&answer), None, accepted).await;
+        Ok(if accepted { self.login(user) } else { self.failed().await })
     }
 
     async fn auth_publickey_offered(&mut self, user: &str, offer: PublicKeyOffer<'_>) -> Result<Auth, Self::Error> {
@@ -174,7 +190,7 @@ impl russh::server::Handler for SshHandler {
         let accepted = self.token_accepts(MaterialKind::KeyFingerprint, fingerprint.as_bytes());
         self.record(SshAuthMethod::Publickey, user, None, Some((fingerprint, offer.algorithm.to_string())), accepted).await;
         // Refused on the offer (no signature asked for) unless a planted key may log in.
-        Ok(if accepted { Auth::Accept } else { self.failed() })
+        Ok(if accepted { Auth::Accept } else { self.failed().await })
     }
 
     async fn auth_publickey(&mut self, user: &str, key: VerifiedPublicKey<'_>) -> Result<Auth, Self::Error> {
@@ -182,7 +198,7 @@ impl russh::server::Handler for SshHandler {
         if self.token_accepts(MaterialKind::KeyFingerprint, fingerprint.as_bytes()) {
             return Ok(self.login(user));
         }
-        Ok(self.failed())
+        Ok(self.failed().await)
     }
 
     async fn channel_open_session(&mut self, _channel: Channel<Msg>, reply: russh::server::ChannelOpenHandle, _session: &mut Session) -> Result<(), Self::Error> {

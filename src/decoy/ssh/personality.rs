@@ -32,6 +32,9 @@ pub struct SshPersonality {
     pub max_auth_tries: usize,
     pub login_grace_seconds: u64,
     pub failure_delay_ms: u64,
+    /// A random 0..=N ms added to each failure delay.
+    #[serde(default)]
+    pub failure_jitter_ms: u64,
     /// What a logged-in intruder sees (only used when the decoy accepts logins).
     #[serde(default)]
     pub shell: ShellLook,

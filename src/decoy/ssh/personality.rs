@@ -155,6 +155,8 @@ mod tests {
             assert_eq!(p.preferred().kex.len(), p.kex.len(), "{name}: every kex name is completable");
             assert_eq!(p.preferred().key.len(), p.host_keys.len());
             assert_eq!(p.preferred().mac.len(), p.macs.len());
+            assert_ne!(p.shell.hostname, "server", "{name} has its own shell look");
+            assert!(p.shell.files.contains_key("/etc/passwd"));
         }
     }
 

@@ -1,12 +1,12 @@
 //! The `ssh` decoy: passes for a stock OpenSSH server (personality), records every
 //! authentication attempt, and recognises planted passwords and keys.
 
-mod client_hello;
+pub mod client_hello;
 mod handler;
 mod hostkeys;
 mod personality;
 mod recording;
-mod shell;
+pub mod shell;
 
 use std::io::ErrorKind;
 use std::sync::atomic::Ordering;

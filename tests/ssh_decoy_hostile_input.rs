@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-const IDLE_SECS: u64 = 2;
+const IDLE_SECS: u64 = 3;
 
 fn start(dir: &std::path::Path) -> Honeyward {
     let decoy = format!(

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use common::*;
 
-const IDLE_SECS: u64 = 2;
+const IDLE_SECS: u64 = 3;
 const MAX_BYTES: u64 = 1 << 20;
 const CAPTURE: usize = 4096;
 

@@ -205,6 +205,9 @@ fn endpoint(a: &CreateArgs) -> anyhow::Result<Option<String>> {
     let config = loaded.map_err(|e| anyhow::anyhow!("{e}"))?;
     let decoy = config.decoys.iter().find(|d| d.name() == name).with_context(|| format!("no decoy named `{name}` in the configuration"))?;
     let addr = decoy.listen();
+    if addr.port() == 0 {
+        bail!("decoy `{name}` listens on port 0 (a port chosen at start): pass --endpoint URL instead");
+    }
     let host = if addr.ip().is_unspecified() { config.sensor.name.clone() } else { addr.ip().to_string() };
     Ok(Some(format!("http://{host}:{}", addr.port())))
 }

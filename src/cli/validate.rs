@@ -27,6 +27,7 @@ pub fn summary(cfg: &Config) -> String {
         let l = d.limits();
         let detail = match d {
             DecoyConfig::Tcp(t) => format!("banner {} bytes, capture {} bytes", t.banner.len(), t.capture_bytes),
+            DecoyConfig::Http(h) => format!("personality {} (Server: {})", h.personality.name, h.personality.server.as_deref().unwrap_or("-")),
             DecoyConfig::Ssh(s) => format!("personality {} ({}), failure delay {} ms", s.personality.name, s.personality.banner, s.personality.failure_delay_ms),
         };
         out.push_str(&format!(

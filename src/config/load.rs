@@ -12,9 +12,10 @@ use marked_yaml::{LoadError, LoaderOptions, Node};
 use serde::de::DeserializeOwned;
 
 use super::error::{ConfigError, ConfigErrors};
-use super::raw::{RawAccept, RawCanary, RawFileSink, RawSshDecoy, RawLimits, RawSensor, RawStdoutSink, RawStore, RawTcpDecoy};
+use super::raw::{RawAccept, RawCanary, RawFileSink, RawHttpDecoy, RawSshDecoy, RawLimits, RawSensor, RawStdoutSink, RawStore, RawTcpDecoy};
 use super::spanned::At;
 use super::types::*;
+use crate::decoy::http::{HttpPersonality, BUILT_IN_PERSONALITIES as HTTP_PERSONALITIES};
 use crate::decoy::ssh::{SshPersonality, BUILT_IN_PERSONALITIES};
 
 /// The configuration `honeyward run` uses when no file is given and none is found.
@@ -270,7 +271,8 @@ impl Checker<'_> {
             let decoy = match kind.value.as_str() {
                 "tcp" => self.parse::<RawTcpDecoy>(item).map(|raw| self.tcp_decoy(raw, &mut listens)),
                 "ssh" => self.parse::<RawSshDecoy>(item).and_then(|raw| self.ssh_decoy(raw, &mut listens)),
-                _ => self.unknown_type(&kind, "decoy", "tcp, ssh"),
+                "http" => self.parse::<RawHttpDecoy>(item).and_then(|raw| self.http_decoy(raw, &mut listens)),
+                _ => self.unknown_type(&kind, "decoy", "tcp, ssh, http"),
             };
             out.extend(decoy);
         }
@@ -370,6 +372,29 @@ impl Checker<'_> {
             Some(RawAccept::Credentials(list)) => AcceptPolicy::Credentials(list.into_iter().map(|c| (c.username, c.password)).collect()),
         };
         Some(DecoyConfig::Ssh(SshDecoyConfig { name: raw.name.value, listen, personality: std::sync::Arc::new(personality), accept, limits }))
+    }
+
+    fn http_decoy(&mut self, raw: RawHttpDecoy, listens: &mut Vec<(SocketAddr, String)>) -> Option<DecoyConfig> {
+        let listen = self.listen(&raw.listen, &raw.name.value, listens);
+        let default = At { value: "nginx-default".to_string(), position: raw.name.position };
+        let wanted = raw.personality.as_ref().unwrap_or(&default);
+        let loaded = match HttpPersonality::built_in(&wanted.value) {
+            Some(p) => p,
+            None if wanted.value.contains('/') || wanted.value.ends_with(".yaml") => {
+                std::fs::read_to_string(&wanted.value).map_err(|e| format!("cannot read {}: {e}", wanted.value)).and_then(|t| HttpPersonality::parse(&t))
+            }
+            None => Err(format!("no built-in HTTP personality `{}`", wanted.value)),
+        };
+        let personality = match loaded {
+            Ok(p) => p,
+            Err(e) => {
+                let names: Vec<&str> = HTTP_PERSONALITIES.iter().map(|(n, _)| *n).collect();
+                self.error(wanted.position, format!("HTTP personality: {e}"), format!("built-in personalities: {}; or the path of a YAML file", names.join(", ")));
+                return None;
+            }
+        };
+        let limits = self.limits(raw.limits);
+        Some(DecoyConfig::Http(HttpDecoyConfig { name: raw.name.value, listen, personality: std::sync::Arc::new(personality), limits }))
     }
 
     fn sinks(&mut self, node: &Node) -> Vec<SinkConfig> {

@@ -78,6 +78,26 @@ pub enum RawDecoy {
     Tcp(RawTcpDecoy),
     /// An SSH server that passes for OpenSSH and records every login attempt.
     Ssh(RawSshDecoy),
+    /// A web server that answers like a real product and records every request.
+    Http(RawHttpDecoy),
+}
+
+/// `type: http` decoy.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttpDecoy {
+    #[serde(rename = "type")]
+    #[schemars(skip)]
+    #[allow(dead_code)]
+    pub kind: Option<String>,
+    /// Unique name, used in events and logs.
+    pub name: At<String>,
+    /// Address to listen on, `IP:PORT`.
+    pub listen: At<String>,
+    /// Built-in personality (`nginx-default`, default) or the path of your own YAML.
+    pub personality: Option<At<String>>,
+    /// Connection limits (`idle_timeout_seconds` is also the header-read timeout).
+    pub limits: Option<RawLimits>,
 }
 
 /// `type: ssh` decoy.

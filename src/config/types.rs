@@ -105,11 +105,21 @@ pub struct SshDecoyConfig {
     pub limits: ConnectionLimits,
 }
 
+/// An HTTP decoy.
+#[derive(Debug, Clone)]
+pub struct HttpDecoyConfig {
+    pub name: String,
+    pub listen: SocketAddr,
+    pub personality: std::sync::Arc<crate::decoy::http::HttpPersonality>,
+    pub limits: ConnectionLimits,
+}
+
 /// One decoy, by protocol.
 #[derive(Debug, Clone)]
 pub enum DecoyConfig {
     Tcp(TcpDecoyConfig),
     Ssh(SshDecoyConfig),
+    Http(HttpDecoyConfig),
 }
 
 impl DecoyConfig {
@@ -118,6 +128,7 @@ impl DecoyConfig {
         match self {
             DecoyConfig::Tcp(c) => &c.name,
             DecoyConfig::Ssh(c) => &c.name,
+            DecoyConfig::Http(c) => &c.name,
         }
     }
 
@@ -126,6 +137,7 @@ impl DecoyConfig {
         match self {
             DecoyConfig::Tcp(_) => "tcp",
             DecoyConfig::Ssh(_) => "ssh",
+            DecoyConfig::Http(_) => "http",
         }
     }
 
@@ -134,6 +146,7 @@ impl DecoyConfig {
         match self {
             DecoyConfig::Tcp(c) => c.listen,
             DecoyConfig::Ssh(c) => c.listen,
+            DecoyConfig::Http(c) => c.listen,
         }
     }
 
@@ -142,6 +155,7 @@ impl DecoyConfig {
         match self {
             DecoyConfig::Tcp(c) => c.limits,
             DecoyConfig::Ssh(c) => c.limits,
+            DecoyConfig::Http(c) => c.limits,
         }
     }
 }

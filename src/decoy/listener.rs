@@ -11,7 +11,7 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
 use super::connection::Connection;
 use super::context::DecoyContext;
-use super::{ssh, tcp};
+use super::{http, ssh, tcp};
 use crate::config::{DecoyConfig, TcpDecoyConfig};
 use crate::event::EventKind;
 
@@ -32,6 +32,7 @@ pub enum DecoyError {
 pub enum BoundDecoy {
     Tcp { config: Arc<TcpDecoyConfig>, listener: TcpListener },
     Ssh { runtime: Arc<ssh::SshRuntime>, listener: TcpListener },
+    Http { runtime: Arc<http::HttpRuntime>, listener: TcpListener },
 }
 
 /// Binds a decoy's listening socket and prepares what it needs (e.g. SSH host keys in
@@ -55,13 +56,16 @@ pub async fn bind(config: &DecoyConfig, state_dir: &Path) -> Result<BoundDecoy, 
                 .map_err(|reason| DecoyError::Setup { decoy: c.name.clone(), reason: format!("host keys: {reason}") })?;
             BoundDecoy::Ssh { runtime: Arc::new(ssh::runtime(c, keys, state_dir)), listener }
         }
+        DecoyConfig::Http(c) => {
+            BoundDecoy::Http { runtime: Arc::new(http::HttpRuntime { personality: Arc::clone(&c.personality), started: chrono::Utc::now() }), listener }
+        }
     })
 }
 
 impl BoundDecoy {
     fn listener(&self) -> &TcpListener {
         match self {
-            BoundDecoy::Tcp { listener, .. } | BoundDecoy::Ssh { listener, .. } => listener,
+            BoundDecoy::Tcp { listener, .. } | BoundDecoy::Ssh { listener, .. } | BoundDecoy::Http { listener, .. } => listener,
         }
     }
 
@@ -79,6 +83,9 @@ impl BoundDecoy {
             }
             BoundDecoy::Ssh { runtime, listener } => {
                 accept_loop(listener, cx, move |stream, conn| ssh::handle(Arc::clone(&runtime), stream, conn)).await
+            }
+            BoundDecoy::Http { runtime, listener } => {
+                accept_loop(listener, cx, move |stream, conn| http::handle(Arc::clone(&runtime), stream, conn)).await
             }
         }
     }

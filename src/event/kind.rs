@@ -67,6 +67,25 @@ pub enum SshAuthMethod {
     KeyboardInteractive,
 }
 
+/// One request header, kept as a name/value pair (never turned into a JSON key).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HttpHeader {
+    pub name: AttackerBytes,
+    pub value: AttackerBytes,
+}
+
+/// Credentials a request carried.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HttpCredential {
+    /// `basic`, `bearer` or `aws-sigv4`.
+    pub scheme: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<AttackerBytes>,
+    /// The password, token or access key id; removed when it is a planted token's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<AttackerBytes>,
+}
+
 /// What was observed. Serialized as `"kind": "<name>"` plus a `details` object.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "details", rename_all = "snake_case")]
@@ -135,6 +154,27 @@ pub enum EventKind {
         /// What was asked for (host:port, subsystem name).
         target: AttackerBytes,
     },
+    /// An HTTP request to a decoy, with the status it was answered with.
+    HttpRequest {
+        method: AttackerBytes,
+        target: AttackerBytes,
+        version: String,
+        /// At most 64 headers, each value capped (see `headers_truncated`).
+        headers: Vec<HttpHeader>,
+        headers_truncated: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        user_agent: Option<AttackerBytes>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        credential: Option<HttpCredential>,
+        /// Body bytes received (read up to the body cap).
+        body_bytes: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        body_sha256: Option<String>,
+        /// The first bytes of the body.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        body: Option<AttackerBytes>,
+        status: u16,
+    },
     /// A watched canary file was opened on this host.
     FileOpened {
         /// The canary's path.
@@ -172,6 +212,7 @@ const KINDS: &[KindInfo] = &[
     KindInfo { id: 202, name: "ssh_command", severity: Severity::High, technique: Some(Technique::UnixShell) },
     KindInfo { id: 203, name: "ssh_session_closed", severity: Severity::High, technique: Some(Technique::RemoteServicesSsh) },
     KindInfo { id: 204, name: "ssh_request_refused", severity: Severity::High, technique: Some(Technique::RemoteServicesSsh) },
+    KindInfo { id: 300, name: "http_request", severity: Severity::Medium, technique: Some(Technique::NetworkServiceDiscovery) },
     KindInfo { id: 500, name: "file_opened", severity: Severity::High, technique: Some(Technique::CredentialsInFiles) },
     KindInfo { id: 501, name: "canary_missing", severity: Severity::High, technique: None },
     KindInfo { id: 900, name: "connections_refused", severity: Severity::Info, technique: None },
@@ -188,9 +229,10 @@ impl EventKind {
             EventKind::SshCommand { .. } => 5,
             EventKind::SshSessionClosed { .. } => 6,
             EventKind::SshRequestRefused { .. } => 7,
-            EventKind::FileOpened { .. } => 8,
-            EventKind::CanaryMissing { .. } => 9,
-            EventKind::ConnectionsRefused { .. } => 10,
+            EventKind::HttpRequest { .. } => 8,
+            EventKind::FileOpened { .. } => 9,
+            EventKind::CanaryMissing { .. } => 10,
+            EventKind::ConnectionsRefused { .. } => 11,
         };
         &KINDS[index]
     }
@@ -220,22 +262,40 @@ impl EventKind {
         KINDS.iter().find(|k| k.name == name).map(|k| k.id)
     }
 
-    /// Material a token could be recognised by: (what it is, the observed bytes).
-    pub fn material(&self) -> Option<(crate::token::MaterialKind, &[u8])> {
+    /// Material a token could be recognised by: (what it is, the observed bytes),
+    /// most specific first.
+    pub fn material(&self) -> Vec<(crate::token::MaterialKind, &[u8])> {
         use crate::token::MaterialKind;
         match self {
-            EventKind::FileOpened { path } => Some((MaterialKind::FilePath, path.as_bytes())),
-            EventKind::SshAuth { password: Some(p), .. } => Some((MaterialKind::Password, p.as_bytes())),
-            EventKind::SshAuth { key_fingerprint: Some(f), .. } => Some((MaterialKind::KeyFingerprint, f.as_bytes())),
-            _ => None,
+            EventKind::FileOpened { path } => vec![(MaterialKind::FilePath, path.as_bytes())],
+            EventKind::SshAuth { password: Some(p), .. } => vec![(MaterialKind::Password, p.as_bytes())],
+            EventKind::SshAuth { key_fingerprint: Some(f), .. } => vec![(MaterialKind::KeyFingerprint, f.as_bytes())],
+            EventKind::HttpRequest { credential, target, .. } => {
+                let mut out = Vec::new();
+                if let Some(HttpCredential { scheme, secret: Some(secret), .. }) = credential {
+                    let kind = match scheme.as_str() {
+                        "bearer" => MaterialKind::BearerToken,
+                        "aws-sigv4" => MaterialKind::AccessKeyId,
+                        _ => MaterialKind::Password,
+                    };
+                    out.push((kind, secret.as_bytes()));
+                }
+                let path = target.as_bytes();
+                let path = path.iter().position(|&b| b == b'?').map_or(path, |q| &path[..q]);
+                out.push((MaterialKind::UrlPath, path));
+                out
+            }
+            _ => Vec::new(),
         }
     }
 
     /// Drops a planted secret from the event once the token hit names it, so the
     /// store never holds a planted password.
     pub fn redact_token_secret(&mut self) {
-        if let EventKind::SshAuth { password, .. } = self {
-            *password = None;
+        match self {
+            EventKind::SshAuth { password, .. } => *password = None,
+            EventKind::HttpRequest { credential: Some(c), .. } if c.scheme != "aws-sigv4" => c.secret = None,
+            _ => {}
         }
     }
 
@@ -272,6 +332,7 @@ mod tests {
             EventKind::SshCommand { line: AttackerBytes::new("id"), exec: false },
             EventKind::SshSessionClosed { recording: "/x.cast".into(), sha256: "0".repeat(64), bytes: 1 },
             EventKind::SshRequestRefused { request: "direct-tcpip".into(), target: AttackerBytes::new("10.0.0.1:445") },
+            EventKind::HttpRequest { method: AttackerBytes::new("GET"), target: AttackerBytes::new("/"), version: "HTTP/1.1".into(), headers: vec![], headers_truncated: false, user_agent: None, credential: None, body_bytes: 0, body_sha256: None, body: None, status: 404 },
             EventKind::FileOpened { path: "/srv/x".into() },
             EventKind::CanaryMissing { path: "/srv/x".into() },
             EventKind::ConnectionsRefused { count: 1, limit: LimitKind::MaxConnections },

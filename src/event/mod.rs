@@ -11,4 +11,4 @@ mod kind;
 pub use attack::Technique;
 pub use bytes::AttackerBytes;
 pub use envelope::{Event, EventId, SessionId, Timestamp};
-pub use kind::{CloseReason, EventKind, KindId, LimitKind, Severity, SshAuthMethod};
+pub use kind::{CloseReason, EventKind, HttpCredential, HttpHeader, KindId, LimitKind, Severity, SshAuthMethod};

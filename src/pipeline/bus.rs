@@ -34,9 +34,7 @@ impl EventSender {
     /// carries token material and has no token hit yet is matched first.
     pub async fn emit(&self, mut event: Event) {
         if event.token.is_none() {
-            if let Some((kind, value)) = event.kind.material() {
-                event.token = self.tokens.lookup(kind, value);
-            }
+            event.token = event.kind.material().into_iter().find_map(|(kind, value)| self.tokens.lookup(kind, value));
         }
         if event.token.is_some() {
             event.kind.redact_token_secret();

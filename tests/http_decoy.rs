@@ -1,0 +1,128 @@
+//! The HTTP decoy (first part of the HTTP issue) with real curl: nginx's error pages
+//! byte for byte, every request stored, and planted canary URLs, bearer tokens and
+//! basic-auth passwords recognised.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::Command;
+use std::time::Duration;
+
+use common::*;
+
+fn http_decoy(name: &str) -> String {
+    format!("  - name: {name}\n    type: http\n    listen: 127.0.0.1:0\n    personality: nginx-default\n    limits:\n      idle_timeout_seconds: 3\n")
+}
+
+/// Sends raw bytes, returns the whole response (until close or Content-Length).
+fn raw(addr: SocketAddr, request: &[u8]) -> Vec<u8> {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(request).unwrap();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+        }
+        if let Some(end) = out.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&out[..end]).to_lowercase();
+            let len: usize = head.lines().find_map(|l| l.strip_prefix("content-length: ")).and_then(|v| v.parse().ok()).unwrap_or(0);
+            if out.len() >= end + 4 + len {
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// Drops the Date header's value so responses compare byte for byte.
+fn without_date(response: &[u8]) -> String {
+    String::from_utf8_lossy(response).lines().map(|l| if l.starts_with("Date: ") { "Date: *" } else { l }).collect::<Vec<_>>().join("\n")
+}
+
+const NGINX_404: &str = "HTTP/1.1 404 Not Found\r\nServer: nginx/1.22.1\r\nDate: Sat, 28 Nov 2026 16:38:33 GMT\r\nContent-Type: text/html\r\nContent-Length: 153\r\nConnection: keep-alive\r\n\r\n<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n<hr><center>nginx/1.22.1</center>\r\n</body>\r\n</html>\r\n";
+const NGINX_405: &str = "HTTP/1.1 405 Not Allowed\r\nServer: nginx/1.22.1\r\nDate: Sat, 28 Nov 2026 16:38:33 GMT\r\nContent-Type: text/html\r\nContent-Length: 157\r\nConnection: keep-alive\r\n\r\n<html>\r\n<head><title>405 Not Allowed</title></head>\r\n<body>\r\n<center><h1>405 Not Allowed</h1></center>\r\n<hr><center>nginx/1.22.1</center>\r\n</body>\r\n</html>\r\n";
+
+#[test]
+fn not_found_and_not_allowed_are_byte_for_byte_those_of_debian_nginx() {
+    let dir = tempfile::tempdir().unwrap();
+    let hw = Honeyward::start(dir.path(), &config(&http_decoy("web")));
+    let addr = hw.addr("web");
+    // Expected bytes captured from nginx 1.22.1 on Debian 12 (decoys/captures/).
+    assert_eq!(without_date(&raw(addr, b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n")), without_date(NGINX_404.as_bytes()));
+    assert_eq!(without_date(&raw(addr, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\na=b")), without_date(NGINX_405.as_bytes()));
+    let index = raw(addr, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    let text = String::from_utf8_lossy(&index);
+    assert!(text.starts_with("HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: ") && text.contains("<title>Welcome to nginx!</title>"), "{text}");
+
+    let db = hw.store();
+    assert!(eventually(10, || count_kind(&db, "http_request") == 3));
+    let post = &bodies(&db, "http_request")[1]["details"];
+    assert_eq!(post["status"], 405);
+    assert_eq!(post["body"]["text"], "a=b");
+    assert_eq!(post["body_bytes"], 3);
+    assert_eq!(post["headers"][0]["name"]["text"], "host", "headers are stored as a name/value list");
+}
+
+#[test]
+fn canary_urls_bearer_tokens_and_basic_auth_passwords_raise_token_hits() {
+    let dir = tempfile::tempdir().unwrap();
+    let hw = Honeyward::start(dir.path(), &config(&http_decoy("web")));
+    let addr = hw.addr("web");
+    let cli = |args: &[&str]| {
+        let out = Command::new(BIN).args(args).current_dir(dir.path()).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    cli(&["token", "create", "url", "--label", "intranet links page", "--endpoint", &format!("http://{addr}"), "--plant", "www/links.html"]);
+    let page = std::fs::read_to_string(dir.path().join("www/links.html")).unwrap();
+    let url = page.split("href=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    assert!(url.starts_with(&format!("http://{addr}/")), "{url}");
+    cli(&["token", "create", "bearer", "--label", "k8s deployer", "--endpoint", &format!("http://{addr}"), "--plant", "kube/config"]);
+    let kube = std::fs::read_to_string(dir.path().join("kube/config")).unwrap();
+    let bearer = kube.lines().find_map(|l| l.trim().strip_prefix("token: ")).unwrap().to_string();
+    cli(&["token", "create", "http-basic", "--label", "nas admin", "--username", "admin", "--password", "Plinth-Orbis-Tarn41?", "--plant", "nas/.env"]);
+    std::thread::sleep(Duration::from_millis(1200));
+
+    let curl = |args: &[&str]| assert!(Command::new("curl").args(["-s", "-o", "/dev/null"]).args(args).status().unwrap().success());
+    curl(&["-A", "Mozilla/5.0 (Windows NT 10.0)", &url]);
+    curl(&["-H", &format!("Authorization: Bearer {bearer}"), &format!("http://{addr}/api/v1/namespaces")]);
+    curl(&["-u", "admin:Plinth-Orbis-Tarn41?", &format!("http://{addr}/")]);
+    curl(&["-u", "admin:guess", &format!("http://{addr}/")]);
+
+    let db = hw.store();
+    assert!(eventually(10, || count_kind(&db, "http_request") == 4));
+    let reqs = bodies(&db, "http_request");
+    assert_eq!(reqs[0]["token"]["label"], "intranet links page");
+    assert_eq!(reqs[0]["details"]["user_agent"]["text"], "Mozilla/5.0 (Windows NT 10.0)");
+    assert!(reqs[0]["source"].as_str().unwrap().starts_with("127.0.0.1:"));
+    assert_eq!(reqs[1]["token"]["label"], "k8s deployer");
+    assert!(reqs[1]["details"]["credential"].get("secret").is_none(), "the planted bearer token is not stored");
+    assert_eq!(reqs[2]["token"]["label"], "nas admin");
+    assert!(reqs[3].get("token").is_none());
+    assert_eq!(reqs[3]["details"]["credential"]["secret"]["text"], "guess", "other logins are recorded with their password");
+    let raw_db = std::fs::read(dir.path().join("honeyward.db")).unwrap();
+    assert!(!raw_db.windows(bearer.len()).any(|w| w == bearer.as_bytes()));
+}
+
+#[test]
+fn a_connection_that_sends_nothing_or_dribbles_headers_is_closed_on_its_deadline() {
+    let dir = tempfile::tempdir().unwrap();
+    let hw = Honeyward::start(dir.path(), &config(&http_decoy("web")));
+    let addr = hw.addr("web");
+    let silent = TcpStream::connect(addr).unwrap();
+    let mut slow = TcpStream::connect(addr).unwrap();
+    for b in b"GET / HTTP/1.1\r\nX-a: " {
+        if slow.write_all(&[*b]).is_err() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let db = hw.store();
+    assert!(eventually(15, || count_kind(&db, "connection_closed") == 2), "both closed on their deadline");
+    drop(silent);
+    assert!(raw(addr, b"GET /x HTTP/1.1\r\nHost: x\r\n\r\n").starts_with(b"HTTP/1.1 404"), "still serving");
+}

@@ -3,6 +3,7 @@
 //! Parsing collects every mistake in the file before giving up, each with
 //! `file:line:col` and a one-line hint. Nothing downstream re-checks a value.
 
+mod decoys;
 mod error;
 mod load;
 mod raw;

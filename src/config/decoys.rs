@@ -1,0 +1,132 @@
+//! Validation of the `decoys:` entries, one function per decoy type.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::load::Checker;
+use super::raw::{RawAccept, RawHttpDecoy, RawLimits, RawSshDecoy, RawTcpDecoy};
+use super::spanned::At;
+use super::types::*;
+use crate::decoy::http::{HttpPersonality, BUILT_IN_PERSONALITIES as HTTP_PERSONALITIES};
+use crate::decoy::ssh::{SshPersonality, BUILT_IN_PERSONALITIES};
+
+impl Checker<'_> {
+    pub(super) fn listen(&mut self, listen: &At<String>, name: &str, taken: &mut Vec<(SocketAddr, String)>) -> SocketAddr {
+        let Ok(addr) = listen.value.parse::<SocketAddr>() else {
+            self.error(listen.position, format!("invalid listen address {:?}", listen.value), "write IP:PORT, e.g. 127.0.0.1:2323, 0.0.0.0:22 or [::1]:2323");
+            return SocketAddr::from(([127, 0, 0, 1], 0));
+        };
+        if addr.port() != 0 {
+            let clash = taken.iter().find(|(a, _)| {
+                a.port() == addr.port() && (a.ip() == addr.ip() || a.ip().is_unspecified() || addr.ip().is_unspecified())
+            });
+            if let Some((a, other)) = clash {
+                self.error(listen.position, format!("decoy `{name}` listens on {addr}, which decoy `{other}` already uses ({a})"), "give each decoy its own port");
+            }
+            taken.push((addr, name.to_string()));
+        }
+        addr
+    }
+
+    pub(super) fn limits(&mut self, raw: Option<RawLimits>) -> ConnectionLimits {
+        let raw = raw.unwrap_or_default();
+        ConnectionLimits {
+            max_connections: self.number(&raw.max_connections, "max_connections", 1024, 1..=1_000_000) as usize,
+            max_connections_per_source: self.number(&raw.max_connections_per_source, "max_connections_per_source", 64, 1..=1_000_000) as usize,
+            idle_timeout: Duration::from_secs(self.number(&raw.idle_timeout_seconds, "idle_timeout_seconds", 30, 1..=86_400)),
+            session_timeout: Duration::from_secs(self.number(&raw.session_timeout_seconds, "session_timeout_seconds", 300, 1..=86_400)),
+            max_session_bytes: self.number(&raw.max_session_bytes, "max_session_bytes", 1 << 20, 1..=1 << 30),
+        }
+    }
+
+    pub(super) fn tcp_decoy(&mut self, raw: RawTcpDecoy, listens: &mut Vec<(SocketAddr, String)>) -> DecoyConfig {
+        let listen = self.listen(&raw.listen, &raw.name.value, listens);
+        let banner = match (&raw.banner, &raw.banner_file) {
+            (Some(_), Some(f)) => {
+                self.error(f.position, "set either `banner` or `banner_file`, not both", "");
+                Vec::new()
+            }
+            (_, Some(f)) => match std::fs::read(&f.value) {
+                Ok(bytes) if bytes.len() <= 65536 => bytes,
+                Ok(_) => {
+                    self.error(f.position, format!("banner file {} is larger than 64 KiB", f.value), "a banner is the first few lines a service sends");
+                    Vec::new()
+                }
+                Err(e) => {
+                    self.error(f.position, format!("cannot read banner file {}: {e}", f.value), "check the path (relative paths start from the working directory)");
+                    Vec::new()
+                }
+            },
+            (Some(b), None) => b.clone().into_bytes(),
+            (None, None) => Vec::new(),
+        };
+        DecoyConfig::Tcp(TcpDecoyConfig {
+            name: raw.name.value,
+            listen,
+            banner,
+            capture_bytes: self.number(&raw.capture_bytes, "capture_bytes", 4096, 0..=1 << 20) as usize,
+            limits: self.limits(raw.limits),
+        })
+    }
+
+    pub(super) fn ssh_decoy(&mut self, raw: RawSshDecoy, listens: &mut Vec<(SocketAddr, String)>) -> Option<DecoyConfig> {
+        let listen = self.listen(&raw.listen, &raw.name.value, listens);
+        let default = At { value: "openssh-debian12".to_string(), position: raw.name.position };
+        let wanted = raw.personality.as_ref().unwrap_or(&default);
+        let loaded = match SshPersonality::built_in(&wanted.value) {
+            Some(p) => p,
+            None if wanted.value.contains('/') || wanted.value.ends_with(".yaml") => {
+                std::fs::read_to_string(&wanted.value).map_err(|e| format!("cannot read {}: {e}", wanted.value)).and_then(|t| SshPersonality::parse(&t))
+            }
+            None => Err(format!("no built-in SSH personality `{}`", wanted.value)),
+        };
+        let mut personality = match loaded {
+            Ok(p) => p,
+            Err(e) => {
+                let names: Vec<&str> = BUILT_IN_PERSONALITIES.iter().map(|(n, _)| *n).collect();
+                self.error(wanted.position, format!("SSH personality: {e}"), format!("built-in personalities: {}; or the path of a YAML file", names.join(", ")));
+                return None;
+            }
+        };
+        if raw.failure_delay_ms.is_some() {
+            personality.failure_delay_ms = self.number(&raw.failure_delay_ms, "failure_delay_ms", personality.failure_delay_ms, 0..=10_000);
+            personality.failure_jitter_ms = 0; // an override is a fixed delay
+        }
+        let limits = self.limits(raw.limits);
+        let accept = match raw.accept {
+            None => AcceptPolicy::Nobody,
+            Some(RawAccept::Mode(m)) if m == "nobody" => AcceptPolicy::Nobody,
+            Some(RawAccept::Mode(m)) if m == "tokens" => AcceptPolicy::Tokens,
+            Some(RawAccept::Mode(m)) => {
+                self.error(raw.name.position, format!("decoy `{}`: unknown accept mode `{m}`", raw.name.value), "accept: nobody, tokens, or a list of {username, password}");
+                AcceptPolicy::Nobody
+            }
+            Some(RawAccept::Credentials(list)) => AcceptPolicy::Credentials(list.into_iter().map(|c| (c.username, c.password)).collect()),
+        };
+        Some(DecoyConfig::Ssh(SshDecoyConfig { name: raw.name.value, listen, personality: Arc::new(personality), accept, limits }))
+    }
+
+    pub(super) fn http_decoy(&mut self, raw: RawHttpDecoy, listens: &mut Vec<(SocketAddr, String)>) -> Option<DecoyConfig> {
+        let listen = self.listen(&raw.listen, &raw.name.value, listens);
+        let default = At { value: "nginx-default".to_string(), position: raw.name.position };
+        let wanted = raw.personality.as_ref().unwrap_or(&default);
+        let loaded = match HttpPersonality::built_in(&wanted.value) {
+            Some(p) => p,
+            None if wanted.value.contains('/') || wanted.value.ends_with(".yaml") => {
+                std::fs::read_to_string(&wanted.value).map_err(|e| format!("cannot read {}: {e}", wanted.value)).and_then(|t| HttpPersonality::parse(&t))
+            }
+            None => Err(format!("no built-in HTTP personality `{}`", wanted.value)),
+        };
+        let personality = match loaded {
+            Ok(p) => p,
+            Err(e) => {
+                let names: Vec<&str> = HTTP_PERSONALITIES.iter().map(|(n, _)| *n).collect();
+                self.error(wanted.position, format!("HTTP personality: {e}"), format!("built-in personalities: {}; or the path of a YAML file", names.join(", ")));
+                return None;
+            }
+        };
+        let limits = self.limits(raw.limits);
+        Some(DecoyConfig::Http(HttpDecoyConfig { name: raw.name.value, listen, personality: Arc::new(personality), limits }))
+    }
+}

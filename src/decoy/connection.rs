@@ -42,6 +42,11 @@ impl Recorder {
     pub fn context(&self) -> &DecoyContext {
         &self.cx
     }
+
+    /// The peer's address.
+    pub fn source(&self) -> SocketAddr {
+        self.source
+    }
 }
 
 /// A live connection. Dropping it without [`Connection::close`] records nothing, so

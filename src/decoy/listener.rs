@@ -57,7 +57,7 @@ pub async fn bind(config: &DecoyConfig, state_dir: &Path) -> Result<BoundDecoy, 
             BoundDecoy::Ssh { runtime: Arc::new(ssh::runtime(c, keys, state_dir)), listener }
         }
         DecoyConfig::Http(c) => {
-            BoundDecoy::Http { runtime: Arc::new(http::HttpRuntime { personality: Arc::clone(&c.personality), started: chrono::Utc::now() }), listener }
+            BoundDecoy::Http { runtime: Arc::new(http::HttpRuntime::new(Arc::clone(&c.personality))), listener }
         }
     })
 }

@@ -9,6 +9,10 @@ pub enum Technique {
     NetworkServiceDiscovery,
     /// T1110.001: a password tried against a decoy.
     PasswordGuessing,
+    /// T1190: exploit patterns (traversal, Log4Shell, injection) sent to a decoy.
+    ExploitPublicFacingApplication,
+    /// T1595.003: a wordlist walked against a web decoy (many 404s).
+    WordlistScanning,
     /// T1059.004: commands typed into a decoy shell.
     UnixShell,
     /// T1021.004: an SSH session on a decoy.
@@ -31,6 +35,8 @@ impl Technique {
         match self {
             Technique::NetworkServiceDiscovery => "T1046",
             Technique::PasswordGuessing => "T1110.001",
+            Technique::ExploitPublicFacingApplication => "T1190",
+            Technique::WordlistScanning => "T1595.003",
             Technique::UnixShell => "T1059.004",
             Technique::RemoteServicesSsh => "T1021.004",
             Technique::ValidAccounts => "T1078",
@@ -46,6 +52,8 @@ impl Technique {
         match self {
             Technique::NetworkServiceDiscovery => "Network Service Discovery",
             Technique::PasswordGuessing => "Brute Force: Password Guessing",
+            Technique::ExploitPublicFacingApplication => "Exploit Public-Facing Application",
+            Technique::WordlistScanning => "Active Scanning: Wordlist Scanning",
             Technique::UnixShell => "Command and Scripting Interpreter: Unix Shell",
             Technique::RemoteServicesSsh => "Remote Services: SSH",
             Technique::ValidAccounts => "Valid Accounts",

@@ -174,6 +174,9 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         body: Option<AttackerBytes>,
         status: u16,
+        /// `exploit` (T1190) and/or `scanning` (T1595.003).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        tags: Vec<String>,
     },
     /// A watched canary file was opened on this host.
     FileOpened {
@@ -249,12 +252,19 @@ impl EventKind {
 
     /// Severity of this observation on its own.
     pub fn severity(&self) -> Severity {
-        self.info().severity
+        match self {
+            EventKind::HttpRequest { tags, .. } if tags.iter().any(|t| t == "exploit") => Severity::High,
+            _ => self.info().severity,
+        }
     }
 
     /// The ATT&CK technique this observation is evidence of, if any.
     pub fn technique(&self) -> Option<Technique> {
-        self.info().technique
+        match self {
+            EventKind::HttpRequest { tags, .. } if tags.iter().any(|t| t == "exploit") => Some(Technique::ExploitPublicFacingApplication),
+            EventKind::HttpRequest { tags, .. } if tags.iter().any(|t| t == "scanning") => Some(Technique::WordlistScanning),
+            _ => self.info().technique,
+        }
     }
 
     /// Looks up a kind's numeric id by its name.
@@ -332,7 +342,7 @@ mod tests {
             EventKind::SshCommand { line: AttackerBytes::new("id"), exec: false },
             EventKind::SshSessionClosed { recording: "/x.cast".into(), sha256: "0".repeat(64), bytes: 1 },
             EventKind::SshRequestRefused { request: "direct-tcpip".into(), target: AttackerBytes::new("10.0.0.1:445") },
-            EventKind::HttpRequest { method: AttackerBytes::new("GET"), target: AttackerBytes::new("/"), version: "HTTP/1.1".into(), headers: vec![], headers_truncated: false, user_agent: None, credential: None, body_bytes: 0, body_sha256: None, body: None, status: 404 },
+            EventKind::HttpRequest { method: AttackerBytes::new("GET"), target: AttackerBytes::new("/"), version: "HTTP/1.1".into(), headers: vec![], headers_truncated: false, user_agent: None, credential: None, body_bytes: 0, body_sha256: None, body: None, status: 404, tags: vec![] },
             EventKind::FileOpened { path: "/srv/x".into() },
             EventKind::CanaryMissing { path: "/srv/x".into() },
             EventKind::ConnectionsRefused { count: 1, limit: LimitKind::MaxConnections },

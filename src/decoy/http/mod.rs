@@ -2,6 +2,7 @@
 //! header order, error pages), records every request, and recognises canary URLs and
 //! planted basic-auth, bearer and AWS credentials.
 
+mod classify;
 mod personality;
 mod request;
 
@@ -30,6 +31,15 @@ pub struct HttpRuntime {
     pub personality: Arc<HttpPersonality>,
     /// Last-Modified and ETag of the index page, fixed at start like a file's mtime.
     pub started: chrono::DateTime<chrono::Utc>,
+    /// 404s per source, to tag wordlist scanning.
+    pub scans: classify::ScanTracker,
+}
+
+impl HttpRuntime {
+    /// A runtime for a personality.
+    pub fn new(personality: Arc<HttpPersonality>) -> Self {
+        HttpRuntime { personality, started: chrono::Utc::now(), scans: classify::ScanTracker::new(Duration::from_secs(60), 20) }
+    }
 }
 
 fn http_date(t: chrono::DateTime<chrono::Utc>) -> String {
@@ -103,6 +113,13 @@ async fn respond(rt: &HttpRuntime, recorder: &Recorder, req: Request<Incoming>, 
     };
     let (headers, headers_truncated) = request::headers(&parts);
     let target = parts.uri.path_and_query().map(|pq| pq.as_str().to_string()).unwrap_or_else(|| parts.uri.to_string());
+    let mut tags = Vec::new();
+    if classify::is_exploit(target.as_bytes()) || headers.iter().any(|h| classify::is_exploit(h.value.as_bytes())) || classify::is_exploit(&kept) {
+        tags.push(classify::EXPLOIT.to_string());
+    }
+    if status == 404 && rt.scans.not_found(recorder.source().ip()) {
+        tags.push(classify::SCANNING.to_string());
+    }
     recorder
         .emit(EventKind::HttpRequest {
             method: AttackerBytes::new(parts.method.as_str()),
@@ -116,6 +133,7 @@ async fn respond(rt: &HttpRuntime, recorder: &Recorder, req: Request<Incoming>, 
             body_sha256,
             body: (!kept.is_empty()).then(|| AttackerBytes::new(kept)),
             status,
+            tags,
         })
         .await;
     let connection = if close || http10 { "close" } else { "keep-alive" };

@@ -35,6 +35,14 @@ if ((${#missing[@]})); then
   if [ -n "$guard" ]; then $SUDO rm -f /usr/sbin/policy-rc.d; fi
 fi
 
+# The AWS CLI (from PyPI) drives the HTTP decoy with a planted access key.
+if ! command -v aws >/dev/null 2>&1; then
+  echo "scripts/test.sh: installing awscli from PyPI"
+  python3 -m pip install --quiet awscli
+  command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
+  export PATH="$PATH:$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')"
+fi
+
 # Hostile-input tests hold thousands of sockets on both ends.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 

@@ -151,3 +151,31 @@ fn exploit_patterns_and_wordlist_scanning_are_tagged() {
     assert_eq!(events[23]["details"]["tags"][0], "scanning");
     assert_eq!(events[23]["attack"]["id"], "T1595.003");
 }
+
+#[test]
+fn aws_cli_with_a_planted_key_pointed_at_the_decoy_raises_a_token_hit() {
+    let dir = tempfile::tempdir().unwrap();
+    let hw = Honeyward::start(dir.path(), &config(&http_decoy("web")));
+    let addr = hw.addr("web");
+    let endpoint = format!("http://{addr}");
+    let out = Command::new(BIN).args(["token", "create", "aws-key", "--label", "build box aws", "--endpoint", &endpoint, "--plant", "aws/credentials"]).current_dir(dir.path()).output().unwrap();
+    assert!(out.status.success());
+    std::thread::sleep(Duration::from_millis(1200));
+    let aws = Command::new("aws")
+        .args(["s3", "ls", "--endpoint-url", &endpoint])
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.path().join("aws/credentials"))
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_DEFAULT_REGION", "eu-west-2")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .output()
+        .expect("aws CLI must be installed: scripts/test.sh installs it from PyPI");
+    let err = String::from_utf8_lossy(&aws.stderr);
+    assert!(!aws.status.success() && err.contains("InvalidAccessKeyId"), "{err}");
+    let db = hw.store();
+    assert!(eventually(10, || bodies(&db, "http_request").iter().any(|r| r.get("token").is_some())));
+    let hit = bodies(&db, "http_request").into_iter().find(|r| r.get("token").is_some()).unwrap();
+    assert_eq!(hit["token"]["label"], "build box aws");
+    assert_eq!(hit["details"]["credential"]["scheme"], "aws-sigv4");
+    assert_eq!(hit["details"]["status"], 403);
+}

@@ -2,6 +2,7 @@
 //! header order, error pages), records every request, and recognises canary URLs and
 //! planted basic-auth, bearer and AWS credentials.
 
+mod aws;
 mod classify;
 mod personality;
 mod request;
@@ -111,6 +112,10 @@ async fn respond(rt: &HttpRuntime, recorder: &Recorder, req: Request<Incoming>, 
     } else {
         (404, false)
     };
+    let credential = request::credential(&parts);
+    // AWS-signed requests (an `endpoint_url` pointing here) get S3's own answer.
+    let aws_key_id = credential.as_ref().filter(|c| c.scheme == "aws-sigv4").and_then(|c| c.secret.as_ref()).map(|k| k.to_text_lossy());
+    let status = if aws_key_id.is_some() { 403 } else { status };
     let (headers, headers_truncated) = request::headers(&parts);
     let target = parts.uri.path_and_query().map(|pq| pq.as_str().to_string()).unwrap_or_else(|| parts.uri.to_string());
     let mut tags = Vec::new();
@@ -128,7 +133,7 @@ async fn respond(rt: &HttpRuntime, recorder: &Recorder, req: Request<Incoming>, 
             headers,
             headers_truncated,
             user_agent: parts.headers.get(hyper::header::USER_AGENT).map(|v| AttackerBytes::new(&v.as_bytes()[..v.len().min(request::MAX_HEADER_VALUE)])),
-            credential: request::credential(&parts),
+            credential,
             body_bytes,
             body_sha256,
             body: (!kept.is_empty()).then(|| AttackerBytes::new(kept)),
@@ -137,7 +142,10 @@ async fn respond(rt: &HttpRuntime, recorder: &Recorder, req: Request<Incoming>, 
         })
         .await;
     let connection = if close || http10 { "close" } else { "keep-alive" };
-    build(rt, status, connection)
+    match aws_key_id {
+        Some(key_id) => aws::access_denied(&key_id, recorder.event(EventKind::ConnectionOpened).id.to_string()),
+        None => build(rt, status, connection),
+    }
 }
 
 /// A response with the personality's header set, in its order.

@@ -179,3 +179,42 @@ fn aws_cli_with_a_planted_key_pointed_at_the_decoy_raises_a_token_hit() {
     assert_eq!(hit["details"]["credential"]["scheme"], "aws-sigv4");
     assert_eq!(hit["details"]["status"], 403);
 }
+
+#[test]
+fn the_ehr_portal_records_every_form_login_and_a_planted_password_raises_a_token_hit() {
+    let dir = tempfile::tempdir().unwrap();
+    let decoy = http_decoy("ehr").replace("personality: nginx-default", "personality: ehr-login");
+    let hw = Honeyward::start(dir.path(), &config(&decoy));
+    let addr = hw.addr("ehr");
+    let out = Command::new(BIN)
+        .args(["token", "create", "http-basic", "--label", "EHR login on ward PC", "--username", "dr.patel", "--password", "Quill-Harbor-Vexa72%", "--plant", "ward/.env", "--note", "ward 7 nurses' station"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    std::thread::sleep(Duration::from_millis(1200));
+
+    let page = Command::new("curl").args(["-s", &format!("http://{addr}/")]).output().unwrap();
+    assert!(String::from_utf8_lossy(&page.stdout).contains("<title>Clinical Portal - Sign in</title>"));
+    let post = |user: &str, pass: &str| {
+        let out = Command::new("curl")
+            .args(["-s", "--data-urlencode", &format!("username={user}"), "--data-urlencode", &format!("password={pass}"), &format!("http://{addr}/login")])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    assert!(post("admin", "admin").contains("Your username or password is incorrect"));
+    assert!(post("dr.patel", "Quill-Harbor-Vexa72%").contains("Your username or password is incorrect"));
+
+    let db = hw.store();
+    assert!(eventually(10, || count_kind(&db, "http_request") == 3));
+    let reqs = bodies(&db, "http_request");
+    assert_eq!(reqs[1]["details"]["credential"]["scheme"], "form");
+    assert_eq!(reqs[1]["details"]["credential"]["username"]["text"], "admin");
+    assert_eq!(reqs[1]["details"]["credential"]["secret"]["text"], "admin");
+    assert!(reqs[1].get("token").is_none());
+    assert_eq!(reqs[2]["token"]["label"], "EHR login on ward PC");
+    assert_eq!(reqs[2]["token"]["plants"][0]["note"], "ward 7 nurses' station");
+    assert_eq!(reqs[2]["details"]["credential"]["username"]["text"], "dr.patel");
+    assert!(reqs[2]["details"]["credential"].get("secret").is_none(), "the planted password is not stored");
+}

@@ -103,16 +103,22 @@ async fn respond(rt: &HttpRuntime, recorder: &Recorder, req: Request<Incoming>, 
     let http10 = parts.version == hyper::Version::HTTP_10;
     let has_host = parts.headers.contains_key(hyper::header::HOST);
     let path = parts.uri.path();
+    let login = p.login.as_ref().filter(|l| parts.method == hyper::Method::POST && l.path == path);
     let (status, close) = if !http10 && !has_host {
         (400, true)
     } else if !p.methods.iter().any(|m| m == parts.method.as_str()) {
+        (405, false)
+    } else if login.is_some() {
+        (200, false)
+    } else if parts.method == hyper::Method::POST {
         (405, false)
     } else if p.index.paths.iter().any(|x| x == path) {
         (200, false)
     } else {
         (404, false)
     };
-    let credential = request::credential(&parts);
+    let form = login.and_then(|l| request::form_login(&kept, &l.username_field, &l.password_field));
+    let credential = form.or_else(|| request::credential(&parts));
     // AWS-signed requests (an `endpoint_url` pointing here) get S3's own answer.
     let aws_key_id = credential.as_ref().filter(|c| c.scheme == "aws-sigv4").and_then(|c| c.secret.as_ref()).map(|k| k.to_text_lossy());
     let status = if aws_key_id.is_some() { 403 } else { status };
@@ -144,14 +150,16 @@ async fn respond(rt: &HttpRuntime, recorder: &Recorder, req: Request<Incoming>, 
     let connection = if close || http10 { "close" } else { "keep-alive" };
     match aws_key_id {
         Some(key_id) => aws::access_denied(&key_id, recorder.event(EventKind::ConnectionOpened).id.to_string()),
-        None => build(rt, status, connection),
+        None => build(rt, status, connection, login.map(|l| l.failure_body.as_str())),
     }
 }
 
 /// A response with the personality's header set, in its order.
-fn build(rt: &HttpRuntime, status: u16, connection: &str) -> Response<Full<Bytes>> {
+fn build(rt: &HttpRuntime, status: u16, connection: &str, page: Option<&str>) -> Response<Full<Bytes>> {
     let p = &rt.personality;
-    let (status, content_type, body, reason) = if status == 200 {
+    let (status, content_type, body, reason) = if let Some(page) = page {
+        (status, p.index.content_type.as_str(), page, "OK")
+    } else if status == 200 {
         (200, p.index.content_type.as_str(), p.index.body.as_str(), "OK")
     } else {
         let (code, page) = p.error(status);
@@ -162,11 +170,12 @@ fn build(rt: &HttpRuntime, status: u16, connection: &str) -> Response<Full<Bytes
         r = r.header("Server", server);
     }
     r = r.header("Date", http_date(chrono::Utc::now())).header("Content-Type", content_type).header("Content-Length", body.len());
-    if status == 200 {
+    let static_page = status == 200 && page.is_none();
+    if static_page {
         r = r.header("Last-Modified", http_date(rt.started));
     }
     r = r.header("Connection", connection);
-    if status == 200 {
+    if static_page {
         r = r.header("ETag", format!("\"{:x}-{:x}\"", rt.started.timestamp(), body.len())).header("Accept-Ranges", "bytes");
     }
     let mut response = r.body(Full::new(Bytes::from(body.to_string()))).unwrap_or_else(|_| Response::new(Full::new(Bytes::new())));

@@ -6,7 +6,22 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 /// Built-in personalities: (name, YAML).
-pub const BUILT_IN: &[(&str, &str)] = &[("nginx-default", include_str!("../../../decoys/nginx-default.yaml"))];
+pub const BUILT_IN: &[(&str, &str)] = &[
+    ("nginx-default", include_str!("../../../decoys/nginx-default.yaml")),
+    ("ehr-login", include_str!("../../../decoys/ehr-login.yaml")),
+];
+
+/// A login form whose POSTs are recorded (and always fail).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginForm {
+    /// Where the form posts to.
+    pub path: String,
+    pub username_field: String,
+    pub password_field: String,
+    /// The page answered to every attempt.
+    pub failure_body: String,
+}
 
 /// The page served at the site root.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -39,6 +54,9 @@ pub struct HttpPersonality {
     pub errors: BTreeMap<u16, ErrorPage>,
     /// Methods answered normally; others get 405.
     pub methods: Vec<String>,
+    /// A login form, if the product has one.
+    #[serde(default)]
+    pub login: Option<LoginForm>,
 }
 
 impl HttpPersonality {

@@ -58,9 +58,61 @@ pub fn credential(parts: &Parts) -> Option<HttpCredential> {
     None
 }
 
+/// Decodes `application/x-www-form-urlencoded` percent escapes and `+`.
+fn form_decode(raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        match raw[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < raw.len() => {
+                let hex = |c: u8| (c as char).to_digit(16);
+                match (hex(raw[i + 1]), hex(raw[i + 2])) {
+                    (Some(h), Some(l)) => {
+                        out.push((h * 16 + l) as u8);
+                        i += 2;
+                    }
+                    _ => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Username and password posted to a login form (`None` unless both fields are there).
+pub fn form_login(body: &[u8], username_field: &str, password_field: &str) -> Option<HttpCredential> {
+    let mut username = None;
+    let mut password = None;
+    for pair in body.split(|&b| b == b'&') {
+        let (name, value) = match pair.iter().position(|&b| b == b'=') {
+            Some(i) => (&pair[..i], &pair[i + 1..]),
+            None => (pair, &[][..]),
+        };
+        let name = form_decode(name);
+        if name == username_field.as_bytes() {
+            username = Some(AttackerBytes::new(form_decode(value)));
+        } else if name == password_field.as_bytes() {
+            password = Some(AttackerBytes::new(form_decode(value)));
+        }
+    }
+    password.map(|p| HttpCredential { scheme: "form".into(), username, secret: Some(p) })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn form_fields_are_decoded() {
+        let c = form_login(b"username=dr.smith%40trust&password=Winter+2026%21&remember=on", "username", "password").unwrap();
+        assert_eq!(c.username.unwrap().as_bytes(), b"dr.smith@trust");
+        assert_eq!(c.secret.unwrap().as_bytes(), b"Winter 2026!");
+        assert!(form_login(b"username=x", "username", "password").is_none());
+        assert_eq!(form_login(b"password=%zz%4", "u", "password").unwrap().secret.unwrap().as_bytes(), b"%zz%4");
+    }
 
     fn parts(auth: &str) -> Parts {
         hyper::Request::builder().uri("/").header("authorization", auth).body(()).unwrap().into_parts().0

@@ -147,7 +147,8 @@ async fn respond(rt: &HttpRuntime, recorder: &Recorder, req: Request<Incoming>, 
             tags,
         })
         .await;
-    let connection = if close || http10 { "close" } else { "keep-alive" };
+    // A body left unread (over the cap) ends the connection, as does HTTP/1.0.
+    let connection = if close || http10 || body_bytes >= MAX_BODY_BYTES { "close" } else { "keep-alive" };
     match aws_key_id {
         Some(key_id) => aws::access_denied(&key_id, recorder.event(EventKind::ConnectionOpened).id.to_string()),
         None => build(rt, status, connection, login.map(|l| l.failure_body.as_str())),

@@ -13,6 +13,7 @@ NEEDED=(
   "ssh-keyscan:openssh-client"
   "sshpass:sshpass"
   "/usr/sbin/sshd:openssh-server"   # the real sshd the SSH decoy is compared with
+  "/usr/sbin/nginx:nginx"           # the real nginx the HTTP decoy is compared with
   "hydra:hydra"
   "nmap:nmap"
 )

@@ -104,18 +104,18 @@ async fn respond(rt: &HttpRuntime, recorder: &Recorder, req: Request<Incoming>, 
     let has_host = parts.headers.contains_key(hyper::header::HOST);
     let path = parts.uri.path();
     let login = p.login.as_ref().filter(|l| parts.method == hyper::Method::POST && l.path == path);
+    // Like nginx's static module: a missing resource is 404 whatever the method; an
+    // existing one answers GET/HEAD (and the login form its POST), anything else 405.
     let (status, close) = if !http10 && !has_host {
         (400, true)
-    } else if !p.methods.iter().any(|m| m == parts.method.as_str()) {
-        (405, false)
     } else if login.is_some() {
         (200, false)
-    } else if parts.method == hyper::Method::POST {
-        (405, false)
-    } else if p.index.paths.iter().any(|x| x == path) {
+    } else if !p.index.paths.iter().any(|x| x == path) {
+        (404, false)
+    } else if p.methods.iter().any(|m| m == parts.method.as_str()) {
         (200, false)
     } else {
-        (404, false)
+        (405, false)
     };
     let form = login.and_then(|l| request::form_login(&kept, &l.username_field, &l.password_field));
     let credential = form.or_else(|| request::credential(&parts));

@@ -4,8 +4,8 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::Write;
+use std::net::TcpStream;
 use std::process::Command;
 use std::time::Duration;
 
@@ -13,29 +13,6 @@ use common::*;
 
 fn http_decoy(name: &str) -> String {
     format!("  - name: {name}\n    type: http\n    listen: 127.0.0.1:0\n    personality: nginx-default\n    limits:\n      idle_timeout_seconds: 3\n")
-}
-
-/// Sends raw bytes, returns the whole response (until close or Content-Length).
-fn raw(addr: SocketAddr, request: &[u8]) -> Vec<u8> {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    s.write_all(request).unwrap();
-    let mut out = Vec::new();
-    let mut buf = [0u8; 8192];
-    loop {
-        match s.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => out.extend_from_slice(&buf[..n]),
-        }
-        if let Some(end) = out.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&out[..end]).to_lowercase();
-            let len: usize = head.lines().find_map(|l| l.strip_prefix("content-length: ")).and_then(|v| v.parse().ok()).unwrap_or(0);
-            if out.len() >= end + 4 + len {
-                break;
-            }
-        }
-    }
-    out
 }
 
 /// Drops the Date header's value so responses compare byte for byte.
@@ -52,9 +29,9 @@ fn not_found_and_not_allowed_are_byte_for_byte_those_of_debian_nginx() {
     let hw = Honeyward::start(dir.path(), &config(&http_decoy("web")));
     let addr = hw.addr("web");
     // Expected bytes captured from nginx 1.22.1 on Debian 12 (decoys/captures/).
-    assert_eq!(without_date(&raw(addr, b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n")), without_date(NGINX_404.as_bytes()));
-    assert_eq!(without_date(&raw(addr, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\na=b")), without_date(NGINX_405.as_bytes()));
-    let index = raw(addr, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(without_date(&http_raw(addr, b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n")), without_date(NGINX_404.as_bytes()));
+    assert_eq!(without_date(&http_raw(addr, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\na=b")), without_date(NGINX_405.as_bytes()));
+    let index = http_raw(addr, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
     let text = String::from_utf8_lossy(&index);
     assert!(text.starts_with("HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: ") && text.contains("<title>Welcome to nginx!</title>"), "{text}");
 
@@ -124,7 +101,7 @@ fn a_connection_that_sends_nothing_or_dribbles_headers_is_closed_on_its_deadline
     let db = hw.store();
     assert!(eventually(15, || count_kind(&db, "connection_closed") == 2), "both closed on their deadline");
     drop(silent);
-    assert!(raw(addr, b"GET /x HTTP/1.1\r\nHost: x\r\n\r\n").starts_with(b"HTTP/1.1 404"), "still serving");
+    assert!(http_raw(addr, b"GET /x HTTP/1.1\r\nHost: x\r\n\r\n").starts_with(b"HTTP/1.1 404"), "still serving");
 }
 
 #[test]

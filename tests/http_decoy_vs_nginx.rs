@@ -4,35 +4,12 @@
 
 mod common;
 
-use std::io::{Read, Write};
+
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Command, Stdio};
-use std::time::Duration;
+
 
 use common::*;
-
-fn raw(addr: SocketAddr, request: &[u8]) -> Vec<u8> {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    s.set_write_timeout(Some(Duration::from_secs(5))).unwrap();
-    let _ = s.write_all(request);
-    let mut out = Vec::new();
-    let mut buf = [0u8; 8192];
-    loop {
-        match s.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => out.extend_from_slice(&buf[..n]),
-        }
-        if let Some(end) = out.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&out[..end]).to_lowercase();
-            let len: usize = head.lines().find_map(|l| l.strip_prefix("content-length: ")).and_then(|v| v.parse().ok()).unwrap_or(0);
-            if out.len() >= end + 4 + len {
-                break;
-            }
-        }
-    }
-    out
-}
 
 /// (status line, header names in order (lower-case), body).
 fn shape(response: &[u8]) -> (String, Vec<String>, Vec<u8>) {
@@ -68,7 +45,7 @@ fn nginx_default_answers_like_a_real_debian_nginx() {
         b"GET /x HTTP/1.1\r\n\r\n",
     ];
     for req in requests {
-        let (want, got) = (shape(&raw(real, req)), shape(&raw(decoy, req)));
+        let (want, got) = (shape(&http_raw(real, req)), shape(&http_raw(decoy, req)));
         assert_eq!(got, want, "request {:?}", String::from_utf8_lossy(req));
     }
     let _ = nginx.kill();

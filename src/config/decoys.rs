@@ -12,6 +12,34 @@ use crate::decoy::http::{HttpPersonality, BUILT_IN_PERSONALITIES as HTTP_PERSONA
 use crate::decoy::ssh::{SshPersonality, BUILT_IN_PERSONALITIES};
 
 impl Checker<'_> {
+    /// A personality: built in by name (default `default`), or the path of a YAML
+    /// file; on failure records the error (with the list of built-ins) and gives None.
+    fn personality<T>(
+        &mut self,
+        wanted: Option<&At<String>>,
+        default: &str,
+        position: Option<(usize, usize)>,
+        what: &str,
+        built_in: &[(&str, &str)],
+        parse: fn(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        let fallback = At { value: default.to_string(), position };
+        let wanted = wanted.unwrap_or(&fallback);
+        let loaded = match built_in.iter().find(|(n, _)| *n == wanted.value) {
+            Some((_, yaml)) => parse(yaml),
+            None if wanted.value.contains('/') || wanted.value.ends_with(".yaml") => {
+                std::fs::read_to_string(&wanted.value).map_err(|e| format!("cannot read {}: {e}", wanted.value)).and_then(|t| parse(&t))
+            }
+            None => Err(format!("no built-in {what} personality `{}`", wanted.value)),
+        };
+        loaded
+            .map_err(|e| {
+                let names: Vec<&str> = built_in.iter().map(|(n, _)| *n).collect();
+                self.error(wanted.position, format!("{what} personality: {e}"), format!("built-in personalities: {}; or the path of a YAML file", names.join(", ")));
+            })
+            .ok()
+    }
+
     pub(super) fn listen(&mut self, listen: &At<String>, name: &str, taken: &mut Vec<(SocketAddr, String)>) -> SocketAddr {
         let Ok(addr) = listen.value.parse::<SocketAddr>() else {
             self.error(listen.position, format!("invalid listen address {:?}", listen.value), "write IP:PORT, e.g. 127.0.0.1:2323, 0.0.0.0:22 or [::1]:2323");
@@ -72,23 +100,7 @@ impl Checker<'_> {
 
     pub(super) fn ssh_decoy(&mut self, raw: RawSshDecoy, listens: &mut Vec<(SocketAddr, String)>) -> Option<DecoyConfig> {
         let listen = self.listen(&raw.listen, &raw.name.value, listens);
-        let default = At { value: "openssh-debian12".to_string(), position: raw.name.position };
-        let wanted = raw.personality.as_ref().unwrap_or(&default);
-        let loaded = match SshPersonality::built_in(&wanted.value) {
-            Some(p) => p,
-            None if wanted.value.contains('/') || wanted.value.ends_with(".yaml") => {
-                std::fs::read_to_string(&wanted.value).map_err(|e| format!("cannot read {}: {e}", wanted.value)).and_then(|t| SshPersonality::parse(&t))
-            }
-            None => Err(format!("no built-in SSH personality `{}`", wanted.value)),
-        };
-        let mut personality = match loaded {
-            Ok(p) => p,
-            Err(e) => {
-                let names: Vec<&str> = BUILT_IN_PERSONALITIES.iter().map(|(n, _)| *n).collect();
-                self.error(wanted.position, format!("SSH personality: {e}"), format!("built-in personalities: {}; or the path of a YAML file", names.join(", ")));
-                return None;
-            }
-        };
+        let mut personality = self.personality(raw.personality.as_ref(), "openssh-debian12", raw.name.position, "SSH", BUILT_IN_PERSONALITIES, SshPersonality::parse)?;
         if raw.failure_delay_ms.is_some() {
             personality.failure_delay_ms = self.number(&raw.failure_delay_ms, "failure_delay_ms", personality.failure_delay_ms, 0..=10_000);
             personality.failure_jitter_ms = 0; // an override is a fixed delay
@@ -109,23 +121,7 @@ impl Checker<'_> {
 
     pub(super) fn http_decoy(&mut self, raw: RawHttpDecoy, listens: &mut Vec<(SocketAddr, String)>) -> Option<DecoyConfig> {
         let listen = self.listen(&raw.listen, &raw.name.value, listens);
-        let default = At { value: "nginx-default".to_string(), position: raw.name.position };
-        let wanted = raw.personality.as_ref().unwrap_or(&default);
-        let loaded = match HttpPersonality::built_in(&wanted.value) {
-            Some(p) => p,
-            None if wanted.value.contains('/') || wanted.value.ends_with(".yaml") => {
-                std::fs::read_to_string(&wanted.value).map_err(|e| format!("cannot read {}: {e}", wanted.value)).and_then(|t| HttpPersonality::parse(&t))
-            }
-            None => Err(format!("no built-in HTTP personality `{}`", wanted.value)),
-        };
-        let personality = match loaded {
-            Ok(p) => p,
-            Err(e) => {
-                let names: Vec<&str> = HTTP_PERSONALITIES.iter().map(|(n, _)| *n).collect();
-                self.error(wanted.position, format!("HTTP personality: {e}"), format!("built-in personalities: {}; or the path of a YAML file", names.join(", ")));
-                return None;
-            }
-        };
+        let personality = self.personality(raw.personality.as_ref(), "nginx-default", raw.name.position, "HTTP", HTTP_PERSONALITIES, HttpPersonality::parse)?;
         let limits = self.limits(raw.limits);
         Some(DecoyConfig::Http(HttpDecoyConfig { name: raw.name.value, listen, personality: Arc::new(personality), limits }))
     }

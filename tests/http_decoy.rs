@@ -41,7 +41,7 @@ fn not_found_and_not_allowed_are_byte_for_byte_those_of_debian_nginx() {
     assert_eq!(post["status"], 405);
     assert_eq!(post["body"]["text"], "a=b");
     assert_eq!(post["body_bytes"], 3);
-    assert_eq!(post["headers"][0]["name"]["text"], "host", "headers are stored as a name/value list");
+    assert_eq!(post["headers"][0]["name"]["text"], "Host", "headers are stored as a name/value list, names as sent");
 }
 
 #[test]

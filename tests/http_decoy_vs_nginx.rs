@@ -26,15 +26,20 @@ fn nginx_default_answers_like_a_real_debian_nginx() {
     let dir = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let conf = format!(
-        "daemon off; master_process off; pid {d}/nginx.pid; error_log {d}/error.log;\nevents {{ worker_connections 64; }}\nhttp {{ include /etc/nginx/mime.types; default_type application/octet-stream; access_log off;\n server {{ listen 127.0.0.1:{port} default_server; root /var/www/html; index index.html index.htm index.nginx-debian.html; server_name _; location / {{ try_files $uri $uri/ =404; }} }} }}\n",
+        "daemon off; master_process off; pid {d}/nginx.pid; error_log {d}/error.log;\nevents {{ worker_connections 64; }}\nhttp {{ include /etc/nginx/mime.types; default_type application/octet-stream; access_log off;\n server {{ listen 127.0.0.1:{port} default_server; root /var/www/html; index index.html index.htm index.nginx-debian.html; server_name _; location / {{ try_files $uri $uri/ =404; }}\n location /secure/ {{ auth_basic \"Restricted\"; auth_basic_user_file {d}/htpasswd; }}\n location /go {{ return 302 /login; }} }} }}\n",
         d = dir.path().display()
     );
     std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();
+    std::fs::write(dir.path().join("htpasswd"), "admin:$apr1$x$y\n").unwrap();
+    // The stock personality plus what the nginx config adds: a basic-auth realm and a redirect.
+    let personality = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/decoys/nginx-default.yaml")).unwrap()
+        + "  - {path: /secure/*, realm: Restricted}\n  - {path: /go, status: 302, location: /login}\n";
+    std::fs::write(dir.path().join("nginx-auth.yaml"), personality).unwrap();
     let mut nginx = Command::new("/usr/sbin/nginx").arg("-c").arg(dir.path().join("nginx.conf")).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("nginx must be installed: scripts/test.sh installs it");
     let real: SocketAddr = ([127, 0, 0, 1], port).into();
     assert!(eventually(10, || TcpStream::connect(real).is_ok()));
 
-    let hw = Honeyward::start(dir.path(), &config("  - name: web\n    type: http\n    listen: 127.0.0.1:0\n    personality: nginx-default\n"));
+    let hw = Honeyward::start(dir.path(), &config(&format!("  - name: web\n    type: http\n    listen: 127.0.0.1:0\n    personality: {}\n", dir.path().join("nginx-auth.yaml").display())));
     let decoy = hw.addr("web");
     let requests: &[&[u8]] = &[
         b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
@@ -43,10 +48,28 @@ fn nginx_default_answers_like_a_real_debian_nginx() {
         b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\na=b",
         b"DELETE /index.html HTTP/1.1\r\nHost: x\r\n\r\n",
         b"GET /x HTTP/1.1\r\n\r\n",
+        b"GARBAGE\r\n\r\n",
+        b"get / HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+        b"OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET / HTTP/1.0\r\n\r\n",
+        b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+        b"GET / HTTP/1.1\nHost: x\nConnection: close\n\n",
+        b"GET /\xff\xfe HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+        b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+        b"GET /secure/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"GET /secure/x HTTP/1.1\r\nHost: x\r\nAuthorization: Basic YWRtaW46eA==\r\nConnection: close\r\n\r\n",
+        b"GET /go HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
     ];
-    for req in requests {
+    let too_many_headers: Vec<u8> = [&b"GET / HTTP/1.1\r\nHost: x\r\n"[..], &(0..10_000).flat_map(|i| format!("X-{i}: a\r\n").into_bytes()).collect::<Vec<u8>>(), b"\r\n"].concat();
+    let long_uri: Vec<u8> = [&b"GET /"[..], &[b'a'; 9000], b" HTTP/1.1\r\nHost: x\r\n\r\n"].concat();
+    let long_header: Vec<u8> = [&b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: "[..], &[b'a'; 9000], b"\r\n\r\n"].concat();
+    let requests: Vec<&[u8]> = requests.iter().copied().chain([&too_many_headers[..], &long_uri[..], &long_header[..]]).collect();
+    for req in &requests {
         let (want, got) = (shape(&http_raw(real, req)), shape(&http_raw(decoy, req)));
-        assert_eq!(got, want, "request {:?}", String::from_utf8_lossy(req));
+        assert_eq!(got, want, "request {:?}", String::from_utf8_lossy(&req[..req.len().min(120)]));
     }
     let _ = nginx.kill();
     let _ = nginx.wait();

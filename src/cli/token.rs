@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 use super::config_source::{self, StoreArgs};
 use crate::event::Timestamp;
 use crate::token::template::{self, TEMPLATES};
-use crate::token::{self, CreateOptions, KeyAlgorithm, NewToken, Plant, Registry, Secrets, Token, TokenKind};
+use crate::token::{self, CreateOptions, KeyAlgorithm, NewToken, Plant, Registry, Secrets, Token, TokenKind, UrlResponse};
 
 /// `token` subcommands.
 #[derive(Debug, Subcommand)]
@@ -90,6 +90,10 @@ pub struct CreateArgs {
     /// Imaging studies per honey patient.
     #[arg(long, default_value_t = 1)]
     pub studies: usize,
+    /// How the HTTP decoy answers a url token: a redirect to its sign-in page, a 1x1
+    /// GIF (the URL then ends in .gif, for web bugs), or its 404 page.
+    #[arg(long, value_enum, default_value_t = UrlResponse::Redirect)]
+    pub url_response: UrlResponse,
     #[command(flatten)]
     pub store: StoreArgs,
 }
@@ -243,6 +247,7 @@ fn create(a: CreateArgs) -> anyhow::Result<ExitCode> {
         key_algorithm: a.algorithm,
         uid_root: a.uid_root.clone(),
         studies: a.studies,
+        url_response: a.url_response,
         endpoint: endpoint(&a)?,
         host: host.clone(),
         ..CreateOptions::new(a.kind, a.label.clone())

@@ -47,6 +47,11 @@ impl Recorder {
     pub fn source(&self) -> SocketAddr {
         self.source
     }
+
+    /// The decoy's address the peer connected to.
+    pub fn destination(&self) -> SocketAddr {
+        self.destination
+    }
 }
 
 /// A live connection. Dropping it without [`Connection::close`] records nothing, so

@@ -3,7 +3,7 @@
 
 use super::generate as gen;
 use super::kind::{MaterialKind, TokenKind};
-use super::model::{NewToken, Secrets, Token, TokenFacts, TokenState};
+use super::model::{NewToken, Secrets, Token, TokenFacts, TokenState, UrlResponse};
 use super::patient;
 use super::secret::Secret;
 use super::sshkey::{self, KeyAlgorithm};
@@ -29,6 +29,8 @@ pub struct CreateOptions {
     pub endpoint: Option<String>,
     /// Host name used in key comments and templates.
     pub host: String,
+    /// How a canary URL is answered.
+    pub url_response: UrlResponse,
 }
 
 impl CreateOptions {
@@ -44,6 +46,7 @@ impl CreateOptions {
             studies: 1,
             endpoint: None,
             host: "localhost".into(),
+            url_response: UrlResponse::default(),
         }
     }
 }
@@ -92,9 +95,10 @@ pub fn generate(opts: &CreateOptions) -> Result<NewToken, TokenError> {
             secrets.bearer = Some(Secret::new(token));
         }
         TokenKind::Url => {
-            let path = gen::url_path(&mut rng);
+            let path = gen::url_path(&mut rng, opts.url_response == UrlResponse::Pixel);
             material.push((MaterialKind::UrlPath, path.clone().into_bytes()));
             facts.url_path = Some(path);
+            facts.url_response = Some(opts.url_response);
         }
         TokenKind::Patient => {
             let p = patient::generate(&mut rng, &opts.uid_root, opts.studies);

@@ -66,9 +66,14 @@ pub fn bearer(rng: &mut impl Rng) -> String {
 }
 
 /// A canary URL path that looks like a document link on an intranet.
-pub fn url_path(rng: &mut impl Rng) -> String {
+pub fn url_path(rng: &mut impl Rng, image: bool) -> String {
     const DIRS: &[&str] = &["docs", "share", "reports", "policies", "downloads"];
     const FILES: &[&str] = &["rota.pdf", "handover.docx", "network-diagram.pdf", "passwords.xlsx", "vpn-setup.pdf"];
+    if image {
+        const IMAGES: &[&str] = &["spacer.gif", "logo.gif", "t.gif", "pixel.gif"];
+        let file = IMAGES.choose(rng).copied().unwrap_or("t.gif");
+        return format!("/static/img/{}/{file}", from_alphabet(rng, BASE62, 22));
+    }
     let dir = DIRS.choose(rng).copied().unwrap_or("docs");
     let file = FILES.choose(rng).copied().unwrap_or("rota.pdf");
     format!("/{dir}/{}/{file}", from_alphabet(rng, BASE62, 22))
@@ -106,7 +111,7 @@ mod tests {
             assert!(seen.insert(aws_secret_access_key(&mut rng)));
             assert!(seen.insert(aws_access_key_id(&mut rng)));
             assert!(seen.insert(bearer(&mut rng)));
-            assert!(seen.insert(url_path(&mut rng)));
+            assert!(seen.insert(url_path(&mut rng, false)));
         }
     }
 

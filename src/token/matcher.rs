@@ -7,7 +7,7 @@ use std::sync::{Arc, RwLock};
 use super::hit::TokenHit;
 use super::keyed_hash::{Digest, MaterialKey};
 use super::kind::{MaterialKind, TokenKind};
-use super::model::{Plant, TokenState};
+use super::model::{Plant, TokenState, UrlResponse};
 use super::registry::Registry;
 use super::TokenError;
 
@@ -17,6 +17,7 @@ struct TokenInfo {
     label: String,
     state: TokenState,
     plants: Vec<Plant>,
+    url_response: Option<UrlResponse>,
 }
 
 struct Target {
@@ -40,6 +41,11 @@ impl TokenMatch {
     /// The token's id.
     pub fn id(&self) -> &str {
         &self.0.token.id
+    }
+
+    /// How a canary URL token wants to be answered (url tokens only).
+    pub fn url_response(&self) -> Option<UrlResponse> {
+        self.0.token.url_response
     }
 
     /// The hit to record: the token, its state, and the plant(s) it came from.
@@ -80,7 +86,7 @@ impl Matcher {
             .load(None)?
             .into_values()
             .map(|t| {
-                let info = TokenInfo { id: t.id.clone(), kind: t.kind, label: t.label, state: t.state, plants: t.plants };
+                let info = TokenInfo { id: t.id.clone(), kind: t.kind, label: t.label, state: t.state, plants: t.plants, url_response: t.facts.url_response };
                 (t.id, Arc::new(info))
             })
             .collect();

@@ -26,7 +26,7 @@ pub use hit::TokenHit;
 pub use keyed_hash::{Digest, MaterialKey};
 pub use kind::{MaterialKind, TokenKind, ALL as ALL_KINDS};
 pub use matcher::{Matcher, TokenMatch};
-pub use model::{NewToken, Plant, Secrets, Token, TokenFacts, TokenState};
+pub use model::{NewToken, Plant, Secrets, Token, TokenFacts, TokenState, UrlResponse};
 pub use patient::{HoneyPatient, Instance, Study};
 pub use plant::write_planted;
 pub use registry::{version_of, Registry};

@@ -26,6 +26,19 @@ impl TokenState {
     }
 }
 
+/// What an HTTP decoy answers when a canary URL is fetched.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum UrlResponse {
+    /// A redirect to the decoy's sign-in page, as a document behind a login would.
+    #[default]
+    Redirect,
+    /// A 1x1 transparent GIF (for web bugs in pages and e-mails); the path ends `.gif`.
+    Pixel,
+    /// The decoy's usual 404 page.
+    NotFound,
+}
+
 /// Facts about a token that are not secret (stored, shown, put in alerts).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TokenFacts {
@@ -40,6 +53,9 @@ pub struct TokenFacts {
     pub access_key_hint: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url_path: Option<String>,
+    /// How the HTTP decoy answers the canary URL (url tokens).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url_response: Option<UrlResponse>,
     /// Where planted credentials point (an HTTP decoy's URL).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<String>,

@@ -1,4 +1,5 @@
-//! HTTP personalities: the `Server` header, the default page, the error pages and the
+//! HTTP personalities: the `Server` header, the order headers go on the wire, the
+//! routes (pages, redirects, login forms, basic-auth realms), the error pages and the
 //! allowed methods of the product imitated, byte for byte. YAML under `decoys/`.
 
 use std::collections::BTreeMap;
@@ -9,28 +10,77 @@ use serde::Deserialize;
 pub const BUILT_IN: &[(&str, &str)] = &[
     ("nginx-default", include_str!("../../../decoys/nginx-default.yaml")),
     ("ehr-login", include_str!("../../../decoys/ehr-login.yaml")),
+    ("pacs-viewer", include_str!("../../../decoys/pacs-viewer.yaml")),
+    ("nas-login", include_str!("../../../decoys/nas-login.yaml")),
 ];
 
-/// A login form whose POSTs are recorded (and always fail).
+/// Built-in sets of error pages a personality can name in `error_pages`.
+pub const ERROR_PAGE_SETS: &[(&str, &str)] = &[
+    ("nginx-1.22.1", include_str!("../../../decoys/error-pages/nginx-1.22.1.yaml")),
+    ("nginx", include_str!("../../../decoys/error-pages/nginx.yaml")),
+];
+
+/// A set of error pages (a file under `decoys/error-pages/`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ErrorPageSet {
+    errors: BTreeMap<u16, ErrorPage>,
+    #[serde(default)]
+    header_too_large: Option<ErrorPage>,
+}
+
+/// A login form on a route: POSTs are recorded and always fail.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LoginForm {
-    /// Where the form posts to.
-    pub path: String,
     pub username_field: String,
     pub password_field: String,
     /// The page answered to every attempt.
     pub failure_body: String,
 }
 
-/// The page served at the site root.
+/// One route. `path` matches exactly, or as a prefix when it ends in `*`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct IndexPage {
-    pub content_type: String,
-    pub body: String,
-    /// Paths that serve it.
-    pub paths: Vec<String>,
+pub struct Route {
+    pub path: String,
+    /// Other exact paths that answer the same.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// Methods answered (default: the personality's `methods`); others get 405.
+    #[serde(default)]
+    pub methods: Option<Vec<String>>,
+    #[serde(default = "ok")]
+    pub status: u16,
+    /// Reason phrase (default: the error page's, or `OK`).
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub content_type: Option<String>,
+    /// The body (default: the error page for `status`).
+    #[serde(default)]
+    pub body: Option<String>,
+    /// `Location` of a redirect (3xx); made absolute with the request's Host when the
+    /// personality says `absolute_redirects`.
+    #[serde(default)]
+    pub location: Option<String>,
+    /// A static file: adds Last-Modified, ETag and Accept-Ranges as nginx does.
+    #[serde(default, rename = "static")]
+    pub is_static: bool,
+    /// Extra headers, placed where `header_order` says (or at `*`).
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
+    /// HTTP basic authentication realm guarding this route: no credentials (or any
+    /// credentials) get 401 with `WWW-Authenticate: Basic realm="..."`.
+    #[serde(default)]
+    pub realm: Option<String>,
+    /// A login form posting here.
+    #[serde(default)]
+    pub login: Option<LoginForm>,
+}
+
+fn ok() -> u16 {
+    200
 }
 
 /// One error page.
@@ -39,7 +89,13 @@ pub struct IndexPage {
 pub struct ErrorPage {
     /// The reason phrase of the status line (nginx says `405 Not Allowed`).
     pub reason: String,
+    #[serde(default = "text_html")]
+    pub content_type: String,
     pub body: String,
+}
+
+fn text_html() -> String {
+    "text/html".into()
 }
 
 /// An HTTP personality.
@@ -49,14 +105,31 @@ pub struct HttpPersonality {
     pub name: String,
     /// `Server` header value (none: no header).
     pub server: Option<String>,
-    pub index: IndexPage,
-    /// Status code → page. 400, 404, 405 and 500 are required.
-    pub errors: BTreeMap<u16, ErrorPage>,
-    /// Methods answered normally; others get 405.
-    pub methods: Vec<String>,
-    /// A login form, if the product has one.
+    /// Header names in wire order; `*` stands for the route's extra headers and any
+    /// other header not listed. Headers a response does not have are skipped.
+    pub header_order: Vec<String>,
+    /// `Keep-Alive: timeout=N` on keep-alive responses (none: no header).
     #[serde(default)]
-    pub login: Option<LoginForm>,
+    pub keep_alive_header_seconds: Option<u32>,
+    /// Redirect `Location`s are made absolute from the Host header (nginx does).
+    #[serde(default)]
+    pub absolute_redirects: bool,
+    /// Default methods of routes; others get 405.
+    pub methods: Vec<String>,
+    pub routes: Vec<Route>,
+    /// A built-in set of error pages (e.g. `nginx-1.22.1`); `errors` adds to it.
+    #[serde(default)]
+    pub error_pages: Option<String>,
+    /// Status code → page. 400, 404, 405, 500 are required (here or in the set); other
+    /// 4xx fall back to 400, 5xx to 500.
+    #[serde(default)]
+    pub errors: BTreeMap<u16, ErrorPage>,
+    /// The page for requests whose headers are too large (nginx has its own).
+    #[serde(default)]
+    pub header_too_large: Option<ErrorPage>,
+    /// Answer h2 when a TLS client offers it (ALPN).
+    #[serde(default)]
+    pub http2: bool,
 }
 
 impl HttpPersonality {
@@ -67,21 +140,87 @@ impl HttpPersonality {
 
     /// Parses and checks a personality file's text.
     pub fn parse(yaml: &str) -> Result<Self, String> {
-        let p: HttpPersonality = marked_yaml::from_yaml(0, yaml).map_err(|e| e.to_string())?;
+        let mut p: HttpPersonality = marked_yaml::from_yaml(0, yaml).map_err(|e| e.to_string())?;
+        if let Some(set) = &p.error_pages {
+            let (_, text) = ERROR_PAGE_SETS.iter().find(|(n, _)| n == set).ok_or_else(|| {
+                let names: Vec<&str> = ERROR_PAGE_SETS.iter().map(|(n, _)| *n).collect();
+                format!("personality {}: no built-in error page set `{set}` (there are: {})", p.name, names.join(", "))
+            })?;
+            let base: ErrorPageSet = marked_yaml::from_yaml(0, text).map_err(|e| format!("error page set {set}: {e}"))?;
+            for (code, page) in base.errors {
+                p.errors.entry(code).or_insert(page);
+            }
+            if p.header_too_large.is_none() {
+                p.header_too_large = base.header_too_large;
+            }
+        }
         for code in [400, 404, 405, 500] {
             if !p.errors.contains_key(&code) {
                 return Err(format!("personality {} has no {code} error page", p.name));
             }
         }
+        for r in &p.routes {
+            if !r.path.starts_with('/') {
+                return Err(format!("personality {}: route path {:?} must start with /", p.name, r.path));
+            }
+            if (300..400).contains(&r.status) && r.location.is_none() {
+                return Err(format!("personality {}: route {} redirects ({}) without a location", p.name, r.path, r.status));
+            }
+            if r.body.is_none() && r.status != 200 && !p.errors.contains_key(&r.status) {
+                return Err(format!("personality {}: route {} answers {} but there is no such error page", p.name, r.path, r.status));
+            }
+        }
         Ok(p)
     }
 
-    /// The error page for `status` (falls back to 500, which `parse` guarantees).
+    /// The first route matching `path`.
+    pub fn route(&self, path: &[u8]) -> Option<&Route> {
+        self.routes.iter().find(|r| {
+            let matches = match r.path.strip_suffix('*') {
+                Some(prefix) => path.starts_with(prefix.as_bytes()),
+                None => path == r.path.as_bytes(),
+            };
+            matches || r.aliases.iter().any(|a| a.as_bytes() == path)
+        })
+    }
+
+    /// Whether a route answers `method` normally.
+    pub fn allows(&self, route: &Route, method: &[u8]) -> bool {
+        let methods = route.methods.as_ref().unwrap_or(&self.methods);
+        methods.iter().any(|m| m.as_bytes() == method) || (route.login.is_some() && method == b"POST")
+    }
+
+    /// The error page for `status` (401/414/501 fall back to 400 or 500, anything else
+    /// to 500, which `parse` guarantees).
     pub fn error(&self, status: u16) -> (u16, &ErrorPage) {
-        static NONE: ErrorPage = ErrorPage { reason: String::new(), body: String::new() };
-        match self.errors.get(&status) {
-            Some(p) => (status, p),
-            None => (500, self.errors.get(&500).unwrap_or(&NONE)),
+        static NONE: ErrorPage = ErrorPage { reason: String::new(), content_type: String::new(), body: String::new() };
+        if let Some(p) = self.errors.get(&status) {
+            return (status, p);
         }
+        let fallback = if (400..500).contains(&status) { 400 } else { 500 };
+        (fallback, self.errors.get(&fallback).unwrap_or(&NONE))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_built_in_personality_parses_and_serves_its_root() {
+        for (name, _) in BUILT_IN {
+            let p = HttpPersonality::built_in(name).unwrap().unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(&p.name, name);
+            assert!(p.route(b"/").is_some(), "{name} answers /");
+            assert!(p.header_order.iter().any(|h| h == "*"), "{name} places extra headers");
+        }
+    }
+
+    #[test]
+    fn routes_match_exactly_or_by_prefix() {
+        let p = HttpPersonality::built_in("pacs-viewer").unwrap().unwrap();
+        assert_eq!(p.route(b"/system").unwrap().path, "/system");
+        assert!(p.route(b"/app/explorer.html").is_some());
+        assert!(p.route(b"/nope").is_none() || p.route(b"/nope").unwrap().path.ends_with('*'));
     }
 }

@@ -1,10 +1,10 @@
 //! Turning a request into an `http_request` event: method, target, headers as a
 //! capped name/value list, user agent, credentials, and the body's size, hash and
-//! first bytes. Pure functions over what hyper parsed.
+//! first bytes. Pure functions over a parsed request.
 
 use base64::Engine as _;
-use hyper::http::request::Parts;
 
+use super::message::Request;
 use crate::event::{AttackerBytes, HttpCredential, HttpHeader};
 
 /// Most headers kept per request.
@@ -15,24 +15,26 @@ pub const MAX_HEADER_VALUE: usize = 8192;
 pub const BODY_KEPT: usize = 1024;
 
 /// The request's headers as a capped list; true when some were cut.
-pub fn headers(parts: &Parts) -> (Vec<HttpHeader>, bool) {
+pub fn headers(req: &Request) -> (Vec<HttpHeader>, bool) {
     let mut out = Vec::new();
     let mut truncated = false;
-    for (name, value) in parts.headers.iter() {
+    for (name, v) in &req.headers {
         if out.len() == MAX_HEADERS {
             truncated = true;
             break;
         }
-        let v = value.as_bytes();
-        truncated |= v.len() > MAX_HEADER_VALUE;
-        out.push(HttpHeader { name: AttackerBytes::new(name.as_str()), value: AttackerBytes::new(&v[..v.len().min(MAX_HEADER_VALUE)]) });
+        truncated |= v.len() > MAX_HEADER_VALUE || name.len() > MAX_HEADER_VALUE;
+        out.push(HttpHeader {
+            name: AttackerBytes::new(&name[..name.len().min(MAX_HEADER_VALUE)]),
+            value: AttackerBytes::new(&v[..v.len().min(MAX_HEADER_VALUE)]),
+        });
     }
     (out, truncated)
 }
 
 /// Credentials in the `Authorization` header: Basic, Bearer, or AWS SigV4's access key id.
-pub fn credential(parts: &Parts) -> Option<HttpCredential> {
-    let value = parts.headers.get(hyper::header::AUTHORIZATION)?.as_bytes();
+pub fn credential(req: &Request) -> Option<HttpCredential> {
+    let value = req.header("authorization")?;
     let value = &value[..value.len().min(MAX_HEADER_VALUE)];
     let (scheme, rest) = match value.iter().position(|&b| b == b' ') {
         Some(i) => (&value[..i], value[i + 1..].trim_ascii()),
@@ -114,8 +116,14 @@ mod tests {
         assert_eq!(form_login(b"password=%zz%4", "u", "password").unwrap().secret.unwrap().as_bytes(), b"%zz%4");
     }
 
-    fn parts(auth: &str) -> Parts {
-        hyper::Request::builder().uri("/").header("authorization", auth).body(()).unwrap().into_parts().0
+    fn parts(auth: &str) -> Request {
+        Request {
+            method: b"GET".to_vec(),
+            target: b"/".to_vec(),
+            version: super::super::message::Version::Http11,
+            headers: vec![(b"Authorization".to_vec(), auth.as_bytes().to_vec())],
+            body: Default::default(),
+        }
     }
 
     #[test]

@@ -1,0 +1,282 @@
+//! One request in, one response out, one event recorded — whatever the protocol
+//! (HTTP/1 or h2). Decides the answer from the personality's routes and the token
+//! registry: canary URLs, basic-auth realms, login forms, AWS-signed requests.
+
+use bytes::Bytes;
+
+use super::h1::Malformed;
+use super::message::{Request, Response, Version};
+use super::personality::{ErrorPage, Route};
+use super::{aws, classify, date, request, HttpRuntime};
+use crate::decoy::connection::Recorder;
+use crate::event::{AttackerBytes, EventKind};
+use crate::token::{MaterialKind, UrlResponse};
+
+/// A 1x1 transparent GIF, the classic web bug.
+const PIXEL_GIF: &[u8] = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff\x21\xf9\x04\x01\x00\x00\x00\x00\x2c\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02\x44\x01\x00\x3b";
+
+/// Raw bytes kept from a request that does not parse.
+const MALFORMED_KEPT: usize = 4096;
+
+/// Handles the requests of one connection.
+pub struct Exchange<'a> {
+    pub rt: &'a HttpRuntime,
+    pub recorder: &'a Recorder,
+    /// The connection is HTTPS.
+    pub tls: bool,
+}
+
+/// What to answer, before headers are laid out.
+struct Answer {
+    status: u16,
+    reason: String,
+    content_type: String,
+    body: Bytes,
+    /// Extra headers (route's, Location, WWW-Authenticate, ...), in the order added.
+    extra: Vec<(String, String)>,
+    is_static: bool,
+}
+
+impl Exchange<'_> {
+    fn page(&self, status: u16) -> Answer {
+        let (status, page) = self.rt.personality.error(status);
+        from_page(status, page)
+    }
+
+    /// The answer to a request that could not be parsed; the raw bytes are recorded.
+    pub async fn malformed(&self, problem: Malformed, raw: &[u8]) -> Response {
+        let p = &self.rt.personality;
+        let answer = match problem {
+            Malformed::BadRequest => self.page(400),
+            Malformed::HeaderTooLarge => p.header_too_large.as_ref().map_or_else(|| self.page(400), |page| from_page(400, page)),
+            Malformed::UriTooLong => self.page(414),
+            Malformed::NotImplemented => self.page(501),
+        };
+        let kept = &raw[..raw.len().min(MALFORMED_KEPT)];
+        self.recorder.emit(EventKind::DataReceived { data: AttackerBytes::new(kept), truncated: raw.len() > kept.len() }).await;
+        self.lay_out(answer, None, false, false)
+    }
+
+    /// Answers a parsed request and records it.
+    pub async fn respond(&self, req: Request, keep_alive: bool) -> Response {
+        let p = &self.rt.personality;
+        let path = req.path();
+        let route = p.route(path);
+        let tokens = self.recorder.context().events.tokens();
+        let canary = tokens.find(MaterialKind::UrlPath, path);
+        let mut credential = request::credential(&req);
+        let login = route.and_then(|r| r.login.as_ref()).filter(|_| req.method == b"POST");
+        if let Some(form) = login {
+            credential = request::form_login(&req.body.kept, &form.username_field, &form.password_field).or(credential);
+        }
+        let aws_key_id = credential.as_ref().filter(|c| c.scheme == "aws-sigv4").and_then(|c| c.secret.as_ref()).map(|k| k.to_text_lossy());
+        let mut close = !keep_alive;
+
+        let answer = if req.version == Version::Http11 && req.header("host").is_none() {
+            close = true;
+            self.page(400)
+        } else if let Some(canary) = &canary {
+            self.canary(canary.url_response().unwrap_or_default())
+        } else if aws_key_id.is_some() {
+            self.page(403) // replaced by S3's own answer below
+        } else {
+            match route {
+                None => self.page(404),
+                Some(r) => self.route(r, &req, login.map(|l| l.failure_body.as_str())),
+            }
+        };
+
+        let (headers, headers_truncated) = request::headers(&req);
+        let mut tags = Vec::new();
+        if classify::is_exploit(&req.target) || req.headers.iter().any(|(_, v)| classify::is_exploit(v)) || classify::is_exploit(&req.body.kept) {
+            tags.push(classify::EXPLOIT.to_string());
+        }
+        if answer.status == 404 && self.rt.scans.not_found(self.recorder.source().ip()) {
+            tags.push(classify::SCANNING.to_string());
+        }
+        let status = if aws_key_id.is_some() { 403 } else { answer.status };
+        let user_agent = req.header("user-agent").map(|v| AttackerBytes::new(&v[..v.len().min(request::MAX_HEADER_VALUE)]));
+        let event = EventKind::HttpRequest {
+            method: AttackerBytes::new(&req.method[..req.method.len().min(request::MAX_HEADER_VALUE)]),
+            target: AttackerBytes::new(&req.target[..req.target.len().min(request::MAX_HEADER_VALUE)]),
+            version: req.version.as_str().to_string(),
+            headers,
+            headers_truncated,
+            user_agent,
+            credential,
+            body_bytes: req.body.bytes,
+            body_sha256: req.body.sha256.clone(),
+            body: (!req.body.kept.is_empty()).then(|| AttackerBytes::new(req.body.kept.clone())),
+            status,
+            tags,
+        };
+        let mut event = self.recorder.event(event);
+        if let Some(c) = &canary {
+            event.token = Some(c.hit());
+        }
+        let event_id = event.id.to_string();
+        self.recorder.context().events.emit(event).await;
+
+        close |= req.body.over_cap;
+        if let Some(key_id) = aws_key_id {
+            let mut r = aws::access_denied(&key_id, event_id);
+            r.close = close;
+            return r;
+        }
+        let host = req.header("host").map(|h| String::from_utf8_lossy(h).into_owned());
+        self.lay_out(answer, host.as_deref(), req.method == b"HEAD", close)
+    }
+
+    fn canary(&self, response: UrlResponse) -> Answer {
+        match response {
+            UrlResponse::Pixel => Answer {
+                status: 200,
+                reason: "OK".into(),
+                content_type: "image/gif".into(),
+                body: Bytes::from_static(PIXEL_GIF),
+                extra: Vec::new(),
+                is_static: true,
+            },
+            UrlResponse::NotFound => self.page(404),
+            UrlResponse::Redirect => {
+                let mut a = self.page(302);
+                let target = self.rt.personality.routes.iter().find(|r| r.login.is_some()).map_or("/", |r| r.path.as_str());
+                a.extra.push(("Location".into(), target.to_string()));
+                a
+            }
+        }
+    }
+
+    fn route(&self, r: &Route, req: &Request, login_failure: Option<&str>) -> Answer {
+        let p = &self.rt.personality;
+        if let Some(realm) = &r.realm {
+            // No credentials, or any credentials: the realm never lets anyone in.
+            let mut a = self.page(401);
+            a.extra.push(("WWW-Authenticate".into(), format!("Basic realm=\"{realm}\"")));
+            return a;
+        }
+        if let Some(failure) = login_failure {
+            let content_type = r.content_type.clone().unwrap_or_else(|| "text/html".into());
+            return Answer { status: 200, reason: "OK".into(), content_type, body: Bytes::from(failure.to_string()), extra: r.headers.clone(), is_static: false };
+        }
+        if !p.allows(r, &req.method) {
+            return self.page(405);
+        }
+        let mut a = match &r.body {
+            Some(body) => Answer {
+                status: r.status,
+                reason: r.reason.clone().unwrap_or_else(|| if r.status == 200 { "OK".into() } else { p.error(r.status).1.reason.clone() }),
+                content_type: r.content_type.clone().unwrap_or_else(|| "text/html".into()),
+                body: Bytes::from(body.clone()),
+                extra: Vec::new(),
+                is_static: r.is_static,
+            },
+            None => self.page(r.status),
+        };
+        if let Some(location) = &r.location {
+            a.extra.push(("Location".into(), location.clone()));
+        }
+        a.extra.extend(r.headers.iter().cloned());
+        a
+    }
+
+    /// Puts the answer's headers in the personality's order.
+    fn lay_out(&self, a: Answer, host: Option<&str>, head_only: bool, close: bool) -> Response {
+        let p = &self.rt.personality;
+        let mut candidates: Vec<(String, String)> = Vec::with_capacity(12);
+        if let Some(server) = &p.server {
+            candidates.push(("Server".into(), server.clone()));
+        }
+        candidates.push(("Date".into(), date::now()));
+        candidates.push(("Content-Type".into(), a.content_type));
+        candidates.push(("Content-Length".into(), a.body.len().to_string()));
+        if a.is_static && a.status == 200 {
+            candidates.push(("Last-Modified".into(), date::format(self.rt.started)));
+        }
+        candidates.push(("Connection".into(), if close { "close" } else { "keep-alive" }.into()));
+        if let (Some(seconds), false) = (p.keep_alive_header_seconds, close) {
+            candidates.push(("Keep-Alive".into(), format!("timeout={seconds}")));
+        }
+        if a.is_static && a.status == 200 {
+            candidates.push(("ETag".into(), format!("\"{:x}-{:x}\"", self.rt.started.timestamp(), a.body.len())));
+        }
+        for (name, value) in a.extra {
+            let value = match (name.eq_ignore_ascii_case("location"), host) {
+                (true, Some(host)) if p.absolute_redirects && value.starts_with('/') => self.absolute(host, &value),
+                _ => value,
+            };
+            candidates.push((name, value));
+        }
+        if a.is_static && a.status == 200 {
+            candidates.push(("Accept-Ranges".into(), "bytes".into()));
+        }
+        let listed = |n: &str| p.header_order.iter().any(|h| h.eq_ignore_ascii_case(n));
+        let mut headers = Vec::with_capacity(candidates.len());
+        for name in &p.header_order {
+            if name == "*" {
+                headers.extend(candidates.iter().filter(|(n, _)| !listed(n)).cloned());
+            } else if let Some(h) = candidates.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+                headers.push(h.clone());
+            }
+        }
+        Response { status: a.status, reason: a.reason, headers, body: a.body, head_only, close }
+    }
+}
+
+impl Exchange<'_> {
+    /// `scheme://host[:port]/path` as nginx writes redirects: the Host header's name
+    /// and the port the connection came in on (left out when it is the default).
+    fn absolute(&self, host: &str, path: &str) -> String {
+        let host = sanitise_host(host);
+        let name = match host.rfind(':') {
+            Some(i) if !host[i..].contains(']') => &host[..i],
+            _ => host.as_str(),
+        };
+        let (scheme, default) = if self.tls { ("https", 443) } else { ("http", 80) };
+        match self.recorder.destination().port() {
+            port if port == default => format!("{scheme}://{name}{path}"),
+            port => format!("{scheme}://{name}:{port}{path}"),
+        }
+    }
+}
+
+fn from_page(status: u16, page: &ErrorPage) -> Answer {
+    Answer {
+        status,
+        reason: page.reason.clone(),
+        content_type: page.content_type.clone(),
+        body: Bytes::from(page.body.clone()),
+        extra: Vec::new(),
+        is_static: false,
+    }
+}
+
+/// A Host header fit to echo in a Location: host name, IP or [IPv6] and port only.
+fn sanitise_host(host: &str) -> String {
+    let ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']' | '_');
+    let host: String = host.chars().take_while(|&c| ok(c)).take(255).collect();
+    if host.is_empty() {
+        "localhost".into()
+    } else {
+        host
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_echoed_in_redirects_cannot_inject_headers() {
+        assert_eq!(sanitise_host("x:8080"), "x:8080");
+        assert_eq!(sanitise_host("[::1]:80"), "[::1]:80");
+        assert_eq!(sanitise_host("evil\r\nSet-Cookie: a=b"), "evil");
+        assert_eq!(sanitise_host("/etc"), "localhost");
+    }
+
+    #[test]
+    fn the_pixel_is_a_whole_gif() {
+        assert!(PIXEL_GIF.starts_with(b"GIF89a") && PIXEL_GIF.ends_with(b";"));
+        assert_eq!(PIXEL_GIF.len(), 43);
+    }
+}

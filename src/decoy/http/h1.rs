@@ -1,0 +1,427 @@
+//! HTTP/1.x on one connection, written for a decoy: the request head is parsed with
+//! httparse under a size cap and a deadline, bodies (Content-Length or chunked) are
+//! read only up to a cap, and responses are written byte for byte as the personality
+//! says (status line, header names and order) — including for requests that do not
+//! parse, which a general-purpose server library answers in its own recognisable way.
+
+use std::time::Duration;
+
+use bytes::{Buf, BytesMut};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::time::{timeout, Instant};
+
+use super::exchange::Exchange;
+use super::message::{BodyReader, Request, Version};
+use crate::event::CloseReason;
+
+/// Limits for one HTTP/1 connection.
+#[derive(Debug, Clone, Copy)]
+pub struct H1Limits {
+    /// Largest request head (request line and headers).
+    pub max_head_bytes: usize,
+    /// Longest request line.
+    pub max_request_line_bytes: usize,
+    /// Most headers in one request.
+    pub max_headers: usize,
+    /// Time allowed for a whole request head once its first byte has arrived, and for
+    /// each read of a body.
+    pub header_timeout: Duration,
+    /// Time an idle keep-alive connection is held open.
+    pub keep_alive_timeout: Duration,
+    /// Most body bytes read per request; the rest is never read.
+    pub max_body_bytes: u64,
+    /// Body bytes kept in the event.
+    pub body_kept: usize,
+}
+
+/// Why a request could not be served normally; the exchange picks the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Malformed {
+    /// The head does not parse (400).
+    BadRequest,
+    /// Too many or too long headers (nginx: 400 "Request Header Or Cookie Too Large").
+    HeaderTooLarge,
+    /// Request line longer than the cap (414).
+    UriTooLong,
+    /// A transfer coding other than chunked (501).
+    NotImplemented,
+}
+
+enum Framing {
+    None,
+    Length(u64),
+    Chunked,
+}
+
+/// How reading a head ended.
+enum Head {
+    /// Length of the complete head in the buffer.
+    Complete(usize),
+    Malformed(Malformed),
+    Closed(CloseReason),
+}
+
+/// Serves requests on `io` until the peer closes, a limit is hit, or a response closes
+/// the connection. Returns why it ended.
+pub async fn serve<S>(io: &mut S, ex: &Exchange<'_>, limits: &H1Limits) -> CloseReason
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    let mut buf = BytesMut::with_capacity(4096);
+    let mut out = Vec::with_capacity(4096);
+    loop {
+        let len = match read_head(io, &mut buf, limits).await {
+            Head::Complete(len) => len,
+            Head::Closed(reason) => return reason,
+            Head::Malformed(m) => {
+                let response = ex.malformed(m, &buf[..buf.len().min(limits.max_head_bytes)]).await;
+                out.clear();
+                response.encode_http1(&mut out);
+                let _ = timeout(limits.header_timeout, io.write_all(&out)).await;
+                linger(io).await;
+                return CloseReason::ProtocolError;
+            }
+        };
+        let (mut request, framing) = match parse_head(&buf[..len], limits.max_headers) {
+            Ok(parsed) => parsed,
+            Err(m) => {
+                let response = ex.malformed(m, &buf[..len]).await;
+                out.clear();
+                response.encode_http1(&mut out);
+                let _ = timeout(limits.header_timeout, io.write_all(&out)).await;
+                linger(io).await;
+                return CloseReason::ProtocolError;
+            }
+        };
+        buf.advance(len);
+        let mut body = BodyReader::new(limits.body_kept);
+        let read = match framing {
+            Framing::None => Ok(true),
+            Framing::Length(n) => read_length(io, &mut buf, n, &mut body, limits).await,
+            Framing::Chunked => read_chunked(io, &mut buf, &mut body, limits).await,
+        };
+        let complete = match read {
+            Ok(complete) => complete,
+            Err(reason) => return reason,
+        };
+        request.body = body.finish(!complete);
+        let keep_alive = request.wants_keep_alive() && complete;
+        let response = ex.respond(request, keep_alive).await;
+        out.clear();
+        response.encode_http1(&mut out);
+        match timeout(limits.header_timeout, io.write_all(&out)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => return CloseReason::Error,
+            Err(_) => return CloseReason::IdleTimeout,
+        }
+        if response.close {
+            linger(io).await;
+            return if complete { CloseReason::PeerClosed } else { CloseReason::MaxBytes };
+        }
+    }
+}
+
+/// Closes our side, then reads and discards what the peer is still sending for a
+/// short, bounded while (as nginx's lingering close does), so that the client reads
+/// the response instead of a reset.
+async fn linger<S: AsyncRead + AsyncWrite + Unpin>(io: &mut S) {
+    const LINGER: Duration = Duration::from_secs(2);
+    const LINGER_BYTES: usize = 1 << 20;
+    let _ = timeout(LINGER, io.shutdown()).await;
+    let until = Instant::now() + LINGER;
+    let mut sink = [0u8; 16 * 1024];
+    let mut drained = 0;
+    while drained < LINGER_BYTES {
+        match tokio::time::timeout_at(until, io.read(&mut sink)).await {
+            Ok(Ok(n)) if n > 0 => drained += n,
+            _ => break,
+        }
+    }
+}
+
+/// Reads until `buf` holds a whole head. The keep-alive timeout applies before the
+/// first byte, the header deadline after it (a slow sender cannot stretch it).
+async fn read_head<S: AsyncRead + Unpin>(io: &mut S, buf: &mut BytesMut, limits: &H1Limits) -> Head {
+    let mut deadline = (!buf.is_empty()).then(|| Instant::now() + limits.header_timeout);
+    loop {
+        let end = head_end(buf);
+        let head = &buf[..end.unwrap_or(buf.len())];
+        let mut lines = head.split(|&b| b == b'\n').skip_while(|l| l.is_empty() || *l == b"\r");
+        if lines.next().is_some_and(|l| l.len() > limits.max_request_line_bytes) {
+            return Head::Malformed(Malformed::UriTooLong);
+        }
+        // Like nginx: any one header line over the line cap, or the head over its cap.
+        if head.len() > limits.max_head_bytes || lines.any(|l| l.len() > limits.max_request_line_bytes) {
+            return Head::Malformed(Malformed::HeaderTooLarge);
+        }
+        if let Some(end) = end {
+            return Head::Complete(end);
+        }
+        buf.reserve(4096);
+        let wait = match deadline {
+            Some(d) => d.saturating_duration_since(Instant::now()),
+            None => limits.keep_alive_timeout,
+        };
+        match timeout(wait, io.read_buf(buf)).await {
+            Err(_) => return Head::Closed(CloseReason::IdleTimeout),
+            Ok(Ok(0)) => return Head::Closed(CloseReason::PeerClosed),
+            Ok(Ok(_)) => {
+                deadline.get_or_insert_with(|| Instant::now() + limits.header_timeout);
+            }
+            Ok(Err(e)) => return Head::Closed(io_reason(&e)),
+        }
+    }
+}
+
+fn io_reason(e: &std::io::Error) -> CloseReason {
+    if e.to_string().contains("byte cap") {
+        CloseReason::MaxBytes
+    } else {
+        CloseReason::Error
+    }
+}
+
+/// End of the head (after the blank line), accepting bare LF line ends as nginx does.
+fn head_end(buf: &[u8]) -> Option<usize> {
+    // Skip empty lines before the request line (allowed by RFC 9112).
+    let start = buf.iter().position(|&b| b != b'\r' && b != b'\n')?;
+    let mut i = start;
+    while let Some(nl) = buf[i..].iter().position(|&b| b == b'\n') {
+        let next = i + nl + 1;
+        match buf.get(next) {
+            Some(b'\n') => return Some(next + 1),
+            Some(b'\r') if buf.get(next + 1) == Some(&b'\n') => return Some(next + 2),
+            Some(_) => i = next,
+            None => return None,
+        }
+    }
+    None
+}
+
+/// Parses a request line: `METHOD SP target SP HTTP/1.x`. The target may hold any byte
+/// but space and controls (non-UTF-8 paths are recorded, as nginx serves them).
+fn request_line(line: &[u8]) -> Result<(Vec<u8>, Vec<u8>, Version), Malformed> {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let mut parts = line.split(|&b| b == b' ');
+    let (Some(method), Some(target), Some(version), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return Err(Malformed::BadRequest);
+    };
+    // nginx accepts only upper-case methods.
+    if method.is_empty() || !method.iter().all(|&b| b.is_ascii_uppercase() || b == b'_' || b == b'-') {
+        return Err(Malformed::BadRequest);
+    }
+    if target.is_empty() || target.iter().any(|&b| b < 0x21 || b == 0x7f) || !(target.starts_with(b"/") || target.windows(3).any(|w| w == b"://")) {
+        return Err(Malformed::BadRequest);
+    }
+    let version = match version {
+        b"HTTP/1.0" => Version::Http10,
+        v if v.len() == 8 && v.starts_with(b"HTTP/1.") && v[7].is_ascii_digit() => Version::Http11,
+        _ => return Err(Malformed::BadRequest),
+    };
+    Ok((method.to_vec(), target.to_vec(), version))
+}
+
+/// Parses a complete head into a request (body still empty) and its body framing.
+fn parse_head(head: &[u8], max_headers: usize) -> Result<(Request, Framing), Malformed> {
+    let start = head.iter().position(|&b| b != b'\r' && b != b'\n').unwrap_or(head.len());
+    let head = &head[start..];
+    let nl = head.iter().position(|&b| b == b'\n').ok_or(Malformed::BadRequest)?;
+    let (method, target, version) = request_line(&head[..nl])?;
+    let mut slots = vec![httparse::EMPTY_HEADER; max_headers];
+    let headers = match httparse::parse_headers(&head[nl + 1..], &mut slots) {
+        Ok(httparse::Status::Complete((_, headers))) => headers,
+        Err(httparse::Error::TooManyHeaders) => return Err(Malformed::HeaderTooLarge),
+        _ => return Err(Malformed::BadRequest),
+    };
+    let headers: Vec<(Vec<u8>, Vec<u8>)> = headers.iter().map(|h| (h.name.as_bytes().to_vec(), h.value.to_vec())).collect();
+    let request = Request { method, target, version, headers, body: Default::default() };
+    let framing = framing(&request)?;
+    Ok((request, framing))
+}
+
+fn framing(request: &Request) -> Result<Framing, Malformed> {
+    if let Some(te) = request.header("transfer-encoding") {
+        let last = te.rsplit(|&b| b == b',').next().unwrap_or_default().trim_ascii();
+        return if last.eq_ignore_ascii_case(b"chunked") { Ok(Framing::Chunked) } else { Err(Malformed::NotImplemented) };
+    }
+    let mut length = None;
+    for (name, value) in &request.headers {
+        if name.eq_ignore_ascii_case(b"content-length") {
+            let text = std::str::from_utf8(value.trim_ascii()).map_err(|_| Malformed::BadRequest)?;
+            if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(Malformed::BadRequest);
+            }
+            let n: u64 = text.parse().map_err(|_| Malformed::BadRequest)?;
+            if length.is_some_and(|l| l != n) {
+                return Err(Malformed::BadRequest);
+            }
+            length = Some(n);
+        }
+    }
+    Ok(length.filter(|&n| n > 0).map_or(Framing::None, Framing::Length))
+}
+
+/// Reads more bytes into `buf`; Err with the close reason on EOF, error or timeout.
+async fn fill<S: AsyncRead + Unpin>(io: &mut S, buf: &mut BytesMut, wait: Duration) -> Result<(), CloseReason> {
+    buf.reserve(8192);
+    match timeout(wait, io.read_buf(buf)).await {
+        Err(_) => Err(CloseReason::IdleTimeout),
+        Ok(Ok(0)) => Err(CloseReason::PeerClosed),
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(io_reason(&e)),
+    }
+}
+
+/// Takes up to `want` body bytes from `buf` into `body`, honouring the cap; returns
+/// how many were taken and whether the cap was reached.
+fn take(buf: &mut BytesMut, want: u64, body: &mut BodyReader, cap: u64) -> (u64, bool) {
+    let room = cap.saturating_sub(body.bytes());
+    let n = (buf.len() as u64).min(want).min(room) as usize;
+    body.update(&buf[..n]);
+    buf.advance(n);
+    (n as u64, body.bytes() >= cap)
+}
+
+/// A Content-Length body: Ok(true) when read whole, Ok(false) when the cap stopped it.
+async fn read_length<S: AsyncRead + Unpin>(io: &mut S, buf: &mut BytesMut, mut left: u64, body: &mut BodyReader, limits: &H1Limits) -> Result<bool, CloseReason> {
+    loop {
+        let (n, capped) = take(buf, left, body, limits.max_body_bytes);
+        left -= n;
+        if left == 0 {
+            return Ok(true);
+        }
+        if capped {
+            return Ok(false);
+        }
+        fill(io, buf, limits.header_timeout).await?;
+    }
+}
+
+/// A chunked body (chunk extensions and trailers are read and ignored).
+async fn read_chunked<S: AsyncRead + Unpin>(io: &mut S, buf: &mut BytesMut, body: &mut BodyReader, limits: &H1Limits) -> Result<bool, CloseReason> {
+    const MAX_LINE: usize = 4096;
+    loop {
+        // The chunk-size line.
+        let line = loop {
+            if let Some(nl) = buf.iter().position(|&b| b == b'\n') {
+                let line = buf.split_to(nl + 1);
+                break line;
+            }
+            if buf.len() > MAX_LINE {
+                return Err(CloseReason::ProtocolError);
+            }
+            fill(io, buf, limits.header_timeout).await?;
+        };
+        let digits = line[..].split(|&b| b == b';' || b == b'\r' || b == b'\n').next().unwrap_or_default().trim_ascii();
+        let size = std::str::from_utf8(digits).ok().and_then(|s| u64::from_str_radix(s, 16).ok()).ok_or(CloseReason::ProtocolError)?;
+        if size == 0 {
+            // Trailers, up to the blank line.
+            loop {
+                match buf.iter().position(|&b| b == b'\n') {
+                    Some(nl) => {
+                        let line = buf.split_to(nl + 1);
+                        if line.trim_ascii().is_empty() {
+                            return Ok(true);
+                        }
+                    }
+                    None if buf.len() > MAX_LINE => return Err(CloseReason::ProtocolError),
+                    None => fill(io, buf, limits.header_timeout).await?,
+                }
+            }
+        }
+        let mut left = size;
+        while left > 0 {
+            let (n, capped) = take(buf, left, body, limits.max_body_bytes);
+            left -= n;
+            if capped && left > 0 {
+                return Ok(false);
+            }
+            if left > 0 {
+                fill(io, buf, limits.header_timeout).await?;
+            }
+        }
+        // The CRLF after the chunk data.
+        while buf.len() < 2 && !buf.starts_with(b"\n") {
+            fill(io, buf, limits.header_timeout).await?;
+        }
+        if buf.starts_with(b"\r\n") {
+            buf.advance(2);
+        } else if buf.starts_with(b"\n") {
+            buf.advance(1);
+        } else {
+            return Err(CloseReason::ProtocolError);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heads_end_at_the_blank_line_with_crlf_or_bare_lf() {
+        assert_eq!(head_end(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nrest"), Some(27));
+        assert_eq!(head_end(b"GET / HTTP/1.1\nHost: x\n\n"), Some(24));
+        assert_eq!(head_end(b"\r\nGET / HTTP/1.1\r\n\r\n"), Some(20));
+        assert_eq!(head_end(b"GET / HTTP/1.1\r\nHost: x\r\n"), None);
+        assert_eq!(head_end(b""), None);
+    }
+
+    #[test]
+    fn table_of_heads() {
+        let ok = |h: &[u8]| parse_head(h, 8).map(|(r, _)| r);
+        let r = ok(b"GET /a?b HTTP/1.0\r\nX-A: 1\r\n\r\n").unwrap();
+        assert_eq!((r.method.as_slice(), r.target.as_slice(), r.version), (&b"GET"[..], &b"/a?b"[..], Version::Http10));
+        assert_eq!(r.headers[0], (b"X-A".to_vec(), b"1".to_vec()), "names keep their case");
+        assert!(ok(b"GET /\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n").is_ok(), "non-UTF-8 paths are recorded, not refused");
+        assert_eq!(ok(b"GARBAGE\r\n\r\n").unwrap_err(), Malformed::BadRequest);
+        assert_eq!(ok(b"get / HTTP/1.1\r\n\r\n").unwrap_err(), Malformed::BadRequest);
+        assert_eq!(ok(b"PRI * HTTP/2.0\r\n\r\n").unwrap_err(), Malformed::BadRequest);
+        assert_eq!(ok(b"OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n").unwrap_err(), Malformed::BadRequest);
+        let many: Vec<u8> = [&b"GET / HTTP/1.1\r\n"[..], &b"X: y\r\n".repeat(9), b"\r\n"].concat();
+        assert_eq!(ok(&many).unwrap_err(), Malformed::HeaderTooLarge);
+        assert_eq!(parse_head(b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 8).err(), Some(Malformed::NotImplemented));
+        assert_eq!(parse_head(b"POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n", 8).err(), Some(Malformed::BadRequest));
+        assert_eq!(parse_head(b"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 8).err(), Some(Malformed::BadRequest));
+        assert!(matches!(parse_head(b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\n", 8), Ok((_, Framing::Length(5)))));
+        assert!(matches!(parse_head(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n", 8), Ok((_, Framing::Chunked))));
+    }
+
+    fn limits(cap: u64) -> H1Limits {
+        H1Limits {
+            max_head_bytes: 1024,
+            max_request_line_bytes: 512,
+            max_headers: 8,
+            header_timeout: Duration::from_secs(1),
+            keep_alive_timeout: Duration::from_secs(1),
+            max_body_bytes: cap,
+            body_kept: 4,
+        }
+    }
+
+    #[tokio::test]
+    async fn chunked_bodies_decode_and_stop_at_the_cap() {
+        let mut buf = BytesMut::from(&b"3\r\nabc\r\n4;ext=1\r\ndefg\r\n0\r\nX-Trailer: 1\r\n\r\nNEXT"[..]);
+        let mut body = BodyReader::new(4);
+        let mut io = tokio::io::empty();
+        assert_eq!(read_chunked(&mut io, &mut buf, &mut body, &limits(100)).await.ok(), Some(true));
+        assert_eq!(&buf[..], b"NEXT", "the next request stays in the buffer");
+        assert_eq!(body.finish(false).bytes, 7);
+        let mut buf = BytesMut::from(&b"10\r\n0123456789abcdef\r\n0\r\n\r\n"[..]);
+        let mut body = BodyReader::new(4);
+        assert_eq!(read_chunked(&mut io, &mut buf, &mut body, &limits(5)).await.ok(), Some(false));
+        assert_eq!(body.bytes(), 5);
+        let mut buf = BytesMut::from(&b"zz\r\n"[..]);
+        assert!(read_chunked(&mut io, &mut buf, &mut BodyReader::new(4), &limits(5)).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_length_body_is_read_up_to_the_cap_only() {
+        let (mut client, mut server) = tokio::io::duplex(1 << 16);
+        client.write_all(&[b'x'; 100]).await.unwrap();
+        let mut buf = BytesMut::from(&b"abc"[..]);
+        let mut body = BodyReader::new(4);
+        assert_eq!(read_length(&mut server, &mut buf, 1000, &mut body, &limits(50)).await.ok(), Some(false));
+        assert_eq!(body.bytes(), 50);
+    }
+}

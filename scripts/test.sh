@@ -14,6 +14,8 @@ NEEDED=(
   "sshpass:sshpass"
   "/usr/sbin/sshd:openssh-server"   # the real sshd the SSH decoy is compared with
   "/usr/sbin/nginx:nginx"           # the real nginx the HTTP decoy is compared with
+  "/usr/sbin/Orthanc:orthanc"       # the real Orthanc the pacs-viewer personality is compared with
+  "chromium:chromium"               # renders the ehr-login page headless
   "hydra:hydra"
   "nmap:nmap"
 )

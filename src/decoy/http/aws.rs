@@ -37,7 +37,7 @@ pub fn access_denied(key_id: &str, request_id: String) -> Response {
         ("Date".to_string(), super::date::now()),
         ("Server".to_string(), "AmazonS3".to_string()),
     ];
-    Response { status: 403, reason: "Forbidden".into(), headers, body: Bytes::from(body), head_only: false, close: false }
+    Response { status: 403, reason: "Forbidden".into(), headers, body: Bytes::from(body), head_only: false, close: false, raw: None }
 }
 
 #[cfg(test)]

@@ -9,8 +9,8 @@ use super::message::{Request, Response, Version};
 use super::personality::{ErrorPage, Route};
 use super::{aws, classify, date, request, HttpRuntime};
 use crate::decoy::connection::Recorder;
-use crate::event::{AttackerBytes, EventKind};
-use crate::token::{MaterialKind, UrlResponse};
+use crate::event::{AttackerBytes, EventKind, HttpCredential};
+use crate::token::{MaterialKind, TokenKind, TokenState, UrlResponse};
 
 /// A 1x1 transparent GIF, the classic web bug.
 const PIXEL_GIF: &[u8] = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff\x21\xf9\x04\x01\x00\x00\x00\x00\x2c\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02\x44\x01\x00\x3b";
@@ -35,6 +35,8 @@ struct Answer {
     /// Extra headers (route's, Location, WWW-Authenticate, ...), in the order added.
     extra: Vec<(String, String)>,
     is_static: bool,
+    /// Replace `{method}` and `{uri}` in the body with the request's.
+    echo: bool,
 }
 
 impl Exchange<'_> {
@@ -54,7 +56,11 @@ impl Exchange<'_> {
         };
         let kept = &raw[..raw.len().min(MALFORMED_KEPT)];
         self.recorder.emit(EventKind::DataReceived { data: AttackerBytes::new(kept), truncated: raw.len() > kept.len() }).await;
-        self.lay_out(answer, None, false, false)
+        let mut response = self.lay_out(answer, None, false, true);
+        if let Some(whole) = &p.malformed_raw {
+            response.raw = Some(Bytes::from(whole.replace("{date}", &date::now())));
+        }
+        response
     }
 
     /// Answers a parsed request and records it.
@@ -72,17 +78,19 @@ impl Exchange<'_> {
         let aws_key_id = credential.as_ref().filter(|c| c.scheme == "aws-sigv4").and_then(|c| c.secret.as_ref()).map(|k| k.to_text_lossy());
         let mut close = !keep_alive;
 
-        let answer = if req.version == Version::Http11 && req.header("host").is_none() {
+        let answer = if p.require_host && req.version == Version::Http11 && req.header("host").is_none() {
             close = true;
             self.page(400)
         } else if let Some(canary) = &canary {
             self.canary(canary.url_response().unwrap_or_default())
         } else if aws_key_id.is_some() {
             self.page(403) // replaced by S3's own answer below
+        } else if let Some(refusal) = p.realm.as_deref().and_then(|realm| self.refuse(realm, credential.as_ref())) {
+            refusal
         } else {
             match route {
                 None => self.page(404),
-                Some(r) => self.route(r, &req, login.map(|l| l.failure_body.as_str())),
+                Some(r) => self.route(r, &req, credential.as_ref(), login.map(|l| l.failure_body.as_str())),
             }
         };
 
@@ -123,6 +131,12 @@ impl Exchange<'_> {
             r.close = close;
             return r;
         }
+        let mut answer = answer;
+        if answer.echo {
+            let json = |b: &[u8]| serde_json::to_string(&String::from_utf8_lossy(b)).unwrap_or_default().trim_matches('"').to_string();
+            let body = String::from_utf8_lossy(&answer.body).replace("{method}", &json(&req.method)).replace("{uri}", &json(&request::percent_decode(req.path(), false)));
+            answer.body = Bytes::from(body);
+        }
         let host = req.header("host").map(|h| String::from_utf8_lossy(h).into_owned());
         self.lay_out(answer, host.as_deref(), req.method == b"HEAD", close)
     }
@@ -136,6 +150,7 @@ impl Exchange<'_> {
                 body: Bytes::from_static(PIXEL_GIF),
                 extra: Vec::new(),
                 is_static: true,
+                echo: false,
             },
             UrlResponse::NotFound => self.page(404),
             UrlResponse::Redirect => {
@@ -147,20 +162,40 @@ impl Exchange<'_> {
         }
     }
 
-    fn route(&self, r: &Route, req: &Request, login_failure: Option<&str>) -> Answer {
+    /// A basic-auth realm's 401, unless the credentials are those of an active
+    /// `http-basic` token (planted to be found and used: let the intruder in, deeper
+    /// into the decoy, every request a token hit).
+    fn refuse(&self, realm: &str, credential: Option<&HttpCredential>) -> Option<Answer> {
+        let planted = credential.filter(|c| c.scheme == "basic").and_then(|c| c.secret.as_ref()).is_some_and(|secret| {
+            let tokens = self.recorder.context().events.tokens();
+            tokens.find(MaterialKind::Password, secret.as_bytes()).is_some_and(|m| {
+                let hit = m.hit();
+                hit.kind == TokenKind::HttpBasic && hit.state == TokenState::Active
+            })
+        });
+        if planted {
+            return None;
+        }
+        let mut a = self.page(401);
+        a.extra.push(("WWW-Authenticate".into(), format!("Basic realm=\"{realm}\"")));
+        Some(a)
+    }
+
+    fn route(&self, r: &Route, req: &Request, credential: Option<&HttpCredential>, login_failure: Option<&str>) -> Answer {
         let p = &self.rt.personality;
-        if let Some(realm) = &r.realm {
-            // No credentials, or any credentials: the realm never lets anyone in.
-            let mut a = self.page(401);
-            a.extra.push(("WWW-Authenticate".into(), format!("Basic realm=\"{realm}\"")));
-            return a;
+        if let Some(refusal) = r.realm.as_deref().and_then(|realm| self.refuse(realm, credential)) {
+            return refusal;
         }
         if let Some(failure) = login_failure {
             let content_type = r.content_type.clone().unwrap_or_else(|| "text/html".into());
-            return Answer { status: 200, reason: "OK".into(), content_type, body: Bytes::from(failure.to_string()), extra: r.headers.clone(), is_static: false };
+            return Answer { status: 200, reason: "OK".into(), content_type, body: Bytes::from(failure.to_string()), extra: r.headers.clone(), is_static: false, echo: false };
         }
         if !p.allows(r, &req.method) {
-            return self.page(405);
+            let mut a = self.page(405);
+            if p.allow_header {
+                a.extra.push(("Allow".into(), r.methods.as_ref().unwrap_or(&p.methods).join(",")));
+            }
+            return a;
         }
         let mut a = match &r.body {
             Some(body) => Answer {
@@ -170,6 +205,7 @@ impl Exchange<'_> {
                 body: Bytes::from(body.clone()),
                 extra: Vec::new(),
                 is_static: r.is_static,
+                echo: false,
             },
             None => self.page(r.status),
         };
@@ -187,14 +223,19 @@ impl Exchange<'_> {
         if let Some(server) = &p.server {
             candidates.push(("Server".into(), server.clone()));
         }
-        candidates.push(("Date".into(), date::now()));
-        candidates.push(("Content-Type".into(), a.content_type));
+        if p.date_header {
+            candidates.push(("Date".into(), date::now()));
+        }
+        if !a.content_type.is_empty() {
+            candidates.push(("Content-Type".into(), a.content_type));
+        }
         candidates.push(("Content-Length".into(), a.body.len().to_string()));
         if a.is_static && a.status == 200 {
             candidates.push(("Last-Modified".into(), date::format(self.rt.started)));
         }
-        candidates.push(("Connection".into(), if close { "close" } else { "keep-alive" }.into()));
-        if let (Some(seconds), false) = (p.keep_alive_header_seconds, close) {
+        let say_close = close && p.announce_close;
+        candidates.push(("Connection".into(), if say_close { "close" } else { "keep-alive" }.into()));
+        if let (Some(seconds), false) = (p.keep_alive_header_seconds, say_close) {
             candidates.push(("Keep-Alive".into(), format!("timeout={seconds}")));
         }
         if a.is_static && a.status == 200 {
@@ -219,7 +260,7 @@ impl Exchange<'_> {
                 headers.push(h.clone());
             }
         }
-        Response { status: a.status, reason: a.reason, headers, body: a.body, head_only, close }
+        Response { status: a.status, reason: a.reason, headers, body: a.body, head_only, close, raw: None }
     }
 }
 
@@ -248,6 +289,7 @@ fn from_page(status: u16, page: &ErrorPage) -> Answer {
         body: Bytes::from(page.body.clone()),
         extra: Vec::new(),
         is_static: false,
+        echo: page.echo,
     }
 }
 

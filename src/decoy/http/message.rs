@@ -124,6 +124,9 @@ pub struct Response {
     pub head_only: bool,
     /// Close the connection after this response.
     pub close: bool,
+    /// Bytes to send instead of status line, headers and body (a product's parser
+    /// errors, captured whole).
+    pub raw: Option<Bytes>,
 }
 
 impl Response {
@@ -131,6 +134,10 @@ impl Response {
     /// The status line is always `HTTP/1.1`, as nginx and most servers answer 1.0 clients.
     pub fn encode_http1(&self, out: &mut Vec<u8>) {
         use std::io::Write as _;
+        if let Some(raw) = &self.raw {
+            out.extend_from_slice(raw);
+            return;
+        }
         let _ = write!(out, "HTTP/1.1 {} {}\r\n", self.status, self.reason);
         for (name, value) in &self.headers {
             out.extend_from_slice(name.as_bytes());
@@ -185,6 +192,7 @@ mod tests {
             body: Bytes::from_static(b"x"),
             head_only: false,
             close: false,
+            raw: None,
         };
         let mut out = Vec::new();
         r.encode_http1(&mut out);

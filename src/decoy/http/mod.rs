@@ -62,7 +62,7 @@ pub async fn handle(rt: Arc<HttpRuntime>, stream: TcpStream, mut conn: Connectio
         max_request_line_bytes: MAX_REQUEST_LINE_BYTES,
         max_headers: MAX_HEADERS,
         header_timeout: limits.idle_timeout,
-        keep_alive_timeout: limits.idle_timeout,
+        keep_alive_timeout: rt.personality.keep_alive_header_seconds.map_or(limits.idle_timeout, |s| Duration::from_secs(s.into()).min(limits.idle_timeout)),
         max_body_bytes: MAX_BODY_BYTES,
         body_kept: request::BODY_KEPT,
     };

@@ -83,15 +83,24 @@ fn ok() -> u16 {
     200
 }
 
+fn yes() -> bool {
+    true
+}
+
 /// One error page.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ErrorPage {
     /// The reason phrase of the status line (nginx says `405 Not Allowed`).
     pub reason: String,
+    /// Empty: no Content-Type header (Orthanc's REST errors have none).
     #[serde(default = "text_html")]
     pub content_type: String,
     pub body: String,
+    /// The body echoes the request: `{method}` and `{uri}` are replaced by the
+    /// request's, JSON-escaped (Orthanc's 404 does this).
+    #[serde(default)]
+    pub echo: bool,
 }
 
 fn text_html() -> String {
@@ -108,9 +117,31 @@ pub struct HttpPersonality {
     /// Header names in wire order; `*` stands for the route's extra headers and any
     /// other header not listed. Headers a response does not have are skipped.
     pub header_order: Vec<String>,
-    /// `Keep-Alive: timeout=N` on keep-alive responses (none: no header).
+    /// `Keep-Alive: timeout=N` on keep-alive responses, and an idle keep-alive
+    /// connection is closed after N seconds (none: no header; the decoy's idle timeout).
     #[serde(default)]
     pub keep_alive_header_seconds: Option<u32>,
+    /// Say `Connection: close` on the last response (Orthanc says keep-alive and
+    /// closes anyway).
+    #[serde(default = "yes")]
+    pub announce_close: bool,
+    /// A basic-auth realm in front of every route (checked before routing, as
+    /// Orthanc does). Only credentials of an active `http-basic` token get through.
+    #[serde(default)]
+    pub realm: Option<String>,
+    /// Send a `Date` header (Orthanc does not).
+    #[serde(default = "yes")]
+    pub date_header: bool,
+    /// HTTP/1.1 requests without Host get 400 and a close (nginx; Orthanc does not care).
+    #[serde(default = "yes")]
+    pub require_host: bool,
+    /// 405 answers carry `Allow: <the route's methods>`.
+    #[serde(default)]
+    pub allow_header: bool,
+    /// The whole answer to a request that does not parse, as raw HTTP (`{date}` is
+    /// replaced), for servers whose parser answers differently from the product.
+    #[serde(default)]
+    pub malformed_raw: Option<String>,
     /// Redirect `Location`s are made absolute from the Host header (nginx does).
     #[serde(default)]
     pub absolute_redirects: bool,
@@ -193,7 +224,7 @@ impl HttpPersonality {
     /// The error page for `status` (401/414/501 fall back to 400 or 500, anything else
     /// to 500, which `parse` guarantees).
     pub fn error(&self, status: u16) -> (u16, &ErrorPage) {
-        static NONE: ErrorPage = ErrorPage { reason: String::new(), content_type: String::new(), body: String::new() };
+        static NONE: ErrorPage = ErrorPage { reason: String::new(), content_type: String::new(), body: String::new(), echo: false };
         if let Some(p) = self.errors.get(&status) {
             return (status, p);
         }

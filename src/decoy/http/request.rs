@@ -62,11 +62,17 @@ pub fn credential(req: &Request) -> Option<HttpCredential> {
 
 /// Decodes `application/x-www-form-urlencoded` percent escapes and `+`.
 fn form_decode(raw: &[u8]) -> Vec<u8> {
+    percent_decode(raw, true)
+}
+
+/// Decodes `%xx` escapes (invalid ones are kept as they are), and `+` as a space
+/// when `plus_is_space` (form encoding).
+pub fn percent_decode(raw: &[u8], plus_is_space: bool) -> Vec<u8> {
     let mut out = Vec::with_capacity(raw.len());
     let mut i = 0;
     while i < raw.len() {
         match raw[i] {
-            b'+' => out.push(b' '),
+            b'+' if plus_is_space => out.push(b' '),
             b'%' if i + 2 < raw.len() => {
                 let hex = |c: u8| (c as char).to_digit(16);
                 match (hex(raw[i + 1]), hex(raw[i + 2])) {

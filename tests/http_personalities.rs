@@ -1,0 +1,139 @@
+//! The pacs-viewer and nas-login personalities with real clients: pacs-viewer side by
+//! side with a real Orthanc started on loopback, nas-login and canary URLs with curl.
+
+mod common;
+
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+
+/// (status line, header names in order, body) with the Date value dropped.
+fn shape(response: &[u8]) -> (String, Vec<String>, Vec<u8>) {
+    let end = response.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete head");
+    let head = String::from_utf8_lossy(&response[..end]).to_string();
+    let mut lines = head.split("\r\n");
+    let status = lines.next().unwrap_or("").to_string();
+    let names = lines.filter_map(|l| l.split_once(':')).map(|(n, _)| n.to_string()).collect();
+    (status, names, response[end + 4..].to_vec())
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn cli(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = Command::new(BIN).args(args).current_dir(dir).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn pacs_viewer_answers_like_a_real_orthanc_and_lets_only_planted_credentials_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let (http, dicom) = (free_port(), free_port());
+    let storage = dir.path().join("orthanc-db");
+    let conf = format!(
+        "{{\"Name\": \"PACS-RAD-01\", \"StorageDirectory\": \"{s}\", \"IndexDirectory\": \"{s}\", \"HttpPort\": {http}, \"DicomPort\": {dicom}, \"RemoteAccessAllowed\": false, \"AuthenticationEnabled\": true, \"RegisteredUsers\": {{\"orthanc\": \"orthanc\"}}, \"Plugins\": []}}",
+        s = storage.display()
+    );
+    std::fs::write(dir.path().join("orthanc.json"), conf).unwrap();
+    let mut orthanc = Command::new("/usr/sbin/Orthanc")
+        .arg(dir.path().join("orthanc.json"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("Orthanc must be installed: scripts/test.sh installs it");
+    let real: SocketAddr = ([127, 0, 0, 1], http).into();
+    assert!(eventually(20, || TcpStream::connect(real).is_ok()), "Orthanc started");
+
+    let hw = Honeyward::start(dir.path(), &config("  - name: pacs\n    type: http\n    listen: 127.0.0.1:0\n    personality: pacs-viewer\n"));
+    let decoy = hw.addr("pacs");
+    // The real server's only user, planted as a token: the decoy lets it in.
+    cli(dir.path(), &["token", "create", "http-basic", "--label", "orthanc admin in pacs-ws-03 notes", "--username", "orthanc", "--password", "orthanc", "--plant", "notes/pacs.env"]);
+    std::thread::sleep(Duration::from_millis(1200));
+
+    let auth = "Authorization: Basic b3J0aGFuYzpvcnRoYW5j\r\n"; // orthanc:orthanc
+    let wrong = "Authorization: Basic b3J0aGFuYzp4\r\n"; // orthanc:x
+    let requests = [
+        format!("GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
+        format!("GET /system HTTP/1.1\r\nHost: x\r\n\r\n"),
+        format!("GET /system HTTP/1.1\r\nHost: x\r\n{wrong}\r\n"),
+        format!("GET /nope HTTP/1.1\r\nHost: x\r\n\r\n"),
+        format!("GET / HTTP/1.0\r\n\r\n"),
+        format!("GET / HTTP/1.1\r\nHost: x\r\n{auth}\r\n"),
+        format!("GET /favicon.ico HTTP/1.1\r\nHost: x\r\n{auth}\r\n"),
+        format!("GET /nope/x%22y HTTP/1.1\r\nHost: x\r\n{auth}\r\n"),
+        format!("DELETE /system HTTP/1.1\r\nHost: x\r\n{auth}\r\n"),
+        format!("GET /app/missing.js HTTP/1.1\r\nHost: x\r\n{auth}\r\n"),
+        format!("GET /patients HTTP/1.1\r\nHost: x\r\n{auth}\r\n"),
+        format!("GARBAGE\r\n\r\n"),
+    ];
+    for req in &requests {
+        let (want, got) = (shape(&http_raw(real, req.as_bytes())), shape(&http_raw(decoy, req.as_bytes())));
+        let date = |names: &[String], body: &[u8]| (names.to_vec(), String::from_utf8_lossy(body).lines().filter(|l| !l.starts_with("Date")).collect::<String>());
+        assert_eq!((got.0.clone(), date(&got.1, &got.2)), (want.0.clone(), date(&want.1, &want.2)), "request {req:?}");
+    }
+    // /system: same status line and headers; the JSON has the same keys.
+    let req = format!("GET /system HTTP/1.1\r\nHost: x\r\n{auth}\r\n");
+    let (want, got) = (shape(&http_raw(real, req.as_bytes())), shape(&http_raw(decoy, req.as_bytes())));
+    assert_eq!((&got.0, &got.1), (&want.0, &want.1));
+    let keys = |b: &[u8]| serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(b).unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&got.2), keys(&want.2));
+    let _ = orthanc.kill();
+    let _ = orthanc.wait();
+
+    let db = hw.store();
+    assert!(eventually(10, || count_kind(&db, "http_request") == requests.len() as i64));
+    let reqs = bodies(&db, "http_request");
+    assert!(reqs[..5].iter().all(|r| r["details"]["status"] == 401 && r.get("token").is_none()));
+    assert_eq!(reqs[2]["details"]["credential"]["secret"]["text"], "x", "wrong passwords are recorded");
+    assert!(reqs[5..11].iter().all(|r| r["token"]["label"] == "orthanc admin in pacs-ws-03 notes"), "every request with the planted password is a token hit");
+    assert_eq!(count_kind(&db, "data_received"), 1, "the request that did not parse is recorded raw");
+}
+
+#[test]
+fn nas_login_records_sign_in_attempts_and_answers_like_the_web_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let hw = Honeyward::start(dir.path(), &config("  - name: nas\n    type: http\n    listen: 127.0.0.1:0\n    personality: nas-login\n"));
+    let base = format!("http://{}", hw.addr("nas"));
+    let page = Command::new("curl").args(["-s", &format!("{base}/")]).output().unwrap();
+    assert!(String::from_utf8_lossy(&page.stdout).contains("Synology DiskStation"));
+    let out = Command::new("curl").args(["-s", "-i", "--data", "api=SYNO.API.Auth&version=7&method=login&account=backup-svc&passwd=Summer2026!", &format!("{base}/webapi/entry.cgi")]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("HTTP/1.1 200 OK\r\nServer: nginx\r\n"), "{text}");
+    assert!(text.ends_with("{\"error\":{\"code\":400},\"success\":false}"), "{text}");
+    let db = hw.store();
+    assert!(eventually(10, || count_kind(&db, "http_request") == 2));
+    let login = &bodies(&db, "http_request")[1]["details"];
+    assert_eq!(login["credential"]["username"]["text"], "backup-svc");
+    assert_eq!(login["credential"]["secret"]["text"], "Summer2026!");
+}
+
+#[test]
+fn canary_urls_answer_with_the_response_their_token_asks_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let hw = Honeyward::start(dir.path(), &config("  - name: web\n    type: http\n    listen: 127.0.0.1:0\n    personality: ehr-login\n"));
+    let addr = hw.addr("web");
+    let url_of = |response: &str, plant: &str| {
+        cli(dir.path(), &["token", "create", "url", "--label", &format!("{response} link"), "--url-response", response, "--endpoint", &format!("http://{addr}"), "--plant", plant]);
+        let page = std::fs::read_to_string(dir.path().join(plant)).unwrap();
+        page.split("href=\"").nth(1).unwrap().split('"').next().unwrap().to_string()
+    };
+    let (redirect, pixel, missing) = (url_of("redirect", "a.html"), url_of("pixel", "b.html"), url_of("not-found", "c.html"));
+    assert!(pixel.ends_with(".gif"), "{pixel}");
+    std::thread::sleep(Duration::from_millis(1200));
+    let curl = |url: &str| String::from_utf8_lossy(&Command::new("curl").args(["-s", "-i", "-A", "Outlook-Express/7.0", url]).output().unwrap().stdout).to_string();
+    let r = curl(&redirect);
+    assert!(r.starts_with("HTTP/1.1 302 Moved Temporarily\r\n") && r.contains(&format!("\r\nLocation: http://127.0.0.1:{}/\r\n", addr.port())), "{r}");
+    let p = curl(&pixel);
+    assert!(p.starts_with("HTTP/1.1 200 OK\r\n") && p.contains("Content-Type: image/gif\r\nContent-Length: 43\r\n"), "{p}");
+    assert!(curl(&missing).starts_with("HTTP/1.1 404 Not Found\r\n"));
+    let db = hw.store();
+    assert!(eventually(10, || count_kind(&db, "http_request") == 3));
+    let labels: Vec<String> = bodies(&db, "http_request").iter().map(|r| r["token"]["label"].as_str().unwrap_or("").to_string()).collect();
+    assert_eq!(labels, ["redirect link", "pixel link", "not-found link"]);
+    assert!(bodies(&db, "http_request").iter().all(|r| r["details"]["user_agent"]["text"] == "Outlook-Express/7.0"));
+}

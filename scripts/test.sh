@@ -16,6 +16,7 @@ NEEDED=(
   "/usr/sbin/nginx:nginx"           # the real nginx the HTTP decoy is compared with
   "/usr/sbin/Orthanc:orthanc"       # the real Orthanc the pacs-viewer personality is compared with
   "chromium:chromium"               # renders the ehr-login page headless
+  "openssl:openssl"                 # makes an operator-style certificate for the HTTPS test
   "hydra:hydra"
   "nmap:nmap"
 )

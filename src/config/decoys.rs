@@ -5,10 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::load::Checker;
-use super::raw::{RawAccept, RawHttpDecoy, RawLimits, RawSshDecoy, RawTcpDecoy};
+use super::raw::{RawAccept, RawHttpDecoy, RawHttpTls, RawLimits, RawSshDecoy, RawTcpDecoy};
 use super::spanned::At;
 use super::types::*;
-use crate::decoy::http::{HttpPersonality, BUILT_IN_PERSONALITIES as HTTP_PERSONALITIES};
+use crate::decoy::http::{HttpPersonality, TlsSource, BUILT_IN_PERSONALITIES as HTTP_PERSONALITIES};
 use crate::decoy::ssh::{SshPersonality, BUILT_IN_PERSONALITIES};
 
 impl Checker<'_> {
@@ -123,6 +123,28 @@ impl Checker<'_> {
         let listen = self.listen(&raw.listen, &raw.name.value, listens);
         let personality = self.personality(raw.personality.as_ref(), "nginx-default", raw.name.position, "HTTP", HTTP_PERSONALITIES, HttpPersonality::parse)?;
         let limits = self.limits(raw.limits);
-        Some(DecoyConfig::Http(HttpDecoyConfig { name: raw.name.value, listen, personality: Arc::new(personality), limits }))
+        let tls = raw.tls.map(|t| self.http_tls(t));
+        Some(DecoyConfig::Http(HttpDecoyConfig { name: raw.name.value, listen, personality: Arc::new(personality), tls, limits }))
+    }
+
+    fn http_tls(&mut self, raw: At<RawHttpTls>) -> TlsSource {
+        let generated = |raw: RawHttpTls| TlsSource::Generated {
+            common_name: raw.common_name.unwrap_or_else(super::host_name),
+            organisation: raw.organisation.unwrap_or_else(|| "IT Services".into()),
+        };
+        let position = raw.position;
+        match (&raw.value.cert_file, &raw.value.key_file) {
+            (None, None) => generated(raw.value),
+            (Some(cert), Some(key)) => {
+                if let Err(e) = crate::decoy::http::read_tls_pem(cert.value.as_ref(), key.value.as_ref()) {
+                    self.error(cert.position, format!("TLS certificate: {e}"), "cert_file is a PEM chain (leaf first), key_file its PEM private key");
+                }
+                TlsSource::Files { cert_file: cert.value.clone().into(), key_file: key.value.clone().into() }
+            }
+            _ => {
+                self.error(position, "set both `cert_file` and `key_file`, or neither (a certificate is then generated)", "");
+                generated(raw.value)
+            }
+        }
     }
 }

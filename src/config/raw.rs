@@ -94,10 +94,27 @@ pub struct RawHttpDecoy {
     pub name: At<String>,
     /// Address to listen on, `IP:PORT`.
     pub listen: At<String>,
-    /// Built-in personality (`nginx-default`, default) or the path of your own YAML.
+    /// Built-in personality (`nginx-default`, default; `ehr-login`, `pacs-viewer`,
+    /// `nas-login`) or the path of your own YAML.
     pub personality: Option<At<String>>,
+    /// Serve HTTPS (h2 too when the personality offers it).
+    pub tls: Option<At<RawHttpTls>>,
     /// Connection limits (`idle_timeout_seconds` is also the header-read timeout).
     pub limits: Option<RawLimits>,
+}
+
+/// `tls:` of an HTTP decoy: your certificate, or one generated for this decoy.
+#[derive(Deserialize, JsonSchema, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttpTls {
+    /// PEM certificate chain (leaf first). With `key_file`.
+    pub cert_file: Option<At<String>>,
+    /// PEM private key. With `cert_file`.
+    pub key_file: Option<At<String>>,
+    /// Subject of a generated certificate (default: this host's name).
+    pub common_name: Option<String>,
+    /// Organisation of a generated certificate and its issuing CA (default `IT Services`).
+    pub organisation: Option<String>,
 }
 
 /// `type: ssh` decoy.

@@ -111,6 +111,8 @@ pub struct HttpDecoyConfig {
     pub name: String,
     pub listen: SocketAddr,
     pub personality: std::sync::Arc<crate::decoy::http::HttpPersonality>,
+    /// HTTPS, when set.
+    pub tls: Option<crate::decoy::http::TlsSource>,
     pub limits: ConnectionLimits,
 }
 

@@ -57,7 +57,13 @@ pub async fn bind(config: &DecoyConfig, state_dir: &Path) -> Result<BoundDecoy, 
             BoundDecoy::Ssh { runtime: Arc::new(ssh::runtime(c, keys, state_dir)), listener }
         }
         DecoyConfig::Http(c) => {
-            BoundDecoy::Http { runtime: Arc::new(http::HttpRuntime::new(Arc::clone(&c.personality))), listener }
+            let (config, state_dir) = (c.clone(), state_dir.to_path_buf());
+            let runtime = tokio::task::spawn_blocking(move || http::HttpRuntime::for_decoy(&config, &state_dir))
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|r| r)
+                .map_err(|reason| DecoyError::Setup { decoy: c.name.clone(), reason: format!("TLS: {reason}") })?;
+            BoundDecoy::Http { runtime: Arc::new(runtime), listener }
         }
     })
 }

@@ -9,6 +9,7 @@ mod counting;
 pub mod http;
 mod limits;
 mod listener;
+mod state_file;
 pub mod ssh;
 mod tcp;
 

@@ -19,9 +19,9 @@ const PIXEL_GIF: &[u8] = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xf
 const MALFORMED_KEPT: usize = 4096;
 
 /// Handles the requests of one connection.
-pub struct Exchange<'a> {
-    pub rt: &'a HttpRuntime,
-    pub recorder: &'a Recorder,
+pub struct Exchange {
+    pub rt: std::sync::Arc<HttpRuntime>,
+    pub recorder: Recorder,
     /// The connection is HTTPS.
     pub tls: bool,
 }
@@ -39,7 +39,7 @@ struct Answer {
     echo: bool,
 }
 
-impl Exchange<'_> {
+impl Exchange {
     fn page(&self, status: u16) -> Answer {
         let (status, page) = self.rt.personality.error(status);
         from_page(status, page)
@@ -264,7 +264,7 @@ impl Exchange<'_> {
     }
 }
 
-impl Exchange<'_> {
+impl Exchange {
     /// `scheme://host[:port]/path` as nginx writes redirects: the Host header's name
     /// and the port the connection came in on (left out when it is the default).
     fn absolute(&self, host: &str, path: &str) -> String {

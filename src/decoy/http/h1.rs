@@ -63,7 +63,7 @@ enum Head {
 
 /// Serves requests on `io` until the peer closes, a limit is hit, or a response closes
 /// the connection. Returns why it ended.
-pub async fn serve<S>(io: &mut S, ex: &Exchange<'_>, limits: &H1Limits) -> CloseReason
+pub async fn serve<S>(io: &mut S, ex: &Exchange, limits: &H1Limits) -> CloseReason
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {

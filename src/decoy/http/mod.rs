@@ -10,10 +10,13 @@ mod classify;
 mod date;
 mod exchange;
 mod h1;
+mod h2;
 mod message;
 mod personality;
 mod request;
+mod tls;
 
+use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,9 +25,11 @@ use tokio::net::TcpStream;
 
 use super::connection::Connection;
 use super::counting::{ByteCounts, Counting};
+use crate::config::{ConnectionLimits, HttpDecoyConfig};
 use crate::event::CloseReason;
 use exchange::Exchange;
 pub use personality::{HttpPersonality, BUILT_IN as BUILT_IN_PERSONALITIES};
+pub use tls::{read_pem as read_tls_pem, TlsSource};
 
 /// Largest body read from a request (the rest is never read; the connection closes).
 pub const MAX_BODY_BYTES: u64 = 1 << 20;
@@ -38,6 +43,8 @@ const MAX_HEADERS: usize = 100;
 /// Everything an HTTP decoy needs at run time.
 pub struct HttpRuntime {
     pub personality: Arc<HttpPersonality>,
+    /// HTTPS, when configured.
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
     /// Last-Modified and ETag of static pages, fixed at start like a file's mtime.
     pub started: chrono::DateTime<chrono::Utc>,
     /// 404s per source, to tag wordlist scanning.
@@ -45,31 +52,61 @@ pub struct HttpRuntime {
 }
 
 impl HttpRuntime {
-    /// A runtime for a personality.
+    /// A runtime for a personality, serving plain HTTP.
     pub fn new(personality: Arc<HttpPersonality>) -> Self {
-        HttpRuntime { personality, started: chrono::Utc::now(), scans: classify::ScanTracker::new(Duration::from_secs(60), 20) }
+        HttpRuntime { personality, tls: None, started: chrono::Utc::now(), scans: classify::ScanTracker::new(Duration::from_secs(60), 20) }
+    }
+
+    /// A runtime for a decoy: loads or generates its certificate (in
+    /// `STATE_DIR/http/NAME/`) when it serves HTTPS. Blocking: call it off the runtime.
+    pub fn for_decoy(config: &HttpDecoyConfig, state_dir: &Path) -> Result<Self, String> {
+        let mut rt = Self::new(Arc::clone(&config.personality));
+        if let Some(source) = &config.tls {
+            let (chain, key) = tls::load(source, &state_dir.join("http").join(&config.name))?;
+            rt.tls = Some(tokio_rustls::TlsAcceptor::from(tls::server_config(chain, key, config.personality.http2)?));
+        }
+        Ok(rt)
+    }
+
+    fn h1_limits(&self, limits: &ConnectionLimits) -> h1::H1Limits {
+        let keep_alive = self.personality.keep_alive_header_seconds.map_or(limits.idle_timeout, |s| Duration::from_secs(s.into()).min(limits.idle_timeout));
+        h1::H1Limits {
+            max_head_bytes: MAX_HEAD_BYTES,
+            max_request_line_bytes: MAX_REQUEST_LINE_BYTES,
+            max_headers: MAX_HEADERS,
+            header_timeout: limits.idle_timeout,
+            keep_alive_timeout: keep_alive,
+            max_body_bytes: MAX_BODY_BYTES,
+            body_kept: request::BODY_KEPT,
+        }
     }
 }
 
-/// Serves one connection.
+/// Serves one connection: TLS first when configured, then h2 or HTTP/1 as negotiated.
 pub async fn handle(rt: Arc<HttpRuntime>, stream: TcpStream, mut conn: Connection) {
     let limits = conn.context().limits;
     let counts = Arc::new(ByteCounts::default());
     let mut io = Counting::new(stream, Arc::clone(&counts), limits.max_session_bytes);
-    let recorder = conn.recorder();
-    let h1_limits = h1::H1Limits {
-        max_head_bytes: MAX_HEAD_BYTES,
-        max_request_line_bytes: MAX_REQUEST_LINE_BYTES,
-        max_headers: MAX_HEADERS,
-        header_timeout: limits.idle_timeout,
-        keep_alive_timeout: rt.personality.keep_alive_header_seconds.map_or(limits.idle_timeout, |s| Duration::from_secs(s.into()).min(limits.idle_timeout)),
-        max_body_bytes: MAX_BODY_BYTES,
-        body_kept: request::BODY_KEPT,
-    };
+    let acceptor = rt.tls.clone();
+    let h1_limits = rt.h1_limits(&limits);
     let shutdown = conn.context().shutdown.clone();
-    let exchange = Exchange { rt: &rt, recorder: &recorder, tls: false };
+    let exchange = Exchange { rt: Arc::clone(&rt), recorder: conn.recorder(), tls: rt.tls.is_some() };
+    let serve = async move {
+        let Some(acceptor) = acceptor else {
+            return h1::serve(&mut io, &exchange, &h1_limits).await;
+        };
+        let mut tls = match tokio::time::timeout(limits.idle_timeout, acceptor.accept(io)).await {
+            Ok(Ok(tls)) => tls,
+            Ok(Err(_)) => return CloseReason::ProtocolError,
+            Err(_) => return CloseReason::IdleTimeout,
+        };
+        if tls.get_ref().1.alpn_protocol() == Some(b"h2") {
+            return h2::serve(tls, Arc::new(exchange), h1_limits).await;
+        }
+        h1::serve(&mut tls, &exchange, &h1_limits).await
+    };
     let reason = tokio::select! {
-        r = h1::serve(&mut io, &exchange, &h1_limits) => r,
+        r = serve => r,
         _ = shutdown.cancelled() => CloseReason::Shutdown,
         _ = tokio::time::sleep_until(conn.deadline()) => CloseReason::SessionTimeout,
     };

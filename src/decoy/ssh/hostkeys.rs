@@ -1,7 +1,6 @@
 //! Host keys per decoy instance: generated on first start, persisted 0600 in the
 //! state directory, reused across restarts, never shipped or committed.
 
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use russh::keys::ssh_key::private::{KeypairData, RsaKeypair};
@@ -36,8 +35,7 @@ pub fn key_dir(state_dir: &Path, decoy: &str) -> PathBuf {
 /// Loads the decoy's host keys, generating (RSA 3072, ECDSA P-256, Ed25519 as the
 /// personality needs) and saving any that are missing.
 pub fn load_or_generate(dir: &Path, host_key_algorithms: &[String]) -> Result<Vec<PrivateKey>, String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+    crate::decoy::state_file::private_dir(dir)?;
     let mut keys = Vec::new();
     for (stem, algorithm) in needed(host_key_algorithms) {
         let path = dir.join(format!("ssh_host_{stem}_key"));
@@ -69,13 +67,6 @@ fn generate(algorithm: Algorithm) -> Result<PrivateKey, String> {
 }
 
 fn save(path: &Path, key: &PrivateKey) -> Result<(), String> {
-    use std::io::Write;
     let text = key.to_openssh(LineEnding::LF).map_err(|e| e.to_string())?;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    f.write_all(text.as_bytes()).and_then(|()| f.sync_all()).map_err(|e| format!("{}: {e}", path.display()))
+    crate::decoy::state_file::write_new(path, text.as_bytes(), 0o600)
 }

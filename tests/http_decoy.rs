@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::io::Write;
-use std::net::TcpStream;
 use std::process::Command;
 use std::time::Duration;
 
@@ -83,25 +81,6 @@ fn canary_urls_bearer_tokens_and_basic_auth_passwords_raise_token_hits() {
     assert_eq!(reqs[3]["details"]["credential"]["secret"]["text"], "guess", "other logins are recorded with their password");
     let raw_db = std::fs::read(dir.path().join("honeyward.db")).unwrap();
     assert!(!raw_db.windows(bearer.len()).any(|w| w == bearer.as_bytes()));
-}
-
-#[test]
-fn a_connection_that_sends_nothing_or_dribbles_headers_is_closed_on_its_deadline() {
-    let dir = tempfile::tempdir().unwrap();
-    let hw = Honeyward::start(dir.path(), &config(&http_decoy("web")));
-    let addr = hw.addr("web");
-    let silent = TcpStream::connect(addr).unwrap();
-    let mut slow = TcpStream::connect(addr).unwrap();
-    for b in b"GET / HTTP/1.1\r\nX-a: " {
-        if slow.write_all(&[*b]).is_err() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    let db = hw.store();
-    assert!(eventually(15, || count_kind(&db, "connection_closed") == 2), "both closed on their deadline");
-    drop(silent);
-    assert!(http_raw(addr, b"GET /x HTTP/1.1\r\nHost: x\r\n\r\n").starts_with(b"HTTP/1.1 404"), "still serving");
 }
 
 #[test]

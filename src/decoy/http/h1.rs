@@ -102,7 +102,16 @@ where
         };
         let complete = match read {
             Ok(complete) => complete,
-            Err(reason) => return reason,
+            Err(reason) => {
+                // The body broke off (peer gone, deadline, byte cap): the request is
+                // still recorded with what arrived, and answered if the peer listens.
+                request.body = body.finish(true);
+                let response = ex.respond(request, false).await;
+                out.clear();
+                response.encode_http1(&mut out);
+                let _ = timeout(limits.header_timeout, io.write_all(&out)).await;
+                return reason;
+            }
         };
         request.body = body.finish(!complete);
         let keep_alive = request.wants_keep_alive() && complete;

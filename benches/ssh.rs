@@ -7,8 +7,7 @@
 //!       CARGO_TARGET_DIR=/tmp/hw-bench-target cargo bench --bench ssh`
 //! (`HW_BENCH_BIN` points at another binary). Loopback only; bounded by count and time.
 
-use std::io::{BufRead, BufReader, Read};
-use std::net::SocketAddr;
+use std::io::Read;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -28,20 +27,9 @@ impl russh::client::Handler for Client {
     }
 }
 
-/// CPU seconds (user + system) used so far by process `pid`.
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    // utime and stime are fields 14 and 15 of the stat line (12 and 13 after the name).
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.split_whitespace().next()?.parse().ok()).unwrap_or(0)
-}
+#[path = "common/process.rs"]
+mod process;
+use process::{cpu_seconds, listening_address, rss_kib};
 
 fn main() {
     let bin = std::env::var("HW_BENCH_BIN").unwrap_or_else(|_| "/tmp/hw-bench-target/release/honeyward".into());
@@ -57,17 +45,7 @@ fn main() {
         .spawn()
         .unwrap_or_else(|e| panic!("start {bin}: {e} (build it with cargo build --release)"));
     let pid = child.id();
-    // Keep draining the server's log so it never blocks or fails on a closed pipe.
-    let (tx, rx) = std::sync::mpsc::channel::<SocketAddr>();
-    let stderr = child.stderr.take().expect("stderr");
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(a) = line.split("listening on ").nth(1).and_then(|r| r.split_whitespace().next()).and_then(|a| a.parse().ok()) {
-                let _ = tx.send(a);
-            }
-        }
-    });
-    let addr = rx.recv_timeout(Duration::from_secs(60)).expect("decoy address");
+    let addr = listening_address(&mut child);
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
 
     // 1. Handshake + password attempts.

@@ -27,7 +27,15 @@ pub fn summary(cfg: &Config) -> String {
         let l = d.limits();
         let detail = match d {
             DecoyConfig::Tcp(t) => format!("banner {} bytes, capture {} bytes", t.banner.len(), t.capture_bytes),
-            DecoyConfig::Http(h) => format!("personality {} (Server: {})", h.personality.name, h.personality.server.as_deref().unwrap_or("-")),
+            DecoyConfig::Http(h) => {
+                let tls = match &h.tls {
+                    None => String::new(),
+                    Some(crate::decoy::http::TlsSource::Files { cert_file, .. }) => format!(", HTTPS with {}", cert_file.display()),
+                    Some(crate::decoy::http::TlsSource::Generated { common_name, .. }) => format!(", HTTPS with a generated certificate for {common_name}"),
+                };
+                let h2 = if h.tls.is_some() && h.personality.http2 { " and h2" } else { "" };
+                format!("personality {} (Server: {}){tls}{h2}", h.personality.name, h.personality.server.as_deref().unwrap_or("-"))
+            }
             DecoyConfig::Ssh(s) => format!("personality {} ({}), failure delay {} ms", s.personality.name, s.personality.banner, s.personality.failure_delay_ms),
         };
         out.push_str(&format!(

@@ -1,0 +1,39 @@
+//! What the benchmarks read about the decoy process they start: CPU time and RSS
+//! from /proc, and its listening address from its log.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::Child;
+use std::time::Duration;
+
+/// CPU seconds (user + system) used so far by process `pid`.
+pub fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of the stat line (12 and 13 after the name).
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Resident set size of process `pid`, in KiB.
+#[allow(dead_code)]
+pub fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.split_whitespace().next()?.parse().ok()).unwrap_or(0)
+}
+
+/// Keeps draining the child's stderr (so it never blocks on a full pipe) and returns
+/// the first address it announces as `listening on ADDR`.
+pub fn listening_address(child: &mut Child) -> SocketAddr {
+    let (tx, rx) = std::sync::mpsc::channel::<SocketAddr>();
+    let stderr = child.stderr.take().expect("stderr");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(a) = line.split("listening on ").nth(1).and_then(|r| r.split_whitespace().next()).and_then(|a| a.parse().ok()) {
+                let _ = tx.send(a);
+            }
+        }
+    });
+    rx.recv_timeout(Duration::from_secs(60)).expect("decoy address")
+}

@@ -1,0 +1,65 @@
+//! HTTP decoy benchmark: `wrk -t2 -c64 -d10s` (Debian's wrk) against the default
+//! personality (nginx-default) of the release binary, a separate process so its CPU
+//! time is its own; then every request wrk completed is checked in the store.
+//!
+//! Run: `CARGO_TARGET_DIR=/tmp/hw-bench-target cargo build --release && \
+//!       CARGO_TARGET_DIR=/tmp/hw-bench-target cargo bench --bench http`
+//! (`HW_BENCH_BIN` points at another binary; `HW_BENCH_PATH` requests another path,
+//! e.g. `/nope` for 404s). Loopback only; wrk runs for a fixed 10 s.
+
+#[path = "common/process.rs"]
+mod process;
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use process::{cpu_seconds, listening_address};
+
+/// The number after `label` in wrk's report.
+fn after<'a>(report: &'a str, label: &str) -> Option<&'a str> {
+    report.lines().find_map(|l| l.trim().strip_prefix(label)).map(str::trim)
+}
+
+fn main() {
+    let bin = std::env::var("HW_BENCH_BIN").unwrap_or_else(|_| "/tmp/hw-bench-target/release/honeyward".into());
+    let path = std::env::var("HW_BENCH_PATH").unwrap_or_else(|_| "/".into());
+    let dir = tempfile::tempdir().expect("temp dir");
+    let yaml = "store:\n  path: bench.db\n  sync: normal\ndecoys:\n  - name: web\n    type: http\n    listen: 127.0.0.1:0\n    limits:\n      max_connections: 100000\n      max_connections_per_source: 100000\n      max_session_bytes: 1073741824\n      idle_timeout_seconds: 60\n      session_timeout_seconds: 600\n";
+    std::fs::write(dir.path().join("honeyward.yaml"), yaml).expect("config");
+    let mut child = Command::new(&bin)
+        .args(["run", "-c", "honeyward.yaml"])
+        .current_dir(dir.path())
+        .env("RUST_LOG", "warn,honeyward=info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {bin}: {e} (build it with cargo build --release)"));
+    let pid = child.id();
+    let addr = listening_address(&mut child);
+
+    let cpu_before = cpu_seconds(pid);
+    let out = Command::new("wrk").args(["-t2", "-c64", "-d10s", "--latency"]).arg(format!("http://{addr}{path}")).output().expect("wrk (apt-get install wrk)");
+    let cpu = cpu_seconds(pid) - cpu_before;
+    let report = String::from_utf8_lossy(&out.stdout);
+    println!("{report}");
+    let rps: f64 = after(&report, "Requests/sec:").and_then(|v| v.parse().ok()).unwrap_or(0.0);
+    let total: u64 = report.lines().find_map(|l| l.trim().split_once(" requests in ")).and_then(|(n, _)| n.trim().parse().ok()).unwrap_or(0);
+    println!("http: {rps:.0} requests/s (wrk -t2 -c64 -d10s {path}), {total} requests");
+    println!("server CPU: {cpu:.2} s = {:.4} ms per request (wrk runs on the same 2 cores)", cpu * 1000.0 / total.max(1) as f64);
+
+    // Every request must be in the store: wait for the writer to catch up.
+    let db = rusqlite::Connection::open(dir.path().join("bench.db")).expect("store");
+    db.busy_timeout(Duration::from_secs(10)).expect("busy timeout");
+    let mut stored: i64 = -1;
+    for _ in 0..60 {
+        stored = db.query_row("SELECT count(*) FROM events WHERE kind = 300", [], |r| r.get(0)).unwrap_or(-1);
+        if stored >= total as i64 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    println!("stored http_request events: {stored} (wrk completed {total}; wrk may count a few in flight at its deadline as not completed)");
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+    let _ = child.wait();
+}

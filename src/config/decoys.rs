@@ -21,14 +21,15 @@ impl Checker<'_> {
         position: Option<(usize, usize)>,
         what: &str,
         built_in: &[(&str, &str)],
-        parse: fn(&str) -> Result<T, String>,
+        parse: fn(&str, Option<&std::path::Path>) -> Result<T, String>,
     ) -> Option<T> {
         let fallback = At { value: default.to_string(), position };
         let wanted = wanted.unwrap_or(&fallback);
         let loaded = match built_in.iter().find(|(n, _)| *n == wanted.value) {
-            Some((_, yaml)) => parse(yaml),
+            Some((_, yaml)) => parse(yaml, None),
             None if wanted.value.contains('/') || wanted.value.ends_with(".yaml") => {
-                std::fs::read_to_string(&wanted.value).map_err(|e| format!("cannot read {}: {e}", wanted.value)).and_then(|t| parse(&t))
+                let base = std::path::Path::new(&wanted.value).parent();
+                std::fs::read_to_string(&wanted.value).map_err(|e| format!("cannot read {}: {e}", wanted.value)).and_then(|t| parse(&t, base))
             }
             None => Err(format!("no built-in {what} personality `{}`", wanted.value)),
         };
@@ -100,7 +101,7 @@ impl Checker<'_> {
 
     pub(super) fn ssh_decoy(&mut self, raw: RawSshDecoy, listens: &mut Vec<(SocketAddr, String)>) -> Option<DecoyConfig> {
         let listen = self.listen(&raw.listen, &raw.name.value, listens);
-        let mut personality = self.personality(raw.personality.as_ref(), "openssh-debian12", raw.name.position, "SSH", BUILT_IN_PERSONALITIES, SshPersonality::parse)?;
+        let mut personality = self.personality(raw.personality.as_ref(), "openssh-debian12", raw.name.position, "SSH", BUILT_IN_PERSONALITIES, |yaml, _| SshPersonality::parse(yaml))?;
         if raw.failure_delay_ms.is_some() {
             personality.failure_delay_ms = self.number(&raw.failure_delay_ms, "failure_delay_ms", personality.failure_delay_ms, 0..=10_000);
             personality.failure_jitter_ms = 0; // an override is a fixed delay
@@ -121,7 +122,7 @@ impl Checker<'_> {
 
     pub(super) fn http_decoy(&mut self, raw: RawHttpDecoy, listens: &mut Vec<(SocketAddr, String)>) -> Option<DecoyConfig> {
         let listen = self.listen(&raw.listen, &raw.name.value, listens);
-        let personality = self.personality(raw.personality.as_ref(), "nginx-default", raw.name.position, "HTTP", HTTP_PERSONALITIES, HttpPersonality::parse)?;
+        let personality = self.personality(raw.personality.as_ref(), "nginx-default", raw.name.position, "HTTP", HTTP_PERSONALITIES, HttpPersonality::parse_at)?;
         let limits = self.limits(raw.limits);
         let tls = raw.tls.map(|t| self.http_tls(t));
         Some(DecoyConfig::Http(HttpDecoyConfig { name: raw.name.value, listen, personality: Arc::new(personality), tls, limits }))

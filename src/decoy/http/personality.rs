@@ -3,6 +3,7 @@
 //! allowed methods of the product imitated, byte for byte. YAML under `decoys/`.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use serde::Deserialize;
 
@@ -13,6 +14,35 @@ pub const BUILT_IN: &[(&str, &str)] = &[
     ("pacs-viewer", include_str!("../../../decoys/pacs-viewer.yaml")),
     ("nas-login", include_str!("../../../decoys/nas-login.yaml")),
 ];
+
+/// Built-in pages (`templates/http/`), named by `body_file` and `failure_body_file`.
+pub const BUILT_IN_PAGES: &[(&str, &str)] = &[
+    ("nginx-welcome.html", include_str!("../../../templates/http/nginx-welcome.html")),
+    ("ehr-login.html", include_str!("../../../templates/http/ehr-login.html")),
+    ("ehr-login-failed.html", include_str!("../../../templates/http/ehr-login-failed.html")),
+    ("nas-login.html", include_str!("../../../templates/http/nas-login.html")),
+    ("orthanc-explorer.html", include_str!("../../../templates/http/orthanc-explorer.html")),
+];
+
+/// Largest page file read for a personality.
+const MAX_PAGE_BYTES: u64 = 1 << 20;
+
+/// A page named by `body_file`: next to the personality file (`base`), else built in.
+fn page_file(name: &str, base: Option<&Path>) -> Result<String, String> {
+    if let Some(dir) = base {
+        let path = dir.join(name);
+        if let Ok(meta) = std::fs::metadata(&path) {
+            if meta.len() > MAX_PAGE_BYTES {
+                return Err(format!("{} is larger than 1 MiB", path.display()));
+            }
+            return std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()));
+        }
+    }
+    BUILT_IN_PAGES.iter().find(|(n, _)| *n == name).map(|(_, text)| text.to_string()).ok_or_else(|| {
+        let names: Vec<&str> = BUILT_IN_PAGES.iter().map(|(n, _)| *n).collect();
+        format!("page file {name} not found (next to the personality file, or built in: {})", names.join(", "))
+    })
+}
 
 /// Built-in sets of error pages a personality can name in `error_pages`.
 pub const ERROR_PAGE_SETS: &[(&str, &str)] = &[
@@ -35,8 +65,11 @@ struct ErrorPageSet {
 pub struct LoginForm {
     pub username_field: String,
     pub password_field: String,
-    /// The page answered to every attempt.
+    /// The page answered to every attempt (or `failure_body_file`).
+    #[serde(default)]
     pub failure_body: String,
+    #[serde(default)]
+    pub failure_body_file: Option<String>,
 }
 
 /// One route. `path` matches exactly, or as a prefix when it ends in `*`.
@@ -60,6 +93,10 @@ pub struct Route {
     /// The body (default: the error page for `status`).
     #[serde(default)]
     pub body: Option<String>,
+    /// The body from a file: next to the personality file, or a built-in page
+    /// (`templates/http/`).
+    #[serde(default)]
+    pub body_file: Option<String>,
     /// `Location` of a redirect (3xx); made absolute with the request's Host when the
     /// personality says `absolute_redirects`.
     #[serde(default)]
@@ -169,9 +206,28 @@ impl HttpPersonality {
         BUILT_IN.iter().find(|(n, _)| *n == name).map(|(_, yaml)| Self::parse(yaml))
     }
 
-    /// Parses and checks a personality file's text.
+    /// Parses and checks a built-in personality's text.
     pub fn parse(yaml: &str) -> Result<Self, String> {
+        Self::parse_at(yaml, None)
+    }
+
+    /// Parses and checks a personality's text; page files are looked for in `base`
+    /// (the personality file's directory) and then among the built-in pages.
+    pub fn parse_at(yaml: &str, base: Option<&Path>) -> Result<Self, String> {
         let mut p: HttpPersonality = marked_yaml::from_yaml(0, yaml).map_err(|e| e.to_string())?;
+        for r in &mut p.routes {
+            if let Some(file) = r.body_file.take() {
+                if r.body.is_some() {
+                    return Err(format!("route {}: set `body` or `body_file`, not both", r.path));
+                }
+                r.body = Some(page_file(&file, base)?);
+            }
+            if let Some(login) = &mut r.login {
+                if let Some(file) = login.failure_body_file.take() {
+                    login.failure_body = page_file(&file, base)?;
+                }
+            }
+        }
         if let Some(set) = &p.error_pages {
             let (_, text) = ERROR_PAGE_SETS.iter().find(|(n, _)| n == set).ok_or_else(|| {
                 let names: Vec<&str> = ERROR_PAGE_SETS.iter().map(|(n, _)| *n).collect();
@@ -245,6 +301,18 @@ mod tests {
             assert!(p.route(b"/").is_some(), "{name} answers /");
             assert!(p.header_order.iter().any(|h| h == "*"), "{name} places extra headers");
         }
+    }
+
+    #[test]
+    fn page_files_come_from_next_to_the_personality_then_the_built_ins() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("ours.html"), "<title>Trust intranet</title>").unwrap();
+        let yaml = "name: ours\nheader_order: [\"*\"]\nmethods: [GET]\nerror_pages: nginx\nroutes:\n  - {path: /, body_file: ours.html}\n  - {path: /old, body_file: nginx-welcome.html}\n";
+        let p = HttpPersonality::parse_at(yaml, Some(dir.path())).unwrap();
+        assert_eq!(p.route(b"/").unwrap().body.as_deref(), Some("<title>Trust intranet</title>"));
+        assert!(p.route(b"/old").unwrap().body.as_deref().unwrap().contains("Welcome to nginx!"));
+        let missing = yaml.replace("ours.html", "missing.html");
+        assert!(HttpPersonality::parse_at(&missing, Some(dir.path())).unwrap_err().contains("missing.html not found"));
     }
 
     #[test]

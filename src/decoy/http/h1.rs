@@ -152,19 +152,12 @@ async fn linger<S: AsyncRead + AsyncWrite + Unpin>(io: &mut S) {
 /// first byte, the header deadline after it (a slow sender cannot stretch it).
 async fn read_head<S: AsyncRead + Unpin>(io: &mut S, buf: &mut BytesMut, limits: &H1Limits) -> Head {
     let mut deadline = (!buf.is_empty()).then(|| Instant::now() + limits.header_timeout);
+    let mut scan = HeadScan::default();
     loop {
-        let end = head_end(buf);
-        let head = &buf[..end.unwrap_or(buf.len())];
-        let mut lines = head.split(|&b| b == b'\n').skip_while(|l| l.is_empty() || *l == b"\r");
-        if lines.next().is_some_and(|l| l.len() > limits.max_request_line_bytes) {
-            return Head::Malformed(Malformed::UriTooLong);
-        }
-        // Like nginx: any one header line over the line cap, or the head over its cap.
-        if head.len() > limits.max_head_bytes || lines.any(|l| l.len() > limits.max_request_line_bytes) {
-            return Head::Malformed(Malformed::HeaderTooLarge);
-        }
-        if let Some(end) = end {
-            return Head::Complete(end);
+        match scan.advance(buf, limits) {
+            Some(Ok(end)) => return Head::Complete(end),
+            Some(Err(m)) => return Head::Malformed(m),
+            None => {}
         }
         buf.reserve(4096);
         let wait = match deadline {
@@ -182,29 +175,56 @@ async fn read_head<S: AsyncRead + Unpin>(io: &mut S, buf: &mut BytesMut, limits:
     }
 }
 
+/// Finds the end of a request head as bytes arrive, looking at each byte once (a
+/// client sending one byte per packet costs no more than one sending it all at once).
+/// Accepts bare LF line ends and empty lines before the request line, as nginx does.
+#[derive(Debug, Default)]
+struct HeadScan {
+    /// Next byte to look at.
+    pos: usize,
+    /// Start of the line being read.
+    line_start: usize,
+    /// The request line has been seen.
+    past_request_line: bool,
+}
+
+impl HeadScan {
+    /// `Some(Ok(end))` when the head is complete, `Some(Err)` when it breaks a limit
+    /// (like nginx: request line over the line cap → 414; a header line over it, or the
+    /// head over its cap → "header too large"), `None` to read more.
+    fn advance(&mut self, buf: &[u8], limits: &H1Limits) -> Option<Result<usize, Malformed>> {
+        let too_long = |past: bool| if past { Malformed::HeaderTooLarge } else { Malformed::UriTooLong };
+        while self.pos < buf.len() {
+            if buf[self.pos] == b'\n' {
+                let line = &buf[self.line_start..self.pos];
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                if line.is_empty() && self.past_request_line {
+                    return Some(Ok(self.pos + 1));
+                }
+                if line.len() > limits.max_request_line_bytes {
+                    return Some(Err(too_long(self.past_request_line)));
+                }
+                self.past_request_line |= !line.is_empty();
+                self.line_start = self.pos + 1;
+            }
+            self.pos += 1;
+        }
+        if buf.len() - self.line_start > limits.max_request_line_bytes {
+            return Some(Err(too_long(self.past_request_line)));
+        }
+        if buf.len() > limits.max_head_bytes {
+            return Some(Err(Malformed::HeaderTooLarge));
+        }
+        None
+    }
+}
+
 fn io_reason(e: &std::io::Error) -> CloseReason {
     if e.to_string().contains("byte cap") {
         CloseReason::MaxBytes
     } else {
         CloseReason::Error
     }
-}
-
-/// End of the head (after the blank line), accepting bare LF line ends as nginx does.
-fn head_end(buf: &[u8]) -> Option<usize> {
-    // Skip empty lines before the request line (allowed by RFC 9112).
-    let start = buf.iter().position(|&b| b != b'\r' && b != b'\n')?;
-    let mut i = start;
-    while let Some(nl) = buf[i..].iter().position(|&b| b == b'\n') {
-        let next = i + nl + 1;
-        match buf.get(next) {
-            Some(b'\n') => return Some(next + 1),
-            Some(b'\r') if buf.get(next + 1) == Some(&b'\n') => return Some(next + 2),
-            Some(_) => i = next,
-            None => return None,
-        }
-    }
-    None
 }
 
 /// Parses a request line: `METHOD SP target SP HTTP/1.x`. The target may hold any byte
@@ -367,6 +387,10 @@ async fn read_chunked<S: AsyncRead + Unpin>(io: &mut S, buf: &mut BytesMut, body
 mod tests {
     use super::*;
 
+    fn head_end(buf: &[u8]) -> Option<usize> {
+        HeadScan::default().advance(buf, &limits(0)).and_then(Result::ok)
+    }
+
     #[test]
     fn heads_end_at_the_blank_line_with_crlf_or_bare_lf() {
         assert_eq!(head_end(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nrest"), Some(27));
@@ -374,6 +398,20 @@ mod tests {
         assert_eq!(head_end(b"\r\nGET / HTTP/1.1\r\n\r\n"), Some(20));
         assert_eq!(head_end(b"GET / HTTP/1.1\r\nHost: x\r\n"), None);
         assert_eq!(head_end(b""), None);
+    }
+
+    #[test]
+    fn a_head_fed_one_byte_at_a_time_is_found_the_same_and_limits_apply() {
+        let head = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+        let mut scan = HeadScan::default();
+        let found = (1..=head.len()).find_map(|n| scan.advance(&head[..n], &limits(0)));
+        assert_eq!(found, Some(Ok(head.len())));
+        let long_line = [&b"GET /"[..], &[b'a'; 600]].concat();
+        assert_eq!(HeadScan::default().advance(&long_line, &limits(0)), Some(Err(Malformed::UriTooLong)));
+        let long_header = [&b"GET / HTTP/1.1\r\nX: "[..], &[b'a'; 600]].concat();
+        assert_eq!(HeadScan::default().advance(&long_header, &limits(0)), Some(Err(Malformed::HeaderTooLarge)));
+        let many: Vec<u8> = [&b"GET / HTTP/1.1\r\n"[..], &b"X: y\r\n".repeat(300)].concat();
+        assert_eq!(HeadScan::default().advance(&many, &limits(0)), Some(Err(Malformed::HeaderTooLarge)));
     }
 
     #[test]

@@ -10,10 +10,10 @@
 #[path = "common/process.rs"]
 mod process;
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-use process::{cpu_seconds, listening_address};
+use process::cpu_seconds;
 
 /// The number after `label` in wrk's report.
 fn after<'a>(report: &'a str, label: &str) -> Option<&'a str> {
@@ -21,21 +21,11 @@ fn after<'a>(report: &'a str, label: &str) -> Option<&'a str> {
 }
 
 fn main() {
-    let bin = std::env::var("HW_BENCH_BIN").unwrap_or_else(|_| "/tmp/hw-bench-target/release/honeyward".into());
     let path = std::env::var("HW_BENCH_PATH").unwrap_or_else(|_| "/".into());
     let dir = tempfile::tempdir().expect("temp dir");
     let yaml = "store:\n  path: bench.db\n  sync: normal\ndecoys:\n  - name: web\n    type: http\n    listen: 127.0.0.1:0\n    limits:\n      max_connections: 100000\n      max_connections_per_source: 100000\n      max_session_bytes: 1073741824\n      idle_timeout_seconds: 60\n      session_timeout_seconds: 600\n";
-    std::fs::write(dir.path().join("honeyward.yaml"), yaml).expect("config");
-    let mut child = Command::new(&bin)
-        .args(["run", "-c", "honeyward.yaml"])
-        .current_dir(dir.path())
-        .env("RUST_LOG", "warn,honeyward=info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("start {bin}: {e} (build it with cargo build --release)"));
-    let pid = child.id();
-    let addr = listening_address(&mut child);
+    let decoy = process::start(dir.path(), yaml);
+    let (pid, addr) = (decoy.pid, decoy.addr);
 
     let cpu_before = cpu_seconds(pid);
     let out = Command::new("wrk").args(["-t2", "-c64", "-d10s", "--latency"]).arg(format!("http://{addr}{path}")).output().expect("wrk (apt-get install wrk)");
@@ -59,7 +49,5 @@ fn main() {
         std::thread::sleep(Duration::from_millis(500));
     }
     println!("stored http_request events: {stored} (wrk completed {total}; wrk may count a few in flight at its deadline as not completed)");
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(pid as i32, libc::SIGTERM) };
-    let _ = child.wait();
+    decoy.stop();
 }

@@ -8,7 +8,6 @@
 //! (`HW_BENCH_BIN` points at another binary). Loopback only; bounded by count and time.
 
 use std::io::Read;
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -29,23 +28,13 @@ impl russh::client::Handler for Client {
 
 #[path = "common/process.rs"]
 mod process;
-use process::{cpu_seconds, listening_address, rss_kib};
+use process::{cpu_seconds, rss_kib};
 
 fn main() {
-    let bin = std::env::var("HW_BENCH_BIN").unwrap_or_else(|_| "/tmp/hw-bench-target/release/honeyward".into());
     let dir = tempfile::tempdir().expect("temp dir");
     let yaml = "store:\n  path: bench.db\n  sync: normal\ndecoys:\n  - name: ssh\n    type: ssh\n    listen: 127.0.0.1:0\n    failure_delay_ms: 0\n    limits:\n      max_connections: 100000\n      max_connections_per_source: 100000\n      idle_timeout_seconds: 120\n      session_timeout_seconds: 300\n";
-    std::fs::write(dir.path().join("honeyward.yaml"), yaml).expect("config");
-    let mut child = Command::new(&bin)
-        .args(["run", "-c", "honeyward.yaml"])
-        .current_dir(dir.path())
-        .env("RUST_LOG", "warn,honeyward=info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("start {bin}: {e} (build it with cargo build --release)"));
-    let pid = child.id();
-    let addr = listening_address(&mut child);
+    let decoy = process::start(dir.path(), yaml);
+    let (pid, addr) = (decoy.pid, decoy.addr);
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
 
     // 1. Handshake + password attempts.
@@ -113,7 +102,5 @@ fn main() {
         (after.saturating_sub(before)) as f64 / idle.len().max(1) as f64
     );
     drop(idle);
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(pid as i32, libc::SIGTERM) };
-    let _ = child.wait();
+    decoy.stop();
 }

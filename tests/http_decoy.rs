@@ -47,11 +47,7 @@ fn canary_urls_bearer_tokens_and_basic_auth_passwords_raise_token_hits() {
     let dir = tempfile::tempdir().unwrap();
     let hw = Honeyward::start(dir.path(), &config(&http_decoy("web")));
     let addr = hw.addr("web");
-    let cli = |args: &[&str]| {
-        let out = Command::new(BIN).args(args).current_dir(dir.path()).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stdout).unwrap()
-    };
+    let cli = |args: &[&str]| cli(dir.path(), args);
     cli(&["token", "create", "url", "--label", "intranet links page", "--endpoint", &format!("http://{addr}"), "--plant", "www/links.html"]);
     let page = std::fs::read_to_string(dir.path().join("www/links.html")).unwrap();
     let url = page.split("href=\"").nth(1).unwrap().split('"').next().unwrap().to_string();

@@ -11,16 +11,6 @@ use std::process::{Command, Stdio};
 
 use common::*;
 
-/// (status line, header names in order (lower-case), body).
-fn shape(response: &[u8]) -> (String, Vec<String>, Vec<u8>) {
-    let end = response.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete head");
-    let head = String::from_utf8_lossy(&response[..end]).to_string();
-    let mut lines = head.split("\r\n");
-    let status = lines.next().unwrap_or("").to_string();
-    let names = lines.filter_map(|l| l.split_once(':')).map(|(n, _)| n.to_lowercase()).collect();
-    (status, names, response[end + 4..].to_vec())
-}
-
 #[test]
 fn nginx_default_answers_like_a_real_debian_nginx() {
     let dir = tempfile::tempdir().unwrap();
@@ -68,7 +58,7 @@ fn nginx_default_answers_like_a_real_debian_nginx() {
     let long_header: Vec<u8> = [&b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: "[..], &[b'a'; 9000], b"\r\n\r\n"].concat();
     let requests: Vec<&[u8]> = requests.iter().copied().chain([&too_many_headers[..], &long_uri[..], &long_header[..]]).collect();
     for req in &requests {
-        let (want, got) = (shape(&http_raw(real, req)), shape(&http_raw(decoy, req)));
+        let (want, got) = (response_shape(&http_raw(real, req)), response_shape(&http_raw(decoy, req)));
         assert_eq!(got, want, "request {:?}", String::from_utf8_lossy(&req[..req.len().min(120)]));
     }
     let _ = nginx.kill();

@@ -9,24 +9,8 @@ use std::time::Duration;
 
 use common::*;
 
-/// (status line, header names in order, body) with the Date value dropped.
-fn shape(response: &[u8]) -> (String, Vec<String>, Vec<u8>) {
-    let end = response.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete head");
-    let head = String::from_utf8_lossy(&response[..end]).to_string();
-    let mut lines = head.split("\r\n");
-    let status = lines.next().unwrap_or("").to_string();
-    let names = lines.filter_map(|l| l.split_once(':')).map(|(n, _)| n.to_string()).collect();
-    (status, names, response[end + 4..].to_vec())
-}
-
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn cli(dir: &std::path::Path, args: &[&str]) -> String {
-    let out = Command::new(BIN).args(args).current_dir(dir).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
 }
 
 #[test]
@@ -72,13 +56,13 @@ fn pacs_viewer_answers_like_a_real_orthanc_and_lets_only_planted_credentials_in(
         format!("GARBAGE\r\n\r\n"),
     ];
     for req in &requests {
-        let (want, got) = (shape(&http_raw(real, req.as_bytes())), shape(&http_raw(decoy, req.as_bytes())));
+        let (want, got) = (response_shape(&http_raw(real, req.as_bytes())), response_shape(&http_raw(decoy, req.as_bytes())));
         let date = |names: &[String], body: &[u8]| (names.to_vec(), String::from_utf8_lossy(body).lines().filter(|l| !l.starts_with("Date")).collect::<String>());
         assert_eq!((got.0.clone(), date(&got.1, &got.2)), (want.0.clone(), date(&want.1, &want.2)), "request {req:?}");
     }
     // /system: same status line and headers; the JSON has the same keys.
     let req = format!("GET /system HTTP/1.1\r\nHost: x\r\n{auth}\r\n");
-    let (want, got) = (shape(&http_raw(real, req.as_bytes())), shape(&http_raw(decoy, req.as_bytes())));
+    let (want, got) = (response_shape(&http_raw(real, req.as_bytes())), response_shape(&http_raw(decoy, req.as_bytes())));
     assert_eq!((&got.0, &got.1), (&want.0, &want.1));
     let keys = |b: &[u8]| serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(b).unwrap().keys().cloned().collect::<Vec<_>>();
     assert_eq!(keys(&got.2), keys(&want.2));

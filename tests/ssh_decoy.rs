@@ -5,7 +5,6 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use common::*;
@@ -39,12 +38,6 @@ fn keyscan(addr: SocketAddr) -> Vec<String> {
 
 fn auths(db: &rusqlite::Connection, method: &str) -> Vec<serde_json::Value> {
     bodies(db, "ssh_auth").into_iter().filter(|b| b["details"]["method"] == method).collect()
-}
-
-fn hw_cli(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(BIN).args(args).current_dir(dir).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
 }
 
 #[test]
@@ -166,7 +159,7 @@ fn a_planted_password_used_with_sshpass_raises_a_critical_token_hit() {
     let dir = tempfile::tempdir().unwrap();
     let hw = Honeyward::start(dir.path(), &config(&ssh_decoy("ssh")));
     let addr = hw.addr("ssh");
-    let out = hw_cli(dir.path(), &["token", "create", "ssh-password", "--label", "backup svc on pacs-ws-12", "--endpoint", &format!("ssh://{addr}"), "--plant", "home/.bash_history"]);
+    let out = cli(dir.path(), &["token", "create", "ssh-password", "--label", "backup svc on pacs-ws-12", "--endpoint", &format!("ssh://{addr}"), "--plant", "home/.bash_history"]);
     let id = out.split_whitespace().find(|w| w.starts_with("tok-")).unwrap().to_string();
     let history = std::fs::read_to_string(dir.path().join("home/.bash_history")).unwrap();
     let line = history.lines().find(|l| l.starts_with("sshpass -p '") && l.contains(" ssh ")).unwrap();
@@ -186,7 +179,7 @@ fn a_planted_password_used_with_sshpass_raises_a_critical_token_hit() {
     assert!(hit["details"].get("password").is_none(), "the planted password is not stored");
     let raw = std::fs::read(dir.path().join("honeyward.db")).unwrap();
     assert!(!raw.windows(password.len()).any(|w| w == password.as_bytes()));
-    let json = hw_cli(dir.path(), &["events", "list", "--json", "--kind", "ssh_auth"]);
+    let json = cli(dir.path(), &["events", "list", "--json", "--kind", "ssh_auth"]);
     let line: serde_json::Value = json.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()).find(|v| v["details"]["method"] == "password").unwrap();
     assert_eq!(line["severity"], "critical");
     assert_eq!(line["attack"]["id"], "T1552.003", "a password planted in a shell history");
@@ -196,7 +189,7 @@ fn a_planted_password_used_with_sshpass_raises_a_critical_token_hit() {
 fn a_planted_key_offered_with_ssh_i_raises_a_token_hit() {
     let dir = tempfile::tempdir().unwrap();
     let hw = Honeyward::start(dir.path(), &config(&ssh_decoy("ssh")));
-    let out = hw_cli(dir.path(), &["token", "create", "ssh-key", "--label", "deploy key", "--username", "deploy", "--plant", "keys/id_ed25519"]);
+    let out = cli(dir.path(), &["token", "create", "ssh-key", "--label", "deploy key", "--username", "deploy", "--plant", "keys/id_ed25519"]);
     let id = out.split_whitespace().find(|w| w.starts_with("tok-")).unwrap().to_string();
     std::thread::sleep(std::time::Duration::from_millis(1200));
     let key = dir.path().join("keys/id_ed25519");
@@ -295,7 +288,7 @@ fn with_accept_tokens_a_planted_password_gets_the_fake_shell_and_every_line_is_r
     let decoy = ssh_decoy("ssh").replace("failure_delay_ms: 50", "failure_delay_ms: 0") + "    accept: tokens\n";
     let hw = Honeyward::start(dir.path(), &config(&decoy));
     let addr = hw.addr("ssh");
-    hw_cli(dir.path(), &["token", "create", "ssh-password", "--label", "pacs admin", "--username", "radadmin", "--password", "Kelvo-Mistan-Baiper47!", "--plant", "h/.bash_history"]);
+    cli(dir.path(), &["token", "create", "ssh-password", "--label", "pacs admin", "--username", "radadmin", "--password", "Kelvo-Mistan-Baiper47!", "--plant", "h/.bash_history"]);
     std::thread::sleep(std::time::Duration::from_millis(1200));
 
     // A wrong password is still refused.

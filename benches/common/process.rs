@@ -23,9 +23,44 @@ pub fn rss_kib(pid: u32) -> u64 {
     status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.split_whitespace().next()?.parse().ok()).unwrap_or(0)
 }
 
+/// The decoy process under test: the release binary (or `HW_BENCH_BIN`) running
+/// `yaml` from `dir`, as its own process so that its CPU time is its own.
+pub struct Decoy {
+    pub child: Child,
+    pub pid: u32,
+    /// The first decoy's listening address.
+    pub addr: SocketAddr,
+}
+
+/// Starts the binary with `yaml` written to `dir/honeyward.yaml`.
+pub fn start(dir: &std::path::Path, yaml: &str) -> Decoy {
+    let bin = std::env::var("HW_BENCH_BIN").unwrap_or_else(|_| "/tmp/hw-bench-target/release/honeyward".into());
+    std::fs::write(dir.join("honeyward.yaml"), yaml).expect("config");
+    let mut child = std::process::Command::new(&bin)
+        .args(["run", "-c", "honeyward.yaml"])
+        .current_dir(dir)
+        .env("RUST_LOG", "warn,honeyward=info")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {bin}: {e} (build it with cargo build --release)"));
+    let pid = child.id();
+    let addr = listening_address(&mut child);
+    Decoy { child, pid, addr }
+}
+
+impl Decoy {
+    /// SIGTERM, then wait for the process to exit.
+    pub fn stop(mut self) {
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(self.pid as i32, libc::SIGTERM) };
+        let _ = self.child.wait();
+    }
+}
+
 /// Keeps draining the child's stderr (so it never blocks on a full pipe) and returns
 /// the first address it announces as `listening on ADDR`.
-pub fn listening_address(child: &mut Child) -> SocketAddr {
+fn listening_address(child: &mut Child) -> SocketAddr {
     let (tx, rx) = std::sync::mpsc::channel::<SocketAddr>();
     let stderr = child.stderr.take().expect("stderr");
     std::thread::spawn(move || {

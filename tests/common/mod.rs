@@ -197,3 +197,22 @@ pub fn http_raw(addr: SocketAddr, request: &[u8]) -> Vec<u8> {
     }
     out
 }
+
+/// Runs the honeyward CLI in `dir`; panics with its stderr unless it succeeds.
+#[allow(dead_code)]
+pub fn cli(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new(BIN).args(args).current_dir(dir).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// An HTTP response as (status line, header names in order as sent, body).
+#[allow(dead_code)]
+pub fn response_shape(response: &[u8]) -> (String, Vec<String>, Vec<u8>) {
+    let end = response.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete head");
+    let head = String::from_utf8_lossy(&response[..end]).to_string();
+    let mut lines = head.split("\r\n");
+    let status = lines.next().unwrap_or("").to_string();
+    let names = lines.filter_map(|l| l.split_once(':')).map(|(n, _)| n.to_string()).collect();
+    (status, names, response[end + 4..].to_vec())
+}

@@ -36,6 +36,16 @@ pub fn summary(cfg: &Config) -> String {
                 let h2 = if h.tls.is_some() && h.personality.http2 { " and h2" } else { "" };
                 format!("personality {} (Server: {}){tls}{h2}", h.personality.name, h.personality.server.as_deref().unwrap_or("-"))
             }
+            DecoyConfig::Dicom(d) => format!(
+                "personality {} (AE {}, implementation {} {}), {} synthetic patients, quarantine {} objects / {} MiB",
+                d.personality.name,
+                d.ae_title.as_deref().unwrap_or(&d.personality.ae_title),
+                d.personality.implementation_class_uid,
+                d.personality.implementation_version_name.as_deref().unwrap_or("-"),
+                d.cohort_size,
+                d.quarantine_max_objects,
+                d.quarantine_max_bytes >> 20
+            ),
             DecoyConfig::Ssh(s) => format!("personality {} ({}), failure delay {} ms", s.personality.name, s.personality.banner, s.personality.failure_delay_ms),
         };
         out.push_str(&format!(

@@ -5,9 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::load::Checker;
-use super::raw::{RawAccept, RawHttpDecoy, RawHttpTls, RawLimits, RawSshDecoy, RawTcpDecoy};
+use super::raw::{RawAccept, RawDicomDecoy, RawHttpDecoy, RawHttpTls, RawLimits, RawSshDecoy, RawTcpDecoy};
 use super::spanned::At;
 use super::types::*;
+use crate::decoy::dicom::{DicomPersonality, BUILT_IN_PERSONALITIES as DICOM_PERSONALITIES};
 use crate::decoy::http::{HttpPersonality, TlsSource, BUILT_IN_PERSONALITIES as HTTP_PERSONALITIES};
 use crate::decoy::ssh::{SshPersonality, BUILT_IN_PERSONALITIES};
 
@@ -59,13 +60,18 @@ impl Checker<'_> {
     }
 
     pub(super) fn limits(&mut self, raw: Option<RawLimits>) -> ConnectionLimits {
+        self.limits_with(raw, 1 << 20)
+    }
+
+    /// Limits whose byte cap defaults to `default_bytes`.
+    fn limits_with(&mut self, raw: Option<RawLimits>, default_bytes: u64) -> ConnectionLimits {
         let raw = raw.unwrap_or_default();
         ConnectionLimits {
             max_connections: self.number(&raw.max_connections, "max_connections", 1024, 1..=1_000_000) as usize,
             max_connections_per_source: self.number(&raw.max_connections_per_source, "max_connections_per_source", 64, 1..=1_000_000) as usize,
             idle_timeout: Duration::from_secs(self.number(&raw.idle_timeout_seconds, "idle_timeout_seconds", 30, 1..=86_400)),
             session_timeout: Duration::from_secs(self.number(&raw.session_timeout_seconds, "session_timeout_seconds", 300, 1..=86_400)),
-            max_session_bytes: self.number(&raw.max_session_bytes, "max_session_bytes", 1 << 20, 1..=1 << 30),
+            max_session_bytes: self.number(&raw.max_session_bytes, "max_session_bytes", default_bytes, 1..=1 << 30),
         }
     }
 
@@ -126,6 +132,35 @@ impl Checker<'_> {
         let limits = self.limits(raw.limits);
         let tls = raw.tls.map(|t| self.http_tls(t));
         Some(DecoyConfig::Http(HttpDecoyConfig { name: raw.name.value, listen, personality: Arc::new(personality), tls, limits }))
+    }
+
+    pub(super) fn dicom_decoy(&mut self, raw: RawDicomDecoy, listens: &mut Vec<(SocketAddr, String)>) -> Option<DecoyConfig> {
+        let listen = self.listen(&raw.listen, &raw.name.value, listens);
+        let personality = self.personality(raw.personality.as_ref(), "orthanc", raw.name.position, "DICOM", DICOM_PERSONALITIES, |yaml, _| DicomPersonality::parse(yaml))?;
+        let ae_title = raw.ae_title.map(|ae| {
+            let ok = !ae.value.trim().is_empty() && ae.value.len() <= 16 && ae.value.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'\\');
+            if !ok {
+                self.error(ae.position, format!("AE title {:?} is not valid", ae.value), "1 to 16 printable ASCII characters, no backslash, e.g. PACS01");
+            }
+            ae.value
+        });
+        let uid_root = raw.uid_root.map_or_else(|| "2.25".to_string(), |r| {
+            if !crate::token::is_uid_root(&r.value) {
+                self.error(r.position, format!("{:?} is not a DICOM UID root", r.value), "digits and dots, at most 24 characters, e.g. 2.25 or 1.2.826.0.1.3680043.10.543");
+            }
+            r.value
+        });
+        Some(DecoyConfig::Dicom(DicomDecoyConfig {
+            name: raw.name.value,
+            listen,
+            personality: Arc::new(personality),
+            ae_title,
+            cohort_size: self.number(&raw.cohort_size, "cohort_size", 40, 0..=10_000) as usize,
+            uid_root,
+            quarantine_max_objects: self.number(&raw.quarantine_max_objects, "quarantine_max_objects", 1000, 0..=10_000_000),
+            quarantine_max_bytes: self.number(&raw.quarantine_max_bytes, "quarantine_max_bytes", 256 << 20, 0..=1 << 40),
+            limits: self.limits_with(raw.limits, 64 << 20),
+        }))
     }
 
     fn http_tls(&mut self, raw: At<RawHttpTls>) -> TlsSource {

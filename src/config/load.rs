@@ -12,7 +12,7 @@ use marked_yaml::{LoadError, LoaderOptions, Node};
 use serde::de::DeserializeOwned;
 
 use super::error::{ConfigError, ConfigErrors};
-use super::raw::{RawCanary, RawFileSink, RawSensor, RawStdoutSink, RawStore, RawSshDecoy, RawTcpDecoy, RawHttpDecoy};
+use super::raw::{RawCanary, RawFileSink, RawSensor, RawStdoutSink, RawStore, RawSshDecoy, RawTcpDecoy, RawHttpDecoy, RawDicomDecoy};
 use super::spanned::At;
 use super::types::*;
 
@@ -270,7 +270,8 @@ impl Checker<'_> {
                 "tcp" => self.parse::<RawTcpDecoy>(item).map(|raw| self.tcp_decoy(raw, &mut listens)),
                 "ssh" => self.parse::<RawSshDecoy>(item).and_then(|raw| self.ssh_decoy(raw, &mut listens)),
                 "http" => self.parse::<RawHttpDecoy>(item).and_then(|raw| self.http_decoy(raw, &mut listens)),
-                _ => self.unknown_type(&kind, "decoy", "tcp, ssh, http"),
+                "dicom" => self.parse::<RawDicomDecoy>(item).and_then(|raw| self.dicom_decoy(raw, &mut listens)),
+                _ => self.unknown_type(&kind, "decoy", "tcp, ssh, http, dicom"),
             };
             out.extend(decoy);
         }

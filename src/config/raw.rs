@@ -80,6 +80,37 @@ pub enum RawDecoy {
     Ssh(RawSshDecoy),
     /// A web server that answers like a real product and records every request.
     Http(RawHttpDecoy),
+    /// A PACS that answers DICOM like a real product and serves honey patients.
+    Dicom(RawDicomDecoy),
+}
+
+/// `type: dicom` decoy.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawDicomDecoy {
+    #[serde(rename = "type")]
+    #[schemars(skip)]
+    #[allow(dead_code)]
+    pub kind: Option<String>,
+    /// Unique name, used in events and logs.
+    pub name: At<String>,
+    /// Address to listen on, `IP:PORT` (104, 11112 or 4242 on a real sensor).
+    pub listen: At<String>,
+    /// Built-in personality (`orthanc`, default; `dcm4chee`, `dcmtk-storescp`) or the
+    /// path of your own YAML.
+    pub personality: Option<At<String>>,
+    /// Our AE title (default: the personality's, e.g. ORTHANC).
+    pub ae_title: Option<At<String>>,
+    /// Synthetic patients in the archive besides the honey-patient tokens (default 40).
+    pub cohort_size: Option<At<u64>>,
+    /// DICOM UID root of the cohort's studies (default 2.25).
+    pub uid_root: Option<At<String>>,
+    /// Most C-STORE objects kept in quarantine (default 1000).
+    pub quarantine_max_objects: Option<At<u64>>,
+    /// Most bytes kept in quarantine (default 256 MiB).
+    pub quarantine_max_bytes: Option<At<u64>>,
+    /// Connection (association) limits; `idle_timeout_seconds` is the per-PDU deadline.
+    pub limits: Option<RawLimits>,
 }
 
 /// `type: http` decoy.

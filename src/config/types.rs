@@ -116,12 +116,27 @@ pub struct HttpDecoyConfig {
     pub limits: ConnectionLimits,
 }
 
+/// A DICOM decoy.
+#[derive(Debug, Clone)]
+pub struct DicomDecoyConfig {
+    pub name: String,
+    pub listen: SocketAddr,
+    pub personality: std::sync::Arc<crate::decoy::dicom::DicomPersonality>,
+    pub ae_title: Option<String>,
+    pub cohort_size: usize,
+    pub uid_root: String,
+    pub quarantine_max_objects: u64,
+    pub quarantine_max_bytes: u64,
+    pub limits: ConnectionLimits,
+}
+
 /// One decoy, by protocol.
 #[derive(Debug, Clone)]
 pub enum DecoyConfig {
     Tcp(TcpDecoyConfig),
     Ssh(SshDecoyConfig),
     Http(HttpDecoyConfig),
+    Dicom(DicomDecoyConfig),
 }
 
 impl DecoyConfig {
@@ -131,6 +146,7 @@ impl DecoyConfig {
             DecoyConfig::Tcp(c) => &c.name,
             DecoyConfig::Ssh(c) => &c.name,
             DecoyConfig::Http(c) => &c.name,
+            DecoyConfig::Dicom(c) => &c.name,
         }
     }
 
@@ -140,6 +156,7 @@ impl DecoyConfig {
             DecoyConfig::Tcp(_) => "tcp",
             DecoyConfig::Ssh(_) => "ssh",
             DecoyConfig::Http(_) => "http",
+            DecoyConfig::Dicom(_) => "dicom",
         }
     }
 
@@ -149,6 +166,7 @@ impl DecoyConfig {
             DecoyConfig::Tcp(c) => c.listen,
             DecoyConfig::Ssh(c) => c.listen,
             DecoyConfig::Http(c) => c.listen,
+            DecoyConfig::Dicom(c) => c.listen,
         }
     }
 
@@ -158,6 +176,7 @@ impl DecoyConfig {
             DecoyConfig::Tcp(c) => c.limits,
             DecoyConfig::Ssh(c) => c.limits,
             DecoyConfig::Http(c) => c.limits,
+            DecoyConfig::Dicom(c) => c.limits,
         }
     }
 }

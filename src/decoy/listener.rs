@@ -11,7 +11,7 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
 use super::connection::Connection;
 use super::context::DecoyContext;
-use super::{http, ssh, tcp};
+use super::{dicom, http, ssh, tcp};
 use crate::config::{DecoyConfig, TcpDecoyConfig};
 use crate::event::EventKind;
 
@@ -33,6 +33,7 @@ pub enum BoundDecoy {
     Tcp { config: Arc<TcpDecoyConfig>, listener: TcpListener },
     Ssh { runtime: Arc<ssh::SshRuntime>, listener: TcpListener },
     Http { runtime: Arc<http::HttpRuntime>, listener: TcpListener },
+    Dicom { runtime: Arc<dicom::DicomRuntime>, listener: TcpListener },
 }
 
 /// Binds a decoy's listening socket and prepares what it needs (e.g. SSH host keys in
@@ -65,13 +66,22 @@ pub async fn bind(config: &DecoyConfig, state_dir: &Path) -> Result<BoundDecoy, 
                 .map_err(|reason| DecoyError::Setup { decoy: c.name.clone(), reason: format!("TLS: {reason}") })?;
             BoundDecoy::Http { runtime: Arc::new(runtime), listener }
         }
+        DecoyConfig::Dicom(c) => {
+            let (config, state_dir) = (c.clone(), state_dir.to_path_buf());
+            let runtime = tokio::task::spawn_blocking(move || dicom::DicomRuntime::for_decoy(&config, &state_dir))
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|r| r)
+                .map_err(|reason| DecoyError::Setup { decoy: c.name.clone(), reason })?;
+            BoundDecoy::Dicom { runtime: Arc::new(runtime), listener }
+        }
     })
 }
 
 impl BoundDecoy {
     fn listener(&self) -> &TcpListener {
         match self {
-            BoundDecoy::Tcp { listener, .. } | BoundDecoy::Ssh { listener, .. } | BoundDecoy::Http { listener, .. } => listener,
+            BoundDecoy::Tcp { listener, .. } | BoundDecoy::Ssh { listener, .. } | BoundDecoy::Http { listener, .. } | BoundDecoy::Dicom { listener, .. } => listener,
         }
     }
 
@@ -92,6 +102,9 @@ impl BoundDecoy {
             }
             BoundDecoy::Http { runtime, listener } => {
                 accept_loop(listener, cx, move |stream, conn| http::handle(Arc::clone(&runtime), stream, conn)).await
+            }
+            BoundDecoy::Dicom { runtime, listener } => {
+                accept_loop(listener, cx, move |stream, conn| dicom::handle(Arc::clone(&runtime), stream, conn)).await
             }
         }
     }

@@ -6,6 +6,7 @@
 mod connection;
 mod context;
 mod counting;
+pub mod dicom;
 pub mod http;
 mod limits;
 mod listener;

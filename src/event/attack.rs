@@ -27,6 +27,8 @@ pub enum Technique {
     PrivateKeys,
     /// T1213: honey patient data queried or retrieved.
     DataFromInformationRepositories,
+    /// T1105: files pushed to a decoy (DICOM C-STORE).
+    IngressToolTransfer,
 }
 
 impl Technique {
@@ -44,6 +46,7 @@ impl Technique {
             Technique::ShellHistory => "T1552.003",
             Technique::PrivateKeys => "T1552.004",
             Technique::DataFromInformationRepositories => "T1213",
+            Technique::IngressToolTransfer => "T1105",
         }
     }
 
@@ -61,6 +64,7 @@ impl Technique {
             Technique::ShellHistory => "Unsecured Credentials: Shell History",
             Technique::PrivateKeys => "Unsecured Credentials: Private Keys",
             Technique::DataFromInformationRepositories => "Data from Information Repositories",
+            Technique::IngressToolTransfer => "Ingress Tool Transfer",
         }
     }
 }

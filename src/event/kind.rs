@@ -178,6 +178,61 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         tags: Vec<String>,
     },
+    /// An A-ASSOCIATE-RQ and the decoy's answer.
+    DicomAssociation {
+        calling_ae: AttackerBytes,
+        called_ae: AttackerBytes,
+        /// The peer's Implementation Class UID and Version Name (they name its software).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        implementation_class_uid: Option<AttackerBytes>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        implementation_version: Option<AttackerBytes>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_pdu_length: Option<u32>,
+        contexts: Vec<super::dicom::DicomContext>,
+        accepted: bool,
+        /// Why it was rejected (`called AE title not recognized`, ...).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rejected: Option<String>,
+    },
+    /// A DIMSE command on an association, and how it was answered.
+    DicomCommand {
+        /// `C-ECHO`, `C-FIND`, `C-GET`, `C-MOVE`, `C-STORE`, or `0x....` for others.
+        command: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sop_class: Option<AttackerBytes>,
+        /// Query/retrieve level (`PATIENT`, `STUDY`, `SERIES`, `IMAGE`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        level: Option<AttackerBytes>,
+        /// The identifier's keys (at most 64), as sent.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        keys: Vec<super::dicom::DicomKey>,
+        /// C-MOVE destination AE.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        move_destination: Option<AttackerBytes>,
+        /// Archive records matched (C-FIND responses, C-GET sub-operations).
+        matches: u32,
+        /// Final DIMSE status answered.
+        status: u16,
+    },
+    /// An object received by C-STORE: quarantined by hash, never parsed beyond its header.
+    DicomStore {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sop_class: Option<AttackerBytes>,
+        sop_instance_uid: AttackerBytes,
+        bytes: u64,
+        /// sha256 of the data set as received (the quarantine file's name).
+        sha256: String,
+        /// False when a quota refused it (then answered 0xA700, out of resources).
+        quarantined: bool,
+    },
+    /// The end of an association: release, or abort by either side.
+    DicomRelease {
+        /// `release`, `abort-received`, `abort-sent`.
+        how: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
     /// A watched canary file was opened on this host.
     FileOpened {
         /// The canary's path.
@@ -216,6 +271,10 @@ const KINDS: &[KindInfo] = &[
     KindInfo { id: 203, name: "ssh_session_closed", severity: Severity::High, technique: Some(Technique::RemoteServicesSsh) },
     KindInfo { id: 204, name: "ssh_request_refused", severity: Severity::High, technique: Some(Technique::RemoteServicesSsh) },
     KindInfo { id: 300, name: "http_request", severity: Severity::Medium, technique: Some(Technique::NetworkServiceDiscovery) },
+    KindInfo { id: 400, name: "dicom_association", severity: Severity::Low, technique: Some(Technique::NetworkServiceDiscovery) },
+    KindInfo { id: 401, name: "dicom_command", severity: Severity::Medium, technique: Some(Technique::DataFromInformationRepositories) },
+    KindInfo { id: 402, name: "dicom_store", severity: Severity::High, technique: Some(Technique::IngressToolTransfer) },
+    KindInfo { id: 403, name: "dicom_release", severity: Severity::Low, technique: None },
     KindInfo { id: 500, name: "file_opened", severity: Severity::High, technique: Some(Technique::CredentialsInFiles) },
     KindInfo { id: 501, name: "canary_missing", severity: Severity::High, technique: None },
     KindInfo { id: 900, name: "connections_refused", severity: Severity::Info, technique: None },
@@ -233,9 +292,13 @@ impl EventKind {
             EventKind::SshSessionClosed { .. } => 6,
             EventKind::SshRequestRefused { .. } => 7,
             EventKind::HttpRequest { .. } => 8,
-            EventKind::FileOpened { .. } => 9,
-            EventKind::CanaryMissing { .. } => 10,
-            EventKind::ConnectionsRefused { .. } => 11,
+            EventKind::DicomAssociation { .. } => 9,
+            EventKind::DicomCommand { .. } => 10,
+            EventKind::DicomStore { .. } => 11,
+            EventKind::DicomRelease { .. } => 12,
+            EventKind::FileOpened { .. } => 13,
+            EventKind::CanaryMissing { .. } => 14,
+            EventKind::ConnectionsRefused { .. } => 15,
         };
         &KINDS[index]
     }
@@ -263,6 +326,7 @@ impl EventKind {
         match self {
             EventKind::HttpRequest { tags, .. } if tags.iter().any(|t| t == "exploit") => Some(Technique::ExploitPublicFacingApplication),
             EventKind::HttpRequest { tags, .. } if tags.iter().any(|t| t == "scanning") => Some(Technique::WordlistScanning),
+            EventKind::DicomCommand { command, .. } if command == "C-ECHO" => Some(Technique::NetworkServiceDiscovery),
             _ => self.info().technique,
         }
     }
@@ -343,6 +407,19 @@ mod tests {
             EventKind::SshSessionClosed { recording: "/x.cast".into(), sha256: "0".repeat(64), bytes: 1 },
             EventKind::SshRequestRefused { request: "direct-tcpip".into(), target: AttackerBytes::new("10.0.0.1:445") },
             EventKind::HttpRequest { method: AttackerBytes::new("GET"), target: AttackerBytes::new("/"), version: "HTTP/1.1".into(), headers: vec![], headers_truncated: false, user_agent: None, credential: None, body_bytes: 0, body_sha256: None, body: None, status: 404, tags: vec![] },
+            EventKind::DicomAssociation {
+                calling_ae: AttackerBytes::new("FINDSCU"),
+                called_ae: AttackerBytes::new("ANY-SCP"),
+                implementation_class_uid: None,
+                implementation_version: None,
+                max_pdu_length: Some(16384),
+                contexts: vec![],
+                accepted: true,
+                rejected: None,
+            },
+            EventKind::DicomCommand { command: "C-ECHO".into(), sop_class: None, level: None, keys: vec![], move_destination: None, matches: 0, status: 0 },
+            EventKind::DicomStore { sop_class: None, sop_instance_uid: AttackerBytes::new("1.2.3"), bytes: 1, sha256: "0".repeat(64), quarantined: true },
+            EventKind::DicomRelease { how: "release".into(), reason: None },
             EventKind::FileOpened { path: "/srv/x".into() },
             EventKind::CanaryMissing { path: "/srv/x".into() },
             EventKind::ConnectionsRefused { count: 1, limit: LimitKind::MaxConnections },

@@ -5,10 +5,12 @@
 
 mod attack;
 mod bytes;
+mod dicom;
 mod envelope;
 mod kind;
 
 pub use attack::Technique;
 pub use bytes::AttackerBytes;
+pub use dicom::{DicomContext, DicomKey};
 pub use envelope::{Event, EventId, SessionId, Timestamp};
 pub use kind::{CloseReason, EventKind, HttpCredential, HttpHeader, KindId, LimitKind, Severity, SshAuthMethod};

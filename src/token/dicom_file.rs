@@ -5,13 +5,15 @@ use dicom_core::{DataElement, PrimitiveValue, Tag, VR};
 use dicom_dictionary_std::{tags, uids};
 use dicom_object::{FileMetaTableBuilder, InMemDicomObject};
 
-use super::patient::HoneyPatient;
+use super::patient::{HoneyPatient, Instance, Study};
 use super::TokenError;
 
 /// DCMTK's identity, as most exported files on a radiology workstation carry it.
 const IMPLEMENTATION_CLASS_UID: &str = "1.2.276.0.7230010.3.0.3.6.7";
 const IMPLEMENTATION_VERSION_NAME: &str = "OFFIS_DCMTK_367";
 const SIDE: u16 = 64;
+/// The SOP class of every honey instance: Secondary Capture Image Storage.
+pub const SOP_CLASS: &str = uids::SECONDARY_CAPTURE_IMAGE_STORAGE;
 
 fn text(obj: &mut InMemDicomObject, tag: Tag, vr: VR, value: &str) {
     obj.put(DataElement::new(tag, vr, PrimitiveValue::from(value)));
@@ -34,6 +36,22 @@ fn pixels() -> Vec<u8> {
 pub fn patient_file(p: &HoneyPatient) -> Result<Vec<u8>, TokenError> {
     let study = p.studies.first().ok_or_else(|| TokenError::Invalid("honey patient has no study".into()))?;
     let instance = study.instances.first().ok_or_else(|| TokenError::Invalid("honey study has no instance".into()))?;
+    let obj = instance_dataset(p, study, instance);
+    let meta = FileMetaTableBuilder::new()
+        .transfer_syntax(uids::EXPLICIT_VR_LITTLE_ENDIAN)
+        .implementation_class_uid(IMPLEMENTATION_CLASS_UID)
+        .implementation_version_name(IMPLEMENTATION_VERSION_NAME);
+    let file = obj.with_meta(meta).map_err(|e| TokenError::Invalid(format!("DICOM meta: {e}")))?;
+    let mut out = Vec::new();
+    file.write_all(&mut out).map_err(|e| TokenError::Invalid(format!("DICOM encode: {e}")))?;
+    Ok(out)
+}
+
+/// One instance of a honey study as a data set: a small but valid 64×64
+/// MONOCHROME2 secondary-capture image with the patient's demographics. It is always
+/// secondary capture (what a workstation's screen grab or an import is), whatever
+/// the study's modality: [`SOP_CLASS`].
+pub fn instance_dataset(p: &HoneyPatient, study: &Study, instance: &Instance) -> InMemDicomObject {
     let mut obj = InMemDicomObject::new_empty();
     text(&mut obj, tags::SPECIFIC_CHARACTER_SET, VR::CS, "ISO_IR 100");
     text(&mut obj, tags::SOP_CLASS_UID, VR::UI, uids::SECONDARY_CAPTURE_IMAGE_STORAGE);
@@ -67,12 +85,5 @@ pub fn patient_file(p: &HoneyPatient) -> Result<Vec<u8>, TokenError> {
     us(&mut obj, tags::HIGH_BIT, 7);
     us(&mut obj, tags::PIXEL_REPRESENTATION, 0);
     obj.put(DataElement::new(tags::PIXEL_DATA, VR::OB, PrimitiveValue::from(pixels())));
-    let meta = FileMetaTableBuilder::new()
-        .transfer_syntax(uids::EXPLICIT_VR_LITTLE_ENDIAN)
-        .implementation_class_uid(IMPLEMENTATION_CLASS_UID)
-        .implementation_version_name(IMPLEMENTATION_VERSION_NAME);
-    let file = obj.with_meta(meta).map_err(|e| TokenError::Invalid(format!("DICOM meta: {e}")))?;
-    let mut out = Vec::new();
-    file.write_all(&mut out).map_err(|e| TokenError::Invalid(format!("DICOM encode: {e}")))?;
-    Ok(out)
+    obj
 }

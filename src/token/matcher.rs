@@ -8,6 +8,7 @@ use super::hit::TokenHit;
 use super::keyed_hash::{Digest, MaterialKey};
 use super::kind::{MaterialKind, TokenKind};
 use super::model::{Plant, TokenState, UrlResponse};
+use super::patient::HoneyPatient;
 use super::registry::Registry;
 use super::TokenError;
 
@@ -30,6 +31,8 @@ struct Target {
 struct Index {
     version: i64,
     targets: HashMap<(MaterialKind, Digest), Arc<Target>>,
+    /// Honey patients of `patient` tokens (not secret), for the DICOM decoy's archive.
+    patients: Arc<Vec<HoneyPatient>>,
 }
 
 /// A found token: cheap to return (no allocation); turn it into a [`TokenHit`] to
@@ -82,8 +85,10 @@ impl Matcher {
     /// Rebuilds the index from the registry and swaps it in.
     pub fn reload(&self, registry: &Registry) -> Result<(), TokenError> {
         let version = registry.version()?;
-        let tokens: HashMap<String, Arc<TokenInfo>> = registry
-            .load(None)?
+        let loaded = registry.load(None)?;
+        let mut patients: Vec<HoneyPatient> = loaded.values().filter_map(|t| t.facts.patient.clone()).collect();
+        patients.sort_by(|a, b| a.nhs_number.cmp(&b.nhs_number));
+        let tokens: HashMap<String, Arc<TokenInfo>> = loaded
             .into_values()
             .map(|t| {
                 let info = TokenInfo { id: t.id.clone(), kind: t.kind, label: t.label, state: t.state, plants: t.plants, url_response: t.facts.url_response };
@@ -97,9 +102,14 @@ impl Matcher {
             let plant = row.plant.and_then(|id| plants.get(&id)).map(|(_, p)| p.clone());
             targets.insert((row.material, row.digest), Arc::new(Target { token: Arc::clone(token), plant }));
         }
-        let fresh = Arc::new(Index { version, targets });
+        let fresh = Arc::new(Index { version, targets, patients: Arc::new(patients) });
         *self.index.write().unwrap_or_else(|p| p.into_inner()) = fresh;
         Ok(())
+    }
+
+    /// The honey patients of every `patient` token (active or revoked).
+    pub fn patients(&self) -> Arc<Vec<HoneyPatient>> {
+        Arc::clone(&self.index.read().unwrap_or_else(|p| p.into_inner()).patients)
     }
 
     /// The registry version the index was built from.

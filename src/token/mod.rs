@@ -19,7 +19,7 @@ mod sshkey;
 pub mod template;
 
 pub use create::{generate as create_token, CreateOptions};
-pub use dicom_file::patient_file;
+pub use dicom_file::{instance_dataset, patient_file, SOP_CLASS as HONEY_SOP_CLASS};
 pub use follow::follow_registry;
 pub use generate::{aws_access_key_id, aws_secret_access_key};
 pub use hit::TokenHit;
@@ -27,7 +27,7 @@ pub use keyed_hash::{Digest, MaterialKey};
 pub use kind::{MaterialKind, TokenKind, ALL as ALL_KINDS};
 pub use matcher::{Matcher, TokenMatch};
 pub use model::{NewToken, Plant, Secrets, Token, TokenFacts, TokenState, UrlResponse};
-pub use patient::{HoneyPatient, Instance, Study};
+pub use patient::{generate as generate_patient, is_uid_root, HoneyPatient, Instance, Study};
 pub use plant::write_planted;
 pub use registry::{version_of, Registry};
 pub use secret::Secret;

@@ -1,0 +1,171 @@
+//! The association state machine (PS3.8 §9.2) for one connection: wait for an
+//! A-ASSOCIATE-RQ within ARTIM, answer AC or RJ as the personality would, then serve
+//! DIMSE messages until release or abort. Anything out of place gets an A-ABORT.
+
+use bytes::BytesMut;
+use dicom_ul::pdu::{AssociationRQ, Pdu, UserVariableItem};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::time::Instant;
+
+use super::link::{Link, Other};
+use super::pdu::{self, ContextResult, ReadError, UserItem};
+use super::personality::{AcItem, CalledAe, APPLICATION_CONTEXT};
+use super::{services, DicomRuntime};
+use crate::decoy::connection::Recorder;
+use crate::event::{AttackerBytes, CloseReason, DicomContext, EventKind};
+
+/// A-ABORT source "service provider" and its reasons (PS3.8 Table 9-26).
+const PROVIDER: u8 = 2;
+const UNRECOGNIZED_PDU: u8 = 1;
+const UNEXPECTED_PDU: u8 = 2;
+const INVALID_PARAMETER: u8 = 6;
+
+/// An accepted presentation context.
+#[derive(Debug, Clone)]
+pub struct Accepted {
+    pub id: u8,
+    pub abstract_syntax: String,
+    pub transfer_syntax: String,
+}
+
+/// Serves one connection; returns why it ended.
+pub async fn serve<S>(rt: &DicomRuntime, io: &mut S, recorder: &Recorder) -> CloseReason
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let p = &rt.personality;
+    let artim = std::time::Duration::from_secs(p.artim_timeout_seconds).min(rt.idle);
+    let mut buf = BytesMut::with_capacity(4096);
+    let received = match pdu::read(io, &mut buf, pdu::MAX_CONTROL_PDU, Instant::now() + artim).await {
+        Ok(r) => r,
+        Err(e) => return refuse_unreadable(io, recorder, e).await,
+    };
+    let (rq, ae_fields) = match (received.pdu, received.ae_fields) {
+        (Pdu::AssociationRQ(rq), Some(fields)) => (rq, fields),
+        (Pdu::Unknown { pdu_type, .. }, _) => return abort(io, recorder, UNRECOGNIZED_PDU, format!("unrecognized PDU type 0x{pdu_type:02x} before association")).await,
+        (other, _) => return abort(io, recorder, UNEXPECTED_PDU, format!("{} before association", other.short_description())).await,
+    };
+
+    let called = rq.called_ae_title.trim().to_string();
+    let (results, contexts) = negotiate(rt, &rq);
+    let peer = |want: fn(&UserVariableItem) -> Option<String>| rq.user_variables.iter().find_map(want).map(AttackerBytes::new);
+    let peer_max = rq.user_variables.iter().find_map(|u| if let UserVariableItem::MaxLength(n) = u { Some(*n) } else { None });
+    let reject = match &p.called_ae {
+        CalledAe::Reject { result, source, reason } if called != rt.ae_title => Some((*result, *source, *reason)),
+        _ => None,
+    };
+    recorder
+        .emit(EventKind::DicomAssociation {
+            calling_ae: AttackerBytes::new(rq.calling_ae_title.trim()),
+            called_ae: AttackerBytes::new(called.as_str()),
+            implementation_class_uid: peer(|u| if let UserVariableItem::ImplementationClassUID(s) = u { Some(s.clone()) } else { None }),
+            implementation_version: peer(|u| if let UserVariableItem::ImplementationVersionName(s) = u { Some(s.clone()) } else { None }),
+            max_pdu_length: peer_max,
+            contexts,
+            accepted: reject.is_none(),
+            rejected: reject.map(|(r, s, why)| format!("A-ASSOCIATE-RJ result {r} source {s} reason {why} (called AE title not recognized)")),
+        })
+        .await;
+    if let Some((result, source, reason)) = reject {
+        let _ = tokio::time::timeout(artim, tokio::io::AsyncWriteExt::write_all(io, &pdu::associate_rj(result, source, reason))).await;
+        return CloseReason::PeerClosed;
+    }
+
+    let user = user_items(rt, &rq, &results);
+    let ac_results: Vec<ContextResult<'_>> = results.iter().map(|(id, result, ts, _)| ContextResult { id: *id, result: *result, transfer_syntax: ts }).collect();
+    let ac = pdu::associate_ac(&ae_fields, APPLICATION_CONTEXT, &ac_results, &user);
+    let accepted: Vec<Accepted> = results
+        .iter()
+        .filter(|(_, result, _, _)| *result == 0)
+        .map(|(id, _, ts, abstract_syntax)| Accepted { id: *id, abstract_syntax: abstract_syntax.clone(), transfer_syntax: ts.clone() })
+        .collect();
+    let mut link = Link::new(io, buf, p.max_pdu_length, peer_max.unwrap_or(0), rt.idle, &rt.quarantine);
+    if link.send(&ac).await.is_err() {
+        return CloseReason::Error;
+    }
+    loop {
+        match link.next().await {
+            Ok(message) => {
+                if let Err(reason) = services::dispatch(rt, &mut link, recorder, &accepted, message).await {
+                    return reason;
+                }
+            }
+            Err(Other::ReleaseRq) => {
+                let _ = link.send(&pdu::release_rp()).await;
+                recorder.emit(EventKind::DicomRelease { how: "release".into(), reason: None }).await;
+                return CloseReason::PeerClosed;
+            }
+            Err(Other::AbortRq) => {
+                recorder.emit(EventKind::DicomRelease { how: "abort-received".into(), reason: None }).await;
+                return CloseReason::PeerClosed;
+            }
+            Err(Other::Unexpected(t)) => return abort(link.io, recorder, if t > 7 || t == 0 { UNRECOGNIZED_PDU } else { UNEXPECTED_PDU }, format!("PDU type 0x{t:02x} during association")).await,
+            Err(Other::Invalid(why)) => return abort(link.io, recorder, INVALID_PARAMETER, why.to_string()).await,
+            Err(Other::Read(e)) => return refuse_unreadable(link.io, recorder, e).await,
+        }
+    }
+}
+
+/// Each proposed context: (id, result, transfer syntax answered, abstract syntax), and
+/// the contexts as recorded.
+fn negotiate(rt: &DicomRuntime, rq: &AssociationRQ) -> (Vec<(u8, u8, String, String)>, Vec<DicomContext>) {
+    let mut results = Vec::new();
+    let mut recorded = Vec::new();
+    for pc in rq.presentation_contexts.iter().take(128) {
+        let (result, ts) = rt.personality.negotiate(&pc.abstract_syntax, &pc.transfer_syntaxes);
+        results.push((pc.id, result, ts.to_string(), pc.abstract_syntax.clone()));
+        recorded.push(DicomContext {
+            id: pc.id,
+            abstract_syntax: AttackerBytes::new(pc.abstract_syntax.as_str()),
+            transfer_syntaxes: pc.transfer_syntaxes.iter().take(16).map(|t| AttackerBytes::new(t.as_str())).collect(),
+            result,
+        });
+    }
+    (results, recorded)
+}
+
+/// The AC's user information items in the personality's order; role selection answers
+/// echo the roles the requestor proposed for contexts we accepted.
+fn user_items<'a>(rt: &'a DicomRuntime, rq: &'a AssociationRQ, results: &[(u8, u8, String, String)]) -> Vec<UserItem<'a>> {
+    let p = &rt.personality;
+    let mut items = Vec::new();
+    for item in &p.ac_items {
+        match item {
+            AcItem::MaxLength => items.push(UserItem::MaxLength(p.max_pdu_length)),
+            AcItem::ImplementationClassUid => items.push(UserItem::ImplementationClassUid(&p.implementation_class_uid)),
+            AcItem::ImplementationVersionName => {
+                if let Some(name) = &p.implementation_version_name {
+                    items.push(UserItem::ImplementationVersionName(name));
+                }
+            }
+            AcItem::RoleSelection => {
+                for u in &rq.user_variables {
+                    if let UserVariableItem::ScuScpRoleSelectionSubItem(sop_class, roles) = u {
+                        if results.iter().any(|(_, r, _, a)| *r == 0 && a == sop_class) {
+                            items.push(UserItem::Role { sop_class, scu: roles.scu, scp: roles.scp });
+                        }
+                    }
+                }
+            }
+        }
+    }
+    items
+}
+
+/// Sends an A-ABORT (service provider) and records why.
+async fn abort<S: AsyncWrite + Unpin>(io: &mut S, recorder: &Recorder, reason: u8, why: String) -> CloseReason {
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), tokio::io::AsyncWriteExt::write_all(io, &pdu::abort(PROVIDER, reason))).await;
+    recorder.emit(EventKind::DicomRelease { how: "abort-sent".into(), reason: Some(why) }).await;
+    CloseReason::ProtocolError
+}
+
+/// A read that failed: a close or deadline ends quietly; anything else is aborted.
+async fn refuse_unreadable<S: AsyncWrite + Unpin>(io: &mut S, recorder: &Recorder, e: ReadError) -> CloseReason {
+    match e {
+        ReadError::Closed => CloseReason::PeerClosed,
+        ReadError::Timeout => CloseReason::IdleTimeout,
+        ReadError::Io => CloseReason::Error,
+        ReadError::TooLarge(t, len) => abort(io, recorder, INVALID_PARAMETER, format!("PDU type 0x{t:02x} of {len} bytes is over the limit")).await,
+        ReadError::Malformed(t) => abort(io, recorder, INVALID_PARAMETER, format!("PDU type 0x{t:02x} does not decode")).await,
+    }
+}

@@ -1,0 +1,83 @@
+//! The `dicom` decoy: a PACS on the wire. Owns the association handshake (so the
+//! A-ASSOCIATE-AC carries the imitated product's identity), answers C-ECHO, C-FIND
+//! and C-GET from an archive of synthetic honey patients, quarantines C-STORE objects
+//! by hash under quotas, and records every association, command and object.
+
+mod archive;
+mod association;
+mod dimse;
+mod link;
+mod pdu;
+mod personality;
+mod quarantine;
+mod retrieve;
+mod services;
+
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpStream;
+
+use super::connection::Connection;
+use super::counting::{ByteCounts, Counting};
+use crate::config::DicomDecoyConfig;
+use crate::event::CloseReason;
+pub use personality::{DicomPersonality, BUILT_IN as BUILT_IN_PERSONALITIES};
+
+/// Everything a DICOM decoy needs at run time.
+pub struct DicomRuntime {
+    pub personality: Arc<DicomPersonality>,
+    /// Our AE title (the personality's unless the decoy sets one).
+    pub ae_title: String,
+    pub archive: archive::Archive,
+    pub quarantine: quarantine::Quarantine,
+    /// Deadline for each PDU once associated.
+    pub idle: Duration,
+}
+
+impl DicomRuntime {
+    /// Opens the quarantine (`STATE_DIR/dicom/NAME/quarantine`) and seeds the cohort
+    /// (seed kept in `STATE_DIR/dicom/NAME/cohort.seed`, so restarts show the same
+    /// archive). Blocking: call it off the runtime.
+    pub fn for_decoy(config: &DicomDecoyConfig, state_dir: &Path) -> Result<Self, String> {
+        let dir = state_dir.join("dicom").join(&config.name);
+        crate::decoy::state_file::private_dir(&dir)?;
+        let seed_file = dir.join("cohort.seed");
+        let seed = match std::fs::read_to_string(&seed_file) {
+            Ok(text) => text.trim().parse::<u64>().map_err(|e| format!("{}: {e}", seed_file.display()))?,
+            Err(_) => {
+                let seed: u64 = rand::random();
+                crate::decoy::state_file::write_new(&seed_file, seed.to_string().as_bytes(), 0o600)?;
+                seed
+            }
+        };
+        let quarantine = quarantine::Quarantine::open(&dir.join("quarantine"), config.quarantine_max_objects, config.quarantine_max_bytes)?;
+        Ok(DicomRuntime {
+            personality: Arc::clone(&config.personality),
+            ae_title: config.ae_title.clone().unwrap_or_else(|| config.personality.ae_title.clone()),
+            archive: archive::Archive::new(config.cohort_size, seed, &config.uid_root),
+            quarantine,
+            idle: config.limits.idle_timeout,
+        })
+    }
+}
+
+/// Serves one connection.
+pub async fn handle(rt: Arc<DicomRuntime>, stream: TcpStream, mut conn: Connection) {
+    let limits = conn.context().limits;
+    let _ = stream.set_nodelay(true);
+    let counts = Arc::new(ByteCounts::default());
+    let mut io = Counting::new(stream, Arc::clone(&counts), limits.max_session_bytes);
+    let recorder = conn.recorder();
+    let shutdown = conn.context().shutdown.clone();
+    let reason = tokio::select! {
+        r = association::serve(&rt, &mut io, &recorder) => r,
+        _ = shutdown.cancelled() => CloseReason::Shutdown,
+        _ = tokio::time::sleep_until(conn.deadline()) => CloseReason::SessionTimeout,
+    };
+    conn.bytes_in = counts.read.load(Ordering::Relaxed);
+    conn.bytes_out = counts.written.load(Ordering::Relaxed);
+    conn.close(reason).await;
+}

@@ -1,0 +1,167 @@
+//! DICOM personalities: the identity a PACS shows in its A-ASSOCIATE-AC (implementation
+//! class UID and version name, max PDU, user items and their order), its AE title and
+//! called-AE policy, the services it offers and the transfer syntaxes it prefers.
+
+use serde::Deserialize;
+
+/// Built-in personalities: (name, YAML).
+pub const BUILT_IN: &[(&str, &str)] = &[
+    ("orthanc", include_str!("../../../decoys/dicom-orthanc.yaml")),
+    ("dcm4chee", include_str!("../../../decoys/dicom-dcm4chee.yaml")),
+    ("dcmtk-storescp", include_str!("../../../decoys/dicom-dcmtk-storescp.yaml")),
+];
+
+/// Verification SOP class.
+pub const VERIFICATION: &str = "1.2.840.10008.1.1";
+/// The DICOM application context.
+pub const APPLICATION_CONTEXT: &str = "1.2.840.10008.3.1.1.1";
+/// Prefix of every storage SOP class.
+const STORAGE_PREFIX: &str = "1.2.840.10008.5.1.4.1.1.";
+
+/// Query/retrieve SOP classes: (UID, information model, service).
+pub const QUERY_RETRIEVE: &[(&str, Model, Service)] = &[
+    ("1.2.840.10008.5.1.4.1.2.1.1", Model::PatientRoot, Service::Find),
+    ("1.2.840.10008.5.1.4.1.2.1.2", Model::PatientRoot, Service::Move),
+    ("1.2.840.10008.5.1.4.1.2.1.3", Model::PatientRoot, Service::Get),
+    ("1.2.840.10008.5.1.4.1.2.2.1", Model::StudyRoot, Service::Find),
+    ("1.2.840.10008.5.1.4.1.2.2.2", Model::StudyRoot, Service::Move),
+    ("1.2.840.10008.5.1.4.1.2.2.3", Model::StudyRoot, Service::Get),
+];
+
+/// Query/retrieve information model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Model {
+    PatientRoot,
+    StudyRoot,
+}
+
+/// A DIMSE service a personality offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Service {
+    Echo,
+    Store,
+    Find,
+    Get,
+    Move,
+}
+
+/// How an unknown called AE title is treated.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub enum CalledAe {
+    /// Accept whatever the caller names (Orthanc's and storescp's default).
+    Any,
+    /// Reject titles other than ours with this A-ASSOCIATE-RJ (result, source, reason).
+    Reject { result: u8, source: u8, reason: u8 },
+}
+
+/// A user information item of the AC, in the personality's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AcItem {
+    MaxLength,
+    ImplementationClassUid,
+    ImplementationVersionName,
+    /// SCP/SCU role selection answers (for C-GET), when the requestor asked.
+    RoleSelection,
+}
+
+/// A DICOM personality.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DicomPersonality {
+    pub name: String,
+    /// Our AE title (also the default for the decoy's `ae_title`).
+    pub ae_title: String,
+    pub implementation_class_uid: String,
+    #[serde(default)]
+    pub implementation_version_name: Option<String>,
+    /// Max PDU length we announce and enforce on receive (0 = unlimited, announced as 0).
+    pub max_pdu_length: u32,
+    /// User information items of the AC, in order.
+    pub ac_items: Vec<AcItem>,
+    pub called_ae: CalledAe,
+    pub services: Vec<Service>,
+    /// Transfer syntaxes accepted, most preferred first.
+    pub transfer_syntaxes: Vec<String>,
+    /// ARTIM: seconds to wait for an A-ASSOCIATE-RQ (and between PDUs).
+    pub artim_timeout_seconds: u64,
+}
+
+impl DicomPersonality {
+    /// A built-in personality by name.
+    pub fn built_in(name: &str) -> Option<Result<Self, String>> {
+        BUILT_IN.iter().find(|(n, _)| *n == name).map(|(_, yaml)| Self::parse(yaml))
+    }
+
+    /// Parses and checks a personality's text.
+    pub fn parse(yaml: &str) -> Result<Self, String> {
+        let p: DicomPersonality = marked_yaml::from_yaml(0, yaml).map_err(|e| e.to_string())?;
+        if p.ae_title.is_empty() || p.ae_title.len() > 16 {
+            return Err(format!("personality {}: ae_title must be 1 to 16 characters", p.name));
+        }
+        if p.max_pdu_length != 0 && p.max_pdu_length < 4096 {
+            return Err(format!("personality {}: max_pdu_length must be 0 or at least 4096", p.name));
+        }
+        if p.transfer_syntaxes.is_empty() {
+            return Err(format!("personality {}: list at least one transfer syntax", p.name));
+        }
+        Ok(p)
+    }
+
+    /// The result for a proposed context: (result, transfer syntax chosen).
+    /// 0 accepted, 3 abstract syntax not supported, 4 no transfer syntax supported.
+    pub fn negotiate<'a>(&'a self, abstract_syntax: &str, proposed: &'a [String]) -> (u8, &'a str) {
+        if !self.supports(abstract_syntax) {
+            return (3, proposed.first().map_or("", |s| s.as_str()));
+        }
+        match self.transfer_syntaxes.iter().find(|ours| proposed.iter().any(|p| p == *ours)) {
+            Some(ts) => (0, ts.as_str()),
+            None => (4, proposed.first().map_or("", |s| s.as_str())),
+        }
+    }
+
+    fn supports(&self, abstract_syntax: &str) -> bool {
+        let offers = |s: Service| self.services.contains(&s);
+        if abstract_syntax == VERIFICATION {
+            return offers(Service::Echo);
+        }
+        if let Some((_, _, service)) = QUERY_RETRIEVE.iter().find(|(uid, _, _)| *uid == abstract_syntax) {
+            return offers(*service);
+        }
+        abstract_syntax.starts_with(STORAGE_PREFIX) && offers(Service::Store)
+    }
+}
+
+/// The information model and service of a query/retrieve SOP class.
+pub fn query_retrieve(sop_class: &str) -> Option<(Model, Service)> {
+    QUERY_RETRIEVE.iter().find(|(uid, _, _)| *uid == sop_class).map(|(_, m, s)| (*m, *s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_built_in_personality_parses() {
+        for (name, _) in BUILT_IN {
+            let p = DicomPersonality::built_in(name).unwrap().unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(&p.name, name);
+            assert!(p.services.contains(&Service::Echo));
+        }
+    }
+
+    #[test]
+    fn negotiation_follows_services_and_transfer_syntax_preference() {
+        let p = DicomPersonality::built_in("dcmtk-storescp").unwrap().unwrap();
+        let ts = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let both = ts(&["1.2.840.10008.1.2", "1.2.840.10008.1.2.1"]);
+        assert_eq!(p.negotiate(VERIFICATION, &both).0, 0);
+        assert_eq!(p.negotiate("1.2.840.10008.5.1.4.1.1.2", &both).0, 0, "CT storage");
+        assert_eq!(p.negotiate("1.2.840.10008.5.1.4.1.2.2.1", &both).0, 3, "storescp answers no queries");
+        assert_eq!(p.negotiate(VERIFICATION, &ts(&["1.2.3.4"])).0, 4);
+        let o = DicomPersonality::built_in("orthanc").unwrap().unwrap();
+        assert_eq!(o.negotiate("1.2.840.10008.5.1.4.1.2.2.1", &both).0, 0);
+    }
+}

@@ -1,0 +1,77 @@
+//! C-GET: each matched honey instance goes back over the same association as a
+//! C-STORE sub-operation (the requestor acts as storage SCP), then one final
+//! C-GET-RSP with the sub-operation counts.
+
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use super::archive::{Found, Level};
+use super::association::Accepted;
+use super::dimse::{self, field, Value};
+use super::link::Link;
+use crate::event::CloseReason;
+use crate::token::{instance_dataset, HONEY_SOP_CLASS};
+
+const SUCCESS: u16 = 0x0000;
+const SUB_OPERATIONS_FAILED: u16 = 0xA702;
+const WARNING_SOME_FAILED: u16 = 0xB000;
+
+/// Sends every found instance; returns (final status, completed, failed).
+pub async fn get<S>(link: &mut Link<'_, S>, accepted: &[Accepted], found: &[Found]) -> Result<(u16, u16, u16), CloseReason>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let Some(ctx) = accepted.iter().find(|c| c.abstract_syntax == HONEY_SOP_CLASS) else {
+        // The requestor offered no context to store secondary capture images on.
+        return Ok((SUB_OPERATIONS_FAILED, 0, found.len() as u16));
+    };
+    let Some(ts) = dicom_transfer_syntax_registry::TransferSyntaxIndex::get(&dicom_transfer_syntax_registry::TransferSyntaxRegistry, &ctx.transfer_syntax) else {
+        return Ok((SUB_OPERATIONS_FAILED, 0, found.len() as u16));
+    };
+    let (mut done, mut failed) = (0u16, 0u16);
+    for (n, f) in found.iter().enumerate() {
+        let record = f.record(Level::Image);
+        let Some(study) = record.study.map(|i| &f.patient.studies[i]) else { continue };
+        let Some(instance) = study.instances.first() else { continue };
+        let mut data = Vec::new();
+        if instance_dataset(&f.patient, study, instance).write_dataset_with_ts(&mut data, ts).is_err() {
+            failed += 1;
+            continue;
+        }
+        let message_id = 0x1000u16.wrapping_add(n as u16);
+        let rq = dimse::encode(&[
+            (0x0002, Value::Uid(HONEY_SOP_CLASS)),
+            (0x0100, Value::Us(field::C_STORE_RQ)),
+            (0x0110, Value::Us(message_id)),
+            (0x0700, Value::Us(0)),
+            (0x0800, Value::Us(0)),
+            (0x1000, Value::Uid(&instance.sop_instance_uid)),
+        ]);
+        link.send_message(ctx.id, &rq, Some(&data)).await.map_err(|_| CloseReason::Error)?;
+        match link.next().await {
+            Ok(m) if m.command.field == field::C_STORE_RSP && m.command.status == Some(SUCCESS) => done += 1,
+            Ok(_) => failed += 1,
+            Err(_) => return Err(CloseReason::ProtocolError),
+        }
+    }
+    let status = match (done, failed) {
+        (_, 0) => SUCCESS,
+        (0, _) => SUB_OPERATIONS_FAILED,
+        _ => WARNING_SOME_FAILED,
+    };
+    Ok((status, done, failed))
+}
+
+/// The final C-GET/C-MOVE response with Number of Completed/Failed/Warning
+/// Sub-operations.
+pub fn final_response(response_field: u16, sop_class: &str, responding_to: u16, status: u16, done: u16, failed: u16) -> Vec<u8> {
+    dimse::encode(&[
+        (0x0002, Value::Uid(sop_class)),
+        (0x0100, Value::Us(response_field)),
+        (0x0120, Value::Us(responding_to)),
+        (0x0800, Value::Us(dimse::NO_DATA_SET)),
+        (0x0900, Value::Us(status)),
+        (0x1021, Value::Us(done)),
+        (0x1022, Value::Us(failed)),
+        (0x1023, Value::Us(0)),
+    ])
+}

@@ -195,3 +195,4 @@ where
     recorder.context().events.emit(e).await;
     Ok(())
 }
+

@@ -1,0 +1,173 @@
+//! The DICOM decoy with DCMTK's real clients (echoscu, findscu, getscu, storescu,
+//! dcmdump) and, for `dcmtk-storescp`, side by side with a real storescp: the
+//! A-ASSOCIATE-AC bytes must be identical.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+
+fn dicom_decoy(name: &str, personality: &str, extra: &str) -> String {
+    format!("  - name: {name}\n    type: dicom\n    listen: 127.0.0.1:0\n    personality: {personality}\n    cohort_size: 12\n{extra}")
+}
+
+fn run(cmd: &str, args: &[&str]) -> String {
+    let out = Command::new(cmd).args(args).output().unwrap_or_else(|e| panic!("{cmd} must be installed (scripts/test.sh installs dcmtk): {e}"));
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+fn port(addr: SocketAddr) -> String {
+    addr.port().to_string()
+}
+
+/// An A-ASSOCIATE-RQ as echoscu sends it: Verification, implicit VR little endian,
+/// max PDU 16384, DCMTK 3.6.7's implementation class UID and version name.
+fn echo_rq(called: &str) -> Vec<u8> {
+    fn item(t: u8, v: &[u8]) -> Vec<u8> {
+        [&[t, 0][..], &(v.len() as u16).to_be_bytes(), v].concat()
+    }
+    let mut body = vec![0, 1, 0, 0];
+    body.extend_from_slice(format!("{called:<16}").as_bytes());
+    body.extend_from_slice(format!("{:<16}", "ECHOSCU").as_bytes());
+    body.extend_from_slice(&[0; 32]);
+    body.extend(item(0x10, b"1.2.840.10008.3.1.1.1"));
+    body.extend(item(0x20, &[&[1u8, 0, 0, 0][..], &item(0x30, b"1.2.840.10008.1.1"), &item(0x40, b"1.2.840.10008.1.2")].concat()));
+    let user = [item(0x51, &16384u32.to_be_bytes()), item(0x52, b"1.2.276.0.7230010.3.0.3.6.7"), item(0x55, b"OFFIS_DCMTK_367")].concat();
+    body.extend(item(0x50, &user));
+    [&[1u8, 0][..], &(body.len() as u32).to_be_bytes(), &body].concat()
+}
+
+/// Sends `rq` and reads one PDU back.
+fn exchange(addr: SocketAddr, rq: &[u8]) -> Vec<u8> {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(rq).unwrap();
+    let mut head = [0u8; 6];
+    s.read_exact(&mut head).unwrap();
+    let mut body = vec![0u8; u32::from_be_bytes(head[2..6].try_into().unwrap()) as usize];
+    s.read_exact(&mut body).unwrap();
+    [&head[..], &body].concat()
+}
+
+#[test]
+fn the_dcmtk_storescp_personality_sends_the_same_associate_ac_as_a_real_storescp() {
+    let dir = tempfile::tempdir().unwrap();
+    let port_real = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut storescp = Command::new("storescp")
+        .args(["--output-directory"])
+        .arg(dir.path())
+        .arg(port_real.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("storescp (dcmtk)");
+    let real: SocketAddr = ([127, 0, 0, 1], port_real).into();
+    assert!(eventually(10, || TcpStream::connect(real).is_ok()));
+    let hw = Honeyward::start(dir.path(), &config(&dicom_decoy("scp", "dcmtk-storescp", "")));
+    let decoy = hw.addr("scp");
+    for called in ["STORESCP", "ANY-SCP"] {
+        let rq = echo_rq(called);
+        assert_eq!(exchange(decoy, &rq), exchange(real, &rq), "A-ASSOCIATE-AC for called AE {called}");
+    }
+    let (real_d, decoy_d) = (run("echoscu", &["-d", "127.0.0.1", &port_real.to_string()]), run("echoscu", &["-d", "127.0.0.1", &port(decoy)]));
+    let theirs = |out: &str| out.lines().filter(|l| l.contains("Their ") || l.contains("Accepted Transfer")).map(str::to_string).collect::<Vec<_>>();
+    assert_eq!(theirs(&decoy_d), theirs(&real_d));
+    assert!(decoy_d.contains("Their Implementation Class UID:    1.2.276.0.7230010.3.0.3.6.7"), "{decoy_d}");
+    let _ = storescp.kill();
+    let _ = storescp.wait();
+}
+
+#[test]
+fn echoscu_sees_each_personalitys_identity_and_dcm4chee_rejects_an_unknown_called_ae() {
+    let dir = tempfile::tempdir().unwrap();
+    let decoys = [dicom_decoy("orthanc", "orthanc", ""), dicom_decoy("dcm4chee", "dcm4chee", ""), dicom_decoy("scp", "dcmtk-storescp", "")].concat();
+    let hw = Honeyward::start(dir.path(), &config(&decoys));
+    for (name, uid, version) in [("orthanc", "1.2.276.0.7230010.3.0.3.6.7", "OFFIS_DCMTK_367"), ("dcm4chee", "1.2.40.0.13.1.3", "dcm4che-5.31.0"), ("scp", "1.2.276.0.7230010.3.0.3.6.7", "OFFIS_DCMTK_367")] {
+        let called = if name == "dcm4chee" { "DCM4CHEE" } else { "ANY-SCP" };
+        let out = run("echoscu", &["-d", "-aec", called, "127.0.0.1", &port(hw.addr(name))]);
+        assert!(out.contains(&format!("Their Implementation Class UID:    {uid}")) && out.contains(&format!("Their Implementation Version Name: {version}")), "{name}: {out}");
+        assert!(out.contains("Received Echo Response (Success)"), "{out}");
+    }
+    let wrong = run("echoscu", &["-v", "-aec", "WRONGAE", "127.0.0.1", &port(hw.addr("dcm4chee"))]);
+    assert!(wrong.contains("Result: Rejected Permanent, Source: Service User") && wrong.contains("Reason: Called AE Title Not Recognized"), "{wrong}");
+    assert!(run("echoscu", &["-v", "-aec", "WRONGAE", "127.0.0.1", &port(hw.addr("orthanc"))]).contains("Received Echo Response (Success)"));
+
+    let db = hw.store();
+    assert!(eventually(10, || count_kind(&db, "dicom_association") == 5));
+    let assocs = bodies(&db, "dicom_association");
+    let rejected = assocs.iter().find(|a| a["details"]["accepted"] == false).expect("the rejection is recorded");
+    assert_eq!(rejected["details"]["called_ae"]["text"], "WRONGAE");
+    assert_eq!(rejected["details"]["calling_ae"]["text"], "ECHOSCU");
+    assert_eq!(rejected["details"]["implementation_class_uid"]["text"], "1.2.276.0.7230010.3.0.3.6.7", "the peer's software is recorded");
+    assert!(eventually(10, || count_kind(&db, "dicom_command") == 4), "four C-ECHOs");
+}
+
+#[test]
+fn findscu_lists_the_honey_cohort_and_a_honey_patient_token_raises_a_critical_hit() {
+    let dir = tempfile::tempdir().unwrap();
+    let hw = Honeyward::start(dir.path(), &config(&dicom_decoy("pacs", "orthanc", "")));
+    let out = cli(dir.path(), &["token", "create", "patient", "--label", "honey patient in the radiology export", "--studies", "2", "--out", "patient.json"]);
+    assert!(out.contains("created tok-"), "{out}");
+    let token = cli(dir.path(), &["token", "list", "--json"]);
+    let nhs = token.split("\"nhs_number\":\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    std::thread::sleep(Duration::from_millis(1200));
+    let addr = port(hw.addr("pacs"));
+
+    let all = run("findscu", &["-v", "-P", "-k", "QueryRetrieveLevel=PATIENT", "-k", "PatientName=*", "-k", "PatientID", "127.0.0.1", &addr]);
+    assert_eq!(all.matches("(Pending)").count(), 13, "12 synthetic patients and the token's: {all}");
+    assert!(all.contains("Find Response (Success)"));
+    let one = run("findscu", &["-v", "-S", "-k", "QueryRetrieveLevel=STUDY", "-k", &format!("PatientID={nhs}"), "-k", "StudyInstanceUID", "-k", "StudyDescription", "127.0.0.1", &addr]);
+    assert_eq!(one.matches("(Pending)").count(), 2, "the token patient's two studies: {one}");
+    let none = run("findscu", &["-v", "-S", "-k", "QueryRetrieveLevel=STUDY", "-k", "PatientID=0000000000", "127.0.0.1", &addr]);
+    assert_eq!(none.matches("(Pending)").count(), 0);
+
+    let db = hw.store();
+    assert!(eventually(10, || count_kind(&db, "dicom_command") == 3));
+    let cmds = bodies(&db, "dicom_command");
+    assert_eq!(cmds[0]["details"]["matches"], 13);
+    assert_eq!(cmds[1]["token"]["label"], "honey patient in the radiology export");
+    let json = cli(dir.path(), &["events", "list", "--json", "--kind", "dicom_command"]);
+    let hit: serde_json::Value = json.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()).find(|v| v.get("token").is_some()).unwrap();
+    assert_eq!(hit["severity"], "critical");
+    assert_eq!(hit["attack"]["id"], "T1213");
+    assert!(cmds[1]["details"]["keys"].as_array().unwrap().iter().any(|k| k["keyword"] == "PatientID" && k["value"]["text"] == nhs.as_str()));
+    assert!(cmds[2].get("token").is_none());
+}
+
+#[test]
+fn getscu_retrieves_valid_files_and_storescu_objects_are_quarantined_until_the_quota_is_full() {
+    let dir = tempfile::tempdir().unwrap();
+    let hw = Honeyward::start(dir.path(), &config(&dicom_decoy("pacs", "orthanc", "    quarantine_max_objects: 1\n")));
+    let addr = port(hw.addr("pacs"));
+    let list = run("findscu", &["-v", "-S", "-k", "QueryRetrieveLevel=STUDY", "-k", "PatientID", "-k", "StudyInstanceUID", "127.0.0.1", &addr]);
+    let uid = list.lines().find(|l| l.contains("StudyInstanceUID")  && l.contains('[')).unwrap().split('[').nth(1).unwrap().split(']').next().unwrap().trim_end_matches(['\0', ' ']).to_string();
+    let out_dir = dir.path().join("retrieved");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let got = run("getscu", &["-v", "-S", "-k", "QueryRetrieveLevel=STUDY", "-k", &format!("StudyInstanceUID={uid}"), "-od", out_dir.to_str().unwrap(), "127.0.0.1", &addr]);
+    let files: Vec<_> = std::fs::read_dir(&out_dir).unwrap().flatten().map(|e| e.path()).collect();
+    assert_eq!(files.len(), 1, "{got}");
+    let dump = run("dcmdump", &[files[0].to_str().unwrap()]);
+    assert!(dump.contains("MONOCHROME2") && dump.contains(&uid), "{dump}");
+
+    let first = run("storescu", &["-v", "127.0.0.1", &addr, files[0].to_str().unwrap()]);
+    assert!(first.contains("Received Store Response (Success)"), "{first}");
+    // A different object: the quota (one object) is full.
+    let other = dir.path().join("other.dcm");
+    cli(dir.path(), &["token", "create", "patient", "--label", "x", "--template", "dicom", "--out", other.to_str().unwrap()]);
+    let second = run("storescu", &["-v", "127.0.0.1", &addr, other.to_str().unwrap()]);
+    assert!(second.contains("Received Store Response (Refused: OutOfResources)"), "{second}");
+
+    let db = hw.store();
+    assert!(eventually(10, || count_kind(&db, "dicom_store") == 2));
+    let stores = bodies(&db, "dicom_store");
+    assert_eq!(stores[0]["details"]["quarantined"], true);
+    assert_eq!(stores[1]["details"]["quarantined"], false);
+    let sha = stores[0]["details"]["sha256"].as_str().unwrap();
+    assert!(dir.path().join(format!("honeyward-state/dicom/pacs/quarantine/{sha}.dcm")).exists());
+    let json = cli(dir.path(), &["events", "list", "--json", "--kind", "dicom_store"]);
+    assert!(json.contains("\"T1105\""), "{json}");
+}

@@ -1,0 +1,127 @@
+//! The DICOM decoy under hostile peers: truncated PDUs, a 4 GB length, an unknown PDU
+//! type, P-DATA before association, a second A-ASSOCIATE-RQ, a flood of associations
+//! and 10,000 held open. Each is answered as PS3.8 says (A-ABORT), recorded, with
+//! bounded memory; the decoy keeps serving. Loopback only; loops bounded.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+fn decoy(limits: &str) -> String {
+    format!("  - name: pacs\n    type: dicom\n    listen: 127.0.0.1:0\n    personality: orthanc\n    cohort_size: 5\n    limits:\n{limits}")
+}
+
+/// Sends `bytes` and returns everything the decoy sends back before it closes.
+fn poke(addr: SocketAddr, bytes: &[u8]) -> Vec<u8> {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.set_write_timeout(Some(Duration::from_secs(5))).unwrap();
+    let _ = s.write_all(bytes);
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    out
+}
+
+fn echo_works(addr: SocketAddr) -> bool {
+    let out = Command::new("echoscu").args(["-v", "127.0.0.1", &addr.port().to_string()]).output().unwrap();
+    String::from_utf8_lossy(&out.stderr).contains("Received Echo Response (Success)")
+}
+
+/// A minimal A-ASSOCIATE-RQ proposing Verification.
+fn rq() -> Vec<u8> {
+    fn item(t: u8, v: &[u8]) -> Vec<u8> {
+        [&[t, 0][..], &(v.len() as u16).to_be_bytes(), v].concat()
+    }
+    let mut body = vec![0, 1, 0, 0];
+    body.extend_from_slice(b"ANY-SCP         EVILSCU         ");
+    body.extend_from_slice(&[0; 32]);
+    body.extend(item(0x10, b"1.2.840.10008.3.1.1.1"));
+    body.extend(item(0x20, &[&[1u8, 0, 0, 0][..], &item(0x30, b"1.2.840.10008.1.1"), &item(0x40, b"1.2.840.10008.1.2")].concat()));
+    body.extend(item(0x50, &[item(0x51, &16384u32.to_be_bytes()), item(0x52, b"1.2.3.4")].concat()));
+    [&[1u8, 0][..], &(body.len() as u32).to_be_bytes(), &body].concat()
+}
+
+const ABORT_INVALID_PARAMETER: [u8; 10] = [7, 0, 0, 0, 0, 4, 0, 0, 2, 6];
+const ABORT_UNRECOGNIZED_PDU: [u8; 10] = [7, 0, 0, 0, 0, 4, 0, 0, 2, 1];
+const ABORT_UNEXPECTED_PDU: [u8; 10] = [7, 0, 0, 0, 0, 4, 0, 0, 2, 2];
+
+#[test]
+fn malformed_pdus_are_aborted_as_the_standard_says_and_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let hw = Honeyward::start(dir.path(), &config(&decoy("      idle_timeout_seconds: 2\n")));
+    let addr = hw.addr("pacs");
+    assert_eq!(poke(addr, &[0x01, 0, 0xff, 0xff, 0xff, 0xff, 0, 1]), ABORT_INVALID_PARAMETER, "a 4 GB length");
+    assert_eq!(poke(addr, &[0x09, 0, 0, 0, 0, 2, 0, 0]), ABORT_UNRECOGNIZED_PDU, "an unknown PDU type");
+    assert_eq!(poke(addr, &[0x04, 0, 0, 0, 0, 6, 0, 0, 0, 2, 1, 3]), ABORT_UNEXPECTED_PDU, "P-DATA before association");
+    let started = Instant::now();
+    assert_eq!(poke(addr, &[0x01, 0, 0, 0, 0x01, 0, 1, 2, 3]), b"", "a truncated PDU is dropped on its deadline");
+    assert!(started.elapsed() < Duration::from_secs(8));
+    // A second A-ASSOCIATE-RQ inside an association.
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(&rq()).unwrap();
+    let mut head = [0u8; 6];
+    s.read_exact(&mut head).unwrap();
+    assert_eq!(head[0], 0x02, "associated");
+    let mut ac = vec![0u8; u32::from_be_bytes(head[2..6].try_into().unwrap()) as usize];
+    s.read_exact(&mut ac).unwrap();
+    s.write_all(&rq()).unwrap();
+    let mut rest = Vec::new();
+    let _ = s.read_to_end(&mut rest);
+    assert_eq!(rest, ABORT_UNEXPECTED_PDU);
+    assert!(echo_works(addr), "still serving");
+
+    let db = hw.store();
+    assert!(eventually(10, || count_kind(&db, "dicom_release") >= 4));
+    let reasons: Vec<String> = bodies(&db, "dicom_release").iter().filter_map(|e| e["details"]["reason"].as_str().map(str::to_string)).collect();
+    assert!(reasons.iter().any(|r| r.contains("4294967295 bytes is over the limit")), "{reasons:?}");
+    assert!(reasons.iter().any(|r| r.contains("unrecognized PDU type 0x09")), "{reasons:?}");
+    assert!(reasons.iter().any(|r| r.contains("before association")), "{reasons:?}");
+}
+
+#[test]
+fn ten_thousand_open_associations_and_a_flood_of_requests_keep_memory_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let limits = "      idle_timeout_seconds: 60\n      max_connections: 20000\n      max_connections_per_source: 20000\n";
+    let hw = Honeyward::start(dir.path(), &config(&decoy(limits)));
+    let addr = hw.addr("pacs");
+    let pid = hw.child.id();
+    let rss = || std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap().lines().find_map(|l| l.strip_prefix("VmRSS:")).unwrap().split_whitespace().next().unwrap().parse::<u64>().unwrap();
+    let before = rss();
+    let started = Instant::now();
+    let mut held = Vec::new();
+    let request = rq();
+    while held.len() < 10_000 && started.elapsed() < Duration::from_secs(60) {
+        let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_secs(5)) else { break };
+        let _ = s.set_write_timeout(Some(Duration::from_secs(5)));
+        if s.write_all(&request).is_ok() {
+            held.push(s);
+        }
+    }
+    assert_eq!(held.len(), 10_000, "all connections opened within the time bound");
+    let db = hw.store();
+    assert!(eventually(60, || count_kind(&db, "dicom_association") >= 10_000), "every association recorded");
+    let during = rss();
+    assert!(echo_works(addr), "a well-behaved client is still served");
+    assert!(during - before < 400 * 1024, "RSS grew {} KiB for 10,000 associations", during - before);
+    println!("RSS {before} KiB -> {during} KiB with 10,000 open associations ({:.1} KiB each)", (during - before) as f64 / 10_000.0);
+    drop(held);
+
+    // A flood: 2,000 associations requested and dropped as fast as possible.
+    let flood_started = Instant::now();
+    for _ in 0..2_000 {
+        if flood_started.elapsed() > Duration::from_secs(30) {
+            break;
+        }
+        if let Ok(mut s) = TcpStream::connect(addr) {
+            let _ = s.write_all(&request);
+        }
+    }
+    assert!(eventually(60, || count_kind(&db, "dicom_association") >= 11_500), "the flood is recorded too");
+    assert!(echo_works(addr));
+}

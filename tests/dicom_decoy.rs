@@ -171,3 +171,16 @@ fn getscu_retrieves_valid_files_and_storescu_objects_are_quarantined_until_the_q
     let json = cli(dir.path(), &["events", "list", "--json", "--kind", "dicom_store"]);
     assert!(json.contains("\"T1105\""), "{json}");
 }
+
+#[test]
+fn nmap_dicom_ping_reports_a_dicom_service_with_each_personalitys_called_ae_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let decoys = [dicom_decoy("orthanc", "orthanc", ""), dicom_decoy("dcm4chee", "dcm4chee", "")].concat();
+    let hw = Honeyward::start(dir.path(), &config(&decoys));
+    // `+` runs the script on any port (its rule only knows 104, 4242, 11112, ...).
+    let scan = |name: &str| run("nmap", &["-Pn", "-p", &port(hw.addr(name)), "--script", "+dicom-ping", "127.0.0.1"]);
+    let orthanc = scan("orthanc");
+    assert!(orthanc.contains("DICOM Service Provider discovered!") && orthanc.contains("Any AET is accepted"), "{orthanc}");
+    let dcm4chee = scan("dcm4chee");
+    assert!(dcm4chee.contains("DICOM Service Provider discovered!") && dcm4chee.contains("Called AET check enabled"), "{dcm4chee}");
+}

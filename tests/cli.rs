@@ -17,6 +17,7 @@ fn run_without_config_serves_the_embedded_quickstart_and_records_a_connection() 
     let stderr = hw.stderr_text();
     assert!(stderr.contains("embedded quick-start"), "{stderr}");
     assert!(stderr.contains("decoy tcp-banner (tcp) listening on 127.0.0.1:2323"), "{stderr}");
+    assert!(stderr.contains("decoy pacs (dicom) listening on 127.0.0.1:4242"), "{stderr}");
 
     let mut s = TcpStream::connect(hw.addr("tcp-banner")).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();

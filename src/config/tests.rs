@@ -12,13 +12,13 @@ fn errors(yaml: &str) -> Vec<ConfigError> {
 #[test]
 fn embedded_default_and_complete_example_parse() {
     let c = parse_str(EMBEDDED_DEFAULT_NAME, EMBEDDED_DEFAULT).unwrap();
-    assert_eq!(c.decoys.len(), 3);
+    assert_eq!(c.decoys.len(), 4);
     assert_eq!(c.decoys[0].listen().to_string(), "127.0.0.1:2323");
     assert_eq!(c.store.path, std::path::PathBuf::from("./honeyward.db"));
     assert!(matches!(c.sinks[0], SinkConfig::Stdout(_)));
     let full = parse_str("hospital.yaml", EXAMPLE_COMPLETE).unwrap();
     assert_eq!(full.sensor.name, "pacs-vlan-sensor-01");
-    assert_eq!(full.decoys.len(), 6);
+    assert_eq!(full.decoys.len(), 7);
     assert!(full.decoys.iter().any(|d| matches!(d, DecoyConfig::Http(h) if h.tls.is_some())), "the example shows HTTPS");
 }
 

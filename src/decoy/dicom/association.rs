@@ -54,20 +54,20 @@ where
         CalledAe::Reject { result, source, reason } if called != rt.ae_title => Some((*result, *source, *reason)),
         _ => None,
     };
-    recorder
-        .emit(EventKind::DicomAssociation {
-            calling_ae: AttackerBytes::new(rq.calling_ae_title.trim()),
-            called_ae: AttackerBytes::new(called.as_str()),
-            implementation_class_uid: peer(|u| if let UserVariableItem::ImplementationClassUID(s) = u { Some(s.clone()) } else { None }),
-            implementation_version: peer(|u| if let UserVariableItem::ImplementationVersionName(s) = u { Some(s.clone()) } else { None }),
-            max_pdu_length: peer_max,
-            contexts,
-            accepted: reject.is_none(),
-            rejected: reject.map(|(r, s, why)| format!("A-ASSOCIATE-RJ result {r} source {s} reason {why} (called AE title not recognized)")),
-        })
-        .await;
+    let event = EventKind::DicomAssociation {
+        calling_ae: AttackerBytes::new(rq.calling_ae_title.trim()),
+        called_ae: AttackerBytes::new(called.as_str()),
+        implementation_class_uid: peer(|u| if let UserVariableItem::ImplementationClassUID(s) = u { Some(s.clone()) } else { None }),
+        implementation_version: peer(|u| if let UserVariableItem::ImplementationVersionName(s) = u { Some(s.clone()) } else { None }),
+        max_pdu_length: peer_max,
+        contexts,
+        accepted: reject.is_none(),
+        rejected: reject.map(|(r, s, why)| format!("A-ASSOCIATE-RJ result {r} source {s} reason {why} (called AE title not recognized)")),
+    };
+    // The answer goes out first; the event is recorded right after (no added latency).
     if let Some((result, source, reason)) = reject {
         let _ = tokio::time::timeout(artim, tokio::io::AsyncWriteExt::write_all(io, &pdu::associate_rj(result, source, reason))).await;
+        recorder.emit(event).await;
         return CloseReason::PeerClosed;
     }
 
@@ -80,7 +80,9 @@ where
         .map(|(id, _, ts, abstract_syntax)| Accepted { id: *id, abstract_syntax: abstract_syntax.clone(), transfer_syntax: ts.clone() })
         .collect();
     let mut link = Link::new(io, buf, p.max_pdu_length, peer_max.unwrap_or(0), rt.idle, &rt.quarantine);
-    if link.send(&ac).await.is_err() {
+    let sent = link.send(&ac).await;
+    recorder.emit(event).await;
+    if sent.is_err() {
         return CloseReason::Error;
     }
     loop {

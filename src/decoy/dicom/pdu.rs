@@ -3,7 +3,7 @@
 //! decoder on the whole PDU. Writing: our own encoders, so every byte of the
 //! A-ASSOCIATE-AC (item order, echoed AE fields) is the personality's.
 
-use bytes::{Buf, BytesMut};
+use bytes::BytesMut;
 use dicom_ul::pdu::{read_pdu, Pdu};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::time::{timeout_at, Instant};
@@ -99,8 +99,6 @@ pub enum UserItem<'a> {
     MaxLength(u32),
     ImplementationClassUid(&'a str),
     ImplementationVersionName(&'a str),
-    /// Asynchronous operations window (invoked, performed).
-    AsyncOps(u16, u16),
     /// SCP/SCU role selection for a SOP class.
     Role { sop_class: &'a str, scu: bool, scp: bool },
 }
@@ -124,7 +122,6 @@ pub fn associate_ac(ae_fields: &([u8; 16], [u8; 16]), application_context: &str,
         match u {
             UserItem::MaxLength(n) => item(&mut info, 0x51, &n.to_be_bytes()),
             UserItem::ImplementationClassUid(uid) => item(&mut info, 0x52, uid.as_bytes()),
-            UserItem::AsyncOps(invoked, performed) => item(&mut info, 0x53, &[invoked.to_be_bytes(), performed.to_be_bytes()].concat()),
             UserItem::Role { sop_class, scu, scp } => {
                 let mut v = (sop_class.len() as u16).to_be_bytes().to_vec();
                 v.extend_from_slice(sop_class.as_bytes());
@@ -178,11 +175,6 @@ pub fn pdata(out: &mut Vec<u8>, id: u8, command: bool, data: &[u8], max_pdu: u32
         }
         start = end;
     }
-}
-
-/// Drops consumed bytes (keeps a pipelined next PDU).
-pub fn consumed(buf: &mut BytesMut, n: usize) {
-    buf.advance(n.min(buf.len()));
 }
 
 #[cfg(test)]

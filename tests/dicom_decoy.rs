@@ -184,3 +184,32 @@ fn nmap_dicom_ping_reports_a_dicom_service_with_each_personalitys_called_ae_poli
     let dcm4chee = scan("dcm4chee");
     assert!(dcm4chee.contains("DICOM Service Provider discovered!") && dcm4chee.contains("Called AET check enabled"), "{dcm4chee}");
 }
+
+#[test]
+fn movescu_sends_instances_only_to_a_mapped_destination_and_is_refused_elsewhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let received = dir.path().join("received");
+    std::fs::create_dir_all(&received).unwrap();
+    let port_real = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut storescp = Command::new("storescp").arg("--output-directory").arg(&received).arg(port_real.to_string()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("storescp");
+    assert!(eventually(10, || TcpStream::connect(("127.0.0.1", port_real)).is_ok()));
+    let extra = format!("    move_destinations:\n      ARCHIVE2: 127.0.0.1:{port_real}\n");
+    let hw = Honeyward::start(dir.path(), &config(&dicom_decoy("pacs", "orthanc", &extra)));
+    let addr = port(hw.addr("pacs"));
+    let list = run("findscu", &["-v", "-S", "-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID", "127.0.0.1", &addr]);
+    let uid = list.lines().find(|l| l.contains("StudyInstanceUID") && l.contains('[')).unwrap().split('[').nth(1).unwrap().split(']').next().unwrap().trim_end_matches(['\0', ' ']).to_string();
+
+    let moved = run("movescu", &["-v", "-S", "-aem", "ARCHIVE2", "-k", "QueryRetrieveLevel=STUDY", "-k", &format!("StudyInstanceUID={uid}"), "127.0.0.1", &addr]);
+    assert!(moved.contains("Received Final Move Response (Success)"), "{moved}");
+    assert!(eventually(10, || std::fs::read_dir(&received).unwrap().count() == 1), "the real storescp received the instance");
+    let refused = run("movescu", &["-v", "-S", "-aem", "ATTACKER", "-k", "QueryRetrieveLevel=STUDY", "-k", &format!("StudyInstanceUID={uid}"), "127.0.0.1", &addr]);
+    assert!(refused.contains("Received Final Move Response (Refused: MoveDestinationUnknown)"), "{refused}");
+    let _ = storescp.kill();
+    let _ = storescp.wait();
+
+    let db = hw.store();
+    assert!(eventually(10, || count_kind(&db, "dicom_command") == 3));
+    let cmds = bodies(&db, "dicom_command");
+    assert_eq!((cmds[1]["details"]["move_destination"]["text"].as_str(), cmds[1]["details"]["status"].as_u64()), (Some("ARCHIVE2"), Some(0)));
+    assert_eq!((cmds[2]["details"]["move_destination"]["text"].as_str(), cmds[2]["details"]["status"].as_u64()), (Some("ATTACKER"), Some(0xA801)));
+}

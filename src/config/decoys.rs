@@ -159,6 +159,18 @@ impl Checker<'_> {
             uid_root,
             quarantine_max_objects: self.number(&raw.quarantine_max_objects, "quarantine_max_objects", 1000, 0..=10_000_000),
             quarantine_max_bytes: self.number(&raw.quarantine_max_bytes, "quarantine_max_bytes", 256 << 20, 0..=1 << 40),
+            move_destinations: raw
+                .move_destinations
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|(ae, addr)| match addr.value.parse::<SocketAddr>() {
+                    Ok(a) if !ae.is_empty() && ae.len() <= 16 => Some((ae, a)),
+                    _ => {
+                        self.error(addr.position, format!("move destination {ae}: {:?} is not IP:PORT (or the AE title is not 1 to 16 characters)", addr.value), "e.g. ARCHIVE2: 10.20.0.7:104");
+                        None
+                    }
+                })
+                .collect(),
             limits: self.limits_with(raw.limits, 64 << 20),
         }))
     }

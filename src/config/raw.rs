@@ -109,6 +109,9 @@ pub struct RawDicomDecoy {
     pub quarantine_max_objects: Option<At<u64>>,
     /// Most bytes kept in quarantine (default 256 MiB).
     pub quarantine_max_bytes: Option<At<u64>>,
+    /// C-MOVE destinations honeyward may send honey instances to: AE title →
+    /// `IP:PORT`. A move to any other AE is refused (0xA801) without a connection.
+    pub move_destinations: Option<std::collections::BTreeMap<String, At<String>>>,
     /// Connection (association) limits; `idle_timeout_seconds` is the per-PDU deadline.
     pub limits: Option<RawLimits>,
 }

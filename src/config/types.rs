@@ -127,6 +127,8 @@ pub struct DicomDecoyConfig {
     pub uid_root: String,
     pub quarantine_max_objects: u64,
     pub quarantine_max_bytes: u64,
+    /// C-MOVE destinations: (AE title, address). Others are refused.
+    pub move_destinations: Vec<(String, SocketAddr)>,
     pub limits: ConnectionLimits,
 }
 

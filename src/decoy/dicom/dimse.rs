@@ -94,6 +94,8 @@ pub fn decode(bytes: &[u8]) -> Result<Command, DimseError> {
 /// A value for an element of a command we write.
 pub enum Value<'a> {
     Uid(&'a str),
+    /// An AE title (padded with a space).
+    Ae(&'a str),
     Us(u16),
 }
 
@@ -103,6 +105,13 @@ fn push(out: &mut Vec<u8>, element: u16, value: &Value<'_>) {
             let mut b = uid.as_bytes().to_vec();
             if b.len() % 2 == 1 {
                 b.push(0); // UIDs are padded with NUL to even length
+            }
+            b
+        }
+        Value::Ae(ae) => {
+            let mut b = ae.as_bytes().to_vec();
+            if b.len() % 2 == 1 {
+                b.push(b' ');
             }
             b
         }
@@ -185,7 +194,7 @@ mod tests {
         let rq = encode(&[(0x0002, Value::Uid("1.2.840.10008.5.1.4.1.2.2.1")), (0x0100, Value::Us(field::C_FIND_RQ)), (0x0110, Value::Us(3)), (0x0700, Value::Us(0)), (0x0800, Value::Us(0))]);
         let c = decode(&rq).unwrap();
         assert_eq!((c.field, c.message_id, c.has_data_set), (field::C_FIND_RQ, 3, true));
-        let mv = encode(&[(0x0100, Value::Us(field::C_MOVE_RQ)), (0x0600, Value::Uid("EVIL"))]);
+        let mv = encode(&[(0x0100, Value::Us(field::C_MOVE_RQ)), (0x0600, Value::Ae("EVIL"))]);
         assert_eq!(decode(&mv).unwrap().move_destination.as_deref(), Some("EVIL"));
     }
 }

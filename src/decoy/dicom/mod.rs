@@ -7,6 +7,7 @@ mod archive;
 mod association;
 mod dimse;
 mod link;
+mod moving;
 mod pdu;
 mod personality;
 mod quarantine;
@@ -35,6 +36,8 @@ pub struct DicomRuntime {
     pub quarantine: quarantine::Quarantine,
     /// Deadline for each PDU once associated.
     pub idle: Duration,
+    /// C-MOVE destinations the operator allows: (AE title, address).
+    pub move_destinations: Vec<(String, std::net::SocketAddr)>,
 }
 
 impl DicomRuntime {
@@ -60,6 +63,7 @@ impl DicomRuntime {
             archive: archive::Archive::new(config.cohort_size, seed, &config.uid_root),
             quarantine,
             idle: config.limits.idle_timeout,
+            move_destinations: config.move_destinations.clone(),
         })
     }
 }

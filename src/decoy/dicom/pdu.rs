@@ -139,6 +139,45 @@ pub fn associate_ac(ae_fields: &([u8; 16], [u8; 16]), application_context: &str,
     out
 }
 
+/// An A-ASSOCIATE-RQ (for C-MOVE sub-operations): one context per (id, abstract
+/// syntax, transfer syntaxes).
+pub fn associate_rq(called: &str, calling: &str, contexts: &[(u8, &str, &[&str])], user: &[UserItem<'_>]) -> Vec<u8> {
+    let mut body = Vec::with_capacity(512);
+    body.extend_from_slice(&1u16.to_be_bytes());
+    body.extend_from_slice(&[0, 0]);
+    body.extend_from_slice(format!("{called:<16.16}").as_bytes());
+    body.extend_from_slice(format!("{calling:<16.16}").as_bytes());
+    body.extend_from_slice(&[0; 32]);
+    item(&mut body, 0x10, super::personality::APPLICATION_CONTEXT.as_bytes());
+    for (id, abstract_syntax, transfer_syntaxes) in contexts {
+        let mut ctx = vec![*id, 0, 0, 0];
+        item(&mut ctx, 0x30, abstract_syntax.as_bytes());
+        for ts in *transfer_syntaxes {
+            item(&mut ctx, 0x40, ts.as_bytes());
+        }
+        item(&mut body, 0x20, &ctx);
+    }
+    let mut info = Vec::new();
+    for u in user {
+        match u {
+            UserItem::MaxLength(n) => item(&mut info, 0x51, &n.to_be_bytes()),
+            UserItem::ImplementationClassUid(uid) => item(&mut info, 0x52, uid.as_bytes()),
+            UserItem::ImplementationVersionName(name) => item(&mut info, 0x55, name.as_bytes()),
+            UserItem::Role { .. } => {}
+        }
+    }
+    item(&mut body, 0x50, &info);
+    let mut out = Vec::with_capacity(body.len() + 6);
+    header(&mut out, 0x01, body.len());
+    out.extend_from_slice(&body);
+    out
+}
+
+/// An A-RELEASE-RQ.
+pub fn release_rq() -> Vec<u8> {
+    vec![0x05, 0, 0, 0, 0, 4, 0, 0, 0, 0]
+}
+
 /// An A-ASSOCIATE-RJ.
 pub fn associate_rj(result: u8, source: u8, reason: u8) -> Vec<u8> {
     vec![0x03, 0, 0, 0, 0, 4, 0, result, source, reason]

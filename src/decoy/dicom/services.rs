@@ -137,14 +137,16 @@ where
             let response_field = c.field | 0x8000;
             let id = m.data.as_deref().and_then(|d| parse_identifier(d, &ctx.transfer_syntax));
             let level = id.as_ref().and_then(|i| i.level.as_deref()).and_then(Level::parse);
+            let destination = c.move_destination.as_deref().and_then(|ae| rt.move_destinations.iter().find(|(name, _)| name == ae.trim()));
             let (status, found) = match (&id, level, query_retrieve(&sop_class)) {
-                (Some(id), Some(level), Some((_, service))) if service != Service::Move => {
+                // An unmapped move destination is refused before anything is looked up.
+                (Some(_), Some(_), Some((_, Service::Move))) if destination.is_none() => (MOVE_DESTINATION_UNKNOWN, Vec::new()),
+                (Some(id), Some(level), Some((_, service))) => {
                     let keys: Vec<((u16, u16), String)> = id.keys.iter().map(|(t, _, v)| ((t.0, t.1), v.clone())).collect();
                     // A retrieve sends instances whatever the level it names.
-                    let at = if service == Service::Get { Level::Image } else { level };
+                    let at = if service == Service::Find { level } else { Level::Image };
                     (SUCCESS, rt.archive.query(at, &keys, MAX_MATCHES, &recorder.context().events.tokens().patients()))
                 }
-                (Some(_), Some(_), Some(_)) => (MOVE_DESTINATION_UNKNOWN, Vec::new()),
                 _ => (IDENTIFIER_DOES_NOT_MATCH, Vec::new()),
             };
             if let EventKind::DicomCommand { level: l, keys, matches, .. } = &mut event {
@@ -164,6 +166,14 @@ where
                     }
                     SUCCESS
                 }
+                (field::C_MOVE_RQ, Some(_), Some(_)) if status == SUCCESS => match destination {
+                    Some((ae, addr)) => {
+                        let (status, done, failed) = super::moving::send(rt, ae, *addr, &found, (&rt.ae_title, c.message_id)).await;
+                        counts = (done, failed);
+                        status
+                    }
+                    None => MOVE_DESTINATION_UNKNOWN,
+                },
                 (field::C_GET_RQ, Some(_), Some(_)) if status == SUCCESS => {
                     let (status, done, failed) = super::retrieve::get(link, accepted, &found).await?;
                     counts = (done, failed);

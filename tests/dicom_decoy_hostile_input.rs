@@ -1,7 +1,8 @@
 //! The DICOM decoy under hostile peers: truncated PDUs, a 4 GB length, an unknown PDU
 //! type, P-DATA before association, a second A-ASSOCIATE-RQ, a flood of associations
-//! and 10,000 held open. Each is answered as PS3.8 says (A-ABORT), recorded, with
-//! bounded memory; the decoy keeps serving. Loopback only; loops bounded.
+//! and 10,000 held open. The dcm4chee personality answers as PS3.8 says (A-ABORT); the
+//! DCMTK-based ones reset exactly as a real storescp does (compared side by side).
+//! Each is recorded, with bounded memory; the decoy keeps serving. Loopback only.
 
 mod common;
 
@@ -13,32 +14,48 @@ use std::time::{Duration, Instant};
 use common::*;
 
 fn decoy(limits: &str) -> String {
-    format!("  - name: pacs\n    type: dicom\n    listen: 127.0.0.1:0\n    personality: orthanc\n    cohort_size: 5\n    limits:\n{limits}")
+    decoy_as("dcm4chee", limits)
+}
+
+fn decoy_as(personality: &str, limits: &str) -> String {
+    format!("  - name: pacs\n    type: dicom\n    listen: 127.0.0.1:0\n    personality: {personality}\n    cohort_size: 5\n    limits:\n{limits}")
 }
 
 /// Sends `bytes` and returns everything the decoy sends back before it closes.
 fn poke(addr: SocketAddr, bytes: &[u8]) -> Vec<u8> {
+    outcome(addr, bytes).0
+}
+
+/// What comes back, and how the connection ended: `closed`, `reset` or `open`.
+fn outcome(addr: SocketAddr, bytes: &[u8]) -> (Vec<u8>, &'static str) {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     s.set_write_timeout(Some(Duration::from_secs(5))).unwrap();
     let _ = s.write_all(bytes);
     let mut out = Vec::new();
-    let _ = s.read_to_end(&mut out);
-    out
+    let mut buf = [0u8; 4096];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return (out, "closed"),
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return (out, "reset"),
+            Err(_) => return (out, "open"),
+        }
+    }
 }
 
 fn echo_works(addr: SocketAddr) -> bool {
-    let out = Command::new("echoscu").args(["-v", "127.0.0.1", &addr.port().to_string()]).output().unwrap();
+    let out = Command::new("echoscu").args(["-v", "-aec", "DCM4CHEE", "127.0.0.1", &addr.port().to_string()]).output().unwrap();
     String::from_utf8_lossy(&out.stderr).contains("Received Echo Response (Success)")
 }
 
-/// A minimal A-ASSOCIATE-RQ proposing Verification.
+/// A minimal A-ASSOCIATE-RQ proposing Verification to DCM4CHEE.
 fn rq() -> Vec<u8> {
     fn item(t: u8, v: &[u8]) -> Vec<u8> {
         [&[t, 0][..], &(v.len() as u16).to_be_bytes(), v].concat()
     }
     let mut body = vec![0, 1, 0, 0];
-    body.extend_from_slice(b"ANY-SCP         EVILSCU         ");
+    body.extend_from_slice(b"DCM4CHEE        EVILSCU         ");
     body.extend_from_slice(&[0; 32]);
     body.extend(item(0x10, b"1.2.840.10008.3.1.1.1"));
     body.extend(item(0x20, &[&[1u8, 0, 0, 0][..], &item(0x30, b"1.2.840.10008.1.1"), &item(0x40, b"1.2.840.10008.1.2")].concat()));
@@ -82,6 +99,31 @@ fn malformed_pdus_are_aborted_as_the_standard_says_and_recorded() {
     assert!(reasons.iter().any(|r| r.contains("4294967295 bytes is over the limit")), "{reasons:?}");
     assert!(reasons.iter().any(|r| r.contains("unrecognized PDU type 0x09")), "{reasons:?}");
     assert!(reasons.iter().any(|r| r.contains("before association")), "{reasons:?}");
+}
+
+#[test]
+fn the_dcmtk_personality_refuses_garbage_exactly_as_a_real_storescp_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let port_real = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut storescp = Command::new("storescp").arg("--output-directory").arg(dir.path()).arg(port_real.to_string()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().expect("storescp");
+    let real: SocketAddr = ([127, 0, 0, 1], port_real).into();
+    assert!(eventually(10, || TcpStream::connect(real).is_ok()));
+    let hw = Honeyward::start(dir.path(), &config(&decoy_as("dcmtk-storescp", "      idle_timeout_seconds: 5\n")));
+    let decoy = hw.addr("pacs");
+    let cases: [(&str, &[u8]); 3] = [
+        ("an unknown PDU type", &[0x09, 0, 0, 0, 0, 4, 0, 0, 0, 0]),
+        ("ten bytes of garbage", &[0x39, 0x0c, 0x8c, 0x7d, 0x72, 0x47, 0x34, 0x2c, 0xd8, 0x10]),
+        ("P-DATA before association", &[0x04, 0, 0, 0, 0, 6, 0, 0, 0, 2, 1, 3]),
+    ];
+    for (what, bytes) in cases {
+        assert_eq!(outcome(decoy, bytes), outcome(real, bytes), "{what}");
+    }
+    assert_eq!(outcome(decoy, &[0x04, 0, 0, 0, 0, 6, 0, 0, 0, 2, 1, 3]), ([7, 0, 0, 0, 0, 4, 0, 0, 0, 0].to_vec(), "reset"));
+    let _ = storescp.kill();
+    let _ = storescp.wait();
+    let db = hw.store();
+    assert!(eventually(10, || count_kind(&db, "dicom_release") == 4), "each refusal recorded");
+    assert!(bodies(&db, "dicom_release").iter().all(|e| e["details"]["how"] == "reset-sent"));
 }
 
 #[test]

@@ -42,6 +42,11 @@ impl<S> Counting<S> {
     pub fn new(inner: S, counts: Arc<ByteCounts>, max_read: u64) -> Self {
         Counting { inner, counts, max_read }
     }
+
+    /// The wrapped stream.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Counting<S> {

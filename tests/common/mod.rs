@@ -189,8 +189,9 @@ pub fn http_raw(addr: SocketAddr, request: &[u8]) -> Vec<u8> {
         }
         if let Some(end) = out.windows(4).position(|w| w == b"\r\n\r\n") {
             let head = String::from_utf8_lossy(&out[..end]).to_lowercase();
-            let len: usize = head.lines().find_map(|l| l.strip_prefix("content-length: ")).and_then(|v| v.parse().ok()).unwrap_or(0);
-            if out.len() >= end + 4 + len {
+            // Without Content-Length the body runs to the close (as civetweb's errors do).
+            let len: Option<usize> = head.lines().find_map(|l| l.strip_prefix("content-length: ")).and_then(|v| v.parse().ok());
+            if len.is_some_and(|len| out.len() >= end + 4 + len) {
                 break;
             }
         }

@@ -9,16 +9,27 @@ use tokio::time::Instant;
 
 use super::link::{Link, Other};
 use super::pdu::{self, ContextResult, ReadError, UserItem};
-use super::personality::{AcItem, CalledAe, APPLICATION_CONTEXT};
+use super::personality::{AcItem, CalledAe, Malformed, APPLICATION_CONTEXT};
 use super::{services, DicomRuntime};
 use crate::decoy::connection::Recorder;
 use crate::event::{AttackerBytes, CloseReason, DicomContext, EventKind};
 
 /// A-ABORT source "service provider" and its reasons (PS3.8 Table 9-26).
-const PROVIDER: u8 = 2;
 const UNRECOGNIZED_PDU: u8 = 1;
 const UNEXPECTED_PDU: u8 = 2;
 const INVALID_PARAMETER: u8 = 6;
+
+/// How a connection ended: why, and whether to reset it (RST) rather than close.
+pub struct Ending {
+    pub reason: CloseReason,
+    pub reset: bool,
+}
+
+impl From<CloseReason> for Ending {
+    fn from(reason: CloseReason) -> Self {
+        Ending { reason, reset: false }
+    }
+}
 
 /// An accepted presentation context.
 #[derive(Debug, Clone)]
@@ -28,8 +39,8 @@ pub struct Accepted {
     pub transfer_syntax: String,
 }
 
-/// Serves one connection; returns why it ended.
-pub async fn serve<S>(rt: &DicomRuntime, io: &mut S, recorder: &Recorder) -> CloseReason
+/// Serves one connection; returns how it ended.
+pub async fn serve<S>(rt: &DicomRuntime, io: &mut S, recorder: &Recorder) -> Ending
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -38,12 +49,18 @@ where
     let mut buf = BytesMut::with_capacity(4096);
     let received = match pdu::read(io, &mut buf, pdu::MAX_CONTROL_PDU, Instant::now() + artim).await {
         Ok(r) => r,
-        Err(e) => return refuse_unreadable(io, recorder, e).await,
+        Err(e) => return refuse_unreadable(rt, io, recorder, e, false).await,
     };
     let (rq, ae_fields) = match (received.pdu, received.ae_fields) {
         (Pdu::AssociationRQ(rq), Some(fields)) => (rq, fields),
-        (Pdu::Unknown { pdu_type, .. }, _) => return abort(io, recorder, UNRECOGNIZED_PDU, format!("unrecognized PDU type 0x{pdu_type:02x} before association")).await,
-        (other, _) => return abort(io, recorder, UNEXPECTED_PDU, format!("{} before association", other.short_description())).await,
+        (Pdu::Unknown { pdu_type, .. }, _) => return refuse(rt, io, recorder, UNRECOGNIZED_PDU, format!("unrecognized PDU type 0x{pdu_type:02x} before association")).await,
+        (other, _) => {
+            // DCMTK answers this one with an A-ABORT (user, no reason) before the reset.
+            if rt.personality.malformed == Malformed::Reset {
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(5), tokio::io::AsyncWriteExt::write_all(io, &pdu::abort(0, 0))).await;
+            }
+            return refuse(rt, io, recorder, UNEXPECTED_PDU, format!("{} before association", other.short_description())).await;
+        }
     };
 
     let called = rq.called_ae_title.trim().to_string();
@@ -68,7 +85,7 @@ where
     if let Some((result, source, reason)) = reject {
         let _ = tokio::time::timeout(artim, tokio::io::AsyncWriteExt::write_all(io, &pdu::associate_rj(result, source, reason))).await;
         recorder.emit(event).await;
-        return CloseReason::PeerClosed;
+        return CloseReason::PeerClosed.into();
     }
 
     let user = user_items(rt, &rq, &results);
@@ -83,27 +100,30 @@ where
     let sent = link.send(&ac).await;
     recorder.emit(event).await;
     if sent.is_err() {
-        return CloseReason::Error;
+        return CloseReason::Error.into();
     }
     loop {
         match link.next().await {
             Ok(message) => {
                 if let Err(reason) = services::dispatch(rt, &mut link, recorder, &accepted, message).await {
-                    return reason;
+                    return reason.into();
                 }
             }
             Err(Other::ReleaseRq) => {
                 let _ = link.send(&pdu::release_rp()).await;
                 recorder.emit(EventKind::DicomRelease { how: "release".into(), reason: None }).await;
-                return CloseReason::PeerClosed;
+                return CloseReason::PeerClosed.into();
             }
             Err(Other::AbortRq) => {
                 recorder.emit(EventKind::DicomRelease { how: "abort-received".into(), reason: None }).await;
-                return CloseReason::PeerClosed;
+                return CloseReason::PeerClosed.into();
             }
-            Err(Other::Unexpected(t)) => return abort(link.io, recorder, if t > 7 || t == 0 { UNRECOGNIZED_PDU } else { UNEXPECTED_PDU }, format!("PDU type 0x{t:02x} during association")).await,
-            Err(Other::Invalid(why)) => return abort(link.io, recorder, INVALID_PARAMETER, why.to_string()).await,
-            Err(Other::Read(e)) => return refuse_unreadable(link.io, recorder, e).await,
+            Err(Other::Unexpected(t)) => {
+                let reason = if t > 7 || t == 0 { UNRECOGNIZED_PDU } else { UNEXPECTED_PDU };
+                return refuse(rt, link.io, recorder, reason, format!("PDU type 0x{t:02x} during association")).await;
+            }
+            Err(Other::Invalid(why)) => return refuse(rt, link.io, recorder, INVALID_PARAMETER, why.to_string()).await,
+            Err(Other::Read(e)) => return refuse_unreadable(rt, link.io, recorder, e, true).await,
         }
     }
 }
@@ -154,20 +174,33 @@ fn user_items<'a>(rt: &'a DicomRuntime, rq: &'a AssociationRQ, results: &[(u8, u
     items
 }
 
-/// Sends an A-ABORT (service provider) and records why.
-async fn abort<S: AsyncWrite + Unpin>(io: &mut S, recorder: &Recorder, reason: u8, why: String) -> CloseReason {
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), tokio::io::AsyncWriteExt::write_all(io, &pdu::abort(PROVIDER, reason))).await;
-    recorder.emit(EventKind::DicomRelease { how: "abort-sent".into(), reason: Some(why) }).await;
-    CloseReason::ProtocolError
+/// Refuses a peer that broke the protocol, as the personality's product does: an
+/// A-ABORT from the service provider with `reason` (the standard; dcm4che), or a
+/// reset (DCMTK, and so Orthanc). Records why.
+async fn refuse<S: AsyncWrite + Unpin>(rt: &DicomRuntime, io: &mut S, recorder: &Recorder, reason: u8, why: String) -> Ending {
+    let reset = rt.personality.malformed == Malformed::Reset;
+    if !reset {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), tokio::io::AsyncWriteExt::write_all(io, &pdu::abort(2, reason))).await;
+    }
+    let how = if reset { "reset-sent" } else { "abort-sent" };
+    recorder.emit(EventKind::DicomRelease { how: how.into(), reason: Some(why) }).await;
+    Ending { reason: CloseReason::ProtocolError, reset }
 }
 
-/// A read that failed: a close or deadline ends quietly; anything else is aborted.
-async fn refuse_unreadable<S: AsyncWrite + Unpin>(io: &mut S, recorder: &Recorder, e: ReadError) -> CloseReason {
+/// A read that failed: a close ends quietly; a deadline ends quietly before
+/// association, and with an A-ABORT after it when the product does that (Orthanc);
+/// anything else is refused.
+async fn refuse_unreadable<S: AsyncWrite + Unpin>(rt: &DicomRuntime, io: &mut S, recorder: &Recorder, e: ReadError, associated: bool) -> Ending {
     match e {
-        ReadError::Closed => CloseReason::PeerClosed,
-        ReadError::Timeout => CloseReason::IdleTimeout,
-        ReadError::Io => CloseReason::Error,
-        ReadError::TooLarge(t, len) => abort(io, recorder, INVALID_PARAMETER, format!("PDU type 0x{t:02x} of {len} bytes is over the limit")).await,
-        ReadError::Malformed(t) => abort(io, recorder, INVALID_PARAMETER, format!("PDU type 0x{t:02x} does not decode")).await,
+        ReadError::Closed => CloseReason::PeerClosed.into(),
+        ReadError::Timeout if associated && rt.personality.idle_abort => {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), tokio::io::AsyncWriteExt::write_all(io, &pdu::abort(0, 0))).await;
+            recorder.emit(EventKind::DicomRelease { how: "abort-sent".into(), reason: Some("idle association".into()) }).await;
+            CloseReason::IdleTimeout.into()
+        }
+        ReadError::Timeout => CloseReason::IdleTimeout.into(),
+        ReadError::Io => CloseReason::Error.into(),
+        ReadError::TooLarge(t, len) => refuse(rt, io, recorder, INVALID_PARAMETER, format!("PDU type 0x{t:02x} of {len} bytes is over the limit")).await,
+        ReadError::Malformed(t) => refuse(rt, io, recorder, INVALID_PARAMETER, format!("PDU type 0x{t:02x} does not decode")).await,
     }
 }

@@ -77,7 +77,13 @@ pub async fn handle(rt: Arc<DicomRuntime>, stream: TcpStream, mut conn: Connecti
     let recorder = conn.recorder();
     let shutdown = conn.context().shutdown.clone();
     let reason = tokio::select! {
-        r = association::serve(&rt, &mut io, &recorder) => r,
+        ending = association::serve(&rt, &mut io, &recorder) => {
+            if ending.reset {
+                // SO_LINGER 0: the close sends RST, as DCMTK does to a peer it rejects.
+                let _ = io.get_ref().set_zero_linger();
+            }
+            ending.reason
+        }
         _ = shutdown.cancelled() => CloseReason::Shutdown,
         _ = tokio::time::sleep_until(conn.deadline()) => CloseReason::SessionTimeout,
     };

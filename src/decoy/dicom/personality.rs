@@ -56,6 +56,17 @@ pub enum CalledAe {
     Reject { result: u8, source: u8, reason: u8 },
 }
 
+/// What the product does with a peer that breaks the protocol (an unknown PDU type,
+/// garbage, a length over the limit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Malformed {
+    /// A-ABORT from the service provider with the PS3.8 reason (the standard; dcm4che).
+    Abort,
+    /// Reset the connection (DCMTK and so Orthanc: captured on loopback).
+    Reset,
+}
+
 /// A user information item of the AC, in the personality's order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -87,6 +98,11 @@ pub struct DicomPersonality {
     pub transfer_syntaxes: Vec<String>,
     /// ARTIM: seconds to wait for an A-ASSOCIATE-RQ (and between PDUs).
     pub artim_timeout_seconds: u64,
+    pub malformed: Malformed,
+    /// Send an A-ABORT to an association left idle past the timeout (Orthanc does;
+    /// storescp just closes).
+    #[serde(default)]
+    pub idle_abort: bool,
 }
 
 impl DicomPersonality {

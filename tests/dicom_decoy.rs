@@ -1,6 +1,6 @@
-//! The DICOM decoy with DCMTK's real clients (echoscu, findscu, getscu, storescu,
-//! dcmdump) and, for `dcmtk-storescp`, side by side with a real storescp: the
-//! A-ASSOCIATE-AC bytes must be identical.
+//! The DICOM decoy with DCMTK's real clients (echoscu, findscu, getscu, movescu,
+//! storescu, dcmdump) and, for `dcmtk-storescp`, side by side with a real storescp:
+//! the A-ASSOCIATE-AC, C-ECHO-RSP and A-RELEASE-RP bytes must be identical.
 
 mod common;
 
@@ -41,11 +41,16 @@ fn echo_rq(called: &str) -> Vec<u8> {
     [&[1u8, 0][..], &(body.len() as u32).to_be_bytes(), &body].concat()
 }
 
-/// Sends `rq` and reads one PDU back.
-fn exchange(addr: SocketAddr, rq: &[u8]) -> Vec<u8> {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    s.write_all(rq).unwrap();
+/// echoscu's C-ECHO-RQ on presentation context 1.
+fn echo_pdata() -> Vec<u8> {
+    let el = |e: u16, v: &[u8]| [&0u16.to_le_bytes()[..], &e.to_le_bytes(), &(v.len() as u32).to_le_bytes(), v].concat();
+    let fields = [el(0x0002, b"1.2.840.10008.1.1\0"), el(0x0100, &0x0030u16.to_le_bytes()), el(0x0110, &1u16.to_le_bytes()), el(0x0800, &0x0101u16.to_le_bytes())].concat();
+    let command = [el(0x0000, &(fields.len() as u32).to_le_bytes()), fields].concat();
+    let pdv = [&((command.len() + 2) as u32).to_be_bytes()[..], &[1u8, 3], &command].concat();
+    [&[4u8, 0][..], &(pdv.len() as u32).to_be_bytes(), &pdv].concat()
+}
+
+fn read_one(s: &mut TcpStream) -> Vec<u8> {
     let mut head = [0u8; 6];
     s.read_exact(&mut head).unwrap();
     let mut body = vec![0u8; u32::from_be_bytes(head[2..6].try_into().unwrap()) as usize];
@@ -53,8 +58,21 @@ fn exchange(addr: SocketAddr, rq: &[u8]) -> Vec<u8> {
     [&head[..], &body].concat()
 }
 
+/// Sends `rq`, then each of `then` in turn, and returns every PDU answered.
+fn exchange(addr: SocketAddr, rq: &[u8], then: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(rq).unwrap();
+    let mut out = vec![read_one(&mut s)];
+    for pdu in then {
+        s.write_all(pdu).unwrap();
+        out.push(read_one(&mut s));
+    }
+    out
+}
+
 #[test]
-fn the_dcmtk_storescp_personality_sends_the_same_associate_ac_as_a_real_storescp() {
+fn the_dcmtk_storescp_personality_answers_association_echo_and_release_byte_for_byte_like_a_real_storescp() {
     let dir = tempfile::tempdir().unwrap();
     let port_real = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut storescp = Command::new("storescp")
@@ -69,9 +87,11 @@ fn the_dcmtk_storescp_personality_sends_the_same_associate_ac_as_a_real_storescp
     assert!(eventually(10, || TcpStream::connect(real).is_ok()));
     let hw = Honeyward::start(dir.path(), &config(&dicom_decoy("scp", "dcmtk-storescp", "")));
     let decoy = hw.addr("scp");
+    let release = vec![5u8, 0, 0, 0, 0, 4, 0, 0, 0, 0];
     for called in ["STORESCP", "ANY-SCP"] {
         let rq = echo_rq(called);
-        assert_eq!(exchange(decoy, &rq), exchange(real, &rq), "A-ASSOCIATE-AC for called AE {called}");
+        let then = [echo_pdata(), release.clone()];
+        assert_eq!(exchange(decoy, &rq, &then), exchange(real, &rq, &then), "A-ASSOCIATE-AC, C-ECHO-RSP and A-RELEASE-RP for called AE {called}");
     }
     let (real_d, decoy_d) = (run("echoscu", &["-d", "127.0.0.1", &port_real.to_string()]), run("echoscu", &["-d", "127.0.0.1", &port(decoy)]));
     let theirs = |out: &str| out.lines().filter(|l| l.contains("Their ") || l.contains("Accepted Transfer")).map(str::to_string).collect::<Vec<_>>();

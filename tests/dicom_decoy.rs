@@ -27,19 +27,34 @@ fn port(addr: SocketAddr) -> String {
 /// An A-ASSOCIATE-RQ as echoscu sends it: Verification, implicit VR little endian,
 /// max PDU 16384, DCMTK 3.6.7's implementation class UID and version name.
 fn echo_rq(called: &str) -> Vec<u8> {
+    rq(called, 1, "1.2.840.10008.3.1.1.1", &[(1, "1.2.840.10008.1.1", &["1.2.840.10008.1.2"])])
+}
+
+/// An A-ASSOCIATE-RQ with the given protocol version, application context and
+/// presentation contexts (id, abstract syntax, transfer syntaxes).
+fn rq(called: &str, version: u16, application_context: &str, contexts: &[(u8, &str, &[&str])]) -> Vec<u8> {
     fn item(t: u8, v: &[u8]) -> Vec<u8> {
         [&[t, 0][..], &(v.len() as u16).to_be_bytes(), v].concat()
     }
-    let mut body = vec![0, 1, 0, 0];
+    let mut body = version.to_be_bytes().to_vec();
+    body.extend_from_slice(&[0, 0]);
     body.extend_from_slice(format!("{called:<16}").as_bytes());
     body.extend_from_slice(format!("{:<16}", "ECHOSCU").as_bytes());
     body.extend_from_slice(&[0; 32]);
-    body.extend(item(0x10, b"1.2.840.10008.3.1.1.1"));
-    body.extend(item(0x20, &[&[1u8, 0, 0, 0][..], &item(0x30, b"1.2.840.10008.1.1"), &item(0x40, b"1.2.840.10008.1.2")].concat()));
+    body.extend(item(0x10, application_context.as_bytes()));
+    for (id, abstract_syntax, syntaxes) in contexts {
+        let mut ctx = vec![*id, 0, 0, 0];
+        ctx.extend(item(0x30, abstract_syntax.as_bytes()));
+        for ts in *syntaxes {
+            ctx.extend(item(0x40, ts.as_bytes()));
+        }
+        body.extend(item(0x20, &ctx));
+    }
     let user = [item(0x51, &16384u32.to_be_bytes()), item(0x52, b"1.2.276.0.7230010.3.0.3.6.7"), item(0x55, b"OFFIS_DCMTK_367")].concat();
     body.extend(item(0x50, &user));
     [&[1u8, 0][..], &(body.len() as u32).to_be_bytes(), &body].concat()
 }
+
 
 /// echoscu's C-ECHO-RQ on presentation context 1.
 fn echo_pdata() -> Vec<u8> {
@@ -92,6 +107,17 @@ fn the_dcmtk_storescp_personality_answers_association_echo_and_release_byte_for_
         let rq = echo_rq(called);
         let then = [echo_pdata(), release.clone()];
         assert_eq!(exchange(decoy, &rq, &then), exchange(real, &rq, &then), "A-ASSOCIATE-AC, C-ECHO-RSP and A-RELEASE-RP for called AE {called}");
+    }
+    // Contexts storescp refuses (query/retrieve: 3; a compressed-only transfer syntax:
+    // 4), a foreign application context and protocol version 2.
+    let explicit: &[&str] = &["1.2.840.10008.1.2.1", "1.2.840.10008.1.2"];
+    let cases = [
+        rq("ANY-SCP", 1, "1.2.840.10008.3.1.1.1", &[(1, "1.2.840.10008.5.1.4.1.2.2.1", explicit), (3, "1.2.840.10008.1.1", explicit), (5, "1.2.840.10008.5.1.4.1.1.2", &["1.2.840.10008.1.2.4.50"])]),
+        rq("ANY-SCP", 1, "1.2.3.4", &[(1, "1.2.840.10008.1.1", explicit)]),
+        rq("ANY-SCP", 2, "1.2.840.10008.3.1.1.1", &[(1, "1.2.840.10008.1.1", explicit)]),
+    ];
+    for (i, rq) in cases.iter().enumerate() {
+        assert_eq!(exchange(decoy, rq, &[]), exchange(real, rq, &[]), "case {i}");
     }
     let (real_d, decoy_d) = (run("echoscu", &["-d", "127.0.0.1", &port_real.to_string()]), run("echoscu", &["-d", "127.0.0.1", &port(decoy)]));
     let theirs = |out: &str| out.lines().filter(|l| l.contains("Their ") || l.contains("Accepted Transfer")).map(str::to_string).collect::<Vec<_>>();

@@ -67,9 +67,15 @@ where
     let (results, contexts) = negotiate(rt, &rq);
     let peer = |want: fn(&UserVariableItem) -> Option<String>| rq.user_variables.iter().find_map(want).map(AttackerBytes::new);
     let peer_max = rq.user_variables.iter().find_map(|u| if let UserVariableItem::MaxLength(n) = u { Some(*n) } else { None });
-    let reject = match &p.called_ae {
-        CalledAe::Reject { result, source, reason } if called != rt.ae_title => Some((*result, *source, *reason)),
-        _ => None,
+    let reject = if rq.protocol_version & 1 == 0 {
+        Some((1, 2, 2)) // ACSE provider: protocol version not supported
+    } else if rq.application_context_name.trim_end_matches(['\0', ' ']) != APPLICATION_CONTEXT {
+        Some((1, 1, 2)) // service user: application context name not supported
+    } else {
+        match &p.called_ae {
+            CalledAe::Reject { result, source, reason } if called != rt.ae_title => Some((*result, *source, *reason)),
+            _ => None,
+        }
     };
     let event = EventKind::DicomAssociation {
         calling_ae: AttackerBytes::new(rq.calling_ae_title.trim()),
@@ -79,7 +85,14 @@ where
         max_pdu_length: peer_max,
         contexts,
         accepted: reject.is_none(),
-        rejected: reject.map(|(r, s, why)| format!("A-ASSOCIATE-RJ result {r} source {s} reason {why} (called AE title not recognized)")),
+        rejected: reject.map(|(r, s, why)| {
+            let meaning = match (s, why) {
+                (2, 2) => "protocol version not supported",
+                (1, 2) => "application context name not supported",
+                _ => "called AE title not recognized",
+            };
+            format!("A-ASSOCIATE-RJ result {r} source {s} reason {why} ({meaning})")
+        }),
     };
     // The answer goes out first; the event is recorded right after (no added latency).
     if let Some((result, source, reason)) = reject {
@@ -190,7 +203,7 @@ async fn refuse<S: AsyncWrite + Unpin>(rt: &DicomRuntime, io: &mut S, recorder: 
 /// A read that failed: a close ends quietly; a deadline ends quietly before
 /// association, and with an A-ABORT after it when the product does that (Orthanc);
 /// anything else is refused.
-async fn refuse_unreadable<S: AsyncWrite + Unpin>(rt: &DicomRuntime, io: &mut S, recorder: &Recorder, e: ReadError, associated: bool) -> Ending {
+async fn refuse_unreadable<S: AsyncRead + AsyncWrite + Unpin>(rt: &DicomRuntime, io: &mut S, recorder: &Recorder, e: ReadError, associated: bool) -> Ending {
     match e {
         ReadError::Closed => CloseReason::PeerClosed.into(),
         ReadError::Timeout if associated && rt.personality.idle_abort => {
@@ -200,7 +213,20 @@ async fn refuse_unreadable<S: AsyncWrite + Unpin>(rt: &DicomRuntime, io: &mut S,
         }
         ReadError::Timeout => CloseReason::IdleTimeout.into(),
         ReadError::Io => CloseReason::Error.into(),
-        ReadError::TooLarge(t, len) => refuse(rt, io, recorder, INVALID_PARAMETER, format!("PDU type 0x{t:02x} of {len} bytes is over the limit")).await,
+        ReadError::TooLarge(t, len, more) => {
+            let why = format!("PDU type 0x{t:02x} of {len} bytes is over the limit");
+            if rt.personality.malformed == Malformed::Reset && !more {
+                // DCMTK waits for the rest of such a PDU and closes on its timeout; a
+                // reset comes only when more bytes are already there.
+                let mut sink = [0u8; 1];
+                let idle = tokio::time::timeout(rt.idle, tokio::io::AsyncReadExt::read(io, &mut sink)).await;
+                if !matches!(idle, Ok(Ok(n)) if n > 0) {
+                    recorder.emit(EventKind::DicomRelease { how: "closed".into(), reason: Some(why) }).await;
+                    return CloseReason::IdleTimeout.into();
+                }
+            }
+            refuse(rt, io, recorder, INVALID_PARAMETER, why).await
+        }
         ReadError::Malformed(t) => refuse(rt, io, recorder, INVALID_PARAMETER, format!("PDU type 0x{t:02x} does not decode")).await,
     }
 }

@@ -27,8 +27,8 @@ pub enum ReadError {
     Closed,
     /// The deadline passed.
     Timeout,
-    /// The length field is over the cap: (type, length).
-    TooLarge(u8, u32),
+    /// The length field is over the cap: (type, length, more bytes had already arrived).
+    TooLarge(u8, u32, bool),
     /// The bytes do not decode as that PDU type.
     Malformed(u8),
     /// The connection failed (reset, byte cap).
@@ -43,7 +43,7 @@ pub async fn read<S: AsyncRead + Unpin>(io: &mut S, buf: &mut BytesMut, max_pdat
     let length = u32::from_be_bytes([buf[2], buf[3], buf[4], buf[5]]);
     let cap = if pdu_type == 0x04 { max_pdata } else { MAX_CONTROL_PDU };
     if length > cap {
-        return Err(ReadError::TooLarge(pdu_type, length));
+        return Err(ReadError::TooLarge(pdu_type, length, buf.len() > 6));
     }
     fill(io, buf, 6 + length as usize, deadline).await?;
     let whole = buf.split_to(6 + length as usize).freeze();
@@ -225,7 +225,7 @@ mod tests {
         let mut io: &[u8] = &[0x01, 0, 0xff, 0xff, 0xff, 0xff, 1, 2];
         let mut buf = BytesMut::new();
         let r = read(&mut io, &mut buf, 16384, Instant::now() + std::time::Duration::from_secs(1)).await;
-        assert_eq!(r.err(), Some(ReadError::TooLarge(1, u32::MAX)));
+        assert_eq!(r.err(), Some(ReadError::TooLarge(1, u32::MAX, true)));
         assert!(buf.capacity() < 1 << 20);
     }
 

@@ -99,6 +99,10 @@ pub struct DicomPersonality {
     /// ARTIM: seconds to wait for an A-ASSOCIATE-RQ (and between PDUs).
     pub artim_timeout_seconds: u64,
     pub malformed: Malformed,
+    /// The transfer syntax written in a rejected context's result (DCMTK always
+    /// writes implicit VR little endian; none: the first one proposed).
+    #[serde(default)]
+    pub rejected_transfer_syntax: Option<String>,
     /// Send an A-ABORT to an association left idle past the timeout (Orthanc does;
     /// storescp just closes).
     #[serde(default)]
@@ -129,12 +133,13 @@ impl DicomPersonality {
     /// The result for a proposed context: (result, transfer syntax chosen).
     /// 0 accepted, 3 abstract syntax not supported, 4 no transfer syntax supported.
     pub fn negotiate<'a>(&'a self, abstract_syntax: &str, proposed: &'a [String]) -> (u8, &'a str) {
+        let rejected = || self.rejected_transfer_syntax.as_deref().or(proposed.first().map(|s| s.as_str())).unwrap_or("");
         if !self.supports(abstract_syntax) {
-            return (3, proposed.first().map_or("", |s| s.as_str()));
+            return (3, rejected());
         }
         match self.transfer_syntaxes.iter().find(|ours| proposed.iter().any(|p| p == *ours)) {
             Some(ts) => (0, ts.as_str()),
-            None => (4, proposed.first().map_or("", |s| s.as_str())),
+            None => (4, rejected()),
         }
     }
 

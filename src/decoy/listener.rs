@@ -50,32 +50,29 @@ pub async fn bind(config: &DecoyConfig, state_dir: &Path) -> Result<BoundDecoy, 
         DecoyConfig::Ssh(c) => {
             let dir = ssh::key_dir(state_dir, &c.name);
             let algorithms = c.personality.host_keys.clone();
-            let keys = tokio::task::spawn_blocking(move || ssh::load_host_keys(&dir, &algorithms))
-                .await
-                .map_err(|e| e.to_string())
-                .and_then(|r| r)
-                .map_err(|reason| DecoyError::Setup { decoy: c.name.clone(), reason: format!("host keys: {reason}") })?;
+            let keys = prepare(&c.name, "host keys: ", move || ssh::load_host_keys(&dir, &algorithms)).await?;
             BoundDecoy::Ssh { runtime: Arc::new(ssh::runtime(c, keys, state_dir)), listener }
         }
         DecoyConfig::Http(c) => {
             let (config, state_dir) = (c.clone(), state_dir.to_path_buf());
-            let runtime = tokio::task::spawn_blocking(move || http::HttpRuntime::for_decoy(&config, &state_dir))
-                .await
-                .map_err(|e| e.to_string())
-                .and_then(|r| r)
-                .map_err(|reason| DecoyError::Setup { decoy: c.name.clone(), reason: format!("TLS: {reason}") })?;
+            let runtime = prepare(&c.name, "TLS: ", move || http::HttpRuntime::for_decoy(&config, &state_dir)).await?;
             BoundDecoy::Http { runtime: Arc::new(runtime), listener }
         }
         DecoyConfig::Dicom(c) => {
             let (config, state_dir) = (c.clone(), state_dir.to_path_buf());
-            let runtime = tokio::task::spawn_blocking(move || dicom::DicomRuntime::for_decoy(&config, &state_dir))
-                .await
-                .map_err(|e| e.to_string())
-                .and_then(|r| r)
-                .map_err(|reason| DecoyError::Setup { decoy: c.name.clone(), reason })?;
+            let runtime = prepare(&c.name, "", move || dicom::DicomRuntime::for_decoy(&config, &state_dir)).await?;
             BoundDecoy::Dicom { runtime: Arc::new(runtime), listener }
         }
     })
+}
+
+/// Runs a decoy's blocking set-up (certificates, state files) off the runtime.
+async fn prepare<T: Send + 'static>(decoy: &str, what: &str, f: impl FnOnce() -> Result<T, String> + Send + 'static) -> Result<T, DecoyError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r)
+        .map_err(|reason| DecoyError::Setup { decoy: decoy.to_string(), reason: format!("{what}{reason}") })
 }
 
 impl BoundDecoy {

@@ -11,16 +11,15 @@ use dicom_ul::pdu::Pdu;
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
-use super::archive::{Found, Level};
-use super::dimse::{self, field, Value};
+use super::archive::Found;
+use super::dimse::field;
 use super::link::Link;
 use super::pdu::{self, UserItem};
 use super::DicomRuntime;
-use crate::token::{instance_dataset, HONEY_SOP_CLASS};
+use crate::token::HONEY_SOP_CLASS;
 
 const SUCCESS: u16 = 0x0000;
 const SUB_OPERATIONS_FAILED: u16 = 0xA702;
-const WARNING_SOME_FAILED: u16 = 0xB000;
 const EXPLICIT_LE: &str = "1.2.840.10008.1.2.1";
 const IMPLICIT_LE: &str = "1.2.840.10008.1.2";
 
@@ -28,14 +27,7 @@ const IMPLICIT_LE: &str = "1.2.840.10008.1.2";
 pub async fn send(rt: &DicomRuntime, destination: &str, addr: SocketAddr, found: &[Found], originator: (&str, u16)) -> (u16, u16, u16) {
     let total = found.len() as u16;
     match tokio::time::timeout(Duration::from_secs(30), store_all(rt, destination, addr, found, originator)).await {
-        Ok(Some((done, failed))) => {
-            let status = match (done, failed) {
-                (_, 0) => SUCCESS,
-                (0, _) => SUB_OPERATIONS_FAILED,
-                _ => WARNING_SOME_FAILED,
-            };
-            (status, done, failed)
-        }
+        Ok(Some((done, failed))) => (super::retrieve::outcome(done, failed), done, failed),
         _ => (SUB_OPERATIONS_FAILED, 0, total),
     }
 }
@@ -59,24 +51,10 @@ async fn store_all(rt: &DicomRuntime, destination: &str, addr: SocketAddr, found
     let mut link = Link::new(&mut stream, buf, p.max_pdu_length, peer_max, rt.idle, &rt.quarantine);
     let (mut done, mut failed) = (0u16, 0u16);
     for (n, f) in found.iter().enumerate() {
-        let record = f.record(Level::Image);
-        let Some(study) = record.study.map(|i| &f.patient.studies[i]) else { continue };
-        let Some(instance) = study.instances.first() else { continue };
-        let mut data = Vec::new();
-        if instance_dataset(&f.patient, study, instance).write_dataset_with_ts(&mut data, ts).is_err() {
+        let Some((rq, data)) = super::retrieve::store_request(f, 1 + n as u16, ts, Some(originator)) else {
             failed += 1;
             continue;
-        }
-        let rq = dimse::encode(&[
-            (0x0002, Value::Uid(HONEY_SOP_CLASS)),
-            (0x0100, Value::Us(field::C_STORE_RQ)),
-            (0x0110, Value::Us(1 + n as u16)),
-            (0x0700, Value::Us(0)),
-            (0x0800, Value::Us(0)),
-            (0x1000, Value::Uid(&instance.sop_instance_uid)),
-            (0x1030, Value::Ae(originator.0)),
-            (0x1031, Value::Us(originator.1)),
-        ]);
+        };
         link.send_message(1, &rq, Some(&data)).await.ok()?;
         match link.next().await {
             Ok(m) if m.command.field == field::C_STORE_RSP && m.command.status == Some(SUCCESS) => done += 1,

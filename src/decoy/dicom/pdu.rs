@@ -103,20 +103,8 @@ pub enum UserItem<'a> {
     Role { sop_class: &'a str, scu: bool, scp: bool },
 }
 
-/// An A-ASSOCIATE-AC.
-pub fn associate_ac(ae_fields: &([u8; 16], [u8; 16]), application_context: &str, results: &[ContextResult<'_>], user: &[UserItem<'_>]) -> Vec<u8> {
-    let mut body = Vec::with_capacity(256);
-    body.extend_from_slice(&1u16.to_be_bytes());
-    body.extend_from_slice(&[0, 0]);
-    body.extend_from_slice(&ae_fields.0);
-    body.extend_from_slice(&ae_fields.1);
-    body.extend_from_slice(&[0; 32]);
-    item(&mut body, 0x10, application_context.as_bytes());
-    for r in results {
-        let mut ctx = vec![r.id, 0, r.result, 0];
-        item(&mut ctx, 0x40, r.transfer_syntax.as_bytes());
-        item(&mut body, 0x21, &ctx);
-    }
+/// The user information sub-items, in the order given.
+fn user_information(user: &[UserItem<'_>]) -> Vec<u8> {
     let mut info = Vec::new();
     for u in user {
         match u {
@@ -132,7 +120,24 @@ pub fn associate_ac(ae_fields: &([u8; 16], [u8; 16]), application_context: &str,
             UserItem::ImplementationVersionName(name) => item(&mut info, 0x55, name.as_bytes()),
         }
     }
-    item(&mut body, 0x50, &info);
+    info
+}
+
+/// An A-ASSOCIATE-AC.
+pub fn associate_ac(ae_fields: &([u8; 16], [u8; 16]), application_context: &str, results: &[ContextResult<'_>], user: &[UserItem<'_>]) -> Vec<u8> {
+    let mut body = Vec::with_capacity(256);
+    body.extend_from_slice(&1u16.to_be_bytes());
+    body.extend_from_slice(&[0, 0]);
+    body.extend_from_slice(&ae_fields.0);
+    body.extend_from_slice(&ae_fields.1);
+    body.extend_from_slice(&[0; 32]);
+    item(&mut body, 0x10, application_context.as_bytes());
+    for r in results {
+        let mut ctx = vec![r.id, 0, r.result, 0];
+        item(&mut ctx, 0x40, r.transfer_syntax.as_bytes());
+        item(&mut body, 0x21, &ctx);
+    }
+    item(&mut body, 0x50, &user_information(user));
     let mut out = Vec::with_capacity(body.len() + 6);
     header(&mut out, 0x02, body.len());
     out.extend_from_slice(&body);
@@ -157,16 +162,7 @@ pub fn associate_rq(called: &str, calling: &str, contexts: &[(u8, &str, &[&str])
         }
         item(&mut body, 0x20, &ctx);
     }
-    let mut info = Vec::new();
-    for u in user {
-        match u {
-            UserItem::MaxLength(n) => item(&mut info, 0x51, &n.to_be_bytes()),
-            UserItem::ImplementationClassUid(uid) => item(&mut info, 0x52, uid.as_bytes()),
-            UserItem::ImplementationVersionName(name) => item(&mut info, 0x55, name.as_bytes()),
-            UserItem::Role { .. } => {}
-        }
-    }
-    item(&mut body, 0x50, &info);
+    item(&mut body, 0x50, &user_information(user));
     let mut out = Vec::with_capacity(body.len() + 6);
     header(&mut out, 0x01, body.len());
     out.extend_from_slice(&body);

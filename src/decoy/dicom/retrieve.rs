@@ -10,6 +10,7 @@ use super::dimse::{self, field, Value};
 use super::link::Link;
 use crate::event::CloseReason;
 use crate::token::{instance_dataset, HONEY_SOP_CLASS};
+use dicom_transfer_syntax_registry::TransferSyntax;
 
 const SUCCESS: u16 = 0x0000;
 const SUB_OPERATIONS_FAILED: u16 = 0xA702;
@@ -29,23 +30,11 @@ where
     };
     let (mut done, mut failed) = (0u16, 0u16);
     for (n, f) in found.iter().enumerate() {
-        let record = f.record(Level::Image);
-        let Some(study) = record.study.map(|i| &f.patient.studies[i]) else { continue };
-        let Some(instance) = study.instances.first() else { continue };
-        let mut data = Vec::new();
-        if instance_dataset(&f.patient, study, instance).write_dataset_with_ts(&mut data, ts).is_err() {
+        let message_id = 0x1000u16.wrapping_add(n as u16);
+        let Some((rq, data)) = store_request(f, message_id, ts, None) else {
             failed += 1;
             continue;
-        }
-        let message_id = 0x1000u16.wrapping_add(n as u16);
-        let rq = dimse::encode(&[
-            (0x0002, Value::Uid(HONEY_SOP_CLASS)),
-            (0x0100, Value::Us(field::C_STORE_RQ)),
-            (0x0110, Value::Us(message_id)),
-            (0x0700, Value::Us(0)),
-            (0x0800, Value::Us(0)),
-            (0x1000, Value::Uid(&instance.sop_instance_uid)),
-        ]);
+        };
         link.send_message(ctx.id, &rq, Some(&data)).await.map_err(|_| CloseReason::Error)?;
         match link.next().await {
             Ok(m) if m.command.field == field::C_STORE_RSP && m.command.status == Some(SUCCESS) => done += 1,
@@ -53,12 +42,38 @@ where
             Err(_) => return Err(CloseReason::ProtocolError),
         }
     }
-    let status = match (done, failed) {
+    Ok((outcome(done, failed), done, failed))
+}
+
+/// The final status of a set of sub-operations.
+pub fn outcome(done: u16, failed: u16) -> u16 {
+    match (done, failed) {
         (_, 0) => SUCCESS,
         (0, _) => SUB_OPERATIONS_FAILED,
         _ => WARNING_SOME_FAILED,
-    };
-    Ok((status, done, failed))
+    }
+}
+
+/// A C-STORE-RQ command and data set (in `ts`) for one found instance; for C-MOVE
+/// sub-operations the Move Originator AE and Message ID are added.
+pub fn store_request(f: &Found, message_id: u16, ts: &TransferSyntax, originator: Option<(&str, u16)>) -> Option<(Vec<u8>, Vec<u8>)> {
+    let study = &f.patient.studies[f.record(Level::Image).study?];
+    let instance = study.instances.first()?;
+    let mut data = Vec::new();
+    instance_dataset(&f.patient, study, instance).write_dataset_with_ts(&mut data, ts).ok()?;
+    let mut elements = vec![
+        (0x0002, Value::Uid(HONEY_SOP_CLASS)),
+        (0x0100, Value::Us(field::C_STORE_RQ)),
+        (0x0110, Value::Us(message_id)),
+        (0x0700, Value::Us(0)),
+        (0x0800, Value::Us(0)),
+        (0x1000, Value::Uid(&instance.sop_instance_uid)),
+    ];
+    if let Some((ae, id)) = originator {
+        elements.push((0x1030, Value::Ae(ae)));
+        elements.push((0x1031, Value::Us(id)));
+    }
+    Some((dimse::encode(&elements), data))
 }
 
 /// The final C-GET/C-MOVE response with Number of Completed/Failed/Warning

@@ -7,6 +7,7 @@ use std::process::Child;
 use std::time::Duration;
 
 /// CPU seconds (user + system) used so far by process `pid`.
+#[allow(dead_code)]
 pub fn cpu_seconds(pid: u32) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");

@@ -91,7 +91,7 @@ fn measure(addr: SocketAddr, threads: usize, count: u64) -> (u64, u64, f64) {
 
 fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let yaml = "store:\n  path: bench.db\n  sync: normal\ndecoys:\n  - name: scp\n    type: dicom\n    listen: 127.0.0.1:0\n    personality: dcmtk-storescp\n    limits:\n      max_connections: 100000\n      max_connections_per_source: 100000\n";
+    let yaml = "store:\n  path: bench.db\n  sync: normal\n  flush_interval_ms: 20\ndecoys:\n  - name: scp\n    type: dicom\n    listen: 127.0.0.1:0\n    personality: dcmtk-storescp\n    limits:\n      max_connections: 100000\n      max_connections_per_source: 100000\n";
     let decoy = process::start(dir.path(), yaml);
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
     // DCMTK leaves Nagle on unless TCP_NODELAY is set; the issue measured it with Nagle off.

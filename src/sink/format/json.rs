@@ -64,9 +64,32 @@ pub fn encode_json(stored: &StoredEvent, out: &mut Vec<u8>) {
         token: e.token.as_ref(),
     };
     // Serializing these types into a Vec cannot fail (no maps with non-string keys).
+    let start = out.len();
     if serde_json::to_writer(&mut *out, &view).is_err() {
         out.extend_from_slice(br#"{"error":"event could not be encoded"}"#);
     }
+    escape_invisibles(out, start);
+}
+
+/// serde_json escapes C0 controls but writes DEL, C1 controls and bidi/invisible
+/// marks raw; write those as `\uXXXX` too (the same JSON value), so that no attacker
+/// byte can steer an analyst's terminal. They can only occur inside strings.
+fn escape_invisibles(out: &mut Vec<u8>, start: usize) {
+    let hidden = |c: char| matches!(c as u32, 0x7f..=0x9f | 0x200e | 0x200f | 0x202a..=0x202e | 0x2066..=0x2069 | 0xfeff);
+    let Ok(text) = std::str::from_utf8(&out[start..]) else { return };
+    if !text.chars().any(hidden) {
+        return;
+    }
+    let mut fixed = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if hidden(c) {
+            fixed.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            fixed.push(c);
+        }
+    }
+    out.truncate(start);
+    out.extend_from_slice(fixed.as_bytes());
 }
 
 /// The event id of one line written by [`encode_json`], if it parses.
@@ -81,6 +104,17 @@ pub fn event_id_of_line(line: &[u8]) -> Option<EventId> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invisible_characters_are_written_as_escapes_of_the_same_value() {
+        let mut out = Vec::new();
+        let e = stored(EventKind::DataReceived { data: AttackerBytes::new("rlo\u{202e}del\x7fc1\u{85}"), truncated: false });
+        encode_json(&e, &mut out);
+        let text = String::from_utf8(out.clone()).unwrap();
+        assert!(!text.contains('\u{202e}') && !text.contains('\x7f') && !text.contains('\u{85}'), "{text}");
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["details"]["data"]["text"], "rlo\u{202e}del\x7fc1\u{85}");
+    }
     use crate::event::{AttackerBytes, CloseReason};
 
     fn stored(kind: EventKind) -> StoredEvent {

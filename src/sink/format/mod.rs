@@ -1,8 +1,12 @@
 //! Pure encoders: a stored event in, bytes out. No I/O, no clock.
 
+mod fields;
 mod json;
+mod syslog;
 
+pub use fields::{fields, visible, Field};
 pub use json::{encode_json, event_id_of_line};
+pub use syslog::{encode_5424, escape_param, syslog_severity, SyslogOptions, DEFAULT_ENTERPRISE_NUMBER};
 
 use crate::config::EventFormat;
 use crate::store::StoredEvent;

@@ -1,0 +1,194 @@
+//! RFC 5424 syslog: `<PRI>1 TIMESTAMP HOSTNAME honeyward - MSGID [SD] BOM MSG`.
+//! The structured data element `honeyward@<enterprise number>` carries the event's
+//! fields (param values escaped per RFC 5424 §6.3.3: `"`, `\` and `]`); the message
+//! is the event as JSON (one line, control characters escaped by the JSON encoder).
+//! Framing (octet counting for TCP/TLS, one datagram for UDP) is the transport's.
+
+use super::fields::{fields, Field};
+use super::json::encode_json;
+use crate::event::Severity;
+use crate::store::StoredEvent;
+
+/// Private enterprise number used in the SD-ID when none is configured (the
+/// documentation example of RFC 5424).
+pub const DEFAULT_ENTERPRISE_NUMBER: u32 = 32473;
+
+/// What varies between deployments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyslogOptions {
+    /// Facility code (0–23; default 10, authpriv).
+    pub facility: u8,
+    pub enterprise_number: u32,
+}
+
+impl Default for SyslogOptions {
+    fn default() -> Self {
+        SyslogOptions { facility: 10, enterprise_number: DEFAULT_ENTERPRISE_NUMBER }
+    }
+}
+
+/// Syslog severity for an event severity.
+pub fn syslog_severity(s: Severity) -> u8 {
+    match s {
+        Severity::Critical => 2,
+        Severity::High => 3,
+        Severity::Medium => 4,
+        Severity::Low => 5,
+        Severity::Info => 6,
+    }
+}
+
+/// PRINTUSASCII without spaces, at most `max` characters, `-` when empty.
+fn header_token(text: &str, max: usize) -> String {
+    let t: String = text.chars().filter(|c| ('!'..='~').contains(c)).take(max).collect();
+    if t.is_empty() {
+        "-".into()
+    } else {
+        t
+    }
+}
+
+/// An SD-NAME: printable ASCII except `=`, space, `]`, `"`; at most 32 characters.
+fn sd_name(name: &str) -> String {
+    header_token(&name.replace(['=', ']', '"'], "_"), 32)
+}
+
+/// Escapes a PARAM-VALUE (RFC 5424 §6.3.3).
+pub fn escape_param(value: &str, out: &mut Vec<u8>) {
+    for c in value.chars() {
+        if matches!(c, '"' | '\\' | ']') {
+            out.push(b'\\');
+        }
+        let mut buf = [0u8; 4];
+        out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+    }
+}
+
+/// Appends one RFC 5424 message (no framing, no trailing newline).
+pub fn encode_5424(stored: &StoredEvent, opts: &SyslogOptions, out: &mut Vec<u8>) {
+    let e = &stored.event;
+    let pri = u16::from(opts.facility.min(23)) * 8 + u16::from(syslog_severity(e.severity()));
+    out.extend_from_slice(format!("<{pri}>1 {} {} honeyward - {} [honeyward@{}", e.time.to_rfc3339(), header_token(&e.sensor, 255), header_token(e.kind.name(), 32), opts.enterprise_number).as_bytes());
+    for Field { name, value } in fields(stored) {
+        out.push(b' ');
+        out.extend_from_slice(sd_name(&name).as_bytes());
+        out.extend_from_slice(b"=\"");
+        escape_param(&value, out);
+        out.push(b'"');
+    }
+    out.extend_from_slice(b"] \xEF\xBB\xBF");
+    encode_json(stored, out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{AttackerBytes, Event, EventId, EventKind, SshAuthMethod, Timestamp};
+
+    pub(crate) fn auth(username: &[u8]) -> StoredEvent {
+        StoredEvent {
+            seq: 1,
+            event: Event {
+                id: EventId::new(),
+                time: Timestamp::from_micros(1_795_883_913_123_456),
+                sensor: "pacs vlan sensor".into(),
+                decoy: Some("ssh".into()),
+                source: Some("203.0.113.9:40022".parse().unwrap()),
+                destination: Some("127.0.0.1:22".parse().unwrap()),
+                session: Some(EventId::new()),
+                kind: EventKind::SshAuth { method: SshAuthMethod::Password, username: AttackerBytes::new(username), password: Some(AttackerBytes::new("x")), key_fingerprint: None, key_algorithm: None, accepted: false },
+                token: None,
+            },
+        }
+    }
+
+    /// A reference parser for what we emit, written from RFC 5424 §6: header fields,
+    /// one SD element with escaped params, BOM, message.
+    pub(crate) fn parse(msg: &[u8]) -> (String, Vec<(String, String)>, Vec<u8>) {
+        let text = std::str::from_utf8(msg).expect("UTF-8");
+        let sd_start = text.find(" [").expect("SD");
+        let header = text[..sd_start].to_string();
+        let mut params = Vec::new();
+        let bytes = text[sd_start + 2..].as_bytes();
+        let mut i = bytes.iter().position(|&b| b == b' ').unwrap_or(bytes.len());
+        loop {
+            match bytes[i] {
+                b']' => {
+                    i += 1;
+                    break;
+                }
+                b' ' => i += 1,
+                _ => panic!("unexpected byte in SD at {i}"),
+            }
+            let eq = i + bytes[i..].iter().position(|&b| b == b'=').expect("=");
+            let name = String::from_utf8(bytes[i..eq].to_vec()).unwrap();
+            assert_eq!(bytes[eq + 1], b'"');
+            let mut value = Vec::new();
+            let mut j = eq + 2;
+            while bytes[j] != b'"' {
+                if bytes[j] == b'\\' && matches!(bytes[j + 1], b'"' | b'\\' | b']') {
+                    j += 1;
+                }
+                value.push(bytes[j]);
+                j += 1;
+            }
+            params.push((name, String::from_utf8(value).unwrap()));
+            i = j + 1;
+        }
+        let rest = &bytes[i..];
+        assert!(rest.starts_with(b" \xEF\xBB\xBF"), "BOM before MSG");
+        (header, params, rest[4..].to_vec())
+    }
+
+    #[test]
+    fn the_header_priority_and_msgid_are_rfc_5424() {
+        let mut out = Vec::new();
+        encode_5424(&auth(b"root"), &SyslogOptions::default(), &mut out);
+        let (header, params, msg) = parse(&out);
+        assert_eq!(header, "<84>1 2026-11-28T16:38:33.123456Z pacsvlansensor honeyward - ssh_auth", "authpriv.warning");
+        assert!(params.contains(&("username".into(), "root".into())));
+        assert!(params.contains(&("technique".into(), "T1110.001".into())));
+        let json: serde_json::Value = serde_json::from_slice(&msg).unwrap();
+        assert_eq!(json["details"]["username"]["text"], "root");
+    }
+
+    #[test]
+    fn hostile_usernames_read_back_exactly_as_one_record() {
+        let long = "A".repeat(64 * 1024);
+        let cases: Vec<Vec<u8>> = vec![
+            b"a\"b]c\\d".to_vec(),
+            b"line1\nline2\r\n<13>1 - - - - - - forged".to_vec(),
+            b"${jndi:ldap://x}".to_vec(),
+            b"nul\0byte".to_vec(),
+            long.into_bytes(),
+            b"bad\xff\xfeutf8".to_vec(),
+            "rtl\u{202e}gnp.exe".as_bytes().to_vec(),
+        ];
+        for username in cases {
+            let mut out = Vec::new();
+            encode_5424(&auth(&username), &SyslogOptions::default(), &mut out);
+            assert!(!out.contains(&b'\n') && !out.contains(&0), "one line, no NUL");
+            let (_, params, msg) = parse(&out);
+            let shown = params.iter().find(|(n, _)| n == "username").unwrap().1.clone();
+            let expected = crate::sink::format::fields::visible(&String::from_utf8_lossy(&username));
+            assert_eq!(shown, expected.chars().take(crate::sink::format::fields::MAX_VALUE_CHARS).collect::<String>());
+            let json: serde_json::Value = serde_json::from_slice(&msg).unwrap();
+            assert_eq!(json["details"]["username"]["text"], String::from_utf8_lossy(&username).as_ref(), "the message keeps the exact text");
+        }
+    }
+
+    #[test]
+    fn random_usernames_always_parse_back_to_their_visible_form() {
+        use rand::Rng;
+        let mut rng = rand::rng();
+        for _ in 0..2000 {
+            let len = rng.random_range(0..64);
+            let username: Vec<u8> = (0..len).map(|_| *[b'"', b'\\', b']', b'[', b'=', b' ', b'\n', 0, 0xff, b'a', 0xc3, 0xa9].get(rng.random_range(0..12)).unwrap_or(&b'a')).collect();
+            let mut out = Vec::new();
+            encode_5424(&auth(&username), &SyslogOptions::default(), &mut out);
+            let (_, params, _) = parse(&out);
+            let shown = &params.iter().find(|(n, _)| n == "username").unwrap().1;
+            assert_eq!(shown, &crate::sink::format::fields::visible(&String::from_utf8_lossy(&username)));
+        }
+    }
+}

@@ -17,6 +17,7 @@ NEEDED=(
   "/usr/sbin/Orthanc:orthanc"       # the real Orthanc the pacs-viewer personality is compared with
   "chromium:chromium"               # renders the ehr-login page headless
   "openssl:openssl"                 # makes an operator-style certificate for the HTTPS test
+  "/usr/sbin/rsyslogd:rsyslog"      # the real syslog receiver the syslog sink is tested against
   "hydra:hydra"
   "nmap:nmap"
 )

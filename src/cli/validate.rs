@@ -63,6 +63,16 @@ pub fn summary(cfg: &Config) -> String {
         let detail = match s {
             SinkConfig::Stdout(c) => format!("{} lines on standard output", c.format.as_str()),
             SinkConfig::File(c) => format!("{} lines appended to {}{}", c.format.as_str(), c.path.display(), if c.fsync { ", fsync per batch" } else { "" }),
+            SinkConfig::Syslog(c) => format!(
+                "RFC 5424 to {} over {}, facility {}, SD-ID honeyward@{}",
+                c.address,
+                match c.transport {
+                    crate::config::SyslogTransport::Tcp => "TCP (octet counting)",
+                    crate::config::SyslogTransport::Udp => "UDP",
+                },
+                c.options.facility,
+                c.options.enterprise_number
+            ),
         };
         out.push_str(&format!("sink {} ({}): {}\n", s.name(), s.type_name(), detail));
     }

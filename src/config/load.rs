@@ -12,7 +12,7 @@ use marked_yaml::{LoadError, LoaderOptions, Node};
 use serde::de::DeserializeOwned;
 
 use super::error::{ConfigError, ConfigErrors};
-use super::raw::{RawCanary, RawFileSink, RawSensor, RawStdoutSink, RawStore, RawSshDecoy, RawTcpDecoy, RawHttpDecoy, RawDicomDecoy};
+use super::raw::{RawCanary, RawFileSink, RawSyslogSink, RawSensor, RawStdoutSink, RawStore, RawSshDecoy, RawTcpDecoy, RawHttpDecoy, RawDicomDecoy};
 use super::spanned::At;
 use super::types::*;
 
@@ -289,11 +289,36 @@ impl Checker<'_> {
                     let path = self.path_in_existing_dir(&raw.path, "path");
                     SinkConfig::File(FileSinkConfig { name: raw.name.value, path, format: raw.format.unwrap_or_default(), fsync: raw.fsync.unwrap_or(true) })
                 }),
-                _ => self.unknown_type(&kind, "sink", "stdout, file"),
+                "syslog" => self.parse::<RawSyslogSink>(item).map(|raw| self.syslog_sink(raw)),
+                _ => self.unknown_type(&kind, "sink", "stdout, file, syslog"),
             };
             out.extend(sink);
         }
         out
+    }
+}
+
+impl Checker<'_> {
+    fn syslog_sink(&mut self, raw: RawSyslogSink) -> SinkConfig {
+        let address = raw.address.value.parse::<SocketAddr>().unwrap_or_else(|_| {
+            self.error(raw.address.position, format!("invalid syslog address {:?}", raw.address.value), "write IP:PORT, e.g. 10.20.0.9:514 (UDP/TCP) or 10.20.0.9:6514 (TLS)");
+            SocketAddr::from(([127, 0, 0, 1], 514))
+        });
+        let transport = match raw.transport.as_ref().map(|t| t.value.as_str()) {
+            None | Some("tcp") => SyslogTransport::Tcp,
+            Some("udp") => SyslogTransport::Udp,
+            Some(other) => {
+                let position = raw.transport.as_ref().and_then(|t| t.position);
+                self.error(position, format!("unknown syslog transport `{other}`"), "transport: tcp (octet counting) or udp");
+                SyslogTransport::Tcp
+            }
+        };
+        let defaults = crate::sink::format::SyslogOptions::default();
+        let options = crate::sink::format::SyslogOptions {
+            facility: self.number(&raw.facility, "facility", u64::from(defaults.facility), 0..=23) as u8,
+            enterprise_number: self.number(&raw.enterprise_number, "enterprise_number", u64::from(defaults.enterprise_number), 1..=4_294_967_295) as u32,
+        };
+        SinkConfig::Syslog(SyslogSinkConfig { name: raw.name.value, address, transport, options })
     }
 }
 

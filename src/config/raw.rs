@@ -241,6 +241,28 @@ pub enum RawSink {
     Stdout(RawStdoutSink),
     /// Events appended to a file.
     File(RawFileSink),
+    /// RFC 5424 syslog to a collector or SIEM.
+    Syslog(RawSyslogSink),
+}
+
+/// `type: syslog` sink.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSyslogSink {
+    #[serde(rename = "type")]
+    #[schemars(skip)]
+    #[allow(dead_code)]
+    pub kind: Option<String>,
+    /// Unique name; also names the sink's delivery cursor in the store.
+    pub name: At<String>,
+    /// The collector, `IP:PORT` (514 for UDP/TCP; 6514 for TLS).
+    pub address: At<String>,
+    /// `tcp` (default; octet-counting framing, RFC 6587) or `udp` (one datagram per event).
+    pub transport: Option<At<String>>,
+    /// Syslog facility code, 0-23. Default 10 (authpriv).
+    pub facility: Option<At<u64>>,
+    /// Private enterprise number in the SD-ID `honeyward@N`. Default 32473.
+    pub enterprise_number: Option<At<u64>>,
 }
 
 /// `type: stdout` sink.

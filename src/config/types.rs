@@ -223,6 +223,25 @@ pub struct FileSinkConfig {
 pub enum SinkConfig {
     Stdout(StdoutSinkConfig),
     File(FileSinkConfig),
+    Syslog(SyslogSinkConfig),
+}
+
+/// How syslog messages travel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyslogTransport {
+    /// TCP with octet-counting framing (RFC 6587 §3.4.1).
+    Tcp,
+    /// One UDP datagram per message (RFC 5426).
+    Udp,
+}
+
+/// A syslog sink.
+#[derive(Debug, Clone)]
+pub struct SyslogSinkConfig {
+    pub name: String,
+    pub address: SocketAddr,
+    pub transport: SyslogTransport,
+    pub options: crate::sink::format::SyslogOptions,
 }
 
 impl SinkConfig {
@@ -231,6 +250,7 @@ impl SinkConfig {
         match self {
             SinkConfig::Stdout(c) => &c.name,
             SinkConfig::File(c) => &c.name,
+            SinkConfig::Syslog(c) => &c.name,
         }
     }
 
@@ -239,6 +259,7 @@ impl SinkConfig {
         match self {
             SinkConfig::Stdout(_) => "stdout",
             SinkConfig::File(_) => "file",
+            SinkConfig::Syslog(_) => "syslog",
         }
     }
 }

@@ -8,6 +8,7 @@ mod file;
 pub mod format;
 mod runner;
 mod stdout;
+mod syslog;
 
 use std::future::Future;
 
@@ -15,6 +16,7 @@ pub use backoff::Backoff;
 pub use file::FileSink;
 pub use runner::{run_sink, SinkRun};
 pub use stdout::StdoutSink;
+pub use syslog::{octet_counted, SyslogSink};
 
 use crate::config::SinkConfig;
 use crate::store::{StoreReader, StoredEvent};
@@ -47,6 +49,7 @@ pub trait Sink: Send {
 pub enum AnySink {
     Stdout(StdoutSink),
     File(FileSink),
+    Syslog(SyslogSink),
 }
 
 impl AnySink {
@@ -60,6 +63,7 @@ impl AnySink {
                 let (sink, cursor) = FileSink::open(c, reader, cursor)?;
                 Ok((AnySink::File(sink), cursor))
             }
+            SinkConfig::Syslog(c) => Ok((AnySink::Syslog(SyslogSink::new(c)), cursor)),
         }
     }
 }
@@ -69,6 +73,7 @@ impl Sink for AnySink {
         match self {
             AnySink::Stdout(s) => s.send(batch).await,
             AnySink::File(s) => s.send(batch).await,
+            AnySink::Syslog(s) => s.send(batch).await,
         }
     }
 }

@@ -1,0 +1,104 @@
+//! The syslog sink: RFC 5424 messages to a collector over TCP with octet-counting
+//! framing (RFC 6587 §3.4.1: `LEN SP MSG`, so a message may hold any byte and still
+//! be exactly one record) or over UDP, one datagram per message (RFC 5426).
+
+use std::time::Duration;
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpStream, UdpSocket};
+
+use super::format::encode_5424;
+use super::{Sink, SinkError};
+use crate::config::{SyslogSinkConfig, SyslogTransport};
+use crate::store::StoredEvent;
+
+/// Time allowed to connect and to write a batch.
+const TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest UDP datagram sent; a longer message is cut (its JSON then no longer
+/// parses, the structured data still does).
+const MAX_DATAGRAM: usize = 65_000;
+
+/// A syslog destination.
+pub struct SyslogSink {
+    config: SyslogSinkConfig,
+    tcp: Option<TcpStream>,
+    udp: Option<UdpSocket>,
+}
+
+impl SyslogSink {
+    pub fn new(config: &SyslogSinkConfig) -> Self {
+        SyslogSink { config: config.clone(), tcp: None, udp: None }
+    }
+
+    async fn send_tcp(&mut self, frames: &[u8]) -> Result<(), SinkError> {
+        let addr = self.config.address;
+        if self.tcp.is_none() {
+            let stream = tokio::time::timeout(TIMEOUT, TcpStream::connect(addr))
+                .await
+                .map_err(|_| SinkError::Retryable(format!("connecting to {addr} timed out")))?
+                .map_err(|e| SinkError::Retryable(format!("connecting to {addr}: {e}")))?;
+            let _ = stream.set_nodelay(true);
+            self.tcp = Some(stream);
+        }
+        let Some(stream) = self.tcp.as_mut() else { return Err(SinkError::Retryable("no connection".into())) };
+        let written = tokio::time::timeout(TIMEOUT, async {
+            stream.write_all(frames).await?;
+            stream.flush().await
+        })
+        .await;
+        match written {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => {
+                self.tcp = None;
+                Err(SinkError::Retryable(format!("writing to {addr}: {e}")))
+            }
+            Err(_) => {
+                self.tcp = None;
+                Err(SinkError::Retryable(format!("writing to {addr} timed out")))
+            }
+        }
+    }
+
+    async fn send_udp(&mut self, batch: &[StoredEvent]) -> Result<(), SinkError> {
+        let addr = self.config.address;
+        if self.udp.is_none() {
+            let local = if addr.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" };
+            let socket = UdpSocket::bind(local).await.map_err(|e| SinkError::Retryable(format!("UDP socket: {e}")))?;
+            self.udp = Some(socket);
+        }
+        let Some(socket) = self.udp.as_ref() else { return Err(SinkError::Retryable("no socket".into())) };
+        let mut msg = Vec::with_capacity(1024);
+        for e in batch {
+            msg.clear();
+            encode_5424(e, &self.config.options, &mut msg);
+            msg.truncate(MAX_DATAGRAM);
+            socket.send_to(&msg, addr).await.map_err(|e| SinkError::Retryable(format!("sending to {addr}: {e}")))?;
+        }
+        Ok(())
+    }
+}
+
+/// Appends `LEN SP MSG` for each event.
+pub fn octet_counted(batch: &[StoredEvent], options: &crate::sink::format::SyslogOptions, out: &mut Vec<u8>) {
+    let mut msg = Vec::with_capacity(1024);
+    for e in batch {
+        msg.clear();
+        encode_5424(e, options, &mut msg);
+        out.extend_from_slice(msg.len().to_string().as_bytes());
+        out.push(b' ');
+        out.extend_from_slice(&msg);
+    }
+}
+
+impl Sink for SyslogSink {
+    async fn send(&mut self, batch: &[StoredEvent]) -> Result<(), SinkError> {
+        match self.config.transport {
+            SyslogTransport::Tcp => {
+                let mut frames = Vec::with_capacity(batch.len() * 1024);
+                octet_counted(batch, &self.config.options, &mut frames);
+                self.send_tcp(&frames).await
+            }
+            SyslogTransport::Udp => self.send_udp(batch).await,
+        }
+    }
+}

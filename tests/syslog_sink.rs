@@ -1,0 +1,142 @@
+//! The syslog sink with a real rsyslog (Debian's) started on loopback: RFC 5424 over
+//! TCP with octet counting and over UDP; rsyslog's mmpstrucdata parses the structured
+//! data, and every event arrives exactly once with hostile attacker text intact.
+
+mod common;
+
+use std::io::Write;
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+
+struct Rsyslog {
+    child: Child,
+    out: std::path::PathBuf,
+}
+
+impl Drop for Rsyslog {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// rsyslog listening on `tcp` and `udp`, writing `msgid TAB parsed-SD-JSON TAB msg`.
+fn rsyslog(dir: &std::path::Path, tcp: u16, udp: u16) -> Rsyslog {
+    let out = dir.join("rsyslog-out.log");
+    let conf = format!(
+        r#"global(workDirectory="{d}" maxMessageSize="1m")
+module(load="imtcp")
+module(load="imudp")
+module(load="mmpstrucdata")
+input(type="imtcp" port="{tcp}" address="127.0.0.1" ruleset="hw")
+input(type="imudp" port="{udp}" address="127.0.0.1" ruleset="hw")
+template(name="fields" type="list") {{
+  property(name="msgid") constant(value="\t")
+  property(name="$!rfc5424-sd") constant(value="\t")
+  property(name="msg") constant(value="\n")
+}}
+ruleset(name="hw") {{ action(type="mmpstrucdata") action(type="omfile" file="{o}" template="fields") }}
+"#,
+        d = dir.display(),
+        o = out.display()
+    );
+    std::fs::write(dir.join("rsyslog.conf"), conf).unwrap();
+    let child = Command::new("rsyslogd")
+        .arg("-n")
+        .arg("-f")
+        .arg(dir.join("rsyslog.conf"))
+        .arg("-i")
+        .arg(dir.join("rsyslog.pid"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("rsyslogd must be installed: scripts/test.sh installs rsyslog");
+    assert!(eventually(10, || TcpStream::connect(("127.0.0.1", tcp)).is_ok()), "rsyslog listening");
+    Rsyslog { child, out }
+}
+
+/// (msgid, structured data of honeyward@32473, message) per line rsyslog wrote.
+fn received(r: &Rsyslog) -> Vec<(String, serde_json::Value, String)> {
+    let text = std::fs::read_to_string(&r.out).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| {
+            let mut parts = l.splitn(3, '\t');
+            let (msgid, sd, msg) = (parts.next()?, parts.next()?, parts.next()?);
+            let sd: serde_json::Value = serde_json::from_str(sd).ok()?;
+            Some((msgid.to_string(), sd["honeyward@32473"].clone(), msg.trim_start_matches('\u{feff}').to_string()))
+        })
+        .collect()
+}
+
+#[test]
+fn rsyslog_receives_every_event_once_with_hostile_text_parsed_into_the_right_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let (tcp, udp) = (free_port(), free_port());
+    let r = rsyslog(dir.path(), tcp, udp);
+    let yaml = format!(
+        "sensor:\n  name: ward-7\nstore:\n  path: honeyward.db\n  sync: normal\ndecoys:\n  - name: portal\n    type: http\n    listen: 127.0.0.1:0\n    personality: ehr-login\n  - name: banner\n    type: tcp\n    listen: 127.0.0.1:0\n    capture_bytes: 65536\n    limits:\n      idle_timeout_seconds: 2\nsinks:\n  - name: siem\n    type: syslog\n    address: 127.0.0.1:{tcp}\n    transport: tcp\n"
+    );
+    let hw = Honeyward::start(dir.path(), &yaml);
+    let url = format!("http://{}/login", hw.addr("portal"));
+    let usernames: [&[u8]; 5] = [b"a\"b]c\\d", b"line1\nline2", b"${jndi:ldap://x}", b"nul\0byte", b"bad\xff\xfeutf8"];
+    for u in usernames {
+        let encoded: String = u.iter().map(|b| format!("%{b:02X}")).collect();
+        let ok = Command::new("curl").args(["-s", "-o", "/dev/null", "--data", &format!("username={encoded}&password=x"), &url]).status().unwrap();
+        assert!(ok.success());
+    }
+    let mut s = TcpStream::connect(hw.addr("banner")).unwrap();
+    s.write_all(&vec![b'A'; 65536]).unwrap();
+    drop(s);
+
+    let db = hw.store();
+    assert!(eventually(15, || count_kind(&db, "connection_closed") == 6));
+    let stored: i64 = db.query_row("SELECT count(*) FROM events", [], |row| row.get(0)).unwrap();
+    assert!(eventually(15, || received(&r).len() as i64 == stored), "rsyslog got {} of {stored}", received(&r).len());
+    let got = received(&r);
+    let mut ids: Vec<String> = got.iter().map(|(_, sd, _)| sd["id"].as_str().unwrap().to_string()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len() as i64, stored, "every event exactly once");
+
+    let logins: Vec<&(String, serde_json::Value, String)> = got.iter().filter(|(msgid, _, _)| msgid == "http_request").collect();
+    assert_eq!(logins.len(), 5);
+    for (u, (_, sd, msg)) in usernames.iter().zip(&logins) {
+        let text = String::from_utf8_lossy(u);
+        let visible: String = text.chars().map(|c| if (c as u32) < 0x20 { format!("\\u{{{:x}}}", c as u32) } else { c.to_string() }).collect();
+        assert_eq!(sd["credential.username"], visible.as_str(), "structured data of {text:?}");
+        let json: serde_json::Value = serde_json::from_str(msg).unwrap_or_else(|e| panic!("{e}: {msg}"));
+        assert_eq!(json["details"]["credential"]["username"]["text"], text.as_ref(), "the JSON message keeps the exact text");
+        assert_eq!(sd["sensor"], "ward-7");
+    }
+    let (_, sd, msg) = got.iter().find(|(msgid, _, _)| msgid == "data_received").unwrap();
+    assert_eq!(sd["data_truncated"], "true");
+    assert_eq!(sd["data"].as_str().unwrap().len(), 1024);
+    let json: serde_json::Value = serde_json::from_str(msg).unwrap();
+    assert_eq!(json["details"]["data"]["text"].as_str().unwrap().len(), 65536, "64 KiB of text arrives whole in the message");
+}
+
+#[test]
+fn the_udp_transport_delivers_one_datagram_per_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let (tcp, udp) = (free_port(), free_port());
+    let r = rsyslog(dir.path(), tcp, udp);
+    let yaml = format!("store:\n  path: honeyward.db\ndecoys:\n  - name: banner\n    type: tcp\n    listen: 127.0.0.1:0\nsinks:\n  - name: siem\n    type: syslog\n    address: 127.0.0.1:{udp}\n    transport: udp\n    facility: 4\n");
+    let hw = Honeyward::start(dir.path(), &yaml);
+    let mut s = TcpStream::connect(hw.addr("banner")).unwrap();
+    s.write_all(b"USER root\r\n").unwrap();
+    drop(s);
+    let db = hw.store();
+    assert!(eventually(15, || count_kind(&db, "connection_closed") == 1));
+    assert!(eventually(15, || received(&r).len() == 3), "{:?}", received(&r));
+    let kinds: Vec<String> = received(&r).into_iter().map(|(m, _, _)| m).collect();
+    assert_eq!(kinds, ["connection_opened", "data_received", "connection_closed"]);
+    std::thread::sleep(Duration::from_millis(100));
+}

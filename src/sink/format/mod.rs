@@ -1,9 +1,11 @@
 //! Pure encoders: a stored event in, bytes out. No I/O, no clock.
 
+mod cef;
 mod fields;
 mod json;
 mod syslog;
 
+pub use cef::{cef_severity, encode_cef};
 pub use fields::{fields, visible, Field};
 pub use json::{encode_json, event_id_of_line};
 pub use syslog::{encode_5424, escape_param, syslog_severity, SyslogOptions, DEFAULT_ENTERPRISE_NUMBER};

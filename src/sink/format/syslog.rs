@@ -81,7 +81,7 @@ pub fn encode_5424(stored: &StoredEvent, opts: &SyslogOptions, out: &mut Vec<u8>
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::event::{AttackerBytes, Event, EventId, EventKind, SshAuthMethod, Timestamp};
 

@@ -1,5 +1,4 @@
-//! Encoder throughput on one core: JSON lines and RFC 5424 syslog (with octet
-//! counting) over a mix of realistic events (SSH password attempts, HTTP requests
+//! Encoder throughput on one core: JSON lines, RFC 5424 syslog, CEF and LEEF 2.0 over a mix of realistic events (SSH password attempts, HTTP requests
 //! with headers, DICOM queries). Pure CPU: no I/O, no other threads.
 //!
 //! Run: `CARGO_TARGET_DIR=/tmp/hw-bench-target cargo bench --bench encoders`
@@ -7,7 +6,7 @@
 use std::time::Instant;
 
 use honeyward::event::{AttackerBytes, DicomKey, Event, EventId, EventKind, HttpHeader, SshAuthMethod, Timestamp};
-use honeyward::sink::format::{encode_5424, encode_json, SyslogOptions};
+use honeyward::sink::format::{encode_5424, encode_cef, encode_json, encode_leef, SyslogOptions};
 use honeyward::store::StoredEvent;
 
 const EVENTS: usize = 1_000_000;
@@ -66,6 +65,8 @@ fn main() {
     for (name, encode) in [
         ("json", Box::new(|e: &StoredEvent, out: &mut Vec<u8>| encode_json(e, out)) as Box<dyn Fn(&StoredEvent, &mut Vec<u8>)>),
         ("rfc5424", Box::new(move |e: &StoredEvent, out: &mut Vec<u8>| encode_5424(e, &options, out))),
+        ("cef", Box::new(|e: &StoredEvent, out: &mut Vec<u8>| encode_cef(e, "0.1.0", out))),
+        ("leef", Box::new(|e: &StoredEvent, out: &mut Vec<u8>| encode_leef(e, "0.1.0", out))),
     ] {
         let started = Instant::now();
         let mut bytes = 0usize;

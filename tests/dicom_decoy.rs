@@ -90,14 +90,14 @@ fn exchange(addr: SocketAddr, rq: &[u8], then: &[Vec<u8>]) -> Vec<Vec<u8>> {
 fn the_dcmtk_storescp_personality_answers_association_echo_and_release_byte_for_byte_like_a_real_storescp() {
     let dir = tempfile::tempdir().unwrap();
     let port_real = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut storescp = Command::new("storescp")
+    let storescp = Reaped(Command::new("storescp")
         .args(["--output-directory"])
         .arg(dir.path())
         .arg(port_real.to_string())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("storescp (dcmtk)");
+        .expect("storescp (dcmtk)"));
     let real: SocketAddr = ([127, 0, 0, 1], port_real).into();
     assert!(eventually(10, || TcpStream::connect(real).is_ok()));
     let hw = Honeyward::start(dir.path(), &config(&dicom_decoy("scp", "dcmtk-storescp", "")));
@@ -123,8 +123,7 @@ fn the_dcmtk_storescp_personality_answers_association_echo_and_release_byte_for_
     let theirs = |out: &str| out.lines().filter(|l| l.contains("Their ") || l.contains("Accepted Transfer")).map(str::to_string).collect::<Vec<_>>();
     assert_eq!(theirs(&decoy_d), theirs(&real_d));
     assert!(decoy_d.contains("Their Implementation Class UID:    1.2.276.0.7230010.3.0.3.6.7"), "{decoy_d}");
-    let _ = storescp.kill();
-    let _ = storescp.wait();
+    drop(storescp);
 }
 
 #[test]
@@ -237,7 +236,7 @@ fn movescu_sends_instances_only_to_a_mapped_destination_and_is_refused_elsewhere
     let received = dir.path().join("received");
     std::fs::create_dir_all(&received).unwrap();
     let port_real = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut storescp = Command::new("storescp").arg("--output-directory").arg(&received).arg(port_real.to_string()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("storescp");
+    let storescp = Reaped(Command::new("storescp").arg("--output-directory").arg(&received).arg(port_real.to_string()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("storescp"));
     assert!(eventually(10, || TcpStream::connect(("127.0.0.1", port_real)).is_ok()));
     let extra = format!("    move_destinations:\n      ARCHIVE2: 127.0.0.1:{port_real}\n");
     let hw = Honeyward::start(dir.path(), &config(&dicom_decoy("pacs", "orthanc", &extra)));
@@ -250,8 +249,7 @@ fn movescu_sends_instances_only_to_a_mapped_destination_and_is_refused_elsewhere
     assert!(eventually(10, || std::fs::read_dir(&received).unwrap().count() == 1), "the real storescp received the instance");
     let refused = run("movescu", &["-v", "-S", "-aem", "ATTACKER", "-k", "QueryRetrieveLevel=STUDY", "-k", &format!("StudyInstanceUID={uid}"), "127.0.0.1", &addr]);
     assert!(refused.contains("Received Final Move Response (Refused: MoveDestinationUnknown)"), "{refused}");
-    let _ = storescp.kill();
-    let _ = storescp.wait();
+    drop(storescp);
 
     let db = hw.store();
     assert!(eventually(10, || count_kind(&db, "dicom_command") == 3));

@@ -105,7 +105,7 @@ fn malformed_pdus_are_aborted_as_the_standard_says_and_recorded() {
 fn the_dcmtk_personality_refuses_garbage_exactly_as_a_real_storescp_does() {
     let dir = tempfile::tempdir().unwrap();
     let port_real = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut storescp = Command::new("storescp").arg("--output-directory").arg(dir.path()).arg(port_real.to_string()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().expect("storescp");
+    let storescp = Reaped(Command::new("storescp").arg("--output-directory").arg(dir.path()).arg(port_real.to_string()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().expect("storescp"));
     let real: SocketAddr = ([127, 0, 0, 1], port_real).into();
     assert!(eventually(10, || TcpStream::connect(real).is_ok()));
     let hw = Honeyward::start(dir.path(), &config(&decoy_as("dcmtk-storescp", "      idle_timeout_seconds: 5\n")));
@@ -119,8 +119,7 @@ fn the_dcmtk_personality_refuses_garbage_exactly_as_a_real_storescp_does() {
         assert_eq!(outcome(decoy, bytes), outcome(real, bytes), "{what}");
     }
     assert_eq!(outcome(decoy, &[0x04, 0, 0, 0, 0, 6, 0, 0, 0, 2, 1, 3]), ([7, 0, 0, 0, 0, 4, 0, 0, 0, 0].to_vec(), "reset"));
-    let _ = storescp.kill();
-    let _ = storescp.wait();
+    drop(storescp);
     let db = hw.store();
     assert!(eventually(10, || count_kind(&db, "dicom_release") == 4), "each refusal recorded");
     assert!(bodies(&db, "dicom_release").iter().all(|e| e["details"]["how"] == "reset-sent"));

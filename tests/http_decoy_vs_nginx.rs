@@ -25,7 +25,7 @@ fn nginx_default_answers_like_a_real_debian_nginx() {
     let personality = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/decoys/nginx-default.yaml")).unwrap()
         + "  - {path: /secure/*, realm: Restricted}\n  - {path: /go, status: 302, location: /login}\n";
     std::fs::write(dir.path().join("nginx-auth.yaml"), personality).unwrap();
-    let mut nginx = Command::new("/usr/sbin/nginx").arg("-c").arg(dir.path().join("nginx.conf")).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("nginx must be installed: scripts/test.sh installs it");
+    let nginx = Reaped(Command::new("/usr/sbin/nginx").arg("-c").arg(dir.path().join("nginx.conf")).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("nginx must be installed: scripts/test.sh installs it"));
     let real: SocketAddr = ([127, 0, 0, 1], port).into();
     assert!(eventually(10, || TcpStream::connect(real).is_ok()));
 
@@ -61,6 +61,5 @@ fn nginx_default_answers_like_a_real_debian_nginx() {
         let (want, got) = (response_shape(&http_raw(real, req)), response_shape(&http_raw(decoy, req)));
         assert_eq!(got, want, "request {:?}", String::from_utf8_lossy(&req[..req.len().min(120)]));
     }
-    let _ = nginx.kill();
-    let _ = nginx.wait();
+    drop(nginx);
 }

@@ -23,13 +23,13 @@ fn pacs_viewer_answers_like_a_real_orthanc_and_lets_only_planted_credentials_in(
         s = storage.display()
     );
     std::fs::write(dir.path().join("orthanc.json"), conf).unwrap();
-    let mut orthanc = Command::new("/usr/sbin/Orthanc")
+    let orthanc = Reaped(Command::new("/usr/sbin/Orthanc")
         .arg(dir.path().join("orthanc.json"))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("Orthanc must be installed: scripts/test.sh installs it");
+        .expect("Orthanc must be installed: scripts/test.sh installs it"));
     let real: SocketAddr = ([127, 0, 0, 1], http).into();
     assert!(eventually(20, || TcpStream::connect(real).is_ok()), "Orthanc started");
 
@@ -66,8 +66,7 @@ fn pacs_viewer_answers_like_a_real_orthanc_and_lets_only_planted_credentials_in(
     assert_eq!((&got.0, &got.1), (&want.0, &want.1));
     let keys = |b: &[u8]| serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(b).unwrap().keys().cloned().collect::<Vec<_>>();
     assert_eq!(keys(&got.2), keys(&want.2));
-    let _ = orthanc.kill();
-    let _ = orthanc.wait();
+    drop(orthanc);
 
     let db = hw.store();
     assert!(eventually(10, || count_kind(&db, "http_request") == requests.len() as i64));

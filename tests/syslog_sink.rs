@@ -6,21 +6,14 @@ mod common;
 
 use std::io::Write;
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::*;
 
 struct Rsyslog {
-    child: Child,
+    _child: Reaped,
     out: std::path::PathBuf,
-}
-
-impl Drop for Rsyslog {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn free_port() -> u16 {
@@ -60,7 +53,7 @@ ruleset(name="hw") {{ action(type="mmpstrucdata") action(type="omfile" file="{o}
         .spawn()
         .expect("rsyslogd must be installed: scripts/test.sh installs rsyslog");
     assert!(eventually(10, || TcpStream::connect(("127.0.0.1", tcp)).is_ok()), "rsyslog listening");
-    Rsyslog { child, out }
+    Rsyslog { _child: Reaped(child), out }
 }
 
 /// (msgid, structured data of honeyward@32473, message) per line rsyslog wrote.

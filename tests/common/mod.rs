@@ -217,3 +217,15 @@ pub fn response_shape(response: &[u8]) -> (String, Vec<String>, Vec<u8>) {
     let names = lines.filter_map(|l| l.split_once(':')).map(|(n, _)| n.to_string()).collect();
     (status, names, response[end + 4..].to_vec())
 }
+
+/// A real server a test starts (nginx, Orthanc, storescp, rsyslog): killed when the
+/// guard drops, even when the test fails halfway.
+#[allow(dead_code)]
+pub struct Reaped(pub std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

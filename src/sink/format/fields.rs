@@ -19,6 +19,10 @@ pub struct Field {
 
 /// Control characters (C0, DEL, C1) and bidi overrides/isolates/marks shown as escapes.
 pub fn visible(text: &str) -> String {
+    // Fast path: printable ASCII needs nothing.
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return text.to_string();
+    }
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         let u = c as u32;
@@ -38,7 +42,7 @@ fn sha256_hex(text: &str) -> String {
 
 fn push(out: &mut Vec<Field>, name: &str, raw: &str) {
     let shown = visible(raw);
-    if shown.chars().count() > MAX_VALUE_CHARS {
+    if shown.len() > MAX_VALUE_CHARS && shown.chars().count() > MAX_VALUE_CHARS {
         let cut: String = shown.chars().take(MAX_VALUE_CHARS).collect();
         out.push(Field { name: name.to_string(), value: cut });
         out.push(Field { name: format!("{name}_truncated"), value: "true".into() });

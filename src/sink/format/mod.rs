@@ -3,11 +3,13 @@
 mod cef;
 mod fields;
 mod json;
+mod leef;
 mod syslog;
 
 pub use cef::{cef_severity, encode_cef};
 pub use fields::{fields, visible, Field};
 pub use json::{encode_json, event_id_of_line};
+pub use leef::encode_leef;
 pub use syslog::{encode_5424, escape_param, syslog_severity, SyslogOptions, DEFAULT_ENTERPRISE_NUMBER};
 
 use crate::config::EventFormat;

@@ -63,7 +63,7 @@ fn received(r: &Rsyslog) -> Vec<(String, serde_json::Value, String)> {
         .filter_map(|l| {
             let mut parts = l.splitn(3, '\t');
             let (msgid, sd, msg) = (parts.next()?, parts.next()?, parts.next()?);
-            let sd: serde_json::Value = serde_json::from_str(sd).ok()?;
+            let sd: serde_json::Value = serde_json::from_str(sd).unwrap_or(serde_json::Value::Null);
             Some((msgid.to_string(), sd["honeyward@32473"].clone(), msg.trim_start_matches('\u{feff}').to_string()))
         })
         .collect()
@@ -117,11 +117,11 @@ fn rsyslog_receives_every_event_once_with_hostile_text_parsed_into_the_right_fie
 }
 
 #[test]
-fn the_udp_transport_delivers_one_datagram_per_event() {
+fn the_udp_transport_delivers_one_cef_datagram_per_event() {
     let dir = tempfile::tempdir().unwrap();
     let (tcp, udp) = (free_port(), free_port());
     let r = rsyslog(dir.path(), tcp, udp);
-    let yaml = format!("store:\n  path: honeyward.db\ndecoys:\n  - name: banner\n    type: tcp\n    listen: 127.0.0.1:0\nsinks:\n  - name: siem\n    type: syslog\n    address: 127.0.0.1:{udp}\n    transport: udp\n    facility: 4\n");
+    let yaml = format!("store:\n  path: honeyward.db\ndecoys:\n  - name: banner\n    type: tcp\n    listen: 127.0.0.1:0\nsinks:\n  - name: siem\n    type: syslog\n    address: 127.0.0.1:{udp}\n    transport: udp\n    facility: 4\n    format: cef\n");
     let hw = Honeyward::start(dir.path(), &yaml);
     let mut s = TcpStream::connect(hw.addr("banner")).unwrap();
     s.write_all(b"USER root\r\n").unwrap();
@@ -129,7 +129,10 @@ fn the_udp_transport_delivers_one_datagram_per_event() {
     let db = hw.store();
     assert!(eventually(15, || count_kind(&db, "connection_closed") == 1));
     assert!(eventually(15, || received(&r).len() == 3), "{:?}", received(&r));
-    let kinds: Vec<String> = received(&r).into_iter().map(|(m, _, _)| m).collect();
+    let got = received(&r);
+    let kinds: Vec<&str> = got.iter().map(|(m, _, _)| m.as_str()).collect();
     assert_eq!(kinds, ["connection_opened", "data_received", "connection_closed"]);
+    assert!(got.iter().all(|(_, _, msg)| msg.starts_with("CEF:0|honeyward|honeyward|")), "CEF bodies: {got:?}");
+    assert!(got[1].2.contains("|102|data_received|5|"), "{}", got[1].2);
     std::thread::sleep(Duration::from_millis(100));
 }

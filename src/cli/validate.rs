@@ -64,7 +64,8 @@ pub fn summary(cfg: &Config) -> String {
             SinkConfig::Stdout(c) => format!("{} lines on standard output", c.format.as_str()),
             SinkConfig::File(c) => format!("{} lines appended to {}{}", c.format.as_str(), c.path.display(), if c.fsync { ", fsync per batch" } else { "" }),
             SinkConfig::Syslog(c) => format!(
-                "RFC 5424 to {} over {}, facility {}, SD-ID honeyward@{}",
+                "{} to {} over {}, facility {}, SD-ID honeyward@{}",
+                c.format.as_str(),
                 c.address,
                 match c.transport {
                     crate::config::SyslogTransport::Tcp => "TCP (octet counting)",

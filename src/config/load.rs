@@ -318,7 +318,7 @@ impl Checker<'_> {
             facility: self.number(&raw.facility, "facility", u64::from(defaults.facility), 0..=23) as u8,
             enterprise_number: self.number(&raw.enterprise_number, "enterprise_number", u64::from(defaults.enterprise_number), 1..=4_294_967_295) as u32,
         };
-        SinkConfig::Syslog(SyslogSinkConfig { name: raw.name.value, address, transport, options })
+        SinkConfig::Syslog(SyslogSinkConfig { name: raw.name.value, address, transport, options, format: raw.format.unwrap_or(EventFormat::Rfc5424) })
     }
 }
 

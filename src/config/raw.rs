@@ -263,6 +263,8 @@ pub struct RawSyslogSink {
     pub facility: Option<At<u64>>,
     /// Private enterprise number in the SD-ID `honeyward@N`. Default 32473.
     pub enterprise_number: Option<At<u64>>,
+    /// Message body: `rfc5424` (structured data; default), `cef`, `leef` or `json`.
+    pub format: Option<EventFormat>,
 }
 
 /// `type: stdout` sink.

@@ -190,6 +190,12 @@ pub enum EventFormat {
     /// One JSON object per line.
     #[default]
     Json,
+    /// RFC 5424 syslog with structured data (no framing).
+    Rfc5424,
+    /// ArcSight CEF.
+    Cef,
+    /// QRadar LEEF 2.0.
+    Leef,
 }
 
 impl EventFormat {
@@ -197,6 +203,9 @@ impl EventFormat {
     pub fn as_str(self) -> &'static str {
         match self {
             EventFormat::Json => "json",
+            EventFormat::Rfc5424 => "rfc5424",
+            EventFormat::Cef => "cef",
+            EventFormat::Leef => "leef",
         }
     }
 }
@@ -242,6 +251,8 @@ pub struct SyslogSinkConfig {
     pub address: SocketAddr,
     pub transport: SyslogTransport,
     pub options: crate::sink::format::SyslogOptions,
+    /// Message body: `rfc5424` (structured data, default), `cef`, `leef` or `json`.
+    pub format: EventFormat,
 }
 
 impl SinkConfig {

@@ -9,7 +9,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 
-use super::format::{encode_line, event_id_of_line};
+use super::format::{encode_line, event_id_in_line};
 use super::{Sink, SinkError};
 use crate::config::{EventFormat, FileSinkConfig};
 use crate::store::{StoreReader, StoredEvent};
@@ -34,7 +34,7 @@ impl FileSink {
         let mut file = OpenOptions::new().read(true).append(true).create(true).open(&config.path).map_err(fail)?;
         let mut cursor = stored_cursor;
         if let Some(line) = last_complete_line(&mut file).map_err(fail)? {
-            if let Some(id) = event_id_of_line(&line) {
+            if let Some(id) = event_id_in_line(&line) {
                 if let Ok(Some(seq)) = reader.seq_of(&id) {
                     cursor = cursor.max(seq);
                 }

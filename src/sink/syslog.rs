@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpStream, UdpSocket};
 
-use super::format::encode_5424;
+use super::format::encode_syslog;
 use super::{Sink, SinkError};
 use crate::config::{SyslogSinkConfig, SyslogTransport};
 use crate::store::StoredEvent;
@@ -70,7 +70,7 @@ impl SyslogSink {
         let mut msg = Vec::with_capacity(1024);
         for e in batch {
             msg.clear();
-            encode_5424(e, &self.config.options, &mut msg);
+            encode_syslog(e, &self.config.options, self.config.format, &mut msg);
             msg.truncate(MAX_DATAGRAM);
             socket.send_to(&msg, addr).await.map_err(|e| SinkError::Retryable(format!("sending to {addr}: {e}")))?;
         }
@@ -79,11 +79,11 @@ impl SyslogSink {
 }
 
 /// Appends `LEN SP MSG` for each event.
-pub fn octet_counted(batch: &[StoredEvent], options: &crate::sink::format::SyslogOptions, out: &mut Vec<u8>) {
+pub fn octet_counted(batch: &[StoredEvent], options: &crate::sink::format::SyslogOptions, format: crate::config::EventFormat, out: &mut Vec<u8>) {
     let mut msg = Vec::with_capacity(1024);
     for e in batch {
         msg.clear();
-        encode_5424(e, options, &mut msg);
+        encode_syslog(e, options, format, &mut msg);
         out.extend_from_slice(msg.len().to_string().as_bytes());
         out.push(b' ');
         out.extend_from_slice(&msg);
@@ -95,7 +95,7 @@ impl Sink for SyslogSink {
         match self.config.transport {
             SyslogTransport::Tcp => {
                 let mut frames = Vec::with_capacity(batch.len() * 1024);
-                octet_counted(batch, &self.config.options, &mut frames);
+                octet_counted(batch, &self.config.options, self.config.format, &mut frames);
                 self.send_tcp(&frames).await
             }
             SyslogTransport::Udp => self.send_udp(batch).await,

@@ -10,15 +10,57 @@ pub use cef::{cef_severity, encode_cef};
 pub use fields::{fields, visible, Field};
 pub use json::{encode_json, event_id_of_line};
 pub use leef::encode_leef;
-pub use syslog::{encode_5424, escape_param, syslog_severity, SyslogOptions, DEFAULT_ENTERPRISE_NUMBER};
+pub use syslog::{encode_5424, encode_syslog, escape_param, syslog_severity, SyslogOptions, DEFAULT_ENTERPRISE_NUMBER};
 
 use crate::config::EventFormat;
 use crate::store::StoredEvent;
 
-/// Appends one encoded event, terminated by a newline, to `out`.
-pub fn encode_line(format: EventFormat, event: &StoredEvent, out: &mut Vec<u8>) {
+/// The product version written in CEF and LEEF headers.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Appends one encoded event (no newline) in `format`.
+pub fn encode(format: EventFormat, event: &StoredEvent, out: &mut Vec<u8>) {
     match format {
         EventFormat::Json => encode_json(event, out),
+        EventFormat::Rfc5424 => encode_5424(event, &SyslogOptions::default(), out),
+        EventFormat::Cef => encode_cef(event, VERSION, out),
+        EventFormat::Leef => encode_leef(event, VERSION, out),
     }
+}
+
+/// Appends one encoded event, terminated by a newline, to `out`. Every format keeps
+/// attacker line breaks escaped, so one event is always one line.
+pub fn encode_line(format: EventFormat, event: &StoredEvent, out: &mut Vec<u8>) {
+    encode(format, event, out);
     out.push(b'\n');
+}
+
+/// The event id of a line written by [`encode_line`] in any format (JSON `"id"`,
+/// RFC 5424 `id="..."`, CEF `externalId=`, LEEF `id=`).
+pub fn event_id_in_line(line: &[u8]) -> Option<crate::event::EventId> {
+    if let Some(id) = event_id_of_line(line) {
+        return Some(id);
+    }
+    let text = std::str::from_utf8(line).ok()?;
+    ["[honeyward@", "externalId=", "^id="].iter().find_map(|marker| {
+        let rest = &text[text.find(marker)?..];
+        // The id is the first hyphenated UUID after the marker.
+        rest.char_indices().take(256).filter_map(|(i, _)| rest.get(i..i + 36)).find_map(crate::event::EventId::parse)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_format_is_one_line_whose_event_id_can_be_read_back() {
+        let e = syslog::tests::auth(b"line1\nline2");
+        for format in [EventFormat::Json, EventFormat::Rfc5424, EventFormat::Cef, EventFormat::Leef] {
+            let mut out = Vec::new();
+            encode_line(format, &e, &mut out);
+            assert_eq!(out.iter().filter(|&&b| b == b'\n').count(), 1, "{format:?}");
+            assert_eq!(event_id_in_line(&out[..out.len() - 1]), Some(e.event.id), "{format:?}");
+        }
+    }
 }

@@ -64,6 +64,19 @@ pub fn escape_param(value: &str, out: &mut Vec<u8>) {
     }
 }
 
+/// Appends one syslog message whose body is `format`: RFC 5424 with structured data,
+/// or the RFC 5424 header with no structured data (`-`) and a CEF, LEEF or JSON body.
+pub fn encode_syslog(stored: &StoredEvent, opts: &SyslogOptions, format: crate::config::EventFormat, out: &mut Vec<u8>) {
+    use crate::config::EventFormat;
+    if format == EventFormat::Rfc5424 {
+        return encode_5424(stored, opts, out);
+    }
+    let e = &stored.event;
+    let pri = u16::from(opts.facility.min(23)) * 8 + u16::from(syslog_severity(e.severity()));
+    out.extend_from_slice(format!("<{pri}>1 {} {} honeyward - {} - ", e.time.to_rfc3339(), header_token(&e.sensor, 255), header_token(e.kind.name(), 32)).as_bytes());
+    super::encode(format, stored, out);
+}
+
 /// Appends one RFC 5424 message (no framing, no trailing newline).
 pub fn encode_5424(stored: &StoredEvent, opts: &SyslogOptions, out: &mut Vec<u8>) {
     let e = &stored.event;

@@ -8,6 +8,7 @@ mod bytes;
 mod dicom;
 mod envelope;
 mod kind;
+mod scalars;
 
 pub use attack::Technique;
 pub use bytes::AttackerBytes;

@@ -32,6 +32,10 @@ fn escape_header(value: &str, out: &mut String) {
 
 /// Escapes an extension value.
 pub fn escape_value(value: &str, out: &mut String) {
+    if !value.contains(['\\', '=', '\n', '\r']) {
+        out.push_str(value);
+        return;
+    }
     for c in value.chars() {
         match c {
             '\\' => out.push_str("\\\\"),
@@ -86,7 +90,7 @@ pub fn encode_cef(stored: &StoredEvent, version: &str, out: &mut Vec<u8>) {
                 used.push(k);
                 k.to_string()
             }
-            _ if custom < 6 && matches!(name.as_str(), "session" | "kind" | "token_label" | "token_id" | "token_plant" | "password" | "credential.secret") => {
+            _ if custom < 6 && matches!(name.as_ref(), "session" | "kind" | "token_label" | "token_id" | "token_plant" | "password" | "credential.secret") => {
                 custom += 1;
                 line.push_str(&format!(" cs{custom}Label="));
                 escape_value(&name, &mut line);

@@ -4,24 +4,32 @@
 //! escapes, and long values are cut with a flag and the sha256 of the whole value.
 //! Each format then applies its own escaping on top.
 
+use std::borrow::Cow;
+
 use crate::event::Event;
 use crate::store::StoredEvent;
 
 /// Longest value kept, in characters.
 pub const MAX_VALUE_CHARS: usize = 1024;
 
-/// One field.
+/// One field. Names are ours (`[a-z0-9_.]`); values borrow from the event when
+/// nothing had to change.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Field {
-    pub name: String,
-    pub value: String,
+pub struct Field<'a> {
+    pub name: Cow<'static, str>,
+    pub value: Cow<'a, str>,
 }
 
 /// Control characters (C0, DEL, C1) and bidi overrides/isolates/marks shown as escapes.
 pub fn visible(text: &str) -> String {
+    shown(Cow::Borrowed(text)).into_owned()
+}
+
+/// [`visible`], borrowing when nothing changes.
+fn shown(text: Cow<'_, str>) -> Cow<'_, str> {
     // Fast path: printable ASCII needs nothing.
     if text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-        return text.to_string();
+        return text;
     }
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -33,86 +41,74 @@ pub fn visible(text: &str) -> String {
             out.push(c);
         }
     }
-    out
+    Cow::Owned(out)
+}
+
+fn severity_name(s: crate::event::Severity) -> &'static str {
+    use crate::event::Severity;
+    match s {
+        Severity::Info => "info",
+        Severity::Low => "low",
+        Severity::Medium => "medium",
+        Severity::High => "high",
+        Severity::Critical => "critical",
+    }
 }
 
 fn sha256_hex(text: &str) -> String {
     ring::digest::digest(&ring::digest::SHA256, text.as_bytes()).as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn push(out: &mut Vec<Field>, name: &str, raw: &str) {
-    let shown = visible(raw);
-    if shown.len() > MAX_VALUE_CHARS && shown.chars().count() > MAX_VALUE_CHARS {
-        let cut: String = shown.chars().take(MAX_VALUE_CHARS).collect();
-        out.push(Field { name: name.to_string(), value: cut });
-        out.push(Field { name: format!("{name}_truncated"), value: "true".into() });
-        out.push(Field { name: format!("{name}_sha256"), value: sha256_hex(raw) });
-    } else {
-        out.push(Field { name: name.to_string(), value: shown });
+fn push<'a>(out: &mut Vec<Field<'a>>, name: &'static str, raw: Cow<'a, str>) {
+    let long = raw.len() > MAX_VALUE_CHARS;
+    let full_hash = long.then(|| sha256_hex(&raw));
+    let value = shown(raw);
+    match full_hash {
+        Some(hash) if value.chars().count() > MAX_VALUE_CHARS => {
+            let cut: String = value.chars().take(MAX_VALUE_CHARS).collect();
+            out.push(Field { name: Cow::Borrowed(name), value: Cow::Owned(cut) });
+            out.push(Field { name: Cow::Owned(format!("{name}_truncated")), value: Cow::Borrowed("true") });
+            out.push(Field { name: Cow::Owned(format!("{name}_sha256")), value: Cow::Owned(hash) });
+        }
+        _ => out.push(Field { name: Cow::Borrowed(name), value }),
     }
 }
 
-/// A details value as text: attacker bytes (`{text, base64?}`) by their text,
-/// scalars as written; lists and other objects are left to the JSON message.
-fn scalar(v: &serde_json::Value) -> Option<String> {
-    match v {
-        serde_json::Value::String(s) => Some(s.clone()),
-        serde_json::Value::Number(n) => Some(n.to_string()),
-        serde_json::Value::Bool(b) => Some(b.to_string()),
-        serde_json::Value::Object(o) if o.contains_key("text") => o.get("text").and_then(|t| t.as_str()).map(str::to_string),
-        _ => None,
-    }
-}
-
-/// The event's fields: envelope first, then the details (nested objects one level
-/// deep as `outer.inner`), then the token hit.
-pub fn fields(stored: &StoredEvent) -> Vec<Field> {
+/// The event's fields: envelope first, then the scalar details (credentials as
+/// `credential.*`), then the token hit.
+pub fn fields(stored: &StoredEvent) -> Vec<Field<'_>> {
     let e: &Event = &stored.event;
     let mut out = Vec::with_capacity(24);
     let mut id = [0u8; 36];
-    push(&mut out, "id", e.id.encode(&mut id));
-    push(&mut out, "kind", e.kind.name());
-    push(&mut out, "sensor", &e.sensor);
+    push(&mut out, "id", Cow::Owned(e.id.encode(&mut id).to_string()));
+    push(&mut out, "kind", Cow::Borrowed(e.kind.name()));
+    push(&mut out, "sensor", Cow::Borrowed(&e.sensor));
     if let Some(d) = &e.decoy {
-        push(&mut out, "decoy", d);
+        push(&mut out, "decoy", Cow::Borrowed(d));
     }
     if let Some(s) = e.source {
-        push(&mut out, "src", &s.ip().to_string());
-        push(&mut out, "spt", &s.port().to_string());
+        push(&mut out, "src", Cow::Owned(s.ip().to_string()));
+        push(&mut out, "spt", Cow::Owned(s.port().to_string()));
     }
     if let Some(d) = e.destination {
-        push(&mut out, "dst", &d.ip().to_string());
-        push(&mut out, "dpt", &d.port().to_string());
+        push(&mut out, "dst", Cow::Owned(d.ip().to_string()));
+        push(&mut out, "dpt", Cow::Owned(d.port().to_string()));
     }
     if let Some(s) = e.session {
         let mut buf = [0u8; 36];
-        push(&mut out, "session", s.encode(&mut buf));
+        push(&mut out, "session", Cow::Owned(s.encode(&mut buf).to_string()));
     }
-    push(&mut out, "severity", &format!("{:?}", e.severity()).to_lowercase());
+    push(&mut out, "severity", Cow::Borrowed(severity_name(e.severity())));
     if let Some(t) = e.technique() {
-        push(&mut out, "technique", t.id());
+        push(&mut out, "technique", Cow::Borrowed(t.id()));
     }
-    if let Ok(serde_json::Value::Object(kind)) = serde_json::to_value(&e.kind) {
-        if let Some(serde_json::Value::Object(details)) = kind.get("details") {
-            for (key, value) in details {
-                if let Some(text) = scalar(value) {
-                    push(&mut out, key, &text);
-                } else if let serde_json::Value::Object(inner) = value {
-                    for (k, v) in inner {
-                        if let Some(text) = scalar(v) {
-                            push(&mut out, &format!("{key}.{k}"), &text);
-                        }
-                    }
-                }
-            }
-        }
-    }
+    e.kind.scalars(&mut |name, value| push(&mut out, name, value));
     if let Some(hit) = &e.token {
-        push(&mut out, "token_id", &hit.id);
-        push(&mut out, "token_label", &hit.label);
-        push(&mut out, "token_kind", hit.kind.as_str());
+        push(&mut out, "token_id", Cow::Borrowed(&hit.id));
+        push(&mut out, "token_label", Cow::Borrowed(&hit.label));
+        push(&mut out, "token_kind", Cow::Borrowed(hit.kind.as_str()));
         if let Some(p) = hit.plants.first() {
-            push(&mut out, "token_plant", &format!("{}:{}", p.host, p.path));
+            push(&mut out, "token_plant", Cow::Owned(format!("{}:{}", p.host, p.path)));
         }
     }
     out
@@ -141,9 +137,9 @@ mod tests {
     fn long_values_are_cut_with_a_flag_and_the_hash_of_the_whole() {
         let mut out = Vec::new();
         let long = "x".repeat(65536);
-        push(&mut out, "data", &long);
+        push(&mut out, "data", Cow::Borrowed(&long));
         assert_eq!(out[0].value.len(), MAX_VALUE_CHARS);
-        assert_eq!((out[1].name.as_str(), out[1].value.as_str()), ("data_truncated", "true"));
+        assert_eq!((out[1].name.as_ref(), out[1].value.as_ref()), ("data_truncated", "true"));
         assert_eq!(out[2].value, sha256_hex(&long));
     }
 }

@@ -9,8 +9,11 @@ use crate::store::StoredEvent;
 /// The attribute delimiter declared in the header.
 pub const DELIMITER: char = '^';
 
-fn clean(value: &str, banned: char) -> String {
-    value.chars().filter(|&c| c != banned && c != '\n' && c != '\r').collect()
+fn clean(value: &str, banned: char) -> std::borrow::Cow<'_, str> {
+    if !value.contains([banned, '\n', '\r']) {
+        return std::borrow::Cow::Borrowed(value);
+    }
+    std::borrow::Cow::Owned(value.chars().filter(|&c| c != banned && c != '\n' && c != '\r').collect())
 }
 
 /// Our field names → LEEF predefined attribute keys.
@@ -39,16 +42,17 @@ pub fn encode_leef(stored: &StoredEvent, version: &str, out: &mut Vec<u8>) {
     line.push_str("devTimeFormat=epoch");
     line.push(DELIMITER);
     line.push_str(&format!("sev={}", super::cef::cef_severity(e.severity())));
-    let mut seen: Vec<String> = Vec::new();
-    for Field { name, value } in fields(stored) {
-        let k = key(&name).to_string();
+    let all = fields(stored);
+    let mut seen: Vec<&str> = Vec::with_capacity(all.len());
+    for Field { name, value } in &all {
+        let k = key(name);
         if seen.contains(&k) {
             continue;
         }
         line.push(DELIMITER);
-        line.push_str(&clean(&k, DELIMITER).replace('=', "_"));
+        line.push_str(&clean(k, DELIMITER).replace('=', "_"));
         line.push('=');
-        line.push_str(&clean(&value, DELIMITER));
+        line.push_str(&clean(value, DELIMITER));
         seen.push(k);
     }
     out.extend_from_slice(line.as_bytes());

@@ -55,6 +55,10 @@ fn sd_name(name: &str) -> String {
 
 /// Escapes a PARAM-VALUE (RFC 5424 §6.3.3).
 pub fn escape_param(value: &str, out: &mut Vec<u8>) {
+    if !value.contains(['"', '\\', ']']) {
+        out.extend_from_slice(value.as_bytes());
+        return;
+    }
     for c in value.chars() {
         if matches!(c, '"' | '\\' | ']') {
             out.push(b'\\');
@@ -84,7 +88,13 @@ pub fn encode_5424(stored: &StoredEvent, opts: &SyslogOptions, out: &mut Vec<u8>
     out.extend_from_slice(format!("<{pri}>1 {} {} honeyward - {} [honeyward@{}", e.time.to_rfc3339(), header_token(&e.sensor, 255), header_token(e.kind.name(), 32), opts.enterprise_number).as_bytes());
     for Field { name, value } in fields(stored) {
         out.push(b' ');
-        out.extend_from_slice(sd_name(&name).as_bytes());
+        // Our field names are already valid SD-NAMEs except when a detail's own
+        // name would not be; sd_name() is then applied.
+        if name.len() <= 32 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.') {
+            out.extend_from_slice(name.as_bytes());
+        } else {
+            out.extend_from_slice(sd_name(&name).as_bytes());
+        }
         out.extend_from_slice(b"=\"");
         escape_param(&value, out);
         out.push(b'"');

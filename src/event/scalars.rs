@@ -1,0 +1,159 @@
+//! The scalar details of an event, visited in place (no intermediate JSON value), for
+//! the key=value formats: attacker bytes by their lossy text, numbers and flags as
+//! text, nested credentials as `credential.*`. Lists (headers, keys, contexts, tags)
+//! are left to the JSON message. The match is exhaustive: a new kind must say what
+//! it shows here.
+
+use std::borrow::Cow;
+
+use serde::Serialize;
+
+use super::kind::EventKind;
+use super::AttackerBytes;
+
+fn text(b: &AttackerBytes) -> Cow<'_, str> {
+    String::from_utf8_lossy(b.as_bytes())
+}
+
+/// The serde name of a unit variant (`peer_closed`, `password`, ...).
+fn name<T: Serialize>(v: &T) -> Cow<'static, str> {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => Cow::Owned(s),
+        _ => Cow::Borrowed(""),
+    }
+}
+
+fn num(n: impl ToString) -> Cow<'static, str> {
+    Cow::Owned(n.to_string())
+}
+
+fn flag(b: bool) -> Cow<'static, str> {
+    Cow::Borrowed(if b { "true" } else { "false" })
+}
+
+impl EventKind {
+    /// Calls `f(name, value)` for each scalar detail.
+    pub fn scalars<'a>(&'a self, f: &mut dyn FnMut(&'static str, Cow<'a, str>)) {
+        let opt = |f: &mut dyn FnMut(&'static str, Cow<'a, str>), n: &'static str, v: Option<Cow<'a, str>>| {
+            if let Some(v) = v {
+                f(n, v);
+            }
+        };
+        match self {
+            EventKind::ConnectionOpened => {}
+            EventKind::ConnectionClosed { duration_ms, bytes_in, bytes_out, reason } => {
+                f("duration_ms", num(duration_ms));
+                f("bytes_in", num(bytes_in));
+                f("bytes_out", num(bytes_out));
+                f("reason", name(reason));
+            }
+            EventKind::DataReceived { data, truncated } => {
+                f("data", text(data));
+                f("truncated", flag(*truncated));
+            }
+            EventKind::SshAuth { method, username, password, key_fingerprint, key_algorithm, accepted } => {
+                f("method", name(method));
+                f("username", text(username));
+                opt(f, "password", password.as_ref().map(text));
+                opt(f, "key_fingerprint", key_fingerprint.as_deref().map(Cow::Borrowed));
+                opt(f, "key_algorithm", key_algorithm.as_deref().map(Cow::Borrowed));
+                f("accepted", flag(*accepted));
+            }
+            EventKind::SshClient { version, hassh, algorithms } => {
+                f("version", text(version));
+                f("hassh", Cow::Borrowed(hassh));
+                f("algorithms", text(algorithms));
+            }
+            EventKind::SshCommand { line, exec } => {
+                f("line", text(line));
+                f("exec", flag(*exec));
+            }
+            EventKind::SshSessionClosed { recording, sha256, bytes } => {
+                f("recording", Cow::Borrowed(recording));
+                f("sha256", Cow::Borrowed(sha256));
+                f("bytes", num(bytes));
+            }
+            EventKind::SshRequestRefused { request, target } => {
+                f("request", Cow::Borrowed(request));
+                f("target", text(target));
+            }
+            EventKind::HttpRequest { method, target, version, headers: _, headers_truncated, user_agent, credential, body_bytes, body_sha256, body, status, tags: _ } => {
+                f("method", text(method));
+                f("target", text(target));
+                f("version", Cow::Borrowed(version));
+                f("headers_truncated", flag(*headers_truncated));
+                opt(f, "user_agent", user_agent.as_ref().map(text));
+                if let Some(c) = credential {
+                    f("credential.scheme", Cow::Borrowed(&c.scheme));
+                    opt(f, "credential.username", c.username.as_ref().map(text));
+                    opt(f, "credential.secret", c.secret.as_ref().map(text));
+                }
+                f("body_bytes", num(body_bytes));
+                opt(f, "body_sha256", body_sha256.as_deref().map(Cow::Borrowed));
+                opt(f, "body", body.as_ref().map(text));
+                f("status", num(status));
+            }
+            EventKind::DicomAssociation { calling_ae, called_ae, implementation_class_uid, implementation_version, max_pdu_length, contexts: _, accepted, rejected } => {
+                f("calling_ae", text(calling_ae));
+                f("called_ae", text(called_ae));
+                opt(f, "implementation_class_uid", implementation_class_uid.as_ref().map(text));
+                opt(f, "implementation_version", implementation_version.as_ref().map(text));
+                opt(f, "max_pdu_length", max_pdu_length.map(num));
+                f("accepted", flag(*accepted));
+                opt(f, "rejected", rejected.as_deref().map(Cow::Borrowed));
+            }
+            EventKind::DicomCommand { command, sop_class, level, keys: _, move_destination, matches, status } => {
+                f("command", Cow::Borrowed(command));
+                opt(f, "sop_class", sop_class.as_ref().map(text));
+                opt(f, "level", level.as_ref().map(text));
+                opt(f, "move_destination", move_destination.as_ref().map(text));
+                f("matches", num(matches));
+                f("status", num(status));
+            }
+            EventKind::DicomStore { sop_class, sop_instance_uid, bytes, sha256, quarantined } => {
+                opt(f, "sop_class", sop_class.as_ref().map(text));
+                f("sop_instance_uid", text(sop_instance_uid));
+                f("bytes", num(bytes));
+                f("sha256", Cow::Borrowed(sha256));
+                f("quarantined", flag(*quarantined));
+            }
+            EventKind::DicomRelease { how, reason } => {
+                f("how", Cow::Borrowed(how));
+                opt(f, "reason", reason.as_deref().map(Cow::Borrowed));
+            }
+            EventKind::FileOpened { path } | EventKind::CanaryMissing { path } => f("path", Cow::Borrowed(path)),
+            EventKind::ConnectionsRefused { count, limit } => {
+                f("count", num(count));
+                f("limit", name(limit));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::event::{AttackerBytes, EventKind, HttpCredential};
+
+    #[test]
+    fn nested_credentials_and_attacker_text_are_visited() {
+        let k = EventKind::HttpRequest {
+            method: AttackerBytes::new("POST"),
+            target: AttackerBytes::new("/login"),
+            version: "HTTP/1.1".into(),
+            headers: vec![],
+            headers_truncated: false,
+            user_agent: None,
+            credential: Some(HttpCredential { scheme: "form".into(), username: Some(AttackerBytes::new(b"a\xffb".to_vec())), secret: None }),
+            body_bytes: 3,
+            body_sha256: None,
+            body: None,
+            status: 200,
+            tags: vec![],
+        };
+        let mut seen = Vec::new();
+        k.scalars(&mut |n, v| seen.push((n, v.into_owned())));
+        assert!(seen.contains(&("credential.username", "a\u{fffd}b".to_string())));
+        assert!(seen.contains(&("status", "200".to_string())));
+        assert!(!seen.iter().any(|(n, _)| *n == "headers"));
+    }
+}

@@ -75,6 +75,10 @@ pub fn encode_json(stored: &StoredEvent, out: &mut Vec<u8>) {
 /// marks raw; write those as `\uXXXX` too (the same JSON value), so that no attacker
 /// byte can steer an analyst's terminal. They can only occur inside strings.
 fn escape_invisibles(out: &mut Vec<u8>, start: usize) {
+    // All of them are encoded with a byte of 0x7f or above: plain ASCII is done.
+    if out[start..].iter().all(|&b| b < 0x7f) {
+        return;
+    }
     let hidden = |c: char| matches!(c as u32, 0x7f..=0x9f | 0x200e | 0x200f | 0x202a..=0x202e | 0x2066..=0x2069 | 0xfeff);
     let Ok(text) = std::str::from_utf8(&out[start..]) else { return };
     if !text.chars().any(hidden) {

@@ -18,6 +18,7 @@ NEEDED=(
   "chromium:chromium"               # renders the ehr-login page headless
   "openssl:openssl"                 # makes an operator-style certificate for the HTTPS test
   "/usr/sbin/rsyslogd:rsyslog"      # the real syslog receiver the syslog sink is tested against
+  "/usr/lib/*/rsyslog/lmnsd_gtls.so:rsyslog-gnutls"   # rsyslog's TLS listener (RFC 5425)
   "hydra:hydra"
   "nmap:nmap"
 )
@@ -25,7 +26,7 @@ NEEDED=(
 missing=()
 for pair in "${NEEDED[@]}"; do
   pair=${pair%% *}; cmd=${pair%%:*}; pkg=${pair#*:}
-  command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+  command -v "$cmd" >/dev/null 2>&1 || compgen -G "$cmd" >/dev/null || missing+=("$pkg")
 done
 if ((${#missing[@]})); then
   echo "scripts/test.sh: installing ${missing[*]}"

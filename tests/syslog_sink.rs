@@ -136,3 +136,61 @@ fn the_udp_transport_delivers_one_cef_datagram_per_event() {
     assert!(got[1].2.contains("|102|data_received|5|"), "{}", got[1].2);
     std::thread::sleep(Duration::from_millis(100));
 }
+
+fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let out = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl");
+    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A test CA and a collector certificate for `siem.test` / 127.0.0.1 signed by it.
+fn certificates(dir: &std::path::Path, ca: &str) {
+    openssl(dir, &["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", &format!("/CN={ca}"), "-keyout", &format!("{ca}.key"), "-out", &format!("{ca}.pem")]);
+}
+
+#[test]
+fn tls_delivers_to_a_collector_whose_certificate_chains_to_the_pinned_ca_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    certificates(d, "siem-ca");
+    certificates(d, "other-ca");
+    openssl(d, &["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=siem.test", "-keyout", "server.key", "-out", "server.csr"]);
+    std::fs::write(d.join("san.ext"), "subjectAltName=DNS:siem.test,IP:127.0.0.1\n").unwrap();
+    openssl(d, &["x509", "-req", "-in", "server.csr", "-CA", "siem-ca.pem", "-CAkey", "siem-ca.key", "-CAcreateserial", "-days", "2", "-extfile", "san.ext", "-out", "server.pem"]);
+    let port = free_port();
+    let out = d.join("rsyslog-out.log");
+    let conf = format!(
+        r#"global(workDirectory="{d}" maxMessageSize="1m" DefaultNetstreamDriver="gtls" DefaultNetstreamDriverCAFile="{d}/siem-ca.pem" DefaultNetstreamDriverCertFile="{d}/server.pem" DefaultNetstreamDriverKeyFile="{d}/server.key")
+module(load="imtcp" StreamDriver.Name="gtls" StreamDriver.Mode="1" StreamDriver.AuthMode="anon")
+module(load="mmpstrucdata")
+input(type="imtcp" port="{port}" address="127.0.0.1" ruleset="hw")
+template(name="fields" type="list") {{
+  property(name="msgid") constant(value="\t")
+  property(name="$!rfc5424-sd") constant(value="\t")
+  property(name="msg") constant(value="\n")
+}}
+ruleset(name="hw") {{ action(type="mmpstrucdata") action(type="omfile" file="{o}" template="fields") }}
+"#,
+        d = d.display(),
+        o = out.display()
+    );
+    std::fs::write(d.join("rsyslog.conf"), conf).unwrap();
+    let child = Command::new("rsyslogd").arg("-n").arg("-f").arg(d.join("rsyslog.conf")).arg("-i").arg(d.join("rsyslog.pid")).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("rsyslogd");
+    let r = Rsyslog { _child: Reaped(child), out };
+    assert!(eventually(10, || TcpStream::connect(("127.0.0.1", port)).is_ok()), "rsyslog listening with TLS");
+
+    let sink = |name: &str, ca: &str| format!("  - name: {name}\n    type: syslog\n    address: 127.0.0.1:{port}\n    transport: tls\n    tls:\n      ca_file: {}/{ca}.pem\n      server_name: siem.test\n", d.display());
+    let yaml = format!("store:\n  path: honeyward.db\ndecoys:\n  - name: banner\n    type: tcp\n    listen: 127.0.0.1:0\nsinks:\n{}{}", sink("siem", "siem-ca"), sink("impostor-check", "other-ca"));
+    let hw = Honeyward::start(d, &yaml);
+    let mut s = TcpStream::connect(hw.addr("banner")).unwrap();
+    s.write_all(b"USER root\r\n").unwrap();
+    drop(s);
+    let db = hw.store();
+    assert!(eventually(15, || count_kind(&db, "connection_closed") == 1));
+    assert!(eventually(15, || received(&r).len() == 3), "{:?}", received(&r));
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(received(&r).len(), 3, "the sink that pins another CA delivers nothing");
+    let text = received(&r).iter().map(|(_, sd, _)| sd["kind"].as_str().unwrap_or("").to_string()).collect::<Vec<_>>();
+    assert_eq!(text, ["connection_opened", "data_received", "connection_closed"]);
+    let logs = hw.stderr.lock().unwrap().join("\n");
+    assert!(logs.contains("impostor-check") && logs.to_lowercase().contains("certificate"), "the refused handshake is logged: {logs}");
+}

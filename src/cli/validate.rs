@@ -70,6 +70,7 @@ pub fn summary(cfg: &Config) -> String {
                 match c.transport {
                     crate::config::SyslogTransport::Tcp => "TCP (octet counting)",
                     crate::config::SyslogTransport::Udp => "UDP",
+                    crate::config::SyslogTransport::Tls => "TLS (octet counting, only the configured CA trusted)",
                 },
                 c.options.facility,
                 c.options.enterprise_number

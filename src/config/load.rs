@@ -307,18 +307,45 @@ impl Checker<'_> {
         let transport = match raw.transport.as_ref().map(|t| t.value.as_str()) {
             None | Some("tcp") => SyslogTransport::Tcp,
             Some("udp") => SyslogTransport::Udp,
+            Some("tls") => SyslogTransport::Tls,
             Some(other) => {
                 let position = raw.transport.as_ref().and_then(|t| t.position);
-                self.error(position, format!("unknown syslog transport `{other}`"), "transport: tcp (octet counting) or udp");
+                self.error(position, format!("unknown syslog transport `{other}`"), "transport: tcp (octet counting), tls (RFC 5425) or udp");
                 SyslogTransport::Tcp
             }
+        };
+        let tls = match (transport, raw.tls) {
+            (SyslogTransport::Tls, None) => {
+                self.error(raw.name.position, format!("sink `{}` uses transport tls but has no `tls:` section", raw.name.value), "tls: {ca_file: /etc/honeyward/siem-ca.pem}");
+                None
+            }
+            (SyslogTransport::Tls, Some(t)) => {
+                let t = t.value;
+                if let Err(e) = crate::sink::read_ca(std::path::Path::new(&t.ca_file.value)) {
+                    self.error(t.ca_file.position, format!("TLS CA file: {e}"), "a PEM file with the CA certificate(s) of the collector");
+                }
+                let client = match (&t.cert_file, &t.key_file) {
+                    (Some(c), Some(k)) => Some((c.value.clone().into(), k.value.clone().into())),
+                    (None, None) => None,
+                    (Some(c), None) | (None, Some(c)) => {
+                        self.error(c.position, "set both `cert_file` and `key_file` for a client certificate, or neither", "");
+                        None
+                    }
+                };
+                Some(SyslogTls { ca_file: t.ca_file.value.into(), server_name: t.server_name.unwrap_or_else(|| address.ip().to_string()), client })
+            }
+            (_, Some(t)) => {
+                self.error(t.position, "`tls:` is only used with transport: tls", "set transport: tls, or remove tls:");
+                None
+            }
+            (_, None) => None,
         };
         let defaults = crate::sink::format::SyslogOptions::default();
         let options = crate::sink::format::SyslogOptions {
             facility: self.number(&raw.facility, "facility", u64::from(defaults.facility), 0..=23) as u8,
             enterprise_number: self.number(&raw.enterprise_number, "enterprise_number", u64::from(defaults.enterprise_number), 1..=4_294_967_295) as u32,
         };
-        SinkConfig::Syslog(SyslogSinkConfig { name: raw.name.value, address, transport, options, format: raw.format.unwrap_or(EventFormat::Rfc5424) })
+        SinkConfig::Syslog(SyslogSinkConfig { name: raw.name.value, address, transport, options, format: raw.format.unwrap_or(EventFormat::Rfc5424), tls })
     }
 }
 

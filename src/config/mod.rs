@@ -15,7 +15,7 @@ pub use load::{host_name, load_file, parse_str, EMBEDDED_DEFAULT, EMBEDDED_DEFAU
 pub use raw::json_schema;
 pub use types::{
     AcceptPolicy, CanaryConfig, Config, ConnectionLimits, DecoyConfig, DicomDecoyConfig, EventFormat, FileSinkConfig, HttpDecoyConfig, SensorConfig, SinkConfig, SshDecoyConfig,
-    StdoutSinkConfig, StoreConfig, StoreSync, SyslogSinkConfig, SyslogTransport, TcpDecoyConfig,
+    StdoutSinkConfig, StoreConfig, StoreSync, SyslogSinkConfig, SyslogTls, SyslogTransport, TcpDecoyConfig,
 };
 
 #[cfg(test)]

@@ -245,6 +245,16 @@ pub enum RawSink {
     Syslog(RawSyslogSink),
 }
 
+/// `tls:` of a syslog sink.
+#[derive(Deserialize, JsonSchema, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawSyslogTls {
+    pub ca_file: At<String>,
+    pub server_name: Option<String>,
+    pub cert_file: Option<At<String>>,
+    pub key_file: Option<At<String>>,
+}
+
 /// `type: syslog` sink.
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -257,8 +267,13 @@ pub struct RawSyslogSink {
     pub name: At<String>,
     /// The collector, `IP:PORT` (514 for UDP/TCP; 6514 for TLS).
     pub address: At<String>,
-    /// `tcp` (default; octet-counting framing, RFC 6587) or `udp` (one datagram per event).
+    /// `tcp` (default; octet-counting framing, RFC 6587), `tls` (RFC 5425) or `udp`
+    /// (one datagram per event).
     pub transport: Option<At<String>>,
+    /// For `transport: tls`: `ca_file` (required; only this CA is trusted),
+    /// `server_name` (default: the address's IP), `cert_file` and `key_file` (client
+    /// certificate, optional).
+    pub tls: Option<At<RawSyslogTls>>,
     /// Syslog facility code, 0-23. Default 10 (authpriv).
     pub facility: Option<At<u64>>,
     /// Private enterprise number in the SD-ID `honeyward@N`. Default 32473.

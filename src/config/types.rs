@@ -242,6 +242,20 @@ pub enum SyslogTransport {
     Tcp,
     /// One UDP datagram per message (RFC 5426).
     Udp,
+    /// TLS (RFC 5425) with octet-counting framing.
+    Tls,
+}
+
+/// TLS settings of a syslog sink.
+#[derive(Debug, Clone)]
+pub struct SyslogTls {
+    /// PEM file of the CA(s) the collector's certificate must chain to: only these are
+    /// trusted (pinning; the system's roots are not used).
+    pub ca_file: std::path::PathBuf,
+    /// Name the certificate must carry (default: the address's IP).
+    pub server_name: String,
+    /// Our client certificate and key, when the collector asks for one.
+    pub client: Option<(std::path::PathBuf, std::path::PathBuf)>,
 }
 
 /// A syslog sink.
@@ -253,6 +267,8 @@ pub struct SyslogSinkConfig {
     pub options: crate::sink::format::SyslogOptions,
     /// Message body: `rfc5424` (structured data, default), `cef`, `leef` or `json`.
     pub format: EventFormat,
+    /// For `transport: tls`.
+    pub tls: Option<SyslogTls>,
 }
 
 impl SinkConfig {

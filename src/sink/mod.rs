@@ -16,7 +16,7 @@ pub use backoff::Backoff;
 pub use file::FileSink;
 pub use runner::{run_sink, SinkRun};
 pub use stdout::StdoutSink;
-pub use syslog::{octet_counted, SyslogSink};
+pub use syslog::{octet_counted, read_ca, SyslogSink};
 
 use crate::config::SinkConfig;
 use crate::store::{StoreReader, StoredEvent};
@@ -63,7 +63,7 @@ impl AnySink {
                 let (sink, cursor) = FileSink::open(c, reader, cursor)?;
                 Ok((AnySink::File(sink), cursor))
             }
-            SinkConfig::Syslog(c) => Ok((AnySink::Syslog(SyslogSink::new(c)), cursor)),
+            SinkConfig::Syslog(c) => Ok((AnySink::Syslog(SyslogSink::new(c)?), cursor)),
         }
     }
 }

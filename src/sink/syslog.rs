@@ -1,10 +1,15 @@
-//! The syslog sink: RFC 5424 messages to a collector over TCP with octet-counting
-//! framing (RFC 6587 §3.4.1: `LEN SP MSG`, so a message may hold any byte and still
-//! be exactly one record) or over UDP, one datagram per message (RFC 5426).
+//! The syslog sink: RFC 5424 messages to a collector over TCP or TLS (RFC 5425) with
+//! octet-counting framing (`LEN SP MSG`, so a message may hold any byte and still be
+//! exactly one record) or over UDP, one datagram per message (RFC 5426). TLS trusts
+//! only the configured CA (pinning) and checks the collector's name.
 
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::AsyncWriteExt;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 
 use super::format::encode_syslog;
@@ -18,27 +23,76 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 /// parses, the structured data still does).
 const MAX_DATAGRAM: usize = 65_000;
 
+/// A stream to the collector, plain or TLS.
+type Stream = Box<dyn AsyncWrite + Unpin + Send + Sync>;
+
 /// A syslog destination.
 pub struct SyslogSink {
     config: SyslogSinkConfig,
-    tcp: Option<TcpStream>,
+    tls: Option<(tokio_rustls::TlsConnector, ServerName<'static>)>,
+    tcp: Option<Stream>,
     udp: Option<UdpSocket>,
 }
 
+/// The CA certificates in a PEM file.
+pub fn read_ca(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    if certs.is_empty() {
+        return Err(format!("{}: no CERTIFICATE in the file", path.display()));
+    }
+    Ok(certs)
+}
+
+fn connector(tls: &crate::config::SyslogTls) -> Result<(tokio_rustls::TlsConnector, ServerName<'static>), String> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in read_ca(&tls.ca_file)? {
+        roots.add(cert).map_err(|e| format!("{}: {e}", tls.ca_file.display()))?;
+    }
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots);
+    let config = match &tls.client {
+        Some((cert, key)) => {
+            let chain = read_ca(cert)?;
+            let key = PrivateKeyDer::from_pem_file(key).map_err(|e| format!("{}: {e}", key.display()))?;
+            builder.with_client_auth_cert(chain, key).map_err(|e| format!("client certificate: {e}"))?
+        }
+        None => builder.with_no_client_auth(),
+    };
+    let name = ServerName::try_from(tls.server_name.clone()).map_err(|e| format!("server name {}: {e}", tls.server_name))?;
+    Ok((tokio_rustls::TlsConnector::from(Arc::new(config)), name))
+}
+
 impl SyslogSink {
-    pub fn new(config: &SyslogSinkConfig) -> Self {
-        SyslogSink { config: config.clone(), tcp: None, udp: None }
+    /// A sink; for TLS, its CA (and client certificate) are loaded now.
+    pub fn new(config: &SyslogSinkConfig) -> Result<Self, SinkError> {
+        let tls = config.tls.as_ref().map(connector).transpose().map_err(|e| SinkError::Permanent(format!("syslog sink {}: {e}", config.name)))?;
+        Ok(SyslogSink { config: config.clone(), tls, tcp: None, udp: None })
+    }
+
+    async fn connect(&self) -> Result<Stream, SinkError> {
+        let addr = self.config.address;
+        let stream = tokio::time::timeout(TIMEOUT, TcpStream::connect(addr))
+            .await
+            .map_err(|_| SinkError::Retryable(format!("connecting to {addr} timed out")))?
+            .map_err(|e| SinkError::Retryable(format!("connecting to {addr}: {e}")))?;
+        let _ = stream.set_nodelay(true);
+        let Some((connector, name)) = &self.tls else { return Ok(Box::new(stream)) };
+        let tls = tokio::time::timeout(TIMEOUT, connector.connect(name.clone(), stream))
+            .await
+            .map_err(|_| SinkError::Retryable(format!("TLS handshake with {addr} timed out")))?
+            .map_err(|e| SinkError::Retryable(format!("TLS handshake with {addr}: {e}")))?;
+        Ok(Box::new(tls))
     }
 
     async fn send_tcp(&mut self, frames: &[u8]) -> Result<(), SinkError> {
         let addr = self.config.address;
         if self.tcp.is_none() {
-            let stream = tokio::time::timeout(TIMEOUT, TcpStream::connect(addr))
-                .await
-                .map_err(|_| SinkError::Retryable(format!("connecting to {addr} timed out")))?
-                .map_err(|e| SinkError::Retryable(format!("connecting to {addr}: {e}")))?;
-            let _ = stream.set_nodelay(true);
-            self.tcp = Some(stream);
+            self.tcp = Some(self.connect().await?);
         }
         let Some(stream) = self.tcp.as_mut() else { return Err(SinkError::Retryable("no connection".into())) };
         let written = tokio::time::timeout(TIMEOUT, async {
@@ -93,7 +147,7 @@ pub fn octet_counted(batch: &[StoredEvent], options: &crate::sink::format::Syslo
 impl Sink for SyslogSink {
     async fn send(&mut self, batch: &[StoredEvent]) -> Result<(), SinkError> {
         match self.config.transport {
-            SyslogTransport::Tcp => {
+            SyslogTransport::Tcp | SyslogTransport::Tls => {
                 let mut frames = Vec::with_capacity(batch.len() * 1024);
                 octet_counted(batch, &self.config.options, self.config.format, &mut frames);
                 self.send_tcp(&frames).await

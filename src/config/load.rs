@@ -12,7 +12,7 @@ use marked_yaml::{LoadError, LoaderOptions, Node};
 use serde::de::DeserializeOwned;
 
 use super::error::{ConfigError, ConfigErrors};
-use super::raw::{RawCanary, RawFileSink, RawSyslogSink, RawSensor, RawStdoutSink, RawStore, RawSshDecoy, RawTcpDecoy, RawHttpDecoy, RawDicomDecoy};
+use super::raw::{RawCanary, RawFileSink, RawSinkFilter, RawSyslogSink, RawSensor, RawStdoutSink, RawStore, RawSshDecoy, RawTcpDecoy, RawHttpDecoy, RawDicomDecoy};
 use super::spanned::At;
 use super::types::*;
 
@@ -283,11 +283,11 @@ impl Checker<'_> {
         for (item, kind) in self.items(node, "sinks") {
             let sink = match kind.value.as_str() {
                 "stdout" => self.parse::<RawStdoutSink>(item).map(|raw| {
-                    SinkConfig::Stdout(StdoutSinkConfig { name: raw.name.value, format: raw.format.unwrap_or_default() })
+                    SinkConfig::Stdout(StdoutSinkConfig { name: raw.name.value, format: raw.format.unwrap_or_default(), filter: self.sink_filter(raw.filter) })
                 }),
                 "file" => self.parse::<RawFileSink>(item).map(|raw| {
                     let path = self.path_in_existing_dir(&raw.path, "path");
-                    SinkConfig::File(FileSinkConfig { name: raw.name.value, path, format: raw.format.unwrap_or_default(), fsync: raw.fsync.unwrap_or(true) })
+                    SinkConfig::File(FileSinkConfig { name: raw.name.value, path, format: raw.format.unwrap_or_default(), fsync: raw.fsync.unwrap_or(true), filter: self.sink_filter(raw.filter) })
                 }),
                 "syslog" => self.parse::<RawSyslogSink>(item).map(|raw| self.syslog_sink(raw)),
                 _ => self.unknown_type(&kind, "sink", "stdout, file, syslog"),
@@ -345,7 +345,42 @@ impl Checker<'_> {
             facility: self.number(&raw.facility, "facility", u64::from(defaults.facility), 0..=23) as u8,
             enterprise_number: self.number(&raw.enterprise_number, "enterprise_number", u64::from(defaults.enterprise_number), 1..=4_294_967_295) as u32,
         };
-        SinkConfig::Syslog(SyslogSinkConfig { name: raw.name.value, address, transport, options, format: raw.format.unwrap_or(EventFormat::Rfc5424), tls })
+        let filter = self.sink_filter(raw.filter);
+        SinkConfig::Syslog(SyslogSinkConfig { name: raw.name.value, address, transport, options, format: raw.format.unwrap_or(EventFormat::Rfc5424), tls, filter })
+    }
+
+    fn sink_filter(&mut self, raw: Option<RawSinkFilter>) -> SinkFilter {
+        use crate::event::{EventKind, Severity};
+        let raw = raw.unwrap_or_default();
+        let min_severity = raw.min_severity.and_then(|s| {
+            let parsed = match s.value.as_str() {
+                "info" => Some(Severity::Info),
+                "low" => Some(Severity::Low),
+                "medium" => Some(Severity::Medium),
+                "high" => Some(Severity::High),
+                "critical" => Some(Severity::Critical),
+                _ => None,
+            };
+            if parsed.is_none() {
+                self.error(s.position, format!("unknown severity `{}`", s.value), "info, low, medium, high or critical");
+            }
+            parsed
+        });
+        let kinds = raw
+            .kinds
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|k| {
+                if EventKind::id_of(&k.value).is_none() {
+                    let names: Vec<&str> = EventKind::names().collect();
+                    self.error(k.position, format!("unknown event kind `{}`", k.value), format!("kinds are: {}", names.join(", ")));
+                    return None;
+                }
+                Some(k.value)
+            })
+            .collect();
+        let decoys = raw.decoys.unwrap_or_default().into_iter().map(|d| d.value).collect();
+        SinkFilter { min_severity, kinds, decoys }
     }
 }
 

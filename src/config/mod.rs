@@ -14,7 +14,7 @@ pub use error::{ConfigError, ConfigErrors};
 pub use load::{host_name, load_file, parse_str, EMBEDDED_DEFAULT, EMBEDDED_DEFAULT_NAME, EXAMPLE_COMPLETE};
 pub use raw::json_schema;
 pub use types::{
-    AcceptPolicy, CanaryConfig, Config, ConnectionLimits, DecoyConfig, DicomDecoyConfig, EventFormat, FileSinkConfig, HttpDecoyConfig, SensorConfig, SinkConfig, SshDecoyConfig,
+    AcceptPolicy, CanaryConfig, Config, ConnectionLimits, DecoyConfig, DicomDecoyConfig, EventFormat, FileSinkConfig, HttpDecoyConfig, SensorConfig, SinkConfig, SinkFilter, SshDecoyConfig,
     StdoutSinkConfig, StoreConfig, StoreSync, SyslogSinkConfig, SyslogTls, SyslogTransport, TcpDecoyConfig,
 };
 

@@ -280,6 +280,20 @@ pub struct RawSyslogSink {
     pub enterprise_number: Option<At<u64>>,
     /// Message body: `rfc5424` (structured data; default), `cef`, `leef` or `json`.
     pub format: Option<EventFormat>,
+    /// Which events to forward (default: all).
+    pub filter: Option<RawSinkFilter>,
+}
+
+/// `filter:` of a sink: which events it forwards.
+#[derive(Deserialize, JsonSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawSinkFilter {
+    /// `info`, `low`, `medium`, `high` or `critical`: events below are not forwarded.
+    pub min_severity: Option<At<String>>,
+    /// Event kinds to forward (default: all), e.g. [ssh_auth, http_request].
+    pub kinds: Option<Vec<At<String>>>,
+    /// Decoys whose events are forwarded (default: all).
+    pub decoys: Option<Vec<At<String>>>,
 }
 
 /// `type: stdout` sink.
@@ -294,6 +308,8 @@ pub struct RawStdoutSink {
     pub name: At<String>,
     /// Encoding of each line. Default `json`.
     pub format: Option<EventFormat>,
+    /// Which events to forward (default: all).
+    pub filter: Option<RawSinkFilter>,
 }
 
 /// `type: file` sink.
@@ -312,6 +328,8 @@ pub struct RawFileSink {
     pub format: Option<EventFormat>,
     /// fsync the file after each batch. Default true.
     pub fsync: Option<bool>,
+    /// Which events to forward (default: all).
+    pub filter: Option<RawSinkFilter>,
 }
 
 /// The JSON Schema of the configuration file, pretty-printed.

@@ -215,6 +215,27 @@ impl EventFormat {
 pub struct StdoutSinkConfig {
     pub name: String,
     pub format: EventFormat,
+    pub filter: SinkFilter,
+}
+
+/// Which events a sink forwards (the others are skipped; its cursor moves past them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SinkFilter {
+    /// Events below this severity are not forwarded (token hits are always critical).
+    pub min_severity: Option<crate::event::Severity>,
+    /// Only these kinds (empty: all).
+    pub kinds: Vec<String>,
+    /// Only events of these decoys (empty: all, including sensor events).
+    pub decoys: Vec<String>,
+}
+
+impl SinkFilter {
+    /// Whether `event` passes.
+    pub fn accepts(&self, event: &crate::event::Event) -> bool {
+        self.min_severity.is_none_or(|min| event.severity() >= min)
+            && (self.kinds.is_empty() || self.kinds.iter().any(|k| k == event.kind.name()))
+            && (self.decoys.is_empty() || event.decoy.as_ref().is_some_and(|d| self.decoys.contains(d)))
+    }
 }
 
 /// Appends events to a file.
@@ -223,6 +244,7 @@ pub struct FileSinkConfig {
     pub name: String,
     pub path: PathBuf,
     pub format: EventFormat,
+    pub filter: SinkFilter,
     /// fsync after each batch.
     pub fsync: bool,
 }
@@ -269,6 +291,7 @@ pub struct SyslogSinkConfig {
     pub format: EventFormat,
     /// For `transport: tls`.
     pub tls: Option<SyslogTls>,
+    pub filter: SinkFilter,
 }
 
 impl SinkConfig {
@@ -278,6 +301,15 @@ impl SinkConfig {
             SinkConfig::Stdout(c) => &c.name,
             SinkConfig::File(c) => &c.name,
             SinkConfig::Syslog(c) => &c.name,
+        }
+    }
+
+    /// Which events it forwards.
+    pub fn filter(&self) -> &SinkFilter {
+        match self {
+            SinkConfig::Stdout(c) => &c.filter,
+            SinkConfig::File(c) => &c.filter,
+            SinkConfig::Syslog(c) => &c.filter,
         }
     }
 

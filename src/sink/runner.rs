@@ -78,7 +78,10 @@ pub async fn run_sink(run: SinkRun) {
             None => break,
         };
         let Some(last) = batch.last().map(|e| e.seq) else { continue };
-        match sink.send(&batch).await {
+        let filter = config.filter();
+        let batch: Vec<_> = if *filter == crate::config::SinkFilter::default() { batch } else { batch.into_iter().filter(|e| filter.accepts(&e.event)).collect() };
+        let sent = if batch.is_empty() { Ok(()) } else { sink.send(&batch).await };
+        match sent {
             Ok(()) => {
                 cursor = last;
                 backoff.reset();

@@ -196,6 +196,8 @@ pub enum EventFormat {
     Cef,
     /// QRadar LEEF 2.0.
     Leef,
+    /// Elastic Common Schema 8.x JSON documents.
+    Ecs,
 }
 
 impl EventFormat {
@@ -206,6 +208,7 @@ impl EventFormat {
             EventFormat::Rfc5424 => "rfc5424",
             EventFormat::Cef => "cef",
             EventFormat::Leef => "leef",
+            EventFormat::Ecs => "ecs",
         }
     }
 }

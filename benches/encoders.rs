@@ -1,4 +1,5 @@
-//! Encoder throughput on one core: JSON lines, RFC 5424 syslog, CEF and LEEF 2.0 over a mix of realistic events (SSH password attempts, HTTP requests
+//! Encoder throughput on one core: JSON lines, RFC 5424 syslog, CEF, LEEF 2.0, ECS and
+//! OCSF over a mix of realistic events (SSH password attempts, HTTP requests
 //! with headers, DICOM queries). Pure CPU: no I/O, no other threads.
 //!
 //! Run: `CARGO_TARGET_DIR=/tmp/hw-bench-target cargo bench --bench encoders`
@@ -6,7 +7,7 @@
 use std::time::Instant;
 
 use honeyward::event::{AttackerBytes, DicomKey, Event, EventId, EventKind, HttpHeader, SshAuthMethod, Timestamp};
-use honeyward::sink::format::{encode_5424, encode_cef, encode_json, encode_leef, SyslogOptions};
+use honeyward::sink::format::{encode_5424, encode_cef, encode_ecs, encode_json, encode_leef, encode_ocsf, SyslogOptions};
 use honeyward::store::StoredEvent;
 
 const EVENTS: usize = 1_000_000;
@@ -67,6 +68,8 @@ fn main() {
         ("rfc5424", Box::new(move |e: &StoredEvent, out: &mut Vec<u8>| encode_5424(e, &options, out))),
         ("cef", Box::new(|e: &StoredEvent, out: &mut Vec<u8>| encode_cef(e, "0.1.0", out))),
         ("leef", Box::new(|e: &StoredEvent, out: &mut Vec<u8>| encode_leef(e, "0.1.0", out))),
+        ("ecs", Box::new(|e: &StoredEvent, out: &mut Vec<u8>| encode_ecs(e, out))),
+        ("ocsf", Box::new(|e: &StoredEvent, out: &mut Vec<u8>| encode_ocsf(e, out))),
     ] {
         let started = Instant::now();
         let mut bytes = 0usize;

@@ -198,6 +198,8 @@ pub enum EventFormat {
     Leef,
     /// Elastic Common Schema 8.x JSON documents.
     Ecs,
+    /// OCSF 1.1 JSON events.
+    Ocsf,
 }
 
 impl EventFormat {
@@ -209,6 +211,7 @@ impl EventFormat {
             EventFormat::Cef => "cef",
             EventFormat::Leef => "leef",
             EventFormat::Ecs => "ecs",
+            EventFormat::Ocsf => "ocsf",
         }
     }
 }

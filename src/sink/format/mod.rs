@@ -5,6 +5,7 @@ mod ecs;
 mod fields;
 mod json;
 mod leef;
+mod ocsf;
 mod syslog;
 
 pub use cef::{cef_severity, encode_cef};
@@ -12,6 +13,7 @@ pub use ecs::{ecs_document, encode_ecs, ECS_VERSION};
 pub use fields::{fields, visible, Field};
 pub use json::{encode_json, event_id_of_line};
 pub use leef::encode_leef;
+pub use ocsf::{encode_ocsf, ocsf_event, OCSF_VERSION};
 pub use syslog::{encode_5424, encode_syslog, escape_param, syslog_severity, SyslogOptions, DEFAULT_ENTERPRISE_NUMBER};
 
 use crate::config::EventFormat;
@@ -28,6 +30,7 @@ pub fn encode(format: EventFormat, event: &StoredEvent, out: &mut Vec<u8>) {
         EventFormat::Cef => encode_cef(event, VERSION, out),
         EventFormat::Leef => encode_leef(event, VERSION, out),
         EventFormat::Ecs => encode_ecs(event, out),
+        EventFormat::Ocsf => encode_ocsf(event, out),
     }
 }
 
@@ -39,13 +42,14 @@ pub fn encode_line(format: EventFormat, event: &StoredEvent, out: &mut Vec<u8>) 
 }
 
 /// The event id of a line written by [`encode_line`] in any format (JSON `"id"`,
-/// RFC 5424 `id="..."`, CEF `externalId=`, LEEF `id=`, ECS `"event":{..."id"`).
+/// RFC 5424 `id="..."`, CEF `externalId=`, LEEF `id=`, ECS `event.id`, OCSF
+/// `metadata.uid`).
 pub fn event_id_in_line(line: &[u8]) -> Option<crate::event::EventId> {
     if let Some(id) = event_id_of_line(line) {
         return Some(id);
     }
     let text = std::str::from_utf8(line).ok()?;
-    ["[honeyward@", "externalId=", "^id=", "\"event\":{"].iter().find_map(|marker| {
+    ["[honeyward@", "externalId=", "^id=", "\"event\":{", "\"metadata\":{"].iter().find_map(|marker| {
         let rest = &text[text.find(marker)?..];
         // The id is the first hyphenated UUID after the marker.
         rest.char_indices().take(256).filter_map(|(i, _)| rest.get(i..i + 36)).find_map(crate::event::EventId::parse)
@@ -59,7 +63,7 @@ mod tests {
     #[test]
     fn every_format_is_one_line_whose_event_id_can_be_read_back() {
         let e = syslog::tests::auth(b"line1\nline2");
-        for format in [EventFormat::Json, EventFormat::Rfc5424, EventFormat::Cef, EventFormat::Leef, EventFormat::Ecs] {
+        for format in [EventFormat::Json, EventFormat::Rfc5424, EventFormat::Cef, EventFormat::Leef, EventFormat::Ecs, EventFormat::Ocsf] {
             let mut out = Vec::new();
             encode_line(format, &e, &mut out);
             assert_eq!(out.iter().filter(|&&b| b == b'\n').count(), 1, "{format:?}");

@@ -21,6 +21,7 @@ pub mod cli;
 pub mod config;
 pub mod decoy;
 pub mod event;
+pub mod incident;
 pub mod pipeline;
 pub mod sink;
 pub mod store;

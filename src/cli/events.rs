@@ -118,7 +118,7 @@ fn filter(f: &FilterArgs) -> anyhow::Result<EventFilter> {
 }
 
 /// Parses RFC 3339 or an age such as `15m`.
-fn parse_since(s: &str) -> anyhow::Result<Timestamp> {
+pub(super) fn parse_since(s: &str) -> anyhow::Result<Timestamp> {
     if let Some(t) = Timestamp::parse_rfc3339(s) {
         return Ok(t);
     }
@@ -134,7 +134,7 @@ fn parse_since(s: &str) -> anyhow::Result<Timestamp> {
     Ok(Timestamp::from_micros(Timestamp::now().as_micros() - secs.saturating_mul(1_000_000)))
 }
 
-fn print_events(events: &[StoredEvent], json: bool) -> anyhow::Result<()> {
+pub(super) fn print_events(events: &[StoredEvent], json: bool) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     let mut buf = Vec::new();
     for e in events {

@@ -2,6 +2,7 @@
 
 mod config_source;
 mod events;
+mod incidents;
 mod run;
 mod token;
 mod validate;
@@ -71,6 +72,9 @@ pub enum Command {
     /// Look at stored events.
     #[command(subcommand)]
     Events(EventsCommand),
+    /// Events grouped into incidents (per source and sensor, token hits apart).
+    #[command(subcommand)]
+    Incidents(incidents::IncidentsCommand),
     /// Create, plant, list and revoke honeytokens.
     #[command(subcommand)]
     Token(token::TokenCommand),
@@ -106,6 +110,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Events(cmd) => events::execute(cmd),
+        Command::Incidents(cmd) => incidents::execute(cmd),
         Command::Token(cmd) => token::execute(cmd),
     }
 }

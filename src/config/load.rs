@@ -12,7 +12,7 @@ use marked_yaml::{LoadError, LoaderOptions, Node};
 use serde::de::DeserializeOwned;
 
 use super::error::{ConfigError, ConfigErrors};
-use super::raw::{RawCanary, RawFileSink, RawSinkFilter, RawSyslogSink, RawSensor, RawStdoutSink, RawStore, RawSshDecoy, RawTcpDecoy, RawHttpDecoy, RawDicomDecoy};
+use super::raw::{RawAlerts, RawCanary, RawFileSink, RawSinkFilter, RawSyslogSink, RawSensor, RawStdoutSink, RawStore, RawSshDecoy, RawTcpDecoy, RawHttpDecoy, RawDicomDecoy};
 use super::spanned::At;
 use super::types::*;
 
@@ -23,7 +23,7 @@ pub const EMBEDDED_DEFAULT_NAME: &str = "<embedded quickstart>";
 /// The annotated complete example printed by `honeyward example-config`.
 pub const EXAMPLE_COMPLETE: &str = include_str!("../../examples/hospital.yaml");
 
-const SECTIONS: &[&str] = &["sensor", "store", "decoys", "sinks", "canaries"];
+const SECTIONS: &[&str] = &["sensor", "store", "decoys", "sinks", "canaries", "alerts"];
 const SCHEMA_HINT: &str = "`honeyward example-config` prints an annotated example of every key";
 
 type Pos = Option<(usize, usize)>;
@@ -146,7 +146,40 @@ impl Checker<'_> {
             Some(n) => self.parse::<Vec<RawCanary>>(n).map(|c| self.canaries(c)).unwrap_or_default(),
             None => Vec::new(),
         };
-        Config { origin: origin.to_string(), sensor: self.sensor(sensor), store: self.store(store), decoys, sinks, canaries }
+        let alerts: RawAlerts = section("alerts").map(|n| self.parse(n).unwrap_or_default()).unwrap_or_default();
+        let alerts = self.alerts(alerts);
+        Config { origin: origin.to_string(), sensor: self.sensor(sensor), store: self.store(store), decoys, sinks, canaries, alerts }
+    }
+
+    fn alerts(&mut self, raw: RawAlerts) -> crate::incident::IncidentConfig {
+        let window = self.number(&raw.incident_window_seconds, "incident_window_seconds", 900, 1..=7 * 86_400);
+        let ignore = raw.ignore.unwrap_or_default();
+        let sources = ignore
+            .sources
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|s| {
+                let cidr = crate::incident::Cidr::parse(&s.value);
+                if cidr.is_none() {
+                    self.error(s.position, format!("{:?} is not an address or network", s.value), "e.g. 10.20.0.50 or 10.99.0.0/24");
+                }
+                cidr
+            })
+            .collect();
+        let kinds = ignore
+            .kinds
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|k| {
+                if crate::event::EventKind::id_of(&k.value).is_none() {
+                    self.error(k.position, format!("unknown event kind `{}`", k.value), "see `honeyward events list --help` for the kinds");
+                    return None;
+                }
+                Some(k.value)
+            })
+            .collect();
+        let decoys = ignore.decoys.unwrap_or_default().into_iter().map(|d| d.value).collect();
+        crate::incident::IncidentConfig { window_us: window as i64 * 1_000_000, ignore: crate::incident::Ignore { sources, decoys, kinds } }
     }
 
     fn canaries(&mut self, raw: Vec<RawCanary>) -> Vec<CanaryConfig> {

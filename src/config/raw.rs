@@ -284,6 +284,27 @@ pub struct RawSyslogSink {
     pub filter: Option<RawSinkFilter>,
 }
 
+/// `alerts:`: incidents and the allow-list.
+#[derive(Deserialize, JsonSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawAlerts {
+    /// An incident stays open while its events are at most this far apart (default 900).
+    pub incident_window_seconds: Option<At<u64>>,
+    /// Events to suppress (kept, in suppressed incidents): e.g. the authorised
+    /// vulnerability scanner.
+    pub ignore: Option<RawIgnore>,
+}
+
+/// `alerts.ignore`.
+#[derive(Deserialize, JsonSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawIgnore {
+    /// Source addresses or networks, e.g. [10.20.0.50, 10.99.0.0/24].
+    pub sources: Option<Vec<At<String>>>,
+    pub decoys: Option<Vec<At<String>>>,
+    pub kinds: Option<Vec<At<String>>>,
+}
+
 /// `filter:` of a sink: which events it forwards.
 #[derive(Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]

@@ -19,6 +19,8 @@ pub struct Config {
     pub sinks: Vec<SinkConfig>,
     /// Files watched for opens (besides planted `file` tokens).
     pub canaries: Vec<CanaryConfig>,
+    /// How events are grouped into incidents, and the allow-list.
+    pub alerts: crate::incident::IncidentConfig,
 }
 
 /// A watched file that is not a token.

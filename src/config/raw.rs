@@ -28,6 +28,9 @@ pub struct RawConfig {
     /// Files on this host to watch for opens, besides planted `file` tokens.
     #[serde(default)]
     pub canaries: Vec<RawCanary>,
+    /// Incidents and the allow-list.
+    #[serde(default)]
+    pub alerts: Option<RawAlerts>,
 }
 
 /// One entry of `canaries:`.

@@ -5,7 +5,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::event::{Event, EventKind, Severity};
+use crate::event::{Event, EventKind};
 use crate::store::StoredEvent;
 
 /// The ECS version these documents follow.
@@ -37,17 +37,6 @@ fn protocol(kind: &EventKind) -> Option<&'static str> {
     }
 }
 
-/// ECS `event.severity` (a number; higher is worse).
-fn severity(s: Severity) -> u8 {
-    match s {
-        Severity::Info => 1,
-        Severity::Low => 3,
-        Severity::Medium => 5,
-        Severity::High => 8,
-        Severity::Critical => 10,
-    }
-}
-
 fn put(map: &mut Map<String, Value>, path: &[&str], value: Value) {
     let mut m = map;
     for key in &path[..path.len() - 1] {
@@ -71,7 +60,8 @@ pub fn ecs_document(stored: &StoredEvent) -> Value {
     put(&mut doc, &["event", "id"], json!(e.id.encode(&mut id)));
     put(&mut doc, &["event", "dataset"], json!(format!("honeyward.{}", e.kind.name())));
     put(&mut doc, &["event", "module"], json!("honeyward"));
-    put(&mut doc, &["event", "severity"], json!(severity(e.severity())));
+    // ECS `event.severity` is a number, higher is worse: the CEF scale.
+    put(&mut doc, &["event", "severity"], json!(super::cef::cef_severity(e.severity())));
     let outcome = match &e.kind {
         EventKind::SshAuth { accepted: true, .. } => "success",
         EventKind::SshAuth { accepted: false, .. } => "failure",
@@ -155,11 +145,7 @@ pub fn ecs_document(stored: &StoredEvent) -> Value {
 
 /// Appends the ECS document as one line of JSON (no newline).
 pub fn encode_ecs(stored: &StoredEvent, out: &mut Vec<u8>) {
-    let start = out.len();
-    if serde_json::to_writer(&mut *out, &ecs_document(stored)).is_err() {
-        out.truncate(start);
-        out.extend_from_slice(br#"{"error":"event could not be encoded"}"#);
-    }
+    super::json::write_value(&ecs_document(stored), out);
 }
 
 #[cfg(test)]

@@ -71,6 +71,17 @@ pub fn encode_json(stored: &StoredEvent, out: &mut Vec<u8>) {
     escape_invisibles(out, start);
 }
 
+/// Appends a JSON document built by another encoder (ECS, OCSF) as one line, with
+/// the same escaping of invisible characters as [`encode_json`].
+pub fn write_value(value: &serde_json::Value, out: &mut Vec<u8>) {
+    let start = out.len();
+    if serde_json::to_writer(&mut *out, value).is_err() {
+        out.truncate(start);
+        out.extend_from_slice(br#"{"error":"event could not be encoded"}"#);
+    }
+    escape_invisibles(out, start);
+}
+
 /// serde_json escapes C0 controls but writes DEL, C1 controls and bidi/invisible
 /// marks raw; write those as `\uXXXX` too (the same JSON value), so that no attacker
 /// byte can steer an analyst's terminal. They can only occur inside strings.

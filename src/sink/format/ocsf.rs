@@ -118,11 +118,7 @@ pub fn ocsf_event(stored: &StoredEvent) -> Value {
 
 /// Appends the OCSF event as one line of JSON (no newline).
 pub fn encode_ocsf(stored: &StoredEvent, out: &mut Vec<u8>) {
-    let start = out.len();
-    if serde_json::to_writer(&mut *out, &ocsf_event(stored)).is_err() {
-        out.truncate(start);
-        out.extend_from_slice(br#"{"error":"event could not be encoded"}"#);
-    }
+    super::json::write_value(&ocsf_event(stored), out);
 }
 
 #[cfg(test)]

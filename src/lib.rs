@@ -22,6 +22,7 @@ pub mod config;
 pub mod decoy;
 pub mod event;
 pub mod incident;
+pub mod pem;
 pub mod pipeline;
 pub mod sink;
 pub mod store;

@@ -184,7 +184,7 @@ impl Checker<'_> {
         match (&raw.value.cert_file, &raw.value.key_file) {
             (None, None) => generated(raw.value),
             (Some(cert), Some(key)) => {
-                if let Err(e) = crate::decoy::http::read_tls_pem(cert.value.as_ref(), key.value.as_ref()) {
+                if let Err(e) = crate::pem::chain_and_key(cert.value.as_ref(), key.value.as_ref()) {
                     self.error(cert.position, format!("TLS certificate: {e}"), "cert_file is a PEM chain (leaf first), key_file its PEM private key");
                 }
                 TlsSource::Files { cert_file: cert.value.clone().into(), key_file: key.value.clone().into() }

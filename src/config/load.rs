@@ -354,7 +354,7 @@ impl Checker<'_> {
             }
             (SyslogTransport::Tls, Some(t)) => {
                 let t = t.value;
-                if let Err(e) = crate::sink::read_ca(std::path::Path::new(&t.ca_file.value)) {
+                if let Err(e) = crate::pem::certificates(std::path::Path::new(&t.ca_file.value)) {
                     self.error(t.ca_file.position, format!("TLS CA file: {e}"), "a PEM file with the CA certificate(s) of the collector");
                 }
                 let client = match (&t.cert_file, &t.key_file) {

@@ -16,7 +16,7 @@ pub use backoff::Backoff;
 pub use file::FileSink;
 pub use runner::{run_sink, SinkRun};
 pub use stdout::StdoutSink;
-pub use syslog::{octet_counted, read_ca, SyslogSink};
+pub use syslog::{octet_counted, SyslogSink};
 
 use crate::config::SinkConfig;
 use crate::store::{StoreReader, StoredEvent};

@@ -3,12 +3,10 @@
 //! exactly one record) or over UDP, one datagram per message (RFC 5426). TLS trusts
 //! only the configured CA (pinning) and checks the collector's name.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls::pki_types::ServerName;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 
@@ -34,21 +32,9 @@ pub struct SyslogSink {
     udp: Option<UdpSocket>,
 }
 
-/// The CA certificates in a PEM file.
-pub fn read_ca(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
-        .map_err(|e| format!("{}: {e}", path.display()))?
-        .collect::<Result<_, _>>()
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    if certs.is_empty() {
-        return Err(format!("{}: no CERTIFICATE in the file", path.display()));
-    }
-    Ok(certs)
-}
-
 fn connector(tls: &crate::config::SyslogTls) -> Result<(tokio_rustls::TlsConnector, ServerName<'static>), String> {
     let mut roots = rustls::RootCertStore::empty();
-    for cert in read_ca(&tls.ca_file)? {
+    for cert in crate::pem::certificates(&tls.ca_file)? {
         roots.add(cert).map_err(|e| format!("{}: {e}", tls.ca_file.display()))?;
     }
     let builder = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
@@ -57,8 +43,7 @@ fn connector(tls: &crate::config::SyslogTls) -> Result<(tokio_rustls::TlsConnect
         .with_root_certificates(roots);
     let config = match &tls.client {
         Some((cert, key)) => {
-            let chain = read_ca(cert)?;
-            let key = PrivateKeyDer::from_pem_file(key).map_err(|e| format!("{}: {e}", key.display()))?;
+            let (chain, key) = crate::pem::chain_and_key(cert, key)?;
             builder.with_client_auth_cert(chain, key).map_err(|e| format!("client certificate: {e}"))?
         }
         None => builder.with_no_client_auth(),

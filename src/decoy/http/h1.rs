@@ -73,25 +73,11 @@ where
         let len = match read_head(io, &mut buf, limits).await {
             Head::Complete(len) => len,
             Head::Closed(reason) => return reason,
-            Head::Malformed(m) => {
-                let response = ex.malformed(m, &buf[..buf.len().min(limits.max_head_bytes)]).await;
-                out.clear();
-                response.encode_http1(&mut out);
-                let _ = timeout(limits.header_timeout, io.write_all(&out)).await;
-                linger(io).await;
-                return CloseReason::ProtocolError;
-            }
+            Head::Malformed(m) => return refuse(io, ex, m, &buf[..buf.len().min(limits.max_head_bytes)], limits).await,
         };
         let (mut request, framing) = match parse_head(&buf[..len], limits.max_headers) {
             Ok(parsed) => parsed,
-            Err(m) => {
-                let response = ex.malformed(m, &buf[..len]).await;
-                out.clear();
-                response.encode_http1(&mut out);
-                let _ = timeout(limits.header_timeout, io.write_all(&out)).await;
-                linger(io).await;
-                return CloseReason::ProtocolError;
-            }
+            Err(m) => return refuse(io, ex, m, &buf[..len], limits).await,
         };
         buf.advance(len);
         let mut body = BodyReader::new(limits.body_kept);
@@ -128,6 +114,16 @@ where
             return if complete { CloseReason::PeerClosed } else { CloseReason::MaxBytes };
         }
     }
+}
+
+/// Answers a request that could not be served (the exchange records `raw`), then
+/// closes the connection.
+async fn refuse<S: AsyncRead + AsyncWrite + Unpin>(io: &mut S, ex: &Exchange, m: Malformed, raw: &[u8], limits: &H1Limits) -> CloseReason {
+    let mut out = Vec::new();
+    ex.malformed(m, raw).await.encode_http1(&mut out);
+    let _ = timeout(limits.header_timeout, io.write_all(&out)).await;
+    linger(io).await;
+    CloseReason::ProtocolError
 }
 
 /// Closes our side, then reads and discards what the peer is still sending for a

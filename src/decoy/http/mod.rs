@@ -29,7 +29,7 @@ use crate::config::{ConnectionLimits, HttpDecoyConfig};
 use crate::event::CloseReason;
 use exchange::Exchange;
 pub use personality::{HttpPersonality, BUILT_IN as BUILT_IN_PERSONALITIES};
-pub use tls::{read_pem as read_tls_pem, TlsSource};
+pub use tls::TlsSource;
 
 /// Largest body read from a request (the rest is never read; the connection closes).
 pub const MAX_BODY_BYTES: u64 = 1 << 20;

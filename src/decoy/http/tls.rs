@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 use rand::Rng;
 use rcgen::{BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose, SanType, SerialNumber};
-use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::decoy::state_file;
@@ -26,7 +25,7 @@ pub enum TlsSource {
 /// The certificate chain and key, from files or generated into `dir`.
 pub fn load(source: &TlsSource, dir: &Path) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), String> {
     match source {
-        TlsSource::Files { cert_file, key_file } => read_pem(cert_file, key_file),
+        TlsSource::Files { cert_file, key_file } => crate::pem::chain_and_key(cert_file, key_file),
         TlsSource::Generated { common_name, organisation } => {
             let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
             if !cert.exists() {
@@ -36,22 +35,9 @@ pub fn load(source: &TlsSource, dir: &Path) -> Result<(Vec<CertificateDer<'stati
                 state_file::write_new(&cert, chain.as_bytes(), 0o644)?;
                 tracing::info!(path = %cert.display(), subject = %common_name, "generated TLS certificate");
             }
-            read_pem(&cert, &key)
+            crate::pem::chain_and_key(&cert, &key)
         }
     }
-}
-
-/// Reads a PEM chain and key (used at start and to check config files).
-pub fn read_pem(cert_file: &Path, key_file: &Path) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), String> {
-    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert_file)
-        .map_err(|e| format!("{}: {e}", cert_file.display()))?
-        .collect::<Result<_, _>>()
-        .map_err(|e| format!("{}: {e}", cert_file.display()))?;
-    if chain.is_empty() {
-        return Err(format!("{}: no CERTIFICATE in the file", cert_file.display()));
-    }
-    let key = PrivateKeyDer::from_pem_file(key_file).map_err(|e| format!("{}: {e}", key_file.display()))?;
-    Ok((chain, key))
 }
 
 /// A TLS server configuration offering h2 (when `http2`) and HTTP/1.1 by ALPN.

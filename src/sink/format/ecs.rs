@@ -135,11 +135,7 @@ pub fn ecs_document(stored: &StoredEvent) -> Value {
         put(&mut doc, &["labels", "token_id"], json!(hit.id));
     }
     put(&mut doc, &["tags"], json!(tags));
-    let mut full = Vec::new();
-    super::encode_json(stored, &mut full);
-    if let Ok(v) = serde_json::from_slice::<Value>(&full) {
-        put(&mut doc, &["honeyward"], v);
-    }
+    put(&mut doc, &["honeyward"], super::json::json_value(stored));
     Value::Object(doc)
 }
 

@@ -46,10 +46,9 @@ struct View<'a> {
     token: Option<&'a TokenHit>,
 }
 
-/// Appends the event as one JSON object (no newline).
-pub fn encode_json(stored: &StoredEvent, out: &mut Vec<u8>) {
+fn view(stored: &StoredEvent) -> View<'_> {
     let e: &Event = &stored.event;
-    let view = View {
+    View {
         id: e.id,
         time: e.time,
         sensor: &e.sensor,
@@ -62,10 +61,19 @@ pub fn encode_json(stored: &StoredEvent, out: &mut Vec<u8>) {
         attack: e.technique(),
         kind: &e.kind,
         token: e.token.as_ref(),
-    };
+    }
+}
+
+/// The event as a JSON value (what [`encode_json`] writes), for encoders that nest it.
+pub fn json_value(stored: &StoredEvent) -> serde_json::Value {
+    serde_json::to_value(view(stored)).unwrap_or_else(|_| serde_json::json!({"error": "event could not be encoded"}))
+}
+
+/// Appends the event as one JSON object (no newline).
+pub fn encode_json(stored: &StoredEvent, out: &mut Vec<u8>) {
     // Serializing these types into a Vec cannot fail (no maps with non-string keys).
     let start = out.len();
-    if serde_json::to_writer(&mut *out, &view).is_err() {
+    if serde_json::to_writer(&mut *out, &view(stored)).is_err() {
         out.extend_from_slice(br#"{"error":"event could not be encoded"}"#);
     }
     escape_invisibles(out, start);
@@ -119,6 +127,7 @@ pub fn event_id_of_line(line: &[u8]) -> Option<EventId> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::{AttackerBytes, CloseReason};
 
     #[test]
     fn invisible_characters_are_written_as_escapes_of_the_same_value() {
@@ -130,7 +139,6 @@ mod tests {
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(v["details"]["data"]["text"], "rlo\u{202e}del\x7fc1\u{85}");
     }
-    use crate::event::{AttackerBytes, CloseReason};
 
     fn stored(kind: EventKind) -> StoredEvent {
         StoredEvent {

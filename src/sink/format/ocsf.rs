@@ -108,11 +108,7 @@ pub fn ocsf_event(stored: &StoredEvent) -> Value {
         v["attacks"] = json!([{"technique": {"uid": t.id(), "name": t.name()}, "version": "14"}]);
     }
     v["observables"] = json!(observables);
-    let mut full = Vec::new();
-    super::encode_json(stored, &mut full);
-    if let Ok(raw) = serde_json::from_slice::<Value>(&full) {
-        v["unmapped"] = json!({"honeyward": raw});
-    }
+    v["unmapped"] = json!({"honeyward": super::json::json_value(stored)});
     v
 }
 

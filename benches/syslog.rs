@@ -32,19 +32,25 @@ fn event(i: u64) -> Event {
     }
 }
 
-/// Counts octet-counted frames until `n` arrived; returns when.
-fn receive(listener: TcpListener, n: u64) -> Instant {
+/// Accepts the sink's connection and calls `each` with every one of `n`
+/// octet-counted frames (`LEN SP MSG`).
+fn frames(listener: TcpListener, n: u64, mut each: impl FnMut(&[u8])) {
     let (stream, _) = listener.accept().expect("sink connects");
     let mut r = BufReader::with_capacity(1 << 20, stream);
-    let mut len = Vec::new();
-    let mut body = Vec::new();
+    let (mut len, mut body) = (Vec::new(), Vec::new());
     for _ in 0..n {
         len.clear();
         r.read_until(b' ', &mut len).expect("frame length");
         let size: usize = std::str::from_utf8(&len[..len.len() - 1]).expect("digits").parse().expect("length");
         body.resize(size, 0);
         r.read_exact(&mut body).expect("frame");
+        each(&body);
     }
+}
+
+/// Counts `n` frames; returns when the last arrived.
+fn receive(listener: TcpListener, n: u64) -> Instant {
+    frames(listener, n, |_| {});
     Instant::now()
 }
 
@@ -92,21 +98,14 @@ async fn main() {
 /// Reads `n` frames and returns, per frame, now minus the RFC 5424 TIMESTAMP (the
 /// event's creation time), in ms.
 fn receive_latencies(listener: TcpListener, n: u64) -> Vec<f64> {
-    let (stream, _) = listener.accept().expect("sink connects");
-    let mut r = BufReader::with_capacity(1 << 20, stream);
-    let (mut len, mut body, mut out) = (Vec::new(), Vec::new(), Vec::with_capacity(n as usize));
-    for _ in 0..n {
-        len.clear();
-        r.read_until(b' ', &mut len).expect("frame length");
-        let size: usize = std::str::from_utf8(&len[..len.len() - 1]).expect("digits").parse().expect("length");
-        body.resize(size, 0);
-        r.read_exact(&mut body).expect("frame");
+    let mut out = Vec::with_capacity(n as usize);
+    frames(listener, n, |body| {
         let now = chrono::Utc::now();
-        let ts = std::str::from_utf8(&body).ok().and_then(|t| t.split(' ').nth(1)).and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+        let ts = std::str::from_utf8(body).ok().and_then(|t| t.split(' ').nth(1)).and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
         if let Some(ts) = ts {
             out.push((now - ts.with_timezone(&chrono::Utc)).num_microseconds().unwrap_or(0) as f64 / 1000.0);
         }
-    }
+    });
     out
 }
 

@@ -30,31 +30,9 @@ fn echo_rq(called: &str) -> Vec<u8> {
     rq(called, 1, "1.2.840.10008.3.1.1.1", &[(1, "1.2.840.10008.1.1", &["1.2.840.10008.1.2"])])
 }
 
-/// An A-ASSOCIATE-RQ with the given protocol version, application context and
-/// presentation contexts (id, abstract syntax, transfer syntaxes).
 fn rq(called: &str, version: u16, application_context: &str, contexts: &[(u8, &str, &[&str])]) -> Vec<u8> {
-    fn item(t: u8, v: &[u8]) -> Vec<u8> {
-        [&[t, 0][..], &(v.len() as u16).to_be_bytes(), v].concat()
-    }
-    let mut body = version.to_be_bytes().to_vec();
-    body.extend_from_slice(&[0, 0]);
-    body.extend_from_slice(format!("{called:<16}").as_bytes());
-    body.extend_from_slice(format!("{:<16}", "ECHOSCU").as_bytes());
-    body.extend_from_slice(&[0; 32]);
-    body.extend(item(0x10, application_context.as_bytes()));
-    for (id, abstract_syntax, syntaxes) in contexts {
-        let mut ctx = vec![*id, 0, 0, 0];
-        ctx.extend(item(0x30, abstract_syntax.as_bytes()));
-        for ts in *syntaxes {
-            ctx.extend(item(0x40, ts.as_bytes()));
-        }
-        body.extend(item(0x20, &ctx));
-    }
-    let user = [item(0x51, &16384u32.to_be_bytes()), item(0x52, b"1.2.276.0.7230010.3.0.3.6.7"), item(0x55, b"OFFIS_DCMTK_367")].concat();
-    body.extend(item(0x50, &user));
-    [&[1u8, 0][..], &(body.len() as u32).to_be_bytes(), &body].concat()
+    dicom_associate_rq(called, "ECHOSCU", version, application_context, contexts)
 }
-
 
 /// echoscu's C-ECHO-RQ on presentation context 1.
 fn echo_pdata() -> Vec<u8> {
@@ -89,7 +67,7 @@ fn exchange(addr: SocketAddr, rq: &[u8], then: &[Vec<u8>]) -> Vec<Vec<u8>> {
 #[test]
 fn the_dcmtk_storescp_personality_answers_association_echo_and_release_byte_for_byte_like_a_real_storescp() {
     let dir = tempfile::tempdir().unwrap();
-    let port_real = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port_real = free_port();
     let storescp = Reaped(Command::new("storescp")
         .args(["--output-directory"])
         .arg(dir.path())
@@ -235,7 +213,7 @@ fn movescu_sends_instances_only_to_a_mapped_destination_and_is_refused_elsewhere
     let dir = tempfile::tempdir().unwrap();
     let received = dir.path().join("received");
     std::fs::create_dir_all(&received).unwrap();
-    let port_real = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port_real = free_port();
     let storescp = Reaped(Command::new("storescp").arg("--output-directory").arg(&received).arg(port_real.to_string()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("storescp"));
     assert!(eventually(10, || TcpStream::connect(("127.0.0.1", port_real)).is_ok()));
     let extra = format!("    move_destinations:\n      ARCHIVE2: 127.0.0.1:{port_real}\n");

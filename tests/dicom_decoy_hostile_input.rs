@@ -49,18 +49,9 @@ fn echo_works(addr: SocketAddr) -> bool {
     String::from_utf8_lossy(&out.stderr).contains("Received Echo Response (Success)")
 }
 
-/// A minimal A-ASSOCIATE-RQ proposing Verification to DCM4CHEE.
+/// An A-ASSOCIATE-RQ proposing Verification to DCM4CHEE.
 fn rq() -> Vec<u8> {
-    fn item(t: u8, v: &[u8]) -> Vec<u8> {
-        [&[t, 0][..], &(v.len() as u16).to_be_bytes(), v].concat()
-    }
-    let mut body = vec![0, 1, 0, 0];
-    body.extend_from_slice(b"DCM4CHEE        EVILSCU         ");
-    body.extend_from_slice(&[0; 32]);
-    body.extend(item(0x10, b"1.2.840.10008.3.1.1.1"));
-    body.extend(item(0x20, &[&[1u8, 0, 0, 0][..], &item(0x30, b"1.2.840.10008.1.1"), &item(0x40, b"1.2.840.10008.1.2")].concat()));
-    body.extend(item(0x50, &[item(0x51, &16384u32.to_be_bytes()), item(0x52, b"1.2.3.4")].concat()));
-    [&[1u8, 0][..], &(body.len() as u32).to_be_bytes(), &body].concat()
+    dicom_associate_rq("DCM4CHEE", "EVILSCU", 1, "1.2.840.10008.3.1.1.1", &[(1, "1.2.840.10008.1.1", &["1.2.840.10008.1.2"])])
 }
 
 const ABORT_INVALID_PARAMETER: [u8; 10] = [7, 0, 0, 0, 0, 4, 0, 0, 2, 6];
@@ -104,7 +95,7 @@ fn malformed_pdus_are_aborted_as_the_standard_says_and_recorded() {
 #[test]
 fn the_dcmtk_personality_refuses_garbage_exactly_as_a_real_storescp_does() {
     let dir = tempfile::tempdir().unwrap();
-    let port_real = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port_real = free_port();
     let storescp = Reaped(Command::new("storescp").arg("--output-directory").arg(dir.path()).arg(port_real.to_string()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().expect("storescp"));
     let real: SocketAddr = ([127, 0, 0, 1], port_real).into();
     assert!(eventually(10, || TcpStream::connect(real).is_ok()));

@@ -14,7 +14,7 @@ use common::*;
 #[test]
 fn nginx_default_answers_like_a_real_debian_nginx() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = free_port();
     let conf = format!(
         "daemon off; master_process off; pid {d}/nginx.pid; error_log {d}/error.log;\nevents {{ worker_connections 64; }}\nhttp {{ include /etc/nginx/mime.types; default_type application/octet-stream; access_log off;\n server {{ listen 127.0.0.1:{port} default_server; root /var/www/html; index index.html index.htm index.nginx-debian.html; server_name _; location / {{ try_files $uri $uri/ =404; }}\n location /secure/ {{ auth_basic \"Restricted\"; auth_basic_user_file {d}/htpasswd; }}\n location /go {{ return 302 /login; }} }} }}\n",
         d = dir.path().display()

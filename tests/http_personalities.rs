@@ -9,10 +9,6 @@ use std::time::Duration;
 
 use common::*;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 #[test]
 fn pacs_viewer_answers_like_a_real_orthanc_and_lets_only_planted_credentials_in() {
     let dir = tempfile::tempdir().unwrap();

@@ -16,20 +16,14 @@ struct Rsyslog {
     out: std::path::PathBuf,
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// rsyslog listening on `tcp` and `udp`, writing `msgid TAB parsed-SD-JSON TAB msg`.
-fn rsyslog(dir: &std::path::Path, tcp: u16, udp: u16) -> Rsyslog {
+/// rsyslog with `setup` (global settings, modules, inputs) writing
+/// `msgid TAB parsed-SD-JSON TAB msg` for everything it receives; ready once `port`
+/// accepts connections.
+fn rsyslog_with(dir: &std::path::Path, setup: &str, port: u16) -> Rsyslog {
     let out = dir.join("rsyslog-out.log");
     let conf = format!(
-        r#"global(workDirectory="{d}" maxMessageSize="1m")
-module(load="imtcp")
-module(load="imudp")
+        r#"{setup}
 module(load="mmpstrucdata")
-input(type="imtcp" port="{tcp}" address="127.0.0.1" ruleset="hw")
-input(type="imudp" port="{udp}" address="127.0.0.1" ruleset="hw")
 template(name="fields" type="list") {{
   property(name="msgid") constant(value="\t")
   property(name="$!rfc5424-sd") constant(value="\t")
@@ -37,7 +31,6 @@ template(name="fields" type="list") {{
 }}
 ruleset(name="hw") {{ action(type="mmpstrucdata") action(type="omfile" file="{o}" template="fields") }}
 "#,
-        d = dir.display(),
         o = out.display()
     );
     std::fs::write(dir.join("rsyslog.conf"), conf).unwrap();
@@ -52,8 +45,21 @@ ruleset(name="hw") {{ action(type="mmpstrucdata") action(type="omfile" file="{o}
         .stderr(Stdio::null())
         .spawn()
         .expect("rsyslogd must be installed: scripts/test.sh installs rsyslog");
-    assert!(eventually(10, || TcpStream::connect(("127.0.0.1", tcp)).is_ok()), "rsyslog listening");
+    assert!(eventually(10, || TcpStream::connect(("127.0.0.1", port)).is_ok()), "rsyslog listening");
     Rsyslog { _child: Reaped(child), out }
+}
+
+/// rsyslog listening on `tcp` and `udp`.
+fn rsyslog(dir: &std::path::Path, tcp: u16, udp: u16) -> Rsyslog {
+    let setup = format!(
+        r#"global(workDirectory="{d}" maxMessageSize="1m")
+module(load="imtcp")
+module(load="imudp")
+input(type="imtcp" port="{tcp}" address="127.0.0.1" ruleset="hw")
+input(type="imudp" port="{udp}" address="127.0.0.1" ruleset="hw")"#,
+        d = dir.display()
+    );
+    rsyslog_with(dir, &setup, tcp)
 }
 
 /// (msgid, structured data of honeyward@32473, message) per line rsyslog wrote.
@@ -157,26 +163,13 @@ fn tls_delivers_to_a_collector_whose_certificate_chains_to_the_pinned_ca_only() 
     std::fs::write(d.join("san.ext"), "subjectAltName=DNS:siem.test,IP:127.0.0.1\n").unwrap();
     openssl(d, &["x509", "-req", "-in", "server.csr", "-CA", "siem-ca.pem", "-CAkey", "siem-ca.key", "-CAcreateserial", "-days", "2", "-extfile", "san.ext", "-out", "server.pem"]);
     let port = free_port();
-    let out = d.join("rsyslog-out.log");
-    let conf = format!(
+    let setup = format!(
         r#"global(workDirectory="{d}" maxMessageSize="1m" DefaultNetstreamDriver="gtls" DefaultNetstreamDriverCAFile="{d}/siem-ca.pem" DefaultNetstreamDriverCertFile="{d}/server.pem" DefaultNetstreamDriverKeyFile="{d}/server.key")
 module(load="imtcp" StreamDriver.Name="gtls" StreamDriver.Mode="1" StreamDriver.AuthMode="anon")
-module(load="mmpstrucdata")
-input(type="imtcp" port="{port}" address="127.0.0.1" ruleset="hw")
-template(name="fields" type="list") {{
-  property(name="msgid") constant(value="\t")
-  property(name="$!rfc5424-sd") constant(value="\t")
-  property(name="msg") constant(value="\n")
-}}
-ruleset(name="hw") {{ action(type="mmpstrucdata") action(type="omfile" file="{o}" template="fields") }}
-"#,
-        d = d.display(),
-        o = out.display()
+input(type="imtcp" port="{port}" address="127.0.0.1" ruleset="hw")"#,
+        d = d.display()
     );
-    std::fs::write(d.join("rsyslog.conf"), conf).unwrap();
-    let child = Command::new("rsyslogd").arg("-n").arg("-f").arg(d.join("rsyslog.conf")).arg("-i").arg(d.join("rsyslog.pid")).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("rsyslogd");
-    let r = Rsyslog { _child: Reaped(child), out };
-    assert!(eventually(10, || TcpStream::connect(("127.0.0.1", port)).is_ok()), "rsyslog listening with TLS");
+    let r = rsyslog_with(d, &setup, port);
 
     let sink = |name: &str, ca: &str| format!("  - name: {name}\n    type: syslog\n    address: 127.0.0.1:{port}\n    transport: tls\n    tls:\n      ca_file: {}/{ca}.pem\n      server_name: siem.test\n", d.display());
     let yaml = format!("store:\n  path: honeyward.db\ndecoys:\n  - name: banner\n    type: tcp\n    listen: 127.0.0.1:0\nsinks:\n{}{}", sink("siem", "siem-ca"), sink("impostor-check", "other-ca"));

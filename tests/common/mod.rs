@@ -229,3 +229,37 @@ impl Drop for Reaped {
         let _ = self.0.wait();
     }
 }
+
+/// A loopback port free at the moment (for real servers a test starts).
+#[allow(dead_code)]
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// An A-ASSOCIATE-RQ (PS3.8 §9.3.2) with the given AE titles, protocol version,
+/// application context and presentation contexts (id, abstract syntax, transfer
+/// syntaxes), and echoscu's user information (max PDU 16384, DCMTK 3.6.7's
+/// implementation class UID and version name).
+#[allow(dead_code)]
+pub fn dicom_associate_rq(called: &str, calling: &str, version: u16, application_context: &str, contexts: &[(u8, &str, &[&str])]) -> Vec<u8> {
+    fn item(t: u8, v: &[u8]) -> Vec<u8> {
+        [&[t, 0][..], &(v.len() as u16).to_be_bytes(), v].concat()
+    }
+    let mut body = version.to_be_bytes().to_vec();
+    body.extend_from_slice(&[0, 0]);
+    body.extend_from_slice(format!("{called:<16}").as_bytes());
+    body.extend_from_slice(format!("{calling:<16}").as_bytes());
+    body.extend_from_slice(&[0; 32]);
+    body.extend(item(0x10, application_context.as_bytes()));
+    for (id, abstract_syntax, syntaxes) in contexts {
+        let mut ctx = vec![*id, 0, 0, 0];
+        ctx.extend(item(0x30, abstract_syntax.as_bytes()));
+        for ts in *syntaxes {
+            ctx.extend(item(0x40, ts.as_bytes()));
+        }
+        body.extend(item(0x20, &ctx));
+    }
+    let user = [item(0x51, &16384u32.to_be_bytes()), item(0x52, b"1.2.276.0.7230010.3.0.3.6.7"), item(0x55, b"OFFIS_DCMTK_367")].concat();
+    body.extend(item(0x50, &user));
+    [&[1u8, 0][..], &(body.len() as u32).to_be_bytes(), &body].concat()
+}

@@ -12,7 +12,7 @@ use super::archive::{Found, Level};
 use super::association::Accepted;
 use super::dimse::{self, field};
 use super::link::{Link, Message};
-use super::personality::{query_retrieve, Service};
+use super::personality::{query_retrieve as query_retrieve_class, Service};
 use super::DicomRuntime;
 use crate::decoy::connection::Recorder;
 use crate::event::{AttackerBytes, CloseReason, DicomKey, EventKind};
@@ -89,6 +89,16 @@ fn encode(obj: &InMemDicomObject, transfer_syntax: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// What a command did, for its event.
+#[derive(Default)]
+struct Outcome {
+    level: Option<AttackerBytes>,
+    keys: Vec<DicomKey>,
+    matches: u32,
+    status: u16,
+    token: Option<crate::token::TokenMatch>,
+}
+
 /// Handles one message. Err ends the association with that reason.
 pub async fn dispatch<S>(rt: &DicomRuntime, link: &mut Link<'_, S>, recorder: &Recorder, accepted: &[Accepted], m: Message) -> Result<(), CloseReason>
 where
@@ -101,20 +111,10 @@ where
     };
     let c = &m.command;
     let sop_class = c.sop_class.clone().unwrap_or_else(|| ctx.abstract_syntax.clone());
-    let mut event = EventKind::DicomCommand {
-        command: dimse::name(c.field),
-        sop_class: c.sop_class.as_deref().map(AttackerBytes::new),
-        level: None,
-        keys: Vec::new(),
-        move_destination: c.move_destination.as_deref().map(AttackerBytes::new),
-        matches: 0,
-        status: SUCCESS,
-    };
-    let mut token = None;
-    let io_err = |_| CloseReason::Error;
-    match c.field {
+    let outcome = match c.field {
         field::C_ECHO_RQ => {
             link.send_message(ctx.id, &dimse::response(field::C_ECHO_RSP, &sop_class, c.message_id, false, SUCCESS, None), None).await.map_err(io_err)?;
+            Outcome::default()
         }
         field::C_STORE_RQ => {
             let stored = m.stored.as_ref();
@@ -133,76 +133,90 @@ where
                 .await;
             return Ok(());
         }
-        field::C_FIND_RQ | field::C_GET_RQ | field::C_MOVE_RQ => {
-            let response_field = c.field | 0x8000;
-            let id = m.data.as_deref().and_then(|d| parse_identifier(d, &ctx.transfer_syntax));
-            let level = id.as_ref().and_then(|i| i.level.as_deref()).and_then(Level::parse);
-            let destination = c.move_destination.as_deref().and_then(|ae| rt.move_destinations.iter().find(|(name, _)| name == ae.trim()));
-            let (status, found) = match (&id, level, query_retrieve(&sop_class)) {
-                // An unmapped move destination is refused before anything is looked up.
-                (Some(_), Some(_), Some((_, Service::Move))) if destination.is_none() => (MOVE_DESTINATION_UNKNOWN, Vec::new()),
-                (Some(id), Some(level), Some((_, service))) => {
-                    let keys: Vec<((u16, u16), String)> = id.keys.iter().map(|(t, _, v)| ((t.0, t.1), v.clone())).collect();
-                    // A retrieve sends instances whatever the level it names.
-                    let at = if service == Service::Find { level } else { Level::Image };
-                    (SUCCESS, rt.archive.query(at, &keys, MAX_MATCHES, &recorder.context().events.tokens().patients()))
-                }
-                _ => (IDENTIFIER_DOES_NOT_MATCH, Vec::new()),
-            };
-            if let EventKind::DicomCommand { level: l, keys, matches, .. } = &mut event {
-                *l = id.as_ref().and_then(|i| i.level.as_deref()).map(AttackerBytes::new);
-                *keys = id.as_ref().map(recorded_keys).unwrap_or_default();
-                *matches = found.len() as u32;
-            }
-            token = found.iter().find(|f| f.token).and_then(|f| recorder.context().events.tokens().find(MaterialKind::PatientId, f.patient.nhs_number.as_bytes()));
-            let mut counts = (0u16, 0u16);
-            let final_status = match (c.field, id, level) {
-                (field::C_FIND_RQ, Some(id), Some(level)) if status == SUCCESS => {
-                    let level_text = id.level.clone().unwrap_or_default();
-                    for f in &found {
-                        let Some(data) = encode(&answer(f, level, &level_text, &id), &ctx.transfer_syntax) else { continue };
-                        let rsp = dimse::response(response_field, &sop_class, c.message_id, true, PENDING, None);
-                        link.send_message(ctx.id, &rsp, Some(&data)).await.map_err(io_err)?;
-                    }
-                    SUCCESS
-                }
-                (field::C_MOVE_RQ, Some(_), Some(_)) if status == SUCCESS => match destination {
-                    Some((ae, addr)) => {
-                        let (status, done, failed) = super::moving::send(rt, ae, *addr, &found, (&rt.ae_title, c.message_id)).await;
-                        counts = (done, failed);
-                        status
-                    }
-                    None => MOVE_DESTINATION_UNKNOWN,
-                },
-                (field::C_GET_RQ, Some(_), Some(_)) if status == SUCCESS => {
-                    let (status, done, failed) = super::retrieve::get(link, accepted, &found).await?;
-                    counts = (done, failed);
-                    status
-                }
-                _ => status,
-            };
-            let rsp = if c.field == field::C_FIND_RQ {
-                dimse::response(response_field, &sop_class, c.message_id, false, final_status, None)
-            } else {
-                super::retrieve::final_response(response_field, &sop_class, c.message_id, final_status, counts.0, counts.1)
-            };
-            link.send_message(ctx.id, &rsp, None).await.map_err(io_err)?;
-            if let EventKind::DicomCommand { status, .. } = &mut event {
-                *status = final_status;
-            }
-        }
-        field::C_CANCEL_RQ => {}
+        field::C_FIND_RQ | field::C_GET_RQ | field::C_MOVE_RQ => query_retrieve(rt, link, recorder, accepted, &ctx, &m, &sop_class).await?,
+        field::C_CANCEL_RQ => Outcome::default(),
         other => {
             let rsp = dimse::response(other | 0x8000, &sop_class, c.message_id, false, UNRECOGNIZED_OPERATION, None);
             link.send_message(ctx.id, &rsp, None).await.map_err(io_err)?;
-            if let EventKind::DicomCommand { status, .. } = &mut event {
-                *status = UNRECOGNIZED_OPERATION;
-            }
+            Outcome { status: UNRECOGNIZED_OPERATION, ..Outcome::default() }
         }
-    }
-    let mut e = recorder.event(event);
-    e.token = token.map(|t| t.hit());
+    };
+    let mut e = recorder.event(EventKind::DicomCommand {
+        command: dimse::name(c.field),
+        sop_class: c.sop_class.as_deref().map(AttackerBytes::new),
+        level: outcome.level,
+        keys: outcome.keys,
+        move_destination: c.move_destination.as_deref().map(AttackerBytes::new),
+        matches: outcome.matches,
+        status: outcome.status,
+    });
+    e.token = outcome.token.map(|t| t.hit());
     recorder.context().events.emit(e).await;
     Ok(())
 }
 
+fn io_err(_: std::io::Error) -> CloseReason {
+    CloseReason::Error
+}
+
+/// C-FIND, C-GET or C-MOVE: match the identifier against the archive, answer (pending
+/// responses, sub-operations or the move), then the final response.
+async fn query_retrieve<S>(rt: &DicomRuntime, link: &mut Link<'_, S>, recorder: &Recorder, accepted: &[Accepted], ctx: &Accepted, m: &Message, sop_class: &str) -> Result<Outcome, CloseReason>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let c = &m.command;
+    let response_field = c.field | 0x8000;
+    let id = m.data.as_deref().and_then(|d| parse_identifier(d, &ctx.transfer_syntax));
+    let level = id.as_ref().and_then(|i| i.level.as_deref()).and_then(Level::parse);
+    let destination = c.move_destination.as_deref().and_then(|ae| rt.move_destinations.iter().find(|(name, _)| name == ae.trim()));
+    let (status, found) = match (&id, level, query_retrieve_class(sop_class)) {
+        // An unmapped move destination is refused before anything is looked up.
+        (Some(_), Some(_), Some((_, Service::Move))) if destination.is_none() => (MOVE_DESTINATION_UNKNOWN, Vec::new()),
+        (Some(id), Some(level), Some((_, service))) => {
+            let keys: Vec<((u16, u16), String)> = id.keys.iter().map(|(t, _, v)| ((t.0, t.1), v.clone())).collect();
+            // A retrieve sends instances whatever the level it names.
+            let at = if service == Service::Find { level } else { Level::Image };
+            (SUCCESS, rt.archive.query(at, &keys, MAX_MATCHES, &recorder.context().events.tokens().patients()))
+        }
+        _ => (IDENTIFIER_DOES_NOT_MATCH, Vec::new()),
+    };
+    let token = found.iter().find(|f| f.token).and_then(|f| recorder.context().events.tokens().find(MaterialKind::PatientId, f.patient.nhs_number.as_bytes()));
+    let mut counts = (0u16, 0u16);
+    let final_status = match (c.field, &id, level, destination) {
+        (field::C_FIND_RQ, Some(id), Some(level), _) if status == SUCCESS => {
+            let level_text = id.level.clone().unwrap_or_default();
+            for f in &found {
+                let Some(data) = encode(&answer(f, level, &level_text, id), &ctx.transfer_syntax) else { continue };
+                let rsp = dimse::response(response_field, sop_class, c.message_id, true, PENDING, None);
+                link.send_message(ctx.id, &rsp, Some(&data)).await.map_err(io_err)?;
+            }
+            SUCCESS
+        }
+        (field::C_MOVE_RQ, Some(_), Some(_), Some((ae, addr))) if status == SUCCESS => {
+            let (status, done, failed) = super::moving::send(rt, ae, *addr, &found, (&rt.ae_title, c.message_id)).await;
+            counts = (done, failed);
+            status
+        }
+        (field::C_MOVE_RQ, _, _, None) if status == SUCCESS => MOVE_DESTINATION_UNKNOWN,
+        (field::C_GET_RQ, Some(_), Some(_), _) if status == SUCCESS => {
+            let (status, done, failed) = super::retrieve::get(link, accepted, &found).await?;
+            counts = (done, failed);
+            status
+        }
+        _ => status,
+    };
+    let rsp = if c.field == field::C_FIND_RQ {
+        dimse::response(response_field, sop_class, c.message_id, false, final_status, None)
+    } else {
+        super::retrieve::final_response(response_field, sop_class, c.message_id, final_status, counts.0, counts.1)
+    };
+    link.send_message(ctx.id, &rsp, None).await.map_err(io_err)?;
+    Ok(Outcome {
+        level: id.as_ref().and_then(|i| i.level.as_deref()).map(AttackerBytes::new),
+        keys: id.as_ref().map(recorded_keys).unwrap_or_default(),
+        matches: found.len() as u32,
+        status: final_status,
+        token,
+    })
+}

@@ -143,15 +143,7 @@ impl Exchange {
 
     fn canary(&self, response: UrlResponse) -> Answer {
         match response {
-            UrlResponse::Pixel => Answer {
-                status: 200,
-                reason: "OK".into(),
-                content_type: "image/gif".into(),
-                body: Bytes::from_static(PIXEL_GIF),
-                extra: Vec::new(),
-                is_static: true,
-                echo: false,
-            },
+            UrlResponse::Pixel => Answer { is_static: true, ..Answer::ok("image/gif".into(), Bytes::from_static(PIXEL_GIF)) },
             UrlResponse::NotFound => self.page(404),
             UrlResponse::Redirect => {
                 let mut a = self.page(302);
@@ -188,7 +180,7 @@ impl Exchange {
         }
         if let Some(failure) = login_failure {
             let content_type = r.content_type.clone().unwrap_or_else(|| "text/html".into());
-            return Answer { status: 200, reason: "OK".into(), content_type, body: Bytes::from(failure.to_string()), extra: r.headers.clone(), is_static: false, echo: false };
+            return Answer { extra: r.headers.clone(), ..Answer::ok(content_type, Bytes::from(failure.to_string())) };
         }
         if !p.allows(r, &req.method) {
             let mut a = self.page(405);
@@ -201,11 +193,8 @@ impl Exchange {
             Some(body) => Answer {
                 status: r.status,
                 reason: r.reason.clone().unwrap_or_else(|| if r.status == 200 { "OK".into() } else { p.error(r.status).1.reason.clone() }),
-                content_type: r.content_type.clone().unwrap_or_else(|| "text/html".into()),
-                body: Bytes::from(body.clone()),
-                extra: Vec::new(),
                 is_static: r.is_static,
-                echo: false,
+                ..Answer::ok(r.content_type.clone().unwrap_or_else(|| "text/html".into()), Bytes::from(body.clone()))
             },
             None => self.page(r.status),
         };
@@ -281,16 +270,15 @@ impl Exchange {
     }
 }
 
-fn from_page(status: u16, page: &ErrorPage) -> Answer {
-    Answer {
-        status,
-        reason: page.reason.clone(),
-        content_type: page.content_type.clone(),
-        body: Bytes::from(page.body.clone()),
-        extra: Vec::new(),
-        is_static: false,
-        echo: page.echo,
+impl Answer {
+    /// `200 OK` with this body and no extra headers.
+    fn ok(content_type: String, body: Bytes) -> Answer {
+        Answer { status: 200, reason: "OK".into(), content_type, body, extra: Vec::new(), is_static: false, echo: false }
     }
+}
+
+fn from_page(status: u16, page: &ErrorPage) -> Answer {
+    Answer { status, reason: page.reason.clone(), echo: page.echo, ..Answer::ok(page.content_type.clone(), Bytes::from(page.body.clone())) }
 }
 
 /// A Host header fit to echo in a Location: host name, IP or [IPv6] and port only.

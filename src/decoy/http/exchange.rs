@@ -22,8 +22,6 @@ const MALFORMED_KEPT: usize = 4096;
 pub struct Exchange {
     pub rt: std::sync::Arc<HttpRuntime>,
     pub recorder: Recorder,
-    /// The connection is HTTPS.
-    pub tls: bool,
 }
 
 /// What to answer, before headers are laid out.
@@ -262,7 +260,7 @@ impl Exchange {
             Some(i) if !host[i..].contains(']') => &host[..i],
             _ => host.as_str(),
         };
-        let (scheme, default) = if self.tls { ("https", 443) } else { ("http", 80) };
+        let (scheme, default) = if self.rt.tls.is_some() { ("https", 443) } else { ("http", 80) };
         match self.recorder.destination().port() {
             port if port == default => format!("{scheme}://{name}{path}"),
             port => format!("{scheme}://{name}:{port}{path}"),

@@ -90,7 +90,7 @@ pub async fn handle(rt: Arc<HttpRuntime>, stream: TcpStream, mut conn: Connectio
     let acceptor = rt.tls.clone();
     let h1_limits = rt.h1_limits(&limits);
     let shutdown = conn.context().shutdown.clone();
-    let exchange = Exchange { rt: Arc::clone(&rt), recorder: conn.recorder(), tls: rt.tls.is_some() };
+    let exchange = Exchange { rt: Arc::clone(&rt), recorder: conn.recorder() };
     let serve = async move {
         let Some(acceptor) = acceptor else {
             return h1::serve(&mut io, &exchange, &h1_limits).await;

@@ -103,45 +103,93 @@ fn ignored(cfg: &Ignore, e: &StoredEvent) -> bool {
         || cfg.kinds.iter().any(|k| k == ev.kind.name())
 }
 
+/// Which incident an event joins, decided event by event in commit order. Keeps only
+/// the open incident per (source, sensor, suppressed), so it can follow a stream.
+#[derive(Debug, Clone)]
+pub struct Grouper {
+    cfg: IncidentConfig,
+    /// (source, sensor, suppressed) → (the open incident's number, its last event
+    /// time, its id).
+    open: HashMap<GroupKey, (usize, i64, EventId)>,
+    opened: usize,
+}
+
+/// What events of one incident share: source address, sensor, suppressed or not.
+type GroupKey = (Option<IpAddr>, String, bool);
+
+/// Where an event went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placement {
+    /// The incident's number: 0 for the first incident this grouper opened, and so on.
+    pub incident: usize,
+    /// The event opened that incident.
+    pub opened: bool,
+    /// The event matched the allow-list.
+    pub suppressed: bool,
+    /// The incident's id (its first event's id).
+    pub id: EventId,
+}
+
+/// Open incidents kept before the stale ones are dropped.
+const OPEN_CAP: usize = 100_000;
+
+impl Grouper {
+    pub fn new(cfg: &IncidentConfig) -> Self {
+        Grouper { cfg: cfg.clone(), open: HashMap::new(), opened: 0 }
+    }
+
+    /// Places the next event.
+    pub fn place(&mut self, e: &StoredEvent) -> Placement {
+        let ev = &e.event;
+        let suppressed = ignored(&self.cfg.ignore, e);
+        let now = ev.time.as_micros();
+        let key = (ev.source.map(|s| s.ip()), ev.sensor.clone(), suppressed);
+        let window = self.cfg.window_us;
+        if ev.token.is_none() {
+            if let Some((incident, last, id)) = self.open.get_mut(&key).filter(|(_, last, _)| now - *last <= window) {
+                *last = now;
+                return Placement { incident: *incident, opened: false, suppressed, id: *id };
+            }
+        }
+        let incident = self.opened;
+        self.opened += 1;
+        // A token hit's incident takes no other events: the source's ordinary
+        // incident stays the open one.
+        if ev.token.is_none() {
+            if self.open.len() >= OPEN_CAP {
+                self.open.retain(|_, (_, last, _)| now - *last <= window);
+            }
+            self.open.insert(key, (incident, now, ev.id));
+        }
+        Placement { incident, opened: true, suppressed, id: ev.id }
+    }
+}
+
 /// Groups events (in commit order) into incidents, oldest first.
 pub fn group<'a>(events: impl IntoIterator<Item = &'a StoredEvent>, cfg: &IncidentConfig) -> Vec<Incident> {
     let mut incidents: Vec<Incident> = Vec::new();
-    // (source, sensor, suppressed) → index of the open incident.
-    let mut open: HashMap<(Option<IpAddr>, String, bool), usize> = HashMap::new();
+    let mut grouper = Grouper::new(cfg);
     for e in events {
         let ev = &e.event;
-        let suppressed = ignored(&cfg.ignore, e);
-        let source = ev.source.map(|s| s.ip());
-        let key = (source, ev.sensor.clone(), suppressed);
-        let current = open.get(&key).copied().filter(|&i| ev.token.is_none() && ev.time.as_micros() - incidents[i].last.as_micros() <= cfg.window_us);
-        let index = match current {
-            Some(i) => i,
-            None => {
-                incidents.push(Incident {
-                    id: ev.id,
-                    sensor: ev.sensor.clone(),
-                    source,
-                    first: ev.time,
-                    last: ev.time,
-                    severity: Severity::Info,
-                    events: 0,
-                    seqs: Vec::new(),
-                    decoys: BTreeSet::new(),
-                    kinds: BTreeSet::new(),
-                    techniques: BTreeSet::new(),
-                    token: ev.token.as_ref().map(|t| format!("{} ({})", t.id, t.label)),
-                    suppressed,
-                });
-                let i = incidents.len() - 1;
-                // A token hit's incident takes no other events: the source's ordinary
-                // incident stays the open one.
-                if ev.token.is_none() {
-                    open.insert(key, i);
-                }
-                i
-            }
-        };
-        let inc = &mut incidents[index];
+        let placed = grouper.place(e);
+        if placed.opened {
+            incidents.push(Incident {
+                id: ev.id,
+                sensor: ev.sensor.clone(),
+                source: ev.source.map(|s| s.ip()),
+                first: ev.time,
+                last: ev.time,
+                severity: Severity::Info,
+                events: 0,
+                seqs: Vec::new(),
+                decoys: BTreeSet::new(),
+                kinds: BTreeSet::new(),
+                techniques: BTreeSet::new(),
+                token: ev.token.as_ref().map(|t| format!("{} ({})", t.id, t.label)),
+                suppressed: placed.suppressed,
+            });
+        }
+        let inc = &mut incidents[placed.incident];
         inc.last = ev.time;
         inc.severity = inc.severity.max(ev.severity());
         inc.events += 1;

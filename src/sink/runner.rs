@@ -1,5 +1,6 @@
-//! Drives one sink: read from its cursor, send, advance; back off and reopen on
-//! failure; drain to the last committed event at shutdown.
+//! Drives one sink: read from its cursor, select, deliver, advance; dead-letter what
+//! the destination refuses for good; back off and reopen on failure; drain to the
+//! last committed event at shutdown.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -7,8 +8,10 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use super::{AnySink, Backoff, Sink};
+use super::select::Selection;
+use super::{deliver, AnySink, Backoff};
 use crate::config::SinkConfig;
+use crate::incident::IncidentConfig;
 use crate::store::StoreReader;
 
 /// Events per batch read from the store.
@@ -26,30 +29,65 @@ pub struct SinkRun {
     pub sink: AnySink,
     pub cursor: u64,
     pub reader: StoreReader,
+    /// How incidents are grouped (for incidents-only sinks).
+    pub incidents: IncidentConfig,
     /// Highest committed sequence number; closed when the store writer has stopped.
     pub committed: watch::Receiver<u64>,
     /// Cancelled to give up immediately (after the drain deadline at shutdown).
     pub abort: CancellationToken,
 }
 
-async fn with_reader<T: Send + 'static>(
-    reader: &Arc<Mutex<StoreReader>>,
-    f: impl FnOnce(&StoreReader) -> T + Send + 'static,
-) -> Option<T> {
+type Shared = Arc<Mutex<StoreReader>>;
+
+async fn with_reader<T: Send + 'static>(reader: &Shared, f: impl FnOnce(&StoreReader) -> T + Send + 'static) -> Option<T> {
     let reader = Arc::clone(reader);
     tokio::task::spawn_blocking(move || f(&reader.lock().unwrap_or_else(|p| p.into_inner()))).await.ok()
+}
+
+/// Replays the incident window before `cursor` so that incidents already announced
+/// are not announced again after a restart.
+async fn prime(selection: &mut Selection, reader: &Shared, cursor: u64, window_us: i64) {
+    if !selection.follows_incidents() || cursor == 0 {
+        return;
+    }
+    let start = with_reader(reader, move |r| {
+        let last = r.events_after(cursor - 1, 1)?;
+        let Some(at) = last.first() else { return Ok(cursor) };
+        r.seq_before(crate::event::Timestamp::from_micros(at.event.time.as_micros() - window_us))
+    })
+    .await;
+    let mut at = match start {
+        Some(Ok(s)) => s,
+        _ => return,
+    };
+    while at < cursor {
+        let Some(Ok(batch)) = with_reader(reader, move |r| r.events_after(at, BATCH_EVENTS)).await else { return };
+        if batch.is_empty() {
+            return;
+        }
+        for e in batch.iter().take_while(|e| e.seq <= cursor) {
+            selection.pass(e);
+            at = e.seq;
+        }
+        if batch.last().is_some_and(|e| e.seq > cursor) {
+            return;
+        }
+    }
 }
 
 /// Delivers events until the writer has stopped and everything committed was sent,
 /// or until `abort`.
 pub async fn run_sink(run: SinkRun) {
-    let SinkRun { config, mut sink, mut cursor, reader, mut committed, abort } = run;
+    let SinkRun { config, mut sink, mut cursor, reader, incidents, mut committed, abort } = run;
     let name = config.name().to_string();
-    let reader = Arc::new(Mutex::new(reader));
+    let reader: Shared = Arc::new(Mutex::new(reader));
+    let mut selection = Selection::new(&config, &incidents);
+    prime(&mut selection, &reader, cursor, incidents.window_us).await;
     let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(30));
     let mut writer_done = false;
     let mut saved = cursor;
     let mut saved_at = Instant::now();
+    let mut success_noted: Option<Instant> = None;
     loop {
         let head = *committed.borrow_and_update();
         if cursor >= head {
@@ -78,20 +116,52 @@ pub async fn run_sink(run: SinkRun) {
             None => break,
         };
         let Some(last) = batch.last().map(|e| e.seq) else { continue };
-        let filter = config.filter();
-        let batch: Vec<_> = if *filter == crate::config::SinkFilter::default() { batch } else { batch.into_iter().filter(|e| filter.accepts(&e.event)).collect() };
-        let sent = if batch.is_empty() { Ok(()) } else { sink.send(&batch).await };
+        let before = selection.follows_incidents().then(|| selection.clone());
+        let mut incident_of = std::collections::HashMap::new();
+        let batch: Vec<_> = batch
+            .into_iter()
+            .filter(|e| match selection.pick(e) {
+                Some(id) => {
+                    if before.is_some() {
+                        incident_of.insert(e.seq, id);
+                    }
+                    true
+                }
+                None => false,
+            })
+            .collect();
+        if before.is_some() {
+            sink.announce(incident_of);
+        }
+        let sent = if batch.is_empty() { Ok(Vec::new()) } else { deliver(&mut sink, &batch).await };
         match sent {
-            Ok(()) => {
+            Ok(refused) => {
+                if !refused.is_empty() {
+                    let letters: Vec<_> = refused.iter().map(|(i, reason)| (batch[*i].seq, batch[*i].event.id, reason.clone())).collect();
+                    tracing::warn!(sink = %name, count = letters.len(), reason = %letters[0].2, "events refused by the destination: kept as dead letters (`honeyward sinks status`)");
+                    let sink_name = name.clone();
+                    if let Some(Err(e)) = with_reader(&reader, move |r| r.add_dead_letters(&sink_name, &letters)).await {
+                        tracing::error!(sink = %name, error = %e, "cannot record dead letters");
+                    }
+                }
                 cursor = last;
                 backoff.reset();
+                if success_noted.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) && !batch.is_empty() {
+                    note(&reader, &name, Ok(())).await;
+                    success_noted = Some(Instant::now());
+                }
                 if saved_at.elapsed() >= CURSOR_SAVE_INTERVAL {
                     save_cursor(&reader, &name, cursor).await;
                     (saved, saved_at) = (cursor, Instant::now());
                 }
             }
             Err(e) => {
+                if let Some(before) = before {
+                    selection = before;
+                }
                 tracing::warn!(sink = %name, error = %e, "delivery failed; backing off");
+                note(&reader, &name, Err(e.to_string())).await;
+                success_noted = None;
                 if sleep_or_abort(backoff.next_delay(), &abort).await {
                     break;
                 }
@@ -101,6 +171,10 @@ pub async fn run_sink(run: SinkRun) {
                 match with_reader(&reader, move |r| AnySink::open(&config2, r)).await {
                     Some(Ok((s, c))) => {
                         sink = s;
+                        if c != cursor && selection.follows_incidents() {
+                            selection = Selection::new(&config, &incidents);
+                            prime(&mut selection, &reader, c, incidents.window_us).await;
+                        }
                         cursor = c;
                     }
                     Some(Err(e)) => tracing::warn!(sink = %name, error = %e, "cannot reopen sink"),
@@ -115,7 +189,14 @@ pub async fn run_sink(run: SinkRun) {
     tracing::debug!(sink = %name, cursor, "sink stopped");
 }
 
-async fn save_cursor(reader: &Arc<Mutex<StoreReader>>, name: &str, cursor: u64) {
+async fn note(reader: &Shared, name: &str, outcome: Result<(), String>) {
+    let sink_name = name.to_string();
+    if let Some(Err(e)) = with_reader(reader, move |r| r.record_outcome(&sink_name, outcome.as_ref().map(|_| ()).map_err(String::as_str))).await {
+        tracing::debug!(sink = %name, error = %e, "cannot record the sink's status");
+    }
+}
+
+async fn save_cursor(reader: &Shared, name: &str, cursor: u64) {
     let sink_name = name.to_string();
     if let Some(Err(e)) = with_reader(reader, move |r| r.set_cursor(&sink_name, cursor)).await {
         tracing::warn!(sink = %name, error = %e, "cannot save sink cursor (events may be re-sent after a restart)");

@@ -1,10 +1,12 @@
 //! The event store: SQLite in WAL mode, one writer thread with group commit,
 //! readers for the CLI and the sinks, and each sink's delivery cursor.
 
+mod delivery;
 mod reader;
 mod schema;
 mod writer;
 
+pub use delivery::{Ack, DeadLetter, SinkStatus};
 pub use reader::{EventFilter, StoreReader, StoredEvent};
 pub use schema::open_connection;
 pub use writer::{spawn_writer, WriterHandle};

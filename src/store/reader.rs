@@ -33,7 +33,7 @@ pub struct EventFilter {
 
 /// A read connection to the store (sinks also write their cursor through it).
 pub struct StoreReader {
-    conn: Connection,
+    pub(super) conn: Connection,
     path: String,
 }
 
@@ -45,7 +45,7 @@ impl StoreReader {
         Ok(StoreReader { conn, path: path.display().to_string() })
     }
 
-    fn wrap(&self, source: rusqlite::Error) -> StoreError {
+    pub(super) fn wrap(&self, source: rusqlite::Error) -> StoreError {
         StoreError::Sqlite { path: self.path.clone(), cause: source }
     }
 

@@ -58,6 +58,29 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE TABLE registry_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL);
     INSERT INTO registry_version VALUES (1, 0);",
+    // 3: delivery bookkeeping (dead letters, each sink's last outcome) and incident
+    // acknowledgements (incidents themselves are derived from the events).
+    "CREATE TABLE dead_letters (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        sink TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        event_id TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        time_us INTEGER NOT NULL
+    );
+    CREATE INDEX dead_letters_sink ON dead_letters(sink, seq);
+    CREATE TABLE sink_status (
+        sink TEXT PRIMARY KEY,
+        last_success_us INTEGER,
+        last_error TEXT,
+        last_error_us INTEGER
+    );
+    CREATE TABLE incident_acks (
+        incident TEXT PRIMARY KEY,
+        acked_us INTEGER NOT NULL,
+        by TEXT NOT NULL,
+        note TEXT
+    );",
 ];
 
 /// Opens (and with `create`, creates and migrates) the store at `path`.

@@ -21,6 +21,7 @@ NEEDED=(
   "/usr/lib/*/rsyslog/lmnsd_gtls.so:rsyslog-gnutls"   # rsyslog's TLS listener (RFC 5425)
   "hydra:hydra"
   "nmap:nmap"
+  "python3:python3"                 # runs the HTTP receiver the HTTP sinks are tested against
 )
 
 missing=()

@@ -89,7 +89,7 @@ pub async fn start(config: Config, shutdown: Shutdown) -> Result<Running, AppErr
     for s in &config.sinks {
         let reader = StoreReader::open(&config.store.path, true)?;
         let (sink, cursor) = AnySink::open(s, &reader).map_err(|reason| AppError::Sink { sink: s.name().to_string(), reason })?;
-        let run = SinkRun { config: s.clone(), sink, cursor, reader, committed: committed_rx.clone(), abort: abort.clone() };
+        let run = SinkRun { config: s.clone(), sink, cursor, reader, incidents: config.alerts.clone(), committed: committed_rx.clone(), abort: abort.clone() };
         sinks.push(tokio::spawn(run_sink(run)));
     }
 

@@ -1,6 +1,7 @@
 //! `honeyward incidents list|show`: the store's events grouped into incidents with
 //! the configuration's window and allow-list (see `incident`).
 
+use std::collections::HashMap;
 use std::process::ExitCode;
 
 use anyhow::bail;
@@ -8,7 +9,7 @@ use clap::{Args, Subcommand};
 
 use super::config_source::{self, StoreArgs};
 use crate::incident::{group, Incident, IncidentConfig};
-use crate::store::{EventFilter, StoreReader, StoredEvent};
+use crate::store::{Ack, EventFilter, StoreReader, StoredEvent};
 
 /// `incidents` subcommands.
 #[derive(Debug, Subcommand)]
@@ -17,6 +18,22 @@ pub enum IncidentsCommand {
     List(IncidentsListArgs),
     /// One incident and every event in it.
     Show(IncidentsShowArgs),
+    /// Mark an incident as handled (it stays listed, marked ACKED).
+    Ack(IncidentsAckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IncidentsAckArgs {
+    /// The incident id, as `incidents list` prints it.
+    pub id: String,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Who handled it (default: $USER).
+    #[arg(long)]
+    pub by: Option<String>,
+    /// A note, e.g. the ticket number.
+    #[arg(long)]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -29,6 +46,9 @@ pub struct IncidentsListArgs {
     /// Include suppressed incidents (events matching `alerts.ignore`).
     #[arg(long)]
     pub all: bool,
+    /// Only incidents nobody has acknowledged.
+    #[arg(long)]
+    pub unacked: bool,
     /// One JSON object per incident.
     #[arg(long)]
     pub json: bool,
@@ -48,14 +68,26 @@ pub struct IncidentsShowArgs {
 /// Most events read to derive incidents.
 const MAX_EVENTS: usize = 5_000_000;
 
-fn load(store: &StoreArgs, since: Option<&str>) -> anyhow::Result<(IncidentConfig, Vec<StoredEvent>)> {
+fn load(store: &StoreArgs, since: Option<&str>) -> anyhow::Result<(IncidentConfig, Vec<StoredEvent>, HashMap<String, Ack>)> {
     let (_, loaded) = config_source::load(store.config.as_deref());
     let alerts = loaded.map(|c| c.alerts).unwrap_or_default();
     let path = config_source::store_config(store)?.path;
     let reader = StoreReader::open(&path, false)?;
     let since = since.map(super::events::parse_since).transpose()?;
     let events = reader.list(&EventFilter { since, limit: MAX_EVENTS, ..Default::default() })?;
-    Ok((alerts, events))
+    Ok((alerts, events, reader.acks()?))
+}
+
+fn json(i: &Incident, ack: Option<&Ack>) -> anyhow::Result<String> {
+    let mut v = serde_json::to_value(i)?;
+    if let (Some(ack), Some(map)) = (ack, v.as_object_mut()) {
+        map.insert("ack".into(), serde_json::to_value(ack)?);
+    }
+    Ok(serde_json::to_string(&v)?)
+}
+
+fn ack_note(ack: Option<&Ack>) -> String {
+    ack.map(|a| format!("  ACKED by {} {}{}", a.by, a.time.to_rfc3339(), a.note.as_ref().map(|n| format!(" ({n})")).unwrap_or_default())).unwrap_or_default()
 }
 
 fn line(i: &Incident) -> String {
@@ -81,25 +113,45 @@ fn line(i: &Incident) -> String {
 pub fn execute(cmd: IncidentsCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         IncidentsCommand::List(a) => {
-            let (cfg, events) = load(&a.store, a.since.as_deref())?;
+            let (cfg, events, acks) = load(&a.store, a.since.as_deref())?;
             for i in group(&events, &cfg).iter().filter(|i| a.all || !i.suppressed) {
+                let ack = acks.get(&i.id.to_string());
+                if a.unacked && ack.is_some() {
+                    continue;
+                }
                 if a.json {
-                    println!("{}", serde_json::to_string(i)?);
+                    println!("{}", json(i, ack)?);
                 } else {
-                    println!("{}", crate::sink::format::visible(&line(i)));
+                    println!("{}{}", crate::sink::format::visible(&line(i)), crate::sink::format::visible(&ack_note(ack)));
                 }
             }
             Ok(ExitCode::SUCCESS)
         }
         IncidentsCommand::Show(a) => {
-            let (cfg, events) = load(&a.store, None)?;
+            let (cfg, events, acks) = load(&a.store, None)?;
             let incidents = group(&events, &cfg);
             let Some(found) = incidents.iter().find(|i| i.id.encode(&mut [0u8; 36]) == a.id) else {
                 bail!("no incident {} (see `honeyward incidents list`)", a.id);
             };
-            println!("{}", crate::sink::format::visible(&line(found)));
+            let ack = acks.get(&a.id);
+            if a.json {
+                println!("{}", json(found, ack)?);
+            } else {
+                println!("{}{}", crate::sink::format::visible(&line(found)), crate::sink::format::visible(&ack_note(ack)));
+            }
             let members: Vec<StoredEvent> = events.into_iter().filter(|e| found.seqs.binary_search(&e.seq).is_ok()).collect();
             super::events::print_events(&members, a.json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        IncidentsCommand::Ack(a) => {
+            let (cfg, events, _) = load(&a.store, None)?;
+            let Some(found) = group(&events, &cfg).into_iter().find(|i| i.id.encode(&mut [0u8; 36]) == a.id) else {
+                bail!("no incident {} (see `honeyward incidents list`)", a.id);
+            };
+            let by = a.by.or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "unknown".into());
+            let path = config_source::store_config(&a.store)?.path;
+            StoreReader::open(&path, false)?.ack_incident(&found.id, &by, a.note.as_deref())?;
+            println!("incident {} acknowledged by {by}", a.id);
             Ok(ExitCode::SUCCESS)
         }
     }

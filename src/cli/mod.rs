@@ -4,6 +4,7 @@ mod config_source;
 mod events;
 mod incidents;
 mod run;
+mod sinks;
 mod token;
 mod validate;
 
@@ -78,6 +79,9 @@ pub enum Command {
     /// Create, plant, list and revoke honeytokens.
     #[command(subcommand)]
     Token(token::TokenCommand),
+    /// Delivery to SIEMs and webhooks: status, dead letters, replay.
+    #[command(subcommand)]
+    Sinks(sinks::SinksCommand),
 }
 
 /// Options of `run`.
@@ -112,5 +116,6 @@ pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Events(cmd) => events::execute(cmd),
         Command::Incidents(cmd) => incidents::execute(cmd),
         Command::Token(cmd) => token::execute(cmd),
+        Command::Sinks(cmd) => sinks::execute(cmd),
     }
 }

@@ -75,6 +75,27 @@ pub fn summary(cfg: &Config) -> String {
                 c.options.facility,
                 c.options.enterprise_number
             ),
+            SinkConfig::Http(c) => {
+                let body = match &c.body {
+                    crate::config::HttpBody::Lines(f) => format!("{} lines", f.as_str()),
+                    crate::config::HttpBody::Hec(o) => format!("HEC envelopes ({})", o.format.as_str()),
+                    crate::config::HttpBody::Bulk { index } => format!("_bulk ECS into index {index}"),
+                    crate::config::HttpBody::JsonEvents => "JSON events".to_string(),
+                    crate::config::HttpBody::Chat(f) => format!("{f:?} messages"),
+                };
+                let auth = match &c.auth {
+                    crate::config::HttpAuth::None => "no authentication".to_string(),
+                    crate::config::HttpAuth::Bearer(s) | crate::config::HttpAuth::Splunk(s) | crate::config::HttpAuth::ApiKey(s) => format!("token from {}", s.origin()),
+                    crate::config::HttpAuth::Basic { username, password } => format!("user {username}, password from {}", password.origin()),
+                };
+                format!(
+                    "{body} to {}, {auth}{}{}, timeout {} s",
+                    c.url,
+                    if c.gzip { ", gzip" } else { "" },
+                    if c.incidents_only { ", one per incident" } else { "" },
+                    c.timeout.as_secs()
+                )
+            }
         };
         out.push_str(&format!("sink {} ({}): {}\n", s.name(), s.type_name(), detail));
     }

@@ -12,7 +12,7 @@ use marked_yaml::{LoadError, LoaderOptions, Node};
 use serde::de::DeserializeOwned;
 
 use super::error::{ConfigError, ConfigErrors};
-use super::raw::{RawAlerts, RawCanary, RawFileSink, RawSinkFilter, RawSyslogSink, RawSensor, RawStdoutSink, RawStore, RawSshDecoy, RawTcpDecoy, RawHttpDecoy, RawDicomDecoy};
+use super::raw::{RawAlerts, RawCanary, RawSensor, RawStore, RawSshDecoy, RawTcpDecoy, RawHttpDecoy, RawDicomDecoy};
 use super::spanned::At;
 use super::types::*;
 
@@ -248,7 +248,7 @@ impl Checker<'_> {
 
     /// The entries of a list section with their `type`, after checking every entry's
     /// name for duplicates.
-    fn items<'n>(&mut self, node: &'n Node, section: &str) -> Vec<(&'n Node, At<String>)> {
+    pub(super) fn items<'n>(&mut self, node: &'n Node, section: &str) -> Vec<(&'n Node, At<String>)> {
         if node.as_mapping().is_some_and(|m| m.is_empty()) {
             return Vec::new();
         }
@@ -275,7 +275,7 @@ impl Checker<'_> {
         out
     }
 
-    fn unknown_type<T>(&mut self, kind: &At<String>, what: &str, known: &str) -> Option<T> {
+    pub(super) fn unknown_type<T>(&mut self, kind: &At<String>, what: &str, known: &str) -> Option<T> {
         self.error(kind.position, format!("unknown {what} type `{}`", kind.value), format!("{what} types are: {known}"));
         None
     }
@@ -311,110 +311,6 @@ impl Checker<'_> {
         out
     }
 
-    fn sinks(&mut self, node: &Node) -> Vec<SinkConfig> {
-        let mut out = Vec::new();
-        for (item, kind) in self.items(node, "sinks") {
-            let sink = match kind.value.as_str() {
-                "stdout" => self.parse::<RawStdoutSink>(item).map(|raw| {
-                    SinkConfig::Stdout(StdoutSinkConfig { name: raw.name.value, format: raw.format.unwrap_or_default(), filter: self.sink_filter(raw.filter) })
-                }),
-                "file" => self.parse::<RawFileSink>(item).map(|raw| {
-                    let path = self.path_in_existing_dir(&raw.path, "path");
-                    SinkConfig::File(FileSinkConfig { name: raw.name.value, path, format: raw.format.unwrap_or_default(), fsync: raw.fsync.unwrap_or(true), filter: self.sink_filter(raw.filter) })
-                }),
-                "syslog" => self.parse::<RawSyslogSink>(item).map(|raw| self.syslog_sink(raw)),
-                _ => self.unknown_type(&kind, "sink", "stdout, file, syslog"),
-            };
-            out.extend(sink);
-        }
-        out
-    }
-}
-
-impl Checker<'_> {
-    fn syslog_sink(&mut self, raw: RawSyslogSink) -> SinkConfig {
-        let address = raw.address.value.parse::<SocketAddr>().unwrap_or_else(|_| {
-            self.error(raw.address.position, format!("invalid syslog address {:?}", raw.address.value), "write IP:PORT, e.g. 10.20.0.9:514 (UDP/TCP) or 10.20.0.9:6514 (TLS)");
-            SocketAddr::from(([127, 0, 0, 1], 514))
-        });
-        let transport = match raw.transport.as_ref().map(|t| t.value.as_str()) {
-            None | Some("tcp") => SyslogTransport::Tcp,
-            Some("udp") => SyslogTransport::Udp,
-            Some("tls") => SyslogTransport::Tls,
-            Some(other) => {
-                let position = raw.transport.as_ref().and_then(|t| t.position);
-                self.error(position, format!("unknown syslog transport `{other}`"), "transport: tcp (octet counting), tls (RFC 5425) or udp");
-                SyslogTransport::Tcp
-            }
-        };
-        let tls = match (transport, raw.tls) {
-            (SyslogTransport::Tls, None) => {
-                self.error(raw.name.position, format!("sink `{}` uses transport tls but has no `tls:` section", raw.name.value), "tls: {ca_file: /etc/honeyward/siem-ca.pem}");
-                None
-            }
-            (SyslogTransport::Tls, Some(t)) => {
-                let t = t.value;
-                if let Err(e) = crate::pem::certificates(std::path::Path::new(&t.ca_file.value)) {
-                    self.error(t.ca_file.position, format!("TLS CA file: {e}"), "a PEM file with the CA certificate(s) of the collector");
-                }
-                let client = match (&t.cert_file, &t.key_file) {
-                    (Some(c), Some(k)) => Some((c.value.clone().into(), k.value.clone().into())),
-                    (None, None) => None,
-                    (Some(c), None) | (None, Some(c)) => {
-                        self.error(c.position, "set both `cert_file` and `key_file` for a client certificate, or neither", "");
-                        None
-                    }
-                };
-                Some(SyslogTls { ca_file: t.ca_file.value.into(), server_name: t.server_name.unwrap_or_else(|| address.ip().to_string()), client })
-            }
-            (_, Some(t)) => {
-                self.error(t.position, "`tls:` is only used with transport: tls", "set transport: tls, or remove tls:");
-                None
-            }
-            (_, None) => None,
-        };
-        let defaults = crate::sink::format::SyslogOptions::default();
-        let options = crate::sink::format::SyslogOptions {
-            facility: self.number(&raw.facility, "facility", u64::from(defaults.facility), 0..=23) as u8,
-            enterprise_number: self.number(&raw.enterprise_number, "enterprise_number", u64::from(defaults.enterprise_number), 1..=4_294_967_295) as u32,
-        };
-        let filter = self.sink_filter(raw.filter);
-        SinkConfig::Syslog(SyslogSinkConfig { name: raw.name.value, address, transport, options, format: raw.format.unwrap_or(EventFormat::Rfc5424), tls, filter })
-    }
-
-    fn sink_filter(&mut self, raw: Option<RawSinkFilter>) -> SinkFilter {
-        use crate::event::{EventKind, Severity};
-        let raw = raw.unwrap_or_default();
-        let min_severity = raw.min_severity.and_then(|s| {
-            let parsed = match s.value.as_str() {
-                "info" => Some(Severity::Info),
-                "low" => Some(Severity::Low),
-                "medium" => Some(Severity::Medium),
-                "high" => Some(Severity::High),
-                "critical" => Some(Severity::Critical),
-                _ => None,
-            };
-            if parsed.is_none() {
-                self.error(s.position, format!("unknown severity `{}`", s.value), "info, low, medium, high or critical");
-            }
-            parsed
-        });
-        let kinds = raw
-            .kinds
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|k| {
-                if EventKind::id_of(&k.value).is_none() {
-                    let names: Vec<&str> = EventKind::names().collect();
-                    self.error(k.position, format!("unknown event kind `{}`", k.value), format!("kinds are: {}", names.join(", ")));
-                    return None;
-                }
-                Some(k.value)
-            })
-            .collect();
-        let decoys = raw.decoys.unwrap_or_default().into_iter().map(|d| d.value).collect();
-        SinkFilter { min_severity, kinds, decoys }
-    }
 }
 
 /// This machine's host name, or `honeyward` if it cannot be read.

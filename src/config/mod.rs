@@ -5,14 +5,19 @@
 
 mod decoys;
 mod error;
+mod http_sink;
 mod load;
 mod raw;
+mod secret;
+mod sinks;
 mod spanned;
 mod types;
 
 pub use error::{ConfigError, ConfigErrors};
 pub use load::{host_name, load_file, parse_str, EMBEDDED_DEFAULT, EMBEDDED_DEFAULT_NAME, EXAMPLE_COMPLETE};
+pub use http_sink::{is_private, HttpAuth, HttpBody, HttpSinkConfig, HttpSinkKind, SinkUrl, SYSTEM_CA_BUNDLE};
 pub use raw::json_schema;
+pub use secret::Secret;
 pub use types::{
     AcceptPolicy, CanaryConfig, Config, ConnectionLimits, DecoyConfig, DicomDecoyConfig, EventFormat, FileSinkConfig, HttpDecoyConfig, SensorConfig, SinkConfig, SinkFilter, SshDecoyConfig,
     StdoutSinkConfig, StoreConfig, StoreSync, SyslogSinkConfig, SyslogTls, SyslogTransport, TcpDecoyConfig,

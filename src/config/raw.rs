@@ -246,6 +246,70 @@ pub enum RawSink {
     File(RawFileSink),
     /// RFC 5424 syslog to a collector or SIEM.
     Syslog(RawSyslogSink),
+    /// POST of encoded event lines to any HTTP(S) receiver.
+    Http(RawHttpSink),
+    /// Splunk HTTP Event Collector.
+    SplunkHec(RawHttpSink),
+    /// Elasticsearch / OpenSearch `_bulk` (ECS documents).
+    Elastic(RawHttpSink),
+    /// Webhook: `format: json`, `slack` or `teams` (one message per incident).
+    Webhook(RawHttpSink),
+}
+
+/// `type: http`, `splunk_hec`, `elastic` or `webhook` sink.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttpSink {
+    #[serde(rename = "type")]
+    #[schemars(skip)]
+    #[allow(dead_code)]
+    pub kind: Option<String>,
+    /// Unique name; also names the sink's delivery cursor in the store.
+    pub name: At<String>,
+    /// Receiver URL, e.g. https://splunk.trust.nhs.uk:8088 (HEC path added if missing).
+    pub url: Option<At<String>>,
+    /// Read the URL from this environment variable instead (chat webhook URLs are secrets).
+    pub url_env: Option<At<String>>,
+    /// Read the URL from this file instead.
+    pub url_file: Option<At<String>>,
+    /// http: any event format (default json). splunk_hec: json (default), ecs, ocsf,
+    /// cef, leef, rfc5424. elastic: ecs. webhook: json (default), slack, teams.
+    pub format: Option<At<String>>,
+    /// Token from this environment variable: HEC token (splunk_hec), API key
+    /// (elastic), bearer token (http, webhook).
+    pub token_env: Option<At<String>>,
+    /// Token from this file instead.
+    pub token_file: Option<At<String>>,
+    /// Basic authentication user (elastic, http), with `password_env` or `password_file`.
+    pub username: Option<At<String>>,
+    pub password_env: Option<At<String>>,
+    pub password_file: Option<At<String>>,
+    /// splunk_hec: index (default: the token's); elastic: index (default honeyward-events).
+    pub index: Option<At<String>>,
+    /// splunk_hec: sourcetype (default honeyward:event).
+    pub sourcetype: Option<At<String>>,
+    /// HTTPS: `ca_file` (default: the system bundle), `cert_file` and `key_file`.
+    pub tls: Option<At<RawHttpSinkTls>>,
+    /// gzip request bodies. Default true for splunk_hec and elastic, false otherwise.
+    pub gzip: Option<bool>,
+    /// Time allowed to connect, and to get an answer. Default 10.
+    pub timeout_seconds: Option<At<u64>>,
+    /// Allow receivers on private, loopback or link-local addresses (internal SIEMs).
+    /// Default false.
+    pub allow_private_addresses: Option<bool>,
+    /// Forward only the first event of each incident. Always on for slack and teams.
+    pub incidents_only: Option<bool>,
+    /// Which events to forward (default: all).
+    pub filter: Option<RawSinkFilter>,
+}
+
+/// `tls:` of an HTTP sink.
+#[derive(Deserialize, JsonSchema, Clone, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttpSinkTls {
+    pub ca_file: Option<At<String>>,
+    pub cert_file: Option<At<String>>,
+    pub key_file: Option<At<String>>,
 }
 
 /// `tls:` of a syslog sink.
@@ -285,6 +349,8 @@ pub struct RawSyslogSink {
     pub format: Option<EventFormat>,
     /// Which events to forward (default: all).
     pub filter: Option<RawSinkFilter>,
+    /// Forward only the first event of each incident. Default false.
+    pub incidents_only: Option<bool>,
 }
 
 /// `alerts:`: incidents and the allow-list.
@@ -334,6 +400,8 @@ pub struct RawStdoutSink {
     pub format: Option<EventFormat>,
     /// Which events to forward (default: all).
     pub filter: Option<RawSinkFilter>,
+    /// Forward only the first event of each incident. Default false.
+    pub incidents_only: Option<bool>,
 }
 
 /// `type: file` sink.
@@ -354,6 +422,8 @@ pub struct RawFileSink {
     pub fsync: Option<bool>,
     /// Which events to forward (default: all).
     pub filter: Option<RawSinkFilter>,
+    /// Forward only the first event of each incident. Default false.
+    pub incidents_only: Option<bool>,
 }
 
 /// The JSON Schema of the configuration file, pretty-printed.

@@ -91,3 +91,57 @@ fn schema_describes_decoys_and_sinks() {
         assert!(text.contains(needle), "schema lacks {needle}");
     }
 }
+
+#[test]
+fn http_sinks_read_secrets_from_files_and_name_each_mistake_with_its_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("hec-token");
+    std::fs::write(&token, "abc-123\n").unwrap();
+    let ok = format!("sinks:\n  - name: splunk\n    type: splunk_hec\n    url: http://10.20.0.9:8088\n    token_file: {}\n    allow_private_addresses: true\n", token.display());
+    let c = parse_str("t.yaml", &ok).unwrap();
+    let SinkConfig::Http(h) = &c.sinks[0] else { panic!() };
+    assert_eq!(h.url.path, "/services/collector/event");
+    assert!(matches!(&h.auth, HttpAuth::Splunk(s) if s.expose() == "abc-123"));
+    assert!(h.gzip && !h.incidents_only);
+    assert!(!format!("{h:?}").contains("abc-123"), "Debug never shows the secret");
+
+    let bad = "\
+sinks:
+  - name: splunk
+    type: splunk_hec
+    url: http://10.20.0.9:8088
+    token_env: HONEYWARD_TEST_UNSET_VARIABLE_7
+  - name: chat
+    type: webhook
+    format: irc
+    url: https://hooks.example.com/x
+  - name: es
+    type: elastic
+    url: ftp://es
+";
+    let errs = errors(bad);
+    let at = |needle: &str| errs.iter().find(|e| e.message.contains(needle)).unwrap_or_else(|| panic!("{needle}: {errs:#?}")).position;
+    assert_eq!(at("private address 10.20.0.9"), Some((4, 10)));
+    assert_eq!(at("HONEYWARD_TEST_UNSET_VARIABLE_7 is not set"), Some((5, 16)));
+    assert_eq!(at("format `irc`"), Some((8, 13)));
+    assert_eq!(at("invalid URL"), Some((12, 10)));
+}
+
+#[test]
+fn chat_webhooks_are_incidents_only_and_elastic_gets_its_bulk_path() {
+    let yaml = "\
+sinks:
+  - name: teams
+    type: webhook
+    format: teams
+    url: https://contoso.webhook.office.com/webhookb2/x
+  - name: es
+    type: elastic
+    url: https://es.example.com:9200/
+";
+    let c = parse_str("t.yaml", yaml).unwrap();
+    assert!(c.sinks[0].incidents_only());
+    let SinkConfig::Http(es) = &c.sinks[1] else { panic!() };
+    assert_eq!(es.url.path, "/_bulk");
+    assert_eq!(es.url.to_string(), "https://es.example.com:9200/_bulk");
+}

@@ -224,6 +224,7 @@ pub struct StdoutSinkConfig {
     pub name: String,
     pub format: EventFormat,
     pub filter: SinkFilter,
+    pub incidents_only: bool,
 }
 
 /// Which events a sink forwards (the others are skipped; its cursor moves past them).
@@ -255,6 +256,7 @@ pub struct FileSinkConfig {
     pub filter: SinkFilter,
     /// fsync after each batch.
     pub fsync: bool,
+    pub incidents_only: bool,
 }
 
 /// One destination for the event stream.
@@ -263,6 +265,7 @@ pub enum SinkConfig {
     Stdout(StdoutSinkConfig),
     File(FileSinkConfig),
     Syslog(SyslogSinkConfig),
+    Http(super::http_sink::HttpSinkConfig),
 }
 
 /// How syslog messages travel.
@@ -300,6 +303,7 @@ pub struct SyslogSinkConfig {
     /// For `transport: tls`.
     pub tls: Option<SyslogTls>,
     pub filter: SinkFilter,
+    pub incidents_only: bool,
 }
 
 impl SinkConfig {
@@ -309,6 +313,17 @@ impl SinkConfig {
             SinkConfig::Stdout(c) => &c.name,
             SinkConfig::File(c) => &c.name,
             SinkConfig::Syslog(c) => &c.name,
+            SinkConfig::Http(c) => &c.name,
+        }
+    }
+
+    /// Forwards only the first event of each incident.
+    pub fn incidents_only(&self) -> bool {
+        match self {
+            SinkConfig::Stdout(c) => c.incidents_only,
+            SinkConfig::File(c) => c.incidents_only,
+            SinkConfig::Syslog(c) => c.incidents_only,
+            SinkConfig::Http(c) => c.incidents_only,
         }
     }
 
@@ -318,6 +333,7 @@ impl SinkConfig {
             SinkConfig::Stdout(c) => &c.filter,
             SinkConfig::File(c) => &c.filter,
             SinkConfig::Syslog(c) => &c.filter,
+            SinkConfig::Http(c) => &c.filter,
         }
     }
 
@@ -327,6 +343,7 @@ impl SinkConfig {
             SinkConfig::Stdout(_) => "stdout",
             SinkConfig::File(_) => "file",
             SinkConfig::Syslog(_) => "syslog",
+            SinkConfig::Http(c) => c.kind.as_str(),
         }
     }
 }

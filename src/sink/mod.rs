@@ -4,17 +4,24 @@
 //! sends it, and advances its cursor only after the destination accepted it.
 
 mod backoff;
+mod deliver;
 mod file;
 pub mod format;
+mod http;
 mod runner;
+mod select;
 mod stdout;
 mod syslog;
+mod tls;
 
 use std::future::Future;
 
 pub use backoff::Backoff;
+pub use deliver::deliver;
 pub use file::FileSink;
+pub use http::{verdict, HttpSink, Verdict};
 pub use runner::{run_sink, SinkRun};
+pub use select::Selection;
 pub use stdout::StdoutSink;
 pub use syslog::{octet_counted, SyslogSink};
 
@@ -27,9 +34,14 @@ pub enum SinkError {
     /// Try again later (destination down, slow, busy).
     #[error("{0} (will retry)")]
     Retryable(String),
-    /// The destination will never take this batch.
+    /// The sink cannot work as configured (bad CA file, ...).
     #[error("{0} (permanent)")]
     Permanent(String),
+    /// The destination refused events in this batch for good. `items` names them
+    /// (index in the batch, reason) when the destination said which, the others being
+    /// delivered; empty, the batch as a whole was refused.
+    #[error("{reason} (refused)")]
+    Rejected { reason: String, items: Vec<(usize, String)> },
 }
 
 impl SinkError {
@@ -50,6 +62,7 @@ pub enum AnySink {
     Stdout(StdoutSink),
     File(FileSink),
     Syslog(SyslogSink),
+    Http(Box<HttpSink>),
 }
 
 impl AnySink {
@@ -64,6 +77,23 @@ impl AnySink {
                 Ok((AnySink::File(sink), cursor))
             }
             SinkConfig::Syslog(c) => Ok((AnySink::Syslog(SyslogSink::new(c)?), cursor)),
+            SinkConfig::Http(c) => Ok((AnySink::Http(Box::new(HttpSink::new(c)?)), cursor)),
+        }
+    }
+
+    /// The incident each event to be sent announces, by sequence number (for
+    /// incidents-only sinks; chat messages name the incident).
+    pub fn announce(&mut self, incidents: std::collections::HashMap<u64, crate::event::EventId>) {
+        if let AnySink::Http(s) = self {
+            s.announce(incidents);
+        }
+    }
+
+    /// Most events sent in one call.
+    pub fn max_batch(&self) -> usize {
+        match self {
+            AnySink::Http(s) => s.max_batch(),
+            _ => usize::MAX,
         }
     }
 }
@@ -74,6 +104,7 @@ impl Sink for AnySink {
             AnySink::Stdout(s) => s.send(batch).await,
             AnySink::File(s) => s.send(batch).await,
             AnySink::Syslog(s) => s.send(batch).await,
+            AnySink::Http(s) => s.send(batch).await,
         }
     }
 }

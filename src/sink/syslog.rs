@@ -3,7 +3,6 @@
 //! exactly one record) or over UDP, one datagram per message (RFC 5426). TLS trusts
 //! only the configured CA (pinning) and checks the collector's name.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use rustls::pki_types::ServerName;
@@ -33,23 +32,9 @@ pub struct SyslogSink {
 }
 
 fn connector(tls: &crate::config::SyslogTls) -> Result<(tokio_rustls::TlsConnector, ServerName<'static>), String> {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in crate::pem::certificates(&tls.ca_file)? {
-        roots.add(cert).map_err(|e| format!("{}: {e}", tls.ca_file.display()))?;
-    }
-    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_root_certificates(roots);
-    let config = match &tls.client {
-        Some((cert, key)) => {
-            let (chain, key) = crate::pem::chain_and_key(cert, key)?;
-            builder.with_client_auth_cert(chain, key).map_err(|e| format!("client certificate: {e}"))?
-        }
-        None => builder.with_no_client_auth(),
-    };
+    let config = super::tls::client_config(&tls.ca_file, tls.client.as_ref(), &[])?;
     let name = ServerName::try_from(tls.server_name.clone()).map_err(|e| format!("server name {}: {e}", tls.server_name))?;
-    Ok((tokio_rustls::TlsConnector::from(Arc::new(config)), name))
+    Ok((tokio_rustls::TlsConnector::from(config), name))
 }
 
 impl SyslogSink {

@@ -1,17 +1,23 @@
 //! Pure encoders: a stored event in, bytes out. No I/O, no clock.
 
+mod bulk;
 mod cef;
+mod chat;
 mod ecs;
 mod fields;
+mod hec;
 mod json;
 mod leef;
 mod ocsf;
 mod syslog;
 
+pub use bulk::{bulk_outcome, encode_bulk, BulkItem};
 pub use cef::{cef_severity, encode_cef};
+pub use chat::{chat_message, slack_escape, teams_escape, ChatFormat};
 pub use ecs::{ecs_document, encode_ecs, ECS_VERSION};
 pub use fields::{fields, visible, Field};
-pub use json::{encode_json, event_id_of_line};
+pub use hec::{encode_hec, HecOptions};
+pub use json::{encode_json, event_id_of_line, write_value};
 pub use leef::encode_leef;
 pub use ocsf::{encode_ocsf, ocsf_event, OCSF_VERSION};
 pub use syslog::{encode_5424, encode_syslog, escape_param, syslog_severity, SyslogOptions, DEFAULT_ENTERPRISE_NUMBER};

@@ -1,0 +1,30 @@
+//! TLS client settings shared by the syslog and HTTP sinks: only the configured CA
+//! bundle is trusted, and a client certificate is presented when configured.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A rustls client configuration trusting only the CAs in `ca_file`.
+pub fn client_config(ca_file: &Path, client: Option<&(PathBuf, PathBuf)>, alpn: &[&[u8]]) -> Result<Arc<rustls::ClientConfig>, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in crate::pem::certificates(ca_file)? {
+        // A system bundle can hold certificates rustls does not accept; skip those.
+        let _ = roots.add(cert);
+    }
+    if roots.is_empty() {
+        return Err(format!("{}: no usable CA certificate", ca_file.display()));
+    }
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots);
+    let mut config = match client {
+        Some((cert, key)) => {
+            let (chain, key) = crate::pem::chain_and_key(cert, key)?;
+            builder.with_client_auth_cert(chain, key).map_err(|e| format!("client certificate: {e}"))?
+        }
+        None => builder.with_no_client_auth(),
+    };
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    Ok(Arc::new(config))
+}

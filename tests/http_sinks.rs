@@ -179,6 +179,14 @@ fn elastic_bulk_survives_a_restart_in_the_middle_of_an_outage_with_nothing_lost_
     let v: serde_json::Value = serde_json::from_str(status.lines().find(|l| l.contains("\"es\"")).unwrap()).unwrap();
     assert_eq!(v["dead_letters"], 1, "the mapping error is a dead letter: {status}");
     assert_eq!(v["lag_events"], 0);
+
+    // Replay: everything again, answered 409 (already indexed) except the refused one.
+    let before = requests(&es).len();
+    let replayed = cli(dir.path(), &["sinks", "replay", "es", "--since", "1h"]);
+    assert!(replayed.contains(&format!("sent {} events, 1 refused", want.len() - 1)), "{replayed}");
+    assert!(requests(&es).len() > before);
+    let dead = cli(dir.path(), &["sinks", "replay", "es", "--dead-letters"]);
+    assert!(dead.contains("sent 0 events, 1 refused"), "{dead}");
 }
 
 #[test]

@@ -52,4 +52,14 @@ fn one_source_is_one_incident_a_token_hit_its_own_and_ignored_decoys_are_suppres
     let id = token["id"].as_str().unwrap();
     let shown = cli(dir.path(), &["incidents", "show", id]);
     assert!(shown.contains("critical") && shown.contains("http_request"), "{shown}");
+
+    // Acknowledging: stored, shown, and filtered out by --unacked.
+    let acked = cli(dir.path(), &["incidents", "ack", id, "--by", "soc-analyst", "--note", "INC0012345"]);
+    assert!(acked.contains("acknowledged by soc-analyst"), "{acked}");
+    let text = cli(dir.path(), &["incidents", "list"]);
+    assert!(text.lines().any(|l| l.starts_with(id) && l.contains("ACKED by soc-analyst") && l.contains("INC0012345")), "{text}");
+    let open: Vec<_> = list(&["--unacked"]);
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0]["id"], main["id"]);
+    assert_eq!(list(&[]).iter().find(|i| i["id"] == id).unwrap()["ack"]["by"], "soc-analyst");
 }

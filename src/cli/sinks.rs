@@ -50,7 +50,8 @@ pub struct ReplayArgs {
     /// Events this recent (`15m`, `24h`, `7d`, or RFC 3339).
     #[arg(long, conflicts_with = "dead_letters", required_unless_present = "dead_letters")]
     pub since: Option<String>,
-    /// Re-send the dead letters instead (those refused again stay dead letters).
+    /// Re-send the dead letters instead (delivered ones are removed from the list,
+    /// those refused again stay).
     #[arg(long)]
     pub dead_letters: bool,
 }
@@ -137,8 +138,12 @@ fn replay(a: ReplayArgs) -> anyhow::Result<ExitCode> {
         let r = runtime.block_on(deliver(&mut sink, chunk)).with_context(|| format!("sink {} (nothing after this batch was sent)", a.name))?;
         refused.extend(r.into_iter().map(|(i, reason)| (chunk[i].seq, chunk[i].event.id, reason)));
     }
-    if !a.dead_letters && !refused.is_empty() {
+    if !refused.is_empty() {
         reader.add_dead_letters(&a.name, &refused)?;
+    }
+    if a.dead_letters {
+        let delivered: Vec<u64> = events.iter().map(|e| e.seq).filter(|s| !refused.iter().any(|(r, _, _)| r == s)).collect();
+        reader.remove_dead_letters(&a.name, &delivered)?;
     }
     println!("sink {}: sent {} events, {} refused", a.name, events.len() - refused.len(), refused.len());
     Ok(ExitCode::SUCCESS)

@@ -40,14 +40,27 @@ pub struct Ack {
 const ERROR_CAP_CHARS: usize = 500;
 
 impl StoreReader {
-    /// Records events a destination refused for good.
+    /// Records events a destination refused for good (again: the newest reason wins).
     pub fn add_dead_letters(&self, sink: &str, letters: &[(u64, EventId, String)]) -> Result<(), StoreError> {
         let now = Timestamp::now().as_micros();
         let tx = self.conn.unchecked_transaction().map_err(|e| self.wrap(e))?;
         {
-            let mut stmt = tx.prepare_cached("INSERT INTO dead_letters (sink, seq, event_id, reason, time_us) VALUES (?1, ?2, ?3, ?4, ?5)").map_err(|e| self.wrap(e))?;
+            let mut stmt = tx.prepare_cached("INSERT INTO dead_letters (sink, seq, event_id, reason, time_us) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT(sink, seq) DO UPDATE SET reason = excluded.reason, time_us = excluded.time_us").map_err(|e| self.wrap(e))?;
             for (seq, id, reason) in letters {
                 stmt.execute(params![sink, *seq as i64, id.to_string(), reason, now]).map_err(|e| self.wrap(e))?;
+            }
+        }
+        tx.commit().map_err(|e| self.wrap(e))
+    }
+
+    /// Forgets dead letters that have now been delivered.
+    pub fn remove_dead_letters(&self, sink: &str, seqs: &[u64]) -> Result<(), StoreError> {
+        let tx = self.conn.unchecked_transaction().map_err(|e| self.wrap(e))?;
+        {
+            let mut stmt = tx.prepare_cached("DELETE FROM dead_letters WHERE sink = ?1 AND seq = ?2").map_err(|e| self.wrap(e))?;
+            for seq in seqs {
+                stmt.execute(params![sink, *seq as i64]).map_err(|e| self.wrap(e))?;
             }
         }
         tx.commit().map_err(|e| self.wrap(e))

@@ -68,7 +68,7 @@ const MIGRATIONS: &[&str] = &[
         reason TEXT NOT NULL,
         time_us INTEGER NOT NULL
     );
-    CREATE INDEX dead_letters_sink ON dead_letters(sink, seq);
+    CREATE UNIQUE INDEX dead_letters_sink ON dead_letters(sink, seq);
     CREATE TABLE sink_status (
         sink TEXT PRIMARY KEY,
         last_success_us INTEGER,

@@ -32,6 +32,38 @@ fn each_sink_forwards_only_what_its_filter_accepts() {
 }
 
 #[test]
+fn an_incidents_only_file_sink_writes_one_ocsf_detection_finding_per_incident_and_resumes_without_repeating() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = "store:\n  path: honeyward.db\ndecoys:\n  - name: banner\n    type: tcp\n    listen: 127.0.0.1:0\nsinks:\n  - name: findings\n    type: file\n    path: findings.jsonl\n    format: ocsf\n    incidents_only: true\n";
+    let mut hw = Honeyward::start(dir.path(), yaml);
+    for _ in 0..20 {
+        let mut s = TcpStream::connect(hw.addr("banner")).unwrap();
+        s.write_all(b"USER root\r\n").unwrap();
+    }
+    let db = hw.store();
+    assert!(eventually(15, || count_kind(&db, "connection_closed") == 20));
+    let lines = || std::fs::read_to_string(dir.path().join("findings.jsonl")).unwrap_or_default().lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()).collect::<Vec<_>>();
+    assert!(eventually(10, || lines().len() == 1));
+    assert!(hw.stop().success());
+    // After a restart the same source's incident is still open: no second finding.
+    let hw = Honeyward::start(dir.path(), yaml);
+    let mut s = TcpStream::connect(hw.addr("banner")).unwrap();
+    s.write_all(b"USER admin\r\n").unwrap();
+    drop(s);
+    let db = hw.store();
+    assert!(eventually(15, || count_kind(&db, "connection_closed") == 21));
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    let found = lines();
+    assert_eq!(found.len(), 1, "one incident, one finding: {found:?}");
+    assert_eq!(found[0]["class_uid"], 2004);
+    assert_eq!(found[0]["type_uid"], 200401);
+    let incidents = cli(dir.path(), &["incidents", "list", "--json"]);
+    let incident: serde_json::Value = serde_json::from_str(incidents.lines().next().unwrap()).unwrap();
+    assert_eq!(found[0]["finding_info"]["uid"], incident["id"], "the finding names the incident");
+    assert_eq!(found[0]["evidences"][0]["data"]["class_uid"], 4001);
+}
+
+#[test]
 fn an_unknown_kind_or_severity_in_a_filter_is_reported_with_its_position() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.yaml");

@@ -9,7 +9,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 
-use super::format::{encode_line, event_id_in_line};
+use super::format::{encode_line_for, event_id_in_line};
 use super::{Sink, SinkError};
 use crate::config::{EventFormat, FileSinkConfig};
 use crate::store::{StoreReader, StoredEvent};
@@ -24,6 +24,8 @@ pub struct FileSink {
     format: EventFormat,
     fsync: bool,
     buf: Vec<u8>,
+    /// Incident ids of the events about to be sent (incidents-only mode).
+    pub incidents: super::Announced,
 }
 
 impl FileSink {
@@ -40,7 +42,7 @@ impl FileSink {
                 }
             }
         }
-        let sink = FileSink { path: config.path.clone(), file: Some(file), format: config.format, fsync: config.fsync, buf: Vec::new() };
+        let sink = FileSink { path: config.path.clone(), file: Some(file), format: config.format, fsync: config.fsync, buf: Vec::new(), incidents: Default::default() };
         Ok((sink, cursor))
     }
 }
@@ -87,7 +89,7 @@ impl Sink for FileSink {
     async fn send(&mut self, batch: &[StoredEvent]) -> Result<(), SinkError> {
         self.buf.clear();
         for e in batch {
-            encode_line(self.format, e, &mut self.buf);
+            encode_line_for(self.format, e, self.incidents.get(&e.seq).copied(), &mut self.buf);
         }
         let file = match self.file.take() {
             Some(f) => f,

@@ -28,6 +28,9 @@ pub use syslog::{octet_counted, SyslogSink};
 use crate::config::SinkConfig;
 use crate::store::{StoreReader, StoredEvent};
 
+/// The incident each event about to be sent announces, by sequence number.
+pub type Announced = std::collections::HashMap<u64, crate::event::EventId>;
+
 /// Why a batch was not delivered.
 #[derive(Debug, thiserror::Error)]
 pub enum SinkError {
@@ -83,9 +86,12 @@ impl AnySink {
 
     /// The incident each event to be sent announces, by sequence number (for
     /// incidents-only sinks; chat messages name the incident).
-    pub fn announce(&mut self, incidents: std::collections::HashMap<u64, crate::event::EventId>) {
-        if let AnySink::Http(s) = self {
-            s.announce(incidents);
+    pub fn announce(&mut self, incidents: Announced) {
+        match self {
+            AnySink::Stdout(s) => s.incidents = incidents,
+            AnySink::File(s) => s.incidents = incidents,
+            AnySink::Syslog(_) => {}
+            AnySink::Http(s) => s.announce(incidents),
         }
     }
 

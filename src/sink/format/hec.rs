@@ -23,8 +23,9 @@ impl Default for HecOptions {
 }
 
 /// Appends one envelope (no separator needed between envelopes; a newline is added
-/// for readability).
-pub fn encode_hec(stored: &StoredEvent, options: &HecOptions, out: &mut Vec<u8>) {
+/// for readability). With `incident` (incidents-only sinks), `ocsf` nests a Detection
+/// Finding.
+pub fn encode_hec(stored: &StoredEvent, options: &HecOptions, incident: Option<crate::event::EventId>, out: &mut Vec<u8>) {
     let e = &stored.event;
     let us = e.time.as_micros();
     out.extend_from_slice(format!("{{\"time\":{}.{:06},", us.div_euclid(1_000_000), us.rem_euclid(1_000_000)).as_bytes());
@@ -44,7 +45,7 @@ pub fn encode_hec(stored: &StoredEvent, options: &HecOptions, out: &mut Vec<u8>)
     out.extend_from_slice(b"\"event\":");
     match options.format {
         EventFormat::Json => encode_json(stored, out),
-        EventFormat::Ecs | EventFormat::Ocsf => encode(options.format, stored, out),
+        EventFormat::Ecs | EventFormat::Ocsf => super::encode_for(options.format, stored, incident, out),
         EventFormat::Rfc5424 | EventFormat::Cef | EventFormat::Leef => {
             let mut line = Vec::with_capacity(512);
             encode(options.format, stored, &mut line);
@@ -66,7 +67,7 @@ mod tests {
             let options = HecOptions { format, index: Some("honeypot".into()), ..Default::default() };
             let mut body = Vec::new();
             for e in &events {
-                encode_hec(e, &options, &mut body);
+                encode_hec(e, &options, None, &mut body);
             }
             let parsed: Vec<serde_json::Value> = serde_json::Deserializer::from_slice(&body).into_iter().collect::<Result<_, _>>().unwrap();
             assert_eq!(parsed.len(), 3, "{format:?}");

@@ -5,6 +5,7 @@ mod cef;
 mod chat;
 mod ecs;
 mod fields;
+mod finding;
 mod hec;
 mod json;
 mod leef;
@@ -16,6 +17,7 @@ pub use cef::{cef_severity, encode_cef};
 pub use chat::{chat_message, slack_escape, teams_escape, ChatFormat};
 pub use ecs::{ecs_document, encode_ecs, ECS_VERSION};
 pub use fields::{fields, visible, Field};
+pub use finding::{encode_ocsf_finding, ocsf_finding, FINDING_CLASS};
 pub use hec::{encode_hec, HecOptions};
 pub use json::{encode_json, event_id_of_line, write_value};
 pub use leef::encode_leef;
@@ -38,6 +40,22 @@ pub fn encode(format: EventFormat, event: &StoredEvent, out: &mut Vec<u8>) {
         EventFormat::Ecs => encode_ecs(event, out),
         EventFormat::Ocsf => encode_ocsf(event, out),
     }
+}
+
+/// Appends what an event stands for when it is sent: itself, or for incidents-only
+/// sinks the incident it announces — with `format: ocsf` that is an OCSF Detection
+/// Finding (2004); the other formats carry the announcing event itself.
+pub fn encode_for(format: EventFormat, event: &StoredEvent, incident: Option<crate::event::EventId>, out: &mut Vec<u8>) {
+    match (format, incident) {
+        (EventFormat::Ocsf, Some(incident)) => encode_ocsf_finding(event, incident, out),
+        _ => encode(format, event, out),
+    }
+}
+
+/// [`encode_for`] and a newline.
+pub fn encode_line_for(format: EventFormat, event: &StoredEvent, incident: Option<crate::event::EventId>, out: &mut Vec<u8>) {
+    encode_for(format, event, incident, out);
+    out.push(b'\n');
 }
 
 /// Appends one encoded event, terminated by a newline, to `out`. Every format keeps

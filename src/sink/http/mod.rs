@@ -17,7 +17,7 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::header::{HeaderValue, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, HOST, USER_AGENT};
 
-use super::format::{bulk_outcome, chat_message, encode_bulk, encode_hec, encode_json, encode_line, visible, write_value, BulkItem};
+use super::format::{bulk_outcome, chat_message, encode_bulk, encode_hec, encode_json, encode_line_for, visible, write_value, BulkItem};
 use super::{Sink, SinkError};
 use crate::config::{HttpAuth, HttpBody, HttpSinkConfig};
 use crate::store::StoredEvent;
@@ -32,7 +32,7 @@ pub struct HttpSink {
     client: HttpClient,
     gzip: bool,
     /// Incident ids of the events about to be sent (incidents-only mode).
-    incidents: std::collections::HashMap<u64, crate::event::EventId>,
+    incidents: super::Announced,
 }
 
 /// What to do after an answer.
@@ -68,7 +68,7 @@ impl HttpSink {
         Ok(HttpSink { config: config.clone(), client, gzip: config.gzip, incidents: Default::default() })
     }
 
-    pub fn announce(&mut self, incidents: std::collections::HashMap<u64, crate::event::EventId>) {
+    pub fn announce(&mut self, incidents: super::Announced) {
         self.incidents = incidents;
     }
 
@@ -86,7 +86,7 @@ impl HttpSink {
         let kind = match &self.config.body {
             HttpBody::Lines(format) => {
                 for e in batch {
-                    encode_line(*format, e, &mut out);
+                    encode_line_for(*format, e, self.incidents.get(&e.seq).copied(), &mut out);
                 }
                 if matches!(format, crate::config::EventFormat::Json | crate::config::EventFormat::Ecs | crate::config::EventFormat::Ocsf) {
                     "application/x-ndjson"
@@ -96,7 +96,7 @@ impl HttpSink {
             }
             HttpBody::Hec(options) => {
                 for e in batch {
-                    encode_hec(e, options, &mut out);
+                    encode_hec(e, options, self.incidents.get(&e.seq).copied(), &mut out);
                 }
                 "application/json"
             }

@@ -31,6 +31,8 @@ pub enum AppError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Tokens(#[from] TokenError),
+    #[error("{0}")]
+    Fleet(String),
     #[error("sink `{sink}` cannot start: {reason}")]
     Sink {
         sink: String,
@@ -82,7 +84,8 @@ pub async fn start(config: Config, shutdown: Shutdown) -> Result<Running, AppErr
     tracing::info!(material = matcher.len(), "token registry loaded");
     let (events, bus_rx) = pipeline::bus(config.store.queue_capacity_events.get(), matcher.clone());
     let (committed_tx, committed_rx) = watch::channel(0u64);
-    let writer = store::spawn_writer(&config.store, bus_rx, committed_tx)?;
+    let committed_tx = Arc::new(committed_tx);
+    let writer = store::spawn_writer(&config.store, bus_rx, Arc::clone(&committed_tx))?;
 
     let abort = CancellationToken::new();
     let mut sinks = Vec::with_capacity(config.sinks.len());
@@ -111,6 +114,16 @@ pub async fn start(config: Config, shutdown: Shutdown) -> Result<Running, AppErr
             gate: ConnectionGate::new(limits.max_connections, limits.max_connections_per_source),
         };
         tasks.spawn(b.serve(cx));
+    }
+    if config.controller.is_some() {
+        let addr = crate::fleet::start_controller(&config, events.clone(), Arc::clone(&committed_tx), shutdown.clone(), &tasks).await.map_err(AppError::Fleet)?;
+        tracing::info!(%addr, "controller api listening on {addr} (HTTPS)");
+    }
+    if let Some(u) = &config.upstream {
+        tracing::info!(controller = %u.url, sensor = %u.credential.sensor, "forwarding to the controller");
+        tasks.spawn(crate::fleet::sensor::heartbeat(u.clone(), listeners.clone(), shutdown.clone()));
+        tasks.spawn(crate::fleet::sensor::token_sync(u.clone(), config.store.clone(), shutdown.clone()));
+        tasks.spawn(crate::fleet::sensor::spool_quota(u.clone(), config.store.clone(), config.sensor.name.clone(), events.clone(), shutdown.clone()));
     }
     let (registry_tx, registry_rx) = watch::channel(matcher.version());
     tasks.spawn(token::follow_registry(registry, matcher, registry_tx, shutdown.clone()));

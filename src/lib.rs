@@ -21,6 +21,7 @@ pub mod cli;
 pub mod config;
 pub mod decoy;
 pub mod event;
+pub mod fleet;
 pub mod incident;
 pub mod pem;
 pub mod pipeline;

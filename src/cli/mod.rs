@@ -2,6 +2,7 @@
 
 mod config_source;
 mod events;
+mod fleet;
 mod incidents;
 mod run;
 mod sinks;
@@ -82,6 +83,12 @@ pub enum Command {
     /// Delivery to SIEMs and webhooks: status, dead letters, replay.
     #[command(subcommand)]
     Sinks(sinks::SinksCommand),
+    /// Run a controller (many sensors, one store of record), or administer it:
+    /// enrol/revoke sensors, list them, issue API tokens.
+    Controller(fleet::ControllerArgs),
+    /// Run a sensor: decoys, a local spool, and forwarding to its controller
+    /// (`upstream:` section).
+    Sensor(RunArgs),
 }
 
 /// Options of `run`.
@@ -117,5 +124,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Incidents(cmd) => incidents::execute(cmd),
         Command::Token(cmd) => token::execute(cmd),
         Command::Sinks(cmd) => sinks::execute(cmd),
+        Command::Controller(a) => fleet::controller(a),
+        Command::Sensor(a) => fleet::sensor(a),
     }
 }

@@ -75,6 +75,7 @@ pub fn summary(cfg: &Config) -> String {
                 c.options.facility,
                 c.options.enterprise_number
             ),
+            SinkConfig::Controller(u) => format!("every event to the controller {} as sensor {} (spool quota {} MiB)", u.url, u.credential.sensor, u.spool_max_bytes >> 20),
             SinkConfig::Http(c) => {
                 let body = match &c.body {
                     crate::config::HttpBody::Lines(f) => format!("{} lines", f.as_str()),

@@ -23,7 +23,7 @@ pub const EMBEDDED_DEFAULT_NAME: &str = "<embedded quickstart>";
 /// The annotated complete example printed by `honeyward example-config`.
 pub const EXAMPLE_COMPLETE: &str = include_str!("../../examples/hospital.yaml");
 
-const SECTIONS: &[&str] = &["sensor", "store", "decoys", "sinks", "canaries", "alerts"];
+const SECTIONS: &[&str] = &["sensor", "store", "decoys", "sinks", "canaries", "alerts", "controller", "upstream"];
 const SCHEMA_HINT: &str = "`honeyward example-config` prints an annotated example of every key";
 
 type Pos = Option<(usize, usize)>;
@@ -148,7 +148,24 @@ impl Checker<'_> {
         };
         let alerts: RawAlerts = section("alerts").map(|n| self.parse(n).unwrap_or_default()).unwrap_or_default();
         let alerts = self.alerts(alerts);
-        Config { origin: origin.to_string(), sensor: self.sensor(sensor), store: self.store(store), decoys, sinks, canaries, alerts }
+        let controller = self.controller(section("controller"));
+        let upstream = self.upstream(section("upstream"));
+        let mut sensor = self.sensor(sensor);
+        if let Some(u) = &upstream {
+            // The sensor's name is the one it was enrolled under.
+            if section("sensor").is_some_and(|n| n.as_mapping().is_some_and(|m| m.get_node("name").is_some())) && sensor.name != u.credential.sensor {
+                self.error(None, format!("sensor.name `{}` differs from the credential's sensor `{}`", sensor.name, u.credential.sensor), "remove sensor.name, or enrol the sensor under that name");
+            }
+            sensor.name = u.credential.sensor.clone();
+        }
+        let mut sinks = sinks;
+        if let Some(u) = &upstream {
+            if sinks.iter().any(|s| s.name() == "controller") {
+                self.error(None, "a sink is named `controller`, the name of the link to the controller", "rename that sink");
+            }
+            sinks.push(SinkConfig::Controller(u.clone()));
+        }
+        Config { origin: origin.to_string(), sensor, store: self.store(store), decoys, sinks, canaries, alerts, controller, upstream }
     }
 
     fn alerts(&mut self, raw: RawAlerts) -> crate::incident::IncidentConfig {

@@ -5,6 +5,7 @@
 
 mod decoys;
 mod error;
+mod fleet;
 mod http_sink;
 mod load;
 mod raw;
@@ -15,6 +16,7 @@ mod types;
 
 pub use error::{ConfigError, ConfigErrors};
 pub use load::{host_name, load_file, parse_str, EMBEDDED_DEFAULT, EMBEDDED_DEFAULT_NAME, EXAMPLE_COMPLETE};
+pub use fleet::{ControllerConfig, SensorCredential, UpstreamConfig};
 pub use http_sink::{is_private, HttpAuth, HttpBody, HttpSinkConfig, HttpSinkKind, SinkUrl, SYSTEM_CA_BUNDLE};
 pub use raw::json_schema;
 pub use secret::Secret;

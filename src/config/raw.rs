@@ -31,6 +31,12 @@ pub struct RawConfig {
     /// Incidents and the allow-list.
     #[serde(default)]
     pub alerts: Option<RawAlerts>,
+    /// `honeyward controller`: where sensors and API clients connect.
+    #[serde(default)]
+    pub controller: Option<super::fleet::RawController>,
+    /// `honeyward sensor`: the controller this sensor forwards to.
+    #[serde(default)]
+    pub upstream: Option<super::fleet::RawUpstream>,
 }
 
 /// One entry of `canaries:`.

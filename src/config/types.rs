@@ -21,6 +21,10 @@ pub struct Config {
     pub canaries: Vec<CanaryConfig>,
     /// How events are grouped into incidents, and the allow-list.
     pub alerts: crate::incident::IncidentConfig,
+    /// `honeyward controller`: where it listens.
+    pub controller: Option<super::fleet::ControllerConfig>,
+    /// `honeyward sensor`: the controller it forwards to.
+    pub upstream: Option<super::fleet::UpstreamConfig>,
 }
 
 /// A watched file that is not a token.
@@ -247,6 +251,9 @@ impl SinkFilter {
     }
 }
 
+/// The filter that lets everything through.
+static NO_FILTER: SinkFilter = SinkFilter { min_severity: None, kinds: Vec::new(), decoys: Vec::new() };
+
 /// Appends events to a file.
 #[derive(Debug, Clone)]
 pub struct FileSinkConfig {
@@ -266,6 +273,8 @@ pub enum SinkConfig {
     File(FileSinkConfig),
     Syslog(SyslogSinkConfig),
     Http(super::http_sink::HttpSinkConfig),
+    /// A sensor's link to its controller (from `upstream:`; named `controller`).
+    Controller(super::fleet::UpstreamConfig),
 }
 
 /// How syslog messages travel.
@@ -314,6 +323,7 @@ impl SinkConfig {
             SinkConfig::File(c) => &c.name,
             SinkConfig::Syslog(c) => &c.name,
             SinkConfig::Http(c) => &c.name,
+            SinkConfig::Controller(_) => "controller",
         }
     }
 
@@ -324,6 +334,7 @@ impl SinkConfig {
             SinkConfig::File(c) => c.incidents_only,
             SinkConfig::Syslog(c) => c.incidents_only,
             SinkConfig::Http(c) => c.incidents_only,
+            SinkConfig::Controller(_) => false,
         }
     }
 
@@ -334,6 +345,7 @@ impl SinkConfig {
             SinkConfig::File(c) => &c.filter,
             SinkConfig::Syslog(c) => &c.filter,
             SinkConfig::Http(c) => &c.filter,
+            SinkConfig::Controller(_) => &NO_FILTER,
         }
     }
 
@@ -344,6 +356,7 @@ impl SinkConfig {
             SinkConfig::File(_) => "file",
             SinkConfig::Syslog(_) => "syslog",
             SinkConfig::Http(c) => c.kind.as_str(),
+            SinkConfig::Controller(_) => "controller",
         }
     }
 }

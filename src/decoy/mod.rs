@@ -10,7 +10,7 @@ pub mod dicom;
 pub mod http;
 mod limits;
 mod listener;
-mod state_file;
+pub(crate) mod state_file;
 pub mod ssh;
 mod tcp;
 

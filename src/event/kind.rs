@@ -251,6 +251,30 @@ pub enum EventKind {
         /// Which limit refused them.
         limit: LimitKind,
     },
+    /// The controller refused a request claiming to come from a sensor (bad
+    /// signature, stale or replayed request, unknown or revoked sensor).
+    SensorRefused {
+        /// The sensor name the request claimed.
+        sensor: AttackerBytes,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// An enrolled sensor has not been heard from for longer than its window.
+    SensorSilent {
+        /// The silent sensor.
+        sensor: String,
+        /// Seconds since it was last heard from.
+        silent_seconds: u64,
+    },
+    /// The sensor's spool reached its disk quota while the controller was away: the
+    /// oldest low-severity events not yet forwarded were dropped.
+    SpoolShed {
+        /// How many events were dropped.
+        events: u64,
+        /// The first and last sequence numbers dropped.
+        first_seq: u64,
+        last_seq: u64,
+    },
 }
 
 /// Static facts about each kind.
@@ -278,6 +302,9 @@ const KINDS: &[KindInfo] = &[
     KindInfo { id: 500, name: "file_opened", severity: Severity::High, technique: Some(Technique::CredentialsInFiles) },
     KindInfo { id: 501, name: "canary_missing", severity: Severity::High, technique: None },
     KindInfo { id: 900, name: "connections_refused", severity: Severity::Info, technique: None },
+    KindInfo { id: 910, name: "sensor_refused", severity: Severity::High, technique: None },
+    KindInfo { id: 911, name: "sensor_silent", severity: Severity::High, technique: None },
+    KindInfo { id: 912, name: "spool_shed", severity: Severity::Medium, technique: None },
 ];
 
 impl EventKind {
@@ -299,8 +326,16 @@ impl EventKind {
             EventKind::FileOpened { .. } => 13,
             EventKind::CanaryMissing { .. } => 14,
             EventKind::ConnectionsRefused { .. } => 15,
+            EventKind::SensorRefused { .. } => 16,
+            EventKind::SensorSilent { .. } => 17,
+            EventKind::SpoolShed { .. } => 18,
         };
         &KINDS[index]
+    }
+
+    /// Kinds whose own severity is info or low (what a full spool may drop).
+    pub fn low_severity_ids() -> Vec<KindId> {
+        KINDS.iter().filter(|k| k.severity <= Severity::Low).map(|k| k.id).collect()
     }
 
     /// Stable numeric id.
@@ -423,6 +458,9 @@ mod tests {
             EventKind::FileOpened { path: "/srv/x".into() },
             EventKind::CanaryMissing { path: "/srv/x".into() },
             EventKind::ConnectionsRefused { count: 1, limit: LimitKind::MaxConnections },
+            EventKind::SensorRefused { sensor: AttackerBytes::new("ward-7"), reason: "bad signature".into() },
+            EventKind::SensorSilent { sensor: "ward-7".into(), silent_seconds: 90 },
+            EventKind::SpoolShed { events: 10, first_seq: 1, last_seq: 10 },
         ];
         assert_eq!(samples.len(), KINDS.len());
         for kind in samples {

@@ -126,6 +126,19 @@ impl EventKind {
                 f("count", num(count));
                 f("limit", name(limit));
             }
+            EventKind::SensorRefused { sensor, reason } => {
+                f("sensor", text(sensor));
+                f("reason", Cow::Borrowed(reason));
+            }
+            EventKind::SensorSilent { sensor, silent_seconds } => {
+                f("sensor", Cow::Borrowed(sensor));
+                f("silent_seconds", num(silent_seconds));
+            }
+            EventKind::SpoolShed { events, first_seq, last_seq } => {
+                f("events", num(events));
+                f("first_seq", num(first_seq));
+                f("last_seq", num(last_seq));
+            }
         }
     }
 }

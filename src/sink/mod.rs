@@ -7,12 +7,12 @@ mod backoff;
 mod deliver;
 mod file;
 pub mod format;
-mod http;
+pub(crate) mod http;
 mod runner;
 mod select;
 mod stdout;
 mod syslog;
-mod tls;
+pub(crate) mod tls;
 
 use std::future::Future;
 
@@ -66,6 +66,7 @@ pub enum AnySink {
     File(FileSink),
     Syslog(SyslogSink),
     Http(Box<HttpSink>),
+    Controller(Box<crate::fleet::sensor::ControllerSink>),
 }
 
 impl AnySink {
@@ -81,6 +82,7 @@ impl AnySink {
             }
             SinkConfig::Syslog(c) => Ok((AnySink::Syslog(SyslogSink::new(c)?), cursor)),
             SinkConfig::Http(c) => Ok((AnySink::Http(Box::new(HttpSink::new(c)?)), cursor)),
+            SinkConfig::Controller(u) => Ok((AnySink::Controller(Box::new(crate::fleet::sensor::ControllerSink::new(u)?)), cursor)),
         }
     }
 
@@ -90,7 +92,7 @@ impl AnySink {
         match self {
             AnySink::Stdout(s) => s.incidents = incidents,
             AnySink::File(s) => s.incidents = incidents,
-            AnySink::Syslog(_) => {}
+            AnySink::Syslog(_) | AnySink::Controller(_) => {}
             AnySink::Http(s) => s.announce(incidents),
         }
     }
@@ -111,6 +113,7 @@ impl Sink for AnySink {
             AnySink::File(s) => s.send(batch).await,
             AnySink::Syslog(s) => s.send(batch).await,
             AnySink::Http(s) => s.send(batch).await,
+            AnySink::Controller(s) => s.send(batch).await,
         }
     }
 }

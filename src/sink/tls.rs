@@ -6,13 +6,24 @@ use std::sync::Arc;
 
 /// A rustls client configuration trusting only the CAs in `ca_file`.
 pub fn client_config(ca_file: &Path, client: Option<&(PathBuf, PathBuf)>, alpn: &[&[u8]]) -> Result<Arc<rustls::ClientConfig>, String> {
+    with_roots(crate::pem::certificates(ca_file)?, &ca_file.display().to_string(), client, alpn)
+}
+
+/// The same, trusting only the CA certificate(s) in `pem`.
+pub fn client_config_pem(pem: &str, client: Option<&(PathBuf, PathBuf)>, alpn: &[&[u8]]) -> Result<Arc<rustls::ClientConfig>, String> {
+    use rustls::pki_types::pem::PemObject;
+    let certs: Vec<_> = rustls::pki_types::CertificateDer::pem_slice_iter(pem.as_bytes()).collect::<Result<_, _>>().map_err(|e| format!("CA certificate: {e}"))?;
+    with_roots(certs, "the CA certificate", client, alpn)
+}
+
+fn with_roots(certs: Vec<rustls::pki_types::CertificateDer<'static>>, origin: &str, client: Option<&(PathBuf, PathBuf)>, alpn: &[&[u8]]) -> Result<Arc<rustls::ClientConfig>, String> {
     let mut roots = rustls::RootCertStore::empty();
-    for cert in crate::pem::certificates(ca_file)? {
+    for cert in certs {
         // A system bundle can hold certificates rustls does not accept; skip those.
         let _ = roots.add(cert);
     }
     if roots.is_empty() {
-        return Err(format!("{}: no usable CA certificate", ca_file.display()));
+        return Err(format!("{origin}: no usable CA certificate"));
     }
     let builder = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()

@@ -9,7 +9,7 @@ mod writer;
 pub use delivery::{Ack, DeadLetter, SinkStatus};
 pub use reader::{EventFilter, StoreReader, StoredEvent};
 pub use schema::open_connection;
-pub use writer::{spawn_writer, WriterHandle};
+pub use writer::{announce, commit, spawn_writer, WriterHandle};
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]

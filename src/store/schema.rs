@@ -81,6 +81,24 @@ const MIGRATIONS: &[&str] = &[
         by TEXT NOT NULL,
         note TEXT
     );",
+    // 4: fleet: enrolled sensors (with the key their requests are signed with) and
+    // the controller API's bearer tokens (digests only).
+    "CREATE TABLE sensors (
+        name TEXT PRIMARY KEY,
+        key BLOB NOT NULL,
+        enrolled_us INTEGER NOT NULL,
+        revoked_us INTEGER,
+        last_seen_us INTEGER,
+        last_source TEXT,
+        status TEXT,
+        silent_reported INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE api_tokens (
+        name TEXT PRIMARY KEY,
+        digest BLOB NOT NULL,
+        created_us INTEGER NOT NULL,
+        revoked_us INTEGER
+    );",
 ];
 
 /// Opens (and with `create`, creates and migrates) the store at `path`.

@@ -34,11 +34,11 @@ impl WriterHandle {
 pub fn spawn_writer(
     config: &StoreConfig,
     events: mpsc::Receiver<Event>,
-    committed: watch::Sender<u64>,
+    committed: std::sync::Arc<watch::Sender<u64>>,
 ) -> Result<WriterHandle, StoreError> {
     let conn = open_connection(&config.path, config.sync, true)?;
     let last: u64 = conn.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0)).unwrap_or(0);
-    committed.send_replace(last);
+    announce(&committed, last);
     let runtime = tokio::runtime::Handle::current();
     let batch_max = config.batch_max_events.get();
     let flush = config.flush_interval;
@@ -55,7 +55,7 @@ fn run(
     path: &str,
     runtime: tokio::runtime::Handle,
     mut rx: mpsc::Receiver<Event>,
-    committed: watch::Sender<u64>,
+    committed: std::sync::Arc<watch::Sender<u64>>,
     batch_max: usize,
     flush: Duration,
 ) {
@@ -77,10 +77,22 @@ fn run(
         let last = commit_with_retry(&mut conn, path, &batch, &mut body);
         batch.clear();
         if last > 0 {
-            committed.send_replace(last);
+            announce(&committed, last);
         }
     }
     tracing::debug!(store = %path, "store writer drained and stopped");
+}
+
+/// Raises the committed sequence number (another writer, the controller's ingest, may
+/// have announced a higher one already).
+pub fn announce(committed: &watch::Sender<u64>, last: u64) {
+    committed.send_if_modified(|v| {
+        let higher = last > *v;
+        if higher {
+            *v = last;
+        }
+        higher
+    });
 }
 
 /// Commits the batch, retrying until it succeeds; returns the highest sequence number
@@ -101,7 +113,7 @@ fn commit_with_retry(conn: &mut Connection, path: &str, batch: &[Event], body: &
 
 /// Inserts one batch in one transaction. Events already present (same id) are skipped,
 /// which makes re-delivery from a remote sensor idempotent.
-fn commit(conn: &mut Connection, batch: &[Event], body: &mut Vec<u8>) -> Result<u64, rusqlite::Error> {
+pub fn commit(conn: &mut Connection, batch: &[Event], body: &mut Vec<u8>) -> Result<u64, rusqlite::Error> {
     let tx = conn.transaction()?;
     let mut last = 0u64;
     {

@@ -25,9 +25,11 @@ pub async fn follow_registry(registry: Registry, matcher: Matcher, changed: watc
         }
         let (reg, m) = (Arc::clone(&registry), matcher.clone());
         let result = tokio::task::spawn_blocking(move || {
-            let reg = reg.lock().unwrap_or_else(|p| p.into_inner());
+            let mut reg = reg.lock().unwrap_or_else(|p| p.into_inner());
             let version = reg.version()?;
             if version != m.version() {
+                // A sensor's key may have been replaced by the controller's.
+                reg.refresh_key()?;
                 m.reload(&reg)?;
                 return Ok(Some(version));
             }

@@ -15,6 +15,7 @@ mod patient;
 mod plant;
 mod registry;
 mod secret;
+mod snapshot;
 mod sshkey;
 pub mod template;
 
@@ -31,6 +32,7 @@ pub use patient::{generate as generate_patient, is_uid_root, HoneyPatient, Insta
 pub use plant::write_planted;
 pub use registry::{version_of, Registry};
 pub use secret::Secret;
+pub use snapshot::Snapshot;
 pub use sshkey::KeyAlgorithm;
 
 /// What can go wrong with tokens.

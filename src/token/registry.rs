@@ -26,11 +26,12 @@ pub struct MaterialRow {
 
 /// The registry, over its own connection to the store.
 pub struct Registry {
-    conn: Connection,
-    key: MaterialKey,
+    pub(super) conn: Connection,
+    pub(super) key: MaterialKey,
+    pub(super) state_dir: std::path::PathBuf,
 }
 
-fn sql(e: rusqlite::Error) -> TokenError {
+pub(super) fn sql(e: rusqlite::Error) -> TokenError {
     TokenError::Store(e.to_string())
 }
 
@@ -40,7 +41,7 @@ impl Registry {
     pub fn open(store_path: &Path, state_dir: &Path, sync: StoreSync) -> Result<Self, TokenError> {
         let conn = open_connection(store_path, sync, true).map_err(|e| TokenError::Store(e.to_string()))?;
         let key = MaterialKey::load_or_create(state_dir).map_err(|e| TokenError::Io(format!("token key in {}: {e}", state_dir.display())))?;
-        Ok(Registry { conn, key })
+        Ok(Registry { conn, key, state_dir: state_dir.to_path_buf() })
     }
 
     /// The key digests are made with.
@@ -183,7 +184,7 @@ fn plant_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Plant> {
     Ok(Plant { host: r.get(at)?, path: r.get(at + 1)?, note: r.get(at + 2)?, template: r.get(at + 3)?, created: Timestamp::from_micros(r.get(at + 4)?) })
 }
 
-fn bump_version(tx: &rusqlite::Transaction<'_>) -> Result<(), TokenError> {
+pub(super) fn bump_version(tx: &rusqlite::Transaction<'_>) -> Result<(), TokenError> {
     tx.execute("UPDATE registry_version SET version = version + 1 WHERE id = 1", []).map(drop).map_err(sql)
 }
 

@@ -14,7 +14,7 @@ mod h2;
 mod message;
 mod personality;
 mod request;
-mod tls;
+pub(crate) mod tls;
 
 use std::path::Path;
 use std::sync::atomic::Ordering;

@@ -19,7 +19,7 @@ pub use ecs::{ecs_document, encode_ecs, ECS_VERSION};
 pub use fields::{fields, visible, Field};
 pub use finding::{encode_ocsf_finding, ocsf_finding, FINDING_CLASS};
 pub use hec::{encode_hec, HecOptions};
-pub use json::{encode_json, event_id_of_line, write_value};
+pub use json::{encode_json, event_id_of_line, json_value, write_value};
 pub use leef::encode_leef;
 pub use ocsf::{encode_ocsf, ocsf_event, OCSF_VERSION};
 pub use syslog::{encode_5424, encode_syslog, escape_param, syslog_severity, SyslogOptions, DEFAULT_ENTERPRISE_NUMBER};

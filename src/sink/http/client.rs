@@ -43,14 +43,20 @@ fn retry(what: impl std::fmt::Display) -> SinkError {
 
 impl HttpClient {
     pub fn new(config: &HttpSinkConfig) -> Result<Self, String> {
-        let tls = if config.url.https {
-            let tls = crate::sink::tls::client_config(&config.ca_file, config.client.as_ref(), &[b"http/1.1"])?;
-            let name = ServerName::try_from(config.url.host.clone()).map_err(|e| format!("server name {}: {e}", config.url.host))?;
-            Some((tokio_rustls::TlsConnector::from(tls), name))
-        } else {
-            None
+        let tls = if config.url.https { Some(crate::sink::tls::client_config(&config.ca_file, config.client.as_ref(), &[b"http/1.1"])?) } else { None };
+        Self::with(config.url.clone(), tls, config.timeout, config.allow_private_addresses)
+    }
+
+    /// A client for `url`, with this TLS configuration for https.
+    pub fn with(url: SinkUrl, tls: Option<std::sync::Arc<rustls::ClientConfig>>, timeout: Duration, allow_private: bool) -> Result<Self, String> {
+        let tls = match tls {
+            Some(config) => {
+                let name = ServerName::try_from(url.host.clone()).map_err(|e| format!("server name {}: {e}", url.host))?;
+                Some((tokio_rustls::TlsConnector::from(config), name))
+            }
+            None => None,
         };
-        Ok(HttpClient { url: config.url.clone(), tls, timeout: config.timeout, allow_private: config.allow_private_addresses, sender: None })
+        Ok(HttpClient { url, tls, timeout, allow_private, sender: None })
     }
 
     async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, SinkError> {

@@ -9,7 +9,7 @@
 //! - any other 4xx (400, 413, 422, ...): the events were refused; the runner narrows
 //!   the batch down and sends each refused event to the dead letters.
 
-mod client;
+pub(crate) mod client;
 
 use std::io::Write;
 

@@ -1,0 +1,139 @@
+//! The fleet sections: `controller:` (for `honeyward controller`) and `upstream:`
+//! (for `honeyward sensor`: where to forward, with which credential).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use marked_yaml::Node;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::http_sink::SinkUrl;
+use super::load::Checker;
+use super::spanned::At;
+
+/// `controller:` section.
+#[derive(Deserialize, JsonSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawController {
+    /// HTTPS address sensors and API clients connect to, IP:PORT. Default 0.0.0.0:8443.
+    pub listen: Option<At<String>>,
+    /// Name sensors use to reach the controller (in its generated certificate).
+    /// Default: the listen IP.
+    pub server_name: Option<At<String>>,
+    /// The controller's own certificate chain and key (PEM); default: generated once
+    /// into the state directory, with its CA handed to sensors at enrolment.
+    pub cert_file: Option<At<String>>,
+    pub key_file: Option<At<String>>,
+    /// A sensor not heard from for this long raises a `sensor_silent` event. Default 60.
+    pub silent_after_seconds: Option<At<u64>>,
+}
+
+/// `upstream:` section.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawUpstream {
+    /// The controller, e.g. https://honeyward-controller.trust.nhs.uk:8443
+    pub url: At<String>,
+    /// The credential file `honeyward controller enrol NAME --out FILE` wrote.
+    pub credential_file: At<String>,
+    /// Disk budget of the local store used as a spool, in MiB. Default 1024.
+    pub spool_max_mb: Option<At<u64>>,
+    /// Heartbeat interval. Default 10.
+    pub heartbeat_seconds: Option<At<u64>>,
+    /// How often the token index is pulled. Default 2.
+    pub token_sync_seconds: Option<At<u64>>,
+}
+
+/// The controller's settings.
+#[derive(Debug, Clone)]
+pub struct ControllerConfig {
+    pub listen: SocketAddr,
+    pub server_name: String,
+    pub cert: Option<(PathBuf, PathBuf)>,
+    pub silent_after: Duration,
+}
+
+/// What a sensor's credential file holds.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
+pub struct SensorCredential {
+    pub sensor: String,
+    /// The signing key, base64.
+    pub key: String,
+    /// The controller's CA certificate (PEM): the only one the sensor trusts.
+    pub controller_ca: String,
+}
+
+impl SensorCredential {
+    pub fn key_bytes(&self) -> Option<Vec<u8>> {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.decode(&self.key).ok()
+    }
+}
+
+impl std::fmt::Display for SensorCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "credential of sensor {}", self.sensor)
+    }
+}
+
+/// A sensor's link to its controller.
+#[derive(Debug, Clone)]
+pub struct UpstreamConfig {
+    pub url: SinkUrl,
+    pub credential: SensorCredential,
+    pub spool_max_bytes: u64,
+    pub heartbeat: Duration,
+    pub token_sync: Duration,
+}
+
+impl Checker<'_> {
+    pub(super) fn controller(&mut self, node: Option<&Node>) -> Option<ControllerConfig> {
+        let raw: RawController = self.parse(node?)?;
+        let listen = match &raw.listen {
+            Some(l) => l.value.parse::<SocketAddr>().map_err(|_| self.error(l.position, format!("invalid listen address {:?}", l.value), "write IP:PORT, e.g. 0.0.0.0:8443")).ok()?,
+            None => SocketAddr::from(([0, 0, 0, 0], 8443)),
+        };
+        let cert = match (&raw.cert_file, &raw.key_file) {
+            (Some(c), Some(k)) => Some((c.value.clone().into(), k.value.clone().into())),
+            (None, None) => None,
+            (Some(c), None) | (None, Some(c)) => {
+                self.error(c.position, "set both `cert_file` and `key_file`, or neither (a certificate is then generated)", "");
+                None
+            }
+        };
+        let server_name = raw.server_name.map(|s| s.value).unwrap_or_else(|| if listen.ip().is_unspecified() { super::host_name() } else { listen.ip().to_string() });
+        let silent_after = Duration::from_secs(self.number(&raw.silent_after_seconds, "silent_after_seconds", 60, 5..=86_400));
+        Some(ControllerConfig { listen, server_name, cert, silent_after })
+    }
+
+    pub(super) fn upstream(&mut self, node: Option<&Node>) -> Option<UpstreamConfig> {
+        let raw: RawUpstream = self.parse(node?)?;
+        let uri = raw.url.value.parse::<hyper::Uri>().ok().filter(|u| u.scheme_str() == Some("https") && u.host().is_some());
+        let Some(uri) = uri else {
+            self.error(raw.url.position, format!("invalid controller URL {:?}", raw.url.value), "write https://HOST:PORT (sensors only talk to the controller over TLS)");
+            return None;
+        };
+        let host = uri.host().unwrap_or_default().trim_start_matches('[').trim_end_matches(']').to_string();
+        let url = SinkUrl { https: true, host, port: uri.port_u16().unwrap_or(443), path: "/".into(), secret: false };
+        let credential = std::fs::read_to_string(&raw.credential_file.value)
+            .map_err(|e| e.to_string())
+            .and_then(|text| serde_json::from_str::<SensorCredential>(&text).map_err(|e| e.to_string()))
+            .and_then(|c| if c.key_bytes().is_some_and(|k| k.len() >= 32) { Ok(c) } else { Err("the key is not valid base64 of 32 bytes".into()) });
+        let credential = match credential {
+            Ok(c) => c,
+            Err(e) => {
+                self.error(raw.credential_file.position, format!("cannot use the sensor credential {}: {e}", raw.credential_file.value), "write it with `honeyward controller enrol NAME --out FILE` on the controller");
+                return None;
+            }
+        };
+        Some(UpstreamConfig {
+            url,
+            credential,
+            spool_max_bytes: self.number(&raw.spool_max_mb, "spool_max_mb", 1024, 16..=1_048_576) * 1024 * 1024,
+            heartbeat: Duration::from_secs(self.number(&raw.heartbeat_seconds, "heartbeat_seconds", 10, 1..=3600)),
+            token_sync: Duration::from_secs(self.number(&raw.token_sync_seconds, "token_sync_seconds", 2, 1..=3600)),
+        })
+    }
+}

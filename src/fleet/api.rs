@@ -1,0 +1,131 @@
+//! The controller's JSON API for people and automation (documented in
+//! `docs/openapi.yaml`). Every call needs `Authorization: Bearer TOKEN` with a token
+//! from `honeyward controller api-token NAME`.
+
+use std::sync::Arc;
+
+use hyper::http::request::Parts;
+use hyper::StatusCode;
+use serde_json::json;
+
+use super::ingest::{blocking, Controller};
+use super::server::{error, json, Reply};
+use crate::store::{EventFilter, StoreReader};
+use crate::token::{CreateOptions, NewToken, TokenKind};
+
+/// Most events per page.
+const PAGE_MAX: usize = 1000;
+/// Most events read to derive incidents.
+const INCIDENT_EVENTS_MAX: usize = 1_000_000;
+
+fn query<'a>(parts: &'a Parts, key: &str) -> Option<&'a str> {
+    parts.uri.query()?.split('&').find_map(|kv| kv.split_once('=').filter(|(k, _)| *k == key).map(|(_, v)| v))
+}
+
+/// Handles an API call.
+pub async fn handle(parts: Parts, body: Vec<u8>, controller: &Arc<Controller>) -> Reply {
+    let token = parts.headers.get(hyper::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).unwrap_or("").to_string();
+    let who = blocking(controller, move |c| c.fleet.lock().unwrap_or_else(|p| p.into_inner()).api_token(&token).ok().flatten()).await.flatten();
+    if who.is_none() {
+        return error(StatusCode::UNAUTHORIZED, "a valid bearer token is required (honeyward controller api-token NAME)");
+    }
+    let path = parts.uri.path().to_string();
+    let segments: Vec<&str> = path.trim_start_matches("/v1/").split('/').collect();
+    let result = match (parts.method.as_str(), segments.as_slice()) {
+        ("GET", ["events"]) => {
+            let after = query(&parts, "after").and_then(|v| v.parse().ok()).unwrap_or(0u64);
+            let limit = query(&parts, "limit").and_then(|v| v.parse().ok()).unwrap_or(100usize).clamp(1, PAGE_MAX);
+            read(controller, move |r| {
+                let events = r.list(&EventFilter { after_seq: Some(after), limit, ..Default::default() })?;
+                let next = events.last().map_or(after, |e| e.seq);
+                let list: Vec<serde_json::Value> = events.iter().map(|e| json!({"seq": e.seq, "event": crate::sink::format::json_value(e)})).collect();
+                Ok(json!({"events": list, "next": next}))
+            })
+            .await
+        }
+        ("GET", ["incidents"]) => {
+            let cfg = controller.config.alerts.clone();
+            read(controller, move |r| {
+                let events = r.list(&EventFilter { limit: INCIDENT_EVENTS_MAX, ..Default::default() })?;
+                let acks = r.acks()?;
+                let list: Vec<serde_json::Value> = crate::incident::group(&events, &cfg)
+                    .iter()
+                    .map(|i| {
+                        let mut v = serde_json::to_value(i).unwrap_or_default();
+                        if let (Some(a), Some(m)) = (acks.get(&i.id.to_string()), v.as_object_mut()) {
+                            m.insert("ack".into(), serde_json::to_value(a).unwrap_or_default());
+                        }
+                        v
+                    })
+                    .collect();
+                Ok(json!({"incidents": list}))
+            })
+            .await
+        }
+        ("GET", ["sensors"]) => blocking(controller, |c| c.fleet.lock().unwrap_or_else(|p| p.into_inner()).list().map(|l| json!({"sensors": l})).map_err(|e| e.to_string())).await.unwrap_or(Err("unavailable".into())),
+        ("GET", ["sinks"]) => {
+            let sinks: Vec<(String, &'static str)> = controller.config.sinks.iter().map(|s| (s.name().to_string(), s.type_name())).collect();
+            read(controller, move |r| {
+                let head = r.max_seq()?;
+                let mut out = Vec::new();
+                for (name, kind) in sinks {
+                    let cursor = r.cursor(&name)?;
+                    let st = r.sink_status(&name)?;
+                    out.push(json!({"name": name, "type": kind, "cursor": cursor, "lag_events": head.saturating_sub(cursor), "last_success": st.last_success, "last_error": st.last_error, "dead_letters": st.dead_letters}));
+                }
+                Ok(json!({"sinks": out}))
+            })
+            .await
+        }
+        ("GET", ["tokens"]) => blocking(controller, |c| c.registry.lock().unwrap_or_else(|p| p.into_inner()).list().map(|l| json!({"tokens": l})).map_err(|e| e.to_string())).await.unwrap_or(Err("unavailable".into())),
+        ("POST", ["tokens"]) => create_token(body, controller).await,
+        ("POST", ["tokens", id, "revoke"]) => {
+            let id = id.to_string();
+            match blocking(controller, move |c| c.registry.lock().unwrap_or_else(|p| p.into_inner()).revoke(&id)).await {
+                Some(Ok(true)) => Ok(json!({"revoked": true})),
+                Some(Ok(false)) => return error(StatusCode::NOT_FOUND, "no such token"),
+                _ => Err("token registry unavailable".into()),
+            }
+        }
+        _ => return error(StatusCode::NOT_FOUND, "not found"),
+    };
+    match result {
+        Ok(v) => json(StatusCode::OK, &v),
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, &e),
+    }
+}
+
+async fn read(controller: &Arc<Controller>, f: impl FnOnce(&StoreReader) -> Result<serde_json::Value, crate::store::StoreError> + Send + 'static) -> Result<serde_json::Value, String> {
+    let path = controller.config.store.path.clone();
+    tokio::task::spawn_blocking(move || {
+        let reader = StoreReader::open(&path, false).map_err(|e| e.to_string())?;
+        f(&reader).map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}
+
+#[derive(serde::Deserialize)]
+struct NewTokenRequest {
+    kind: String,
+    label: String,
+    username: Option<String>,
+    endpoint: Option<String>,
+}
+
+async fn create_token(body: Vec<u8>, controller: &Arc<Controller>) -> Result<serde_json::Value, String> {
+    let req: NewTokenRequest = serde_json::from_slice(&body).map_err(|e| format!("bad request: {e}"))?;
+    let kind = TokenKind::parse(&req.kind).ok_or_else(|| format!("unknown token kind {:?}", req.kind))?;
+    let host = controller.name.clone();
+    let opts = CreateOptions { username: req.username, endpoint: req.endpoint, host, ..CreateOptions::new(kind, req.label) };
+    let created = blocking(controller, move |c| {
+        let new: NewToken = crate::token::create_token(&opts)?;
+        c.registry.lock().unwrap_or_else(|p| p.into_inner()).insert(&[&new])?;
+        Ok::<_, crate::token::TokenError>(new)
+    })
+    .await
+    .ok_or("unavailable")?
+    .map_err(|e| e.to_string())?;
+    // The secrets are in this answer and nowhere else: they are never stored.
+    Ok(json!({"token": created.token, "secrets": created.secrets}))
+}

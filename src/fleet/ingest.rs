@@ -1,0 +1,166 @@
+//! The sensors' side of the controller: every request signed (see `signing`), then
+//! batches of events stored idempotently by event id and acknowledged only after
+//! their commit, heartbeats noted, and the token index handed out. Refused requests
+//! are recorded as `sensor_refused` events.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use hyper::http::request::Parts;
+use hyper::StatusCode;
+use rusqlite::Connection;
+use tokio::sync::watch;
+
+use super::registry::Fleet;
+use super::server::{error, json, Reply};
+use super::signing::{self, Refusal, Signed};
+use crate::event::{AttackerBytes, Event, EventId, EventKind, Timestamp};
+use crate::pipeline::EventSender;
+use crate::token::Registry;
+
+/// Most events in one ingest request.
+pub const MAX_BATCH_EVENTS: usize = 10_000;
+
+/// Everything the controller's handlers share.
+pub struct Controller {
+    pub name: String,
+    pub fleet: Mutex<Fleet>,
+    /// The connection ingest commits through (one at a time).
+    pub ingest: Mutex<Connection>,
+    pub committed: Arc<watch::Sender<u64>>,
+    pub events: EventSender,
+    pub registry: Mutex<Registry>,
+    /// Nonces seen within the allowed clock skew: (sensor, nonce) → when it expires.
+    pub nonces: Mutex<HashMap<(String, String), i64>>,
+    pub config: crate::config::Config,
+}
+
+fn now_ms() -> i64 {
+    Timestamp::now().as_micros() / 1000
+}
+
+fn header<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+    parts.headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Blocking work on the controller's state, off the async workers.
+pub async fn blocking<T: Send + 'static>(controller: &Arc<Controller>, f: impl FnOnce(&Controller) -> T + Send + 'static) -> Option<T> {
+    let c = Arc::clone(controller);
+    tokio::task::spawn_blocking(move || f(&c)).await.ok()
+}
+
+/// Authenticates a sensor request; on success returns the sensor's name.
+async fn authenticate(parts: &Parts, body: &[u8], controller: &Arc<Controller>) -> Result<String, (String, Refusal)> {
+    let claimed = header(parts, signing::SENSOR_HEADER).unwrap_or("").to_string();
+    let (Some(ts), Some(nonce), Some(sig)) = (header(parts, signing::TIMESTAMP_HEADER), header(parts, signing::NONCE_HEADER), header(parts, signing::SIGNATURE_HEADER)) else {
+        return Err((claimed, Refusal::Unsigned));
+    };
+    let timestamp_ms: i64 = ts.parse().map_err(|_| (claimed.clone(), Refusal::BadSignature))?;
+    if claimed.is_empty() || nonce.len() > 64 {
+        return Err((claimed, Refusal::Unsigned));
+    }
+    let name = claimed.clone();
+    let key = blocking(controller, move |c| c.fleet.lock().unwrap_or_else(|p| p.into_inner()).key(&name).ok().flatten()).await.flatten();
+    let Some((key, revoked)) = key else { return Err((claimed, Refusal::UnknownSensor)) };
+    if revoked {
+        return Err((claimed, Refusal::Revoked));
+    }
+    let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let signed = Signed { method: parts.method.as_str(), path, timestamp_ms, nonce, body };
+    let now = now_ms();
+    signing::verify(&key, &signed, sig, now).map_err(|r| (claimed.clone(), r))?;
+    let mut nonces = controller.nonces.lock().unwrap_or_else(|p| p.into_inner());
+    if nonces.len() > 100_000 {
+        nonces.retain(|_, expiry| *expiry > now);
+    }
+    let expiry = timestamp_ms + signing::MAX_SKEW_MS;
+    if nonces.insert((claimed.clone(), nonce.to_string()), expiry).is_some_and(|e| e > now) {
+        return Err((claimed, Refusal::Replayed));
+    }
+    Ok(claimed)
+}
+
+/// Records a refusal as an event of the controller.
+pub async fn record_refusal(controller: &Controller, peer: SocketAddr, claimed: &str, reason: &Refusal) {
+    let kind = EventKind::SensorRefused { sensor: AttackerBytes::new(claimed.as_bytes().to_vec()), reason: reason.to_string() };
+    let event = Event { id: EventId::new(), time: Timestamp::now(), sensor: controller.name.clone(), decoy: None, source: Some(peer), destination: None, session: None, kind, token: None };
+    controller.events.emit(event).await;
+}
+
+/// A signed sensor request.
+pub async fn signed(parts: Parts, body: Vec<u8>, peer: SocketAddr, controller: &Arc<Controller>) -> Reply {
+    let sensor = match authenticate(&parts, &body, controller).await {
+        Ok(s) => s,
+        Err((claimed, reason)) => {
+            tracing::warn!(sensor = %crate::sink::format::visible(&claimed), %peer, %reason, "sensor request refused");
+            record_refusal(controller, peer, &claimed, &reason).await;
+            return error(StatusCode::UNAUTHORIZED, &reason.to_string());
+        }
+    };
+    let path = parts.uri.path().to_string();
+    let (name, source) = (sensor.clone(), peer.ip().to_string());
+    let heartbeat: Option<serde_json::Value> = if path == "/v1/sensor/heartbeat" { serde_json::from_slice(&body).ok() } else { None };
+    blocking(controller, move |c| {
+        let _ = c.fleet.lock().unwrap_or_else(|p| p.into_inner()).seen(&name, &source, heartbeat.as_ref());
+    })
+    .await;
+    match (parts.method.as_str(), path.as_str()) {
+        ("POST", "/v1/sensor/ingest") => ingest(&sensor, &body, controller).await,
+        ("POST", "/v1/sensor/heartbeat") => json(StatusCode::OK, &serde_json::json!({"ok": true})),
+        ("GET", "/v1/sensor/tokens") => tokens(&parts, controller).await,
+        _ => error(StatusCode::NOT_FOUND, "not found"),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct Batch {
+    events: Vec<Event>,
+}
+
+async fn ingest(sensor: &str, body: &[u8], controller: &Arc<Controller>) -> Reply {
+    let batch: Batch = match serde_json::from_slice(body) {
+        Ok(b) => b,
+        Err(e) => return error(StatusCode::BAD_REQUEST, &format!("unreadable batch: {e}")),
+    };
+    if batch.events.len() > MAX_BATCH_EVENTS {
+        return error(StatusCode::PAYLOAD_TOO_LARGE, "too many events in one batch");
+    }
+    if let Some(e) = batch.events.iter().find(|e| e.sensor != sensor) {
+        return error(StatusCode::BAD_REQUEST, &format!("event {} names sensor {:?}, not the sender", e.id, crate::sink::format::visible(&e.sensor)));
+    }
+    let received = batch.events.len();
+    let committed = blocking(controller, move |c| {
+        let mut conn = c.ingest.lock().unwrap_or_else(|p| p.into_inner());
+        let mut body = Vec::with_capacity(1024);
+        let last = crate::store::commit(&mut conn, &batch.events, &mut body)?;
+        crate::store::announce(&c.committed, last);
+        Ok::<u64, rusqlite::Error>(last)
+    })
+    .await;
+    match committed {
+        Some(Ok(_)) => json(StatusCode::OK, &serde_json::json!({"received": received})),
+        Some(Err(e)) => {
+            tracing::error!(error = %e, "cannot store a sensor's batch; the sensor will retry");
+            error(StatusCode::SERVICE_UNAVAILABLE, "store busy; retry")
+        }
+        None => error(StatusCode::SERVICE_UNAVAILABLE, "shutting down"),
+    }
+}
+
+async fn tokens(parts: &Parts, controller: &Arc<Controller>) -> Reply {
+    let have: Option<i64> = parts.uri.query().and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("version="))).and_then(|v| v.parse().ok());
+    let snap = blocking(controller, move |c| {
+        let reg = c.registry.lock().unwrap_or_else(|p| p.into_inner());
+        match reg.version() {
+            Ok(v) if Some(v) == have => Ok(None),
+            _ => reg.snapshot().map(Some),
+        }
+    })
+    .await;
+    match snap {
+        Some(Ok(None)) => json(StatusCode::OK, &serde_json::json!({"unchanged": true})),
+        Some(Ok(Some(s))) => json(StatusCode::OK, &serde_json::json!({"snapshot": s})),
+        _ => error(StatusCode::SERVICE_UNAVAILABLE, "token registry unavailable"),
+    }
+}

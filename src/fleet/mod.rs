@@ -1,0 +1,80 @@
+//! Many sensors, one controller.
+//!
+//! A **controller** (`honeyward controller`) is the store of record: sensors forward
+//! their events to it over HTTPS, each request signed with the key it got at
+//! enrolment; it runs the token registry, incidents and sinks, notices sensors that
+//! fall silent, and serves a JSON API. A **sensor** (`honeyward sensor`) runs decoys
+//! and keeps its own store as a spool: events leave it only when the controller has
+//! committed them, and it recognises tokens from the index it pulls, also while the
+//! controller is away.
+
+pub mod api;
+pub mod ingest;
+pub mod registry;
+pub mod sensor;
+pub mod server;
+pub mod signing;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::watch;
+use tokio_util::task::TaskTracker;
+
+use crate::config::Config;
+use crate::event::{Event, EventId, EventKind, Timestamp};
+use crate::pipeline::{EventSender, Shutdown};
+pub use ingest::Controller;
+pub use registry::{Fleet, FleetError, SensorRow};
+
+/// Starts the controller's HTTPS endpoint and its silent-sensor watch; returns the
+/// address it listens on.
+pub async fn start_controller(config: &Config, events: EventSender, committed: Arc<watch::Sender<u64>>, shutdown: Shutdown, tasks: &TaskTracker) -> Result<SocketAddr, String> {
+    let Some(cc) = config.controller.clone() else { return Err("no `controller:` section".into()) };
+    let listener = tokio::net::TcpListener::bind(cc.listen).await.map_err(|e| format!("controller cannot listen on {}: {e}", cc.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let (chain, key) = match &cc.cert {
+        Some((cert, key)) => crate::pem::chain_and_key(cert, key)?,
+        None => {
+            let source = crate::decoy::http::tls::TlsSource::Generated { common_name: cc.server_name.clone(), organisation: "honeyward controller".into() };
+            crate::decoy::http::tls::load(&source, &config.store.state_dir.join("controller"))?
+        }
+    };
+    let tls = crate::decoy::http::tls::server_config(chain, key, false)?;
+    let fleet = Fleet::open(&config.store.path).map_err(|e| e.to_string())?;
+    let ingest = crate::store::open_connection(&config.store.path, config.store.sync, true).map_err(|e| e.to_string())?;
+    let registry = crate::token::Registry::open(&config.store.path, &config.store.state_dir, config.store.sync).map_err(|e| e.to_string())?;
+    let controller = Arc::new(Controller {
+        name: config.sensor.name.clone(),
+        fleet: Mutex::new(fleet),
+        ingest: Mutex::new(ingest),
+        committed,
+        events: events.clone(),
+        registry: Mutex::new(registry),
+        nonces: Mutex::new(HashMap::new()),
+        config: config.clone(),
+    });
+    tasks.spawn(server::serve(listener, tls, Arc::clone(&controller), shutdown.clone()));
+    tasks.spawn(watch_silence(controller, cc.silent_after, shutdown));
+    Ok(addr)
+}
+
+/// Raises a `sensor_silent` event (under the silent sensor's name, so it forms that
+/// sensor's incident) once per silence.
+async fn watch_silence(controller: Arc<Controller>, window: std::time::Duration, shutdown: Shutdown) {
+    let mut tick = tokio::time::interval((window / 4).clamp(std::time::Duration::from_millis(500), std::time::Duration::from_secs(10)));
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = tick.tick() => {}
+        }
+        let window_us = window.as_micros() as i64;
+        let silent = ingest::blocking(&controller, move |c| c.fleet.lock().unwrap_or_else(|p| p.into_inner()).newly_silent(window_us)).await;
+        for (sensor, silent_seconds) in silent.and_then(Result::ok).unwrap_or_default() {
+            tracing::warn!(%sensor, silent_seconds, "sensor silent");
+            let kind = EventKind::SensorSilent { sensor: sensor.clone(), silent_seconds };
+            controller.events.emit(Event { id: EventId::new(), time: Timestamp::now(), sensor, decoy: None, source: None, destination: None, session: None, kind, token: None }).await;
+        }
+    }
+}

@@ -30,6 +30,8 @@ struct Target {
 #[derive(Default)]
 struct Index {
     version: i64,
+    /// The digest key the targets were made with.
+    key: Option<MaterialKey>,
     targets: HashMap<(MaterialKind, Digest), Arc<Target>>,
     /// Honey patients of `patient` tokens (not secret), for the DICOM decoy's archive.
     patients: Arc<Vec<HoneyPatient>>,
@@ -65,19 +67,18 @@ impl TokenMatch {
 /// Shared, cheaply cloned handle to the current index.
 #[derive(Clone)]
 pub struct Matcher {
-    key: Option<MaterialKey>,
     index: Arc<RwLock<Arc<Index>>>,
 }
 
 impl Matcher {
     /// A matcher that knows no tokens.
     pub fn empty() -> Self {
-        Matcher { key: None, index: Arc::new(RwLock::new(Arc::new(Index::default()))) }
+        Matcher { index: Arc::new(RwLock::new(Arc::new(Index::default()))) }
     }
 
     /// Loads every token from the registry.
     pub fn load(registry: &Registry) -> Result<Self, TokenError> {
-        let m = Matcher { key: Some(registry.key().clone()), index: Arc::new(RwLock::new(Arc::new(Index::default()))) };
+        let m = Matcher::empty();
         m.reload(registry)?;
         Ok(m)
     }
@@ -102,7 +103,8 @@ impl Matcher {
             let plant = row.plant.and_then(|id| plants.get(&id)).map(|(_, p)| p.clone());
             targets.insert((row.material, row.digest), Arc::new(Target { token: Arc::clone(token), plant }));
         }
-        let fresh = Arc::new(Index { version, targets, patients: Arc::new(patients) });
+        // The key comes with the index: a sensor's is replaced by its controller's.
+        let fresh = Arc::new(Index { version, key: Some(registry.key().clone()), targets, patients: Arc::new(patients) });
         *self.index.write().unwrap_or_else(|p| p.into_inner()) = fresh;
         Ok(())
     }
@@ -129,9 +131,8 @@ impl Matcher {
 
     /// The token an observed value belongs to, if any.
     pub fn find(&self, kind: MaterialKind, value: &[u8]) -> Option<TokenMatch> {
-        let key = self.key.as_ref()?;
-        let digest = key.digest(kind, value);
-        let index = self.index.read().unwrap_or_else(|p| p.into_inner());
+        let index = Arc::clone(&self.index.read().unwrap_or_else(|p| p.into_inner()));
+        let digest = index.key.as_ref()?.digest(kind, value);
         index.targets.get(&(kind, digest)).map(|t| TokenMatch(Arc::clone(t)))
     }
 

@@ -2,6 +2,8 @@
 //! directory, find its listeners, signal it, and read its SQLite store.
 #![allow(dead_code)]
 
+pub mod rsyslog;
+
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -139,6 +141,10 @@ pub fn store(dir: &Path) -> rusqlite::Connection {
 
 /// `decoy NAME (TYPE) listening on ADDR` → (NAME, ADDR).
 fn parse_listening(line: &str) -> Option<(String, SocketAddr)> {
+    if let Some(at) = line.find("controller api listening on ") {
+        let addr = line[at + 28..].split_whitespace().next()?.parse().ok()?;
+        return Some(("controller".into(), addr));
+    }
     let rest = &line[line.find("decoy ")? + 6..];
     let name = rest.split_whitespace().next()?.to_string();
     let after = &rest[rest.find("listening on ")? + 13..];

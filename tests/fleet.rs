@@ -1,0 +1,263 @@
+//! Many sensors, one controller, on loopback: real SSH, HTTP and DICOM clients against
+//! three sensors, the controller's store and a real rsyslog behind it, a 60 s
+//! controller outage, forged and replayed requests, token sync, and a killed sensor.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::rsyslog::{received, rsyslog};
+use common::*;
+
+fn controller_yaml(port: u16, sinks: &str) -> String {
+    format!("sensor:\n  name: controller-1\nstore:\n  path: honeyward.db\n  sync: normal\ncontroller:\n  listen: 127.0.0.1:{port}\n  silent_after_seconds: 5\nsinks:\n{sinks}")
+}
+
+const NO_SINKS: &str = "  - name: archive\n    type: file\n    path: events.jsonl\n    fsync: false\n";
+
+fn start_controller(dir: &Path, yaml: &str) -> Honeyward {
+    std::fs::write(dir.join("honeyward.yaml"), yaml).unwrap();
+    Honeyward::spawn(dir, &["controller", "-c", "honeyward.yaml"])
+}
+
+/// A sensor directory with its credential, enrolled at the controller in `cdir`.
+fn enrol(cdir: &Path, root: &Path, name: &str) -> PathBuf {
+    let sdir = root.join(name);
+    std::fs::create_dir_all(&sdir).unwrap();
+    cli(cdir, &["controller", "enrol", name, "--out", sdir.join("credential.json").to_str().unwrap()]);
+    sdir
+}
+
+fn start_sensor(sdir: &Path, port: u16, decoys: &str) -> Honeyward {
+    let yaml = format!("store:\n  path: honeyward.db\n  sync: normal\nupstream:\n  url: https://127.0.0.1:{port}\n  credential_file: credential.json\n  heartbeat_seconds: 1\n  token_sync_seconds: 1\ndecoys:\n{decoys}");
+    std::fs::write(sdir.join("honeyward.yaml"), yaml).unwrap();
+    Honeyward::spawn(sdir, &["sensor", "-c", "honeyward.yaml"])
+}
+
+fn ids(db: &rusqlite::Connection, sensor: Option<&str>) -> Vec<String> {
+    let mut stmt = db.prepare("SELECT id FROM events WHERE ?1 IS NULL OR sensor = ?1 ORDER BY seq").unwrap();
+    stmt.query_map([sensor], |r| r.get::<_, String>(0)).unwrap().map(Result::unwrap).collect()
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+#[test]
+fn three_sensors_forward_ssh_http_and_dicom_interactions_once_to_the_controller_and_once_to_its_syslog() {
+    let root = tempfile::tempdir().unwrap();
+    let cdir = root.path().join("controller");
+    std::fs::create_dir_all(&cdir).unwrap();
+    let (port, syslog_port) = (free_port(), free_port());
+    let syslog = rsyslog(&cdir, syslog_port, free_port());
+    let sink = format!("  - name: siem\n    type: syslog\n    address: 127.0.0.1:{syslog_port}\n    transport: tcp\n");
+    std::fs::write(cdir.join("honeyward.yaml"), controller_yaml(port, &sink)).unwrap();
+    let dirs: Vec<PathBuf> = ["ward-1", "ward-2", "ward-3"].iter().map(|n| enrol(&cdir, root.path(), n)).collect();
+    let controller = start_controller(&cdir, &controller_yaml(port, &sink));
+    assert!(controller.addrs.contains_key("controller"), "{}", controller.stderr_text());
+    let decoys = "  - name: ssh\n    type: ssh\n    listen: 127.0.0.1:0\n    failure_delay_ms: 0\n  - name: web\n    type: http\n    listen: 127.0.0.1:0\n  - name: pacs\n    type: dicom\n    listen: 127.0.0.1:0\n";
+    let sensors: Vec<Honeyward> = dirs.iter().map(|d| start_sensor(d, port, decoys)).collect();
+    for s in &sensors {
+        let ssh = s.addr("ssh");
+        let out = Command::new("sshpass")
+            .args(["-p", "Winter2026!", "ssh", "-p", &ssh.port().to_string(), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "radadmin@127.0.0.1", "true"])
+            .stdin(Stdio::null())
+            .output()
+            .expect("sshpass");
+        assert_eq!(out.status.code(), Some(5), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(Command::new("curl").args(["-s", "-o", "/dev/null", &format!("http://{}/admin", s.addr("web"))]).status().unwrap().success());
+        assert!(Command::new("echoscu").args(["127.0.0.1", &s.addr("pacs").port().to_string()]).status().unwrap().success());
+    }
+    let cdb = controller.store();
+    for (s, name) in sensors.iter().zip(["ward-1", "ward-2", "ward-3"]) {
+        let sdb = s.store();
+        assert!(eventually(10, || count_kind(&sdb, "dicom_release") == 1 && count_kind(&sdb, "http_request") == 1));
+        std::thread::sleep(Duration::from_millis(300));
+        let local = sorted(ids(&sdb, None));
+        assert!(eventually(20, || sorted(ids(&cdb, Some(name))).len() >= local.len()), "{name}: {} of {}", ids(&cdb, Some(name)).len(), local.len());
+        let at_controller = sorted(ids(&cdb, Some(name)));
+        assert!(local.iter().all(|id| at_controller.binary_search(id).is_ok()), "every event of {name} reached the controller");
+        for kind in ["ssh_auth", "http_request", "dicom_command"] {
+            let id = honeyward::event::EventKind::id_of(kind).unwrap();
+            let n: i64 = cdb.query_row("SELECT count(*) FROM events WHERE sensor = ?1 AND kind = ?2", rusqlite::params![name, id], |r| r.get(0)).unwrap();
+            assert!(n >= 1, "{name} {kind}");
+        }
+    }
+    let all = sorted(ids(&cdb, None));
+    assert!(eventually(20, || received(&syslog).len() >= all.len()), "{} of {} in rsyslog", received(&syslog).len(), all.len());
+    let mut in_syslog: Vec<String> = received(&syslog).iter().map(|(_, sd, _)| sd["id"].as_str().unwrap_or("").to_string()).collect();
+    in_syslog.sort();
+    let before = in_syslog.len();
+    in_syslog.dedup();
+    assert_eq!(before, in_syslog.len(), "no event twice in the SIEM");
+    assert_eq!(in_syslog, all, "every controller event once in rsyslog");
+    let listed = cli(&cdir, &["controller", "sensors"]);
+    assert_eq!(listed.lines().filter(|l| l.contains("enrolled") && l.contains("3 decoys")).count(), 3, "{listed}");
+}
+
+#[test]
+fn a_controller_down_for_60_seconds_gets_all_10000_events_the_sensors_took_once_each() {
+    let root = tempfile::tempdir().unwrap();
+    let cdir = root.path().join("controller");
+    std::fs::create_dir_all(&cdir).unwrap();
+    let port = free_port();
+    std::fs::write(cdir.join("honeyward.yaml"), controller_yaml(port, NO_SINKS)).unwrap();
+    let dirs: Vec<PathBuf> = ["ward-a", "ward-b"].iter().map(|n| enrol(&cdir, root.path(), n)).collect();
+    let mut controller = start_controller(&cdir, &controller_yaml(port, NO_SINKS));
+    let sensors: Vec<Honeyward> = dirs.iter().map(|d| start_sensor(d, port, &tcp_decoy("banner", ""))).collect();
+    assert!(controller.stop().success());
+    let outage = Instant::now();
+    // 3 events per connection (opened, data, closed): 1,667 connections per sensor.
+    for s in &sensors {
+        let addr = s.addr("banner");
+        for _ in 0..1667 {
+            let mut c = std::net::TcpStream::connect(addr).unwrap();
+            std::io::Write::write_all(&mut c, b"USER root\r\n").unwrap();
+        }
+    }
+    let local: Vec<String> = sensors.iter().flat_map(|s| {
+        let db = s.store();
+        assert!(eventually(60, || count_kind(&db, "connection_closed") == 1667));
+        ids(&db, None)
+    }).collect();
+    assert!(local.len() >= 10_000, "{}", local.len());
+    std::thread::sleep(Duration::from_secs(60).saturating_sub(outage.elapsed()));
+    let controller = start_controller(&cdir, &controller_yaml(port, NO_SINKS));
+    let cdb = controller.store();
+    let arrived = || local.iter().filter(|id| cdb.query_row("SELECT 1 FROM events WHERE id = ?1", [id.as_str()], |_| Ok(())).is_ok()).count();
+    assert!(eventually(90, || arrived() == local.len()), "{} of {} arrived", arrived(), local.len());
+    let total: i64 = cdb.query_row("SELECT count(*) FROM events", [], |r| r.get(0)).unwrap();
+    let distinct: i64 = cdb.query_row("SELECT count(DISTINCT id) FROM events", [], |r| r.get(0)).unwrap();
+    assert_eq!(total, distinct, "once each");
+    drop(sensors);
+}
+
+/// Sends a signed sensor request with curl; returns the HTTP status.
+fn signed_curl(port: u16, ca: &Path, sensor: &str, key: &[u8], timestamp_ms: i64, nonce: &str, body: &str, tamper: bool) -> u16 {
+    use honeyward::fleet::signing::{sign, Signed};
+    let mut signature = sign(key, &Signed { method: "POST", path: "/v1/sensor/heartbeat", timestamp_ms, nonce, body: body.as_bytes() });
+    if tamper {
+        signature.replace_range(0..2, if signature.starts_with("00") { "11" } else { "00" });
+    }
+    let out = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert"])
+        .arg(ca)
+        .args(["-H", &format!("x-honeyward-sensor: {sensor}"), "-H", &format!("x-honeyward-timestamp: {timestamp_ms}"), "-H", &format!("x-honeyward-nonce: {nonce}")])
+        .args(["-H", &format!("x-honeyward-signature: {signature}"), "-H", "content-type: application/json", "--data-binary", body])
+        .arg(format!("https://127.0.0.1:{port}/v1/sensor/heartbeat"))
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).parse().unwrap_or(0)
+}
+
+#[test]
+fn a_bad_signature_an_old_timestamp_a_replayed_request_and_a_revoked_sensor_are_refused_and_recorded() {
+    let root = tempfile::tempdir().unwrap();
+    let cdir = root.path().join("controller");
+    std::fs::create_dir_all(&cdir).unwrap();
+    let port = free_port();
+    std::fs::write(cdir.join("honeyward.yaml"), controller_yaml(port, NO_SINKS)).unwrap();
+    let sdir = enrol(&cdir, root.path(), "ward-9");
+    let credential: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(sdir.join("credential.json")).unwrap()).unwrap();
+    use base64::Engine;
+    let key = base64::engine::general_purpose::STANDARD.decode(credential["key"].as_str().unwrap()).unwrap();
+    let ca = sdir.join("ca.pem");
+    std::fs::write(&ca, credential["controller_ca"].as_str().unwrap()).unwrap();
+    let controller = start_controller(&cdir, &controller_yaml(port, NO_SINKS));
+    let now = || honeyward::event::Timestamp::now().as_micros() / 1000;
+    let body = r#"{"decoys":[]}"#;
+
+    assert_eq!(signed_curl(port, &ca, "ward-9", &key, now(), "n-1", body, false), 200, "a good request (TLS verified against the credential's CA)");
+    let replay_ts = now();
+    assert_eq!(signed_curl(port, &ca, "ward-9", &key, replay_ts, "n-2", body, false), 200);
+    assert_eq!(signed_curl(port, &ca, "ward-9", &key, replay_ts, "n-2", body, false), 401, "replayed");
+    assert_eq!(signed_curl(port, &ca, "ward-9", &key, now(), "n-3", body, true), 401, "bad signature");
+    assert_eq!(signed_curl(port, &ca, "ward-9", &key, now() - 600_000, "n-4", body, false), 401, "ten minutes old");
+    assert_eq!(signed_curl(port, &ca, "nobody", &key, now(), "n-5", body, false), 401, "unknown sensor");
+    cli(&cdir, &["controller", "revoke", "ward-9"]);
+    assert_eq!(signed_curl(port, &ca, "ward-9", &key, now(), "n-6", body, false), 401, "revoked");
+
+    let db = controller.store();
+    assert!(eventually(10, || count_kind(&db, "sensor_refused") == 5));
+    let reasons: Vec<String> = bodies(&db, "sensor_refused").iter().map(|b| b["details"]["reason"].as_str().unwrap().to_string()).collect();
+    for expected in ["replayed", "bad signature", "stale", "unknown sensor", "revoked"] {
+        assert!(reasons.iter().any(|r| r.contains(expected)), "{expected} in {reasons:?}");
+    }
+}
+
+fn secret(out: &str, field: &str) -> String {
+    out.lines().find_map(|l| l.trim().strip_prefix(&format!("{field}: "))).unwrap_or_else(|| panic!("{field} in {out}")).to_string()
+}
+
+fn try_password(addr: SocketAddr, user: &str, password: &str) {
+    let _ = Command::new("sshpass")
+        .args(["-p", password, "ssh", "-p", &addr.port().to_string(), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=5"])
+        .arg(format!("{user}@127.0.0.1"))
+        .arg("true")
+        .stdin(Stdio::null())
+        .output();
+}
+
+#[test]
+fn a_token_created_on_the_controller_is_recognised_by_a_sensor_within_5_seconds_also_after_a_restart_while_the_controller_is_down() {
+    let root = tempfile::tempdir().unwrap();
+    let cdir = root.path().join("controller");
+    std::fs::create_dir_all(&cdir).unwrap();
+    let port = free_port();
+    std::fs::write(cdir.join("honeyward.yaml"), controller_yaml(port, NO_SINKS)).unwrap();
+    let sdir = enrol(&cdir, root.path(), "ward-5");
+    let mut controller = start_controller(&cdir, &controller_yaml(port, NO_SINKS));
+    let ssh = "  - name: ssh\n    type: ssh\n    listen: 127.0.0.1:0\n    failure_delay_ms: 0\n";
+    let mut sensor = start_sensor(&sdir, port, ssh);
+    std::thread::sleep(Duration::from_secs(2));
+
+    let out = cli(&cdir, &["token", "create", "ssh-password", "--label", "backup service account"]);
+    let created = Instant::now();
+    let (user, password) = (secret(&out, "username"), secret(&out, "password"));
+    let hits = |db: &rusqlite::Connection| bodies(db, "ssh_auth").iter().filter(|b| b["token"]["label"] == "backup service account").count();
+    let sdb = sensor.store();
+    while hits(&sdb) == 0 && created.elapsed() < Duration::from_secs(5) {
+        try_password(sensor.addr("ssh"), &user, &password);
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    if !eventually(2, || hits(&sdb) >= 1) {
+        panic!("not recognised on the sensor within 5 s; sensor log:\n{}\ncontroller log:\n{}", sensor.stderr_text(), controller.stderr_text());
+    }
+    eprintln!("token recognised on the sensor {:?} after its creation", created.elapsed());
+
+    assert!(controller.stop().success());
+    assert!(sensor.stop().success());
+    drop(sdb);
+    let sensor = start_sensor(&sdir, port, ssh);
+    try_password(sensor.addr("ssh"), &user, &password);
+    let sdb = sensor.store();
+    assert!(eventually(10, || hits(&sdb) >= 2), "still recognised after a restart with the controller away");
+}
+
+#[test]
+fn a_sensor_killed_with_kill_9_raises_a_sensor_silent_incident_within_its_window() {
+    let root = tempfile::tempdir().unwrap();
+    let cdir = root.path().join("controller");
+    std::fs::create_dir_all(&cdir).unwrap();
+    let port = free_port();
+    std::fs::write(cdir.join("honeyward.yaml"), controller_yaml(port, NO_SINKS)).unwrap();
+    let sdir = enrol(&cdir, root.path(), "ward-k");
+    let controller = start_controller(&cdir, &controller_yaml(port, NO_SINKS));
+    let mut sensor = start_sensor(&sdir, port, &tcp_decoy("banner", ""));
+    let cdb = controller.store();
+    assert!(eventually(10, || cli(&cdir, &["controller", "sensors"]).contains("last seen 20")), "heartbeats arrive");
+    sensor.signal(libc::SIGKILL);
+    let _ = sensor.wait_exit(10);
+    let killed = Instant::now();
+    assert!(eventually(15, || count_kind(&cdb, "sensor_silent") == 1));
+    eprintln!("sensor_silent {:?} after kill -9 (window 5 s)", killed.elapsed());
+    assert!(killed.elapsed() < Duration::from_secs(5 + 5), "within the window and a check interval");
+    let silent = &bodies(&cdb, "sensor_silent")[0];
+    assert_eq!(silent["sensor"], "ward-k");
+    let incidents = cli(&cdir, &["incidents", "list", "--json"]);
+    assert!(incidents.lines().any(|l| l.contains("sensor_silent") && l.contains("\"severity\":\"high\"")), "{incidents}");
+}

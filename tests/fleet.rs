@@ -261,3 +261,55 @@ fn a_sensor_killed_with_kill_9_raises_a_sensor_silent_incident_within_its_window
     let incidents = cli(&cdir, &["incidents", "list", "--json"]);
     assert!(incidents.lines().any(|l| l.contains("sensor_silent") && l.contains("\"severity\":\"high\"")), "{incidents}");
 }
+
+#[test]
+fn the_api_answers_only_with_a_bearer_token_and_creates_lists_and_revokes_tokens() {
+    let root = tempfile::tempdir().unwrap();
+    let cdir = root.path().join("controller");
+    std::fs::create_dir_all(&cdir).unwrap();
+    let port = free_port();
+    std::fs::write(cdir.join("honeyward.yaml"), controller_yaml(port, NO_SINKS)).unwrap();
+    let sdir = enrol(&cdir, root.path(), "ward-api");
+    let credential: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(sdir.join("credential.json")).unwrap()).unwrap();
+    let ca = sdir.join("ca.pem");
+    std::fs::write(&ca, credential["controller_ca"].as_str().unwrap()).unwrap();
+    let token = cli(&cdir, &["controller", "api-token", "soc-automation"]).trim().to_string();
+    let _controller = start_controller(&cdir, &controller_yaml(port, NO_SINKS));
+    let call = |method: &str, path: &str, bearer: Option<&str>, body: Option<&str>| -> (u16, serde_json::Value) {
+        let mut cmd = Command::new("curl");
+        cmd.args(["-s", "-w", "\n%{http_code}", "-X", method, "--cacert"]).arg(&ca);
+        if let Some(b) = bearer {
+            cmd.args(["-H", &format!("Authorization: Bearer {b}")]);
+        }
+        if let Some(b) = body {
+            cmd.args(["-H", "content-type: application/json", "--data-binary", b]);
+        }
+        let out = cmd.arg(format!("https://127.0.0.1:{port}{path}")).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let (json, code) = text.rsplit_once('\n').unwrap();
+        (code.parse().unwrap(), serde_json::from_str(json).unwrap_or(serde_json::Value::Null))
+    };
+    assert_eq!(call("GET", "/v1/sensors", None, None).0, 401);
+    assert_eq!(call("GET", "/v1/sensors", Some("hwapi_wrong"), None).0, 401);
+    let (status, sensors) = call("GET", "/v1/sensors", Some(&token), None);
+    assert_eq!(status, 200);
+    assert_eq!(sensors["sensors"][0]["name"], "ward-api");
+    let (status, created) = call("POST", "/v1/tokens", Some(&token), Some(r#"{"kind":"http-basic","label":"intranet svc"}"#));
+    assert_eq!(status, 200, "{created}");
+    let id = created["token"]["id"].as_str().unwrap().to_string();
+    assert!(created["secrets"]["password"].as_str().is_some_and(|p| p.len() >= 12), "the secret, once: {created}");
+    let (_, listed) = call("GET", "/v1/tokens", Some(&token), None);
+    assert!(listed.to_string().contains(&id) && !listed.to_string().contains(created["secrets"]["password"].as_str().unwrap()), "listed, never with its secret");
+    assert_eq!(call("POST", &format!("/v1/tokens/{id}/revoke"), Some(&token), None).0, 200);
+    assert!(cli(&cdir, &["token", "list"]).contains("revoked"));
+    let (status, events) = call("GET", "/v1/events?after=0&limit=5", Some(&token), None);
+    assert_eq!(status, 200);
+    assert!(events["events"].is_array());
+    assert_eq!(call("GET", "/v1/incidents", Some(&token), None).0, 200);
+    assert_eq!(call("GET", "/v1/sinks", Some(&token), None).1["sinks"][0]["name"], "archive");
+    // The OpenAPI description parses and names every path served.
+    let spec = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/openapi.yaml")).unwrap();
+    for path in ["/v1/events:", "/v1/incidents:", "/v1/sensors:", "/v1/sinks:", "/v1/tokens:", "/v1/tokens/{id}/revoke:"] {
+        assert!(spec.contains(path), "{path}");
+    }
+}

@@ -22,6 +22,7 @@ NEEDED=(
   "hydra:hydra"
   "nmap:nmap"
   "python3:python3"                 # runs the HTTP receiver the HTTP sinks are tested against
+  "/usr/sbin/nats-server:nats-server"   # JetStream between sensors and controller
 )
 
 missing=()

@@ -313,3 +313,56 @@ fn the_api_answers_only_with_a_bearer_token_and_creates_lists_and_revokes_tokens
         assert!(spec.contains(path), "{path}");
     }
 }
+
+#[test]
+fn over_a_real_nats_jetstream_nothing_is_lost_when_the_controller_restarts_mid_stream() {
+    let root = tempfile::tempdir().unwrap();
+    let nats_port = free_port();
+    let nats = Command::new("nats-server")
+        .args(["-js", "-a", "127.0.0.1", "-p", &nats_port.to_string(), "-sd"])
+        .arg(root.path().join("jetstream"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("nats-server must be installed: scripts/test.sh installs it");
+    let _nats = Reaped(nats);
+    assert!(eventually(10, || std::net::TcpStream::connect(("127.0.0.1", nats_port)).is_ok()), "nats-server listening");
+    let cdir = root.path().join("controller");
+    std::fs::create_dir_all(&cdir).unwrap();
+    let port = free_port();
+    let yaml = controller_yaml(port, NO_SINKS).replace("  silent_after_seconds: 5\n", &format!("  silent_after_seconds: 5\n  nats_url: nats://127.0.0.1:{nats_port}\n"));
+    std::fs::write(cdir.join("honeyward.yaml"), &yaml).unwrap();
+    let sdir = enrol(&cdir, root.path(), "ward-n");
+    let mut controller = start_controller(&cdir, &yaml);
+    let sensor_yaml = format!(
+        "store:\n  path: honeyward.db\n  sync: normal\nupstream:\n  url: https://127.0.0.1:{port}\n  credential_file: credential.json\n  nats_url: nats://127.0.0.1:{nats_port}\ndecoys:\n{}",
+        tcp_decoy("banner", "")
+    );
+    std::fs::write(sdir.join("honeyward.yaml"), sensor_yaml).unwrap();
+    let sensor = Honeyward::spawn(&sdir, &["sensor", "-c", "honeyward.yaml"]);
+    let addr = sensor.addr("banner");
+    let poke = |n: usize| {
+        for _ in 0..n {
+            let mut c = std::net::TcpStream::connect(addr).unwrap();
+            std::io::Write::write_all(&mut c, b"USER root\r\n").unwrap();
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    };
+    poke(300);
+    assert!(controller.stop().success(), "stopped mid-stream");
+    poke(300);
+    let controller = start_controller(&cdir, &yaml);
+    poke(300);
+    let sdb = sensor.store();
+    assert!(eventually(30, || count_kind(&sdb, "connection_closed") == 900));
+    let local = sorted(ids(&sdb, None));
+    let cdb = controller.store();
+    assert!(eventually(60, || sorted(ids(&cdb, Some("ward-n"))).len() >= local.len()), "{} of {}", ids(&cdb, Some("ward-n")).len(), local.len());
+    let at_controller = sorted(ids(&cdb, Some("ward-n")));
+    assert!(local.iter().all(|id| at_controller.binary_search(id).is_ok()), "every event arrived");
+    let total: i64 = cdb.query_row("SELECT count(*) FROM events", [], |r| r.get(0)).unwrap();
+    let distinct: i64 = cdb.query_row("SELECT count(DISTINCT id) FROM events", [], |r| r.get(0)).unwrap();
+    assert_eq!(total, distinct, "once each");
+    assert!(controller.stderr_text().contains("consuming sensor events from NATS JetStream"));
+    assert_eq!(count_kind(&cdb, "sensor_refused"), 0);
+}

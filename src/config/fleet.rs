@@ -28,6 +28,8 @@ pub struct RawController {
     pub key_file: Option<At<String>>,
     /// A sensor not heard from for this long raises a `sensor_silent` event. Default 60.
     pub silent_after_seconds: Option<At<u64>>,
+    /// Also consume sensor events from this NATS JetStream server, e.g. nats://10.20.0.4:4222
+    pub nats_url: Option<At<String>>,
 }
 
 /// `upstream:` section.
@@ -44,6 +46,9 @@ pub struct RawUpstream {
     pub heartbeat_seconds: Option<At<u64>>,
     /// How often the token index is pulled. Default 2.
     pub token_sync_seconds: Option<At<u64>>,
+    /// Send events through this NATS JetStream server instead of HTTPS ingest
+    /// (heartbeats and the token index still go to `url`).
+    pub nats_url: Option<At<String>>,
 }
 
 /// The controller's settings.
@@ -53,6 +58,7 @@ pub struct ControllerConfig {
     pub server_name: String,
     pub cert: Option<(PathBuf, PathBuf)>,
     pub silent_after: Duration,
+    pub nats_url: Option<String>,
 }
 
 /// What a sensor's credential file holds.
@@ -86,6 +92,7 @@ pub struct UpstreamConfig {
     pub spool_max_bytes: u64,
     pub heartbeat: Duration,
     pub token_sync: Duration,
+    pub nats_url: Option<String>,
 }
 
 impl Checker<'_> {
@@ -105,7 +112,8 @@ impl Checker<'_> {
         };
         let server_name = raw.server_name.map(|s| s.value).unwrap_or_else(|| if listen.ip().is_unspecified() { super::host_name() } else { listen.ip().to_string() });
         let silent_after = Duration::from_secs(self.number(&raw.silent_after_seconds, "silent_after_seconds", 60, 5..=86_400));
-        Some(ControllerConfig { listen, server_name, cert, silent_after })
+        let nats_url = self.nats_url(&raw.nats_url);
+        Some(ControllerConfig { listen, server_name, cert, silent_after, nats_url })
     }
 
     pub(super) fn upstream(&mut self, node: Option<&Node>) -> Option<UpstreamConfig> {
@@ -134,6 +142,16 @@ impl Checker<'_> {
             spool_max_bytes: self.number(&raw.spool_max_mb, "spool_max_mb", 1024, 16..=1_048_576) * 1024 * 1024,
             heartbeat: Duration::from_secs(self.number(&raw.heartbeat_seconds, "heartbeat_seconds", 10, 1..=3600)),
             token_sync: Duration::from_secs(self.number(&raw.token_sync_seconds, "token_sync_seconds", 2, 1..=3600)),
+            nats_url: self.nats_url(&raw.nats_url),
         })
+    }
+
+    fn nats_url(&mut self, raw: &Option<At<String>>) -> Option<String> {
+        let url = raw.as_ref()?;
+        if !(url.value.starts_with("nats://") || url.value.starts_with("tls://")) {
+            self.error(url.position, format!("invalid NATS URL {:?}", url.value), "write nats://HOST:4222 (or tls://HOST:4222)");
+            return None;
+        }
+        Some(url.value.clone())
     }
 }

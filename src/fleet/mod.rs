@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod ingest;
+pub mod nats;
 pub mod registry;
 pub mod sensor;
 pub mod server;
@@ -56,6 +57,9 @@ pub async fn start_controller(config: &Config, events: EventSender, committed: A
         config: config.clone(),
     });
     tasks.spawn(server::serve(listener, tls, Arc::clone(&controller), shutdown.clone()));
+    if let Some(url) = cc.nats_url.clone() {
+        tasks.spawn(nats::consume(Arc::clone(&controller), url, shutdown.clone()));
+    }
     tasks.spawn(watch_silence(controller, cc.silent_after, shutdown));
     Ok(addr)
 }

@@ -67,7 +67,7 @@ async fn main() {
     // 1. Commit N events.
     let (events, bus_rx) = honeyward::pipeline::bus(config.store.queue_capacity_events.get(), honeyward::token::Matcher::empty());
     let (committed_tx, mut committed_rx) = watch::channel(0u64);
-    let writer = honeyward::store::spawn_writer(&config.store, bus_rx, committed_tx).expect("writer");
+    let writer = honeyward::store::spawn_writer(&config.store, bus_rx, std::sync::Arc::new(committed_tx)).expect("writer");
     for i in 0..EVENTS {
         events.emit(event(i)).await;
     }
@@ -85,7 +85,7 @@ async fn main() {
     let (head_tx, head_rx) = watch::channel(EVENTS);
     drop(head_tx); // the writer is done: the runner drains to EVENTS and stops
     let started = Instant::now();
-    let run = honeyward::sink::SinkRun { config: sink_config, sink, cursor, reader, committed: head_rx, abort: tokio_util::sync::CancellationToken::new() };
+    let run = honeyward::sink::SinkRun { config: sink_config, sink, cursor, reader, incidents: Default::default(), committed: head_rx, abort: tokio_util::sync::CancellationToken::new() };
     let runner = tokio::spawn(honeyward::sink::run_sink(run));
     let done = tokio::task::spawn_blocking(move || receiver.join().expect("receiver")).await.expect("join");
     let secs = done.duration_since(started).as_secs_f64();
@@ -121,12 +121,12 @@ async fn latency() {
     let config = honeyward::config::parse_str("bench", &yaml).expect("config");
     let (events, bus_rx) = honeyward::pipeline::bus(config.store.queue_capacity_events.get(), honeyward::token::Matcher::empty());
     let (committed_tx, committed_rx) = watch::channel(0u64);
-    let writer = honeyward::store::spawn_writer(&config.store, bus_rx, committed_tx).expect("writer");
+    let writer = honeyward::store::spawn_writer(&config.store, bus_rx, std::sync::Arc::new(committed_tx)).expect("writer");
     let receiver = std::thread::spawn(move || receive_latencies(listener, RATE_EVENTS));
     let sink_config = config.sinks[0].clone();
     let reader = honeyward::store::StoreReader::open(&config.store.path, false).expect("reader");
     let (sink, cursor) = honeyward::sink::AnySink::open(&sink_config, &reader).expect("sink");
-    let run = honeyward::sink::SinkRun { config: sink_config, sink, cursor, reader, committed: committed_rx, abort: tokio_util::sync::CancellationToken::new() };
+    let run = honeyward::sink::SinkRun { config: sink_config, sink, cursor, reader, incidents: Default::default(), committed: committed_rx, abort: tokio_util::sync::CancellationToken::new() };
     let runner = tokio::spawn(honeyward::sink::run_sink(run));
     let mut tick = tokio::time::interval(Duration::from_millis(1));
     for i in 0..RATE_EVENTS {

@@ -6,10 +6,14 @@ mod chat;
 mod ecs;
 mod fields;
 mod hec;
+#[cfg(test)]
+mod hostile;
 mod json;
+mod jsonw;
 mod leef;
 mod ocsf;
 mod syslog;
+mod text;
 
 pub use bulk::{bulk_outcome, encode_bulk, BulkItem};
 pub use cef::{cef_severity, encode_cef};

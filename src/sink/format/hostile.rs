@@ -100,3 +100,15 @@ pub fn events() -> Vec<StoredEvent> {
     out
 }
 
+/// `doc` (a direct writer's ECS or OCSF bytes) with the nested event, which is now
+/// the `json` format's bytes, replaced by the former nested copy (the same value
+/// re-sorted by `serde_json::Map`): what the former encoder wrote, byte for byte,
+/// when everything else is unchanged, keys in the same order included.
+pub fn with_nested_event_resorted(doc: &[u8], stored: &StoredEvent) -> Vec<u8> {
+    let mut nested = Vec::new();
+    super::encode_json(stored, &mut nested);
+    let mut resorted = Vec::new();
+    super::write_value(&super::json::json_value(stored), &mut resorted);
+    let at = doc.windows(nested.len()).position(|w| w == nested).expect("the nested event");
+    [&doc[..at], &resorted[..], &doc[at + nested.len()..]].concat()
+}

@@ -4,6 +4,7 @@ mod bulk;
 mod cef;
 mod chat;
 mod ecs;
+mod ecs_direct;
 mod fields;
 mod hec;
 #[cfg(test)]

@@ -13,6 +13,7 @@ mod json;
 mod jsonw;
 mod leef;
 mod ocsf;
+mod ocsf_direct;
 mod syslog;
 mod text;
 

@@ -5,10 +5,8 @@
 //! Each format then applies its own escaping on top.
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
 
-use super::text::Scratch;
-
+use super::text::{self, Scratch};
 use crate::event::Event;
 use crate::store::StoredEvent;
 
@@ -116,13 +114,16 @@ fn push_scratch<'a>(f: FieldSink<'_, 'a>, name: &'static str, text: &str) {
     }
 }
 
-fn push_display<'a>(f: FieldSink<'_, 'a>, name: &'static str, value: impl std::fmt::Display) {
-    let mut s = Scratch::<64>::new();
-    if write!(s, "{value}").is_ok() {
-        push_scratch(f, name, s.as_str());
-    } else {
-        push(f, name, Cow::Owned(value.to_string()));
-    }
+fn push_ip<'a>(f: FieldSink<'_, 'a>, name: &'static str, ip: std::net::IpAddr) {
+    let mut s = Scratch::<48>::new();
+    text::push_ip(&mut s, ip);
+    push_scratch(f, name, s.as_str());
+}
+
+fn push_port<'a>(f: FieldSink<'_, 'a>, name: &'static str, port: u16) {
+    let mut s = Scratch::<8>::new();
+    text::push_u64(&mut s, u64::from(port));
+    push_scratch(f, name, s.as_str());
 }
 
 /// Calls `f` for each of the event's fields, in order: envelope first, then the
@@ -137,12 +138,12 @@ pub fn each_field<'a>(stored: &'a StoredEvent, f: FieldSink<'_, 'a>) {
         push(f, "decoy", Cow::Borrowed(d));
     }
     if let Some(s) = e.source {
-        push_display(f, "src", s.ip());
-        push_display(f, "spt", s.port());
+        push_ip(f, "src", s.ip());
+        push_port(f, "spt", s.port());
     }
     if let Some(d) = e.destination {
-        push_display(f, "dst", d.ip());
-        push_display(f, "dpt", d.port());
+        push_ip(f, "dst", d.ip());
+        push_port(f, "dpt", d.port());
     }
     if let Some(s) = e.session {
         let mut buf = [0u8; 36];

@@ -14,8 +14,25 @@ use chrono::{Datelike, Timelike};
 
 use crate::event::{EventId, Timestamp};
 
+/// Where the functions below append: the encoder's output, or a [`Scratch`].
+pub trait Sink {
+    fn put(&mut self, bytes: &[u8]);
+    fn put_byte(&mut self, b: u8) {
+        self.put(&[b]);
+    }
+}
+
+impl Sink for Vec<u8> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+    fn put_byte(&mut self, b: u8) {
+        self.push(b);
+    }
+}
+
 /// Appends `n` in decimal.
-pub fn push_u64(out: &mut Vec<u8>, mut n: u64) {
+pub fn push_u64(out: &mut impl Sink, mut n: u64) {
     let mut buf = [0u8; 20];
     let mut i = buf.len();
     loop {
@@ -26,7 +43,7 @@ pub fn push_u64(out: &mut Vec<u8>, mut n: u64) {
             break;
         }
     }
-    out.extend_from_slice(&buf[i..]);
+    out.put(&buf[i..]);
 }
 
 /// Appends `n` in decimal, with a leading `-` when negative.
@@ -78,12 +95,12 @@ pub fn push_rfc3339(out: &mut Vec<u8>, t: Timestamp) {
 }
 
 /// Appends the address as `Display` writes it (`203.0.113.9`, `::1`).
-pub fn push_ip(out: &mut Vec<u8>, ip: IpAddr) {
+pub fn push_ip(out: &mut impl Sink, ip: IpAddr) {
     match ip {
         IpAddr::V4(v4) => {
             for (i, octet) in v4.octets().into_iter().enumerate() {
                 if i > 0 {
-                    out.push(b'.');
+                    out.put_byte(b'.');
                 }
                 push_u64(out, u64::from(octet));
             }
@@ -92,7 +109,7 @@ pub fn push_ip(out: &mut Vec<u8>, ip: IpAddr) {
             let mut s = Scratch::<48>::new();
             // Writing an address into 48 bytes cannot fail (the longest is 45).
             let _ = fmt::Write::write_fmt(&mut s, format_args!("{v6}"));
-            out.extend_from_slice(s.as_str().as_bytes());
+            out.put(s.as_str().as_bytes());
         }
     }
 }
@@ -124,6 +141,15 @@ impl<const N: usize> Scratch<N> {
 impl<const N: usize> Default for Scratch<N> {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// Bytes past `N` are dropped (callers size `N` for the longest text they write).
+impl<const N: usize> Sink for Scratch<N> {
+    fn put(&mut self, bytes: &[u8]) {
+        let n = bytes.len().min(N - self.len);
+        self.buf[self.len..self.len + n].copy_from_slice(&bytes[..n]);
+        self.len += n;
     }
 }
 
@@ -174,6 +200,9 @@ mod tests {
             let mut out = Vec::new();
             push_ip(&mut out, ip);
             assert_eq!(out, ip.to_string().as_bytes());
+            let mut s = Scratch::<48>::new();
+            push_ip(&mut s, ip);
+            assert_eq!(s.as_str(), ip.to_string());
         }
     }
 }

@@ -67,6 +67,43 @@ pub enum SshAuthMethod {
     KeyboardInteractive,
 }
 
+impl CloseReason {
+    /// The serde name (`peer_closed`, ...), without serializing.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloseReason::PeerClosed => "peer_closed",
+            CloseReason::IdleTimeout => "idle_timeout",
+            CloseReason::SessionTimeout => "session_timeout",
+            CloseReason::MaxBytes => "max_bytes",
+            CloseReason::Shutdown => "shutdown",
+            CloseReason::ProtocolError => "protocol_error",
+            CloseReason::Error => "error",
+        }
+    }
+}
+
+impl LimitKind {
+    /// The serde name (`max_connections`, ...), without serializing.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LimitKind::MaxConnections => "max_connections",
+            LimitKind::MaxConnectionsPerSource => "max_connections_per_source",
+        }
+    }
+}
+
+impl SshAuthMethod {
+    /// The serde name (`password`, ...), without serializing.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SshAuthMethod::None => "none",
+            SshAuthMethod::Password => "password",
+            SshAuthMethod::Publickey => "publickey",
+            SshAuthMethod::KeyboardInteractive => "keyboard_interactive",
+        }
+    }
+}
+
 /// One request header, kept as a name/value pair (never turned into a JSON key).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HttpHeader {
@@ -428,6 +465,20 @@ mod tests {
         names.sort();
         names.dedup();
         assert_eq!(names.len(), KINDS.len());
+    }
+
+    #[test]
+    fn unit_variant_names_match_serde() {
+        use CloseReason::*;
+        for r in [PeerClosed, IdleTimeout, SessionTimeout, MaxBytes, Shutdown, ProtocolError, Error] {
+            assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
+        }
+        for l in [LimitKind::MaxConnections, LimitKind::MaxConnectionsPerSource] {
+            assert_eq!(serde_json::to_value(l).unwrap(), l.as_str());
+        }
+        for m in [SshAuthMethod::None, SshAuthMethod::Password, SshAuthMethod::Publickey, SshAuthMethod::KeyboardInteractive] {
+            assert_eq!(serde_json::to_value(m).unwrap(), m.as_str());
+        }
     }
 
     #[test]

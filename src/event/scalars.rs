@@ -6,21 +6,11 @@
 
 use std::borrow::Cow;
 
-use serde::Serialize;
-
 use super::kind::EventKind;
 use super::AttackerBytes;
 
 fn text(b: &AttackerBytes) -> Cow<'_, str> {
     String::from_utf8_lossy(b.as_bytes())
-}
-
-/// The serde name of a unit variant (`peer_closed`, `password`, ...).
-fn name<T: Serialize>(v: &T) -> Cow<'static, str> {
-    match serde_json::to_value(v) {
-        Ok(serde_json::Value::String(s)) => Cow::Owned(s),
-        _ => Cow::Borrowed(""),
-    }
 }
 
 fn num(n: impl ToString) -> Cow<'static, str> {
@@ -45,14 +35,14 @@ impl EventKind {
                 f("duration_ms", num(duration_ms));
                 f("bytes_in", num(bytes_in));
                 f("bytes_out", num(bytes_out));
-                f("reason", name(reason));
+                f("reason", Cow::Borrowed(reason.as_str()));
             }
             EventKind::DataReceived { data, truncated } => {
                 f("data", text(data));
                 f("truncated", flag(*truncated));
             }
             EventKind::SshAuth { method, username, password, key_fingerprint, key_algorithm, accepted } => {
-                f("method", name(method));
+                f("method", Cow::Borrowed(method.as_str()));
                 f("username", text(username));
                 opt(f, "password", password.as_ref().map(text));
                 opt(f, "key_fingerprint", key_fingerprint.as_deref().map(Cow::Borrowed));
@@ -124,7 +114,7 @@ impl EventKind {
             EventKind::FileOpened { path } | EventKind::CanaryMissing { path } => f("path", Cow::Borrowed(path)),
             EventKind::ConnectionsRefused { count, limit } => {
                 f("count", num(count));
-                f("limit", name(limit));
+                f("limit", Cow::Borrowed(limit.as_str()));
             }
             EventKind::SensorRefused { sensor, reason } => {
                 f("sensor", text(sensor));

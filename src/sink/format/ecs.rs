@@ -12,7 +12,7 @@ use crate::store::StoredEvent;
 pub const ECS_VERSION: &str = "8.11.0";
 
 /// (event.category, event.type) for a kind.
-fn classify(e: &Event) -> (&'static [&'static str], &'static [&'static str]) {
+pub(super) fn classify(e: &Event) -> (&'static [&'static str], &'static [&'static str]) {
     if e.token.is_some() {
         return (&["intrusion_detection"], &["indicator"]);
     }
@@ -28,7 +28,7 @@ fn classify(e: &Event) -> (&'static [&'static str], &'static [&'static str]) {
     }
 }
 
-fn protocol(kind: &EventKind) -> Option<&'static str> {
+pub(super) fn protocol(kind: &EventKind) -> Option<&'static str> {
     match kind {
         EventKind::SshAuth { .. } | EventKind::SshClient { .. } | EventKind::SshCommand { .. } | EventKind::SshSessionClosed { .. } | EventKind::SshRequestRefused { .. } => Some("ssh"),
         EventKind::HttpRequest { .. } => Some("http"),
@@ -45,7 +45,8 @@ fn put(map: &mut Map<String, Value>, path: &[&str], value: Value) {
     m.insert(path[path.len() - 1].to_string(), value);
 }
 
-/// The ECS document for an event.
+/// The ECS document for an event, as a `Value` (for callers that edit or nest it;
+/// [`encode_ecs`] writes the same document without building it).
 pub fn ecs_document(stored: &StoredEvent) -> Value {
     let e = &stored.event;
     let (category, kind_type) = classify(e);
@@ -139,9 +140,10 @@ pub fn ecs_document(stored: &StoredEvent) -> Value {
     Value::Object(doc)
 }
 
-/// Appends the ECS document as one line of JSON (no newline).
+/// Appends the ECS document as one line of JSON (no newline), written straight to
+/// bytes ([`super::ecs_direct`]); [`ecs_document`] is the same document as a `Value`.
 pub fn encode_ecs(stored: &StoredEvent, out: &mut Vec<u8>) {
-    super::json::write_value(&ecs_document(stored), out);
+    super::ecs_direct::write_ecs(stored, out);
 }
 
 #[cfg(test)]

@@ -1,12 +1,17 @@
 //! The `json` format: one self-describing JSON object per event.
 //!
-//! Built with serde_json (never by hand), so attacker bytes are escaped exactly once
-//! and can never end the object, add a field or break the line.
+//! The envelope (id, time, addresses, severity, technique) is written straight to the
+//! output by [`super::jsonw`]; the kind's details and the token hit, whose shape is
+//! derived from their types, are serialized by serde with the same escaping. Either
+//! way attacker bytes are escaped exactly once and can never end the object, add a
+//! field or break the line. The serde view below is what [`json_value`] builds (the
+//! `Value` that other encoders nest) and what the byte-for-byte tests compare with.
 
 use std::net::SocketAddr;
 
 use serde::Serialize;
 
+use super::jsonw::{self, Object};
 use crate::event::{Event, EventId, EventKind, Severity, Technique, Timestamp};
 use crate::store::StoredEvent;
 use crate::token::TokenHit;
@@ -69,50 +74,84 @@ pub fn json_value(stored: &StoredEvent) -> serde_json::Value {
     serde_json::to_value(view(stored)).unwrap_or_else(|_| serde_json::json!({"error": "event could not be encoded"}))
 }
 
-/// Appends the event as one JSON object (no newline).
+/// Appends the event as one JSON object (no newline): the same bytes as serializing
+/// the serde view, without its allocations (RFC 3339 time, address strings) and
+/// without a second pass over the output for invisible characters.
 pub fn encode_json(stored: &StoredEvent, out: &mut Vec<u8>) {
-    // Serializing these types into a Vec cannot fail (no maps with non-string keys).
     let start = out.len();
-    if serde_json::to_writer(&mut *out, &view(stored)).is_err() {
-        out.extend_from_slice(br#"{"error":"event could not be encoded"}"#);
-    }
-    escape_invisibles(out, start);
-}
-
-/// Appends a JSON document built by another encoder (ECS, OCSF) as one line, with
-/// the same escaping of invisible characters as [`encode_json`].
-pub fn write_value(value: &serde_json::Value, out: &mut Vec<u8>) {
-    let start = out.len();
-    if serde_json::to_writer(&mut *out, value).is_err() {
+    if write_event(stored, out).is_err() {
+        // Serializing these types into a Vec cannot fail (no maps with non-string keys).
         out.truncate(start);
         out.extend_from_slice(br#"{"error":"event could not be encoded"}"#);
     }
-    escape_invisibles(out, start);
 }
 
-/// serde_json escapes C0 controls but writes DEL, C1 controls and bidi/invisible
-/// marks raw; write those as `\uXXXX` too (the same JSON value), so that no attacker
-/// byte can steer an analyst's terminal. They can only occur inside strings.
-fn escape_invisibles(out: &mut Vec<u8>, start: usize) {
-    // All of them are encoded with a byte of 0x7f or above: plain ASCII is done.
-    if out[start..].iter().all(|&b| b < 0x7f) {
-        return;
+fn severity_name(s: Severity) -> &'static str {
+    match s {
+        Severity::Info => "info",
+        Severity::Low => "low",
+        Severity::Medium => "medium",
+        Severity::High => "high",
+        Severity::Critical => "critical",
     }
-    let hidden = |c: char| matches!(c as u32, 0x7f..=0x9f | 0x200e | 0x200f | 0x202a..=0x202e | 0x2066..=0x2069 | 0xfeff);
-    let Ok(text) = std::str::from_utf8(&out[start..]) else { return };
-    if !text.chars().any(hidden) {
-        return;
-    }
-    let mut fixed = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        if hidden(c) {
-            fixed.push_str(&format!("\\u{:04x}", c as u32));
-        } else {
-            fixed.push(c);
+}
+
+/// `{"ip":..,"port":..}`, as ECS and OCSF also write addresses.
+pub(super) fn endpoint(o: &mut Object<'_>, k: &'static str, a: SocketAddr) {
+    o.object(k).ip("ip", a.ip()).u64("port", u64::from(a.port()));
+}
+
+/// The members in [`View`]'s order. The kind is serialized on its own as
+/// `{"kind":..,"details":..}` and spliced into the envelope (its `{` becomes the `,`
+/// after `attack`), which is what `#[serde(flatten)]` produced.
+fn write_event(stored: &StoredEvent, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+    let e: &Event = &stored.event;
+    {
+        let mut o = Object::new(out);
+        o.id("id", e.id).time("time", e.time).str("sensor", &e.sensor);
+        if let Some(d) = &e.decoy {
+            o.str("decoy", d);
+        }
+        if let Some(s) = e.source {
+            endpoint(&mut o, "source", s);
+        }
+        if let Some(d) = e.destination {
+            endpoint(&mut o, "destination", d);
+        }
+        if let Some(s) = e.session {
+            o.id("session", s);
+        }
+        o.u64("kind_id", u64::from(e.kind.id()));
+        o.str("severity", severity_name(e.severity()));
+        if let Some(t) = e.technique() {
+            o.object("attack").str("id", t.id()).str("name", t.name());
         }
     }
-    out.truncate(start);
-    out.extend_from_slice(fixed.as_bytes());
+    // `out` ends with the envelope's `}`: the kind's members replace it.
+    out.pop();
+    let at = out.len();
+    jsonw::serialize(out, &e.kind)?;
+    if out.get(at) != Some(&b'{') || out.last() != Some(&b'}') {
+        return Err(serde::ser::Error::custom("event kind is not an object"));
+    }
+    out[at] = b',';
+    if let Some(hit) = &e.token {
+        out.pop();
+        out.extend_from_slice(b",\"token\":");
+        jsonw::serialize(out, hit)?;
+        out.push(b'}');
+    }
+    Ok(())
+}
+
+/// Appends a JSON document built by another encoder (HEC, bulk, chat) as one line,
+/// with the same escaping of invisible characters as [`encode_json`].
+pub fn write_value(value: &serde_json::Value, out: &mut Vec<u8>) {
+    let start = out.len();
+    if jsonw::serialize(out, value).is_err() {
+        out.truncate(start);
+        out.extend_from_slice(br#"{"error":"event could not be encoded"}"#);
+    }
 }
 
 /// The event id of one line written by [`encode_json`], if it parses.
@@ -125,9 +164,56 @@ pub fn event_id_of_line(line: &[u8]) -> Option<EventId> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::event::{AttackerBytes, CloseReason};
+
+    /// The former post-pass: serde_json writes DEL, C1 controls and bidi/invisible
+    /// marks raw; they were then replaced by `\uXXXX` in the output.
+    pub(crate) fn escape_invisibles(out: &mut Vec<u8>, start: usize) {
+        let hidden = |c: char| matches!(c as u32, 0x7f..=0x9f | 0x200e | 0x200f | 0x202a..=0x202e | 0x2066..=0x2069 | 0xfeff);
+        let text = std::str::from_utf8(&out[start..]).unwrap().to_string();
+        out.truncate(start);
+        for c in text.chars() {
+            if hidden(c) {
+                out.extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes());
+            } else {
+                out.extend_from_slice(c.to_string().as_bytes());
+            }
+        }
+    }
+
+    /// The former encoder: the serde view, then the post-pass.
+    pub(crate) fn old_encode_json(stored: &StoredEvent, out: &mut Vec<u8>) {
+        let start = out.len();
+        serde_json::to_writer(&mut *out, &view(stored)).unwrap();
+        escape_invisibles(out, start);
+    }
+
+    #[test]
+    fn the_direct_writer_writes_the_same_bytes_as_the_serde_view() {
+        for e in crate::sink::format::hostile::events() {
+            let (mut new, mut old) = (b"prefix".to_vec(), b"prefix".to_vec());
+            encode_json(&e, &mut new);
+            old_encode_json(&e, &mut old);
+            assert!(new == old, "{:?}\n{}\n{}", e.event.kind.name(), String::from_utf8_lossy(&new), String::from_utf8_lossy(&old));
+            let parsed: serde_json::Value = serde_json::from_slice(&new[6..]).unwrap();
+            assert_eq!(parsed, json_value(&e));
+            assert_eq!(event_id_of_line(&new[6..]), Some(e.event.id));
+        }
+    }
+
+    #[test]
+    fn write_value_escapes_as_before() {
+        for raw in crate::sink::format::hostile::inputs() {
+            let v = serde_json::json!({"k": String::from_utf8_lossy(&raw), "n": [1, -2, 3.5, null, true]});
+            let (mut new, mut old) = (Vec::new(), Vec::new());
+            write_value(&v, &mut new);
+            serde_json::to_writer(&mut old, &v).unwrap();
+            escape_invisibles(&mut old, 0);
+            assert_eq!(new, old);
+        }
+    }
 
     #[test]
     fn invisible_characters_are_written_as_escapes_of_the_same_value() {

@@ -50,7 +50,13 @@ pub fn encode_leef(stored: &StoredEvent, version: &str, out: &mut Vec<u8>) {
             continue;
         }
         line.push(DELIMITER);
-        line.push_str(&clean(k, DELIMITER).replace('=', "_"));
+        // Keys rarely contain `=`: allocate for the replacement only when one does.
+        let cleaned = clean(k, DELIMITER);
+        if cleaned.contains('=') {
+            line.push_str(&cleaned.replace('=', "_"));
+        } else {
+            line.push_str(&cleaned);
+        }
         line.push('=');
         line.push_str(&clean(value, DELIMITER));
         seen.push(k);

@@ -4,13 +4,19 @@ mod bulk;
 mod cef;
 mod chat;
 mod ecs;
+mod ecs_direct;
 mod fields;
 mod finding;
 mod hec;
+#[cfg(test)]
+mod hostile;
 mod json;
+mod jsonw;
 mod leef;
 mod ocsf;
+mod ocsf_direct;
 mod syslog;
+mod text;
 
 pub use bulk::{bulk_outcome, encode_bulk, BulkItem};
 pub use cef::{cef_severity, encode_cef};

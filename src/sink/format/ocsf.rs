@@ -42,7 +42,7 @@ pub fn class_of(kind: &EventKind) -> (u32, &'static str, u32, &'static str) {
     }
 }
 
-fn severity_id(s: Severity) -> u8 {
+pub(super) fn severity_id(s: Severity) -> u8 {
     match s {
         Severity::Info => 1,
         Severity::Low => 2,
@@ -56,7 +56,8 @@ fn endpoint(a: std::net::SocketAddr) -> Value {
     json!({"ip": a.ip().to_string(), "port": a.port()})
 }
 
-/// The OCSF event for a stored event.
+/// The OCSF event for a stored event, as a `Value` (for callers that edit or nest
+/// it; [`encode_ocsf`] writes the same event without building it).
 pub fn ocsf_event(stored: &StoredEvent) -> Value {
     let e = &stored.event;
     let (class_uid, class_name, activity_id, activity_name) = class_of(&e.kind);
@@ -112,9 +113,10 @@ pub fn ocsf_event(stored: &StoredEvent) -> Value {
     v
 }
 
-/// Appends the OCSF event as one line of JSON (no newline).
+/// Appends the OCSF event as one line of JSON (no newline), written straight to
+/// bytes ([`super::ocsf_direct`]); [`ocsf_event`] is the same event as a `Value`.
 pub fn encode_ocsf(stored: &StoredEvent, out: &mut Vec<u8>) {
-    super::json::write_value(&ocsf_event(stored), out);
+    super::ocsf_direct::write_ocsf(stored, out);
 }
 
 #[cfg(test)]

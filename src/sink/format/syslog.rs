@@ -4,8 +4,9 @@
 //! is the event as JSON (one line, control characters escaped by the JSON encoder).
 //! Framing (octet counting for TCP/TLS, one datagram for UDP) is the transport's.
 
-use super::fields::{fields, Field};
+use super::fields::each_field;
 use super::json::encode_json;
+use super::text::{push_rfc3339, push_u64};
 use crate::event::Severity;
 use crate::store::StoredEvent;
 
@@ -68,6 +69,32 @@ pub fn escape_param(value: &str, out: &mut Vec<u8>) {
     }
 }
 
+/// Appends `<PRI>1 TIMESTAMP HOSTNAME honeyward - MSGID ` (the header up to the
+/// structured data), without allocating.
+fn header(stored: &StoredEvent, opts: &SyslogOptions, out: &mut Vec<u8>) {
+    let e = &stored.event;
+    let pri = u16::from(opts.facility.min(23)) * 8 + u16::from(syslog_severity(e.severity()));
+    out.push(b'<');
+    push_u64(out, u64::from(pri));
+    out.extend_from_slice(b">1 ");
+    push_rfc3339(out, e.time);
+    out.push(b' ');
+    push_header_token(out, &e.sensor, 255);
+    out.extend_from_slice(b" honeyward - ");
+    push_header_token(out, e.kind.name(), 32);
+    out.push(b' ');
+}
+
+/// [`header_token`] appended to `out`. Only ASCII characters are kept, so filtering
+/// bytes gives the same text as filtering characters.
+fn push_header_token(out: &mut Vec<u8>, text: &str, max: usize) {
+    let start = out.len();
+    out.extend(text.bytes().filter(|b| (b'!'..=b'~').contains(b)).take(max));
+    if out.len() == start {
+        out.push(b'-');
+    }
+}
+
 /// Appends one syslog message whose body is `format`: RFC 5424 with structured data,
 /// or the RFC 5424 header with no structured data (`-`) and a CEF, LEEF or JSON body.
 pub fn encode_syslog(stored: &StoredEvent, opts: &SyslogOptions, format: crate::config::EventFormat, out: &mut Vec<u8>) {
@@ -75,18 +102,17 @@ pub fn encode_syslog(stored: &StoredEvent, opts: &SyslogOptions, format: crate::
     if format == EventFormat::Rfc5424 {
         return encode_5424(stored, opts, out);
     }
-    let e = &stored.event;
-    let pri = u16::from(opts.facility.min(23)) * 8 + u16::from(syslog_severity(e.severity()));
-    out.extend_from_slice(format!("<{pri}>1 {} {} honeyward - {} - ", e.time.to_rfc3339(), header_token(&e.sensor, 255), header_token(e.kind.name(), 32)).as_bytes());
+    header(stored, opts, out);
+    out.extend_from_slice(b"- ");
     super::encode(format, stored, out);
 }
 
 /// Appends one RFC 5424 message (no framing, no trailing newline).
 pub fn encode_5424(stored: &StoredEvent, opts: &SyslogOptions, out: &mut Vec<u8>) {
-    let e = &stored.event;
-    let pri = u16::from(opts.facility.min(23)) * 8 + u16::from(syslog_severity(e.severity()));
-    out.extend_from_slice(format!("<{pri}>1 {} {} honeyward - {} [honeyward@{}", e.time.to_rfc3339(), header_token(&e.sensor, 255), header_token(e.kind.name(), 32), opts.enterprise_number).as_bytes());
-    for Field { name, value } in fields(stored) {
+    header(stored, opts, out);
+    out.extend_from_slice(b"[honeyward@");
+    push_u64(out, u64::from(opts.enterprise_number));
+    each_field(stored, &mut |name, value| {
         out.push(b' ');
         // Our field names are already valid SD-NAMEs except when a detail's own
         // name would not be; sd_name() is then applied.
@@ -96,9 +122,9 @@ pub fn encode_5424(stored: &StoredEvent, opts: &SyslogOptions, out: &mut Vec<u8>
             out.extend_from_slice(sd_name(&name).as_bytes());
         }
         out.extend_from_slice(b"=\"");
-        escape_param(&value, out);
+        escape_param(value.as_str(), out);
         out.push(b'"');
-    }
+    });
     out.extend_from_slice(b"] \xEF\xBB\xBF");
     encode_json(stored, out);
 }
@@ -107,6 +133,58 @@ pub fn encode_5424(stored: &StoredEvent, opts: &SyslogOptions, out: &mut Vec<u8>
 pub(crate) mod tests {
     use super::*;
     use crate::event::{AttackerBytes, Event, EventId, EventKind, SshAuthMethod, Timestamp};
+    use crate::sink::format::Field;
+
+    // The former encoders (format!, to_rfc3339, the field list, the serde JSON
+    // message), kept as the oracle for the allocation-free ones.
+    /// Appends one syslog message whose body is `format`: RFC 5424 with structured data,
+    /// or the RFC 5424 header with no structured data (`-`) and a CEF, LEEF or JSON body.
+    pub(crate) fn old_encode_syslog(stored: &StoredEvent, opts: &SyslogOptions, format: crate::config::EventFormat, out: &mut Vec<u8>) {
+        use crate::config::EventFormat;
+        if format == EventFormat::Rfc5424 {
+            return old_encode_5424(stored, opts, out);
+        }
+        let e = &stored.event;
+        let pri = u16::from(opts.facility.min(23)) * 8 + u16::from(syslog_severity(e.severity()));
+        out.extend_from_slice(format!("<{pri}>1 {} {} honeyward - {} - ", e.time.to_rfc3339(), header_token(&e.sensor, 255), header_token(e.kind.name(), 32)).as_bytes());
+        super::super::encode(format, stored, out);
+    }
+
+    /// Appends one RFC 5424 message (no framing, no trailing newline).
+    pub(crate) fn old_encode_5424(stored: &StoredEvent, opts: &SyslogOptions, out: &mut Vec<u8>) {
+        let e = &stored.event;
+        let pri = u16::from(opts.facility.min(23)) * 8 + u16::from(syslog_severity(e.severity()));
+        out.extend_from_slice(format!("<{pri}>1 {} {} honeyward - {} [honeyward@{}", e.time.to_rfc3339(), header_token(&e.sensor, 255), header_token(e.kind.name(), 32), opts.enterprise_number).as_bytes());
+        for Field { name, value } in crate::sink::format::fields::tests::old_fields(stored) {
+            out.push(b' ');
+            // Our field names are already valid SD-NAMEs except when a detail's own
+            // name would not be; sd_name() is then applied.
+            if name.len() <= 32 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.') {
+                out.extend_from_slice(name.as_bytes());
+            } else {
+                out.extend_from_slice(sd_name(&name).as_bytes());
+            }
+            out.extend_from_slice(b"=\"");
+            escape_param(&value, out);
+            out.push(b'"');
+        }
+        out.extend_from_slice(b"] \xEF\xBB\xBF");
+        crate::sink::format::json::tests::old_encode_json(stored, out);
+    }
+
+    #[test]
+    fn the_direct_writer_writes_the_same_bytes_as_before() {
+        use crate::config::EventFormat;
+        let opts = SyslogOptions { facility: 99, enterprise_number: 4_294_967_295 };
+        for e in crate::sink::format::hostile::events() {
+            for format in [EventFormat::Rfc5424, EventFormat::Json, EventFormat::Cef] {
+                let (mut new, mut old) = (Vec::new(), Vec::new());
+                encode_syslog(&e, &opts, format, &mut new);
+                old_encode_syslog(&e, &opts, format, &mut old);
+                assert!(new == old, "{format:?} {}\n{}\n{}", e.event.kind.name(), String::from_utf8_lossy(&new), String::from_utf8_lossy(&old));
+            }
+        }
+    }
 
     pub(crate) fn auth(username: &[u8]) -> StoredEvent {
         StoredEvent {

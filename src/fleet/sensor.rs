@@ -227,3 +227,40 @@ pub fn shed(path: &std::path::Path, quota_bytes: u64) -> Result<Option<(u64, u64
     }
     Ok((count > 0).then_some((count, first, last)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{AttackerBytes, CloseReason, SshAuthMethod};
+
+    fn event(kind: EventKind) -> Event {
+        Event { id: EventId::new(), time: Timestamp::now(), sensor: "ward-7".into(), decoy: Some("d".into()), source: Some("203.0.113.9:4000".parse().unwrap()), destination: None, session: None, kind, token: None }
+    }
+
+    #[test]
+    fn a_full_spool_sheds_only_unforwarded_low_severity_events_oldest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("spool.db");
+        let mut conn = crate::store::open_connection(&path, crate::config::StoreSync::Normal, true).unwrap();
+        let padding = "x".repeat(2000);
+        let mut batch = Vec::new();
+        for i in 0..3000 {
+            batch.push(if i % 3 == 0 {
+                event(EventKind::SshAuth { method: SshAuthMethod::Password, username: AttackerBytes::new(padding.as_str()), password: None, key_fingerprint: None, key_algorithm: None, accepted: false })
+            } else {
+                event(EventKind::ConnectionClosed { duration_ms: 1, bytes_in: 1, bytes_out: 1, reason: CloseReason::PeerClosed })
+            });
+        }
+        crate::store::commit(&mut conn, &batch, &mut Vec::new()).unwrap();
+        conn.execute("INSERT INTO sink_cursors (sink, seq, updated_us) VALUES ('controller', 100, 0)", []).unwrap();
+        let auths_before: i64 = conn.query_row("SELECT count(*) FROM events WHERE kind = 200", [], |r| r.get(0)).unwrap();
+        let (count, first, last) = shed(&path, 4 * 1024 * 1024).unwrap().expect("over the quota: something is shed");
+        assert!(count > 0 && first > 100, "never what was already forwarded: {first}");
+        assert!(last >= first);
+        let auths_after: i64 = conn.query_row("SELECT count(*) FROM events WHERE kind = 200", [], |r| r.get(0)).unwrap();
+        assert_eq!(auths_before, auths_after, "authentication attempts are never shed");
+        let kept_early: i64 = conn.query_row("SELECT count(*) FROM events WHERE seq <= 100", [], |r| r.get(0)).unwrap();
+        assert_eq!(kept_early, 100);
+        assert!(shed(&path, 1 << 30).unwrap().is_none(), "under the quota: nothing");
+    }
+}

@@ -23,6 +23,7 @@ NEEDED=(
   "nmap:nmap"
   "python3:python3"                 # runs the HTTP receiver the HTTP sinks are tested against
   "/usr/sbin/nats-server:nats-server"   # JetStream between sensors and controller
+  "systemd-analyze:systemd"         # verifies and rates the rendered systemd unit
 )
 
 missing=()

@@ -69,13 +69,45 @@ impl Running {
     }
 }
 
+/// What to do about root once the decoys' ports are bound.
+#[derive(Debug, Clone, Default)]
+pub enum AfterBind {
+    /// Keep the identity the process has (as root only with `--allow-root`).
+    #[default]
+    Stay,
+    /// Become this unprivileged user.
+    Become(crate::privilege::Identity),
+    /// Refuse to go on as root.
+    RefuseRoot,
+}
+
 /// Starts everything in `config`; stops when `shutdown` is cancelled.
 /// Nothing is left running if this returns an error.
 pub async fn start(config: Config, shutdown: Shutdown) -> Result<Running, AppError> {
+    start_as(config, shutdown, AfterBind::Stay).await
+}
+
+/// [`start`], then drop (or refuse) root right after binding, before anything reads
+/// attacker bytes or opens the store.
+pub async fn start_as(config: Config, shutdown: Shutdown, after_bind: AfterBind) -> Result<Running, AppError> {
     // Bind every decoy before starting anything, so a busy port fails cleanly.
     let mut bound = Vec::with_capacity(config.decoys.len());
     for d in &config.decoys {
         bound.push((d.clone(), decoy::bind(d, &config.store.state_dir).await?));
+    }
+    match &after_bind {
+        AfterBind::Stay => {}
+        AfterBind::RefuseRoot => {
+            if crate::privilege::is_root() {
+                return Err(AppError::Fleet(
+                    "running as root after binding the decoys' ports: pass --user NAME to drop to an unprivileged user (or --allow-root, not recommended)".into(),
+                ));
+            }
+        }
+        AfterBind::Become(id) => {
+            crate::privilege::drop_to(id, &config.store.state_dir, &config.store.path).map_err(AppError::Fleet)?;
+            tracing::info!(user = %id.user, uid = id.uid, gid = id.gid, "ports bound; now running as {} without capabilities", id.user);
+        }
     }
 
     let open_registry = || Registry::open(&config.store.path, &config.store.state_dir, config.store.sync);

@@ -41,6 +41,7 @@ pub fn start(dir: &std::path::Path, yaml: &str) -> Decoy {
         .args(["run", "-c", "honeyward.yaml"])
         .current_dir(dir)
         .env("RUST_LOG", "warn,honeyward=info")
+        .env("HONEYWARD_ALLOW_ROOT", "1")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()

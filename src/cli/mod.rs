@@ -1,6 +1,7 @@
 //! The command line: `run`, `validate`, `schema`, `example-config`, `events`.
 
 mod config_source;
+mod deploy;
 mod events;
 mod fleet;
 mod incidents;
@@ -89,6 +90,9 @@ pub enum Command {
     /// Run a sensor: decoys, a local spool, and forwarding to its controller
     /// (`upstream:` section).
     Sensor(RunArgs),
+    /// Render deployment files (a hardened systemd unit) from a configuration.
+    #[command(subcommand)]
+    Deploy(deploy::DeployCommand),
 }
 
 /// Options of `run`.
@@ -97,6 +101,16 @@ pub struct RunArgs {
     /// Configuration file (YAML).
     #[arg(short, long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// After binding the decoys' ports, become this unprivileged user (started as
+    /// root). The state directory and the store are handed to it.
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+    /// ...and this group (default: the user's primary group).
+    #[arg(long, value_name = "GROUP", requires = "user")]
+    pub group: Option<String>,
+    /// Keep running as root after binding (not recommended: a decoy invites attackers).
+    #[arg(long, conflicts_with = "user", env = "HONEYWARD_ALLOW_ROOT", value_parser = clap::builder::FalseyValueParser::new())]
+    pub allow_root: bool,
 }
 
 /// Options of `validate`.
@@ -126,5 +140,6 @@ pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sinks(cmd) => sinks::execute(cmd),
         Command::Controller(a) => fleet::controller(a),
         Command::Sensor(a) => fleet::sensor(a),
+        Command::Deploy(cmd) => deploy::execute(cmd),
     }
 }

@@ -19,18 +19,32 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     };
-    match source {
+    match &source {
         Source::Embedded => tracing::info!(
             "no configuration given and no ./{LOCAL_CONFIG}: running the embedded quick-start (`honeyward example-config` shows a complete one)"
         ),
         Source::File(p) => tracing::info!(config = %p.display(), "configuration loaded"),
     }
     raise_open_files_limit();
+    let embedded = matches!(source, Source::Embedded);
+    let after_bind = match (&args.user, args.allow_root) {
+        (Some(user), _) => crate::app::AfterBind::Become(crate::privilege::resolve(user, args.group.as_deref()).map_err(anyhow::Error::msg)?),
+        (None, true) => crate::app::AfterBind::Stay,
+        // The quick-start only listens on loopback: let a first try in a root shell or
+        // container run, with a warning; a real configuration must say what it wants.
+        (None, false) if embedded => {
+            if crate::privilege::is_root() {
+                tracing::warn!("running the quick-start as root; with a configuration file honeyward refuses this unless --user NAME or --allow-root is given");
+            }
+            crate::app::AfterBind::Stay
+        }
+        (None, false) => crate::app::AfterBind::RefuseRoot,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("honeyward").build().context("cannot start the async runtime")?;
     runtime.block_on(async {
         let shutdown = Shutdown::new();
         shutdown_on_signals(shutdown.clone()).context("cannot install signal handlers")?;
-        let running = crate::app::start(config, shutdown).await?;
+        let running = crate::app::start_as(config, shutdown, after_bind).await?;
         tracing::info!(decoys = running.listeners.len(), "honeyward running; SIGINT or SIGTERM stops it");
         running.wait().await;
         anyhow::Ok(ExitCode::SUCCESS)

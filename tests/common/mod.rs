@@ -51,6 +51,8 @@ impl Honeyward {
             .args(args)
             .current_dir(dir)
             .env("RUST_LOG", "info")
+            // Tests run as root in CI; the root refusal has its own test.
+            .env("HONEYWARD_ALLOW_ROOT", "1")
             .stdin(Stdio::null())
             .stdout(stdout)
             .stderr(Stdio::piped())

@@ -1,0 +1,3 @@
+//! `honeyward deploy`: renders what a deployment needs from a configuration.
+
+pub mod systemd;

@@ -1,0 +1,113 @@
+//! Least privilege: bind the decoys' ports (22, 80, 104, 443 need root or
+//! CAP_NET_BIND_SERVICE), then become an unprivileged user for good. A decoy invites
+//! attackers in; if one ever found a flaw, it must land in an account that owns
+//! nothing but honeyward's own state.
+
+use std::ffi::CString;
+use std::path::Path;
+
+/// Who to become after binding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub user: String,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+/// Looks up `user` (and `group`, default: the user's primary group).
+pub fn resolve(user: &str, group: Option<&str>) -> Result<Identity, String> {
+    let name = CString::new(user).map_err(|_| format!("bad user name {user:?}"))?;
+    // SAFETY: getpwnam returns a pointer into static storage (or null); we copy the
+    // two numbers out before any other call.
+    let (uid, primary) = unsafe {
+        let pw = libc::getpwnam(name.as_ptr());
+        if pw.is_null() {
+            return Err(format!("no user {user:?} on this host"));
+        }
+        ((*pw).pw_uid, (*pw).pw_gid)
+    };
+    let gid = match group {
+        None => primary,
+        Some(g) => {
+            let gname = CString::new(g).map_err(|_| format!("bad group name {g:?}"))?;
+            // SAFETY: as above, for getgrnam.
+            unsafe {
+                let gr = libc::getgrnam(gname.as_ptr());
+                if gr.is_null() {
+                    return Err(format!("no group {g:?} on this host"));
+                }
+                (*gr).gr_gid
+            }
+        }
+    };
+    if uid == 0 {
+        return Err(format!("{user} is root: choose an unprivileged user"));
+    }
+    Ok(Identity { user: user.to_string(), uid, gid })
+}
+
+/// True when running as root.
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+fn chown_tree(path: &Path, id: &Identity) -> Result<(), String> {
+    let Ok(meta) = std::fs::symlink_metadata(path) else { return Ok(()) };
+    if meta.file_type().is_symlink() {
+        return Ok(()); // never follow links while chowning as root
+    }
+    let c = CString::new(path.as_os_str().as_encoded_bytes()).map_err(|_| format!("bad path {}", path.display()))?;
+    // SAFETY: lchown on a NUL-terminated path we own.
+    if unsafe { libc::lchown(c.as_ptr(), id.uid, id.gid) } != 0 {
+        return Err(format!("cannot hand {} to {}: {}", path.display(), id.user, std::io::Error::last_os_error()));
+    }
+    if meta.is_dir() {
+        for entry in std::fs::read_dir(path).map_err(|e| format!("{}: {e}", path.display()))? {
+            chown_tree(&entry.map_err(|e| e.to_string())?.path(), id)?;
+        }
+    }
+    Ok(())
+}
+
+/// Hands the state directory and the store's files to `id`, then becomes `id`
+/// (supplementary groups dropped, group, then user). Leaving root this way clears
+/// every capability; afterwards, getting root back is checked to fail.
+pub fn drop_to(id: &Identity, state_dir: &Path, store: &Path) -> Result<(), String> {
+    chown_tree(state_dir, id)?;
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = store.as_os_str().to_owned();
+        p.push(suffix);
+        chown_tree(Path::new(&p), id)?;
+    }
+    // SAFETY: plain syscalls with valid arguments; each result is checked.
+    unsafe {
+        if libc::setgroups(0, std::ptr::null()) != 0 {
+            return Err(format!("setgroups: {}", std::io::Error::last_os_error()));
+        }
+        if libc::setgid(id.gid) != 0 {
+            return Err(format!("setgid({}): {}", id.gid, std::io::Error::last_os_error()));
+        }
+        if libc::setuid(id.uid) != 0 {
+            return Err(format!("setuid({}): {}", id.uid, std::io::Error::last_os_error()));
+        }
+        if libc::setuid(0) == 0 {
+            return Err("privileges could be regained after dropping them".into());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn root_and_unknown_users_are_refused() {
+        assert!(resolve("root", None).unwrap_err().contains("unprivileged"));
+        assert!(resolve("no-such-user-honeyward", None).unwrap_err().contains("no user"));
+        if let Ok(nobody) = resolve("nobody", None) {
+            assert_ne!(nobody.uid, 0);
+        }
+    }
+}

@@ -23,6 +23,8 @@ pub mod decoy;
 pub mod deploy;
 pub mod event;
 pub mod fleet;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod incident;
 pub mod pem;
 pub mod pipeline;

@@ -5,10 +5,10 @@
 
 mod archive;
 mod association;
-mod dimse;
+pub(crate) mod dimse;
 mod link;
 mod moving;
-mod pdu;
+pub(crate) mod pdu;
 mod personality;
 mod quarantine;
 mod retrieve;

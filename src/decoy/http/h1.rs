@@ -47,7 +47,7 @@ pub enum Malformed {
     NotImplemented,
 }
 
-enum Framing {
+pub(crate) enum Framing {
     None,
     Length(u64),
     Chunked,
@@ -247,7 +247,7 @@ fn request_line(line: &[u8]) -> Result<(Vec<u8>, Vec<u8>, Version), Malformed> {
 }
 
 /// Parses a complete head into a request (body still empty) and its body framing.
-fn parse_head(head: &[u8], max_headers: usize) -> Result<(Request, Framing), Malformed> {
+pub(crate) fn parse_head(head: &[u8], max_headers: usize) -> Result<(Request, Framing), Malformed> {
     let start = head.iter().position(|&b| b != b'\r' && b != b'\n').unwrap_or(head.len());
     let head = &head[start..];
     let nl = head.iter().position(|&b| b == b'\n').ok_or(Malformed::BadRequest)?;

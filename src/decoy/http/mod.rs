@@ -9,11 +9,11 @@ mod aws;
 mod classify;
 mod date;
 mod exchange;
-mod h1;
+pub(crate) mod h1;
 mod h2;
 mod message;
 mod personality;
-mod request;
+pub(crate) mod request;
 pub(crate) mod tls;
 
 use std::path::Path;

@@ -13,6 +13,25 @@ use crate::deploy::systemd::{render, UnitOptions};
 pub enum DeployCommand {
     /// A hardened systemd unit (dynamic user, CAP_NET_BIND_SERVICE only, sandboxed).
     Systemd(SystemdArgs),
+    /// Kubernetes manifests (JSON List for `kubectl apply -f`): Namespace with the
+    /// restricted Pod Security Standard, ConfigMap, Deployment (DaemonSet for
+    /// sensors), Service, NetworkPolicy.
+    Kubernetes(KubernetesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct KubernetesArgs {
+    /// The configuration to deploy (its decoys must listen on 0.0.0.0 in a pod).
+    #[arg(short, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[arg(long, default_value = "honeyward")]
+    pub namespace: String,
+    /// The container image (see deploy/container/Containerfile).
+    #[arg(long, default_value = "registry.example.nhs.uk/honeyward:0.1.0")]
+    pub image: String,
+    /// Memory limit, MiB.
+    #[arg(long, default_value_t = 512)]
+    pub memory_max_mb: u64,
 }
 
 #[derive(Debug, Args)]
@@ -38,6 +57,17 @@ pub fn execute(cmd: DeployCommand) -> anyhow::Result<ExitCode> {
             let (_, loaded) = config_source::load(a.config.as_deref());
             let config = loaded.map_err(|e| anyhow::anyhow!("{e}"))?;
             print!("{}", render(&config, &UnitOptions { binary: a.binary, config_path: a.config_path, memory_max_mb: a.memory_max_mb }));
+            Ok(ExitCode::SUCCESS)
+        }
+        DeployCommand::Kubernetes(a) => {
+            let (source, loaded) = config_source::load(a.config.as_deref());
+            let config = loaded.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let config_text = match source {
+                config_source::Source::File(p) => std::fs::read_to_string(&p)?,
+                config_source::Source::Embedded => crate::config::EMBEDDED_DEFAULT.to_string(),
+            };
+            let options = crate::deploy::kubernetes::K8sOptions { namespace: a.namespace, image: a.image, config_text, memory_max_mb: a.memory_max_mb };
+            println!("{}", serde_json::to_string_pretty(&crate::deploy::kubernetes::render(&config, &options))?);
             Ok(ExitCode::SUCCESS)
         }
     }

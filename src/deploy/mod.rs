@@ -1,3 +1,4 @@
 //! `honeyward deploy`: renders what a deployment needs from a configuration.
 
+pub mod kubernetes;
 pub mod systemd;

@@ -67,8 +67,10 @@ pub async fn serve<S>(io: &mut S, ex: &Exchange, limits: &H1Limits) -> CloseReas
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
-    let mut buf = BytesMut::with_capacity(4096);
-    let mut out = Vec::with_capacity(4096);
+    // Small to start: a flood of idle connections each holds this much (the head cap
+    // bounds how far it grows).
+    let mut buf = BytesMut::with_capacity(1024);
+    let mut out = Vec::new();
     loop {
         let len = match read_head(io, &mut buf, limits).await {
             Head::Complete(len) => len,
@@ -155,7 +157,9 @@ async fn read_head<S: AsyncRead + Unpin>(io: &mut S, buf: &mut BytesMut, limits:
             Some(Err(m)) => return Head::Malformed(m),
             None => {}
         }
-        buf.reserve(4096);
+        if buf.capacity() - buf.len() < 512 {
+            buf.reserve(buf.len().max(1024));
+        }
         let wait = match deadline {
             Some(d) => d.saturating_duration_since(Instant::now()),
             None => limits.keep_alive_timeout,

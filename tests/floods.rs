@@ -1,0 +1,92 @@
+//! Floods, bounded in count and time, loopback only: for the TCP, SSH and HTTP decoys
+//! (the DICOM decoy's is in dicom_decoy_hostile_input.rs), 10,000 connections are
+//! opened and held, then 2,000 more are opened and dropped as fast as possible. A
+//! well-behaved client is still served, every accepted connection is recorded, and
+//! the process's memory growth stays inside the budget documented in BENCHMARKS.md.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const HELD: usize = 10_000;
+const FLOOD: usize = 2_000;
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap().lines().find_map(|l| l.strip_prefix("VmRSS:")).unwrap().split_whitespace().next().unwrap().parse().unwrap()
+}
+
+const LIMITS: &str = "    limits:\n      max_connections: 20000\n      max_connections_per_source: 20000\n      idle_timeout_seconds: 120\n      session_timeout_seconds: 300\n";
+
+/// One flood at a time: each holds 10,000 sockets in this process.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Holds HELD connections (each sent `hello`), floods FLOOD more, checks the rest.
+fn flood(decoy: &str, kind: &str, hello: &[u8], served: impl Fn(SocketAddr) -> bool, budget_kib: u64) {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let hw = Honeyward::start(dir.path(), &config(&format!("  - name: d\n    type: {kind}\n    listen: 127.0.0.1:0\n{LIMITS}{decoy}")));
+    let addr = hw.addr("d");
+    let pid = hw.child.id();
+    let before = rss_kib(pid);
+    let started = Instant::now();
+    let mut held = Vec::with_capacity(HELD);
+    while held.len() < HELD && started.elapsed() < Duration::from_secs(90) {
+        let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_secs(5)) else { continue };
+        let _ = s.set_write_timeout(Some(Duration::from_secs(5)));
+        if hello.is_empty() || s.write_all(hello).is_ok() {
+            held.push(s);
+        }
+    }
+    assert_eq!(held.len(), HELD, "{kind}: all connections opened within the time bound");
+    let db = hw.store();
+    assert!(eventually(90, || count_kind(&db, "connection_opened") as usize >= HELD), "{kind}: every held connection recorded ({})", count_kind(&db, "connection_opened"));
+    let during = rss_kib(pid);
+    assert!(served(addr), "{kind}: a well-behaved client is served while {HELD} connections are held");
+    let grown = during.saturating_sub(before);
+    eprintln!("{kind}: RSS {before} KiB -> {during} KiB with {HELD} held connections ({:.1} KiB each; budget {budget_kib} KiB)", grown as f64 / HELD as f64);
+    assert!(grown < budget_kib, "{kind}: RSS grew {grown} KiB, budget {budget_kib} KiB");
+
+    let flood_started = Instant::now();
+    let mut flooded = 0;
+    while flooded < FLOOD && flood_started.elapsed() < Duration::from_secs(60) {
+        if let Ok(mut s) = TcpStream::connect(addr) {
+            let _ = s.write_all(hello);
+            flooded += 1;
+        }
+    }
+    assert!(served(addr), "{kind}: served during and after the flood");
+    let expected = HELD + flooded + 1;
+    assert!(eventually(90, || count_kind(&db, "connection_opened") as usize >= expected), "{kind}: every accepted connection recorded: {} of {expected}", count_kind(&db, "connection_opened"));
+    drop(held);
+    assert!(eventually(90, || count_kind(&db, "connection_closed") as usize >= expected), "{kind}: and its close");
+}
+
+fn banner(addr: SocketAddr, want: &[u8]) -> bool {
+    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_secs(5)) else { return false };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut got = vec![0u8; want.len()];
+    s.read_exact(&mut got).is_ok() && got == want
+}
+
+#[test]
+fn the_tcp_decoy_holds_10000_connections_survives_a_flood_and_records_every_one() {
+    flood("    banner: \"login: \"\n", "tcp", b"", |a| banner(a, b"login: "), 150 * 1024);
+}
+
+#[test]
+fn the_ssh_decoy_holds_10000_connections_survives_a_flood_and_records_every_one() {
+    flood("    failure_delay_ms: 0\n", "ssh", b"", |a| banner(a, b"SSH-2.0-OpenSSH_9.2p1"), 400 * 1024);
+}
+
+#[test]
+fn the_http_decoy_holds_10000_connections_survives_a_flood_and_records_every_one() {
+    let served = |a: SocketAddr| {
+        let response = http_raw(a, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        response.starts_with(b"HTTP/1.1 200")
+    };
+    flood("", "http", b"GET / HTTP/1.1\r\nHost: x\r\n", served, 400 * 1024);
+}

@@ -56,4 +56,18 @@ fi
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 cargo check --locked --benches --quiet   # benchmarks must keep compiling
+
+# Supply chain (deny.toml), when cargo-deny is installed (`cargo install cargo-deny`):
+# licenses, bans and sources always; advisories only when the RustSec database can be
+# fetched (offline machines skip that part and say so).
+if command -v cargo-deny >/dev/null 2>&1; then
+  cargo deny --log-level error check bans licenses sources
+  if cargo deny --log-level error fetch db >/dev/null 2>&1; then
+    cargo deny --log-level error check advisories
+  else
+    echo "scripts/test.sh: advisory database not reachable; cargo deny advisories skipped"
+  fi
+else
+  echo "scripts/test.sh: cargo-deny not installed; supply-chain checks skipped"
+fi
 cargo test --locked "$@"

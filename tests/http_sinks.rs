@@ -39,7 +39,9 @@ fn receiver(dir: &Path, name: &str, args: &[&str]) -> Receiver {
 fn requests(r: &Receiver) -> Vec<(String, u16, serde_json::Value, Vec<u8>)> {
     use base64::Engine;
     let text = std::fs::read_to_string(&r.log).unwrap_or_default();
-    text.lines()
+    // Only complete lines: the receiver may be writing the last one right now.
+    text.split_inclusive('\n')
+        .filter(|l| l.ends_with('\n'))
         .map(|l| {
             let v: serde_json::Value = serde_json::from_str(l).unwrap();
             let body = base64::engine::general_purpose::STANDARD.decode(v["body"].as_str().unwrap()).unwrap();

@@ -57,9 +57,14 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 cargo check --locked --benches --quiet   # benchmarks must keep compiling
 
-# Supply chain (deny.toml), when cargo-deny is installed (`cargo install cargo-deny`):
-# licenses, bans and sources always; advisories only when the RustSec database can be
-# fetched (offline machines skip that part and say so).
+# Supply chain (deny.toml): cargo-deny is installed from crates.io when missing (best
+# effort: without it the checks are skipped and that is said); licenses, bans and
+# sources always; advisories only when the RustSec database can be fetched (offline
+# machines skip that part and say so).
+if ! command -v cargo-deny >/dev/null 2>&1; then
+  echo "scripts/test.sh: installing cargo-deny"
+  cargo install --locked --quiet cargo-deny || echo "scripts/test.sh: could not install cargo-deny"
+fi
 if command -v cargo-deny >/dev/null 2>&1; then
   cargo deny --log-level error check bans licenses sources
   if cargo deny --log-level error fetch db >/dev/null 2>&1; then

@@ -27,9 +27,12 @@ No legitimate user ever touches a decoy, so every connection is worth looking at
 stores every observation durably in SQLite before forwarding it, so nothing is lost when the \
 SIEM is down or the process is killed.
 
-Start:     honeyward run                 (embedded quick-start: TCP decoy on 127.0.0.1:2323)
+Start:     honeyward run                 (embedded quick-start on 127.0.0.1: telnet-style banner
+                                          2323, SSH 2222, clinical portal 8080, PACS 4242)
 Configure: honeyward example-config > honeyward.yaml && honeyward validate -c honeyward.yaml
-Look:      honeyward events list  |  honeyward events tail
+Look:      honeyward events list  |  honeyward incidents list  |  honeyward sinks status
+Deploy:    honeyward run -c FILE --user honeyward  |  honeyward deploy systemd -c FILE
+Fleet:     honeyward controller enrol NAME --out FILE  |  honeyward sensor -c FILE
 
 Exit codes: 0 success, 1 error (invalid configuration, port in use, store unreadable), 2 usage.";
 
@@ -90,7 +93,8 @@ pub enum Command {
     /// Run a sensor: decoys, a local spool, and forwarding to its controller
     /// (`upstream:` section).
     Sensor(RunArgs),
-    /// Render deployment files (a hardened systemd unit) from a configuration.
+    /// Render deployment files from a configuration: a hardened systemd unit, or
+    /// Kubernetes manifests.
     #[command(subcommand)]
     Deploy(deploy::DeployCommand),
 }

@@ -18,6 +18,26 @@ fn controller_yaml(port: u16, sinks: &str) -> String {
 
 const NO_SINKS: &str = "  - name: archive\n    type: file\n    path: events.jsonl\n    fsync: false\n";
 
+/// A controller directory with its configuration (no sinks but a file) and a port.
+fn controller_dir() -> (tempfile::TempDir, PathBuf, u16) {
+    let root = tempfile::tempdir().unwrap();
+    let cdir = root.path().join("controller");
+    std::fs::create_dir_all(&cdir).unwrap();
+    let port = free_port();
+    std::fs::write(cdir.join("honeyward.yaml"), controller_yaml(port, NO_SINKS)).unwrap();
+    (root, cdir, port)
+}
+
+/// A sensor's signing key, and its controller's CA written to `sdir/ca.pem`.
+fn credential(sdir: &Path) -> (Vec<u8>, PathBuf) {
+    use base64::Engine;
+    let credential: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(sdir.join("credential.json")).unwrap()).unwrap();
+    let key = base64::engine::general_purpose::STANDARD.decode(credential["key"].as_str().unwrap()).unwrap();
+    let ca = sdir.join("ca.pem");
+    std::fs::write(&ca, credential["controller_ca"].as_str().unwrap()).unwrap();
+    (key, ca)
+}
+
 fn start_controller(dir: &Path, yaml: &str) -> Honeyward {
     std::fs::write(dir.join("honeyward.yaml"), yaml).unwrap();
     Honeyward::spawn(dir, &["controller", "-c", "honeyward.yaml"])
@@ -101,11 +121,7 @@ fn three_sensors_forward_ssh_http_and_dicom_interactions_once_to_the_controller_
 
 #[test]
 fn a_controller_down_for_60_seconds_gets_all_10000_events_the_sensors_took_once_each() {
-    let root = tempfile::tempdir().unwrap();
-    let cdir = root.path().join("controller");
-    std::fs::create_dir_all(&cdir).unwrap();
-    let port = free_port();
-    std::fs::write(cdir.join("honeyward.yaml"), controller_yaml(port, NO_SINKS)).unwrap();
+    let (root, cdir, port) = controller_dir();
     let dirs: Vec<PathBuf> = ["ward-a", "ward-b"].iter().map(|n| enrol(&cdir, root.path(), n)).collect();
     let mut controller = start_controller(&cdir, &controller_yaml(port, NO_SINKS));
     let sensors: Vec<Honeyward> = dirs.iter().map(|d| start_sensor(d, port, &tcp_decoy("banner", ""))).collect();
@@ -156,17 +172,9 @@ fn signed_curl(port: u16, ca: &Path, sensor: &str, key: &[u8], timestamp_ms: i64
 
 #[test]
 fn a_bad_signature_an_old_timestamp_a_replayed_request_and_a_revoked_sensor_are_refused_and_recorded() {
-    let root = tempfile::tempdir().unwrap();
-    let cdir = root.path().join("controller");
-    std::fs::create_dir_all(&cdir).unwrap();
-    let port = free_port();
-    std::fs::write(cdir.join("honeyward.yaml"), controller_yaml(port, NO_SINKS)).unwrap();
+    let (root, cdir, port) = controller_dir();
     let sdir = enrol(&cdir, root.path(), "ward-9");
-    let credential: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(sdir.join("credential.json")).unwrap()).unwrap();
-    use base64::Engine;
-    let key = base64::engine::general_purpose::STANDARD.decode(credential["key"].as_str().unwrap()).unwrap();
-    let ca = sdir.join("ca.pem");
-    std::fs::write(&ca, credential["controller_ca"].as_str().unwrap()).unwrap();
+    let (key, ca) = credential(&sdir);
     let controller = start_controller(&cdir, &controller_yaml(port, NO_SINKS));
     let now = || honeyward::event::Timestamp::now().as_micros() / 1000;
     let body = r#"{"decoys":[]}"#;
@@ -204,11 +212,7 @@ fn try_password(addr: SocketAddr, user: &str, password: &str) {
 
 #[test]
 fn a_token_created_on_the_controller_is_recognised_by_a_sensor_within_5_seconds_also_after_a_restart_while_the_controller_is_down() {
-    let root = tempfile::tempdir().unwrap();
-    let cdir = root.path().join("controller");
-    std::fs::create_dir_all(&cdir).unwrap();
-    let port = free_port();
-    std::fs::write(cdir.join("honeyward.yaml"), controller_yaml(port, NO_SINKS)).unwrap();
+    let (root, cdir, port) = controller_dir();
     let sdir = enrol(&cdir, root.path(), "ward-5");
     let mut controller = start_controller(&cdir, &controller_yaml(port, NO_SINKS));
     let ssh = "  - name: ssh\n    type: ssh\n    listen: 127.0.0.1:0\n    failure_delay_ms: 0\n";
@@ -240,11 +244,7 @@ fn a_token_created_on_the_controller_is_recognised_by_a_sensor_within_5_seconds_
 
 #[test]
 fn a_sensor_killed_with_kill_9_raises_a_sensor_silent_incident_within_its_window() {
-    let root = tempfile::tempdir().unwrap();
-    let cdir = root.path().join("controller");
-    std::fs::create_dir_all(&cdir).unwrap();
-    let port = free_port();
-    std::fs::write(cdir.join("honeyward.yaml"), controller_yaml(port, NO_SINKS)).unwrap();
+    let (root, cdir, port) = controller_dir();
     let sdir = enrol(&cdir, root.path(), "ward-k");
     let controller = start_controller(&cdir, &controller_yaml(port, NO_SINKS));
     let mut sensor = start_sensor(&sdir, port, &tcp_decoy("banner", ""));
@@ -264,15 +264,9 @@ fn a_sensor_killed_with_kill_9_raises_a_sensor_silent_incident_within_its_window
 
 #[test]
 fn the_api_answers_only_with_a_bearer_token_and_creates_lists_and_revokes_tokens() {
-    let root = tempfile::tempdir().unwrap();
-    let cdir = root.path().join("controller");
-    std::fs::create_dir_all(&cdir).unwrap();
-    let port = free_port();
-    std::fs::write(cdir.join("honeyward.yaml"), controller_yaml(port, NO_SINKS)).unwrap();
+    let (root, cdir, port) = controller_dir();
     let sdir = enrol(&cdir, root.path(), "ward-api");
-    let credential: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(sdir.join("credential.json")).unwrap()).unwrap();
-    let ca = sdir.join("ca.pem");
-    std::fs::write(&ca, credential["controller_ca"].as_str().unwrap()).unwrap();
+    let (_, ca) = credential(&sdir);
     let token = cli(&cdir, &["controller", "api-token", "soc-automation"]).trim().to_string();
     let _controller = start_controller(&cdir, &controller_yaml(port, NO_SINKS));
     let call = |method: &str, path: &str, bearer: Option<&str>, body: Option<&str>| -> (u16, serde_json::Value) {

@@ -20,14 +20,8 @@ pub struct ControllerArgs {
     /// Controller configuration (needs a `controller:` section).
     #[arg(short, long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// After binding, become this unprivileged user (see `run --help`).
-    #[arg(long, value_name = "USER")]
-    pub user: Option<String>,
-    #[arg(long, value_name = "GROUP", requires = "user")]
-    pub group: Option<String>,
-    /// Keep running as root (not recommended).
-    #[arg(long, conflicts_with = "user", env = "HONEYWARD_ALLOW_ROOT", value_parser = clap::builder::FalseyValueParser::new())]
-    pub allow_root: bool,
+    #[command(flatten)]
+    pub privileges: super::PrivilegeArgs,
 }
 
 /// Controller administration.
@@ -110,7 +104,7 @@ pub fn controller(args: ControllerArgs) -> anyhow::Result<ExitCode> {
                     bail!("{} has no `controller:` section; `honeyward run` runs a single host", c.origin);
                 }
             }
-            super::run::run(super::RunArgs { config: args.config, user: args.user, group: args.group, allow_root: args.allow_root })
+            super::run::run(super::RunArgs { config: args.config, privileges: args.privileges })
         }
         Some(ControllerCommand::Enrol(a)) => {
             let config = load(a.config.as_deref())?;

@@ -105,6 +105,13 @@ pub struct RunArgs {
     /// Configuration file (YAML).
     #[arg(short, long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub privileges: PrivilegeArgs,
+}
+
+/// Who the process is once the decoys' ports are bound (`run`, `sensor`, `controller`).
+#[derive(Debug, Args, Clone)]
+pub struct PrivilegeArgs {
     /// After binding the decoys' ports, become this unprivileged user (started as
     /// root). The state directory and the store are handed to it.
     #[arg(long, value_name = "USER")]

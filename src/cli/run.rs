@@ -27,8 +27,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     }
     raise_open_files_limit();
     let embedded = matches!(source, Source::Embedded);
-    let after_bind = match (&args.user, args.allow_root) {
-        (Some(user), _) => crate::app::AfterBind::Become(crate::privilege::resolve(user, args.group.as_deref()).map_err(anyhow::Error::msg)?),
+    let p = &args.privileges;
+    let after_bind = match (&p.user, p.allow_root) {
+        (Some(user), _) => crate::app::AfterBind::Become(crate::privilege::resolve(user, p.group.as_deref()).map_err(anyhow::Error::msg)?),
         (None, true) => crate::app::AfterBind::Stay,
         // The quick-start only listens on loopback: let a first try in a root shell or
         // container run, with a warning; a real configuration must say what it wants.

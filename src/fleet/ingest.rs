@@ -50,6 +50,16 @@ pub async fn blocking<T: Send + 'static>(controller: &Arc<Controller>, f: impl F
     tokio::task::spawn_blocking(move || f(&c)).await.ok()
 }
 
+/// The signing key of an enrolled, unrevoked sensor.
+pub async fn sensor_key(controller: &Arc<Controller>, name: &str) -> Result<Vec<u8>, Refusal> {
+    let name = name.to_string();
+    match blocking(controller, move |c| c.fleet.lock().unwrap_or_else(|p| p.into_inner()).key(&name).ok().flatten()).await.flatten() {
+        None => Err(Refusal::UnknownSensor),
+        Some((_, true)) => Err(Refusal::Revoked),
+        Some((key, false)) => Ok(key),
+    }
+}
+
 /// Authenticates a sensor request; on success returns the sensor's name.
 async fn authenticate(parts: &Parts, body: &[u8], controller: &Arc<Controller>) -> Result<String, (String, Refusal)> {
     let claimed = header(parts, signing::SENSOR_HEADER).unwrap_or("").to_string();
@@ -60,12 +70,7 @@ async fn authenticate(parts: &Parts, body: &[u8], controller: &Arc<Controller>) 
     if claimed.is_empty() || nonce.len() > 64 {
         return Err((claimed, Refusal::Unsigned));
     }
-    let name = claimed.clone();
-    let key = blocking(controller, move |c| c.fleet.lock().unwrap_or_else(|p| p.into_inner()).key(&name).ok().flatten()).await.flatten();
-    let Some((key, revoked)) = key else { return Err((claimed, Refusal::UnknownSensor)) };
-    if revoked {
-        return Err((claimed, Refusal::Revoked));
-    }
+    let key = sensor_key(controller, &claimed).await.map_err(|r| (claimed.clone(), r))?;
     let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     let signed = Signed { method: parts.method.as_str(), path, timestamp_ms, nonce, body };
     let now = now_ms();

@@ -82,7 +82,7 @@ impl NatsSink {
         let Some(js) = self.js.as_ref() else { return Err(SinkError::Retryable("no NATS connection".into())) };
         let subject = format!("honeyward.events.{}", self.sensor);
         let timestamp_ms = Timestamp::now().as_micros() / 1000;
-        let nonce: String = (0..16).map(|_| format!("{:02x}", rand::random::<u8>())).collect();
+        let nonce = signing::nonce();
         let signature = signing::sign(&self.key, &Signed { method: "PUBLISH", path: &subject, timestamp_ms, nonce: &nonce, body: &payload });
         let mut headers = async_nats::HeaderMap::new();
         headers.insert(signing::SENSOR_HEADER, self.sensor.as_str());
@@ -141,12 +141,7 @@ async fn verify(controller: &Arc<Controller>, message: &async_nats::jetstream::M
     if message.subject.as_str() != format!("honeyward.events.{claimed}") {
         return Err((claimed, signing::Refusal::BadSignature));
     }
-    let name = claimed.clone();
-    let key = ingest::blocking(controller, move |c| c.fleet.lock().unwrap_or_else(|p| p.into_inner()).key(&name).ok().flatten()).await.flatten();
-    let Some((key, revoked)) = key else { return Err((claimed, signing::Refusal::UnknownSensor)) };
-    if revoked {
-        return Err((claimed, signing::Refusal::Revoked));
-    }
+    let key = ingest::sensor_key(controller, &claimed).await.map_err(|r| (claimed.clone(), r))?;
     let timestamp_ms: i64 = ts.parse().map_err(|_| (claimed.clone(), signing::Refusal::BadSignature))?;
     let signed = Signed { method: "PUBLISH", path: message.subject.as_str(), timestamp_ms, nonce: &nonce, body: &message.payload };
     // Verified at the signature's own time: messages may wait in the stream.

@@ -42,13 +42,11 @@ impl Upstream {
     /// Sends a signed request.
     pub async fn request(&mut self, method: &str, path: &str, body: Vec<u8>) -> Result<Answer, SinkError> {
         let timestamp_ms = Timestamp::now().as_micros() / 1000;
-        let nonce: String = (0..16).map(|_| format!("{:02x}", rand::random::<u8>())).collect();
+        let nonce = signing::nonce();
         let signature = signing::sign(&self.key, &Signed { method, path, timestamp_ms, nonce: &nonce, body: &body });
         let gzip = body.len() >= GZIP_FROM_BYTES;
         let payload = if gzip {
-            use std::io::Write;
-            let mut z = flate2::write::GzEncoder::new(Vec::with_capacity(body.len() / 4), flate2::Compression::fast());
-            z.write_all(&body).and_then(|_| z.finish()).map_err(|e| SinkError::Retryable(format!("gzip: {e}")))?
+            crate::sink::http::gzip_body(&body)?
         } else {
             body
         };

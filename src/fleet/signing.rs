@@ -37,6 +37,11 @@ fn canonical(s: &Signed<'_>) -> String {
     format!("HONEYWARD-HMAC-SHA256\n{}\n{}\n{}\n{}\n{}", s.method, s.path, s.timestamp_ms, s.nonce, hex(digest.as_ref()))
 }
 
+/// A fresh random nonce (128 bits, hex).
+pub fn nonce() -> String {
+    hex(&rand::random::<[u8; 16]>())
+}
+
 /// The signature (lowercase hex).
 pub fn sign(key: &[u8], s: &Signed<'_>) -> String {
     hex(hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, key), canonical(s).as_bytes()).as_ref())

@@ -45,16 +45,6 @@ fn shown(text: Cow<'_, str>) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-fn severity_name(s: crate::event::Severity) -> &'static str {
-    use crate::event::Severity;
-    match s {
-        Severity::Info => "info",
-        Severity::Low => "low",
-        Severity::Medium => "medium",
-        Severity::High => "high",
-        Severity::Critical => "critical",
-    }
-}
 
 fn sha256_hex(text: &str) -> String {
     ring::digest::digest(&ring::digest::SHA256, text.as_bytes()).as_ref().iter().map(|b| format!("{b:02x}")).collect()
@@ -149,7 +139,7 @@ pub fn each_field<'a>(stored: &'a StoredEvent, f: FieldSink<'_, 'a>) {
         let mut buf = [0u8; 36];
         push_scratch(f, "session", s.encode(&mut buf));
     }
-    push(f, "severity", Cow::Borrowed(severity_name(e.severity())));
+    push(f, "severity", Cow::Borrowed(e.severity().as_str()));
     if let Some(t) = e.technique() {
         push(f, "technique", Cow::Borrowed(t.id()));
     }
@@ -216,7 +206,7 @@ pub(crate) mod tests {
             let mut buf = [0u8; 36];
             old_push(&mut out, "session", Cow::Owned(s.encode(&mut buf).to_string()));
         }
-        old_push(&mut out, "severity", Cow::Borrowed(severity_name(e.severity())));
+        old_push(&mut out, "severity", Cow::Borrowed(e.severity().as_str()));
         if let Some(t) = e.technique() {
             old_push(&mut out, "technique", Cow::Borrowed(t.id()));
         }

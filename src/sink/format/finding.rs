@@ -6,22 +6,13 @@
 use serde_json::{json, Value};
 
 use super::json::write_value;
-use super::ocsf::{ocsf_event, OCSF_VERSION};
-use crate::event::{EventId, Severity};
+use super::ocsf::{ocsf_event, severity_id, OCSF_VERSION};
+use crate::event::EventId;
 use crate::store::StoredEvent;
 
 /// Detection Finding's class and its "Create" activity.
 pub const FINDING_CLASS: u32 = 2004;
 
-fn severity_id(s: Severity) -> u8 {
-    match s {
-        Severity::Info => 1,
-        Severity::Low => 2,
-        Severity::Medium => 3,
-        Severity::High => 4,
-        Severity::Critical => 5,
-    }
-}
 
 /// The finding announcing `incident`, whose first notable event is `stored`.
 pub fn ocsf_finding(stored: &StoredEvent, incident: EventId) -> Value {

@@ -86,15 +86,6 @@ pub fn encode_json(stored: &StoredEvent, out: &mut Vec<u8>) {
     }
 }
 
-fn severity_name(s: Severity) -> &'static str {
-    match s {
-        Severity::Info => "info",
-        Severity::Low => "low",
-        Severity::Medium => "medium",
-        Severity::High => "high",
-        Severity::Critical => "critical",
-    }
-}
 
 /// `{"ip":..,"port":..}`, as ECS and OCSF also write addresses.
 pub(super) fn endpoint(o: &mut Object<'_>, k: &'static str, a: SocketAddr) {
@@ -122,7 +113,7 @@ fn write_event(stored: &StoredEvent, out: &mut Vec<u8>) -> Result<(), serde_json
             o.id("session", s);
         }
         o.u64("kind_id", u64::from(e.kind.id()));
-        o.str("severity", severity_name(e.severity()));
+        o.str("severity", e.severity().as_str());
         if let Some(t) = e.technique() {
             o.object("attack").str("id", t.id()).str("name", t.name());
         }

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
-use crate::decoy::{self, ConnectionGate, DecoyContext, DecoyError};
+use crate::decoy::{self, ConnectionGate, DecoyContext, DecoyError, MemoryBudget};
 use crate::pipeline::{self, Shutdown};
 use crate::sink::{run_sink, AnySink, SinkError, SinkRun};
 use crate::store::{self, StoreError, StoreReader};
@@ -130,6 +130,10 @@ pub async fn start_as(config: Config, shutdown: Shutdown, after_bind: AfterBind)
 
     let tasks = TaskTracker::new();
     let sensor: Arc<str> = Arc::from(config.sensor.name.as_str());
+    let memory = config.sensor.max_memory_mb.map(MemoryBudget::new);
+    if let Some(m) = &memory {
+        tasks.spawn(Arc::clone(m).monitor(shutdown.clone()));
+    }
     let mut listeners = Vec::with_capacity(bound.len());
     for (d, b) in bound {
         let addr = b.local_addr().unwrap_or_else(|_| d.listen());
@@ -143,7 +147,7 @@ pub async fn start_as(config: Config, shutdown: Shutdown, after_bind: AfterBind)
             shutdown: shutdown.clone(),
             tasks: tasks.clone(),
             limits,
-            gate: ConnectionGate::new(limits.max_connections, limits.max_connections_per_source),
+            gate: ConnectionGate::with_memory(limits.max_connections, limits.max_connections_per_source, memory.clone()),
         };
         tasks.spawn(b.serve(cx));
     }

@@ -16,6 +16,8 @@ fn the_rendered_unit_verifies_and_scores_at_most_2_in_systemd_analyze_security()
     let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/hospital.yaml");
     let unit = cli(dir.path(), &["deploy", "systemd", "-c", example, "--binary", BIN]);
     assert!(unit.contains(&format!("ExecStart={BIN} run -c /etc/honeyward/honeyward.yaml")));
+    // The kernel's limit sits a quarter above the decoys' own budget (max_memory_mb: 384).
+    assert!(unit.contains("\nMemoryMax=480M\n"), "{unit}");
     let path = dir.path().join("honeyward.service");
     std::fs::write(&path, &unit).unwrap();
     let verify = Command::new("systemd-analyze").arg("verify").arg(&path).output().unwrap();

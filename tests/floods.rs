@@ -3,6 +3,7 @@
 //! opened and held, then 2,000 more are opened and dropped as fast as possible. A
 //! well-behaved client is still served, every accepted connection is recorded, and
 //! the process's memory growth stays inside the budget documented in BENCHMARKS.md.
+//! With `sensor.max_memory_mb` set, admission stops at the budget and resumes after.
 
 mod common;
 
@@ -89,4 +90,52 @@ fn the_http_decoy_holds_10000_connections_survives_a_flood_and_records_every_one
         response.starts_with(b"HTTP/1.1 200")
     };
     flood("", "http", b"GET / HTTP/1.1\r\nHost: x\r\n", served, 400 * 1024);
+}
+
+#[test]
+fn at_its_memory_budget_the_http_decoy_refuses_new_connections_and_admits_again_once_memory_is_released() {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    const BUDGET_MIB: u64 = 96;
+    // One 50 ms sample of the decoy's monitor at full accept rate.
+    const SLACK_MIB: u64 = 24;
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = config(&format!("  - name: d\n    type: http\n    listen: 127.0.0.1:0\n{LIMITS}")).replace("  name: test-sensor\n", &format!("  name: test-sensor\n  max_memory_mb: {BUDGET_MIB}\n"));
+    let hw = Honeyward::start(dir.path(), &yaml);
+    let addr = hw.addr("d");
+    let pid = hw.child.id();
+    let peak = std::sync::Arc::new(AtomicU64::new(0));
+    let sampling = std::sync::Arc::new(AtomicBool::new(true));
+    let sampler = {
+        let (peak, sampling) = (peak.clone(), sampling.clone());
+        std::thread::spawn(move || {
+            while sampling.load(Relaxed) {
+                peak.fetch_max(rss_kib(pid), Relaxed);
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        })
+    };
+    let started = Instant::now();
+    let mut held = Vec::with_capacity(HELD);
+    while held.len() < HELD && started.elapsed() < Duration::from_secs(90) {
+        let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_secs(5)) else { continue };
+        let _ = s.set_write_timeout(Some(Duration::from_secs(5)));
+        if s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").is_ok() {
+            held.push(s);
+        }
+    }
+    let db = hw.store();
+    let refused = || -> u64 { bodies(&db, "connections_refused").iter().filter(|b| b["details"]["limit"] == "max_memory").map(|b| b["details"]["count"].as_u64().unwrap_or(0)).sum() };
+    assert!(eventually(30, || refused() > 0), "connections over the budget are refused and recorded");
+    let peak_mib = peak.load(Relaxed) / 1024;
+    let opened = count_kind(&db, "connection_opened");
+    eprintln!("memory budget {BUDGET_MIB} MiB: peak RSS {peak_mib} MiB, {opened} connections admitted, {} refused", refused());
+    assert!(peak_mib <= BUDGET_MIB + SLACK_MIB, "peak RSS {peak_mib} MiB over the budget {BUDGET_MIB} MiB by more than one sample's slack");
+    assert!((opened as usize) < HELD, "the budget stopped admission before {HELD} connections ({opened})");
+
+    drop(held);
+    let served = || http_raw(addr, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").starts_with(b"HTTP/1.1 200");
+    assert!(eventually(60, served), "admits again once the held connections are gone (RSS now {} KiB)", rss_kib(pid));
+    sampling.store(false, Relaxed);
+    sampler.join().unwrap();
 }

@@ -29,9 +29,11 @@ pub struct KubernetesArgs {
     /// The container image (see deploy/container/Containerfile).
     #[arg(long, default_value = "registry.example.nhs.uk/honeyward:0.1.0")]
     pub image: String,
-    /// Memory limit, MiB.
-    #[arg(long, default_value_t = 512)]
-    pub memory_max_mb: u64,
+    /// Container memory limit, MiB. Default: the configuration's
+    /// `sensor.max_memory_mb` plus a quarter (headroom over the decoys' own budget), or
+    /// 512 without one.
+    #[arg(long)]
+    pub memory_max_mb: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -45,9 +47,11 @@ pub struct SystemdArgs {
     /// Where the configuration will be on the host.
     #[arg(long, default_value = "/etc/honeyward/honeyward.yaml")]
     pub config_path: String,
-    /// MemoryMax for the service, MiB.
-    #[arg(long, default_value_t = 512)]
-    pub memory_max_mb: u64,
+    /// MemoryMax for the service, MiB. Default: the configuration's
+    /// `sensor.max_memory_mb` plus a quarter (headroom over the decoys' own budget), or
+    /// 512 without one.
+    #[arg(long)]
+    pub memory_max_mb: Option<u64>,
 }
 
 /// Runs `honeyward deploy ...`.
@@ -56,7 +60,7 @@ pub fn execute(cmd: DeployCommand) -> anyhow::Result<ExitCode> {
         DeployCommand::Systemd(a) => {
             let (_, loaded) = config_source::load(a.config.as_deref());
             let config = loaded.map_err(|e| anyhow::anyhow!("{e}"))?;
-            print!("{}", render(&config, &UnitOptions { binary: a.binary, config_path: a.config_path, memory_max_mb: a.memory_max_mb }));
+            print!("{}", render(&config, &UnitOptions { binary: a.binary, config_path: a.config_path, memory_max_mb: hard_memory_limit_mb(a.memory_max_mb, &config) }));
             Ok(ExitCode::SUCCESS)
         }
         DeployCommand::Kubernetes(a) => {
@@ -66,9 +70,16 @@ pub fn execute(cmd: DeployCommand) -> anyhow::Result<ExitCode> {
                 config_source::Source::File(p) => std::fs::read_to_string(&p)?,
                 config_source::Source::Embedded => crate::config::EMBEDDED_DEFAULT.to_string(),
             };
-            let options = crate::deploy::kubernetes::K8sOptions { namespace: a.namespace, image: a.image, config_text, memory_max_mb: a.memory_max_mb };
+            let options = crate::deploy::kubernetes::K8sOptions { namespace: a.namespace, image: a.image, config_text, memory_max_mb: hard_memory_limit_mb(a.memory_max_mb, &config) };
             println!("{}", serde_json::to_string_pretty(&crate::deploy::kubernetes::render(&config, &options))?);
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The service's or container's hard memory limit: the one given, else the decoys' own
+/// budget plus a quarter (the kernel's limit must sit above the point where decoys
+/// start refusing), else 512 MiB.
+fn hard_memory_limit_mb(given: Option<u64>, config: &crate::config::Config) -> u64 {
+    given.or_else(|| config.sensor.max_memory_mb.map(|m| m + m / 4)).unwrap_or(512)
 }

@@ -220,7 +220,8 @@ impl Checker<'_> {
             }
             None => host_name(),
         };
-        SensorConfig { name }
+        let max_memory_mb = raw.max_memory_mb.as_ref().map(|_| self.number(&raw.max_memory_mb, "max_memory_mb", 0, 32..=1_048_576));
+        SensorConfig { name, max_memory_mb }
     }
 
     fn store(&mut self, raw: RawStore) -> StoreConfig {

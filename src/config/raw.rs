@@ -55,6 +55,10 @@ pub struct RawCanary {
 pub struct RawSensor {
     /// Name put in every event. Default: the host name.
     pub name: Option<At<String>>,
+    /// Resident memory budget of the whole process, MiB (32..=1048576). At or over it,
+    /// every decoy refuses new connections (recorded as `connections_refused` with
+    /// limit `max_memory`) until memory is back under. Default: no budget.
+    pub max_memory_mb: Option<At<u64>>,
 }
 
 /// `store:` section.

@@ -62,6 +62,7 @@ fn table_of_single_mistakes() {
         ("decoys:\n  - {name: a, type: tcp, listen: '127.0.0.1:1'}\n  - {name: b, type: tcp}\n", "missing field `listen`", 3),
         ("decoys: [\n", "invalid YAML", 2),
         ("sensor:\n  name: a\n  name: b\n", "invalid YAML", 3),
+        ("sensor:\n  max_memory_mb: 8\n", "outside the allowed range", 2),
     ];
     for (yaml, needle, line) in cases {
         let errs = errors(yaml);
@@ -75,6 +76,7 @@ fn table_of_single_mistakes() {
 fn defaults_fill_what_is_left_out() {
     let c = parse_str("t", "decoys:\n  - {name: d, type: tcp, listen: '[::1]:0'}\n").unwrap();
     let l = c.decoys[0].limits();
+    assert_eq!(c.sensor.max_memory_mb, None, "no memory budget unless asked for");
     assert_eq!(l.max_connections, 1024);
     assert_eq!(l.max_connections_per_source, 64);
     assert_eq!(l.idle_timeout.as_secs(), 30);

@@ -40,6 +40,8 @@ pub struct CanaryConfig {
 pub struct SensorConfig {
     /// Names this sensor in every event.
     pub name: String,
+    /// Resident memory budget of the process, MiB; decoys refuse new connections at it.
+    pub max_memory_mb: Option<u64>,
 }
 
 /// How SQLite commits.

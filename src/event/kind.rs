@@ -67,6 +67,8 @@ pub enum LimitKind {
     MaxConnections,
     /// The decoy's `max_connections_per_source`.
     MaxConnectionsPerSource,
+    /// The process's `sensor.max_memory_mb`.
+    MaxMemory,
 }
 
 /// An SSH authentication method.
@@ -101,6 +103,7 @@ impl LimitKind {
         match self {
             LimitKind::MaxConnections => "max_connections",
             LimitKind::MaxConnectionsPerSource => "max_connections_per_source",
+            LimitKind::MaxMemory => "max_memory",
         }
     }
 }
@@ -486,7 +489,7 @@ mod tests {
         for r in [PeerClosed, IdleTimeout, SessionTimeout, MaxBytes, Shutdown, ProtocolError, Error] {
             assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
         }
-        for l in [LimitKind::MaxConnections, LimitKind::MaxConnectionsPerSource] {
+        for l in [LimitKind::MaxConnections, LimitKind::MaxConnectionsPerSource, LimitKind::MaxMemory] {
             assert_eq!(serde_json::to_value(l).unwrap(), l.as_str());
         }
         for m in [SshAuthMethod::None, SshAuthMethod::Password, SshAuthMethod::Publickey, SshAuthMethod::KeyboardInteractive] {

@@ -66,11 +66,15 @@ if ! command -v cargo-deny >/dev/null 2>&1; then
   cargo install --locked --quiet cargo-deny || echo "scripts/test.sh: could not install cargo-deny"
 fi
 if command -v cargo-deny >/dev/null 2>&1; then
+  # bans includes the offline floor of known-bad versions (deny.toml).
   cargo deny --log-level error check bans licenses sources
   if cargo deny --log-level error fetch db >/dev/null 2>&1; then
     cargo deny --log-level error check advisories
+    # cargo audit reads the same RustSec database; installed only when it is reachable.
+    command -v cargo-audit >/dev/null 2>&1 || cargo install --locked --quiet cargo-audit || echo "scripts/test.sh: could not install cargo-audit"
+    if command -v cargo-audit >/dev/null 2>&1; then cargo audit; fi
   else
-    echo "scripts/test.sh: advisory database not reachable; cargo deny advisories skipped"
+    echo "scripts/test.sh: advisory database not reachable; cargo deny advisories and cargo audit skipped (the known-bad floor in deny.toml [bans] was checked)"
   fi
 else
   echo "scripts/test.sh: cargo-deny not installed; supply-chain checks skipped"

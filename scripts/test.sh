@@ -52,6 +52,14 @@ if ! command -v aws >/dev/null 2>&1; then
   export PATH="$PATH:$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')"
 fi
 
+# ansible-core (from PyPI) runs the example playbook in deploy/ansible for real.
+if ! command -v ansible-playbook >/dev/null 2>&1; then
+  echo "scripts/test.sh: installing ansible-core from PyPI"
+  python3 -m pip install --quiet ansible-core
+  command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
+  export PATH="$PATH:$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')"
+fi
+
 # Hostile-input tests hold thousands of sockets on both ends.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 

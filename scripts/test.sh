@@ -60,6 +60,15 @@ if ! command -v ansible-playbook >/dev/null 2>&1; then
   export PATH="$PATH:$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')"
 fi
 
+# The OASIS STIX 2.1 validator (from PyPI; it carries the 2.1 JSON schemas) checks
+# `honeyward export stix`.
+if ! command -v stix2_validator >/dev/null 2>&1; then
+  echo "scripts/test.sh: installing stix2-validator from PyPI"
+  python3 -m pip install --quiet stix2-validator
+  command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
+  export PATH="$PATH:$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')"
+fi
+
 # Hostile-input tests hold thousands of sockets on both ends.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 

@@ -22,6 +22,7 @@ pub mod config;
 pub mod decoy;
 pub mod deploy;
 pub mod event;
+pub mod export;
 pub mod fleet;
 #[doc(hidden)]
 pub mod fuzzing;

@@ -68,7 +68,7 @@ pub struct IncidentsShowArgs {
 /// Most events read to derive incidents.
 const MAX_EVENTS: usize = 5_000_000;
 
-fn load(store: &StoreArgs, since: Option<&str>) -> anyhow::Result<(IncidentConfig, Vec<StoredEvent>, HashMap<String, Ack>)> {
+pub(super) fn load(store: &StoreArgs, since: Option<&str>) -> anyhow::Result<(IncidentConfig, Vec<StoredEvent>, HashMap<String, Ack>)> {
     let (_, loaded) = config_source::load(store.config.as_deref());
     let alerts = loaded.map(|c| c.alerts).unwrap_or_default();
     let path = config_source::store_config(store)?.path;

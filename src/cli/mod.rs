@@ -3,6 +3,7 @@
 mod config_source;
 mod deploy;
 mod events;
+mod export;
 mod fleet;
 mod incidents;
 mod run;
@@ -97,6 +98,10 @@ pub enum Command {
     /// Kubernetes manifests.
     #[command(subcommand)]
     Deploy(deploy::DeployCommand),
+    /// Share what the decoys saw: a STIX 2.1 bundle (TLP-marked, no patient data, no
+    /// internal names), an ATT&CK Navigator layer, incidents as CSV.
+    #[command(subcommand)]
+    Export(export::ExportCommand),
 }
 
 /// Options of `run`.
@@ -152,5 +157,6 @@ pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Controller(a) => fleet::controller(a),
         Command::Sensor(a) => fleet::sensor(a),
         Command::Deploy(cmd) => deploy::execute(cmd),
+        Command::Export(cmd) => export::execute(cmd),
     }
 }

@@ -50,6 +50,27 @@ impl Technique {
         }
     }
 
+    /// Every technique honeyward reports.
+    pub const ALL: [Technique; 12] = [
+        Technique::NetworkServiceDiscovery,
+        Technique::PasswordGuessing,
+        Technique::ExploitPublicFacingApplication,
+        Technique::WordlistScanning,
+        Technique::UnixShell,
+        Technique::RemoteServicesSsh,
+        Technique::ValidAccounts,
+        Technique::CredentialsInFiles,
+        Technique::ShellHistory,
+        Technique::PrivateKeys,
+        Technique::DataFromInformationRepositories,
+        Technique::IngressToolTransfer,
+    ];
+
+    /// The technique with this ATT&CK identifier.
+    pub fn from_id(id: &str) -> Option<Technique> {
+        Self::ALL.into_iter().find(|t| t.id() == id)
+    }
+
     /// The ATT&CK name.
     pub fn name(self) -> &'static str {
         match self {

@@ -24,6 +24,8 @@ NEEDED=(
   "python3:python3"                 # runs the HTTP receiver the HTTP sinks are tested against
   "/usr/sbin/nats-server:nats-server"   # JetStream between sensors and controller
   "systemd-analyze:systemd"         # verifies and rates the rendered systemd unit
+  "node:nodejs"                     # runs playwright-core for the console's browser test
+  "npm:npm"
 )
 
 missing=()
@@ -50,6 +52,18 @@ if ! command -v aws >/dev/null 2>&1; then
   python3 -m pip install --quiet awscli
   command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
   export PATH="$PATH:$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')"
+fi
+
+# playwright-core (from npm, no browser download) drives Debian's chromium through its
+# DevTools protocol for the console test; prometheus-client (PyPI) is the reference
+# parser /metrics is checked with.
+if [ ! -d tests/browser/node_modules/playwright-core ]; then
+  echo "scripts/test.sh: installing playwright-core from npm"
+  (cd tests/browser && npm ci --no-audit --no-fund --silent)
+fi
+if ! python3 -c 'import prometheus_client' 2>/dev/null; then
+  echo "scripts/test.sh: installing prometheus-client from PyPI"
+  python3 -m pip install --quiet prometheus-client
 fi
 
 # ansible-core (from PyPI) runs the example playbook in deploy/ansible for real.

@@ -135,6 +135,7 @@ pub async fn start_as(config: Config, shutdown: Shutdown, after_bind: AfterBind)
         tasks.spawn(Arc::clone(m).monitor(shutdown.clone()));
     }
     let mut listeners = Vec::with_capacity(bound.len());
+    let mut console_decoys = Vec::with_capacity(bound.len());
     for (d, b) in bound {
         let addr = b.local_addr().unwrap_or_else(|_| d.listen());
         tracing::info!(decoy = d.name(), r#type = d.type_name(), %addr, "decoy {} ({}) listening on {}", d.name(), d.type_name(), addr);
@@ -149,7 +150,12 @@ pub async fn start_as(config: Config, shutdown: Shutdown, after_bind: AfterBind)
             limits,
             gate: ConnectionGate::with_memory(limits.max_connections, limits.max_connections_per_source, memory.clone()),
         };
+        console_decoys.push(crate::console::DecoyHandle { name: d.name().to_string(), kind: d.type_name(), addr, gate: cx.gate.clone() });
         tasks.spawn(b.serve(cx));
+    }
+    if config.console.is_some() {
+        let shared = Arc::new(config.clone());
+        crate::console::start(shared, console_decoys, shutdown.clone(), &tasks).await.map_err(|e| AppError::Fleet(e.to_string()))?;
     }
     if config.controller.is_some() {
         let addr = crate::fleet::start_controller(&config, events.clone(), Arc::clone(&committed_tx), shutdown.clone(), &tasks).await.map_err(AppError::Fleet)?;

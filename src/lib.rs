@@ -19,6 +19,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod decoy;
 pub mod deploy;
 pub mod event;

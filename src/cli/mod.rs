@@ -1,6 +1,7 @@
 //! The command line: `run`, `validate`, `schema`, `example-config`, `events`.
 
 mod config_source;
+mod console;
 mod deploy;
 mod events;
 mod export;
@@ -102,6 +103,9 @@ pub enum Command {
     /// internal names), an ATT&CK Navigator layer, incidents as CSV.
     #[command(subcommand)]
     Export(export::ExportCommand),
+    /// Accounts of the web console (`console:` section): sign-up links, passwords.
+    #[command(subcommand)]
+    Console(console::ConsoleCommand),
 }
 
 /// Options of `run`.
@@ -158,5 +162,6 @@ pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sensor(a) => fleet::sensor(a),
         Command::Deploy(cmd) => deploy::execute(cmd),
         Command::Export(cmd) => export::execute(cmd),
+        Command::Console(cmd) => console::execute(cmd),
     }
 }

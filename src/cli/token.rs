@@ -227,14 +227,7 @@ fn absolute(path: &Path) -> anyhow::Result<PathBuf> {
 
 /// Renders `template_name` for the token and writes it to `path`.
 fn write_file(t: &Token, secrets: &Secrets, target: &PlantTarget, template_name: &str, path: &Path, host: &str) -> anyhow::Result<u32> {
-    let info = template::find(template_name);
-    let mode = info.map(|i| i.mode).unwrap_or(0o600);
-    let bytes = if template_name == "dicom" {
-        let p = t.facts.patient.as_ref().context("the dicom template needs a patient token")?;
-        token::patient_file(p)?
-    } else {
-        template::render(template_name, &template::context(t, secrets, host), target.templates.as_deref())?
-    };
+    let (bytes, mode) = template::artifact(t, secrets, template_name, host, target.templates.as_deref())?;
     token::write_planted(path, &bytes, mode, target.force)?;
     Ok(mode)
 }

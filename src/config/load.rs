@@ -23,7 +23,7 @@ pub const EMBEDDED_DEFAULT_NAME: &str = "<embedded quickstart>";
 /// The annotated complete example printed by `honeyward example-config`.
 pub const EXAMPLE_COMPLETE: &str = include_str!("../../examples/hospital.yaml");
 
-const SECTIONS: &[&str] = &["sensor", "store", "decoys", "sinks", "canaries", "alerts", "controller", "upstream"];
+const SECTIONS: &[&str] = &["sensor", "store", "decoys", "sinks", "canaries", "alerts", "controller", "upstream", "console"];
 const SCHEMA_HINT: &str = "`honeyward example-config` prints an annotated example of every key";
 
 type Pos = Option<(usize, usize)>;
@@ -150,6 +150,7 @@ impl Checker<'_> {
         let alerts = self.alerts(alerts);
         let controller = self.controller(section("controller"));
         let upstream = self.upstream(section("upstream"));
+        let console = self.console(section("console"));
         let mut sensor = self.sensor(sensor);
         if let Some(u) = &upstream {
             // The sensor's name is the one it was enrolled under.
@@ -165,7 +166,7 @@ impl Checker<'_> {
             }
             sinks.push(SinkConfig::Controller(u.clone()));
         }
-        Config { origin: origin.to_string(), sensor, store: self.store(store), decoys, sinks, canaries, alerts, controller, upstream }
+        Config { origin: origin.to_string(), sensor, store: self.store(store), decoys, sinks, canaries, alerts, controller, upstream, console }
     }
 
     fn alerts(&mut self, raw: RawAlerts) -> crate::incident::IncidentConfig {

@@ -3,6 +3,7 @@
 //! Parsing collects every mistake in the file before giving up, each with
 //! `file:line:col` and a one-line hint. Nothing downstream re-checks a value.
 
+mod console;
 mod decoys;
 mod error;
 mod fleet;
@@ -16,6 +17,7 @@ mod types;
 
 pub use error::{ConfigError, ConfigErrors};
 pub use load::{host_name, load_file, parse_str, EMBEDDED_DEFAULT, EMBEDDED_DEFAULT_NAME, EXAMPLE_COMPLETE};
+pub use console::ConsoleConfig;
 pub use fleet::{ControllerConfig, SensorCredential, UpstreamConfig};
 pub use http_sink::{is_private, HttpAuth, HttpBody, HttpSinkConfig, HttpSinkKind, SinkUrl, SYSTEM_CA_BUNDLE};
 pub use raw::json_schema;

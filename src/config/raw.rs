@@ -37,6 +37,9 @@ pub struct RawConfig {
     /// `honeyward sensor`: the controller this sensor forwards to.
     #[serde(default)]
     pub upstream: Option<super::fleet::RawUpstream>,
+    /// The web console and Prometheus `/metrics` (loopback, plain HTTP).
+    #[serde(default)]
+    pub console: Option<super::console::RawConsole>,
 }
 
 /// One entry of `canaries:`.

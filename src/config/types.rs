@@ -25,6 +25,8 @@ pub struct Config {
     pub controller: Option<super::fleet::ControllerConfig>,
     /// `honeyward sensor`: the controller it forwards to.
     pub upstream: Option<super::fleet::UpstreamConfig>,
+    /// The web console and `/metrics`.
+    pub console: Option<super::console::ConsoleConfig>,
 }
 
 /// A watched file that is not a token.

@@ -419,6 +419,11 @@ impl EventKind {
         }
     }
 
+    /// Looks up a kind's name by its numeric id.
+    pub fn name_of(id: KindId) -> Option<&'static str> {
+        KINDS.iter().find(|k| k.id == id).map(|k| k.name)
+    }
+
     /// Looks up a kind's numeric id by its name.
     pub fn id_of(name: &str) -> Option<KindId> {
         KINDS.iter().find(|k| k.name == name).map(|k| k.id)

@@ -99,6 +99,35 @@ const MIGRATIONS: &[&str] = &[
         created_us INTEGER NOT NULL,
         revoked_us INTEGER
     );",
+    // 5: the web console: accounts, their passkeys (public keys only), optional
+    // password hashes (argon2id), sessions and one-time sign-up links (digests only).
+    "CREATE TABLE console_accounts (
+        name TEXT PRIMARY KEY,
+        handle BLOB NOT NULL UNIQUE,
+        password_hash TEXT,
+        created_us INTEGER NOT NULL
+    );
+    CREATE TABLE console_passkeys (
+        credential_id BLOB PRIMARY KEY,
+        account TEXT NOT NULL REFERENCES console_accounts(name),
+        algorithm INTEGER NOT NULL,
+        public_key BLOB NOT NULL,
+        sign_count INTEGER NOT NULL,
+        created_us INTEGER NOT NULL,
+        last_used_us INTEGER
+    );
+    CREATE TABLE console_sessions (
+        digest BLOB PRIMARY KEY,
+        account TEXT NOT NULL,
+        csrf TEXT NOT NULL,
+        expires_us INTEGER NOT NULL
+    );
+    CREATE TABLE console_invites (
+        digest BLOB PRIMARY KEY,
+        account TEXT NOT NULL,
+        expires_us INTEGER NOT NULL,
+        used_us INTEGER
+    );",
 ];
 
 /// Opens (and with `create`, creates and migrates) the store at `path`.

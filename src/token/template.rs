@@ -157,3 +157,16 @@ mod tests {
         assert_eq!(split_endpoint("https://portal.example"), ("portal.example".into(), None));
     }
 }
+
+/// A token's file as `template_name` renders it (the `dicom` template is the honey
+/// patient's Part 10 file), with the mode it should be written with.
+pub fn artifact(token: &Token, secrets: &Secrets, template_name: &str, host: &str, user_dir: Option<&Path>) -> Result<(Vec<u8>, u32), TokenError> {
+    let mode = find(template_name).map(|i| i.mode).unwrap_or(0o600);
+    let bytes = if template_name == "dicom" {
+        let p = token.facts.patient.as_ref().ok_or_else(|| TokenError::Invalid("the dicom template needs a patient token".into()))?;
+        super::patient_file(p)?
+    } else {
+        render(template_name, &context(token, secrets, host), user_dir)?
+    };
+    Ok((bytes, mode))
+}

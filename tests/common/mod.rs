@@ -147,6 +147,10 @@ fn parse_listening(line: &str) -> Option<(String, SocketAddr)> {
         let addr = line[at + 28..].split_whitespace().next()?.parse().ok()?;
         return Some(("controller".into(), addr));
     }
+    if let Some(at) = line.find("console listening on ") {
+        let addr = line[at + 21..].split_whitespace().next()?.parse().ok()?;
+        return Some(("console".into(), addr));
+    }
     let rest = &line[line.find("decoy ")? + 6..];
     let name = rest.split_whitespace().next()?.to_string();
     let after = &rest[rest.find("listening on ")? + 13..];

@@ -1,0 +1,118 @@
+//! The web console: incidents, tokens, decoy and sensor health, sinks, and `/metrics`,
+//! served by `run`, `sensor` and `controller` on loopback (`console:` section).
+//! Server-rendered HTML (minijinja, auto-escaped, attacker text made visible), one
+//! small script for passkeys, sign-in with passkeys (optionally a password), a
+//! one-time sign-up link at first start, CSRF tokens on every form.
+
+mod accounts;
+pub mod cbor;
+mod http;
+mod metrics;
+mod pages;
+mod routes;
+pub mod webauthn;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::net::TcpListener;
+
+pub use accounts::{valid_name as valid_account_name, Accounts};
+pub use pages::password_hash;
+use crate::config::{Config, ConsoleConfig};
+use crate::decoy::ConnectionGate;
+use crate::pipeline::Shutdown;
+
+/// A decoy of this process, for the health page and `/metrics`.
+#[derive(Clone)]
+pub struct DecoyHandle {
+    pub name: String,
+    pub kind: &'static str,
+    pub addr: SocketAddr,
+    pub gate: ConnectionGate,
+}
+
+/// What a pending WebAuthn ceremony is for.
+#[derive(Debug, Clone)]
+enum Purpose {
+    SignIn,
+    Enrol { invite: String },
+}
+
+struct Pending {
+    challenge: [u8; 32],
+    purpose: Purpose,
+    expires: Instant,
+}
+
+/// Most ceremonies waiting at once (anyone can start one); a full table refuses more.
+const MAX_PENDING: usize = 1024;
+const CEREMONY_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long the first sign-up link printed at start works.
+pub const INVITE_VALID: Duration = Duration::from_secs(24 * 3600);
+
+/// The console's shared state.
+pub struct Console {
+    pub cfg: ConsoleConfig,
+    pub config: Arc<Config>,
+    pub decoys: Vec<DecoyHandle>,
+    rp: webauthn::RelyingParty,
+    pending: Mutex<HashMap<String, Pending>>,
+    templates: minijinja::Environment<'static>,
+}
+
+impl Console {
+    fn new(config: Arc<Config>, cfg: ConsoleConfig, decoys: Vec<DecoyHandle>) -> Self {
+        let rp = webauthn::RelyingParty { id: cfg.rp_id.clone(), origin: cfg.origin.clone() };
+        Console { rp, cfg, config, decoys, pending: Mutex::new(HashMap::new()), templates: pages::environment() }
+    }
+
+    /// Starts a ceremony; `None` when too many are pending.
+    fn begin(&self, purpose: Purpose) -> Option<(String, [u8; 32])> {
+        let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        p.retain(|_, v| v.expires > now);
+        if p.len() >= MAX_PENDING {
+            return None;
+        }
+        let id = accounts::random_secret();
+        let challenge: [u8; 32] = rand::random();
+        p.insert(id.clone(), Pending { challenge, purpose, expires: now + CEREMONY_TIMEOUT });
+        Some((id, challenge))
+    }
+
+    /// Ends a ceremony (once: a challenge is never accepted twice).
+    fn finish(&self, id: &str) -> Option<([u8; 32], Purpose)> {
+        let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        let v = p.remove(id)?;
+        (v.expires > Instant::now()).then_some((v.challenge, v.purpose))
+    }
+}
+
+/// Binds the console, prints where it is (and a sign-up link when there is no account
+/// yet) and serves it until shutdown.
+pub async fn start(config: Arc<Config>, decoys: Vec<DecoyHandle>, shutdown: Shutdown, tasks: &tokio_util::task::TaskTracker) -> anyhow::Result<SocketAddr> {
+    let Some(cfg) = config.console.clone() else { anyhow::bail!("no console section") };
+    let listener = TcpListener::bind(cfg.listen).await.map_err(|e| anyhow::anyhow!("console: cannot listen on {}: {e}", cfg.listen))?;
+    let addr = listener.local_addr()?;
+    let mut cfg = cfg;
+    if cfg.listen.port() == 0 && cfg.origin.ends_with(":0") {
+        cfg.origin = format!("{}:{}", cfg.origin.trim_end_matches(":0"), addr.port());
+    }
+    let store = config.store.path.clone();
+    let origin = cfg.origin.clone();
+    let invite = tokio::task::spawn_blocking(move || -> anyhow::Result<Option<String>> {
+        let a = Accounts::open(&store)?;
+        Ok(if a.count()? == 0 { Some(a.invite("admin", INVITE_VALID)?) } else { None })
+    })
+    .await??;
+    tracing::info!(%addr, "console listening on {addr} (open {origin})");
+    if let Some(secret) = invite {
+        tracing::warn!("console: no account yet. Sign up as `admin` within 24 h, once, at {origin}/enrol?invite={secret}");
+    }
+    let console = Arc::new(Console::new(config, cfg, decoys));
+    tasks.spawn(routes::serve(listener, console, shutdown));
+    Ok(addr)
+}

@@ -1,0 +1,362 @@
+//! The console's pages, rendered from `templates/console/` (embedded). minijinja
+//! escapes every value for HTML; the `shown` filter also makes invisible and
+//! direction-changing characters visible, so an attacker cannot make a line read as
+//! something else.
+
+use std::sync::Arc;
+
+use hyper::StatusCode;
+use minijinja::{context, Environment};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::accounts::{Accounts, Session};
+use super::http::{self, Reply};
+use super::Console;
+use crate::event::Technique;
+use crate::incident::{group, Incident};
+use crate::store::{EventFilter, StoreReader, StoredEvent};
+use crate::token::{self, CreateOptions, NewToken, Registry, TokenKind};
+
+/// Most events read for the incident pages and `/metrics`.
+const MAX_EVENTS: usize = 1_000_000;
+
+/// Control, bidirectional-override and invisible formatting characters, shown as
+/// `⟨U+XXXX⟩`; the rest unchanged (then HTML-escaped by the template engine).
+pub fn shown(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        let hidden = (c.is_control() && c != '\n' && c != '\t') || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{061c}' | '\u{feff}');
+        if hidden {
+            out.push_str(&format!("⟨U+{:04X}⟩", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The template environment (auto-escaping for every `.html` template).
+pub fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.add_filter("shown", |v: String| shown(&v));
+    for (name, source) in [
+        ("base.html", include_str!("../../templates/console/base.html")),
+        ("login.html", include_str!("../../templates/console/login.html")),
+        ("enrol.html", include_str!("../../templates/console/enrol.html")),
+        ("incidents.html", include_str!("../../templates/console/incidents.html")),
+        ("incident.html", include_str!("../../templates/console/incident.html")),
+        ("tokens.html", include_str!("../../templates/console/tokens.html")),
+        ("health.html", include_str!("../../templates/console/health.html")),
+        ("sinks.html", include_str!("../../templates/console/sinks.html")),
+    ] {
+        if let Err(e) = env.add_template(name, source) {
+            tracing::error!(template = name, error = %e, "console template does not parse");
+        }
+    }
+    env
+}
+
+fn page(console: &Console, name: &str, ctx: minijinja::Value) -> anyhow::Result<Reply> {
+    let body = console.templates.get_template(name)?.render(ctx)?;
+    Ok(http::html(StatusCode::OK, body))
+}
+
+pub fn login(console: &Console, error: Option<&str>) -> Reply {
+    page(console, "login.html", context! { password_login => console.cfg.password_login, error }).unwrap_or_else(|_| http::html(StatusCode::INTERNAL_SERVER_ERROR, String::new()))
+}
+
+pub async fn enrol(console: &Arc<Console>, invite: String) -> anyhow::Result<Reply> {
+    let store = console.config.store.path.clone();
+    let lookup = invite.clone();
+    let account = tokio::task::spawn_blocking(move || Accounts::open(&store).and_then(|a| a.invite_account(&lookup))).await??;
+    match account {
+        Some(invite_account) => page(console, "enrol.html", context! { invite, invite_account }),
+        None => Ok(http::html(StatusCode::FORBIDDEN, "<!doctype html><title>Link not valid</title><p>This sign-up link is used, expired or wrong. Ask for a new one: <code>honeyward console invite NAME</code>.".into())),
+    }
+}
+
+/// Argon2id check of a stored PHC string.
+pub fn password_matches(hash: &str, password: &str) -> bool {
+    use argon2::password_hash::PasswordVerifier;
+    PasswordVerifier::<str>::verify_password(&argon2::Argon2::default(), password.as_bytes(), hash).is_ok()
+}
+
+/// An Argon2id PHC string for a new password.
+pub fn password_hash(password: &str) -> anyhow::Result<String> {
+    use argon2::password_hash::PasswordHasher;
+    let salt: [u8; 16] = rand::random();
+    Ok(argon2::Argon2::default().hash_password_with_salt(password.as_bytes(), &salt).map_err(|e| anyhow::anyhow!("argon2: {e}"))?.to_string())
+}
+
+async fn read<T: Send + 'static>(console: &Console, f: impl FnOnce(&StoreReader) -> anyhow::Result<T> + Send + 'static) -> anyhow::Result<T> {
+    let path = console.config.store.path.clone();
+    tokio::task::spawn_blocking(move || f(&StoreReader::open(&path, false)?)).await?
+}
+
+#[derive(Serialize)]
+struct TechniqueView {
+    id: String,
+    name: &'static str,
+}
+
+fn techniques(i: &Incident) -> Vec<TechniqueView> {
+    i.techniques.iter().map(|t| TechniqueView { id: t.clone(), name: Technique::from_id(t).map(Technique::name).unwrap_or("") }).collect()
+}
+
+fn incident_view(i: &Incident, acked: bool) -> Value {
+    let mut v = serde_json::to_value(i).unwrap_or_default();
+    if let Some(m) = v.as_object_mut() {
+        m.insert("techniques".into(), serde_json::to_value(techniques(i)).unwrap_or_default());
+        m.insert("acked".into(), Value::Bool(acked));
+        m.insert("source".into(), i.source.map(|s| Value::String(s.to_string())).unwrap_or(Value::Null));
+    }
+    v
+}
+
+fn base_ctx(s: &Session) -> (String, String) {
+    (s.account.clone(), s.csrf.clone())
+}
+
+pub async fn incidents(console: &Arc<Console>, s: &Session) -> anyhow::Result<Reply> {
+    let cfg = console.config.alerts.clone();
+    let list = read(console, move |r| {
+        let events = r.list(&EventFilter { limit: MAX_EVENTS, ..Default::default() })?;
+        let acks = r.acks()?;
+        let mut incidents = group(&events, &cfg);
+        incidents.sort_by(|a, b| b.last.as_micros().cmp(&a.last.as_micros()));
+        Ok(incidents.iter().map(|i| incident_view(i, acks.contains_key(&i.id.to_string()))).collect::<Vec<_>>())
+    })
+    .await?;
+    let (account, csrf) = base_ctx(s);
+    page(console, "incidents.html", context! { account, csrf, incidents => list })
+}
+
+fn text_of(v: &Value) -> String {
+    v.get("text").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    })
+}
+
+/// One line saying what an event was.
+fn summary(kind: &str, d: &Value) -> String {
+    match kind {
+        "http_request" => format!("{} {} → {}", text_of(&d["method"]), text_of(&d["target"]), d["status"]),
+        "ssh_auth" => format!("{} {} {}", d["method"].as_str().unwrap_or(""), text_of(&d["username"]), text_of(&d["password"])),
+        "ssh_command" => format!("$ {}", text_of(&d["line"])),
+        "dicom_association" => format!("{} → {}", text_of(&d["calling_ae"]), text_of(&d["called_ae"])),
+        "dicom_command" => format!("{} {}", d["command"].as_str().unwrap_or(""), text_of(&d["sop_class"])),
+        _ if d.is_null() => String::new(),
+        _ => {
+            let mut s = d.to_string();
+            if s.len() > 300 {
+                let cut = (0..=300).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0);
+                s.truncate(cut);
+                s.push('…');
+            }
+            s
+        }
+    }
+}
+
+fn dicom_keys(d: &Value) -> String {
+    d["keys"].as_array().map(|keys| keys.iter().map(|k| format!("{}={}", k["keyword"].as_str().unwrap_or("?"), text_of(&k["value"]))).collect::<Vec<_>>().join(" ")).unwrap_or_default()
+}
+
+fn detail(events: &[&StoredEvent]) -> (Vec<Value>, Vec<String>, Vec<Value>, Vec<Value>) {
+    let (mut all, mut transcript, mut http, mut dicom) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for e in events {
+        let v = crate::sink::format::json_value(e);
+        let kind = v["kind"].as_str().unwrap_or("").to_string();
+        let d = &v["details"];
+        let time = v["time"].as_str().unwrap_or("").to_string();
+        match kind.as_str() {
+            "ssh_command" => transcript.push(text_of(&d["line"])),
+            "http_request" => http.push(serde_json::json!({"time": time, "request": format!("{} {}", text_of(&d["method"]), text_of(&d["target"])), "status": d["status"], "user_agent": text_of(&d["user_agent"]), "tags": d["tags"]})),
+            "dicom_command" => dicom.push(serde_json::json!({"time": time, "command": d["command"], "keys": dicom_keys(d), "matches": d["matches"]})),
+            _ => {}
+        }
+        all.push(serde_json::json!({"time": time, "decoy": v["decoy"].as_str().unwrap_or(""), "kind": kind, "severity": v["severity"], "summary": summary(&kind, d)}));
+    }
+    (all, transcript, http, dicom)
+}
+
+pub async fn incident(console: &Arc<Console>, s: &Session, id: &str) -> anyhow::Result<Reply> {
+    let cfg = console.config.alerts.clone();
+    let id = id.to_string();
+    let found = read(console, move |r| {
+        let events = r.list(&EventFilter { limit: MAX_EVENTS, ..Default::default() })?;
+        let acks = r.acks()?;
+        let Some(i) = group(&events, &cfg).into_iter().find(|i| i.id.to_string() == id) else { return Ok(None) };
+        let mine: Vec<&StoredEvent> = events.iter().filter(|e| i.seqs.contains(&e.seq)).collect();
+        let ack = acks.get(&id).map(|a| serde_json::to_value(a).unwrap_or_default());
+        Ok(Some((incident_view(&i, ack.is_some()), ack, detail(&mine))))
+    })
+    .await?;
+    let Some((incident, ack, (events, transcript, http, dicom))) = found else { return Ok(http::text(StatusCode::NOT_FOUND, "text/plain", "no such incident")) };
+    let (account, csrf) = base_ctx(s);
+    page(console, "incident.html", context! { account, csrf, incident, ack, events, transcript, http, dicom })
+}
+
+pub async fn ack(console: &Arc<Console>, s: &Session, id: &str, body: &[u8]) -> anyhow::Result<Reply> {
+    let (path, id, by) = (console.config.store.path.clone(), id.to_string(), s.account.clone());
+    let note = http::form_value(body, "note").filter(|n| !n.is_empty()).map(|n| n.chars().take(500).collect::<String>());
+    let target = format!("/incidents/{id}");
+    let Some(event_id) = crate::event::EventId::parse(&id) else { return Ok(http::text(StatusCode::NOT_FOUND, "text/plain", "no such incident")) };
+    tokio::task::spawn_blocking(move || StoreReader::open(&path, false)?.ack_incident(&event_id, &by, note.as_deref())).await??;
+    Ok(http::redirect(&target))
+}
+
+fn registry(console: &Console) -> anyhow::Result<Registry> {
+    let s = &console.config.store;
+    Ok(Registry::open(&s.path, &s.state_dir, s.sync)?)
+}
+
+pub async fn tokens(console: &Arc<Console>, s: &Session) -> anyhow::Result<Reply> {
+    let c = Arc::clone(console);
+    let list = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<token::Token>> { Ok(registry(&c)?.list()?) }).await??;
+    let kinds: Vec<&str> = token::ALL_KINDS.iter().map(|k| k.as_str()).collect();
+    let templates: Vec<Value> = token::template::TEMPLATES.iter().map(|t| serde_json::json!({"name": t.name, "description": t.description})).collect();
+    let (account, csrf) = base_ctx(s);
+    page(console, "tokens.html", context! { account, csrf, tokens => list, kinds, templates })
+}
+
+/// Creates a token and answers with its file, the only copy of its secrets.
+pub async fn create_token(console: &Arc<Console>, s: &Session, body: &[u8]) -> anyhow::Result<Reply> {
+    let form = |k: &str| http::form_value(body, k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let Some(kind) = form("kind").as_deref().and_then(TokenKind::parse) else { return Ok(http::text(StatusCode::BAD_REQUEST, "text/plain", "unknown token kind")) };
+    let label: String = form("label").unwrap_or_default().chars().take(200).collect();
+    if label.is_empty() {
+        return Ok(http::text(StatusCode::BAD_REQUEST, "text/plain", "a label is required"));
+    }
+    let template = form("template").filter(|t| token::template::find(t).is_some()).unwrap_or_else(|| kind.default_template().to_string());
+    let host = crate::config::host_name();
+    let opts = CreateOptions { endpoint: form("endpoint"), host: host.clone(), ..CreateOptions::new(kind, label) };
+    if kind == TokenKind::Url && opts.endpoint.is_none() {
+        return Ok(http::text(StatusCode::BAD_REQUEST, "text/plain", "a url token needs the decoy URL it points at"));
+    }
+    let c = Arc::clone(console);
+    let by = s.account.clone();
+    let (id, bytes) = tokio::task::spawn_blocking(move || -> anyhow::Result<(String, Vec<u8>)> {
+        let new: NewToken = token::create_token(&opts)?;
+        // Render first, so a template that cannot use this token leaves nothing behind.
+        let (bytes, _mode) = token::template::artifact(&new.token, &new.secrets, &template, &host, None)?;
+        registry(&c)?.insert(&[&new])?;
+        tracing::info!(token = %new.token.id, kind = new.token.kind.as_str(), %by, "token created in the console");
+        Ok((new.token.id.clone(), bytes))
+    })
+    .await??;
+    let extension = if kind == TokenKind::Patient { "dcm" } else { "txt" };
+    Ok(http::attachment(&format!("{id}.{extension}"), bytes))
+}
+
+pub async fn revoke_token(console: &Arc<Console>, id: &str) -> anyhow::Result<Reply> {
+    let (c, id) = (Arc::clone(console), id.to_string());
+    tokio::task::spawn_blocking(move || -> anyhow::Result<bool> { Ok(registry(&c)?.revoke(&id)?) }).await??;
+    Ok(http::redirect("/tokens"))
+}
+
+pub async fn health(console: &Arc<Console>, s: &Session) -> anyhow::Result<Reply> {
+    let decoys: Vec<Value> = console.decoys.iter().map(|d| serde_json::json!({"name": d.name, "kind": d.kind, "addr": d.addr.to_string(), "open": d.gate.open_connections()})).collect();
+    let silent_after = console.config.controller.as_ref().map(|c| c.silent_after);
+    let path = console.config.store.path.clone();
+    let sensors = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<Value>> {
+        let now = crate::event::Timestamp::now().as_micros();
+        Ok(crate::fleet::Fleet::open(&path)?
+            .list()?
+            .into_iter()
+            .map(|r| {
+                let state = if r.revoked.is_some() {
+                    "revoked"
+                } else if r.last_seen.is_some_and(|t| silent_after.is_none_or(|d| now - t.as_micros() <= d.as_micros() as i64)) {
+                    "healthy"
+                } else {
+                    "silent"
+                };
+                serde_json::json!({"name": r.name, "enrolled": r.enrolled, "last_seen": r.last_seen, "last_source": r.last_source, "state": state, "status": r.status.map(|s| s.to_string()).unwrap_or_default()})
+            })
+            .collect())
+    })
+    .await??;
+    let (account, csrf) = base_ctx(s);
+    page(console, "health.html", context! { account, csrf, decoys, sensors })
+}
+
+pub async fn sinks(console: &Arc<Console>, s: &Session) -> anyhow::Result<Reply> {
+    let list: Vec<(String, &'static str)> = console.config.sinks.iter().map(|k| (k.name().to_string(), k.type_name())).collect();
+    let rows = read(console, move |r| {
+        let head = r.max_seq()?;
+        let mut out = Vec::new();
+        for (name, kind) in list {
+            let st = r.sink_status(&name)?;
+            let letters: Vec<Value> = r.dead_letters(&name)?.into_iter().take(200).map(|d| serde_json::json!({"seq": d.seq, "event_id": d.event_id, "time": d.time, "reason": d.reason})).collect();
+            out.push(serde_json::json!({"name": name, "kind": kind, "lag": head.saturating_sub(r.cursor(&name)?), "last_success": st.last_success, "last_error": st.last_error, "dead_letters": st.dead_letters, "letters": letters}));
+        }
+        Ok(out)
+    })
+    .await?;
+    let (account, csrf) = base_ctx(s);
+    page(console, "sinks.html", context! { account, csrf, sinks => rows })
+}
+
+/// `/metrics`.
+pub async fn metrics(console: &Arc<Console>) -> anyhow::Result<Reply> {
+    use super::metrics::{render, Process, SinkNumbers, Snapshot};
+    let connections_open = console.decoys.iter().map(|d| (d.name.clone(), d.gate.open_connections())).collect();
+    let cfg = console.config.alerts.clone();
+    let sinks: Vec<String> = console.config.sinks.iter().map(|k| k.name().to_string()).collect();
+    let store_path = console.config.store.path.clone();
+    let snapshot = read(console, move |r| {
+        let events = r.list(&EventFilter { limit: MAX_EVENTS, ..Default::default() })?;
+        let acks = r.acks()?;
+        let now = crate::event::Timestamp::now().as_micros();
+        let incidents = group(&events, &cfg);
+        let incidents_open = incidents.iter().filter(|i| !i.suppressed && now - i.last.as_micros() <= cfg.window_us).count() as u64;
+        let incidents_unacknowledged = incidents.iter().filter(|i| !i.suppressed && !acks.contains_key(&i.id.to_string())).count() as u64;
+        let head = r.max_seq()?;
+        let mut numbers = Vec::new();
+        for name in sinks {
+            let st = r.sink_status(&name)?;
+            let failing = match (&st.last_error_time, &st.last_success) {
+                (Some(e), Some(ok)) => e.as_micros() > ok.as_micros(),
+                (Some(_), None) => true,
+                _ => false,
+            };
+            numbers.push(SinkNumbers { lag_events: head.saturating_sub(r.cursor(&name)?), dead_letters: st.dead_letters, last_success_seconds: st.last_success.map(|t| t.as_micros() as f64 / 1e6), failing, name });
+        }
+        let size = |p: std::path::PathBuf| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+        let wal = std::path::PathBuf::from(format!("{}-wal", store_path.display()));
+        Ok(Snapshot { events: r.counts()?, connections_open, incidents_open, incidents_unacknowledged, sinks: numbers, store_bytes: size(store_path) + size(wal), process: Process::read() })
+    })
+    .await?;
+    Ok(http::text(StatusCode::OK, "text/plain; version=0.0.4; charset=utf-8", render(&snapshot)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_text_is_escaped_and_made_visible() {
+        assert!(environment().get_template("incident.html").is_ok(), "the embedded templates parse");
+        let mut env = Environment::new();
+        env.add_filter("shown", |v: String| shown(&v));
+        env.add_template("t.html", "<td>{{ v|shown }}</td><td title=\"{{ v|shown }}\"></td>").unwrap();
+        let out = env.get_template("t.html").unwrap().render(context! { v => "<script>alert(1)</script>\"><img src=x onerror=alert(2)>\u{202e}gnp.exe\u{0}" }).unwrap();
+        assert!(!out.contains("<script>") && !out.contains("<img"), "{out}");
+        assert!(out.contains("&lt;script&gt;") && out.contains("&quot;&gt;&lt;img"), "{out}");
+        assert!(out.contains("⟨U+202E⟩gnp.exe⟨U+0000⟩"), "{out}");
+        assert!(!out.contains('\u{202e}'), "{out}");
+    }
+
+    #[test]
+    fn passwords_hash_and_verify_with_argon2id() {
+        let h = password_hash("correct horse").unwrap();
+        assert!(h.starts_with("$argon2id$"), "{h}");
+        assert!(password_matches(&h, "correct horse"));
+        assert!(!password_matches(&h, "wrong"));
+        assert!(!password_matches("not a hash", "x"));
+    }
+}

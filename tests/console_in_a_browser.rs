@@ -1,0 +1,101 @@
+//! The web console in Debian's headless Chromium (driven through its DevTools protocol
+//! by playwright-core, tests/browser/console.mjs): after SSH (OpenSSH with sshpass),
+//! HTTP (hostile raw requests) and DICOM (findscu) activity, a virtual WebAuthn
+//! authenticator signs up through the one-time link, signs out and in again, opens
+//! the incidents and every incident, creates a token and downloads its file.
+//! Screenshots go to target/test-artifacts/console/. No console errors, no dialog, and
+//! the hostile strings appear as text.
+
+mod common;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+
+const HOSTILE_PATH: &str = "/<script>alert(1)</script>";
+const HOSTILE_AGENT: &str = "\"><img src=x onerror=alert(2)>";
+const BIDI_PATH: &str = "/invoice\u{202e}fdp.exe";
+
+fn artifacts() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts/console");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn a_passkey_user_sees_ssh_http_and_dicom_incidents_as_text_and_creates_and_downloads_a_token_in_headless_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    let decoys = "  - name: jump\n    type: ssh\n    listen: 127.0.0.1:0\n    failure_delay_ms: 0\n    accept: tokens\n  - name: portal\n    type: http\n    listen: 127.0.0.1:0\n  - name: pacs\n    type: dicom\n    listen: 127.0.0.1:0\n    personality: orthanc\n";
+    let yaml = config(decoys) + "console:\n  listen: 127.0.0.1:0\n";
+    let hw = Honeyward::start(dir.path(), &yaml);
+    let invite = hw
+        .stderr_text()
+        .lines()
+        .find_map(|l| l.split(" at ").last().filter(|u| u.contains("/enrol?invite=")).map(str::to_string))
+        .unwrap_or_else(|| panic!("a sign-up link is printed at first start: {}", hw.stderr_text()));
+    let console = hw.addr("console");
+    let base = format!("http://localhost:{}", console.port());
+    assert!(invite.starts_with(&base), "{invite} is on {base}");
+
+    // SSH: a planted password gets the fake shell; the command line is hostile too.
+    cli(dir.path(), &["token", "create", "ssh-password", "--label", "jump host admin", "--username", "radadmin", "--password", "Kelvo-Mistan-Baiper47!", "--plant", "h/.bash_history"]);
+    std::thread::sleep(Duration::from_millis(1200));
+    let ssh = hw.addr("jump");
+    let out = Command::new("sshpass")
+        .args(["-p", "Kelvo-Mistan-Baiper47!", "ssh", "-p", &ssh.port().to_string(), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"])
+        .arg(format!("radadmin@{}", ssh.ip()))
+        .arg("id; echo '<script>alert(3)</script>'")
+        .stdin(Stdio::null())
+        .output()
+        .expect("sshpass and ssh (scripts/test.sh installs them)");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // HTTP: script in the path, markup in the user agent, a bidi override in a path.
+    let web = hw.addr("portal");
+    for (target, agent) in [(HOSTILE_PATH, HOSTILE_AGENT), (BIDI_PATH, "curl/7.88.1")] {
+        let request = format!("GET {target} HTTP/1.1\r\nHost: x\r\nUser-Agent: {agent}\r\nConnection: close\r\n\r\n");
+        let response = http_raw(web, request.as_bytes());
+        assert!(response.starts_with(b"HTTP/1.1 "), "{}", String::from_utf8_lossy(&response));
+    }
+    // DICOM: a query of the honey cohort.
+    let pacs = hw.addr("pacs");
+    let found = Command::new("findscu").args(["-P", "-k", "QueryRetrieveLevel=PATIENT", "-k", "PatientName=*", "127.0.0.1", &pacs.port().to_string()]).output().expect("findscu (dcmtk)");
+    assert!(found.status.success());
+    let db = hw.store();
+    assert!(eventually(10, || count_kind(&db, "ssh_command") >= 1 && count_kind(&db, "http_request") >= 1 && count_kind(&db, "dicom_command") >= 1));
+
+    let artifacts = artifacts();
+    let label = "finance share aws key (console test)";
+    let driver = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/console.mjs");
+    let run = Command::new("node").args([driver, &base, &invite, artifacts.to_str().unwrap(), label]).output().expect("node (scripts/test.sh installs nodejs and playwright-core)");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let report: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or("{}")).unwrap_or_else(|_| panic!("driver output: {stdout}\n{}", String::from_utf8_lossy(&run.stderr)));
+    assert!(run.status.success() && report["ok"] == true, "browser run failed: {report:#}\nstderr: {}", String::from_utf8_lossy(&run.stderr));
+
+    assert_eq!(report["invite_reuse_status"], 403, "the sign-up link works once");
+    let incidents = report["incidents_text"].as_str().unwrap();
+    assert!(incidents.contains("T1021.004") || incidents.contains("T1078"), "SSH techniques listed: {incidents}");
+    assert!(incidents.contains("T1046"), "the DICOM query's technique: {incidents}");
+    let pages: Vec<&str> = report["incident_pages"].as_array().unwrap().iter().map(|p| p["text"].as_str().unwrap()).collect();
+    let all = pages.join("\n");
+    assert!(all.contains(HOSTILE_PATH), "the script path shows as text");
+    assert!(all.contains(HOSTILE_AGENT), "the markup user agent shows as text");
+    assert!(all.contains("$ id; echo '<script>alert(3)</script>'"), "the SSH transcript shows the typed line as text");
+    assert!(all.contains("C-FIND"), "the DICOM query is listed");
+    assert!(!all.contains('\u{202e}'), "no bidi override reaches the page unmarked");
+    assert!(all.contains("/invoice⟨U+202E⟩fdp.exe"), "the override is shown as a mark");
+
+    // The token exists in the registry and its file is the one downloaded.
+    let tokens = cli(dir.path(), &["token", "list", "--json"]);
+    assert!(tokens.contains(label), "{tokens}");
+    assert!(report["tokens_text"].as_str().unwrap().contains(label));
+    let file = std::fs::read_to_string(report["download"].as_str().unwrap()).unwrap();
+    assert!(file.contains("aws_access_key_id") && file.contains("aws_secret_access_key"), "{file}");
+    for shot in ["1-incidents-after-sign-up.png", "2-incidents.png", "3-incident.png", "4-tokens.png", "5-health.png", "5-sinks.png"] {
+        assert!(std::fs::metadata(artifacts.join(shot)).map(|m| m.len() > 1000).unwrap_or(false), "screenshot {shot}");
+    }
+    let _ = std::io::stderr().flush();
+}

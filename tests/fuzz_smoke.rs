@@ -70,6 +70,7 @@ fn every_fuzz_target_survives_its_seeds_and_thousands_of_mutations() {
     smoke("http_request", http_request);
     smoke("config", config);
     smoke("encoders", encoders);
+    smoke("webauthn", webauthn);
 }
 
 #[test]

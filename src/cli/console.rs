@@ -16,8 +16,9 @@ pub enum ConsoleCommand {
     /// Print a one-time sign-up link: who opens it creates a passkey for ACCOUNT (a new
     /// account, or another passkey for an existing one).
     Invite(InviteArgs),
-    /// Set ACCOUNT's password from the first line of standard input (used only when
-    /// `console.password_login` is true; stored as an argon2id hash).
+    /// Set ACCOUNT's password from the first line of standard input, creating the
+    /// account if needed (used only when `console.password_login` is true; stored as an
+    /// argon2id hash).
     Password(PasswordArgs),
 }
 
@@ -65,9 +66,8 @@ pub fn execute(cmd: ConsoleCommand) -> anyhow::Result<ExitCode> {
             if password.chars().count() < 12 {
                 bail!("use a password of at least 12 characters");
             }
-            if !accounts.set_password_hash(&a.account, &crate::console::password_hash(password)?)? {
-                bail!("no account {:?}: sign it up with `honeyward console invite` first", a.account);
-            }
+            accounts.ensure_account(&a.account)?;
+            accounts.set_password_hash(&a.account, &crate::console::password_hash(password)?)?;
             println!("password set for {}{}", a.account, if console.password_login { "" } else { " (password sign-in is off: set console.password_login: true)" });
         }
     }

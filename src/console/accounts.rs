@@ -121,6 +121,12 @@ impl Accounts {
         Ok(())
     }
 
+    /// Creates the account if it does not exist yet (for password-only sign-in).
+    pub fn ensure_account(&self, account: &str) -> Result<(), AccountsError> {
+        self.conn.execute("INSERT OR IGNORE INTO console_accounts (name, handle, created_us) VALUES (?1, ?2, ?3)", params![account, rand::random::<[u8; 16]>().to_vec(), Timestamp::now().as_micros()])?;
+        Ok(())
+    }
+
     pub fn set_password_hash(&self, account: &str, hash: &str) -> Result<bool, AccountsError> {
         Ok(self.conn.execute("UPDATE console_accounts SET password_hash = ?2 WHERE name = ?1", params![account, hash])? == 1)
     }

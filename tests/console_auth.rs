@@ -1,0 +1,113 @@
+//! The console's doors, with curl: nothing but the sign-in page, static files and
+//! /metrics without a session; password sign-in only when enabled; every form needs
+//! the session's CSRF token and a same-origin request; a sign-up link works once.
+
+mod common;
+
+use std::process::{Command, Stdio};
+
+use common::*;
+
+struct Curl<'a> {
+    jar: &'a std::path::Path,
+}
+
+impl Curl<'_> {
+    /// Status code and body.
+    fn run(&self, args: &[&str]) -> (u16, String) {
+        let out = Command::new("curl").args(["-s", "-b", self.jar.to_str().unwrap(), "-c", self.jar.to_str().unwrap(), "-w", "\n%{http_code}"]).args(args).output().expect("curl");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (body, code) = text.rsplit_once('\n').unwrap();
+        (code.trim().parse().unwrap(), body.to_string())
+    }
+}
+
+fn set_password(dir: &std::path::Path, account: &str, password: &str) -> std::process::Output {
+    let mut child = Command::new(BIN).args(["console", "password", account, "-c", "honeyward.yaml"]).current_dir(dir).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), format!("{password}\n").as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn without_a_session_only_sign_in_is_reachable_and_every_form_needs_its_csrf_token_and_origin() {
+    let dir = tempfile::tempdir().unwrap();
+    // A fixed port: `console invite` prints links with the configured address.
+    let yaml = config(&tcp_decoy("banner", "")) + &format!("console:\n  listen: 127.0.0.1:{}\n  password_login: true\n", free_port());
+    let hw = Honeyward::start(dir.path(), &yaml);
+    let base = format!("http://localhost:{}", hw.addr("console").port());
+    let jar = dir.path().join("cookies.txt");
+    let curl = Curl { jar: &jar };
+
+    for page in ["/incidents", "/tokens", "/health", "/sinks", "/incidents/x"] {
+        let (code, _) = curl.run(&[&format!("{base}{page}")]);
+        assert_eq!(code, 303, "{page} redirects to sign-in");
+    }
+    let (code, _) = curl.run(&["-X", "POST", "-d", "kind=bearer&label=x", &format!("{base}/tokens")]);
+    assert_eq!(code, 401, "no token without a session");
+    assert_eq!(curl.run(&[&format!("{base}/login")]).0, 200);
+    assert_eq!(curl.run(&[&format!("{base}/metrics")]).0, 200);
+
+    // A short password is refused; a good one creates the account.
+    assert!(!set_password(dir.path(), "duty-analyst", "short").status.success());
+    assert!(set_password(dir.path(), "duty-analyst", "a long enough passphrase").status.success());
+    let (code, body) = curl.run(&["-d", "account=duty-analyst&password=wrong+password+here", &format!("{base}/login/password")]);
+    assert!(code == 200 && body.contains("Wrong account or password"), "{code} {body}");
+    let (code, _) = curl.run(&["-d", "account=duty-analyst&password=a+long+enough+passphrase", &format!("{base}/login/password")]);
+    assert_eq!(code, 303, "signed in");
+    let cookies = std::fs::read_to_string(&jar).unwrap();
+    let line = cookies.lines().find(|l| l.contains("hw_session")).unwrap();
+    assert!(line.starts_with("#HttpOnly_"), "HttpOnly session cookie: {line}");
+    let (code, page) = curl.run(&[&format!("{base}/tokens")]);
+    assert_eq!(code, 200);
+    let csrf = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+
+    // Forms: no token, a wrong one, a foreign origin: refused. The right one: the file.
+    let form = |token: &str| format!("csrf={token}&kind=bearer&label=k8s+deployer&template=kubeconfig&endpoint=http%3A%2F%2F10.0.0.5%3A8080");
+    assert_eq!(curl.run(&["-d", "kind=bearer&label=x", &format!("{base}/tokens")]).0, 403);
+    assert_eq!(curl.run(&["-d", &form("forged"), &format!("{base}/tokens")]).0, 403);
+    assert_eq!(curl.run(&["-H", "Origin: http://evil.example", "-d", &form(&csrf), &format!("{base}/tokens")]).0, 403);
+    let (code, file) = curl.run(&["-H", &format!("Origin: {base}"), "-d", &form(&csrf), &format!("{base}/tokens")]);
+    assert_eq!(code, 200);
+    assert!(file.contains("kind: Config") && file.contains("server: http://10.0.0.5:8080"), "{file}");
+    assert!(cli(dir.path(), &["token", "list"]).contains("k8s deployer"));
+
+    // Sign-up links: one use, then refused.
+    let link = String::from_utf8(Command::new(BIN).args(["console", "invite", "second-analyst", "-c", "honeyward.yaml"]).current_dir(dir.path()).output().unwrap().stdout).unwrap();
+    assert!(link.trim().starts_with(&format!("{base}/enrol?invite=")), "{link}");
+    assert_eq!(curl.run(&[link.trim()]).0, 200);
+    assert_eq!(curl.run(&[&format!("{base}/enrol?invite=not-a-real-invite")]).0, 403);
+
+    // Sign out ends the session for good.
+    assert_eq!(curl.run(&["-d", &format!("csrf={csrf}"), &format!("{base}/logout")]).0, 303);
+    assert_eq!(curl.run(&[&format!("{base}/tokens")]).0, 303);
+}
+
+#[test]
+fn password_sign_in_is_off_unless_enabled() {
+    let dir = tempfile::tempdir().unwrap();
+    let hw = Honeyward::start(dir.path(), &(config(&tcp_decoy("banner", "")) + "console:\n  listen: 127.0.0.1:0\n"));
+    let base = format!("http://localhost:{}", hw.addr("console").port());
+    assert!(set_password(dir.path(), "analyst", "a long enough passphrase").status.success());
+    let out = Command::new("curl").args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-d", "account=analyst&password=a+long+enough+passphrase", &format!("{base}/login/password")]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "404");
+    let login = Command::new("curl").args(["-s", &format!("{base}/login")]).output().unwrap();
+    assert!(!String::from_utf8_lossy(&login.stdout).contains("password"), "no password form");
+}
+
+#[test]
+fn a_controllers_console_lists_its_enrolled_sensors() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let yaml = format!("sensor:\n  name: controller-1\nstore:\n  path: honeyward.db\n  sync: normal\ncontroller:\n  listen: 127.0.0.1:{port}\nconsole:\n  listen: 127.0.0.1:0\n  password_login: true\n");
+    std::fs::write(dir.path().join("honeyward.yaml"), &yaml).unwrap();
+    cli(dir.path(), &["controller", "enrol", "ward-9-sensor", "-c", "honeyward.yaml", "--out", "ward-9.json"]);
+    assert!(set_password(dir.path(), "soc", "a long enough passphrase").status.success());
+    let hw = Honeyward::spawn(dir.path(), &["controller", "-c", "honeyward.yaml"]);
+    let base = format!("http://localhost:{}", hw.addr("console").port());
+    let jar = dir.path().join("cookies.txt");
+    let curl = Curl { jar: &jar };
+    assert_eq!(curl.run(&["-d", "account=soc&password=a+long+enough+passphrase", &format!("{base}/login/password")]).0, 303);
+    let (code, page) = curl.run(&[&format!("{base}/health")]);
+    assert_eq!(code, 200);
+    assert!(page.contains("ward-9-sensor") && page.contains("silent"), "{page}");
+}

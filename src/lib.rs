@@ -27,6 +27,7 @@ pub mod export;
 pub mod fleet;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod http_server;
 pub mod incident;
 pub mod pem;
 pub mod pipeline;

@@ -7,7 +7,6 @@ use std::time::Duration;
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::{Method, Request, StatusCode};
-use hyper_util::rt::TokioIo;
 use serde_json::json;
 use tokio::net::TcpListener;
 
@@ -23,37 +22,8 @@ const DEADLINE: Duration = Duration::from_secs(30);
 
 /// Serves until shutdown.
 pub async fn serve(listener: TcpListener, console: Arc<Console>, shutdown: Shutdown) {
-    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
-    loop {
-        let permit = tokio::select! {
-            _ = shutdown.cancelled() => break,
-            p = Arc::clone(&slots).acquire_owned() => match p { Ok(p) => p, Err(_) => break },
-        };
-        let tcp = tokio::select! {
-            _ = shutdown.cancelled() => break,
-            accepted = listener.accept() => match accepted {
-                Ok((tcp, _)) => tcp,
-                Err(e) => {
-                    tracing::warn!(error = %e, "console accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-        };
-        let (console, shutdown) = (Arc::clone(&console), shutdown.clone());
-        tokio::spawn(async move {
-            let _permit = permit;
-            let service = hyper::service::service_fn(move |req| {
-                let console = Arc::clone(&console);
-                async move { Ok::<_, std::convert::Infallible>(handle(req, console).await) }
-            });
-            let conn = hyper::server::conn::http1::Builder::new().timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(DEADLINE).serve_connection(TokioIo::new(tcp), service);
-            tokio::select! {
-                _ = tokio::time::timeout(Duration::from_secs(300), conn) => {}
-                _ = shutdown.cancelled() => {}
-            }
-        });
-    }
+    let options = crate::http_server::ServeOptions { what: "console", max_connections: MAX_CONNECTIONS, deadline: DEADLINE, max_connection_life: Duration::from_secs(300), tls: None };
+    crate::http_server::serve(listener, options, shutdown, move |req, _peer| handle(req, Arc::clone(&console))).await
 }
 
 /// Runs store work off the async threads.

@@ -11,7 +11,6 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 use super::api;
@@ -42,39 +41,12 @@ pub fn error(status: StatusCode, message: &str) -> Reply {
 
 /// Serves until shutdown.
 pub async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, controller: Arc<Controller>, shutdown: Shutdown) {
-    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
-    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
-    loop {
-        let permit = tokio::select! {
-            _ = shutdown.cancelled() => break,
-            p = Arc::clone(&slots).acquire_owned() => match p { Ok(p) => p, Err(_) => break },
-        };
-        let (tcp, peer) = tokio::select! {
-            _ = shutdown.cancelled() => break,
-            accepted = listener.accept() => match accepted {
-                Ok(a) => a,
-                Err(e) => {
-                    tracing::warn!(error = %e, "controller accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-        };
-        let (acceptor, controller, shutdown) = (acceptor.clone(), Arc::clone(&controller), shutdown.clone());
-        tokio::spawn(async move {
-            let _permit = permit;
-            let Ok(Ok(stream)) = tokio::time::timeout(DEADLINE, acceptor.accept(tcp)).await else { return };
-            let service = hyper::service::service_fn(move |req| {
-                let controller = Arc::clone(&controller);
-                async move { Ok::<_, std::convert::Infallible>(route(req, peer, &controller).await) }
-            });
-            let conn = hyper::server::conn::http1::Builder::new().timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(DEADLINE).serve_connection(TokioIo::new(stream), service);
-            tokio::select! {
-                _ = conn => {}
-                _ = shutdown.cancelled() => {}
-            }
-        });
-    }
+    let options = crate::http_server::ServeOptions { what: "controller", max_connections: MAX_CONNECTIONS, deadline: DEADLINE, max_connection_life: Duration::from_secs(24 * 3600), tls: Some(tls) };
+    crate::http_server::serve(listener, options, shutdown, move |req, peer| {
+        let controller = Arc::clone(&controller);
+        async move { route(req, peer, &controller).await }
+    })
+    .await
 }
 
 /// Reads the body (gzip-decoded if so marked), capped.

@@ -85,6 +85,7 @@ fn a_passkey_user_sees_ssh_http_and_dicom_incidents_as_text_and_creates_and_down
     assert!(all.contains(HOSTILE_AGENT), "the markup user agent shows as text");
     assert!(all.contains("$ id; echo '<script>alert(3)</script>'"), "the SSH transcript shows the typed line as text");
     assert!(all.contains("C-FIND"), "the DICOM query is listed");
+    assert!(all.contains("uid=1001(radadmin)"), "the terminal replay shows the session's output");
     assert!(!all.contains('\u{202e}'), "no bidi override reaches the page unmarked");
     assert!(all.contains("/invoice⟨U+202E⟩fdp.exe"), "the override is shown as a mark");
 
@@ -92,6 +93,8 @@ fn a_passkey_user_sees_ssh_http_and_dicom_incidents_as_text_and_creates_and_down
     let tokens = cli(dir.path(), &["token", "list", "--json"]);
     assert!(tokens.contains(label), "{tokens}");
     assert!(report["tokens_text"].as_str().unwrap().contains(label));
+    assert!(report["tokens_text"].as_str().unwrap().contains("finance-fs01:/srv/share/finance/.aws/credentials"), "the plant is listed");
+    assert!(tokens.contains("/srv/share/finance/.aws/credentials"), "the plant is in the registry: {tokens}");
     let file = std::fs::read_to_string(report["download"].as_str().unwrap()).unwrap();
     assert!(file.contains("aws_access_key_id") && file.contains("aws_secret_access_key"), "{file}");
     for shot in ["1-incidents-after-sign-up.png", "2-incidents.png", "3-incident.png", "4-tokens.png", "5-health.png", "5-sinks.png"] {

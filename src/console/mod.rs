@@ -9,6 +9,7 @@ pub mod cbor;
 mod http;
 mod metrics;
 mod pages;
+mod replay;
 mod routes;
 pub mod webauthn;
 

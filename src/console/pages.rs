@@ -165,8 +165,12 @@ fn dicom_keys(d: &Value) -> String {
     d["keys"].as_array().map(|keys| keys.iter().map(|k| format!("{}={}", k["keyword"].as_str().unwrap_or("?"), text_of(&k["value"]))).collect::<Vec<_>>().join(" ")).unwrap_or_default()
 }
 
-fn detail(events: &[&StoredEvent]) -> (Vec<Value>, Vec<String>, Vec<Value>, Vec<Value>) {
-    let (mut all, mut transcript, mut http, mut dicom) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+/// What the incident page shows: every event, typed SSH lines, terminal replays,
+/// HTTP requests, DICOM commands.
+type Detail = (Vec<Value>, Vec<String>, Vec<String>, Vec<Value>, Vec<Value>);
+
+fn detail(events: &[&StoredEvent], recordings: &std::path::Path) -> Detail {
+    let (mut all, mut transcript, mut replays, mut http, mut dicom) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for e in events {
         let v = crate::sink::format::json_value(e);
         let kind = v["kind"].as_str().unwrap_or("").to_string();
@@ -174,30 +178,36 @@ fn detail(events: &[&StoredEvent]) -> (Vec<Value>, Vec<String>, Vec<Value>, Vec<
         let time = v["time"].as_str().unwrap_or("").to_string();
         match kind.as_str() {
             "ssh_command" => transcript.push(text_of(&d["line"])),
+            "ssh_session_closed" => {
+                if let Some(text) = d["recording"].as_str().and_then(|p| super::replay::transcript(recordings, std::path::Path::new(p))) {
+                    replays.push(text);
+                }
+            }
             "http_request" => http.push(serde_json::json!({"time": time, "request": format!("{} {}", text_of(&d["method"]), text_of(&d["target"])), "status": d["status"], "user_agent": text_of(&d["user_agent"]), "tags": d["tags"]})),
             "dicom_command" => dicom.push(serde_json::json!({"time": time, "command": d["command"], "keys": dicom_keys(d), "matches": d["matches"]})),
             _ => {}
         }
         all.push(serde_json::json!({"time": time, "decoy": v["decoy"].as_str().unwrap_or(""), "kind": kind, "severity": v["severity"], "summary": summary(&kind, d)}));
     }
-    (all, transcript, http, dicom)
+    (all, transcript, replays, http, dicom)
 }
 
 pub async fn incident(console: &Arc<Console>, s: &Session, id: &str) -> anyhow::Result<Reply> {
     let cfg = console.config.alerts.clone();
     let id = id.to_string();
+    let recordings = console.config.store.state_dir.join("recordings");
     let found = read(console, move |r| {
         let events = r.list(&EventFilter { limit: MAX_EVENTS, ..Default::default() })?;
         let acks = r.acks()?;
         let Some(i) = group(&events, &cfg).into_iter().find(|i| i.id.to_string() == id) else { return Ok(None) };
         let mine: Vec<&StoredEvent> = events.iter().filter(|e| i.seqs.contains(&e.seq)).collect();
         let ack = acks.get(&id).map(|a| serde_json::to_value(a).unwrap_or_default());
-        Ok(Some((incident_view(&i, ack.is_some()), ack, detail(&mine))))
+        Ok(Some((incident_view(&i, ack.is_some()), ack, detail(&mine, &recordings))))
     })
     .await?;
-    let Some((incident, ack, (events, transcript, http, dicom))) = found else { return Ok(http::text(StatusCode::NOT_FOUND, "text/plain", "no such incident")) };
+    let Some((incident, ack, (events, transcript, replays, http, dicom))) = found else { return Ok(http::text(StatusCode::NOT_FOUND, "text/plain", "no such incident")) };
     let (account, csrf) = base_ctx(s);
-    page(console, "incident.html", context! { account, csrf, incident, ack, events, transcript, http, dicom })
+    page(console, "incident.html", context! { account, csrf, incident, ack, events, transcript, replays, http, dicom })
 }
 
 pub async fn ack(console: &Arc<Console>, s: &Session, id: &str, body: &[u8]) -> anyhow::Result<Reply> {
@@ -255,6 +265,23 @@ pub async fn create_token(console: &Arc<Console>, s: &Session, body: &[u8]) -> a
 pub async fn revoke_token(console: &Arc<Console>, id: &str) -> anyhow::Result<Reply> {
     let (c, id) = (Arc::clone(console), id.to_string());
     tokio::task::spawn_blocking(move || -> anyhow::Result<bool> { Ok(registry(&c)?.revoke(&id)?) }).await??;
+    Ok(http::redirect("/tokens"))
+}
+
+/// Records where a token was put by hand (as `honeyward token plant --record-only`).
+pub async fn record_plant(console: &Arc<Console>, s: &Session, id: &str, body: &[u8]) -> anyhow::Result<Reply> {
+    let form = |k: &str, max: usize| http::form_value(body, k).map(|v| v.trim().chars().take(max).collect::<String>()).filter(|v| !v.is_empty());
+    let (Some(host), Some(path)) = (form("host", 255), form("path", 1024)) else { return Ok(http::text(StatusCode::BAD_REQUEST, "text/plain", "host and path are required")) };
+    let plant = token::Plant { host, path, note: form("note", 500), template: None, created: crate::event::Timestamp::now() };
+    let (c, id, by) = (Arc::clone(console), id.to_string(), s.account.clone());
+    tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        let mut reg = registry(&c)?;
+        let Some(t) = reg.get(&id)? else { anyhow::bail!("no token {id}") };
+        reg.add_plant(&id, &plant, t.kind == TokenKind::File && plant.host == crate::config::host_name())?;
+        tracing::info!(token = %id, host = %plant.host, path = %plant.path, %by, "plant recorded in the console");
+        Ok(())
+    })
+    .await??;
     Ok(http::redirect("/tokens"))
 }
 

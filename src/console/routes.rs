@@ -90,6 +90,7 @@ async fn handle(req: Request<Incoming>, console: Arc<Console>) -> Reply {
         (&Method::GET, "/tokens", Some(s)) => pages::tokens(&console, s).await,
         (&Method::POST, "/tokens", Some(s)) => pages::create_token(&console, s, &body).await,
         (&Method::POST, p, Some(_)) if p.starts_with("/tokens/") && p.ends_with("/revoke") => pages::revoke_token(&console, &p["/tokens/".len()..p.len() - "/revoke".len()]).await,
+        (&Method::POST, p, Some(s)) if p.starts_with("/tokens/") && p.ends_with("/plant") => pages::record_plant(&console, s, &p["/tokens/".len()..p.len() - "/plant".len()], &body).await,
         (&Method::GET, "/health", Some(s)) => pages::health(&console, s).await,
         (&Method::GET, "/sinks", Some(s)) => pages::sinks(&console, s).await,
         _ => Ok(http::text(StatusCode::NOT_FOUND, "text/plain", "not found")),

@@ -73,6 +73,13 @@ try {
   await download.saveAs(saved);
   seen.download = saved;
   await page.goto(`${base}/tokens`);
+  // Record where it was planted.
+  const row = page.locator("tr", { hasText: tokenLabel });
+  await row.locator("summary").click();
+  await row.locator("input[name=host]").fill("finance-fs01");
+  await row.locator("input[name=path]").fill("/srv/share/finance/.aws/credentials");
+  await row.locator("form.plant button[type=submit]").click();
+  await page.waitForURL(`${base}/tokens`);
   seen.tokens_text = await page.locator("main").innerText();
   await page.screenshot({ path: path.join(artifacts, "4-tokens.png"), fullPage: true });
 

@@ -100,5 +100,17 @@ pub fn summary(cfg: &Config) -> String {
         };
         out.push_str(&format!("sink {} ({}): {}\n", s.name(), s.type_name(), detail));
     }
+    if let Some(c) = &cfg.console {
+        out.push_str(&format!(
+            "console on {} as {} (passkeys{}, sessions {} h) and /metrics\n",
+            c.listen,
+            c.origin,
+            if c.password_login { " or passwords" } else { " only" },
+            c.session.as_secs() / 3600
+        ));
+    }
+    if let Some(m) = cfg.sensor.max_memory_mb {
+        out.push_str(&format!("memory budget {m} MiB: decoys refuse new connections at it\n"));
+    }
     out
 }

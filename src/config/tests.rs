@@ -63,6 +63,10 @@ fn table_of_single_mistakes() {
         ("decoys: [\n", "invalid YAML", 2),
         ("sensor:\n  name: a\n  name: b\n", "invalid YAML", 3),
         ("sensor:\n  max_memory_mb: 8\n", "outside the allowed range", 2),
+        ("console:\n  listen: 0.0.0.0:9080\n", "not loopback", 2),
+        ("console:\n  listen: 127.0.0.1:9080\n  public_url: https://10.1.2.3\n", "IP address", 3),
+        ("console:\n  listen: 127.0.0.1:9080\n  public_url: ftp://x/y\n", "invalid public_url", 3),
+        ("console:\n  listen: 127.0.0.1:9080\n  session_hours: 0\n", "outside the allowed range", 3),
     ];
     for (yaml, needle, line) in cases {
         let errs = errors(yaml);

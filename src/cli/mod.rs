@@ -30,11 +30,13 @@ stores every observation durably in SQLite before forwarding it, so nothing is l
 SIEM is down or the process is killed.
 
 Start:     honeyward run                 (embedded quick-start on 127.0.0.1: telnet-style banner
-                                          2323, SSH 2222, clinical portal 8080, PACS 4242)
+                                          2323, SSH 2222, clinical portal 8080, PACS 4242;
+                                          web console and /metrics on 9080, sign-up link in the log)
 Configure: honeyward example-config > honeyward.yaml && honeyward validate -c honeyward.yaml
 Look:      honeyward events list  |  honeyward incidents list  |  honeyward sinks status
 Deploy:    honeyward run -c FILE --user honeyward  |  honeyward deploy systemd -c FILE
 Fleet:     honeyward controller enrol NAME --out FILE  |  honeyward sensor -c FILE
+Share:     honeyward export stix --organisation NAME  |  export attack-navigator  |  export csv
 
 Exit codes: 0 success, 1 error (invalid configuration, port in use, store unreadable), 2 usage.";
 

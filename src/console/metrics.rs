@@ -11,6 +11,7 @@ pub struct SinkNumbers {
     pub lag_events: u64,
     pub dead_letters: u64,
     pub last_success_seconds: Option<f64>,
+    pub last_error_seconds: Option<f64>,
     pub failing: bool,
 }
 
@@ -101,6 +102,10 @@ pub fn render(s: &Snapshot) -> String {
     for k in s.sinks.iter().filter(|k| k.last_success_seconds.is_some()) {
         let _ = writeln!(out, "honeyward_sink_last_success_timestamp_seconds{{sink=\"{}\"}} {}", label(&k.name), k.last_success_seconds.unwrap_or(0.0));
     }
+    family(&mut out, "honeyward_sink_last_error_timestamp_seconds", "gauge", "When a sink's last attempt failed.");
+    for k in s.sinks.iter().filter(|k| k.last_error_seconds.is_some()) {
+        let _ = writeln!(out, "honeyward_sink_last_error_timestamp_seconds{{sink=\"{}\"}} {}", label(&k.name), k.last_error_seconds.unwrap_or(0.0));
+    }
     family(&mut out, "honeyward_store_bytes", "gauge", "Size of the store (database and write-ahead log).");
     let _ = writeln!(out, "honeyward_store_bytes {}", s.store_bytes);
     let p = &s.process;
@@ -126,7 +131,7 @@ mod tests {
             connections_open: vec![("ssh".into(), 2)],
             incidents_open: 1,
             incidents_unacknowledged: 1,
-            sinks: vec![SinkNumbers { name: "siem".into(), lag_events: 5, dead_letters: 0, last_success_seconds: Some(1.5), failing: false }],
+            sinks: vec![SinkNumbers { name: "siem".into(), lag_events: 5, dead_letters: 0, last_success_seconds: Some(1.5), last_error_seconds: None, failing: false }],
             store_bytes: 4096,
             process: Process { resident_bytes: 1, cpu_seconds: 0.25, open_fds: 9, start_time_seconds: 2.0 },
         };

@@ -351,7 +351,8 @@ pub async fn metrics(console: &Arc<Console>) -> anyhow::Result<Reply> {
                 (Some(_), None) => true,
                 _ => false,
             };
-            numbers.push(SinkNumbers { lag_events: head.saturating_sub(r.cursor(&name)?), dead_letters: st.dead_letters, last_success_seconds: st.last_success.map(|t| t.as_micros() as f64 / 1e6), failing, name });
+            let seconds = |t: &crate::event::Timestamp| t.as_micros() as f64 / 1e6;
+            numbers.push(SinkNumbers { lag_events: head.saturating_sub(r.cursor(&name)?), dead_letters: st.dead_letters, last_success_seconds: st.last_success.as_ref().map(seconds), last_error_seconds: st.last_error_time.as_ref().map(seconds), failing, name });
         }
         let size = |p: std::path::PathBuf| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
         let wal = std::path::PathBuf::from(format!("{}-wal", store_path.display()));

@@ -39,7 +39,7 @@ pub fn http_request(bytes: &[u8]) {
 /// What a browser sends the console in a passkey ceremony: CBOR (attestation object,
 /// COSE key), client data JSON, authenticator data and a signature, all attacker's.
 pub fn webauthn(bytes: &[u8]) {
-    use crate::console::webauthn::{verify_assertion, verify_registration, RelyingParty, ES256, RS256};
+    use crate::console::webauthn::{verify_assertion, verify_registration, Assertion, RelyingParty, StoredKey, ES256, RS256};
     let _ = crate::console::cbor::decode(bytes);
     let rp = RelyingParty { id: "localhost".into(), origin: "http://localhost:9080".into() };
     let third = bytes.len() / 3;
@@ -47,8 +47,9 @@ pub fn webauthn(bytes: &[u8]) {
     let (b, c) = rest.split_at(third);
     let _ = verify_registration(&rp, b"challenge", a, b);
     let _ = verify_registration(&rp, b"challenge", b"{\"type\":\"webauthn.create\",\"challenge\":\"Y2hhbGxlbmdl\",\"origin\":\"http://localhost:9080\"}", bytes);
-    let _ = verify_assertion(&rp, b"challenge", a, b, c, ES256, &[4; 65], 0);
-    let _ = verify_assertion(&rp, b"challenge", a, b, c, RS256, c, 0);
+    let answer = Assertion { client_data_json: a, authenticator_data: b, signature: c };
+    let _ = verify_assertion(&rp, b"challenge", &answer, &StoredKey { algorithm: ES256, public_key: &[4; 65], sign_count: 0 });
+    let _ = verify_assertion(&rp, b"challenge", &answer, &StoredKey { algorithm: RS256, public_key: c, sign_count: 0 });
 }
 
 /// The configuration loader.

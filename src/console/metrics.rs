@@ -17,7 +17,7 @@ pub struct SinkNumbers {
 
 /// Everything `/metrics` reports.
 pub struct Snapshot {
-    pub events: Vec<(String, Option<String>, &'static str, u64)>,
+    pub events: Vec<crate::store::EventCount>,
     pub connections_open: Vec<(String, usize)>,
     pub incidents_open: u64,
     pub incidents_unacknowledged: u64,

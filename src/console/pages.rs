@@ -124,7 +124,7 @@ pub async fn incidents(console: &Arc<Console>, s: &Session) -> anyhow::Result<Re
         let events = r.list(&EventFilter { limit: MAX_EVENTS, ..Default::default() })?;
         let acks = r.acks()?;
         let mut incidents = group(&events, &cfg);
-        incidents.sort_by(|a, b| b.last.as_micros().cmp(&a.last.as_micros()));
+        incidents.sort_by_key(|i| std::cmp::Reverse(i.last.as_micros()));
         Ok(incidents.iter().map(|i| incident_view(i, acks.contains_key(&i.id.to_string()))).collect::<Vec<_>>())
     })
     .await?;

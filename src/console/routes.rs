@@ -125,7 +125,9 @@ async fn sign_in_finish(console: &Arc<Console>, body: &[u8]) -> anyhow::Result<R
     let outcome = blocking(move || {
         let a = Accounts::open(&store)?;
         let Some(key) = a.passkey(&credential_id)? else { return Ok(Err("this passkey is not registered here")) };
-        match webauthn::verify_assertion(&rp, &challenge, &client, &auth, &sig, key.algorithm, &key.public_key, key.sign_count) {
+        let answer = webauthn::Assertion { client_data_json: &client, authenticator_data: &auth, signature: &sig };
+        let stored = webauthn::StoredKey { algorithm: key.algorithm, public_key: &key.public_key, sign_count: key.sign_count };
+        match webauthn::verify_assertion(&rp, &challenge, &answer, &stored) {
             Ok(count) => {
                 a.passkey_used(&credential_id, count)?;
                 tracing::info!(account = %key.account, "console sign-in with a passkey");

@@ -182,9 +182,25 @@ pub fn verify_registration(rp: &RelyingParty, challenge: &[u8], client_data_json
     Ok(NewPasskey { credential_id, algorithm, public_key, sign_count: ad.sign_count })
 }
 
+/// What the browser answers to `navigator.credentials.get`.
+pub struct Assertion<'a> {
+    pub client_data_json: &'a [u8],
+    pub authenticator_data: &'a [u8],
+    pub signature: &'a [u8],
+}
+
+/// A registered passkey as the console keeps it.
+pub struct StoredKey<'a> {
+    pub algorithm: i64,
+    pub public_key: &'a [u8],
+    pub sign_count: u32,
+}
+
 /// Checks a sign-in (`navigator.credentials.get`) made with a stored passkey; returns
 /// the new signature counter to store.
-pub fn verify_assertion(rp: &RelyingParty, challenge: &[u8], client_data_json: &[u8], authenticator_data: &[u8], signature: &[u8], algorithm: i64, public_key: &[u8], stored_count: u32) -> Result<u32, WebauthnError> {
+pub fn verify_assertion(rp: &RelyingParty, challenge: &[u8], a: &Assertion<'_>, key: &StoredKey<'_>) -> Result<u32, WebauthnError> {
+    let (client_data_json, authenticator_data, signature) = (a.client_data_json, a.authenticator_data, a.signature);
+    let (algorithm, public_key, stored_count) = (key.algorithm, key.public_key, key.sign_count);
     check_client_data(rp, client_data_json, "webauthn.get", challenge)?;
     let ad = parse_auth_data(rp, authenticator_data, false)?;
     let mut signed = authenticator_data.to_vec();

@@ -117,16 +117,16 @@ fn an_es256_passkey_registers_and_signs_in() {
     let mut signed = ad.clone();
     signed.extend_from_slice(&sha256(&cd));
     let sig = key.sign(&SystemRandom::new(), &signed).unwrap();
-    assert_eq!(verify_assertion(&rp(), challenge, &cd, &ad, sig.as_ref(), ES256, &point, 0), Ok(7));
+    assert_eq!(verify_assertion(&rp(), challenge, &Assertion { client_data_json: &cd, authenticator_data: &ad, signature: sig.as_ref() }, &StoredKey { algorithm: ES256, public_key: &point, sign_count: 0 }), Ok(7));
     // The same assertion again: the counter did not move.
-    assert_eq!(verify_assertion(&rp(), challenge, &cd, &ad, sig.as_ref(), ES256, &point, 7), Err(WebauthnError::Counter));
+    assert_eq!(verify_assertion(&rp(), challenge, &Assertion { client_data_json: &cd, authenticator_data: &ad, signature: sig.as_ref() }, &StoredKey { algorithm: ES256, public_key: &point, sign_count: 7 }), Err(WebauthnError::Counter));
     // A flipped bit in the signed data.
     let mut bad = ad.clone();
     bad[36] ^= 1;
-    assert_eq!(verify_assertion(&rp(), challenge, &cd, &bad, sig.as_ref(), ES256, &point, 0), Err(WebauthnError::Signature));
+    assert_eq!(verify_assertion(&rp(), challenge, &Assertion { client_data_json: &cd, authenticator_data: &bad, signature: sig.as_ref() }, &StoredKey { algorithm: ES256, public_key: &point, sign_count: 0 }), Err(WebauthnError::Signature));
     // Another key.
     let other = p256().public_key().as_ref().to_vec();
-    assert_eq!(verify_assertion(&rp(), challenge, &cd, &ad, sig.as_ref(), ES256, &other, 0), Err(WebauthnError::Signature));
+    assert_eq!(verify_assertion(&rp(), challenge, &Assertion { client_data_json: &cd, authenticator_data: &ad, signature: sig.as_ref() }, &StoredKey { algorithm: ES256, public_key: &other, sign_count: 0 }), Err(WebauthnError::Signature));
 }
 
 #[test]
@@ -141,7 +141,7 @@ fn an_ed25519_passkey_registers_and_signs_in() {
     let mut signed = ad.clone();
     signed.extend_from_slice(&sha256(&cd));
     let sig = key.sign(&signed);
-    assert_eq!(verify_assertion(&rp(), CHALLENGE, &cd, &ad, sig.as_ref(), EDDSA, &public, 0), Ok(0));
+    assert_eq!(verify_assertion(&rp(), CHALLENGE, &Assertion { client_data_json: &cd, authenticator_data: &ad, signature: sig.as_ref() }, &StoredKey { algorithm: EDDSA, public_key: &public, sign_count: 0 }), Ok(0));
 }
 
 #[test]

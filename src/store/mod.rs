@@ -7,7 +7,7 @@ mod schema;
 mod writer;
 
 pub use delivery::{Ack, DeadLetter, SinkStatus};
-pub use reader::{EventFilter, StoreReader, StoredEvent};
+pub use reader::{EventCount, EventFilter, StoreReader, StoredEvent};
 pub use schema::open_connection;
 pub use writer::{announce, commit, spawn_writer, WriterHandle};
 

@@ -31,6 +31,9 @@ pub struct EventFilter {
     pub limit: usize,
 }
 
+/// (sensor, decoy, kind name, stored events).
+pub type EventCount = (String, Option<String>, &'static str, u64);
+
 /// A read connection to the store (sinks also write their cursor through it).
 pub struct StoreReader {
     pub(super) conn: Connection,
@@ -100,7 +103,7 @@ impl StoreReader {
 
     /// The highest committed sequence number (0 when empty).
     /// Stored events counted by sensor, decoy and kind (for `/metrics`).
-    pub fn counts(&self) -> Result<Vec<(String, Option<String>, &'static str, u64)>, StoreError> {
+    pub fn counts(&self) -> Result<Vec<EventCount>, StoreError> {
         let mut st = self.conn.prepare("SELECT sensor, decoy, kind, count(*) FROM events GROUP BY sensor, decoy, kind ORDER BY sensor, decoy, kind").map_err(|e| self.wrap(e))?;
         let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?))).map_err(|e| self.wrap(e))?;
         let mut out = Vec::new();

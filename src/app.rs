@@ -33,6 +33,8 @@ pub enum AppError {
     Tokens(#[from] TokenError),
     #[error("{0}")]
     Fleet(String),
+    #[error("{0}")]
+    Console(String),
     #[error("sink `{sink}` cannot start: {reason}")]
     Sink {
         sink: String,
@@ -95,6 +97,10 @@ pub async fn start_as(config: Config, shutdown: Shutdown, after_bind: AfterBind)
     for d in &config.decoys {
         bound.push((d.clone(), decoy::bind(d, &config.store.state_dir).await?));
     }
+    let console_listener = match &config.console {
+        Some(c) => Some(crate::console::bind(c).await.map_err(|e| AppError::Console(e.to_string()))?),
+        None => None,
+    };
     match &after_bind {
         AfterBind::Stay => {}
         AfterBind::RefuseRoot => {
@@ -153,9 +159,9 @@ pub async fn start_as(config: Config, shutdown: Shutdown, after_bind: AfterBind)
         console_decoys.push(crate::console::DecoyHandle { name: d.name().to_string(), kind: d.type_name(), addr, gate: cx.gate.clone() });
         tasks.spawn(b.serve(cx));
     }
-    if config.console.is_some() {
+    if let Some(listener) = console_listener {
         let shared = Arc::new(config.clone());
-        crate::console::start(shared, console_decoys, shutdown.clone(), &tasks).await.map_err(|e| AppError::Fleet(e.to_string()))?;
+        crate::console::start(listener, shared, console_decoys, shutdown.clone(), &tasks).await.map_err(|e| AppError::Console(e.to_string()))?;
     }
     if config.controller.is_some() {
         let addr = crate::fleet::start_controller(&config, events.clone(), Arc::clone(&committed_tx), shutdown.clone(), &tasks).await.map_err(AppError::Fleet)?;

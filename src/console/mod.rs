@@ -92,11 +92,15 @@ impl Console {
     }
 }
 
-/// Binds the console, prints where it is (and a sign-up link when there is no account
-/// yet) and serves it until shutdown.
-pub async fn start(config: Arc<Config>, decoys: Vec<DecoyHandle>, shutdown: Shutdown, tasks: &tokio_util::task::TaskTracker) -> anyhow::Result<SocketAddr> {
+/// Binds the console's address (with the decoys', before anything starts).
+pub async fn bind(cfg: &ConsoleConfig) -> std::io::Result<TcpListener> {
+    TcpListener::bind(cfg.listen).await.map_err(|e| std::io::Error::new(e.kind(), format!("console: cannot listen on {}: {e}", cfg.listen)))
+}
+
+/// Prints where the console is (and a sign-up link when there is no account yet) and
+/// serves it until shutdown.
+pub async fn start(listener: TcpListener, config: Arc<Config>, decoys: Vec<DecoyHandle>, shutdown: Shutdown, tasks: &tokio_util::task::TaskTracker) -> anyhow::Result<SocketAddr> {
     let Some(cfg) = config.console.clone() else { anyhow::bail!("no console section") };
-    let listener = TcpListener::bind(cfg.listen).await.map_err(|e| anyhow::anyhow!("console: cannot listen on {}: {e}", cfg.listen))?;
     let addr = listener.local_addr()?;
     let mut cfg = cfg;
     if cfg.listen.port() == 0 && cfg.origin.ends_with(":0") {

@@ -112,3 +112,21 @@ pub fn with_nested_event_resorted(doc: &[u8], stored: &StoredEvent) -> Vec<u8> {
     let at = doc.windows(nested.len()).position(|w| w == nested).expect("the nested event");
     [&doc[..at], &resorted[..], &doc[at + nested.len()..]].concat()
 }
+
+/// Checks a direct writer (ECS, OCSF) against the `serde_json::Value` document it
+/// replaced, over every hostile event: the same value, the same bytes and key order
+/// (nested event aside), one line, nothing invisible left raw.
+pub fn assert_direct_matches_value(write: fn(&StoredEvent, &mut Vec<u8>), value: fn(&StoredEvent) -> serde_json::Value) {
+    for e in events() {
+        let mut out = Vec::new();
+        write(&e, &mut out);
+        let parsed: serde_json::Value = serde_json::from_slice(&out).unwrap_or_else(|err| panic!("{err}: {}", String::from_utf8_lossy(&out)));
+        assert_eq!(parsed, value(&e), "{}", e.event.kind.name());
+        let mut old = Vec::new();
+        super::write_value(&value(&e), &mut old);
+        assert!(with_nested_event_resorted(&out, &e) == old, "same bytes, same key order: {}", e.event.kind.name());
+        assert!(!out.contains(&b'\n') && !out.contains(&0));
+        let text = String::from_utf8(out).unwrap();
+        assert!(!text.contains('\u{202e}') && !text.contains('\x7f') && !text.contains('\u{85}'));
+    }
+}

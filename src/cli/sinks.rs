@@ -77,9 +77,7 @@ fn status(a: StatusArgs) -> anyhow::Result<ExitCode> {
     let (config, reader) = open(&a.store)?;
     let head = reader.max_seq()?;
     for s in &config.sinks {
-        let cursor = reader.cursor(s.name())?;
-        let st = reader.sink_status(s.name())?;
-        let lag = head.saturating_sub(cursor);
+        let crate::store::SinkOverview { cursor, lag_events: lag, status: st } = reader.sink_overview(s.name(), head)?;
         if a.json {
             let v = serde_json::json!({"name": s.name(), "type": s.type_name(), "cursor": cursor, "lag_events": lag, "last_success": st.last_success, "last_error": st.last_error, "last_error_time": st.last_error_time, "dead_letters": st.dead_letters});
             println!("{v}");

@@ -317,9 +317,10 @@ pub async fn sinks(console: &Arc<Console>, s: &Session) -> anyhow::Result<Reply>
         let head = r.max_seq()?;
         let mut out = Vec::new();
         for (name, kind) in list {
-            let st = r.sink_status(&name)?;
+            let o = r.sink_overview(&name, head)?;
+            let st = o.status;
             let letters: Vec<Value> = r.dead_letters(&name)?.into_iter().take(200).map(|d| serde_json::json!({"seq": d.seq, "event_id": d.event_id, "time": d.time, "reason": d.reason})).collect();
-            out.push(serde_json::json!({"name": name, "kind": kind, "lag": head.saturating_sub(r.cursor(&name)?), "last_success": st.last_success, "last_error": st.last_error, "dead_letters": st.dead_letters, "letters": letters}));
+            out.push(serde_json::json!({"name": name, "kind": kind, "lag": o.lag_events, "last_success": st.last_success, "last_error": st.last_error, "dead_letters": st.dead_letters, "letters": letters}));
         }
         Ok(out)
     })
@@ -345,14 +346,15 @@ pub async fn metrics(console: &Arc<Console>) -> anyhow::Result<Reply> {
         let head = r.max_seq()?;
         let mut numbers = Vec::new();
         for name in sinks {
-            let st = r.sink_status(&name)?;
+            let o = r.sink_overview(&name, head)?;
+            let st = &o.status;
             let failing = match (&st.last_error_time, &st.last_success) {
                 (Some(e), Some(ok)) => e.as_micros() > ok.as_micros(),
                 (Some(_), None) => true,
                 _ => false,
             };
             let seconds = |t: &crate::event::Timestamp| t.as_micros() as f64 / 1e6;
-            numbers.push(SinkNumbers { lag_events: head.saturating_sub(r.cursor(&name)?), dead_letters: st.dead_letters, last_success_seconds: st.last_success.as_ref().map(seconds), last_error_seconds: st.last_error_time.as_ref().map(seconds), failing, name });
+            numbers.push(SinkNumbers { lag_events: o.lag_events, dead_letters: st.dead_letters, last_success_seconds: st.last_success.as_ref().map(seconds), last_error_seconds: st.last_error_time.as_ref().map(seconds), failing, name });
         }
         let size = |p: std::path::PathBuf| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
         let wal = std::path::PathBuf::from(format!("{}-wal", store_path.display()));

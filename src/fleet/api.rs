@@ -69,9 +69,8 @@ pub async fn handle(parts: Parts, body: Vec<u8>, controller: &Arc<Controller>) -
                 let head = r.max_seq()?;
                 let mut out = Vec::new();
                 for (name, kind) in sinks {
-                    let cursor = r.cursor(&name)?;
-                    let st = r.sink_status(&name)?;
-                    out.push(json!({"name": name, "type": kind, "cursor": cursor, "lag_events": head.saturating_sub(cursor), "last_success": st.last_success, "last_error": st.last_error, "dead_letters": st.dead_letters}));
+                    let o = r.sink_overview(&name, head)?;
+                    out.push(json!({"name": name, "type": kind, "cursor": o.cursor, "lag_events": o.lag_events, "last_success": o.status.last_success, "last_error": o.status.last_error, "dead_letters": o.status.dead_letters}));
                 }
                 Ok(json!({"sinks": out}))
             })

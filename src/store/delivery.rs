@@ -27,6 +27,14 @@ pub struct SinkStatus {
     pub dead_letters: u64,
 }
 
+/// Where a sink is: its cursor, how far behind the store's head, its last outcomes.
+#[derive(Debug, Clone)]
+pub struct SinkOverview {
+    pub cursor: u64,
+    pub lag_events: u64,
+    pub status: SinkStatus,
+}
+
 /// Who acknowledged an incident, and when.
 #[derive(Debug, Clone, Serialize)]
 pub struct Ack {
@@ -95,6 +103,13 @@ impl StoreReader {
             }
         };
         result.map(drop).map_err(|e| self.wrap(e))
+    }
+
+    /// A sink's position relative to `head` (the store's highest sequence number) and
+    /// its last outcomes.
+    pub fn sink_overview(&self, sink: &str, head: u64) -> Result<SinkOverview, StoreError> {
+        let cursor = self.cursor(sink)?;
+        Ok(SinkOverview { cursor, lag_events: head.saturating_sub(cursor), status: self.sink_status(sink)? })
     }
 
     /// A sink's last outcomes and its number of dead letters.

@@ -6,7 +6,7 @@ mod reader;
 mod schema;
 mod writer;
 
-pub use delivery::{Ack, DeadLetter, SinkStatus};
+pub use delivery::{Ack, DeadLetter, SinkOverview, SinkStatus};
 pub use reader::{EventCount, EventFilter, StoreReader, StoredEvent};
 pub use schema::open_connection;
 pub use writer::{announce, commit, spawn_writer, WriterHandle};

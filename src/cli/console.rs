@@ -57,7 +57,7 @@ pub fn execute(cmd: ConsoleCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         ConsoleCommand::Invite(a) => {
             let secret = accounts.invite(&a.account, Duration::from_secs(a.valid_hours.clamp(1, 24 * 30) * 3600))?;
-            println!("{}/enrol?invite={secret}", console.origin);
+            println!("{}/enrol?invite={secret}", console.origin(console.listen.port()));
         }
         ConsoleCommand::Password(a) => {
             let mut line = String::new();

@@ -104,7 +104,7 @@ pub fn summary(cfg: &Config) -> String {
         out.push_str(&format!(
             "console on {} as {} (passkeys{}, sessions {} h) and /metrics\n",
             c.listen,
-            c.origin,
+            c.origin(c.listen.port()),
             if c.password_login { " or passwords" } else { " only" },
             c.session.as_secs() / 3600
         ));

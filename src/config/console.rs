@@ -30,12 +30,23 @@ pub struct RawConsole {
 #[derive(Debug, Clone)]
 pub struct ConsoleConfig {
     pub listen: SocketAddr,
-    /// Scheme, host and port as the browser sees them, without a trailing slash.
-    pub origin: String,
-    /// The WebAuthn relying party id: the origin's host name.
-    pub rp_id: String,
+    /// Scheme, host and port as the browser sees them, without a trailing slash, when a
+    /// proxy fronts the console; otherwise `http://localhost:PORT`.
+    pub public_url: Option<String>,
     pub password_login: bool,
     pub session: Duration,
+}
+
+impl ConsoleConfig {
+    /// The origin browsers use, with `port` the port actually bound.
+    pub fn origin(&self, port: u16) -> String {
+        self.public_url.clone().unwrap_or_else(|| format!("http://localhost:{port}"))
+    }
+
+    /// The WebAuthn relying-party id: the origin's host name.
+    pub fn rp_id(&self) -> String {
+        self.public_url.as_deref().and_then(|u| u.parse::<hyper::Uri>().ok()).and_then(|u| u.host().map(str::to_string)).unwrap_or_else(|| "localhost".into())
+    }
 }
 
 impl Checker<'_> {
@@ -52,22 +63,23 @@ impl Checker<'_> {
                 return None;
             }
         };
-        let origin = match &raw.public_url {
+        let public_url = match &raw.public_url {
             Some(u) => match u.value.trim_end_matches('/').parse::<hyper::Uri>() {
-                Ok(uri) if matches!(uri.scheme_str(), Some("https" | "http")) && uri.host().is_some() && uri.path() == "/" && uri.query().is_none() => u.value.trim_end_matches('/').to_string(),
+                Ok(uri) if matches!(uri.scheme_str(), Some("https" | "http")) && uri.host().is_some() && uri.path() == "/" && uri.query().is_none() => Some(u.value.trim_end_matches('/').to_string()),
                 _ => {
                     self.error(u.position, format!("invalid public_url {:?}", u.value), "write the scheme, host and port only, e.g. https://honeyward.trust.nhs.uk");
                     return None;
                 }
             },
-            None => format!("http://localhost:{}", listen.port()),
+            None => None,
         };
-        let rp_id = origin.parse::<hyper::Uri>().ok().and_then(|u| u.host().map(str::to_string)).unwrap_or_else(|| "localhost".into());
+        let hours = self.number(&raw.session_hours, "session_hours", 12, 1..=168);
+        let console = ConsoleConfig { listen, public_url, password_login: raw.password_login.unwrap_or(false), session: Duration::from_secs(hours * 3600) };
+        let rp_id = console.rp_id();
         if rp_id.parse::<std::net::IpAddr>().is_ok() || rp_id.starts_with('[') {
             self.error(raw.public_url.as_ref().and_then(|u| u.position), format!("public_url names an IP address ({rp_id})"), "passkeys need a host name: use localhost or the DNS name people type");
             return None;
         }
-        let hours = self.number(&raw.session_hours, "session_hours", 12, 1..=168);
-        Some(ConsoleConfig { listen, origin, rp_id, password_login: raw.password_login.unwrap_or(false), session: Duration::from_secs(hours * 3600) })
+        Some(console)
     }
 }

@@ -65,8 +65,8 @@ pub struct Console {
 }
 
 impl Console {
-    fn new(config: Arc<Config>, cfg: ConsoleConfig, decoys: Vec<DecoyHandle>) -> Self {
-        let rp = webauthn::RelyingParty { id: cfg.rp_id.clone(), origin: cfg.origin.clone() };
+    fn new(config: Arc<Config>, cfg: ConsoleConfig, port: u16, decoys: Vec<DecoyHandle>) -> Self {
+        let rp = webauthn::RelyingParty { id: cfg.rp_id(), origin: cfg.origin(port) };
         Console { rp, cfg, config, decoys, pending: Mutex::new(HashMap::new()), templates: pages::environment() }
     }
 
@@ -102,12 +102,8 @@ pub async fn bind(cfg: &ConsoleConfig) -> std::io::Result<TcpListener> {
 pub async fn start(listener: TcpListener, config: Arc<Config>, decoys: Vec<DecoyHandle>, shutdown: Shutdown, tasks: &tokio_util::task::TaskTracker) -> anyhow::Result<SocketAddr> {
     let Some(cfg) = config.console.clone() else { anyhow::bail!("no console section") };
     let addr = listener.local_addr()?;
-    let mut cfg = cfg;
-    if cfg.listen.port() == 0 && cfg.origin.ends_with(":0") {
-        cfg.origin = format!("{}:{}", cfg.origin.trim_end_matches(":0"), addr.port());
-    }
     let store = config.store.path.clone();
-    let origin = cfg.origin.clone();
+    let origin = cfg.origin(addr.port());
     let invite = tokio::task::spawn_blocking(move || -> anyhow::Result<Option<String>> {
         let a = Accounts::open(&store)?;
         Ok(if a.count()? == 0 { Some(a.invite("admin", INVITE_VALID)?) } else { None })
@@ -117,7 +113,7 @@ pub async fn start(listener: TcpListener, config: Arc<Config>, decoys: Vec<Decoy
     if let Some(secret) = invite {
         tracing::warn!("console: no account yet. Sign up as `admin` within 24 h, once, at {origin}/enrol?invite={secret}");
     }
-    let console = Arc::new(Console::new(config, cfg, decoys));
+    let console = Arc::new(Console::new(config, cfg, addr.port(), decoys));
     tasks.spawn(routes::serve(listener, console, shutdown));
     Ok(addr)
 }

@@ -53,7 +53,7 @@ async fn handle(req: Request<Incoming>, console: Arc<Console>) -> Reply {
     // A state-changing request must come from this console's own pages.
     if parts.method == Method::POST {
         let origin = parts.headers.get(hyper::header::ORIGIN).and_then(|v| v.to_str().ok());
-        if origin.is_some_and(|o| o != console.cfg.origin) {
+        if origin.is_some_and(|o| o != console.rp.origin) {
             return http::text(StatusCode::FORBIDDEN, "text/plain", "cross-origin request refused");
         }
     }
@@ -108,7 +108,7 @@ fn signed_in(console: &Console, secret: String) -> Reply {
 
 fn sign_in_options(console: &Console) -> Reply {
     match console.begin(Purpose::SignIn) {
-        Some((id, challenge)) => http::json(StatusCode::OK, &json!({"id": id, "challenge": b64url(&challenge), "rp_id": console.cfg.rp_id})),
+        Some((id, challenge)) => http::json(StatusCode::OK, &json!({"id": id, "challenge": b64url(&challenge), "rp_id": console.rp.id})),
         None => http::json(StatusCode::SERVICE_UNAVAILABLE, &json!({"error": "too many sign-ins at once; try again"})),
     }
 }
@@ -179,7 +179,7 @@ async fn enrol_options(console: &Arc<Console>, body: &[u8]) -> anyhow::Result<Re
     .await?;
     let Some((account, handle)) = found else { return Ok(refused("this sign-up link is used, expired or wrong")) };
     Ok(match console.begin(Purpose::Enrol { invite }) {
-        Some((id, challenge)) => http::json(StatusCode::OK, &json!({"id": id, "challenge": b64url(&challenge), "rp_id": console.cfg.rp_id, "account": account, "user_id": b64url(&handle)})),
+        Some((id, challenge)) => http::json(StatusCode::OK, &json!({"id": id, "challenge": b64url(&challenge), "rp_id": console.rp.id, "account": account, "user_id": b64url(&handle)})),
         None => http::json(StatusCode::SERVICE_UNAVAILABLE, &json!({"error": "too many sign-ups at once; try again"})),
     })
 }

@@ -44,7 +44,7 @@ pub struct Session {
 }
 
 fn digest(secret: &str) -> Vec<u8> {
-    ring::digest::digest(&ring::digest::SHA256, secret.as_bytes()).as_ref().to_vec()
+    super::webauthn::sha256(secret.as_bytes()).to_vec()
 }
 
 /// 32 random bytes, base64url.

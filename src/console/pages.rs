@@ -89,6 +89,16 @@ pub fn password_hash(password: &str) -> anyhow::Result<String> {
     Ok(argon2::Argon2::default().hash_password_with_salt(password.as_bytes(), &salt).map_err(|e| anyhow::anyhow!("argon2: {e}"))?.to_string())
 }
 
+/// The stored events (up to the cap), the incidents they form, and who acknowledged
+/// which: what the incident pages and `/metrics` start from.
+type IncidentData = (Vec<StoredEvent>, Vec<Incident>, std::collections::HashMap<String, crate::store::Ack>);
+
+fn incident_data(r: &StoreReader, cfg: &crate::incident::IncidentConfig) -> anyhow::Result<IncidentData> {
+    let events = r.list(&EventFilter { limit: MAX_EVENTS, ..Default::default() })?;
+    let incidents = group(&events, cfg);
+    Ok((events, incidents, r.acks()?))
+}
+
 async fn read<T: Send + 'static>(console: &Console, f: impl FnOnce(&StoreReader) -> anyhow::Result<T> + Send + 'static) -> anyhow::Result<T> {
     let path = console.config.store.path.clone();
     tokio::task::spawn_blocking(move || f(&StoreReader::open(&path, false)?)).await?
@@ -121,9 +131,7 @@ fn base_ctx(s: &Session) -> (String, String) {
 pub async fn incidents(console: &Arc<Console>, s: &Session) -> anyhow::Result<Reply> {
     let cfg = console.config.alerts.clone();
     let list = read(console, move |r| {
-        let events = r.list(&EventFilter { limit: MAX_EVENTS, ..Default::default() })?;
-        let acks = r.acks()?;
-        let mut incidents = group(&events, &cfg);
+        let (_, mut incidents, acks) = incident_data(r, &cfg)?;
         incidents.sort_by_key(|i| std::cmp::Reverse(i.last.as_micros()));
         Ok(incidents.iter().map(|i| incident_view(i, acks.contains_key(&i.id.to_string()))).collect::<Vec<_>>())
     })
@@ -197,9 +205,8 @@ pub async fn incident(console: &Arc<Console>, s: &Session, id: &str) -> anyhow::
     let id = id.to_string();
     let recordings = console.config.store.state_dir.join("recordings");
     let found = read(console, move |r| {
-        let events = r.list(&EventFilter { limit: MAX_EVENTS, ..Default::default() })?;
-        let acks = r.acks()?;
-        let Some(i) = group(&events, &cfg).into_iter().find(|i| i.id.to_string() == id) else { return Ok(None) };
+        let (events, incidents, acks) = incident_data(r, &cfg)?;
+        let Some(i) = incidents.into_iter().find(|i| i.id.to_string() == id) else { return Ok(None) };
         let mine: Vec<&StoredEvent> = events.iter().filter(|e| i.seqs.contains(&e.seq)).collect();
         let ack = acks.get(&id).map(|a| serde_json::to_value(a).unwrap_or_default());
         Ok(Some((incident_view(&i, ack.is_some()), ack, detail(&mine, &recordings))))
@@ -337,10 +344,8 @@ pub async fn metrics(console: &Arc<Console>) -> anyhow::Result<Reply> {
     let sinks: Vec<String> = console.config.sinks.iter().map(|k| k.name().to_string()).collect();
     let store_path = console.config.store.path.clone();
     let snapshot = read(console, move |r| {
-        let events = r.list(&EventFilter { limit: MAX_EVENTS, ..Default::default() })?;
-        let acks = r.acks()?;
+        let (_, incidents, acks) = incident_data(r, &cfg)?;
         let now = crate::event::Timestamp::now().as_micros();
-        let incidents = group(&events, &cfg);
         let incidents_open = incidents.iter().filter(|i| !i.suppressed && now - i.last.as_micros() <= cfg.window_us).count() as u64;
         let incidents_unacknowledged = incidents.iter().filter(|i| !i.suppressed && !acks.contains_key(&i.id.to_string())).count() as u64;
         let head = r.max_seq()?;

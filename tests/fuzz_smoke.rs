@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use rand::{Rng, SeedableRng};
+use rand::{Rng, RngExt, SeedableRng};
 
 const MUTATIONS_PER_TARGET: usize = 3000;
 

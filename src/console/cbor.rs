@@ -210,7 +210,7 @@ mod tests {
 
     #[test]
     fn random_bytes_never_panic() {
-        use rand::Rng;
+        use rand::RngExt;
         let mut rng = rand::rng();
         for _ in 0..20_000 {
             let n = rng.random_range(0..24);

@@ -94,7 +94,7 @@ mod tests {
 
     #[test]
     fn every_byte_string_round_trips() {
-        use rand::Rng;
+        use rand::RngExt;
         let mut rng = rand::rng();
         for _ in 0..500 {
             let len = rng.random_range(0..64);

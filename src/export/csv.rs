@@ -79,7 +79,7 @@ mod tests {
 
     #[test]
     fn no_cell_starts_a_formula_once_unquoted() {
-        use rand::Rng;
+        use rand::RngExt;
         let mut rng = rand::rng();
         let alphabet: Vec<char> = "=+-@\t\r\n,\" a1é\u{202e}".chars().collect();
         for _ in 0..5000 {

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use rand::Rng;
+use rand::RngExt;
 
 /// Delay sequence: doubles from `base` up to `max`; each delay is drawn uniformly from
 /// its upper half so that many sinks do not retry in lockstep.

@@ -3,7 +3,7 @@
 //! `rand::rng()` is a ChaCha-based generator reseeded from the operating system.
 
 use rand::seq::IndexedRandom;
-use rand::Rng;
+use rand::{Rng, RngExt};
 
 const ONSETS: &[&str] = &["b", "br", "d", "f", "g", "k", "kr", "l", "m", "n", "p", "pl", "r", "s", "st", "t", "tr", "v", "z"];
 const VOWELS: &[&str] = &["a", "e", "i", "o", "u", "ai", "ea", "io"];

@@ -43,7 +43,7 @@ impl MaterialKey {
         std::fs::create_dir_all(dir)?;
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
         let mut key = [0u8; 32];
-        rand::Rng::fill(&mut rand::rng(), &mut key[..]);
+        rand::RngExt::fill(&mut rand::rng(), &mut key[..]);
         // create_new: two processes starting at once must not overwrite each other's key.
         match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path) {
             Ok(mut f) => {

@@ -1,6 +1,6 @@
 //! NHS numbers in the never-issued 999 range, with a valid modulus-11 check digit.
 
-use rand::Rng;
+use rand::{Rng, RngExt};
 
 /// The check digit of the first nine digits, or `None` when the weighted sum leaves
 /// remainder 1 (no valid number has those nine digits).

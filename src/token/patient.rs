@@ -2,7 +2,7 @@
 //! never-issued 999 range, a hospital MRN and imaging studies with fresh UIDs.
 
 use rand::seq::IndexedRandom;
-use rand::Rng;
+use rand::{Rng, RngExt};
 use serde::{Deserialize, Serialize};
 
 use super::nhs;

@@ -105,7 +105,7 @@ mod tests {
 
     #[test]
     fn hostile_prefixes_never_panic() {
-        use rand::Rng;
+        use rand::RngExt;
         let mut rng = rand::rng();
         for _ in 0..2000 {
             let len = rng.random_range(0..600);

@@ -7,6 +7,7 @@ mod hostkeys;
 mod personality;
 mod recording;
 pub mod shell;
+pub mod transport;
 
 use std::io::ErrorKind;
 use std::sync::atomic::Ordering;

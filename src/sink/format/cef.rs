@@ -178,7 +178,7 @@ mod tests {
 
     #[test]
     fn random_values_round_trip() {
-        use rand::Rng;
+        use rand::RngExt;
         let mut rng = rand::rng();
         for _ in 0..2000 {
             let len = rng.random_range(0..48);

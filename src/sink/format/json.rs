@@ -257,7 +257,7 @@ pub(crate) mod tests {
 
     #[test]
     fn hostile_bytes_stay_inside_one_line_and_round_trip() {
-        use rand::Rng;
+        use rand::RngExt;
         let mut rng = rand::rng();
         for _ in 0..300 {
             let len = rng.random_range(0..200);

@@ -99,7 +99,7 @@ mod tests {
 
     #[test]
     fn random_values_round_trip_without_the_delimiter() {
-        use rand::Rng;
+        use rand::RngExt;
         let mut rng = rand::rng();
         for _ in 0..2000 {
             let len = rng.random_range(0..48);

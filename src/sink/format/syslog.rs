@@ -280,7 +280,7 @@ pub(crate) mod tests {
 
     #[test]
     fn random_usernames_always_parse_back_to_their_visible_form() {
-        use rand::Rng;
+        use rand::RngExt;
         let mut rng = rand::rng();
         for _ in 0..2000 {
             let len = rng.random_range(0..64);

@@ -171,7 +171,7 @@ mod tests {
 
     #[test]
     fn times_match_to_rfc3339_across_the_range() {
-        use rand::Rng;
+        use rand::RngExt;
         let mut rng = rand::rng();
         let fixed = [0, -1, 1, 1_764_341_700_123_456, -62_135_596_800_000_000, 253_402_300_799_999_999, 253_402_300_800_000_000, -62_135_596_800_000_001, i64::MIN, i64::MAX];
         let random = (0..20_000).map(|_| rng.random_range(-70_000_000_000_000_000i64..300_000_000_000_000_000));

@@ -32,7 +32,7 @@ fn event(kind: EventKind) -> StoredEvent {
 fn mix() -> Vec<StoredEvent> {
     let header = |n: &str, v: &str| HttpHeader { name: AttackerBytes::new(n), value: AttackerBytes::new(v) };
     vec![
-        event(EventKind::SshAuth { method: SshAuthMethod::Password, username: AttackerBytes::new("root"), password: Some(AttackerBytes::new("Winter2026!")), key_fingerprint: None, key_algorithm: None, accepted: false }),
+        event(EventKind::SshAuth { method: SshAuthMethod::Password, username: AttackerBytes::new("root"), password: Some(AttackerBytes::new("Winter2026!")), key_fingerprint: None, key_algorithm: None, accepted: false, methods_tried: None }),
         event(EventKind::HttpRequest {
             method: AttackerBytes::new("GET"),
             target: AttackerBytes::new("/cgi-bin/../../etc/passwd"),

@@ -60,7 +60,7 @@ fn batch(sensor: &str) -> Vec<u8> {
             source: Some("203.0.113.9:40022".parse().unwrap()),
             destination: Some("10.20.0.5:22".parse().unwrap()),
             session: Some(EventId::new()),
-            kind: EventKind::SshAuth { method: SshAuthMethod::Password, username: AttackerBytes::new("root"), password: Some(AttackerBytes::new("Winter2026!")), key_fingerprint: None, key_algorithm: None, accepted: false },
+            kind: EventKind::SshAuth { method: SshAuthMethod::Password, username: AttackerBytes::new("root"), password: Some(AttackerBytes::new("Winter2026!")), key_fingerprint: None, key_algorithm: None, accepted: false, methods_tried: None },
             token: None,
         };
         serde_json::to_writer(&mut body, &e).unwrap();

@@ -74,7 +74,7 @@ pub fn encoders(bytes: &[u8]) {
             source: Some("203.0.113.9:40022".parse().expect("addr")),
             destination: None,
             session: None,
-            kind: EventKind::SshAuth { method: SshAuthMethod::Password, username: AttackerBytes::new(bytes[..split].to_vec()), password: Some(AttackerBytes::new(bytes[split..].to_vec())), key_fingerprint: None, key_algorithm: None, accepted: false },
+            kind: EventKind::SshAuth { method: SshAuthMethod::Password, username: AttackerBytes::new(bytes[..split].to_vec()), password: Some(AttackerBytes::new(bytes[split..].to_vec())), key_fingerprint: None, key_algorithm: None, accepted: false, methods_tried: None },
             token: None,
         },
     };

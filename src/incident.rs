@@ -221,7 +221,7 @@ mod tests {
                 source: Some(format!("{source}:40000").parse().unwrap()),
                 destination: None,
                 session: None,
-                kind: EventKind::SshAuth { method: SshAuthMethod::Password, username: AttackerBytes::new("root"), password: None, key_fingerprint: None, key_algorithm: None, accepted: false },
+                kind: EventKind::SshAuth { method: SshAuthMethod::Password, username: AttackerBytes::new("root"), password: None, key_fingerprint: None, key_algorithm: None, accepted: false, methods_tried: None },
                 token: None,
             },
         };

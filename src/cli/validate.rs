@@ -46,7 +46,7 @@ pub fn summary(cfg: &Config) -> String {
                 d.quarantine_max_objects,
                 d.quarantine_max_bytes >> 20
             ),
-            DecoyConfig::Ssh(s) => format!("personality {} ({}), failure delay {} ms", s.personality.name, s.personality.banner, s.personality.failure_delay_ms),
+            DecoyConfig::Ssh(s) => format!("personality {} ({}), failure delay {}", s.personality.name, s.personality.banner(), describe_delay(&s.personality.failure_delay)),
         };
         out.push_str(&format!(
             "decoy {} ({}) on {}: {detail}; max {} connections, {} per source, idle {} s, session {} s\n",
@@ -113,4 +113,14 @@ pub fn summary(cfg: &Config) -> String {
         out.push_str(&format!("memory budget {m} MiB: decoys refuse new connections at it\n"));
     }
     out
+}
+
+/// A failure-delay model in words.
+fn describe_delay(d: &crate::decoy::ssh::delay::FailureDelay) -> String {
+    use crate::decoy::ssh::delay::FailureDelay;
+    match d {
+        FailureDelay::OpensshPam { pam_ms } => format!("as sshd with PAM ({pam_ms} ms requested, randomised, rounded per user)"),
+        FailureDelay::Uniform { min_ms, max_ms } => format!("{min_ms}-{max_ms} ms"),
+        FailureDelay::Fixed { ms } => format!("{ms} ms"),
+    }
 }

@@ -109,8 +109,9 @@ impl Checker<'_> {
         let listen = self.listen(&raw.listen, &raw.name.value, listens);
         let mut personality = self.personality(raw.personality.as_ref(), "openssh-debian12", raw.name.position, "SSH", BUILT_IN_PERSONALITIES, |yaml, _| SshPersonality::parse(yaml))?;
         if raw.failure_delay_ms.is_some() {
-            personality.failure_delay_ms = self.number(&raw.failure_delay_ms, "failure_delay_ms", personality.failure_delay_ms, 0..=10_000);
-            personality.failure_jitter_ms = 0; // an override is a fixed delay
+            // An override is one fixed delay for every counted failure.
+            let ms = self.number(&raw.failure_delay_ms, "failure_delay_ms", 0, 0..=10_000);
+            personality.failure_delay = crate::decoy::ssh::delay::FailureDelay::Fixed { ms };
         }
         let limits = self.limits(raw.limits);
         let accept = match raw.accept {

@@ -43,6 +43,11 @@ impl Recorder {
         &self.cx
     }
 
+    /// The connection's session id (ties its events together).
+    pub fn session(&self) -> SessionId {
+        self.session
+    }
+
     /// The peer's address.
     pub fn source(&self) -> SocketAddr {
         self.source

@@ -8,26 +8,11 @@ use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-/// Bytes in and out of one connection, and the first bytes read.
+/// Bytes in and out of one connection.
 #[derive(Debug, Default)]
 pub struct ByteCounts {
     pub read: AtomicU64,
     pub written: AtomicU64,
-    /// The first `capture_limit` bytes the peer sent.
-    pub first: std::sync::Mutex<Vec<u8>>,
-    pub capture_limit: usize,
-}
-
-impl ByteCounts {
-    /// Counters that also keep the first `capture_limit` bytes read.
-    pub fn capturing(capture_limit: usize) -> Self {
-        ByteCounts { capture_limit, ..Default::default() }
-    }
-
-    /// A copy of the bytes captured so far.
-    pub fn first_bytes(&self) -> Vec<u8> {
-        self.first.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
 }
 
 /// Counts and caps a stream.
@@ -57,12 +42,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for Counting<S> {
         let before = buf.filled().len();
         let result = Pin::new(&mut self.inner).poll_read(cx, buf);
         let new = &buf.filled()[before..];
-        let done = self.counts.read.fetch_add(new.len() as u64, Ordering::Relaxed);
-        if (done as usize) < self.counts.capture_limit && !new.is_empty() {
-            let mut first = self.counts.first.lock().unwrap_or_else(|p| p.into_inner());
-            let room = self.counts.capture_limit.saturating_sub(first.len());
-            first.extend_from_slice(&new[..new.len().min(room)]);
-        }
+        self.counts.read.fetch_add(new.len() as u64, Ordering::Relaxed);
         result
     }
 }

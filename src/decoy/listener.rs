@@ -49,9 +49,14 @@ pub async fn bind(config: &DecoyConfig, state_dir: &Path) -> Result<BoundDecoy, 
         DecoyConfig::Tcp(c) => BoundDecoy::Tcp { config: Arc::new(c.clone()), listener },
         DecoyConfig::Ssh(c) => {
             let dir = ssh::key_dir(state_dir, &c.name);
-            let algorithms = c.personality.host_keys.clone();
-            let keys = prepare(&c.name, "host keys: ", move || ssh::load_host_keys(&dir, &algorithms)).await?;
-            BoundDecoy::Ssh { runtime: Arc::new(ssh::runtime(c, keys, state_dir)), listener }
+            let algorithms = c.personality.host_key_names();
+            let (config, state_dir) = (c.clone(), state_dir.to_path_buf());
+            let runtime = prepare(&c.name, "host keys: ", move || {
+                let keys = ssh::load_host_keys(&dir, &algorithms)?;
+                ssh::runtime(&config, &keys, &state_dir)
+            })
+            .await?;
+            BoundDecoy::Ssh { runtime: Arc::new(runtime), listener }
         }
         DecoyConfig::Http(c) => {
             let (config, state_dir) = (c.clone(), state_dir.to_path_buf());

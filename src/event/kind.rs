@@ -57,6 +57,11 @@ pub enum CloseReason {
     ProtocolError,
     /// A network error (reset, broken pipe).
     Error,
+    /// The imitated server's limit on unauthenticated connections turned it away
+    /// (OpenSSH's MaxStartups, Dropbear's per-address cap), as the real one would.
+    MaxStartups,
+    /// Too many failed authentication attempts (the imitated server's MaxAuthTries).
+    MaxAuthTries,
 }
 
 /// Which limit turned connections away.
@@ -93,6 +98,8 @@ impl CloseReason {
             CloseReason::Shutdown => "shutdown",
             CloseReason::ProtocolError => "protocol_error",
             CloseReason::Error => "error",
+            CloseReason::MaxStartups => "max_startups",
+            CloseReason::MaxAuthTries => "max_auth_tries",
         }
     }
 }
@@ -178,6 +185,10 @@ pub enum EventKind {
         key_algorithm: Option<String>,
         /// True when the attempt was let in.
         accepted: bool,
+        /// The methods tried on this connection so far, this one last, e.g.
+        /// `none,publickey,password`: the order tells client software apart.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        methods_tried: Option<String>,
     },
     /// What an SSH client announced before key exchange: its software and HASSH.
     SshClient {
@@ -187,6 +198,10 @@ pub enum EventKind {
         hassh: String,
         /// `kex;ciphers;macs;compression` from the client's KEXINIT.
         algorithms: AttackerBytes,
+        /// What the client's preferences settled on: `kex host-key cipher mac compression`
+        /// (client to server; `-` for an AEAD cipher's MAC), absent when nothing matched.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        negotiated: Option<String>,
     },
     /// A command line typed into (or `exec`ed in) the fake shell. Never executed.
     SshCommand {
@@ -508,8 +523,8 @@ mod tests {
             EventKind::ConnectionOpened,
             EventKind::ConnectionClosed { duration_ms: 1, bytes_in: 2, bytes_out: 3, reason: CloseReason::PeerClosed },
             EventKind::DataReceived { data: AttackerBytes::new("x"), truncated: false },
-            EventKind::SshAuth { method: SshAuthMethod::Password, username: AttackerBytes::new("root"), password: Some(AttackerBytes::new("x")), key_fingerprint: None, key_algorithm: None, accepted: false },
-            EventKind::SshClient { version: AttackerBytes::new("SSH-2.0-x"), hassh: "0".repeat(32), algorithms: AttackerBytes::new("a;b;c;d") },
+            EventKind::SshAuth { method: SshAuthMethod::Password, username: AttackerBytes::new("root"), password: Some(AttackerBytes::new("x")), key_fingerprint: None, key_algorithm: None, accepted: false, methods_tried: None },
+            EventKind::SshClient { version: AttackerBytes::new("SSH-2.0-x"), hassh: "0".repeat(32), algorithms: AttackerBytes::new("a;b;c;d"), negotiated: None },
             EventKind::SshCommand { line: AttackerBytes::new("id"), exec: false },
             EventKind::SshSessionClosed { recording: "/x.cast".into(), sha256: "0".repeat(64), bytes: 1 },
             EventKind::SshRequestRefused { request: "direct-tcpip".into(), target: AttackerBytes::new("10.0.0.1:445") },

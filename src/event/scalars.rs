@@ -41,18 +41,20 @@ impl EventKind {
                 f("data", text(data));
                 f("truncated", flag(*truncated));
             }
-            EventKind::SshAuth { method, username, password, key_fingerprint, key_algorithm, accepted } => {
+            EventKind::SshAuth { method, username, password, key_fingerprint, key_algorithm, accepted, methods_tried } => {
                 f("method", Cow::Borrowed(method.as_str()));
                 f("username", text(username));
                 opt(f, "password", password.as_ref().map(text));
                 opt(f, "key_fingerprint", key_fingerprint.as_deref().map(Cow::Borrowed));
                 opt(f, "key_algorithm", key_algorithm.as_deref().map(Cow::Borrowed));
                 f("accepted", flag(*accepted));
+                opt(f, "methods_tried", methods_tried.as_deref().map(Cow::Borrowed));
             }
-            EventKind::SshClient { version, hassh, algorithms } => {
+            EventKind::SshClient { version, hassh, algorithms, negotiated } => {
                 f("version", text(version));
                 f("hassh", Cow::Borrowed(hassh));
                 f("algorithms", text(algorithms));
+                opt(f, "negotiated", negotiated.as_deref().map(Cow::Borrowed));
             }
             EventKind::SshCommand { line, exec } => {
                 f("line", text(line));

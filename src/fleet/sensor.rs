@@ -244,7 +244,7 @@ mod tests {
         let mut batch = Vec::new();
         for i in 0..3000 {
             batch.push(if i % 3 == 0 {
-                event(EventKind::SshAuth { method: SshAuthMethod::Password, username: AttackerBytes::new(padding.as_str()), password: None, key_fingerprint: None, key_algorithm: None, accepted: false })
+                event(EventKind::SshAuth { method: SshAuthMethod::Password, username: AttackerBytes::new(padding.as_str()), password: None, key_fingerprint: None, key_algorithm: None, accepted: false, methods_tried: None })
             } else {
                 event(EventKind::ConnectionClosed { duration_ms: 1, bytes_in: 1, bytes_out: 1, reason: CloseReason::PeerClosed })
             });

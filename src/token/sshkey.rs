@@ -1,9 +1,8 @@
 //! SSH key pairs for `ssh-key` tokens: the private key is planted, the public key's
 //! SHA256 fingerprint is registered (that is what a client's publickey offer shows).
 
-use russh::keys::ssh_key::private::{KeypairData, RsaKeypair};
-use russh::keys::ssh_key::{HashAlg, LineEnding};
-use russh::keys::{Algorithm, PrivateKey};
+use ssh_key::private::{KeypairData, RsaKeypair};
+use ssh_key::{Algorithm, HashAlg, LineEnding, PrivateKey};
 
 /// Key algorithm of an `ssh-key` token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
@@ -27,7 +26,7 @@ pub struct GeneratedKey {
 
 /// Generates a key pair with `comment` (conventionally `user@host`).
 pub fn generate(algorithm: KeyAlgorithm, comment: &str) -> Result<GeneratedKey, String> {
-    let mut rng = russh::keys::key::safe_rng();
+    let mut rng = rand::rng();
     let mut key = match algorithm {
         KeyAlgorithm::Ed25519 => PrivateKey::random(&mut rng, Algorithm::Ed25519).map_err(|e| e.to_string())?,
         KeyAlgorithm::Rsa => {

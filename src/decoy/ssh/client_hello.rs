@@ -22,6 +22,11 @@ pub struct ClientHello {
     pub hassh: String,
 }
 
+/// HASSH of a `kex;ciphers;macs;compression` string: hex MD5.
+pub fn hassh(algorithms: &[u8]) -> String {
+    Md5::digest(algorithms).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Reads one SSH name-list (u32 length + bytes) at `*at`.
 fn name_list<'a>(buf: &'a [u8], at: &mut usize) -> Option<&'a [u8]> {
     let len = u32::from_be_bytes(buf.get(*at..*at + 4)?.try_into().ok()?) as usize;
@@ -64,7 +69,7 @@ pub fn parse(buf: &[u8]) -> Option<ClientHello> {
     let _macs_s2c = name_list(payload, &mut at)?;
     let compression = name_list(payload, &mut at)?;
     let algorithms = [kex, ciphers, macs, compression].join(&b';');
-    let hassh = Md5::digest(&algorithms).iter().map(|b| format!("{b:02x}")).collect();
+    let hassh = hassh(&algorithms);
     Some(ClientHello { version, algorithms, hassh })
 }
 

@@ -3,9 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use russh::keys::ssh_key::private::{KeypairData, RsaKeypair};
-use russh::keys::ssh_key::LineEnding;
-use russh::keys::{Algorithm, EcdsaCurve, PrivateKey};
+use ssh_key::private::{KeypairData, RsaKeypair};
+use ssh_key::{Algorithm, EcdsaCurve, LineEnding, PrivateKey};
 
 /// The key files a personality's host-key algorithms need: (file stem, algorithm).
 fn needed(host_key_algorithms: &[String]) -> Vec<(&'static str, Algorithm)> {
@@ -55,7 +54,7 @@ pub fn load_or_generate(dir: &Path, host_key_algorithms: &[String]) -> Result<Ve
 }
 
 fn generate(algorithm: Algorithm) -> Result<PrivateKey, String> {
-    let mut rng = russh::keys::key::safe_rng();
+    let mut rng = rand::rng();
     let key = match algorithm {
         Algorithm::Rsa { .. } => {
             let pair = RsaKeypair::random(&mut rng, 3072).map_err(|e| e.to_string())?;

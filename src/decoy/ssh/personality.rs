@@ -1,13 +1,19 @@
-//! SSH personalities: the wire identity an SSH decoy wears (banner, algorithm lists
-//! in the imitated product's order, host key types, auth behaviour). Shipped as YAML
-//! under `decoys/`; every name must be one russh can complete.
+//! SSH personalities: the wire identity and behaviour an SSH decoy wears (family,
+//! banner, algorithm lists in the imitated server's order, EXT_INFO, auth limits,
+//! failure timing, unauthenticated-connection limit). Shipped as YAML under
+//! `decoys/`, each file saying where its values were measured. Every name must be one
+//! the transport can complete: a decoy never offers what it cannot finish.
 
-use std::str::FromStr;
-use std::time::Duration;
+use std::sync::Arc;
 
-use russh::keys::Algorithm;
-use russh::{cipher, compression, kex, mac, MethodKind};
 use serde::Deserialize;
+
+use super::delay::FailureDelay;
+use super::startups::UnauthLimit;
+use super::transport::algorithms::{Cipher, Compression, HostKeyAlg, KexEntry, Mac};
+use super::transport::conn::Profile;
+use super::transport::kexinit::Proposal;
+use super::transport::version::Family;
 
 /// Built-in personalities: (name, YAML).
 pub const BUILT_IN: &[(&str, &str)] = &[
@@ -15,28 +21,62 @@ pub const BUILT_IN: &[(&str, &str)] = &[
     ("openssh-ubuntu2204", include_str!("../../../decoys/openssh-ubuntu2204.yaml")),
 ];
 
-/// An SSH personality.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// An authentication method a personality announces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum AuthMethod {
+    #[serde(rename = "publickey")]
+    Publickey,
+    #[serde(rename = "password")]
+    Password,
+    #[serde(rename = "keyboard-interactive")]
+    KeyboardInteractive,
+}
+
+impl AuthMethod {
+    pub fn name(self) -> &'static str {
+        match self {
+            AuthMethod::Publickey => "publickey",
+            AuthMethod::Password => "password",
+            AuthMethod::KeyboardInteractive => "keyboard-interactive",
+        }
+    }
+}
+
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct Raw {
+    name: String,
+    family: Family,
+    banner: String,
+    kex: Vec<String>,
+    host_keys: Vec<String>,
+    ciphers: Vec<String>,
+    macs: Vec<String>,
+    compression: Vec<String>,
+    #[serde(default)]
+    ext_info: Vec<(String, String)>,
+    auth_methods: Vec<AuthMethod>,
+    max_auth_tries: u32,
+    login_grace_seconds: u64,
+    unauthenticated: UnauthLimit,
+    failure_delay: FailureDelay,
+    #[serde(default)]
+    shell: ShellLook,
+}
+
+/// An SSH personality, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SshPersonality {
     pub name: String,
-    /// The identification line, e.g. `SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3`.
-    pub banner: String,
-    pub kex: Vec<String>,
-    pub ciphers: Vec<String>,
-    pub macs: Vec<String>,
-    pub compression: Vec<String>,
-    pub host_keys: Vec<String>,
-    /// `publickey`, `password`, `keyboard-interactive`, in the order announced.
-    pub auth_methods: Vec<String>,
-    pub max_auth_tries: usize,
+    /// What the transport sends: family, banner, KEXINIT lists, EXT_INFO.
+    pub profile: Arc<Profile>,
+    /// In the order USERAUTH_FAILURE lists them.
+    pub auth_methods: Vec<AuthMethod>,
+    pub max_auth_tries: u32,
     pub login_grace_seconds: u64,
-    pub failure_delay_ms: u64,
-    /// A random 0..=N ms added to each failure delay.
-    #[serde(default)]
-    pub failure_jitter_ms: u64,
+    pub unauthenticated: UnauthLimit,
+    pub failure_delay: FailureDelay,
     /// What a logged-in intruder sees (only used when the decoy accepts logins).
-    #[serde(default)]
     pub shell: ShellLook,
 }
 
@@ -67,6 +107,19 @@ impl Default for ShellLook {
     }
 }
 
+/// Maps every name of a list, collecting the ones that do not map.
+fn names<T>(list: &[String], f: impl Fn(&str) -> Option<T>, bad: &mut Vec<String>) -> Vec<T> {
+    list.iter()
+        .filter_map(|n| {
+            let v = f(n);
+            if v.is_none() {
+                bad.push(n.clone());
+            }
+            v
+        })
+        .collect()
+}
+
 impl SshPersonality {
     /// A built-in personality by name.
     pub fn built_in(name: &str) -> Option<Result<Self, String>> {
@@ -75,71 +128,71 @@ impl SshPersonality {
 
     /// Parses and checks a personality file's text.
     pub fn parse(yaml: &str) -> Result<Self, String> {
-        let p: SshPersonality = marked_yaml::from_yaml(0, yaml).map_err(|e| e.to_string())?;
-        p.check()?;
-        Ok(p)
-    }
-
-    fn check(&self) -> Result<(), String> {
-        if !self.banner.starts_with("SSH-2.0-") || self.banner.len() > 253 || !self.banner.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-            return Err(format!("banner {:?} must start with SSH-2.0- and be printable ASCII", self.banner));
+        let raw: Raw = marked_yaml::from_yaml(0, yaml).map_err(|e| e.to_string())?;
+        if !raw.banner.starts_with("SSH-2.0-") || raw.banner.len() > 253 || !raw.banner.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+            return Err(format!("banner {:?} must start with SSH-2.0- and be printable ASCII", raw.banner));
         }
         let mut bad = Vec::new();
-        bad.extend(self.kex.iter().filter(|n| kex_name(n).is_none()).cloned());
-        bad.extend(self.ciphers.iter().filter(|n| cipher::Name::try_from(n.as_str()).is_err()).cloned());
-        bad.extend(self.macs.iter().filter(|n| mac::Name::try_from(n.as_str()).is_err()).cloned());
-        bad.extend(self.compression.iter().filter(|n| compression::Name::try_from(n.as_str()).is_err()).cloned());
-        bad.extend(self.host_keys.iter().filter(|n| Algorithm::from_str(n).is_err()).cloned());
-        bad.extend(self.auth_methods.iter().filter(|n| method(n).is_none()).cloned());
+        let proposal = Proposal {
+            kex: names(&raw.kex, KexEntry::from_name, &mut bad),
+            host_keys: names(&raw.host_keys, |n| HostKeyAlg::from_name(n.as_bytes()), &mut bad),
+            ciphers: names(&raw.ciphers, |n| Cipher::from_name(n.as_bytes()), &mut bad),
+            macs: names(&raw.macs, |n| Mac::from_name(n.as_bytes()), &mut bad),
+            compression: names(&raw.compression, |n| Compression::from_name(n.as_bytes()), &mut bad),
+        };
         if !bad.is_empty() {
             return Err(format!("names this decoy cannot complete (a decoy never advertises those): {}", bad.join(", ")));
         }
-        if self.max_auth_tries == 0 || self.auth_methods.is_empty() {
+        if proposal.kex.iter().all(|k| !matches!(k, KexEntry::Method(_))) || proposal.host_keys.is_empty() || proposal.ciphers.is_empty() || proposal.compression.is_empty() {
+            return Err("kex, host_keys, ciphers and compression each need at least one algorithm".into());
+        }
+        if proposal.macs.is_empty() && proposal.ciphers.iter().any(|c| !c.is_aead()) {
+            return Err("macs must not be empty when a cipher without its own integrity is offered".into());
+        }
+        if raw.max_auth_tries == 0 || raw.auth_methods.is_empty() {
             return Err("max_auth_tries and auth_methods must not be empty".into());
         }
-        Ok(())
-    }
-
-    /// The methods announced after every failure (the list never shrinks).
-    pub fn methods(&self) -> russh::MethodSet {
-        let kinds: Vec<MethodKind> = self.auth_methods.iter().filter_map(|m| method(m)).collect();
-        russh::MethodSet::from(&kinds[..])
-    }
-
-    /// russh's negotiation lists, in this personality's order.
-    pub fn preferred(&self) -> russh::Preferred {
-        // Names were checked in `parse`; anything unknown is skipped, never advertised.
-        russh::Preferred {
-            host_key_certificates: Vec::new().into(),
-            kex: self.kex.iter().filter_map(|n| kex_name(n)).collect::<Vec<_>>().into(),
-            key: self.host_keys.iter().filter_map(|n| Algorithm::from_str(n).ok()).collect::<Vec<_>>().into(),
-            cipher: self.ciphers.iter().filter_map(|n| cipher::Name::try_from(n.as_str()).ok()).collect::<Vec<_>>().into(),
-            mac: self.macs.iter().filter_map(|n| mac::Name::try_from(n.as_str()).ok()).collect::<Vec<_>>().into(),
-            compression: self.compression.iter().filter_map(|n| compression::Name::try_from(n.as_str()).ok()).collect::<Vec<_>>().into(),
+        if let UnauthLimit::MaxStartups { begin, rate_percent, full } = raw.unauthenticated {
+            if begin > full || rate_percent > 100 || full == 0 {
+                return Err(format!("unauthenticated max_startups {begin}:{rate_percent}:{full} needs begin <= full, rate_percent <= 100"));
+            }
         }
+        if let FailureDelay::Uniform { min_ms, max_ms } = raw.failure_delay {
+            if min_ms > max_ms {
+                return Err("failure_delay uniform needs min_ms <= max_ms".into());
+            }
+        }
+        let profile = Profile { family: raw.family, banner: raw.banner, proposal, ext_info: raw.ext_info };
+        Ok(SshPersonality {
+            name: raw.name,
+            profile: Arc::new(profile),
+            auth_methods: raw.auth_methods,
+            max_auth_tries: raw.max_auth_tries,
+            login_grace_seconds: raw.login_grace_seconds,
+            unauthenticated: raw.unauthenticated,
+            failure_delay: raw.failure_delay,
+            shell: raw.shell,
+        })
     }
 
-    /// How long a failed attempt takes to be answered.
-    pub fn failure_delay(&self) -> Duration {
-        Duration::from_millis(self.failure_delay_ms)
+    /// The identification line.
+    pub fn banner(&self) -> &str {
+        &self.profile.banner
     }
-}
 
-/// A key exchange name, including the server-side extension markers russh implements
-/// (`ext-info-s`, `kex-strict-s-v00@openssh.com`), which are not algorithms.
-fn kex_name(name: &str) -> Option<kex::Name> {
-    [kex::EXTENSION_SUPPORT_AS_SERVER, kex::EXTENSION_OPENSSH_STRICT_KEX_AS_SERVER]
-        .into_iter()
-        .find(|k| k.as_ref() == name)
-        .or_else(|| kex::Name::try_from(name).ok())
-}
+    /// The host key algorithms, in order (which key files the decoy needs).
+    pub fn host_key_names(&self) -> Vec<String> {
+        self.profile.proposal.host_keys.iter().map(|h| h.name().to_string()).collect()
+    }
 
-fn method(name: &str) -> Option<MethodKind> {
-    match name {
-        "publickey" => Some(MethodKind::PublicKey),
-        "password" => Some(MethodKind::Password),
-        "keyboard-interactive" => Some(MethodKind::KeyboardInteractive),
-        _ => None,
+    /// The method list of USERAUTH_FAILURE (it never shrinks).
+    pub fn method_list(&self) -> Vec<&'static str> {
+        self.auth_methods.iter().map(|m| m.name()).collect()
+    }
+
+    /// HASSHServer of this personality's KEXINIT.
+    pub fn hassh_server(&self) -> String {
+        self.profile.proposal.hassh_server()
     }
 }
 
@@ -148,22 +201,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_built_in_personality_parses_and_keeps_its_order() {
+    fn every_built_in_personality_parses() {
         for (name, _) in BUILT_IN {
             let p = SshPersonality::built_in(name).unwrap().unwrap();
             assert_eq!(&p.name, name);
-            assert_eq!(p.preferred().kex.len(), p.kex.len(), "{name}: every kex name is completable");
-            assert_eq!(p.preferred().key.len(), p.host_keys.len());
-            assert_eq!(p.preferred().mac.len(), p.macs.len());
             assert_ne!(p.shell.hostname, "server", "{name} has its own shell look");
             assert!(p.shell.files.contains_key("/etc/passwd"));
         }
     }
 
     #[test]
-    fn algorithms_russh_cannot_complete_are_refused() {
-        let yaml = BUILT_IN[0].1.replace("  - curve25519-sha256\n", "  - sntrup761x25519-sha512@openssh.com\n");
+    fn the_debian_12_personality_has_the_real_servers_hassh() {
+        let p = SshPersonality::built_in("openssh-debian12").unwrap().unwrap();
+        assert_eq!(p.hassh_server(), "425d29fe50d8e4f5e37efb6e24bcf660");
+    }
+
+    #[test]
+    fn names_the_transport_cannot_complete_are_refused() {
+        let yaml = BUILT_IN[0].1.replace("  - curve25519-sha256\n", "  - curve448-sha512\n");
         let err = SshPersonality::parse(&yaml).unwrap_err();
-        assert!(err.contains("sntrup761x25519-sha512@openssh.com"), "{err}");
+        assert!(err.contains("curve448-sha512"), "{err}");
     }
 }

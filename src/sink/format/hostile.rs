@@ -35,8 +35,8 @@ fn lossy(raw: &[u8]) -> String {
 pub fn kinds(raw: &[u8]) -> Vec<EventKind> {
     let header = HttpHeader { name: b(raw), value: b(raw) };
     vec![
-        EventKind::SshAuth { method: SshAuthMethod::Password, username: b(raw), password: Some(b(raw)), key_fingerprint: Some(lossy(raw)), key_algorithm: None, accepted: false },
-        EventKind::SshAuth { method: SshAuthMethod::Publickey, username: b(raw), password: None, key_fingerprint: None, key_algorithm: Some(lossy(raw)), accepted: true },
+        EventKind::SshAuth { method: SshAuthMethod::Password, username: b(raw), password: Some(b(raw)), key_fingerprint: Some(lossy(raw)), key_algorithm: None, accepted: false, methods_tried: None },
+        EventKind::SshAuth { method: SshAuthMethod::Publickey, username: b(raw), password: None, key_fingerprint: None, key_algorithm: Some(lossy(raw)), accepted: true, methods_tried: None },
         EventKind::HttpRequest {
             method: b(raw),
             target: b(raw),

@@ -197,7 +197,7 @@ pub(crate) mod tests {
                 source: Some("203.0.113.9:40022".parse().unwrap()),
                 destination: Some("127.0.0.1:22".parse().unwrap()),
                 session: Some(EventId::new()),
-                kind: EventKind::SshAuth { method: SshAuthMethod::Password, username: AttackerBytes::new(username), password: Some(AttackerBytes::new("x")), key_fingerprint: None, key_algorithm: None, accepted: false },
+                kind: EventKind::SshAuth { method: SshAuthMethod::Password, username: AttackerBytes::new(username), password: Some(AttackerBytes::new("x")), key_fingerprint: None, key_algorithm: None, accepted: false, methods_tried: None },
                 token: None,
             },
         }

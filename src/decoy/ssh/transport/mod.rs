@@ -5,8 +5,12 @@
 pub mod algorithms;
 pub mod crypto;
 pub mod hostkey;
+pub mod io;
 pub mod kex;
 pub mod kexinit;
 pub mod msg;
+pub mod conn;
 pub mod packet;
+pub mod rules;
+pub mod version;
 pub mod wire;

@@ -43,16 +43,22 @@ pub async fn bind(config: &DecoyConfig, state_dir: &Path) -> Result<BoundDecoy, 
     let err = |cause| DecoyError::Bind { decoy: config.name().to_string(), addr, cause };
     let socket = if addr.is_ipv4() { TcpSocket::new_v4() } else { TcpSocket::new_v6() }.map_err(err)?;
     socket.set_reuseaddr(true).map_err(err)?;
+    if let DecoyConfig::Ssh(c) = config {
+        // Accepted sockets (and the SYN-ACK) inherit the listener's type of service.
+        if c.personality.ip_tos != 0 && addr.is_ipv4() {
+            socket.set_tos_v4(c.personality.ip_tos).map_err(err)?;
+        }
+    }
     socket.bind(addr).map_err(err)?;
     let listener = socket.listen(4096).map_err(err)?;
     Ok(match config {
         DecoyConfig::Tcp(c) => BoundDecoy::Tcp { config: Arc::new(c.clone()), listener },
         DecoyConfig::Ssh(c) => {
             let dir = ssh::key_dir(state_dir, &c.name);
-            let algorithms = c.personality.host_key_names();
+            let (algorithms, rsa_bits) = (c.personality.host_key_names(), c.personality.rsa_bits);
             let (config, state_dir) = (c.clone(), state_dir.to_path_buf());
             let runtime = prepare(&c.name, "host keys: ", move || {
-                let keys = ssh::load_host_keys(&dir, &algorithms)?;
+                let keys = ssh::load_host_keys(&dir, &algorithms, rsa_bits)?;
                 ssh::runtime(&config, &keys, &state_dir)
             })
             .await?;

@@ -16,8 +16,15 @@ use crate::event::{AttackerBytes, CloseReason, EventKind};
 
 /// Largest recording kept per session.
 const RECORDING_CAP_BYTES: u64 = 1 << 20;
-/// The receive window and packet size offered (OpenSSH's session defaults).
-const WINDOW: u32 = 2 * 1024 * 1024;
+/// The receive window and packet size a session channel offers: OpenSSH's 2 MiB and
+/// 32 KiB, Dropbear's 24 KiB and 32759 bytes.
+fn window_and_packet(family: Family) -> (u32, u32) {
+    match family {
+        Family::Openssh => (2 * 1024 * 1024, 32 * 1024),
+        Family::Dropbear => (24 * 1024, 32759),
+    }
+}
+/// Largest packet we send on a channel.
 const MAX_PACKET: u32 = 32 * 1024;
 /// Channels one connection may hold open.
 const MAX_CHANNELS: usize = 10;
@@ -97,8 +104,9 @@ pub async fn serve(t: &mut Transport, s: &mut Session, user: &[u8], idle: Durati
                     let mut p = vec![msg::CHANNEL_OPEN_CONFIRMATION];
                     p.put_u32(theirs);
                     p.put_u32(ours);
-                    p.put_u32(WINDOW);
-                    p.put_u32(MAX_PACKET);
+                    let (window, packet) = window_and_packet(t.family());
+                    p.put_u32(window);
+                    p.put_u32(packet);
                     t.send(&p).await?;
                 } else {
                     if kind == b"direct-tcpip" {
@@ -130,7 +138,7 @@ pub async fn serve(t: &mut Transport, s: &mut Session, user: &[u8], idle: Durati
                     rec.input(data);
                 }
                 c.consumed = c.consumed.saturating_add(data.len() as u32);
-                if c.consumed > WINDOW / 2 {
+                if c.consumed > window_and_packet(t.family()).0 / 2 {
                     let mut p = vec![msg::CHANNEL_WINDOW_ADJUST];
                     p.put_u32(c.theirs);
                     p.put_u32(c.consumed);

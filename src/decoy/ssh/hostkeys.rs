@@ -31,9 +31,9 @@ pub fn key_dir(state_dir: &Path, decoy: &str) -> PathBuf {
     state_dir.join("ssh").join(decoy)
 }
 
-/// Loads the decoy's host keys, generating (RSA 3072, ECDSA P-256, Ed25519 as the
+/// Loads the decoy's host keys, generating (RSA of `rsa_bits`, ECDSA P-256, Ed25519 as the
 /// personality needs) and saving any that are missing.
-pub fn load_or_generate(dir: &Path, host_key_algorithms: &[String]) -> Result<Vec<PrivateKey>, String> {
+pub fn load_or_generate(dir: &Path, host_key_algorithms: &[String], rsa_bits: u32) -> Result<Vec<PrivateKey>, String> {
     crate::decoy::state_file::private_dir(dir)?;
     let mut keys = Vec::new();
     for (stem, algorithm) in needed(host_key_algorithms) {
@@ -41,7 +41,7 @@ pub fn load_or_generate(dir: &Path, host_key_algorithms: &[String]) -> Result<Ve
         let key = match std::fs::read_to_string(&path) {
             Ok(text) => PrivateKey::from_openssh(&text).map_err(|e| format!("{}: {e}", path.display()))?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let key = generate(algorithm)?;
+                let key = generate(algorithm, rsa_bits as usize)?;
                 save(&path, &key)?;
                 tracing::info!(path = %path.display(), "generated SSH host key");
                 key
@@ -53,11 +53,11 @@ pub fn load_or_generate(dir: &Path, host_key_algorithms: &[String]) -> Result<Ve
     Ok(keys)
 }
 
-fn generate(algorithm: Algorithm) -> Result<PrivateKey, String> {
+fn generate(algorithm: Algorithm, rsa_bits: usize) -> Result<PrivateKey, String> {
     let mut rng = rand::rng();
     let key = match algorithm {
         Algorithm::Rsa { .. } => {
-            let pair = RsaKeypair::random(&mut rng, 3072).map_err(|e| e.to_string())?;
+            let pair = RsaKeypair::random(&mut rng, rsa_bits).map_err(|e| e.to_string())?;
             PrivateKey::new(KeypairData::from(pair), "").map_err(|e| e.to_string())?
         }
         other => PrivateKey::random(&mut rng, other).map_err(|e| e.to_string())?,

@@ -19,6 +19,7 @@ use super::transport::version::Family;
 pub const BUILT_IN: &[(&str, &str)] = &[
     ("openssh-debian12", include_str!("../../../decoys/openssh-debian12.yaml")),
     ("openssh-ubuntu2204", include_str!("../../../decoys/openssh-ubuntu2204.yaml")),
+    ("dropbear-debian12", include_str!("../../../decoys/dropbear-debian12.yaml")),
 ];
 
 /// An authentication method a personality announces.
@@ -55,13 +56,23 @@ struct Raw {
     compression: Vec<String>,
     #[serde(default)]
     ext_info: Vec<(String, String)>,
+    #[serde(default)]
+    banner_delay_ms: (u64, u64),
     auth_methods: Vec<AuthMethod>,
     max_auth_tries: u32,
     login_grace_seconds: u64,
     unauthenticated: UnauthLimit,
     failure_delay: FailureDelay,
+    #[serde(default = "default_rsa_bits")]
+    rsa_bits: u32,
+    #[serde(default)]
+    ip_tos: u32,
     #[serde(default)]
     shell: ShellLook,
+}
+
+fn default_rsa_bits() -> u32 {
+    3072
 }
 
 /// An SSH personality, checked.
@@ -76,6 +87,10 @@ pub struct SshPersonality {
     pub login_grace_seconds: u64,
     pub unauthenticated: UnauthLimit,
     pub failure_delay: FailureDelay,
+    /// Size of a generated RSA host key (ssh-keygen's 3072, dropbearkey's 2048).
+    pub rsa_bits: u32,
+    /// IP type-of-service of every packet the decoy sends (0: the kernel's default).
+    pub ip_tos: u32,
     /// What a logged-in intruder sees (only used when the decoy accepts logins).
     pub shell: ShellLook,
 }
@@ -157,12 +172,18 @@ impl SshPersonality {
                 return Err(format!("unauthenticated max_startups {begin}:{rate_percent}:{full} needs begin <= full, rate_percent <= 100"));
             }
         }
+        if !matches!(raw.rsa_bits, 2048 | 3072 | 4096) || raw.ip_tos > 0xff {
+            return Err("rsa_bits must be 2048, 3072 or 4096 and ip_tos a byte".into());
+        }
         if let FailureDelay::Uniform { min_ms, max_ms } = raw.failure_delay {
             if min_ms > max_ms {
                 return Err("failure_delay uniform needs min_ms <= max_ms".into());
             }
         }
-        let profile = Profile { family: raw.family, banner: raw.banner, proposal, ext_info: raw.ext_info };
+        if raw.banner_delay_ms.0 > raw.banner_delay_ms.1 || raw.banner_delay_ms.1 > 1000 {
+            return Err("banner_delay_ms is [min, max] with min <= max <= 1000".into());
+        }
+        let profile = Profile { family: raw.family, banner: raw.banner, proposal, ext_info: raw.ext_info, banner_delay_ms: raw.banner_delay_ms };
         Ok(SshPersonality {
             name: raw.name,
             profile: Arc::new(profile),
@@ -171,6 +192,8 @@ impl SshPersonality {
             login_grace_seconds: raw.login_grace_seconds,
             unauthenticated: raw.unauthenticated,
             failure_delay: raw.failure_delay,
+            rsa_bits: raw.rsa_bits,
+            ip_tos: raw.ip_tos,
             shell: raw.shell,
         })
     }

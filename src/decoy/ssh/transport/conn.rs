@@ -24,6 +24,9 @@ pub struct Profile {
     pub proposal: Proposal,
     /// EXT_INFO extensions in order (name, value); empty: never sent.
     pub ext_info: Vec<(String, String)>,
+    /// The real server's time from accept to its banner (fork and exec), uniform in
+    /// this range in milliseconds.
+    pub banner_delay_ms: (u64, u64),
 }
 
 /// Why the transport stopped.
@@ -89,7 +92,8 @@ pub struct Transport {
 }
 
 impl Transport {
-    pub fn new(io: Io, profile: Arc<Profile>, host_keys: Arc<HostKeys>, moduli: Arc<Moduli>) -> Self {
+    pub fn new(mut io: Io, profile: Arc<Profile>, host_keys: Arc<HostKeys>, moduli: Arc<Moduli>) -> Self {
+        io.outbound.zero_plain_padding = profile.family == Family::Openssh;
         Transport { io, profile, host_keys, moduli, client: ClientInfo::default(), session_id: Vec::new(), host_key_blob: Vec::new(), authenticated: false, last_seq: 0, received: 0 }
     }
 
@@ -110,6 +114,10 @@ impl Transport {
 
     /// Identification exchange and the first key exchange.
     pub async fn handshake(&mut self) -> Result<(), Ending> {
+        let (lo, hi) = self.profile.banner_delay_ms;
+        if hi > 0 {
+            tokio::time::sleep(std::time::Duration::from_micros(rand::random_range(lo * 1000..=hi.max(lo) * 1000))).await;
+        }
         self.io.queue_raw(format!("{}\r\n", self.profile.banner).as_bytes());
         let mut i_s = None;
         if self.profile.family == Family::Dropbear {
@@ -224,7 +232,10 @@ impl Transport {
                         let phase = Phase::Kex { strict, before_client_kexinit: false };
                         self.dispose(rules::unexpected(family, phase, t, self.last_seq)).await?;
                     }
-                    Err(_) => return Err(Ending::Protocol { notice: None }),
+                    Err(e) => {
+                        tracing::debug!(error = %e, kex = n.kex.name(), "key exchange failed");
+                        return Err(Ending::Protocol { notice: None });
+                    }
                 }
                 continue;
             }

@@ -63,6 +63,8 @@ impl DirectionKeys {
 /// The sending half.
 pub struct Outbound {
     pub seq: u32,
+    /// Padding of unencrypted packets is zeros (OpenSSH) rather than random (Dropbear).
+    pub zero_plain_padding: bool,
     keys: DirectionKeys,
     deflate: Option<Box<Compress>>,
 }
@@ -83,7 +85,7 @@ fn compressing(c: Compression, authenticated: bool) -> bool {
 
 impl Outbound {
     pub fn new() -> Self {
-        Outbound { seq: 0, keys: DirectionKeys::plain(), deflate: None }
+        Outbound { seq: 0, zero_plain_padding: false, keys: DirectionKeys::plain(), deflate: None }
     }
 
     /// Switches to new keys (at NEWKEYS).
@@ -127,7 +129,9 @@ impl Outbound {
         out.push(pad as u8);
         out.extend_from_slice(payload);
         let mut padding = [0u8; 32];
-        rand::fill(&mut padding[..pad]);
+        if !(self.zero_plain_padding && matches!(self.keys.cipher, CipherState::None)) {
+            rand::fill(&mut padding[..pad]);
+        }
         out.extend_from_slice(&padding[..pad]);
         let seq = self.seq;
         self.seq = self.seq.wrapping_add(1);

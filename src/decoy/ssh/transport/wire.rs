@@ -76,19 +76,21 @@ impl<'a> Reader<'a> {
         Ok(NameList(raw))
     }
 
-    /// An `mpint`'s magnitude, big-endian without sign byte; negative values refused.
+    /// An `mpint`'s magnitude, big-endian without leading zeros. As OpenSSH reads
+    /// them: negative values and more than 2048 bytes (16384 bits) are refused,
+    /// superfluous leading zeros are accepted.
     pub fn mpint_positive(&mut self) -> Result<&'a [u8], WireError> {
         let raw = self.string()?;
-        match raw {
-            [] => Ok(raw),
-            [first, ..] if first & 0x80 != 0 => Err(WireError::Malformed),
-            [0, second, ..] if second & 0x80 == 0 => Err(WireError::Malformed),
-            [0] => Err(WireError::Malformed),
-            [0, rest @ ..] => Ok(rest),
-            _ => Ok(raw),
+        if raw.first().is_some_and(|b| b & 0x80 != 0) || raw.len() > MAX_MPINT + 1 || (raw.len() == MAX_MPINT + 1 && raw[0] != 0) {
+            return Err(WireError::Malformed);
         }
+        let start = raw.iter().position(|&b| b != 0).unwrap_or(raw.len());
+        Ok(&raw[start..])
     }
 }
+
+/// OpenSSH's largest big number (SSHBUF_MAX_BIGNUM), in bytes.
+const MAX_MPINT: usize = 2048;
 
 /// A name-list as read off the wire; its names are printable ASCII.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -183,7 +185,10 @@ mod tests {
             assert_eq!(Reader::new(wire).mpint_positive().unwrap(), &magnitude[start..]);
         }
         assert_eq!(Reader::new(&[0, 0, 0, 1, 0xff]).mpint_positive(), Err(WireError::Malformed), "negative");
-        assert_eq!(Reader::new(&[0, 0, 0, 2, 0, 1]).mpint_positive(), Err(WireError::Malformed), "needless zero");
+        assert_eq!(Reader::new(&[0, 0, 0, 2, 0, 1]).mpint_positive(), Ok(&[1u8][..]), "a needless zero is tolerated, as OpenSSH does");
+        let mut big = vec![0u8, 0, 8, 2];
+        big.extend(vec![1u8; 2050]);
+        assert_eq!(Reader::new(&big).mpint_positive(), Err(WireError::Malformed), "over 16384 bits");
     }
 
     #[test]

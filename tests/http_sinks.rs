@@ -199,7 +199,7 @@ fn five_thousand_ssh_attempts_from_one_source_are_one_incident_one_slack_and_one
     std::fs::write(dir.path().join("hec-token"), "hec-token-for-tests").unwrap();
     std::fs::write(dir.path().join("slack-url"), format!("http://127.0.0.1:{}/services/T000/B000/XXXX\n", chat.port)).unwrap();
     let personality = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/decoys/openssh-debian12.yaml")).unwrap();
-    std::fs::write(dir.path().join("patient-sshd.yaml"), personality.replace("max_auth_tries: 6\n", "max_auth_tries: 10000\n")).unwrap();
+    std::fs::write(dir.path().join("patient-sshd.yaml"), personality.replace("max_auth_tries: 6\n", "max_auth_tries: 10000\n").replace(MAX_STARTUPS, "unauthenticated: {max_startups: {begin: 1000, rate_percent: 30, full: 2000}}")).unwrap();
     let yaml = config("  - name: ssh\n    type: ssh\n    listen: 127.0.0.1:0\n    personality: patient-sshd.yaml\n    failure_delay_ms: 0\n")
         + &format!("  - name: splunk\n    type: splunk_hec\n    url: http://127.0.0.1:{}\n    token_file: hec-token\n    allow_private_addresses: true\n", siem.port)
         + "  - name: slack\n    type: webhook\n    format: slack\n    url_file: slack-url\n    allow_private_addresses: true\n    filter: {min_severity: medium}\n"

@@ -31,8 +31,8 @@ fn banner_now(addr: SocketAddr) -> bool {
 fn hydra_with_500_passwords_at_16_tasks_has_every_attempt_stored_and_the_decoy_keeps_answering() {
     let dir = tempfile::tempdir().unwrap();
     let personality = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/decoys/openssh-debian12.yaml")).unwrap();
-    assert!(personality.contains("max_auth_tries: 6\n"));
-    std::fs::write(dir.path().join("patient-sshd.yaml"), personality.replace("max_auth_tries: 6\n", "max_auth_tries: 1000\n")).unwrap();
+    assert!(personality.contains("max_auth_tries: 6\n") && personality.contains(MAX_STARTUPS));
+    std::fs::write(dir.path().join("patient-sshd.yaml"), personality.replace("max_auth_tries: 6\n", "max_auth_tries: 1000\n").replace(MAX_STARTUPS, "unauthenticated: {max_startups: {begin: 1000, rate_percent: 30, full: 2000}}")).unwrap();
     let decoy = format!("  - name: ssh\n    type: ssh\n    listen: 127.0.0.1:0\n    personality: {}\n    failure_delay_ms: 0\n", dir.path().join("patient-sshd.yaml").display());
     let hw = Honeyward::start(dir.path(), &config(&decoy));
     let addr = hw.addr("ssh");

@@ -87,72 +87,8 @@ fn the_banner_shows_and_host_keys_persist_per_decoy_across_restarts() {
     assert_eq!(mode & 0o777, 0o600);
 }
 
-/// The server's KEXINIT lists as `ssh -vvv` prints them.
-fn server_kexinit(addr: SocketAddr) -> Vec<(String, String)> {
-    let out = ssh(addr, "probe", &["-vvv", "-o", "BatchMode=yes"], None);
-    let text = String::from_utf8_lossy(&out.stderr).to_string();
-    let start = text.find("peer server KEXINIT proposal").expect("ssh -vvv prints the server proposal");
-    text[start..]
-        .lines()
-        .skip(1)
-        .take(10)
-        .filter_map(|l| l.strip_prefix("debug2: ")?.split_once(": ").map(|(k, v)| (k.to_string(), v.to_string())))
-        .collect()
-}
-
-/// The server's software version as `ssh -v` reports it.
-fn remote_version(addr: SocketAddr) -> String {
-    let out = ssh(addr, "probe", &["-v", "-o", "BatchMode=yes"], None);
-    let text = String::from_utf8_lossy(&out.stderr).to_string();
-    text.lines().find_map(|l| l.split("remote software version ").nth(1)).expect("ssh -v prints the version").to_string()
-}
-
-#[test]
-fn the_kexinit_matches_a_real_debian_12_sshd_except_what_russh_cannot_complete() {
-    let dir = tempfile::tempdir().unwrap();
-    // The real thing, on loopback, with throwaway host keys.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut keys = Vec::new();
-    for t in ["rsa", "ecdsa", "ed25519"] {
-        let k = dir.path().join(format!("host_{t}"));
-        assert!(Command::new("ssh-keygen").args(["-q", "-N", "", "-t", t, "-f"]).arg(&k).status().unwrap().success());
-        keys.push(k);
-    }
-    std::fs::create_dir_all("/run/sshd").ok();
-    let mut sshd = Command::new("/usr/sbin/sshd");
-    sshd.args(["-D", "-e", "-p", &port.to_string(), "-o", "ListenAddress=127.0.0.1", "-o"]).arg(format!("PidFile={}", dir.path().join("pid").display()));
-    for k in &keys {
-        sshd.arg("-h").arg(k);
-    }
-    let mut real = sshd.stderr(Stdio::null()).spawn().expect("openssh-server must be installed: scripts/test.sh installs it");
-    assert!(eventually(10, || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()));
-    let real_addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let real_lists = server_kexinit(real_addr);
-    let real_banner = remote_version(real_addr);
-    let _ = real.kill();
-    let _ = real.wait();
-
-    let hw = Honeyward::start(dir.path(), &config(&ssh_decoy("ssh")));
-    let decoy_lists = server_kexinit(hw.addr("ssh"));
-    // Debian bumps the `+deb12uN` suffix with each security update: the product and
-    // version must match exactly; a newer suffix means the personality needs updating.
-    let decoy_banner = remote_version(hw.addr("ssh"));
-    let upto_update = |b: &str| b.rsplit_once("+deb12u").map(|(p, _)| p.to_string()).unwrap_or_else(|| b.to_string());
-    assert_eq!(upto_update(&decoy_banner), upto_update(&real_banner), "banner of the installed Debian sshd");
-    if decoy_banner != real_banner {
-        eprintln!("note: installed sshd says {real_banner}, personality says {decoy_banner}: update decoys/openssh-debian12.yaml");
-    }
-    assert_eq!(real_lists.len(), decoy_lists.len(), "{real_lists:?}\n{decoy_lists:?}");
-    let cannot_complete = |name: &str| name.starts_with("sntrup761x25519") || name.starts_with("umac-");
-    for ((key, real), (decoy_key, decoy)) in real_lists.iter().zip(&decoy_lists) {
-        assert_eq!(key, decoy_key);
-        let expected: Vec<&str> = real.split(',').filter(|n| !cannot_complete(n)).collect();
-        assert_eq!(decoy.split(',').collect::<Vec<_>>(), expected, "{key} differs from the real sshd beyond what russh cannot complete");
-        if key.starts_with("host key") || key.starts_with("ciphers") || key.starts_with("compression") {
-            assert_eq!(decoy, real, "{key} must be identical");
-        }
-    }
-}
+// The KEXINIT, ssh -vvv, ssh-audit and nmap comparisons with the real sshd are in
+// tests/ssh_vs_real_servers.rs.
 
 #[test]
 fn a_planted_password_used_with_sshpass_raises_a_critical_token_hit() {

@@ -276,3 +276,7 @@ pub fn dicom_associate_rq(called: &str, calling: &str, version: u16, application
     body.extend(item(0x50, &user));
     [&[1u8, 0][..], &(body.len() as u32).to_be_bytes(), &body].concat()
 }
+
+/// The Debian 12 SSH personality's MaxStartups line, for tests that raise it (a
+/// brute-force run opens more unauthenticated connections than sshd's 10:30:100 lets in).
+pub const MAX_STARTUPS: &str = "unauthenticated: {max_startups: {begin: 10, rate_percent: 30, full: 100}}";

@@ -27,6 +27,99 @@ pub fn ssh_client_hello(bytes: &[u8]) {
     let _ = crate::decoy::ssh::client_hello::parse(bytes);
 }
 
+/// The SSH transport's packet decoder over bytes as they arrive: unencrypted, and
+/// with a cipher and MAC chosen by the first byte (keys fixed), the rest fed in two
+/// pieces; then the identification-line rules of both families.
+pub fn ssh_packet(bytes: &[u8]) {
+    use crate::decoy::ssh::transport::{algorithms::*, kexinit::Direction, packet::*, version};
+    let (choice, rest) = bytes.split_first().unwrap_or((&0, &[]));
+    let ciphers = Cipher::ALL;
+    let cipher = ciphers[usize::from(*choice) % ciphers.len()];
+    let mac = if cipher.is_aead() { None } else { Some(Mac::ALL[usize::from(*choice / 16) % Mac::ALL.len()]) };
+    let compression = if choice & 1 == 1 { Compression::Zlib } else { Compression::None };
+    let (key_len, iv_len, _) = cipher.sizes();
+    let mac_len = mac.map_or(0, |m| m.sizes().0);
+    for keyed in [false, true] {
+        let mut inbound = Inbound::new();
+        if keyed {
+            let dir = Direction { cipher, mac, compression };
+            inbound.rekey(DirectionKeys::new(&dir, false, &vec![1; iv_len], &vec![2; key_len], &vec![3; mac_len]), false);
+        }
+        let (a, b) = rest.split_at(rest.len() / 2);
+        let mut buf = bytes::BytesMut::new();
+        for part in [a, b] {
+            buf.extend_from_slice(part);
+            while let Ok(Some(payload)) = inbound.open(&mut buf) {
+                assert!(payload.len() <= MAX_PACKET as usize);
+            }
+        }
+    }
+    let _ = version::openssh_line(bytes);
+    let _ = version::dropbear_line(bytes);
+}
+
+/// A client KEXINIT, negotiated against every built-in personality.
+pub fn ssh_kexinit(bytes: &[u8]) {
+    use crate::decoy::ssh::transport::kexinit::{negotiate, ClientKexInit};
+    if let Ok(client) = ClientKexInit::parse(bytes) {
+        let _ = client.hassh_input();
+        for (name, _) in crate::decoy::ssh::BUILT_IN_PERSONALITIES {
+            if let Some(Ok(p)) = crate::decoy::ssh::SshPersonality::built_in(name) {
+                for first in [true, false] {
+                    let _ = negotiate(&p.profile.proposal, &client, first);
+                }
+            }
+        }
+    }
+}
+
+/// A client's key-exchange message(s), answered by the server side of the method the
+/// first byte picks (group exchange takes two messages: the input split in half).
+pub fn ssh_kex_reply(bytes: &[u8]) {
+    use crate::decoy::ssh::transport::{algorithms::*, hostkey::HostKey, kex::*};
+    static HOST: std::sync::OnceLock<HostKey> = std::sync::OnceLock::new();
+    let host = HOST.get_or_init(|| {
+        let key = ssh_key::PrivateKey::random(&mut rand::rng(), ssh_key::Algorithm::Ed25519).expect("key");
+        HostKey::from_private(&key).expect("host key")
+    });
+    let (choice, rest) = bytes.split_first().unwrap_or((&0, &[]));
+    let kex = Kex::ALL[usize::from(*choice) % Kex::ALL.len()];
+    let moduli = dh::Moduli::default();
+    let transcript = Transcript { v_c: b"SSH-2.0-x", v_s: b"SSH-2.0-y", i_c: b"c", i_s: b"s" };
+    let mut server = ServerKex::new(kex, HostKeyAlg::Ed25519, 256);
+    let (a, b) = rest.split_at(rest.len() / 2);
+    for part in [a, b] {
+        match server.step(part, &transcript, host, &moduli) {
+            Ok(Step::Send(_)) => continue,
+            Ok(Step::Done(f)) => {
+                assert!(!f.h.is_empty() && !f.k.is_empty());
+                break;
+            }
+            Err(_) => break,
+        }
+    }
+}
+
+/// A USERAUTH_REQUEST judged by both families, and a public key's fingerprint and
+/// signature check on what it carries.
+pub fn ssh_userauth(bytes: &[u8]) {
+    use crate::decoy::ssh::auth::{parse, Acceptance, AuthState, Method};
+    use crate::decoy::ssh::transport::version::Family;
+    let Ok(req) = parse(bytes) else { return };
+    for family in [Family::Openssh, Family::Dropbear] {
+        let mut state = AuthState::new(family, 6, true);
+        for acceptance in [Acceptance::No, Acceptance::KeyOk, Acceptance::Yes, Acceptance::No] {
+            let _ = state.judge(&req, acceptance);
+        }
+    }
+    if let Method::Publickey { algorithm, blob, hostbound, signature } = &req.method {
+        let _ = crate::decoy::ssh::userkey::fingerprint(blob);
+        if let Some(sig) = signature {
+            let _ = crate::decoy::ssh::userkey::verify(b"session", &req, algorithm, blob, *hostbound, sig);
+        }
+    }
+}
+
 /// An HTTP/1 request head, then the credentials in it (basic, bearer, SigV4, forms).
 pub fn http_request(bytes: &[u8]) {
     if let Ok((request, _)) = crate::decoy::http::h1::parse_head(bytes, 100) {
@@ -99,6 +192,10 @@ mod tests {
             super::dicom_pdu(input);
             super::dimse_command(input);
             super::ssh_client_hello(input);
+            super::ssh_packet(input);
+            super::ssh_kexinit(input);
+            super::ssh_kex_reply(input);
+            super::ssh_userauth(input);
             super::http_request(input);
             super::config(input);
             super::encoders(input);

@@ -74,6 +74,20 @@ fn every_fuzz_target_survives_its_seeds_and_thousands_of_mutations() {
 }
 
 #[test]
+fn the_ssh_transport_parsers_survive_their_seeds_and_mutations() {
+    use honeyward::fuzzing::*;
+    smoke("ssh_packet", ssh_packet);
+    smoke("ssh_kexinit", ssh_kexinit);
+    smoke("ssh_userauth", ssh_userauth);
+}
+
+#[test]
+fn every_key_exchange_survives_its_seeds_and_mutations() {
+    // Separate: a valid exchange costs real public-key operations.
+    smoke("ssh_kex_reply", honeyward::fuzzing::ssh_kex_reply);
+}
+
+#[test]
 fn the_dicom_pdu_reader_survives_its_seeds_and_mutations() {
     // Separate: each call runs a small async runtime.
     smoke("dicom_pdu", honeyward::fuzzing::dicom_pdu);

@@ -100,7 +100,7 @@ pub async fn serve(t: &mut Transport, s: &mut Session, user: &[u8], idle: Durati
                     }
                     let ours = next_id;
                     next_id += 1;
-                    channels.push(Channel { ours, theirs, window, max_packet: max_packet.clamp(1, MAX_PACKET), pending: Vec::new(), consumed: 0, pty: false, line: Vec::new(), shell: ShellState::login(&String::from_utf8_lossy(user)), sent_close: false });
+                    channels.push(Channel { ours, theirs, window, max_packet: max_packet.clamp(1, MAX_PACKET), pending: Vec::new(), consumed: 0, pty: false, line: Vec::new(), shell: ShellState::login(&String::from_utf8_lossy(user), &s.rt.personality.shell), sent_close: false });
                     let mut p = vec![msg::CHANNEL_OPEN_CONFIRMATION];
                     p.put_u32(theirs);
                     p.put_u32(ours);

@@ -3,7 +3,7 @@
 //! authentication attempt, and recognises planted passwords and keys. The transport
 //! is our own ([`transport`]): no library offers what the real servers offer.
 
-mod auth;
+pub(crate) mod auth;
 mod channel;
 pub mod client_hello;
 pub mod delay;
@@ -14,7 +14,7 @@ mod session;
 pub mod shell;
 pub mod startups;
 pub mod transport;
-mod userkey;
+pub(crate) mod userkey;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

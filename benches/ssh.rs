@@ -1,7 +1,13 @@
 //! SSH decoy benchmark: handshake + one password attempt per connection at
 //! concurrency 64 against the release binary (a separate process, so its CPU time is
-//! its own), every attempt checked in the store; then the RSS cost of idle pre-auth
-//! connections. Failure delay is 0 for the benchmark.
+//! its own), every attempt checked in the store, with failure delay 0 and again with
+//! a 2 s delay (the CPU per attempt must not rise); then the RSS cost of 2,000 idle
+//! pre-auth connections; then event -> file-sink latency at concurrency 16 (each
+//! password event's creation time against when its line appeared in the sink file).
+//! The personality is Debian 12's with MaxStartups raised past the load (the real
+//! 10:30:100 would turn most of it away, as it would for sshd). `HW_BENCH_LEGACY=1`
+//! runs the same load against a build from before the own transport (it cannot read
+//! the new personality file, so it runs its built-in one).
 //!
 //! Run: `CARGO_TARGET_DIR=/tmp/hw-bench-target cargo build --release && \
 //!       CARGO_TARGET_DIR=/tmp/hw-bench-target cargo bench --bench ssh`
@@ -15,7 +21,9 @@ use std::time::{Duration, Instant};
 const CONCURRENCY: usize = 64;
 const ATTEMPTS: u64 = 20_000;
 const TIME_LIMIT: Duration = Duration::from_secs(20);
-const IDLE_CONNECTIONS: usize = 5_000;
+const IDLE_CONNECTIONS: usize = 2_000;
+const LATENCY_CONCURRENCY: usize = 16;
+const LATENCY_ATTEMPTS: u64 = 3_000;
 
 struct Client;
 
@@ -30,14 +38,26 @@ impl russh::client::Handler for Client {
 mod process;
 use process::{cpu_seconds, rss_kib};
 
-fn main() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let yaml = "store:\n  path: bench.db\n  sync: normal\ndecoys:\n  - name: ssh\n    type: ssh\n    listen: 127.0.0.1:0\n    failure_delay_ms: 0\n    limits:\n      max_connections: 100000\n      max_connections_per_source: 100000\n      idle_timeout_seconds: 120\n      session_timeout_seconds: 300\n";
-    let decoy = process::start(dir.path(), yaml);
-    let (pid, addr) = (decoy.pid, decoy.addr);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
+/// The decoy's configuration: Debian 12's personality with MaxStartups raised (new
+/// builds), a file sink, failure delay `delay_ms`.
+fn config(dir: &std::path::Path, delay_ms: u64) -> String {
+    let personality = if std::env::var("HW_BENCH_LEGACY").is_ok() {
+        String::new()
+    } else {
+        let yaml = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/decoys/openssh-debian12.yaml")).expect("personality");
+        let raised = yaml.replace("unauthenticated: {max_startups: {begin: 10, rate_percent: 30, full: 100}}", "unauthenticated: {max_startups: {begin: 100000, rate_percent: 30, full: 200000}}");
+        assert_ne!(raised, yaml, "the personality's MaxStartups line changed");
+        std::fs::write(dir.join("bench-sshd.yaml"), raised).expect("personality copy");
+        format!("    personality: {}\n", dir.join("bench-sshd.yaml").display())
+    };
+    format!(
+        "store:\n  path: bench.db\n  sync: normal\ndecoys:\n  - name: ssh\n    type: ssh\n    listen: 127.0.0.1:0\n{personality}    failure_delay_ms: {delay_ms}\n    limits:\n      max_connections: 100000\n      max_connections_per_source: 100000\n      idle_timeout_seconds: 120\n      session_timeout_seconds: 300\nsinks:\n  - name: file\n    type: file\n    path: events.jsonl\n"
+    )
+}
 
-    // 1. Handshake + password attempts.
+/// Handshake + one wrong password per connection at `concurrency` until `attempts`
+/// or `limit`; returns (completed, errors, seconds, server CPU seconds).
+fn attempts(rt: &tokio::runtime::Runtime, addr: std::net::SocketAddr, pid: u32, concurrency: usize, attempts: u64, limit: Duration) -> (u64, u64, f64, f64) {
     let config = Arc::new(russh::client::Config { nodelay: true, ..Default::default() });
     let done = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
@@ -45,10 +65,10 @@ fn main() {
     let started = Instant::now();
     rt.block_on(async {
         let mut tasks = Vec::new();
-        for _ in 0..CONCURRENCY {
+        for _ in 0..concurrency {
             let (config, done, errors) = (Arc::clone(&config), Arc::clone(&done), Arc::clone(&errors));
             tasks.push(tokio::spawn(async move {
-                while done.load(Ordering::Relaxed) < ATTEMPTS && started.elapsed() < TIME_LIMIT {
+                while done.load(Ordering::Relaxed) < attempts && started.elapsed() < limit {
                     let attempt = async {
                         let stream = tokio::net::TcpStream::connect(addr).await?;
                         stream.set_nodelay(true)?;
@@ -72,17 +92,37 @@ fn main() {
             let _ = t.await;
         }
     });
-    let secs = started.elapsed().as_secs_f64();
-    let cpu = cpu_seconds(pid) - cpu_before;
-    let n = done.load(Ordering::Relaxed);
-    println!("ssh attempts: {n} in {secs:.2} s = {:.0} handshake+password attempts/s at concurrency {CONCURRENCY} ({} errors)", n as f64 / secs, errors.load(Ordering::Relaxed));
-    println!("server CPU: {cpu:.2} s = {:.3} ms per attempt (client runs on the same 2 cores)", cpu * 1000.0 / n.max(1) as f64);
-    std::thread::sleep(Duration::from_secs(2));
-    let db = rusqlite::Connection::open(dir.path().join("bench.db")).expect("store");
-    let stored: i64 = db.query_row("SELECT count(*) FROM events WHERE kind = 200 AND body LIKE '%\"method\":\"password\"%'", [], |r| r.get(0)).unwrap_or(-1);
-    println!("stored password attempts: {stored} (client completed {n})");
+    (done.load(Ordering::Relaxed), errors.load(Ordering::Relaxed), started.elapsed().as_secs_f64(), cpu_seconds(pid) - cpu_before)
+}
 
-    // 2. Idle pre-auth connections: RSS per connection.
+fn stored_passwords(dir: &std::path::Path) -> i64 {
+    let db = rusqlite::Connection::open(dir.join("bench.db")).expect("store");
+    db.query_row("SELECT count(*) FROM events WHERE kind = 200 AND body LIKE '%\"method\":\"password\"%'", [], |r| r.get(0)).unwrap_or(-1)
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
+    for delay_ms in [0u64, 2000] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let decoy = process::start(dir.path(), &config(dir.path(), delay_ms));
+        // With a 2 s delay each connection lives 2 s: fewer attempts in the same time.
+        let (target, limit) = if delay_ms == 0 { (ATTEMPTS, TIME_LIMIT) } else { (2_000, Duration::from_secs(40)) };
+        let concurrency = if delay_ms == 0 { CONCURRENCY } else { 256 };
+        let (n, errors, secs, cpu) = attempts(&rt, decoy.addr, decoy.pid, concurrency, target, limit);
+        println!("failure delay {delay_ms} ms: {n} attempts in {secs:.2} s = {:.0} handshake+password attempts/s at concurrency {concurrency} ({errors} errors)", n as f64 / secs);
+        println!("  server CPU: {cpu:.2} s = {:.3} ms per attempt (client runs on the same 2 cores)", cpu * 1000.0 / n.max(1) as f64);
+        std::thread::sleep(Duration::from_secs(2));
+        println!("  stored password attempts: {} (client completed {n})", stored_passwords(dir.path()));
+        if delay_ms == 0 {
+            idle_rss(decoy.pid, decoy.addr);
+            sink_latency(&rt, dir.path(), decoy.addr, decoy.pid);
+        }
+        decoy.stop();
+    }
+}
+
+/// RSS per idle pre-auth connection (banner read, then silent).
+fn idle_rss(pid: u32, addr: std::net::SocketAddr) {
     std::thread::sleep(Duration::from_secs(3));
     let before = rss_kib(pid);
     let mut idle = Vec::with_capacity(IDLE_CONNECTIONS);
@@ -97,10 +137,62 @@ fn main() {
     std::thread::sleep(Duration::from_secs(2));
     let after = rss_kib(pid);
     println!(
-        "idle pre-auth connections: {} held, RSS {before} KiB -> {after} KiB = {:.1} KiB per connection",
+        "  idle pre-auth connections: {} held, RSS {before} KiB -> {after} KiB = {:.1} KiB per connection",
         idle.len(),
         (after.saturating_sub(before)) as f64 / idle.len().max(1) as f64
     );
     drop(idle);
-    decoy.stop();
+    std::thread::sleep(Duration::from_secs(2));
+}
+
+/// Event -> file sink latency at concurrency 16: a reader polls the sink file every
+/// 0.5 ms and notes when each password event's line appears.
+fn sink_latency(rt: &tokio::runtime::Runtime, dir: &std::path::Path, addr: std::net::SocketAddr, pid: u32) {
+    let path = dir.join("events.jsonl");
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let (path, stop) = (path.clone(), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            let mut offset = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+            let mut latencies = Vec::new();
+            let mut pending = String::new();
+            while !stop.load(Ordering::Relaxed) {
+                if let Ok(mut f) = std::fs::File::open(&path) {
+                    use std::io::{Seek, SeekFrom};
+                    let _ = f.seek(SeekFrom::Start(offset));
+                    let mut chunk = String::new();
+                    let n = f.read_to_string(&mut chunk).unwrap_or(0);
+                    offset += n as u64;
+                    let seen = chrono::Utc::now();
+                    pending.push_str(&chunk);
+                    while let Some(i) = pending.find('\n') {
+                        let line: String = pending.drain(..=i).collect();
+                        if !line.contains("\"method\":\"password\"") {
+                            continue;
+                        }
+                        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
+                            if let Some(t) = v["time"].as_str().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()) {
+                                latencies.push((seen - t.with_timezone(&chrono::Utc)).num_microseconds().unwrap_or(0) as f64 / 1000.0);
+                            }
+                        }
+                    }
+                }
+                std::thread::sleep(Duration::from_micros(500));
+            }
+            latencies
+        })
+    };
+    let (n, errors, _, _) = attempts(rt, addr, pid, LATENCY_CONCURRENCY, LATENCY_ATTEMPTS, TIME_LIMIT);
+    std::thread::sleep(Duration::from_secs(2));
+    stop.store(true, Ordering::Relaxed);
+    let mut l = reader.join().expect("reader");
+    l.sort_by(|a, b| a.total_cmp(b));
+    let pct = |p: f64| l.get(((l.len() as f64 * p) as usize).min(l.len().saturating_sub(1))).copied().unwrap_or(f64::NAN);
+    println!(
+        "  event -> file sink at concurrency {LATENCY_CONCURRENCY}: {} password events seen for {n} attempts ({errors} errors): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        l.len(),
+        pct(0.5),
+        pct(0.99),
+        l.last().copied().unwrap_or(f64::NAN)
+    );
 }

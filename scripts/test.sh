@@ -13,6 +13,9 @@ NEEDED=(
   "ssh-keyscan:openssh-client"
   "sshpass:sshpass"
   "/usr/sbin/sshd:openssh-server"   # the real sshd the SSH decoy is compared with
+  "/usr/sbin/dropbear:dropbear-bin" # the real Dropbear the dropbear personality is compared with
+  "dbclient:dropbear-bin"           # Dropbear's client, one of the SSH clients tested
+  "plink:putty-tools"               # PuTTY's plink, one of the SSH clients tested
   "/usr/sbin/nginx:nginx"           # the real nginx the HTTP decoy is compared with
   "/usr/sbin/Orthanc:orthanc"       # the real Orthanc the pacs-viewer personality is compared with
   "chromium:chromium"               # renders the ehr-login page headless
@@ -53,6 +56,18 @@ if ! command -v aws >/dev/null 2>&1; then
   command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
   export PATH="$PATH:$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')"
 fi
+
+# SSH clients and auditors the SSH decoy is tested with, from PyPI: paramiko (what many
+# brute-forcers are built on), asyncssh, and ssh-audit (the fingerprinting tool).
+for mod_pkg in "paramiko:paramiko" "asyncssh:asyncssh" "ssh_audit:ssh-audit"; do
+  mod=${mod_pkg%%:*}; pkg=${mod_pkg#*:}
+  if ! python3 -c "import $mod" 2>/dev/null; then
+    echo "scripts/test.sh: installing $pkg from PyPI"
+    python3 -m pip install --quiet "$pkg"
+  fi
+done
+command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
+export PATH="$PATH:$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')"
 
 # playwright-core (from npm, no browser download) drives Debian's chromium through its
 # DevTools protocol for the console test; prometheus-client (PyPI) is the reference

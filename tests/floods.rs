@@ -78,9 +78,18 @@ fn the_tcp_decoy_holds_10000_connections_survives_a_flood_and_records_every_one(
     flood("    banner: \"login: \"\n", "tcp", b"", |a| banner(a, b"login: "), 150 * 1024);
 }
 
+/// The SSH decoy's own capacity, with Debian 12's personality but MaxStartups raised past
+/// the flood: at sshd's 10:30:100 a flood of unauthenticated connections turns new
+/// clients away, for the real server and the decoy alike (tests/ssh_vs_real_servers.rs).
 #[test]
 fn the_ssh_decoy_holds_10000_connections_survives_a_flood_and_records_every_one() {
-    flood("    failure_delay_ms: 0\n", "ssh", b"", |a| banner(a, b"SSH-2.0-OpenSSH_9.2p1"), 400 * 1024);
+    let personality = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/decoys/openssh-debian12.yaml")).unwrap();
+    assert!(personality.contains(MAX_STARTUPS));
+    let path = std::env::temp_dir().join(format!("honeyward-flood-sshd-{}.yaml", std::process::id()));
+    std::fs::write(&path, personality.replace(MAX_STARTUPS, "unauthenticated: {max_startups: {begin: 100000, rate_percent: 30, full: 200000}}")).unwrap();
+    let decoy = format!("    personality: {}\n    failure_delay_ms: 0\n", path.display());
+    flood(&decoy, "ssh", b"", |a| banner(a, b"SSH-2.0-OpenSSH_9.2p1"), 400 * 1024);
+    let _ = std::fs::remove_file(path);
 }
 
 #[test]

@@ -24,6 +24,9 @@ use crate::decoy::connection::{Connection, Recorder};
 use crate::event::{AttackerBytes, CloseReason, EventKind, SshAuthMethod};
 use crate::token::{MaterialKind, TokenState};
 
+/// Methods kept in `methods_tried` (a brute-forcer may send a thousand requests).
+const MAX_METHODS_RECORDED: usize = 16;
+
 /// How a connection ended, for the close event and what is sent last.
 struct End {
     reason: CloseReason,
@@ -223,7 +226,10 @@ impl Session {
                 return Err(Ending::Protocol { notice: None });
             }
         }
-        self.methods_tried.push(req.method.name());
+        // The order of the first methods tells clients apart; later ones add nothing.
+        if self.methods_tried.len() < MAX_METHODS_RECORDED {
+            self.methods_tried.push(req.method.name());
+        }
         let acceptance = self.acceptance(t, &req).await;
         let decision = self.auth.judge(&req, acceptance);
         match decision {

@@ -162,20 +162,22 @@ pub fn negotiate(server: &Proposal, client: &ClientKexInit<'_>, first_kex: bool)
     let s2c = direction(server, client.ciphers_s2c, client.macs_s2c, client.compression_s2c)?;
     let strict = first_kex && server.has_marker(KexMarker::StrictS) && client.kex.contains("kex-strict-c-v00@openssh.com");
     let ext_info = first_kex && client.kex.contains("ext-info-c");
-    let ignore_guess = client.first_kex_follows && !guess_is_right(server, client, kex, host_key);
+    let ignore_guess = client.first_kex_follows && !guess_is_right(server, client);
     Ok(Negotiated { kex, host_key, c2s, s2c, strict, ext_info, ignore_guess })
 }
 
-/// RFC 4253: a guess is right when the client's first kex and host key names are the
-/// ones agreed on. Dropbear's `kexguess2` (both sides list it) only asks the client's
-/// first kex method to be the agreed one.
-fn guess_is_right(server: &Proposal, client: &ClientKexInit<'_>, kex: Kex, host_key: HostKeyAlg) -> bool {
-    let first_kex = client.kex.names().next().and_then(Kex::from_name);
-    let first_host_key = client.host_keys.names().next().and_then(HostKeyAlg::from_name);
+/// RFC 4253 as OpenSSH and Dropbear read it: a guess is right when the first names
+/// of the client's kex and host-key lists are the first names of the server's. With
+/// Dropbear's `kexguess2` (both sides list it) it is enough that the server supports
+/// the client's first names.
+fn guess_is_right(server: &Proposal, client: &ClientKexInit<'_>) -> bool {
+    let first_kex = client.kex.names().next().unwrap_or_default();
+    let first_host_key = client.host_keys.names().next().unwrap_or_default();
     if server.has_marker(KexMarker::KexGuess2) && client.kex.contains(KexMarker::KexGuess2.name()) {
-        return first_kex == Some(kex);
+        let kex_ok = server.kex.iter().any(|k| matches!(k, KexEntry::Method(m) if m.name().as_bytes() == first_kex));
+        return kex_ok && server.host_keys.iter().any(|h| h.name().as_bytes() == first_host_key);
     }
-    first_kex == Some(kex) && first_host_key == Some(host_key)
+    server.kex.first().is_some_and(|k| k.name().as_bytes() == first_kex) && server.host_keys.first().is_some_and(|h| h.name().as_bytes() == first_host_key)
 }
 
 #[cfg(test)]
@@ -240,14 +242,27 @@ mod tests {
         }
     }
 
+    /// A guess is right only when both sides' lists start with the same names (dbclient
+    /// guesses curve25519 and ssh-ed25519; Debian's sshd lists sntrup761 and rsa first).
     #[test]
     fn a_wrong_guess_is_ignored_and_a_right_one_kept() {
-        let wrong = client("ecdh-sha2-nistp256,curve25519-sha256", "ssh-ed25519", "aes128-ctr", "hmac-sha1", true);
-        let n = negotiate(&debian12(), &ClientKexInit::parse(&wrong).unwrap(), true).unwrap();
-        assert_eq!(n.kex, Kex::EcdhNistp256);
-        assert!(!n.ignore_guess);
-        let wrong = client("curve25519-sha256", "ssh-dss,ssh-ed25519", "aes128-ctr", "hmac-sha1", true);
-        assert!(negotiate(&debian12(), &ClientKexInit::parse(&wrong).unwrap(), true).unwrap().ignore_guess);
+        let guess = |kex: &str, hk: &str, server: &Proposal| {
+            let payload = client(kex, hk, "aes128-ctr", "hmac-sha1", true);
+            negotiate(server, &ClientKexInit::parse(&payload).unwrap(), true).unwrap().ignore_guess
+        };
+        let d12 = debian12();
+        assert!(guess("curve25519-sha256,kexguess2@matt.ucc.asn.au", "ssh-ed25519", &d12), "dbclient against sshd: ignored");
+        assert!(!guess("sntrup761x25519-sha512,curve25519-sha256", "rsa-sha2-512,ssh-ed25519", &d12));
+        assert!(guess("sntrup761x25519-sha512", "ssh-ed25519,rsa-sha2-512", &d12));
+        let dropbear = Proposal {
+            kex: ["curve25519-sha256", "ecdh-sha2-nistp256", "kexguess2@matt.ucc.asn.au"].iter().map(|n| KexEntry::from_name(n).unwrap()).collect(),
+            host_keys: vec![HostKeyAlg::Ed25519, HostKeyAlg::EcdsaNistp256],
+            ..d12.clone()
+        };
+        assert!(guess("ecdh-sha2-nistp256,curve25519-sha256", "ssh-ed25519", &dropbear), "without kexguess2 the firsts must match");
+        assert!(!guess("ecdh-sha2-nistp256,curve25519-sha256,kexguess2@matt.ucc.asn.au", "ecdsa-sha2-nistp256", &dropbear), "with kexguess2 supported firsts are enough");
+        assert!(!guess("curve25519-sha256", "ssh-ed25519", &dropbear));
+        assert!(guess("curve25519-sha256", "ecdsa-sha2-nistp256", &dropbear));
     }
 
     #[test]

@@ -18,7 +18,9 @@ use super::transport::version::Family;
 /// Built-in personalities: (name, YAML).
 pub const BUILT_IN: &[(&str, &str)] = &[
     ("openssh-debian12", include_str!("../../../decoys/openssh-debian12.yaml")),
+    ("openssh-debian13", include_str!("../../../decoys/openssh-debian13.yaml")),
     ("openssh-ubuntu2204", include_str!("../../../decoys/openssh-ubuntu2204.yaml")),
+    ("openssh-ubuntu2404", include_str!("../../../decoys/openssh-ubuntu2404.yaml")),
     ("dropbear-debian12", include_str!("../../../decoys/dropbear-debian12.yaml")),
 ];
 
@@ -58,6 +60,8 @@ struct Raw {
     ext_info: Vec<(String, String)>,
     #[serde(default)]
     banner_delay_ms: (u64, u64),
+    #[serde(default)]
+    ext_info_after_auth: bool,
     auth_methods: Vec<AuthMethod>,
     max_auth_tries: u32,
     login_grace_seconds: u64,
@@ -183,7 +187,7 @@ impl SshPersonality {
         if raw.banner_delay_ms.0 > raw.banner_delay_ms.1 || raw.banner_delay_ms.1 > 1000 {
             return Err("banner_delay_ms is [min, max] with min <= max <= 1000".into());
         }
-        let profile = Profile { family: raw.family, banner: raw.banner, proposal, ext_info: raw.ext_info, banner_delay_ms: raw.banner_delay_ms };
+        let profile = Profile { family: raw.family, banner: raw.banner, proposal, ext_info: raw.ext_info, banner_delay_ms: raw.banner_delay_ms, ext_info_after_auth: raw.ext_info_after_auth };
         Ok(SshPersonality {
             name: raw.name,
             profile: Arc::new(profile),

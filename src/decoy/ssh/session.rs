@@ -165,6 +165,7 @@ impl Session {
                     if let Some(user) = self.userauth(t, &payload, received).await? {
                         t.queue(&[msg::USERAUTH_SUCCESS]);
                         t.authenticated();
+                        t.queue_ext_info_after_auth();
                         startup.release();
                         if family == Family::Openssh {
                             t.queue(&hostkeys_announcement(&t.host_key_blobs()));

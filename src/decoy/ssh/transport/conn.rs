@@ -27,6 +27,8 @@ pub struct Profile {
     /// The real server's time from accept to its banner (fork and exec), uniform in
     /// this range in milliseconds.
     pub banner_delay_ms: (u64, u64),
+    /// EXT_INFO is sent again right after USERAUTH_SUCCESS (OpenSSH 9.6+).
+    pub ext_info_after_auth: bool,
 }
 
 /// Why the transport stopped.
@@ -263,13 +265,7 @@ impl Transport {
             self.io.outbound.seq = 0;
         }
         if first && n.ext_info && !self.profile.ext_info.is_empty() {
-            let mut p = vec![msg::EXT_INFO];
-            p.put_u32(self.profile.ext_info.len() as u32);
-            for (name, value) in &self.profile.ext_info {
-                p.put_string(name.as_bytes());
-                p.put_string(value.as_bytes());
-            }
-            self.io.queue(&p);
+            self.queue_ext_info();
         }
         self.io.flush().await?;
         // The client's NEWKEYS. Dropbear lets IGNORE through here even when strict.
@@ -303,12 +299,45 @@ impl Transport {
                 self.key_exchange(payload, i_s, false).await?;
                 continue;
             }
+            if t == msg::PING && self.offers("ping@openssh.com") {
+                // OpenSSH 9.5+: answer with the same data.
+                let mut r = Reader::new(&payload);
+                let _ = r.u8();
+                let data = r.string().map_err(|_| Ending::Protocol { notice: None })?;
+                let mut pong = vec![msg::PONG];
+                pong.put_string(data);
+                self.io.send(&pong).await?;
+                continue;
+            }
             if t == msg::KEXINIT || rules::is_transport_noise(t) || t == 0 || t >= 192 {
                 self.dispose(rules::unexpected(self.profile.family, phase, t, self.last_seq)).await?;
                 continue;
             }
             return Ok(payload);
         }
+    }
+
+    /// True when the personality's EXT_INFO advertises `extension`.
+    fn offers(&self, extension: &str) -> bool {
+        self.profile.ext_info.iter().any(|(n, _)| n == extension)
+    }
+
+    /// Queues EXT_INFO again after authentication (OpenSSH 9.6 and later do), for a
+    /// client that asked for it.
+    pub fn queue_ext_info_after_auth(&mut self) {
+        if self.profile.ext_info_after_auth && self.client.negotiated.is_some_and(|n| n.ext_info) {
+            self.queue_ext_info();
+        }
+    }
+
+    fn queue_ext_info(&mut self) {
+        let mut p = vec![msg::EXT_INFO];
+        p.put_u32(self.profile.ext_info.len() as u32);
+        for (name, value) in &self.profile.ext_info {
+            p.put_string(name.as_bytes());
+            p.put_string(value.as_bytes());
+        }
+        self.io.queue(&p);
     }
 
     /// Answers the last message with UNIMPLEMENTED, or closes, as the family does

@@ -39,19 +39,23 @@ mod process;
 use process::{cpu_seconds, rss_kib};
 
 /// The decoy's configuration: Debian 12's personality with MaxStartups raised (new
-/// builds), a file sink, failure delay `delay_ms`.
-fn config(dir: &std::path::Path, delay_ms: u64) -> String {
+/// builds), failure delay `delay_ms`, and a file sink when `sink` (the CPU figures are
+/// taken without one, as before, so they compare with earlier runs).
+fn config(dir: &std::path::Path, delay_ms: u64, sink: bool) -> String {
     let personality = if std::env::var("HW_BENCH_LEGACY").is_ok() {
         String::new()
     } else {
         let yaml = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/decoys/openssh-debian12.yaml")).expect("personality");
         let raised = yaml.replace("unauthenticated: {max_startups: {begin: 10, rate_percent: 30, full: 100}}", "unauthenticated: {max_startups: {begin: 100000, rate_percent: 30, full: 200000}}");
         assert_ne!(raised, yaml, "the personality's MaxStartups line changed");
+        // HW_BENCH_NO_BANNER_DELAY=1: what the imitated fork delay costs.
+        let raised = if std::env::var("HW_BENCH_NO_BANNER_DELAY").is_ok() { raised.replace("banner_delay_ms: [8, 10]", "banner_delay_ms: [0, 0]") } else { raised };
         std::fs::write(dir.join("bench-sshd.yaml"), raised).expect("personality copy");
         format!("    personality: {}\n", dir.join("bench-sshd.yaml").display())
     };
+    let sinks = if sink { "sinks:\n  - name: file\n    type: file\n    path: events.jsonl\n" } else { "" };
     format!(
-        "store:\n  path: bench.db\n  sync: normal\ndecoys:\n  - name: ssh\n    type: ssh\n    listen: 127.0.0.1:0\n{personality}    failure_delay_ms: {delay_ms}\n    limits:\n      max_connections: 100000\n      max_connections_per_source: 100000\n      idle_timeout_seconds: 120\n      session_timeout_seconds: 300\nsinks:\n  - name: file\n    type: file\n    path: events.jsonl\n"
+        "store:\n  path: bench.db\n  sync: normal\ndecoys:\n  - name: ssh\n    type: ssh\n    listen: 127.0.0.1:0\n{personality}    failure_delay_ms: {delay_ms}\n    limits:\n      max_connections: 100000\n      max_connections_per_source: 100000\n      idle_timeout_seconds: 120\n      session_timeout_seconds: 300\n{sinks}"
     )
 }
 
@@ -104,7 +108,7 @@ fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
     for delay_ms in [0u64, 2000] {
         let dir = tempfile::tempdir().expect("temp dir");
-        let decoy = process::start(dir.path(), &config(dir.path(), delay_ms));
+        let decoy = process::start(dir.path(), &config(dir.path(), delay_ms, false));
         // With a 2 s delay each connection lives 2 s: fewer attempts in the same time.
         let (target, limit) = if delay_ms == 0 { (ATTEMPTS, TIME_LIMIT) } else { (2_000, Duration::from_secs(40)) };
         let concurrency = if delay_ms == 0 { CONCURRENCY } else { 256 };
@@ -115,10 +119,13 @@ fn main() {
         println!("  stored password attempts: {} (client completed {n})", stored_passwords(dir.path()));
         if delay_ms == 0 {
             idle_rss(decoy.pid, decoy.addr);
-            sink_latency(&rt, dir.path(), decoy.addr, decoy.pid);
         }
         decoy.stop();
     }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let decoy = process::start(dir.path(), &config(dir.path(), 0, true));
+    sink_latency(&rt, dir.path(), decoy.addr, decoy.pid);
+    decoy.stop();
 }
 
 /// RSS per idle pre-auth connection (banner read, then silent).

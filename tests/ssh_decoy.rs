@@ -234,6 +234,28 @@ fn with_accept_tokens_a_planted_password_gets_the_fake_shell_and_every_line_is_r
     }
 }
 
+/// After login the transport re-keys when the client asks (OpenSSH's RekeyLimit), with
+/// zlib@openssh.com on, keepalives answered and the session intact.
+#[test]
+fn a_logged_in_client_rekeys_compresses_and_keeps_alive_mid_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let decoy = ssh_decoy("ssh").replace("failure_delay_ms: 50", "failure_delay_ms: 0") + "    accept: tokens\n";
+    let hw = Honeyward::start(dir.path(), &config(&decoy));
+    let addr = hw.addr("ssh");
+    cli(dir.path(), &["token", "create", "ssh-password", "--label", "ris svc", "--username", "svc_ris", "--password", "Tarmo-Velik-Osten91!", "--plant", "h/notes.txt"]);
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    let command = vec!["cat /etc/passwd"; 12].join("; ");
+    let out = ssh_cmd(addr, "svc_ris", "Tarmo-Velik-Osten91!", &["-v", "-C", "-o", "RekeyLimit=1K", "-o", "ServerAliveInterval=1"], &command);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert_eq!(text.matches("root:x:0:0:root:/root:/bin/bash").count(), 12, "{text}");
+    assert!(err.matches("SSH2_MSG_NEWKEYS received").count() >= 2, "a second key exchange happened: {err}");
+    assert!(err.contains("compression: zlib@openssh.com"), "{err}");
+    // The planted user's story holds: the session's /etc/passwd has them.
+    assert!(text.contains("svc_ris:x:"), "{text}");
+}
+
 fn ssh_cmd(addr: SocketAddr, user: &str, password: &str, extra: &[&str], command: &str) -> Output {
     Command::new("sshpass")
         .args(["-p", password, "ssh", "-p", &addr.port().to_string()])

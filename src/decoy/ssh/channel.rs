@@ -96,7 +96,7 @@ pub async fn serve(t: &mut Transport, s: &mut Session, user: &[u8], idle: Durati
                 if kind == b"session" && channels.len() < MAX_CHANNELS {
                     if s.recording.is_none() {
                         let name = s.recorder.session().to_string();
-                        s.recording = Recording::create(&s.rt.recordings, &name, 80, 24, RECORDING_CAP_BYTES).ok();
+                        s.recording = Recording::create(&s.rt.recordings, &name, 80, 24, RECORDING_CAP_BYTES).ok().map(Box::new);
                     }
                     let ours = next_id;
                     next_id += 1;

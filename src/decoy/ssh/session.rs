@@ -19,6 +19,8 @@ use super::transport::msg;
 use super::transport::version::Family;
 use super::transport::wire::{Put, Reader};
 use super::{client_hello, SshRuntime};
+#[cfg(test)]
+use super::SshPersonality;
 use crate::config::AcceptPolicy;
 use crate::decoy::connection::{Connection, Recorder};
 use crate::event::{AttackerBytes, CloseReason, EventKind, SshAuthMethod};
@@ -64,15 +66,17 @@ pub(super) struct Session {
     /// Set when the limit of failures ended the connection.
     limit_reached: bool,
     /// The logged-in session's recording.
-    pub recording: Option<super::recording::Recording>,
+    pub recording: Option<Box<super::recording::Recording>>,
 }
 
 /// Serves one SSH connection until the peer leaves or a limit ends it.
 pub async fn serve(rt: Arc<SshRuntime>, stream: TcpStream, mut conn: Connection) {
     let family = rt.personality.profile.family;
+    // Futures that only run at the start or the end are boxed, so that what every
+    // held connection keeps (this future) stays small.
     let Some(mut startup) = rt.startups.admit(conn.recorder().source().ip()) else {
-        refuse_startup(stream, family).await;
-        conn.close(CloseReason::MaxStartups).await;
+        Box::pin(refuse_startup(stream, family)).await;
+        Box::pin(conn.close(CloseReason::MaxStartups)).await;
         return;
     };
     let limits = conn.context().limits;
@@ -100,15 +104,15 @@ pub async fn serve(rt: Arc<SshRuntime>, stream: TcpStream, mut conn: Connection)
     let run = async {
         let pre_auth = async {
             t.handshake().await?;
-            s.record_client(&t).await;
-            s.authenticate(&mut t, &mut startup).await
+            Box::pin(s.record_client(&t)).await;
+            Box::pin(s.authenticate(&mut t, &mut startup)).await
         };
         let user = match tokio::time::timeout_at(grace.min(deadline), pre_auth).await {
             Ok(Ok(user)) => user,
             Ok(Err(e)) => return End::from_ending(e, s.limit_reached),
             Err(_) => return End { reason: CloseReason::SessionTimeout, notice: None },
         };
-        match channel::serve(&mut t, &mut s, &user, limits.idle_timeout).await {
+        match Box::pin(channel::serve(&mut t, &mut s, &user, limits.idle_timeout)).await {
             Ok(reason) => End { reason, notice: None },
             Err(e) => End::from_ending(e, false),
         }
@@ -118,14 +122,14 @@ pub async fn serve(rt: Arc<SshRuntime>, stream: TcpStream, mut conn: Connection)
         _ = shutdown.cancelled() => End { reason: CloseReason::Shutdown, notice: None },
         _ = tokio::time::sleep_until(deadline) => End { reason: CloseReason::SessionTimeout, notice: None },
     };
-    s.record_client(&t).await;
+    Box::pin(s.record_client(&t)).await;
     if let Some(closed) = channel::finish_recording(&mut s) {
-        conn.emit(closed).await;
+        Box::pin(conn.emit(closed)).await;
     }
     conn.bytes_in = t.io.bytes_in;
     conn.bytes_out = t.io.bytes_out;
-    t.close(end.notice.as_deref()).await;
-    conn.close(end.reason).await;
+    Box::pin(t.close(end.notice.as_deref())).await;
+    Box::pin(conn.close(end.reason)).await;
 }
 
 /// What a connection dropped by MaxStartups sees: OpenSSH writes one line and closes
@@ -371,4 +375,28 @@ fn hostkeys_announcement(blobs: &[Vec<u8>]) -> Vec<u8> {
         p.put_string(b);
     }
     p
+}
+
+#[cfg(test)]
+mod size_probe {
+    fn future_size<A, B, C, F: std::future::Future>(_f: fn(A, B, C) -> F) -> usize {
+        std::mem::size_of::<F>()
+    }
+
+    #[tokio::test]
+    async fn print_sizes() {
+        use super::*;
+        eprintln!("Transport {}", std::mem::size_of::<Transport>());
+        eprintln!("Session {}", std::mem::size_of::<Session>());
+        eprintln!("Connection {}", std::mem::size_of::<Connection>());
+        eprintln!("Recorder {}", std::mem::size_of::<Recorder>());
+        eprintln!("serve future {}", future_size(serve));
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let c = tokio::net::TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
+        let p = SshPersonality::built_in("openssh-debian12").unwrap().unwrap();
+        let mut t = Transport::new(Io::new(c, 1), Arc::clone(&p.profile), Arc::default(), Arc::default());
+        { let f = t.handshake(); eprintln!("handshake {}", std::mem::size_of_val(&f)); }
+        { let f = t.next(); eprintln!("next {}", std::mem::size_of_val(&f)); }
+        { let f = refuse_startup(tokio::net::TcpStream::connect(l.local_addr().unwrap()).await.unwrap(), Family::Openssh); eprintln!("refuse {}", std::mem::size_of_val(&f)); }
+    }
 }

@@ -162,7 +162,8 @@ impl Transport {
             let phase = Phase::Kex { strict: false, before_client_kexinit: true };
             self.dispose(rules::unexpected(self.profile.family, phase, t, self.last_seq)).await?;
         };
-        self.key_exchange(first, i_s, true).await
+        // Boxed: its state is large and only lives during the exchange.
+        Box::pin(self.key_exchange(first, i_s, true)).await
     }
 
     /// Reads one packet, counting it; DISCONNECT from the client ends the connection.
@@ -296,7 +297,7 @@ impl Transport {
             if t == msg::KEXINIT && (self.authenticated || self.profile.family == Family::Dropbear) {
                 let i_s = self.kexinit();
                 self.io.send(&i_s).await?;
-                self.key_exchange(payload, i_s, false).await?;
+                Box::pin(self.key_exchange(payload, i_s, false)).await?;
                 continue;
             }
             if t == msg::PING && self.offers("ping@openssh.com") {

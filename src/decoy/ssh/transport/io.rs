@@ -127,7 +127,8 @@ impl Io {
         !self.inbuf.is_empty()
     }
 
-    /// Closes: a reset when `reset`, else an orderly FIN after the queued bytes.
+    /// Closes: a reset when `reset`, else an orderly FIN after the queued bytes (the
+    /// kernel sends both on close, as it does for the real servers' close()).
     pub async fn close(mut self, reset: bool) {
         let _ = self.flush().await;
         if reset {
@@ -135,9 +136,6 @@ impl Io {
             // non-zero lingers blocking the thread on drop).
             #[allow(deprecated)]
             let _ = self.stream.set_linger(Some(std::time::Duration::ZERO));
-        } else {
-            use tokio::io::AsyncWriteExt;
-            let _ = self.stream.shutdown().await;
         }
     }
 }

@@ -36,8 +36,9 @@ pub enum PacketError {
 /// Keys and algorithms of one direction, from one NEWKEYS on.
 pub struct DirectionKeys {
     pub cipher: CipherState,
-    /// None for AEAD ciphers and before the first key exchange.
-    pub mac: Option<MacKey>,
+    /// None for AEAD ciphers and before the first key exchange. Boxed: a keyed HMAC is
+    /// large and most held connections never get one.
+    pub mac: Option<Box<MacKey>>,
     pub etm: bool,
     pub compression: Compression,
 }
@@ -50,7 +51,7 @@ impl DirectionKeys {
 
     /// Keys a negotiated direction with derived key material.
     pub fn new(dir: &Direction, sealing: bool, iv: &[u8], key: &[u8], mac_key: &[u8]) -> Self {
-        let mac = dir.mac.map(|m| MacKey::new(m, mac_key));
+        let mac = dir.mac.map(|m| Box::new(MacKey::new(m, mac_key)));
         let etm = dir.mac.is_some_and(|m| m.sizes().2);
         DirectionKeys { cipher: CipherState::new(dir.cipher, key, iv, sealing), mac, etm, compression: dir.compression }
     }
@@ -137,9 +138,8 @@ impl Outbound {
         self.seq = self.seq.wrapping_add(1);
         let keys = &mut self.keys;
         if keys.cipher.is_aead() {
-            let mut packet = out.split_off(start);
-            keys.cipher.seal(seq, &mut packet);
-            out.extend_from_slice(&packet);
+            let tag = keys.cipher.seal(seq, &mut out[start..]);
+            out.extend_from_slice(&tag);
             return;
         }
         match keys.mac.as_ref() {
@@ -214,7 +214,7 @@ impl Inbound {
     pub fn open(&mut self, input: &mut BytesMut) -> Result<Option<Vec<u8>>, PacketError> {
         let keys = &mut self.keys;
         let bs = keys.cipher.block_size();
-        let mac_len = keys.mac.as_ref().map_or(0, MacKey::tag_len) + keys.cipher.aead_tag_len();
+        let mac_len = keys.mac.as_ref().map_or(0, |m| m.tag_len()) + keys.cipher.aead_tag_len();
         let (len, first) = match self.pending.take() {
             Some(p) => p,
             None if keys.aad() => {

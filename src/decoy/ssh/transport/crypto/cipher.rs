@@ -12,7 +12,7 @@ use crate::decoy::ssh::transport::algorithms::Cipher;
 pub enum CipherState {
     None,
     Chacha { seal: Box<chacha::SealingKey>, open: Box<chacha::OpeningKey> },
-    Gcm { key: aead::LessSafeKey, iv: [u8; 12] },
+    Gcm { key: Box<aead::LessSafeKey>, iv: [u8; 12] },
     Ctr128(Box<ctr::Ctr128BE<Aes128>>),
     Ctr192(Box<ctr::Ctr128BE<Aes192>>),
     Ctr256(Box<ctr::Ctr128BE<Aes256>>),
@@ -53,7 +53,7 @@ impl CipherState {
             Cipher::Aes128Gcm | Cipher::Aes256Gcm => {
                 let alg = if cipher == Cipher::Aes128Gcm { &aead::AES_128_GCM } else { &aead::AES_256_GCM };
                 let unbound = aead::UnboundKey::new(alg, key).unwrap_or_else(|_| unreachable!("key length comes from Cipher::sizes"));
-                CipherState::Gcm { key: aead::LessSafeKey::new(unbound), iv: arr::<12>(iv) }
+                CipherState::Gcm { key: Box::new(aead::LessSafeKey::new(unbound)), iv: arr::<12>(iv) }
             }
             Cipher::Aes128Ctr => CipherState::Ctr128(Box::new(ctr::Ctr128BE::new(&arr::<16>(key).into(), &arr::<16>(iv).into()))),
             Cipher::Aes192Ctr => CipherState::Ctr192(Box::new(ctr::Ctr128BE::new(&arr::<24>(key).into(), &arr::<16>(iv).into()))),
@@ -111,23 +111,21 @@ impl CipherState {
         }
     }
 
-    /// Seals a whole packet (length field first) with an AEAD, appending the tag.
-    pub fn seal(&mut self, seq: u32, packet: &mut Vec<u8>) {
+    /// Seals a whole packet (length field first) in place with an AEAD; returns the tag.
+    pub fn seal(&mut self, seq: u32, packet: &mut [u8]) -> [u8; 16] {
+        let mut tag = [0u8; 16];
         match self {
-            CipherState::Chacha { seal, .. } => {
-                let mut tag = [0u8; 16];
-                seal.seal_in_place(seq, packet, &mut tag);
-                packet.extend_from_slice(&tag);
-            }
+            CipherState::Chacha { seal, .. } => seal.seal_in_place(seq, packet, &mut tag),
             CipherState::Gcm { key, iv } => {
                 let nonce = aead::Nonce::assume_unique_for_key(*iv);
                 let (len, body) = packet.split_at_mut(4);
-                let tag = key.seal_in_place_separate_tag(nonce, aead::Aad::from(&*len), body).unwrap_or_else(|_| unreachable!("packets are far below GCM's limit"));
-                packet.extend_from_slice(tag.as_ref());
+                let t = key.seal_in_place_separate_tag(nonce, aead::Aad::from(&*len), body).unwrap_or_else(|_| unreachable!("packets are far below GCM's limit"));
+                tag.copy_from_slice(t.as_ref());
                 increment(iv);
             }
             _ => {}
         }
+        tag
     }
 
     /// The packet length of an AEAD packet from its first 4 bytes.

@@ -124,6 +124,44 @@ fn the_openssh_client_completes_a_password_attempt_with_every_combination_the_dr
     matrix("dropbear-debian12");
 }
 
+/// The legacy algorithms no shipped personality offers but an older one may (SHA-1
+/// groups, group exchange with SHA-1, CBC ciphers, 3DES, RSA with SHA-1, plain zlib),
+/// each completed with the OpenSSH client, which still speaks them when asked.
+#[test]
+fn legacy_algorithms_complete_a_password_attempt_with_the_openssh_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = personality_file("openssh-debian12");
+    let start = yaml.find("\nkex:\n").unwrap() + 1;
+    let end = yaml.find("\next_info:\n").unwrap() + 1;
+    let legacy = "kex:\n  - diffie-hellman-group1-sha1\n  - diffie-hellman-group-exchange-sha1\n  - diffie-hellman-group14-sha1\n  - curve25519-sha256\nhost_keys:\n  - ssh-rsa\n  - ssh-ed25519\nciphers:\n  - aes128-cbc\n  - aes192-cbc\n  - aes256-cbc\n  - 3des-cbc\n  - aes128-ctr\nmacs:\n  - hmac-sha1\n  - hmac-sha2-256\ncompression:\n  - zlib\n  - none\n";
+    std::fs::write(dir.path().join("legacy.yaml"), format!("{}{legacy}{}", &yaml[..start], &yaml[end..]).replace("name: openssh-debian12", "name: legacy-test")).unwrap();
+    let decoy = format!("  - name: ssh\n    type: ssh\n    listen: 127.0.0.1:0\n    personality: {}\n    failure_delay_ms: 0\n", dir.path().join("legacy.yaml").display());
+    let hw = Honeyward::start(dir.path(), &config(&decoy));
+    let addr = hw.addr("ssh");
+    let combos: Vec<[&str; 4]> = vec![
+        ["diffie-hellman-group1-sha1", "ssh-ed25519", "aes128-ctr", "hmac-sha1"],
+        ["diffie-hellman-group-exchange-sha1", "ssh-ed25519", "aes128-ctr", "hmac-sha1"],
+        ["diffie-hellman-group14-sha1", "ssh-ed25519", "aes128-ctr", "hmac-sha1"],
+        ["curve25519-sha256", "ssh-rsa", "aes128-ctr", "hmac-sha2-256"],
+        ["curve25519-sha256", "ssh-ed25519", "aes128-cbc", "hmac-sha1"],
+        ["curve25519-sha256", "ssh-ed25519", "aes192-cbc", "hmac-sha1"],
+        ["curve25519-sha256", "ssh-ed25519", "aes256-cbc", "hmac-sha2-256"],
+        ["curve25519-sha256", "ssh-ed25519", "3des-cbc", "hmac-sha1"],
+    ];
+    for (i, [kex, hk, cipher, mac]) in combos.iter().enumerate() {
+        let out = real_ssh::run(Command::new("sshpass").args(["-p", &format!("legacy-{i}"), "ssh", "-p", &addr.port().to_string()]).args([
+            "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "PubkeyAuthentication=no", "-o", "NumberOfPasswordPrompts=1",
+            "-o", &format!("KexAlgorithms={kex}"), "-o", &format!("HostKeyAlgorithms={hk}"), "-o", &format!("Ciphers={cipher}"), "-o", &format!("MACs={mac}"),
+            "-o", "Compression=yes", "legacy@127.0.0.1", "true",
+        ]));
+        assert!(out.contains("Permission denied"), "{kex} {hk} {cipher} {mac}: {out}");
+    }
+    let db = hw.store();
+    assert!(eventually(10, || passwords(&db).len() == combos.len()), "{:?}", passwords(&db));
+    let negotiated: Vec<String> = bodies(&db, "ssh_client").iter().map(|b| b["details"]["negotiated"].as_str().unwrap_or("").to_string()).collect();
+    assert!(negotiated.iter().all(|n| n.ends_with(" zlib")), "plain zlib from NEWKEYS: {negotiated:?}");
+}
+
 /// The real server and the decoy imitating it, with failure delays short enough to
 /// run many attempts (sshd without PAM answers after its per-user minimum only).
 struct Twins {

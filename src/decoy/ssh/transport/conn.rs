@@ -87,6 +87,9 @@ pub struct Transport {
     /// The host key blob used in the first key exchange (publickey-hostbound).
     pub host_key_blob: Vec<u8>,
     authenticated: bool,
+    /// Strict KEX was agreed in the first key exchange: sequence numbers restart at
+    /// every NEWKEYS from then on (only the first exchange is strict about messages).
+    strict: bool,
     /// Sequence number of the last packet received (for UNIMPLEMENTED).
     last_seq: u32,
     /// Packets received so far.
@@ -96,7 +99,7 @@ pub struct Transport {
 impl Transport {
     pub fn new(mut io: Io, profile: Arc<Profile>, host_keys: Arc<HostKeys>, moduli: Arc<Moduli>) -> Self {
         io.outbound.zero_plain_padding = profile.family == Family::Openssh;
-        Transport { io, profile, host_keys, moduli, client: ClientInfo::default(), session_id: Vec::new(), host_key_blob: Vec::new(), authenticated: false, last_seq: 0, received: 0 }
+        Transport { io, profile, host_keys, moduli, client: ClientInfo::default(), session_id: Vec::new(), host_key_blob: Vec::new(), authenticated: false, strict: false, last_seq: 0, received: 0 }
     }
 
     pub fn family(&self) -> Family {
@@ -213,6 +216,9 @@ impl Transport {
                 return Err(Ending::Protocol { notice });
             }
         }
+        if first {
+            self.strict = n.strict;
+        }
         let strict = first && n.strict;
         let (host_keys, moduli) = (Arc::clone(&self.host_keys), Arc::clone(&self.moduli));
         let host = host_keys.for_alg(n.host_key).ok_or(Ending::Protocol { notice: None })?;
@@ -262,7 +268,7 @@ impl Transport {
         self.io.queue(&finished.reply);
         self.io.queue(&[msg::NEWKEYS]);
         self.io.outbound.rekey(s2c, self.authenticated);
-        if strict {
+        if self.strict {
             self.io.outbound.seq = 0;
         }
         if first && n.ext_info && !self.profile.ext_info.is_empty() {
@@ -281,7 +287,7 @@ impl Transport {
             self.dispose(rules::unexpected(family, phase, t, self.last_seq)).await?;
         }
         self.io.inbound.rekey(c2s, self.authenticated);
-        if strict {
+        if self.strict {
             self.io.inbound.seq = 0;
         }
         Ok(())

@@ -89,14 +89,11 @@ impl Outbound {
         Outbound { seq: 0, zero_plain_padding: false, keys: DirectionKeys::plain(), deflate: None }
     }
 
-    /// Switches to new keys (at NEWKEYS).
+    /// Switches to new keys (at NEWKEYS). Compression starts a fresh zlib stream at
+    /// every NEWKEYS, as OpenSSH's does.
     pub fn rekey(&mut self, keys: DirectionKeys, authenticated: bool) {
         let zlib = compressing(keys.compression, authenticated);
-        if !zlib {
-            self.deflate = None;
-        } else if self.deflate.is_none() {
-            self.deflate = Some(Box::new(Compress::new(flate2::Compression::new(6), true)));
-        }
+        self.deflate = zlib.then(|| Box::new(Compress::new(flate2::Compression::new(6), true)));
         self.keys = keys;
     }
 
@@ -186,14 +183,10 @@ impl Inbound {
         Inbound { seq: 0, keys: DirectionKeys::plain(), inflate: None, pending: None }
     }
 
-    /// Switches to new keys (at NEWKEYS).
+    /// Switches to new keys (at NEWKEYS), with a fresh zlib stream when compressing.
     pub fn rekey(&mut self, keys: DirectionKeys, authenticated: bool) {
         let zlib = compressing(keys.compression, authenticated);
-        if !zlib {
-            self.inflate = None;
-        } else if self.inflate.is_none() {
-            self.inflate = Some(Box::new(Decompress::new(true)));
-        }
+        self.inflate = zlib.then(|| Box::new(Decompress::new(true)));
         self.keys = keys;
     }
 

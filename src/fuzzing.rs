@@ -61,13 +61,15 @@ pub fn ssh_packet(bytes: &[u8]) {
 /// A client KEXINIT, negotiated against every built-in personality.
 pub fn ssh_kexinit(bytes: &[u8]) {
     use crate::decoy::ssh::transport::kexinit::{negotiate, ClientKexInit};
+    static PROPOSALS: std::sync::OnceLock<Vec<crate::decoy::ssh::transport::kexinit::Proposal>> = std::sync::OnceLock::new();
+    let proposals = PROPOSALS.get_or_init(|| {
+        crate::decoy::ssh::BUILT_IN_PERSONALITIES.iter().filter_map(|(name, _)| crate::decoy::ssh::SshPersonality::built_in(name)?.ok()).map(|p| p.profile.proposal.clone()).collect()
+    });
     if let Ok(client) = ClientKexInit::parse(bytes) {
         let _ = client.hassh_input();
-        for (name, _) in crate::decoy::ssh::BUILT_IN_PERSONALITIES {
-            if let Some(Ok(p)) = crate::decoy::ssh::SshPersonality::built_in(name) {
-                for first in [true, false] {
-                    let _ = negotiate(&p.profile.proposal, &client, first);
-                }
+        for proposal in proposals {
+            for first in [true, false] {
+                let _ = negotiate(proposal, &client, first);
             }
         }
     }

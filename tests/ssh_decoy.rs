@@ -244,7 +244,7 @@ fn a_logged_in_client_rekeys_compresses_and_keeps_alive_mid_session() {
     let addr = hw.addr("ssh");
     cli(dir.path(), &["token", "create", "ssh-password", "--label", "ris svc", "--username", "svc_ris", "--password", "Tarmo-Velik-Osten91!", "--plant", "h/notes.txt"]);
     std::thread::sleep(std::time::Duration::from_millis(1200));
-    let command = vec!["cat /etc/passwd"; 12].join("; ");
+    let command = ["cat /etc/passwd"; 12].join("; ");
     let out = ssh_cmd(addr, "svc_ris", "Tarmo-Velik-Osten91!", &["-v", "-C", "-o", "RekeyLimit=1K", "-o", "ServerAliveInterval=1"], &command);
     let text = String::from_utf8_lossy(&out.stdout);
     let err = String::from_utf8_lossy(&out.stderr);

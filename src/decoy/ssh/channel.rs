@@ -257,11 +257,8 @@ async fn typed(t: &mut Transport, s: &mut Session, c: &mut Channel, data: &[u8])
                     return end(t, c).await;
                 }
             }
-            0x7f | 0x08 => {
-                if c.line.pop().is_some() {
-                    raw(t, s, c, b"\x08 \x08").await?;
-                }
-            }
+            0x7f | 0x08 if c.line.pop().is_some() => raw(t, s, c, b"\x08 \x08").await?,
+            0x7f | 0x08 => {}
             0x03 => {
                 c.line.clear();
                 let prompt = c.shell.prompt(&s.rt.personality.shell);

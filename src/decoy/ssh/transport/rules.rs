@@ -70,7 +70,7 @@ fn openssh(phase: Phase, t: u8, seq: u32) -> Disposition {
 fn dropbear(phase: Phase, t: u8) -> Disposition {
     match phase {
         Phase::Kex { strict, before_client_kexinit } => {
-            if is_transport_noise(t) && !(strict && !before_client_kexinit) {
+            if is_transport_noise(t) && (!strict || before_client_kexinit) {
                 return Disposition::Ignore;
             }
             if (1..50).contains(&t) && !matches!(t, msg::SERVICE_REQUEST | msg::SERVICE_ACCEPT | msg::KEXINIT) && !is_transport_noise(t) {

@@ -125,7 +125,7 @@ impl RsaSigner {
         let m2 = BoxedMontyForm::new(m_q.resize(pbits), &self.q).pow(&self.dq).retrieve();
         let m2_mod_p = m2.rem(&self.p_int);
         let h = m1.sub_mod(&m2_mod_p, &self.p_int).mul_mod(&self.iqmp, &self.p_int);
-        let s = m2.resize(nbits).wrapping_add(&h.resize(nbits).wrapping_mul(&self.q_int.clone().resize(nbits)));
+        let s = m2.resize(nbits).wrapping_add(h.resize(nbits).wrapping_mul(self.q_int.clone().resize(nbits)));
         // Fault check: s^e mod n must give back the encoded message.
         let params = BoxedMontyParams::new(self.n.clone());
         let back = BoxedMontyForm::new(s.clone(), &params).pow(&self.e).retrieve();

@@ -85,7 +85,7 @@ pub async fn serve(t: &mut Transport, s: &mut Session, user: &[u8], idle: Durati
                     _ => false,
                 };
                 if want_reply {
-                    t.send(&[if ok { msg::REQUEST_SUCCESS } else { msg::REQUEST_FAILURE }]).await?;
+                    t.queue(&[if ok { msg::REQUEST_SUCCESS } else { msg::REQUEST_FAILURE }]);
                 }
             }
             msg::CHANNEL_OPEN => {
@@ -107,7 +107,7 @@ pub async fn serve(t: &mut Transport, s: &mut Session, user: &[u8], idle: Durati
                     let (window, packet) = window_and_packet(t.family());
                     p.put_u32(window);
                     p.put_u32(packet);
-                    t.send(&p).await?;
+                    t.queue(&p);
                 } else {
                     if kind == b"direct-tcpip" {
                         let host = r.string().map_err(malformed)?;
@@ -120,7 +120,7 @@ pub async fn serve(t: &mut Transport, s: &mut Session, user: &[u8], idle: Durati
                     p.put_u32(1); // administratively prohibited
                     p.put_string(b"open failed");
                     p.put_string(b"");
-                    t.send(&p).await?;
+                    t.queue(&p);
                 }
             }
             msg::CHANNEL_WINDOW_ADJUST => {
@@ -166,7 +166,7 @@ pub async fn serve(t: &mut Transport, s: &mut Session, user: &[u8], idle: Durati
                         c.sent_close = true;
                         let mut p = vec![msg::CHANNEL_CLOSE];
                         p.put_u32(c.theirs);
-                        t.send(&p).await?;
+                        t.queue(&p);
                     }
                 }
             }
@@ -192,7 +192,7 @@ async fn reply(t: &mut Transport, c: &Channel, ok: bool, want_reply: bool) -> Re
     if want_reply {
         let mut p = vec![if ok { msg::CHANNEL_SUCCESS } else { msg::CHANNEL_FAILURE }];
         p.put_u32(c.theirs);
-        t.send(&p).await?;
+        t.queue(&p);
     }
     Ok(())
 }

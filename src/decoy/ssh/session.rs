@@ -203,7 +203,9 @@ impl Session {
         self.service_accepted = true;
         let mut reply = vec![msg::SERVICE_ACCEPT];
         reply.put_string(b"ssh-userauth");
-        t.send(&reply).await
+        // Sent with whatever else is answered before the next read.
+        t.queue(&reply);
+        Ok(())
     }
 
     /// True when `accept:` lets this secret in (an active planted token, or a listed
@@ -317,7 +319,7 @@ impl Session {
             Decision::PkOk | Decision::InfoRequest => Ok(None),
             Decision::Failure(attempt) => {
                 tokio::time::sleep_until(received + delay(attempt)).await;
-                t.send(&self.failure_message()).await?;
+                t.queue(&self.failure_message());
                 Ok(None)
             }
             Decision::LimitReached(attempt, text) => {

@@ -150,8 +150,9 @@ impl Transport {
         let i_s = match i_s {
             Some(k) => k,
             None => {
+                // Goes out when the transport next waits for the client.
                 let k = self.kexinit();
-                self.io.send(&k).await?;
+                self.io.queue(&k);
                 k
             }
         };
@@ -187,7 +188,7 @@ impl Transport {
             Disposition::Unimplemented => {
                 let mut p = vec![msg::UNIMPLEMENTED];
                 p.put_u32(self.last_seq);
-                self.io.send(&p).await?;
+                self.io.queue(&p);
                 Ok(())
             }
             Disposition::Close => Err(Ending::Protocol { notice: None }),
@@ -235,7 +236,7 @@ impl Transport {
             if (30..50).contains(&t) {
                 let transcript = Transcript { v_c: &self.client.version, v_s: self.profile.banner.as_bytes(), i_c: &i_c, i_s: &i_s };
                 match server.step(&payload, &transcript, host, &moduli) {
-                    Ok(Step::Send(p)) => self.io.send(&p).await?,
+                    Ok(Step::Send(p)) => self.io.queue(&p),
                     Ok(Step::Done(f)) => break f,
                     Err(kex::KexError::Unexpected(t)) => {
                         let phase = Phase::Kex { strict, before_client_kexinit: false };
@@ -302,7 +303,7 @@ impl Transport {
             let phase = if self.authenticated { Phase::Authenticated } else { Phase::PreAuth };
             if t == msg::KEXINIT && (self.authenticated || self.profile.family == Family::Dropbear) {
                 let i_s = self.kexinit();
-                self.io.send(&i_s).await?;
+                self.io.queue(&i_s);
                 Box::pin(self.key_exchange(payload, i_s, false)).await?;
                 continue;
             }
@@ -313,7 +314,7 @@ impl Transport {
                 let data = r.string().map_err(|_| Ending::Protocol { notice: None })?;
                 let mut pong = vec![msg::PONG];
                 pong.put_string(data);
-                self.io.send(&pong).await?;
+                self.io.queue(&pong);
                 continue;
             }
             if t == msg::KEXINIT || rules::is_transport_noise(t) || t == 0 || t >= 192 {

@@ -41,8 +41,13 @@ impl Io {
         Io { stream, inbuf: BytesMut::new(), outbuf: Vec::new(), inbound: Inbound::new(), outbound: Outbound::new(), bytes_in: 0, bytes_out: 0, cap }
     }
 
-    /// Reads whatever is available (at least one byte) into the input buffer.
+    /// Reads whatever is available (at least one byte) into the input buffer. What is
+    /// queued goes out first: like sshd, replies to everything already received leave
+    /// together, before the server waits for more.
     pub async fn fill(&mut self) -> Result<(), ReadError> {
+        if !self.outbuf.is_empty() {
+            self.flush().await?;
+        }
         loop {
             if self.bytes_in >= self.cap {
                 return Err(ReadError::Cap);
@@ -50,14 +55,31 @@ impl Io {
             self.stream.readable().await?;
             let room = READ_CHUNK.min((self.cap - self.bytes_in) as usize).max(1);
             self.inbuf.reserve(room);
-            match self.stream.try_read_buf(&mut self.inbuf) {
+            let before = self.inbuf.len();
+            let inbuf = &mut self.inbuf;
+            let stream = &self.stream;
+            // A read that did not fill the room drained the socket: tell tokio so, and
+            // skip the extra read that would only return WouldBlock (tokio's readiness
+            // tick makes this safe against data that arrives meanwhile).
+            let result = stream.try_io(tokio::io::Interest::READABLE, || {
+                let space = inbuf.capacity() - inbuf.len();
+                let n = stream.try_read_buf(inbuf)?;
+                if n > 0 && n < space {
+                    Err(std::io::Error::from(std::io::ErrorKind::WouldBlock))
+                } else {
+                    Ok(n)
+                }
+            });
+            let n = self.inbuf.len() - before;
+            match result {
                 Ok(0) => return Err(ReadError::Eof),
-                Ok(n) => {
+                _ if n > 0 => {
                     self.bytes_in += n as u64;
                     return Ok(());
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
                 Err(e) => return Err(e.into()),
+                Ok(_) => continue,
             }
         }
     }

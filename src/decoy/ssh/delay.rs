@@ -85,10 +85,6 @@ impl DelayModel {
         DelayModel { model, secret }
     }
 
-    pub fn model(&self) -> &FailureDelay {
-        &self.model
-    }
-
     /// d(user): 5 ms plus the first four bytes of SHA-512(secret, user) as
     /// picoseconds (0–4.3 ms), as sshd's per-user minimum failure time.
     pub fn per_user(&self, user: &[u8]) -> Duration {

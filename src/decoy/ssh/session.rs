@@ -26,6 +26,9 @@ use crate::decoy::connection::{Connection, Recorder};
 use crate::event::{AttackerBytes, CloseReason, EventKind, SshAuthMethod};
 use crate::token::{MaterialKind, TokenState};
 
+/// Bytes of the client's algorithm lists kept in the `ssh_client` event.
+const MAX_RECORDED_ALGORITHMS: usize = 8 * 1024;
+
 /// Methods kept in `methods_tried` (a brute-forcer may send a thousand requests).
 const MAX_METHODS_RECORDED: usize = 16;
 
@@ -150,8 +153,11 @@ impl Session {
         }
         self.client_recorded = true;
         let negotiated = t.client.negotiated.map(|n| format!("{} {} {} {} {}", n.kex.name(), n.host_key.name(), n.c2s.cipher.name(), n.c2s.mac.map_or("-", |m| m.name()), n.c2s.compression.name()));
+        // The HASSH covers the whole lists; the event keeps their first 8 KiB (a client
+        // may send a KEXINIT of 256 KiB).
         let hassh = client_hello::hassh(&t.client.hassh_input);
-        let kind = EventKind::SshClient { version: AttackerBytes::new(t.client.version.clone()), hassh, algorithms: AttackerBytes::new(t.client.hassh_input.clone()), negotiated };
+        let algorithms = &t.client.hassh_input[..t.client.hassh_input.len().min(MAX_RECORDED_ALGORITHMS)];
+        let kind = EventKind::SshClient { version: AttackerBytes::new(t.client.version.clone()), hassh, algorithms: AttackerBytes::new(algorithms), negotiated };
         self.recorder.emit(kind).await;
     }
 

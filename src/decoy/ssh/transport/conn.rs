@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use super::algorithms::{HostKeyAlg, Kex, KexEntry};
 use super::hostkey::HostKeys;
 use super::io::{Io, ReadError};
 use super::kex::{self, dh::Moduli, ServerKex, Step, Transcript};
@@ -403,19 +402,4 @@ fn need_bits(n: &Negotiated) -> u32 {
         key.max(iv).max(block).max(mac)
     };
     ((dir(&n.c2s).max(dir(&n.s2c)) * 8) as u32).max(256)
-}
-
-/// The kex names a personality lists that are methods (for tests and reports).
-pub fn methods(proposal: &Proposal) -> Vec<Kex> {
-    proposal.kex.iter().filter_map(|e| if let KexEntry::Method(k) = e { Some(*k) } else { None }).collect()
-}
-
-/// True when a host key of this algorithm is loaded.
-pub fn can_sign(keys: &HostKeys, alg: HostKeyAlg) -> bool {
-    keys.for_alg(alg).is_some()
-}
-
-/// Reads a `string` field, or a protocol error that closes silently.
-pub fn field<'a>(r: &mut Reader<'a>) -> Result<&'a [u8], Ending> {
-    r.string().map_err(|_| Ending::Protocol { notice: None })
 }

@@ -3,7 +3,7 @@
 //! legacy SHA-1 RSA signature of [`super::crypto::rsa`]. Keys come from the OpenSSH
 //! key files the decoy keeps in its state directory.
 
-use ring::signature::{EcdsaKeyPair, Ed25519KeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+use ring::signature::{EcdsaKeyPair, Ed25519KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use ssh_key::private::KeypairData;
 use ssh_key::PrivateKey;
 
@@ -82,14 +82,6 @@ impl HostKey {
         out.put_string(alg.name().as_bytes());
         out.put_string(&raw);
         Some(out)
-    }
-
-    /// The public key's algorithm family as OpenSSH names its key type.
-    pub fn public_key(&self) -> Vec<u8> {
-        match &self.signer {
-            Signer::Ed25519(k) => k.public_key().as_ref().to_vec(),
-            _ => self.blob.clone(),
-        }
     }
 }
 

@@ -105,7 +105,11 @@ impl ServerKex {
             return match (number, self.gex.take()) {
                 (msg::KEX_34, None) => self.gex_request(&mut r, moduli),
                 (msg::KEX_32, Some(sent)) => self.gex_init(&mut r, sent, t, host),
-                (n, _) => Err(KexError::Unexpected(n)),
+                (n, sent) => {
+                    // Not this step's message: the exchange stays where it was.
+                    self.gex = sent;
+                    Err(KexError::Unexpected(n))
+                }
             };
         }
         if number != msg::KEX_30 {

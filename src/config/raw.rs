@@ -179,11 +179,12 @@ pub struct RawSshDecoy {
     pub name: At<String>,
     /// Address to listen on, `IP:PORT`.
     pub listen: At<String>,
-    /// Built-in personality (`openssh-debian12`, default; `openssh-ubuntu2204`) or the
-    /// path of your own personality YAML.
+    /// Built-in personality (`openssh-debian12`, default; `openssh-debian13`,
+    /// `openssh-ubuntu2204`, `openssh-ubuntu2404`, `dropbear-debian12`) or the path of
+    /// your own personality YAML.
     pub personality: Option<At<String>>,
-    /// Override the personality's delay before a failed login is answered with this
-    /// fixed delay, in ms (0..=10000; the personality's random jitter is dropped).
+    /// Override the personality's failure-delay model (sshd's per-user PAM timing,
+    /// Dropbear's 250-350 ms) with this fixed delay, in ms (0..=10000).
     pub failure_delay_ms: Option<At<u64>>,
     /// Who gets the fake shell: `nobody` (default), `tokens` (planted ssh-password and
     /// ssh-key tokens log in), or a list of `{username, password}`.

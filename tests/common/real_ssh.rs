@@ -91,13 +91,19 @@ pub fn probe(addr: SocketAddr, send: &[u8], after_banner: bool, wait: Duration) 
     let mut got = Vec::new();
     let started = Instant::now();
     let mut sent = false;
+    // A reset that arrives while a long write is blocked is reported to that write
+    // (ECONNRESET, then EPIPE), and the reads after it see only the end of the stream.
+    let mut reset_during_write = false;
     let mut buf = [0u8; 65536];
     loop {
         if !sent && (!after_banner || got.contains(&b'\n')) {
-            let _ = s.write_all(send);
+            if let Err(e) = s.write_all(send) {
+                reset_during_write = matches!(e.kind(), std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe);
+            }
             sent = true;
         }
         match s.read(&mut buf) {
+            Ok(0) if reset_during_write => return (got, Close::Rst),
             Ok(0) => return (got, Close::Fin),
             Ok(n) => got.extend_from_slice(&buf[..n]),
             Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {

@@ -249,7 +249,7 @@ fn create(a: CreateArgs) -> anyhow::Result<ExitCode> {
         bail!("a url token needs --decoy NAME or --endpoint URL (the HTTP decoy that serves it)");
     }
     let NewToken { token: t, secrets, material } = token::create_token(&opts)?;
-    let template_name = a.target.template.clone().unwrap_or_else(|| a.kind.default_template().to_string());
+    let template_name = a.target.template.clone().unwrap_or_else(|| token::default_template(a.kind).to_string());
     // Render before registering, so a template error leaves nothing behind.
     let target_path = match (&a.plant, &a.out) {
         (Some(p), _) | (None, Some(p)) => Some(absolute(p)?),
@@ -304,7 +304,7 @@ fn plant_existing(a: PlantArgs) -> anyhow::Result<ExitCode> {
     let mut reg = registry(&a.store)?;
     let t = reg.get(&a.id)?.ok_or_else(|| token::TokenError::NotFound(a.id.clone()))?;
     let host = a.target.host.clone().unwrap_or_else(crate::config::host_name);
-    let template_name = a.target.template.clone().unwrap_or_else(|| t.kind.default_template().to_string());
+    let template_name = a.target.template.clone().unwrap_or_else(|| token::default_template(t.kind).to_string());
     let path = absolute(&a.path)?;
     if !a.record_only {
         // Only templates that need no secret can be written now: secrets are not stored.

@@ -248,7 +248,7 @@ pub async fn create_token(console: &Arc<Console>, s: &Session, body: &[u8]) -> a
     if label.is_empty() {
         return Ok(http::text(StatusCode::BAD_REQUEST, "text/plain", "a label is required"));
     }
-    let template = form("template").filter(|t| token::template::find(t).is_some()).unwrap_or_else(|| kind.default_template().to_string());
+    let template = form("template").filter(|t| token::template::find(t).is_some()).unwrap_or_else(|| token::default_template(kind).to_string());
     let host = crate::config::host_name();
     let opts = CreateOptions { endpoint: form("endpoint"), host: host.clone(), ..CreateOptions::new(kind, label) };
     if kind == TokenKind::Url && opts.endpoint.is_none() {

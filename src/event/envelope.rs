@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::attack::Technique;
 use super::kind::{EventKind, Severity};
-use crate::token::TokenHit;
+use super::token::TokenHit;
 
 /// Unique, time-sortable event identifier (UUIDv7): unique across sensors, and
 /// ordered by creation time, so receivers can dedupe and sort.

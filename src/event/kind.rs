@@ -444,33 +444,6 @@ impl EventKind {
         KINDS.iter().find(|k| k.name == name).map(|k| k.id)
     }
 
-    /// Material a token could be recognised by: (what it is, the observed bytes),
-    /// most specific first.
-    pub fn material(&self) -> Vec<(crate::token::MaterialKind, &[u8])> {
-        use crate::token::MaterialKind;
-        match self {
-            EventKind::FileOpened { path } => vec![(MaterialKind::FilePath, path.as_bytes())],
-            EventKind::SshAuth { password: Some(p), .. } => vec![(MaterialKind::Password, p.as_bytes())],
-            EventKind::SshAuth { key_fingerprint: Some(f), .. } => vec![(MaterialKind::KeyFingerprint, f.as_bytes())],
-            EventKind::HttpRequest { credential, target, .. } => {
-                let mut out = Vec::new();
-                if let Some(HttpCredential { scheme, secret: Some(secret), .. }) = credential {
-                    let kind = match scheme.as_str() {
-                        "bearer" => MaterialKind::BearerToken,
-                        "aws-sigv4" => MaterialKind::AccessKeyId,
-                        _ => MaterialKind::Password,
-                    };
-                    out.push((kind, secret.as_bytes()));
-                }
-                let path = target.as_bytes();
-                let path = path.iter().position(|&b| b == b'?').map_or(path, |q| &path[..q]);
-                out.push((MaterialKind::UrlPath, path));
-                out
-            }
-            _ => Vec::new(),
-        }
-    }
-
     /// Drops a planted secret from the event once the token hit names it, so the
     /// store never holds a planted password.
     pub fn redact_token_secret(&mut self) {

@@ -9,9 +9,11 @@ mod dicom;
 mod envelope;
 mod kind;
 mod scalars;
+mod token;
 
 pub use attack::Technique;
 pub use bytes::AttackerBytes;
 pub use dicom::{DicomContext, DicomKey};
 pub use envelope::{Event, EventId, SessionId, Timestamp};
 pub use kind::{CloseReason, EventKind, HttpCredential, HttpHeader, KindId, LimitKind, Severity, SshAuthMethod};
+pub use token::{Plant, TokenHit, TokenKind, TokenState, TOKEN_KINDS};

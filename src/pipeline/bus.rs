@@ -34,7 +34,7 @@ impl EventSender {
     /// carries token material and has no token hit yet is matched first.
     pub async fn emit(&self, mut event: Event) {
         if event.token.is_none() {
-            event.token = event.kind.material().into_iter().find_map(|(kind, value)| self.tokens.lookup(kind, value));
+            event.token = crate::token::material_of(&event.kind).into_iter().find_map(|(kind, value)| self.tokens.lookup(kind, value));
         }
         if event.token.is_some() {
             event.kind.redact_token_secret();

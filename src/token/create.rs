@@ -3,7 +3,8 @@
 
 use super::generate as gen;
 use super::kind::{MaterialKind, TokenKind};
-use super::model::{NewToken, Secrets, Token, TokenFacts, TokenState, UrlResponse};
+use super::model::{NewToken, Secrets, Token, TokenFacts, UrlResponse};
+use crate::event::TokenState;
 use super::patient;
 use super::secret::Secret;
 use super::sshkey::{self, KeyAlgorithm};

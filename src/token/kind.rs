@@ -1,76 +1,11 @@
-//! The kinds of honeytoken, and the kinds of matching material a token registers.
+//! The kinds of matching material a token registers, and what each token kind plants
+//! by default.
 
 use serde::{Deserialize, Serialize};
 
-/// What a token is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "kebab-case")]
-#[value(rename_all = "kebab-case")]
-pub enum TokenKind {
-    /// An SSH username and password (e.g. planted in a shell history).
-    SshPassword,
-    /// An SSH private key (OpenSSH format); its public key's fingerprint is registered.
-    SshKey,
-    /// An AWS-style access key id and secret access key.
-    AwsKey,
-    /// An API bearer token (e.g. in a kubeconfig).
-    Bearer,
-    /// A username and password for a web portal.
-    HttpBasic,
-    /// A canary URL served by an HTTP decoy.
-    Url,
-    /// A canary file watched for opens on this host.
-    File,
-    /// A synthetic honey patient served by the DICOM and HTTP decoys.
-    Patient,
-}
+use crate::event::{EventKind, HttpCredential};
 
-impl TokenKind {
-    /// The name used on the command line and in events.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TokenKind::SshPassword => "ssh-password",
-            TokenKind::SshKey => "ssh-key",
-            TokenKind::AwsKey => "aws-key",
-            TokenKind::Bearer => "bearer",
-            TokenKind::HttpBasic => "http-basic",
-            TokenKind::Url => "url",
-            TokenKind::File => "file",
-            TokenKind::Patient => "patient",
-        }
-    }
-
-    /// Parses [`TokenKind::as_str`].
-    pub fn parse(s: &str) -> Option<Self> {
-        ALL.iter().copied().find(|k| k.as_str() == s)
-    }
-
-    /// The template planted when none is named.
-    pub fn default_template(self) -> &'static str {
-        match self {
-            TokenKind::SshPassword => "bash_history",
-            TokenKind::SshKey => "ssh_private_key",
-            TokenKind::AwsKey => "aws_credentials",
-            TokenKind::Bearer => "kubeconfig",
-            TokenKind::HttpBasic => "env",
-            TokenKind::Url => "intranet_html",
-            TokenKind::File => "env",
-            TokenKind::Patient => "patients_csv",
-        }
-    }
-}
-
-/// Every token kind.
-pub const ALL: &[TokenKind] = &[
-    TokenKind::SshPassword,
-    TokenKind::SshKey,
-    TokenKind::AwsKey,
-    TokenKind::Bearer,
-    TokenKind::HttpBasic,
-    TokenKind::Url,
-    TokenKind::File,
-    TokenKind::Patient,
-];
+pub use crate::event::{TokenKind, TOKEN_KINDS as ALL};
 
 /// What a piece of matching material is: decoys look tokens up by one of these plus
 /// the keyed hash of the value they observed.
@@ -120,5 +55,45 @@ impl MaterialKind {
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
+    }
+}
+
+/// The template planted when none is named.
+pub fn default_template(kind: TokenKind) -> &'static str {
+    match kind {
+        TokenKind::SshPassword => "bash_history",
+        TokenKind::SshKey => "ssh_private_key",
+        TokenKind::AwsKey => "aws_credentials",
+        TokenKind::Bearer => "kubeconfig",
+        TokenKind::HttpBasic => "env",
+        TokenKind::Url => "intranet_html",
+        TokenKind::File => "env",
+        TokenKind::Patient => "patients_csv",
+    }
+}
+
+/// The material in an observation a token could be recognised by: (what it is, the
+/// observed bytes), most specific first.
+pub fn material_of(event: &EventKind) -> Vec<(MaterialKind, &[u8])> {
+    match event {
+        EventKind::FileOpened { path } => vec![(MaterialKind::FilePath, path.as_bytes())],
+        EventKind::SshAuth { password: Some(p), .. } => vec![(MaterialKind::Password, p.as_bytes())],
+        EventKind::SshAuth { key_fingerprint: Some(f), .. } => vec![(MaterialKind::KeyFingerprint, f.as_bytes())],
+        EventKind::HttpRequest { credential, target, .. } => {
+            let mut out = Vec::new();
+            if let Some(HttpCredential { scheme, secret: Some(secret), .. }) = credential {
+                let kind = match scheme.as_str() {
+                    "bearer" => MaterialKind::BearerToken,
+                    "aws-sigv4" => MaterialKind::AccessKeyId,
+                    _ => MaterialKind::Password,
+                };
+                out.push((kind, secret.as_bytes()));
+            }
+            let path = target.as_bytes();
+            let path = path.iter().position(|&b| b == b'?').map_or(path, |q| &path[..q]);
+            out.push((MaterialKind::UrlPath, path));
+            out
+        }
+        _ => Vec::new(),
     }
 }

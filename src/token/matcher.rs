@@ -4,10 +4,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use super::hit::TokenHit;
 use super::keyed_hash::{Digest, MaterialKey};
 use super::kind::{MaterialKind, TokenKind};
-use super::model::{Plant, TokenState, UrlResponse};
+use super::model::UrlResponse;
+use crate::event::{Plant, TokenHit, TokenState};
 use super::patient::HoneyPatient;
 use super::registry::Registry;
 use super::TokenError;

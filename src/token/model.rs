@@ -3,28 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::kind::{MaterialKind, TokenKind};
+use super::kind::MaterialKind;
 use super::patient::HoneyPatient;
 use super::secret::Secret;
-use crate::event::Timestamp;
-
-/// Whether hits on a token are live alerts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TokenState {
-    Active,
-    /// Still recognised; hits are marked revoked.
-    Revoked,
-}
-
-impl TokenState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TokenState::Active => "active",
-            TokenState::Revoked => "revoked",
-        }
-    }
-}
+use crate::event::{Plant, Timestamp, TokenKind, TokenState};
 
 /// What an HTTP decoy answers when a canary URL is fetched.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -92,19 +74,6 @@ mod opt_secret {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Secret>, D::Error> {
         Ok(Option::<String>::deserialize(d)?.map(Secret::new))
     }
-}
-
-/// One place a token was put.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Plant {
-    pub host: String,
-    pub path: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-    /// The template it was rendered from (decides the ATT&CK technique of a hit).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub template: Option<String>,
-    pub created: Timestamp,
 }
 
 /// A token as the registry holds it.

@@ -9,7 +9,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::keyed_hash::{Digest, MaterialKey};
 use super::kind::{MaterialKind, TokenKind};
-use super::model::{NewToken, Plant, Token, TokenFacts, TokenState};
+use super::model::{NewToken, Token, TokenFacts};
+use crate::event::{Plant, TokenState};
 use super::TokenError;
 use crate::config::StoreSync;
 use crate::event::Timestamp;

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use honeyward::config::{SensorCredential, SinkUrl, UpstreamConfig};
 use honeyward::event::{AttackerBytes, Event, EventId, EventKind, SshAuthMethod, Timestamp};
-use honeyward::fleet::sensor::Upstream;
+use honeyward::sink::controller::Upstream;
 
 const SENSORS: usize = 4;
 const BATCHES_PER_SENSOR: usize = 50;

@@ -2,7 +2,7 @@
 //! writer, the sinks and the decoys; on shutdown stop them in the order that loses
 //! nothing (decoys → connections record their close → store drains → sinks catch up).
 
-use std::net::SocketAddr;
+pub use crate::decoy::Listening;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -40,14 +40,6 @@ pub enum AppError {
         sink: String,
         reason: SinkError,
     },
-}
-
-/// A decoy that is listening.
-#[derive(Debug, Clone)]
-pub struct Listening {
-    pub decoy: String,
-    pub kind: &'static str,
-    pub addr: SocketAddr,
 }
 
 /// A started honeyward.
@@ -169,7 +161,8 @@ pub async fn start_as(config: Config, shutdown: Shutdown, after_bind: AfterBind)
     }
     if let Some(u) = &config.upstream {
         tracing::info!(controller = %u.url, sensor = %u.credential.sensor, "forwarding to the controller");
-        tasks.spawn(crate::fleet::sensor::heartbeat(u.clone(), listeners.clone(), shutdown.clone()));
+        let status = listeners.iter().map(|l| crate::fleet::sensor::DecoyStatus { decoy: l.decoy.clone(), kind: l.kind, listen: l.addr, up: true }).collect();
+        tasks.spawn(crate::fleet::sensor::heartbeat(u.clone(), status, shutdown.clone()));
         tasks.spawn(crate::fleet::sensor::token_sync(u.clone(), config.store.clone(), shutdown.clone()));
         tasks.spawn(crate::fleet::sensor::spool_quota(u.clone(), config.store.clone(), config.sensor.name.clone(), events.clone(), shutdown.clone()));
     }

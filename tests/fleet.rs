@@ -154,7 +154,7 @@ fn a_controller_down_for_60_seconds_gets_all_10000_events_the_sensors_took_once_
 
 /// Sends a signed sensor request with curl; returns the HTTP status.
 fn signed_curl(port: u16, ca: &Path, sensor: &str, key: &[u8], timestamp_ms: i64, nonce: &str, body: &str, tamper: bool) -> u16 {
-    use honeyward::fleet::signing::{sign, Signed};
+    use honeyward::sink::controller::signing::{sign, Signed};
     let mut signature = sign(key, &Signed { method: "POST", path: "/v1/sensor/heartbeat", timestamp_ms, nonce, body: body.as_bytes() });
     if tamper {
         signature.replace_range(0..2, if signature.starts_with("00") { "11" } else { "00" });

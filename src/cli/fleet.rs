@@ -81,10 +81,10 @@ fn load(path: Option<&std::path::Path>) -> anyhow::Result<Config> {
 fn controller_ca(config: &Config) -> anyhow::Result<String> {
     let Some(cc) = &config.controller else { bail!("no controller section") };
     let chain = match &cc.cert {
-        Some((cert, _)) => crate::pem::certificates(cert).map_err(anyhow::Error::msg)?,
+        Some((cert, _)) => crate::tls::pem::certificates(cert).map_err(anyhow::Error::msg)?,
         None => {
-            let source = crate::decoy::http::tls::TlsSource::Generated { common_name: cc.server_name.clone(), organisation: "honeyward controller".into() };
-            crate::decoy::http::tls::load(&source, &config.store.state_dir.join("controller")).map_err(anyhow::Error::msg)?.0
+            let source = crate::tls::TlsSource::Generated { common_name: cc.server_name.clone(), organisation: "honeyward controller".into() };
+            crate::tls::load(&source, &config.store.state_dir.join("controller")).map_err(anyhow::Error::msg)?.0
         }
     };
     let ca = chain.last().context("the controller's certificate file is empty")?;
@@ -116,7 +116,7 @@ pub fn controller(args: ControllerArgs) -> anyhow::Result<ExitCode> {
             match &a.out {
                 Some(path) => {
                     let _ = std::fs::remove_file(path);
-                    crate::decoy::state_file::write_new(path, text.as_bytes(), 0o600).map_err(anyhow::Error::msg)?;
+                    crate::state_file::write_new(path, text.as_bytes(), 0o600).map_err(anyhow::Error::msg)?;
                     println!("enrolled sensor {}; credential written to {} (mode 0600): copy it to the sensor and point upstream.credential_file at it", a.name, path.display());
                 }
                 None => print!("{text}"),

@@ -30,8 +30,8 @@ pub fn summary(cfg: &Config) -> String {
             DecoyConfig::Http(h) => {
                 let tls = match &h.tls {
                     None => String::new(),
-                    Some(crate::decoy::http::TlsSource::Files { cert_file, .. }) => format!(", HTTPS with {}", cert_file.display()),
-                    Some(crate::decoy::http::TlsSource::Generated { common_name, .. }) => format!(", HTTPS with a generated certificate for {common_name}"),
+                    Some(crate::tls::TlsSource::Files { cert_file, .. }) => format!(", HTTPS with {}", cert_file.display()),
+                    Some(crate::tls::TlsSource::Generated { common_name, .. }) => format!(", HTTPS with a generated certificate for {common_name}"),
                 };
                 let h2 = if h.tls.is_some() && h.personality.http2 { " and h2" } else { "" };
                 format!("personality {} (Server: {}){tls}{h2}", h.personality.name, h.personality.server.as_deref().unwrap_or("-"))

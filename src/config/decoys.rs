@@ -9,7 +9,8 @@ use super::raw::{RawAccept, RawDicomDecoy, RawHttpDecoy, RawHttpTls, RawLimits, 
 use super::spanned::At;
 use super::types::*;
 use crate::decoy::dicom::{DicomPersonality, BUILT_IN_PERSONALITIES as DICOM_PERSONALITIES};
-use crate::decoy::http::{HttpPersonality, TlsSource, BUILT_IN_PERSONALITIES as HTTP_PERSONALITIES};
+use crate::decoy::http::{HttpPersonality, BUILT_IN_PERSONALITIES as HTTP_PERSONALITIES};
+use crate::tls::TlsSource;
 use crate::decoy::ssh::{SshPersonality, BUILT_IN_PERSONALITIES};
 
 impl Checker<'_> {
@@ -185,7 +186,7 @@ impl Checker<'_> {
         match (&raw.value.cert_file, &raw.value.key_file) {
             (None, None) => generated(raw.value),
             (Some(cert), Some(key)) => {
-                if let Err(e) = crate::pem::chain_and_key(cert.value.as_ref(), key.value.as_ref()) {
+                if let Err(e) = crate::tls::pem::chain_and_key(cert.value.as_ref(), key.value.as_ref()) {
                     self.error(cert.position, format!("TLS certificate: {e}"), "cert_file is a PEM chain (leaf first), key_file its PEM private key");
                 }
                 TlsSource::Files { cert_file: cert.value.clone().into(), key_file: key.value.clone().into() }

@@ -59,7 +59,7 @@ impl Checker<'_> {
             }
             (SyslogTransport::Tls, Some(t)) => {
                 let t = t.value;
-                if let Err(e) = crate::pem::certificates(std::path::Path::new(&t.ca_file.value)) {
+                if let Err(e) = crate::tls::pem::certificates(std::path::Path::new(&t.ca_file.value)) {
                     self.error(t.ca_file.position, format!("TLS CA file: {e}"), "a PEM file with the CA certificate(s) of the collector");
                 }
                 let client = match (&t.cert_file, &t.key_file) {
@@ -231,7 +231,7 @@ impl Checker<'_> {
         let tls = raw.tls.as_ref().map(|t| t.value.clone()).unwrap_or_default();
         let ca_file: PathBuf = tls.ca_file.as_ref().map_or(SYSTEM_CA_BUNDLE.into(), |c| c.value.clone().into());
         if url.https {
-            if let Err(e) = crate::pem::certificates(&ca_file) {
+            if let Err(e) = crate::tls::pem::certificates(&ca_file) {
                 let position = tls.ca_file.as_ref().and_then(|c| c.position).or(raw.name.position);
                 self.error(position, format!("TLS CA file: {e}"), "tls: {ca_file: /etc/honeyward/siem-ca.pem}");
             }

@@ -122,7 +122,7 @@ pub struct HttpDecoyConfig {
     pub listen: SocketAddr,
     pub personality: std::sync::Arc<crate::decoy::http::HttpPersonality>,
     /// HTTPS, when set.
-    pub tls: Option<crate::decoy::http::TlsSource>,
+    pub tls: Option<crate::tls::TlsSource>,
     pub limits: ConnectionLimits,
 }
 

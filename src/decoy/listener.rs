@@ -15,6 +15,14 @@ use super::{dicom, http, ssh, tcp};
 use crate::config::{DecoyConfig, TcpDecoyConfig};
 use crate::event::EventKind;
 
+/// A decoy that is listening.
+#[derive(Debug, Clone)]
+pub struct Listening {
+    pub decoy: String,
+    pub kind: &'static str,
+    pub addr: SocketAddr,
+}
+
 /// Why a decoy could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum DecoyError {

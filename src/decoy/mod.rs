@@ -11,12 +11,11 @@ pub mod http;
 mod limits;
 mod listener;
 pub mod memory;
-pub(crate) mod state_file;
 pub mod ssh;
 mod tcp;
 
 pub use connection::{Connection, Recorder};
 pub use context::DecoyContext;
 pub use limits::{ConnectionGate, ConnectionPermit};
-pub use listener::{bind, BoundDecoy, DecoyError};
+pub use listener::{bind, BoundDecoy, DecoyError, Listening};
 pub use memory::MemoryBudget;

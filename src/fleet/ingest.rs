@@ -14,7 +14,7 @@ use tokio::sync::watch;
 
 use super::registry::Fleet;
 use super::server::{error, json, Reply};
-use super::signing::{self, Refusal, Signed};
+use crate::sink::controller::signing::{self, Refusal, Signed};
 use crate::event::{AttackerBytes, Event, EventId, EventKind, Timestamp};
 use crate::pipeline::EventSender;
 use crate::token::Registry;

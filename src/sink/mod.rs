@@ -4,6 +4,7 @@
 //! sends it, and advances its cursor only after the destination accepted it.
 
 mod backoff;
+pub mod controller;
 mod deliver;
 mod file;
 pub mod format;
@@ -12,7 +13,6 @@ mod runner;
 mod select;
 mod stdout;
 mod syslog;
-pub(crate) mod tls;
 
 use std::future::Future;
 
@@ -66,7 +66,7 @@ pub enum AnySink {
     File(FileSink),
     Syslog(SyslogSink),
     Http(Box<HttpSink>),
-    Controller(Box<crate::fleet::sensor::ControllerSink>),
+    Controller(Box<controller::ControllerSink>),
 }
 
 impl AnySink {
@@ -82,7 +82,7 @@ impl AnySink {
             }
             SinkConfig::Syslog(c) => Ok((AnySink::Syslog(SyslogSink::new(c)?), cursor)),
             SinkConfig::Http(c) => Ok((AnySink::Http(Box::new(HttpSink::new(c)?)), cursor)),
-            SinkConfig::Controller(u) => Ok((AnySink::Controller(Box::new(crate::fleet::sensor::ControllerSink::new(u)?)), cursor)),
+            SinkConfig::Controller(u) => Ok((AnySink::Controller(Box::new(controller::ControllerSink::new(u)?)), cursor)),
         }
     }
 

@@ -4,11 +4,13 @@
 mod delivery;
 mod reader;
 mod schema;
+mod spool;
 mod writer;
 
 pub use delivery::{Ack, DeadLetter, SinkOverview, SinkStatus};
 pub use reader::{EventCount, EventFilter, StoreReader, StoredEvent};
 pub use schema::open_connection;
+pub use spool::shed_spool;
 pub use writer::{announce, commit, spawn_writer, WriterHandle};
 
 /// What can go wrong in the store.

@@ -46,13 +46,13 @@ impl DicomRuntime {
     /// archive). Blocking: call it off the runtime.
     pub fn for_decoy(config: &DicomDecoyConfig, state_dir: &Path) -> Result<Self, String> {
         let dir = state_dir.join("dicom").join(&config.name);
-        crate::decoy::state_file::private_dir(&dir)?;
+        crate::state_file::private_dir(&dir)?;
         let seed_file = dir.join("cohort.seed");
         let seed = match std::fs::read_to_string(&seed_file) {
             Ok(text) => text.trim().parse::<u64>().map_err(|e| format!("{}: {e}", seed_file.display()))?,
             Err(_) => {
                 let seed: u64 = rand::random();
-                crate::decoy::state_file::write_new(&seed_file, seed.to_string().as_bytes(), 0o600)?;
+                crate::state_file::write_new(&seed_file, seed.to_string().as_bytes(), 0o600)?;
                 seed
             }
         };

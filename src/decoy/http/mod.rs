@@ -14,7 +14,6 @@ mod h2;
 mod message;
 mod personality;
 pub(crate) mod request;
-pub(crate) mod tls;
 
 use std::path::Path;
 use std::sync::atomic::Ordering;
@@ -29,7 +28,7 @@ use crate::config::{ConnectionLimits, HttpDecoyConfig};
 use crate::event::CloseReason;
 use exchange::Exchange;
 pub use personality::{HttpPersonality, BUILT_IN as BUILT_IN_PERSONALITIES};
-pub use tls::TlsSource;
+pub use crate::tls::TlsSource;
 
 /// Largest body read from a request (the rest is never read; the connection closes).
 pub const MAX_BODY_BYTES: u64 = 1 << 20;
@@ -62,8 +61,8 @@ impl HttpRuntime {
     pub fn for_decoy(config: &HttpDecoyConfig, state_dir: &Path) -> Result<Self, String> {
         let mut rt = Self::new(Arc::clone(&config.personality));
         if let Some(source) = &config.tls {
-            let (chain, key) = tls::load(source, &state_dir.join("http").join(&config.name))?;
-            rt.tls = Some(tokio_rustls::TlsAcceptor::from(tls::server_config(chain, key, config.personality.http2)?));
+            let (chain, key) = crate::tls::load(source, &state_dir.join("http").join(&config.name))?;
+            rt.tls = Some(tokio_rustls::TlsAcceptor::from(crate::tls::server_config(chain, key, config.personality.http2)?));
         }
         Ok(rt)
     }

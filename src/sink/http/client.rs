@@ -43,7 +43,7 @@ fn retry(what: impl std::fmt::Display) -> SinkError {
 
 impl HttpClient {
     pub fn new(config: &HttpSinkConfig) -> Result<Self, String> {
-        let tls = if config.url.https { Some(crate::sink::tls::client_config(&config.ca_file, config.client.as_ref(), &[b"http/1.1"])?) } else { None };
+        let tls = if config.url.https { Some(crate::tls::client_config(&config.ca_file, config.client.as_ref(), &[b"http/1.1"])?) } else { None };
         Self::with(config.url.clone(), tls, config.timeout, config.allow_private_addresses)
     }
 

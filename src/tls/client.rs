@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 /// A rustls client configuration trusting only the CAs in `ca_file`.
 pub fn client_config(ca_file: &Path, client: Option<&(PathBuf, PathBuf)>, alpn: &[&[u8]]) -> Result<Arc<rustls::ClientConfig>, String> {
-    with_roots(crate::pem::certificates(ca_file)?, &ca_file.display().to_string(), client, alpn)
+    with_roots(super::pem::certificates(ca_file)?, &ca_file.display().to_string(), client, alpn)
 }
 
 /// The same, trusting only the CA certificate(s) in `pem`.
@@ -31,7 +31,7 @@ fn with_roots(certs: Vec<rustls::pki_types::CertificateDer<'static>>, origin: &s
         .with_root_certificates(roots);
     let mut config = match client {
         Some((cert, key)) => {
-            let (chain, key) = crate::pem::chain_and_key(cert, key)?;
+            let (chain, key) = super::pem::chain_and_key(cert, key)?;
             builder.with_client_auth_cert(chain, key).map_err(|e| format!("client certificate: {e}"))?
         }
         None => builder.with_no_client_auth(),

@@ -1,8 +1,8 @@
-//! HTTPS for the HTTP decoy: the operator's certificate, or one generated per decoy
-//! instance that looks like an internal CA's work (an issuing CA named after the
-//! organisation, the host's name as subject, a random serial, validity that started
-//! weeks ago) — never a library's default subject. Generated files live in
-//! `STATE_DIR/http/NAME/` (key 0600) and are reused across restarts.
+//! A server's certificate (the HTTPS decoy's, the controller's): the operator's, or one
+//! generated per instance that looks like an internal CA's work (an issuing CA named
+//! after the organisation, the host's name as subject, a random serial, validity that
+//! started weeks ago), never a library's default subject. Generated files live in the
+//! directory the caller names (key 0600) and are reused across restarts.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -11,7 +11,7 @@ use rand::{Rng, RngExt};
 use rcgen::{BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose, SanType, SerialNumber};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
-use crate::decoy::state_file;
+use crate::state_file;
 
 /// Where the certificate comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,7 +25,7 @@ pub enum TlsSource {
 /// The certificate chain and key, from files or generated into `dir`.
 pub fn load(source: &TlsSource, dir: &Path) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), String> {
     match source {
-        TlsSource::Files { cert_file, key_file } => crate::pem::chain_and_key(cert_file, key_file),
+        TlsSource::Files { cert_file, key_file } => super::pem::chain_and_key(cert_file, key_file),
         TlsSource::Generated { common_name, organisation } => {
             let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
             if !cert.exists() {
@@ -35,7 +35,7 @@ pub fn load(source: &TlsSource, dir: &Path) -> Result<(Vec<CertificateDer<'stati
                 state_file::write_new(&cert, chain.as_bytes(), 0o644)?;
                 tracing::info!(path = %cert.display(), subject = %common_name, "generated TLS certificate");
             }
-            crate::pem::chain_and_key(&cert, &key)
+            super::pem::chain_and_key(&cert, &key)
         }
     }
 }

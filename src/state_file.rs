@@ -1,5 +1,6 @@
-//! Files a decoy generates once and keeps in the state directory (SSH host keys, TLS
-//! certificates): created exclusively, with the mode asked for, synced to disk.
+//! Files honeyward generates once and keeps in the state directory (SSH host keys, TLS
+//! certificates, credentials, the token key): created exclusively or replaced
+//! atomically, with the mode asked for, synced to disk.
 
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;

@@ -1,0 +1,124 @@
+//! NATS JetStream as the road from sensors to controllers, instead of HTTPS ingest
+//! (heartbeats and the token index still use HTTPS).
+//!
+//! Sensors publish each batch to `honeyward.events.<sensor>` and count it delivered
+//! when JetStream acknowledges that it stored it. The controller reads the stream with
+//! the durable pull consumer `honeyward-controller` and acknowledges a message only
+//! after its events are committed, so a controller that stops mid-stream gets the
+//! unacknowledged messages again; storing by event id makes that harmless.
+//!
+//! Messages carry the same HMAC signature as HTTPS requests (over `PUBLISH`, the
+//! subject and the payload), so the controller knows which enrolled sensor sent them;
+//! there is no timestamp window or nonce check, because a message may wait in the
+//! stream for days and is redelivered by design.
+//!
+//! Stream `HONEYWARD`: subjects `honeyward.events.>`, file storage, limits retention,
+//! messages kept 7 days (`max_age`), so an outage of the controllers up to a week
+//! loses nothing; size it with `max_bytes` on the NATS side for your volume.
+
+
+use std::time::Duration;
+
+use async_nats::jetstream::{self, stream};
+
+use super::signing::{self, Signed};
+use crate::event::Timestamp;
+use crate::sink::{Sink, SinkError};
+use crate::store::StoredEvent;
+
+/// The stream every sensor publishes to.
+pub const STREAM: &str = "HONEYWARD";
+/// The controllers' durable consumer.
+pub const CONSUMER: &str = "honeyward-controller";
+/// How long messages are kept.
+pub const MAX_AGE: Duration = Duration::from_secs(7 * 86_400);
+/// Largest payload published (NATS' default limit is 1 MiB).
+const MAX_PAYLOAD_BYTES: usize = 512 * 1024;
+
+pub fn stream_config() -> stream::Config {
+    stream::Config {
+        name: STREAM.into(),
+        subjects: vec!["honeyward.events.>".into()],
+        storage: stream::StorageType::File,
+        retention: stream::RetentionPolicy::Limits,
+        max_age: MAX_AGE,
+        ..Default::default()
+    }
+}
+
+pub async fn connect(url: &str) -> Result<jetstream::Context, String> {
+    let client = async_nats::ConnectOptions::new()
+        .name("honeyward")
+        .retry_on_initial_connect()
+        .connect(url)
+        .await
+        .map_err(|e| format!("NATS {url}: {e}"))?;
+    Ok(jetstream::new(client))
+}
+
+/// A sensor's sink publishing to JetStream.
+pub struct NatsSink {
+    url: String,
+    js: Option<jetstream::Context>,
+    sensor: String,
+    key: Vec<u8>,
+}
+
+impl NatsSink {
+    pub fn new(u: &crate::config::UpstreamConfig, url: &str) -> Result<Self, SinkError> {
+        let key = u.credential.key_bytes().ok_or_else(|| SinkError::Permanent("the credential's key is not base64".into()))?;
+        Ok(NatsSink { url: url.to_string(), js: None, sensor: u.credential.sensor.clone(), key })
+    }
+
+    async fn publish(&mut self, payload: Vec<u8>) -> Result<(), SinkError> {
+        if self.js.is_none() {
+            let js = tokio::time::timeout(Duration::from_secs(10), connect(&self.url)).await.map_err(|_| SinkError::Retryable(format!("NATS {}: connect timed out", self.url)))?.map_err(SinkError::Retryable)?;
+            js.get_or_create_stream(stream_config()).await.map_err(|e| SinkError::Retryable(format!("JetStream stream {STREAM}: {e}")))?;
+            self.js = Some(js);
+        }
+        let Some(js) = self.js.as_ref() else { return Err(SinkError::Retryable("no NATS connection".into())) };
+        let subject = format!("honeyward.events.{}", self.sensor);
+        let timestamp_ms = Timestamp::now().as_micros() / 1000;
+        let nonce = signing::nonce();
+        let signature = signing::sign(&self.key, &Signed { method: "PUBLISH", path: &subject, timestamp_ms, nonce: &nonce, body: &payload });
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert(signing::SENSOR_HEADER, self.sensor.as_str());
+        headers.insert(signing::TIMESTAMP_HEADER, timestamp_ms.to_string().as_str());
+        headers.insert(signing::NONCE_HEADER, nonce.as_str());
+        headers.insert(signing::SIGNATURE_HEADER, signature.as_str());
+        let acked = async {
+            js.publish_with_headers(subject, headers, payload.into()).await.map_err(|e| e.to_string())?.await.map_err(|e| e.to_string())
+        };
+        match tokio::time::timeout(Duration::from_secs(15), acked).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(SinkError::Retryable(format!("JetStream publish: {e}"))),
+            Err(_) => Err(SinkError::Retryable("JetStream did not acknowledge within 15 s".into())),
+        }
+    }
+}
+
+impl Sink for NatsSink {
+    async fn send(&mut self, batch: &[StoredEvent]) -> Result<(), SinkError> {
+        // One message per chunk under the payload limit; a failure re-sends the
+        // whole batch (the controller stores by event id).
+        let mut payload = Vec::with_capacity(MAX_PAYLOAD_BYTES);
+        let mut count = 0;
+        for e in batch {
+            let mut one = Vec::with_capacity(600);
+            serde_json::to_writer(&mut one, &e.event).map_err(|e| SinkError::Permanent(e.to_string()))?;
+            if count > 0 && payload.len() + one.len() + 2 > MAX_PAYLOAD_BYTES {
+                payload.extend_from_slice(b"]}");
+                self.publish(std::mem::take(&mut payload)).await?;
+                count = 0;
+            }
+            payload.extend_from_slice(if count == 0 { b"{\"events\":[" } else { b"," });
+            payload.extend_from_slice(&one);
+            count += 1;
+        }
+        if count > 0 {
+            payload.extend_from_slice(b"]}");
+            self.publish(payload).await?;
+        }
+        Ok(())
+    }
+}

@@ -9,11 +9,13 @@ mod dicom;
 mod envelope;
 mod kind;
 mod scalars;
+mod time;
 mod token;
 
 pub use attack::Technique;
 pub use bytes::AttackerBytes;
 pub use dicom::{DicomContext, DicomKey};
-pub use envelope::{Event, EventId, SessionId, Timestamp};
+pub use envelope::{Event, EventId, SessionId};
+pub use time::Timestamp;
 pub use kind::{CloseReason, EventKind, HttpCredential, HttpHeader, KindId, LimitKind, Severity, SshAuthMethod};
 pub use token::{Plant, TokenHit, TokenKind, TokenState, TOKEN_KINDS};

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::attack::Technique;
-use super::envelope::Timestamp;
+use super::time::Timestamp;
 
 /// What a token is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]

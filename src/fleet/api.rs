@@ -9,7 +9,7 @@ use hyper::StatusCode;
 use serde_json::json;
 
 use super::ingest::{blocking, Controller};
-use super::server::{error, json, Reply};
+use super::reply::{error, json, Reply};
 use crate::store::{EventFilter, StoreReader};
 use crate::token::{CreateOptions, NewToken, TokenKind};
 

@@ -13,7 +13,7 @@ use rusqlite::Connection;
 use tokio::sync::watch;
 
 use super::registry::Fleet;
-use super::server::{error, json, Reply};
+use super::reply::{error, json, Reply};
 use crate::sink::controller::signing::{self, Refusal, Signed};
 use crate::event::{AttackerBytes, Event, EventId, EventKind, Timestamp};
 use crate::pipeline::EventSender;

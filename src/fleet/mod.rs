@@ -12,6 +12,7 @@ pub mod api;
 pub mod ingest;
 pub mod nats;
 pub mod registry;
+mod reply;
 pub mod sensor;
 pub mod server;
 

@@ -7,14 +7,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
-use hyper::{Request, Response, StatusCode};
+use hyper::{Request, StatusCode};
 use tokio::net::TcpListener;
 
 use super::api;
 use super::ingest::{self, Controller};
+use super::reply::{error, Reply};
 use crate::pipeline::Shutdown;
 
 /// Largest request body (a batch of events, gzip-decoded).
@@ -23,21 +23,6 @@ pub const MAX_BODY_BYTES: usize = 32 << 20;
 const MAX_CONNECTIONS: usize = 512;
 /// Time allowed for the TLS handshake and for each request's head and body.
 const DEADLINE: Duration = Duration::from_secs(30);
-
-pub type Reply = Response<Full<Bytes>>;
-
-/// A JSON answer.
-pub fn json(status: StatusCode, value: &serde_json::Value) -> Reply {
-    let mut r = Response::new(Full::new(Bytes::from(value.to_string())));
-    *r.status_mut() = status;
-    r.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/json"));
-    r
-}
-
-/// An error answer.
-pub fn error(status: StatusCode, message: &str) -> Reply {
-    json(status, &serde_json::json!({ "error": message }))
-}
 
 /// Serves until shutdown.
 pub async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, controller: Arc<Controller>, shutdown: Shutdown) {

@@ -7,7 +7,7 @@ use dicom_ul::pdu::{AssociationRQ, Pdu, UserVariableItem};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Instant;
 
-use super::link::{Link, Other};
+use super::link::{Accepted, Link, Other};
 use super::pdu::{self, ContextResult, ReadError, UserItem};
 use super::personality::{AcItem, CalledAe, Malformed, APPLICATION_CONTEXT};
 use super::{services, DicomRuntime};
@@ -29,14 +29,6 @@ impl From<CloseReason> for Ending {
     fn from(reason: CloseReason) -> Self {
         Ending { reason, reset: false }
     }
-}
-
-/// An accepted presentation context.
-#[derive(Debug, Clone)]
-pub struct Accepted {
-    pub id: u8,
-    pub abstract_syntax: String,
-    pub transfer_syntax: String,
 }
 
 /// Serves one connection; returns how it ended.

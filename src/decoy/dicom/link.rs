@@ -11,6 +11,14 @@ use super::dimse::{self, Command};
 use super::pdu::{self, ReadError};
 use super::quarantine::{Quarantine, Stored, Writer};
 
+/// An accepted presentation context.
+#[derive(Debug, Clone)]
+pub struct Accepted {
+    pub id: u8,
+    pub abstract_syntax: String,
+    pub transfer_syntax: String,
+}
+
 /// Largest command set accepted.
 const MAX_COMMAND_BYTES: usize = 64 * 1024;
 /// Largest data set kept in memory (query and retrieve identifiers).

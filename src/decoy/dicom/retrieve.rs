@@ -5,9 +5,8 @@
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::archive::{Found, Level};
-use super::association::Accepted;
 use super::dimse::{self, field, Value};
-use super::link::Link;
+use super::link::{Accepted, Link};
 use crate::event::CloseReason;
 use crate::token::{instance_dataset, HONEY_SOP_CLASS};
 use dicom_transfer_syntax_registry::TransferSyntax;

@@ -9,9 +9,8 @@ use dicom_transfer_syntax_registry::{TransferSyntaxIndex, TransferSyntaxRegistry
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::archive::{Found, Level};
-use super::association::Accepted;
 use super::dimse::{self, field};
-use super::link::{Link, Message};
+use super::link::{Accepted, Link, Message};
 use super::personality::{query_retrieve as query_retrieve_class, Service};
 use super::DicomRuntime;
 use crate::decoy::connection::Recorder;

@@ -4,8 +4,7 @@
 
 use bytes::Bytes;
 
-use super::h1::Malformed;
-use super::message::{Request, Response, Version};
+use super::message::{Malformed, Request, Response, Version};
 use super::personality::{ErrorPage, Route};
 use super::{aws, classify, date, request, HttpRuntime};
 use crate::decoy::connection::Recorder;

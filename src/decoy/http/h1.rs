@@ -11,7 +11,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::{timeout, Instant};
 
 use super::exchange::Exchange;
-use super::message::{BodyReader, Request, Version};
+use super::message::{BodyReader, Malformed, Request, Version};
 use crate::event::CloseReason;
 
 /// Limits for one HTTP/1 connection.
@@ -32,19 +32,6 @@ pub struct H1Limits {
     pub max_body_bytes: u64,
     /// Body bytes kept in the event.
     pub body_kept: usize,
-}
-
-/// Why a request could not be served normally; the exchange picks the page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Malformed {
-    /// The head does not parse (400).
-    BadRequest,
-    /// Too many or too long headers (nginx: 400 "Request Header Or Cookie Too Large").
-    HeaderTooLarge,
-    /// Request line longer than the cap (414).
-    UriTooLong,
-    /// A transfer coding other than chunked (501).
-    NotImplemented,
 }
 
 pub(crate) enum Framing {

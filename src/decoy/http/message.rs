@@ -152,6 +152,19 @@ impl Response {
     }
 }
 
+/// Why a request could not be served normally; the exchange picks the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Malformed {
+    /// The head does not parse (400).
+    BadRequest,
+    /// Too many or too long headers (nginx: 400 "Request Header Or Cookie Too Large").
+    HeaderTooLarge,
+    /// Request line longer than the cap (414).
+    UriTooLong,
+    /// A transfer coding other than chunked (501).
+    NotImplemented,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,6 @@ mod bulk;
 mod cef;
 mod chat;
 mod ecs;
-mod ecs_direct;
 mod fields;
 mod finding;
 mod hec;
@@ -14,7 +13,6 @@ mod json;
 mod jsonw;
 mod leef;
 mod ocsf;
-mod ocsf_direct;
 mod syslog;
 mod text;
 

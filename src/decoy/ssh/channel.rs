@@ -6,12 +6,13 @@
 use std::time::Duration;
 
 use super::recording::Recording;
-use super::session::Session;
+use super::SshRuntime;
 use super::shell::{self, ShellState};
 use super::transport::conn::{Ending, Transport};
 use super::transport::msg;
 use super::transport::version::Family;
 use super::transport::wire::{Put, Reader};
+use crate::decoy::connection::Recorder;
 use crate::event::{AttackerBytes, CloseReason, EventKind};
 
 /// Largest recording kept per session.
@@ -47,9 +48,17 @@ struct Channel {
     sent_close: bool,
 }
 
+/// What the connection layer needs of a logged-in session: the decoy, where its events
+/// go, and the terminal recording (started with the first channel).
+pub struct Logged<'a> {
+    pub rt: &'a SshRuntime,
+    pub recorder: &'a Recorder,
+    pub recording: &'a mut Option<Box<Recording>>,
+}
+
 /// Finishes the session's recording, if any, into its `ssh_session_closed` event.
-pub fn finish_recording(s: &mut Session) -> Option<EventKind> {
-    let done = s.recording.take()?.finish();
+pub fn finish_recording(recording: &mut Option<Box<Recording>>) -> Option<EventKind> {
+    let done = recording.take()?.finish();
     Some(EventKind::SshSessionClosed { recording: done.path, sha256: done.sha256, bytes: done.bytes })
 }
 
@@ -58,7 +67,7 @@ fn malformed<T>(_: T) -> Ending {
 }
 
 /// Serves channels until the client leaves (or stays silent past `idle`).
-pub async fn serve(t: &mut Transport, s: &mut Session, user: &[u8], idle: Duration) -> Result<CloseReason, Ending> {
+pub async fn serve(t: &mut Transport, s: &mut Logged<'_>, user: &[u8], idle: Duration) -> Result<CloseReason, Ending> {
     let mut channels: Vec<Channel> = Vec::new();
     let mut next_id = 0u32;
     loop {
@@ -96,7 +105,7 @@ pub async fn serve(t: &mut Transport, s: &mut Session, user: &[u8], idle: Durati
                 if kind == b"session" && channels.len() < MAX_CHANNELS {
                     if s.recording.is_none() {
                         let name = s.recorder.session().to_string();
-                        s.recording = Recording::create(&s.rt.recordings, &name, 80, 24, RECORDING_CAP_BYTES).ok().map(Box::new);
+                        *s.recording = Recording::create(&s.rt.recordings, &name, 80, 24, RECORDING_CAP_BYTES).ok().map(Box::new);
                     }
                     let ours = next_id;
                     next_id += 1;
@@ -197,7 +206,7 @@ async fn reply(t: &mut Transport, c: &Channel, ok: bool, want_reply: bool) -> Re
     Ok(())
 }
 
-async fn channel_request(t: &mut Transport, s: &mut Session, c: &mut Channel, request: &[u8], want_reply: bool, r: &mut Reader<'_>) -> Result<(), Ending> {
+async fn channel_request(t: &mut Transport, s: &mut Logged<'_>, c: &mut Channel, request: &[u8], want_reply: bool, r: &mut Reader<'_>) -> Result<(), Ending> {
     let look = &s.rt.personality.shell;
     match request {
         b"pty-req" => {
@@ -227,7 +236,7 @@ async fn channel_request(t: &mut Transport, s: &mut Session, c: &mut Channel, re
 }
 
 /// Runs one line in the fake shell and records it; true when the shell exits.
-async fn run(t: &mut Transport, s: &mut Session, c: &mut Channel, line: &[u8], exec: bool) -> Result<bool, Ending> {
+async fn run(t: &mut Transport, s: &mut Logged<'_>, c: &mut Channel, line: &[u8], exec: bool) -> Result<bool, Ending> {
     s.recorder.emit(EventKind::SshCommand { line: AttackerBytes::new(line), exec }).await;
     let text = String::from_utf8_lossy(line).into_owned();
     let look = &s.rt.personality.shell;
@@ -247,7 +256,7 @@ async fn run(t: &mut Transport, s: &mut Session, c: &mut Channel, line: &[u8], e
 }
 
 /// Handles typed input with a terminal's line discipline (echo, backspace, ^C, ^D).
-async fn typed(t: &mut Transport, s: &mut Session, c: &mut Channel, data: &[u8]) -> Result<(), Ending> {
+async fn typed(t: &mut Transport, s: &mut Logged<'_>, c: &mut Channel, data: &[u8]) -> Result<(), Ending> {
     for &b in data {
         match b {
             b'\r' | b'\n' => {
@@ -279,12 +288,12 @@ async fn typed(t: &mut Transport, s: &mut Session, c: &mut Channel, data: &[u8])
 }
 
 /// Sends text (LF becomes CR LF on a pty, as a terminal's ONLCR does).
-async fn output(t: &mut Transport, s: &mut Session, c: &mut Channel, text: &str) -> Result<(), Ending> {
+async fn output(t: &mut Transport, s: &mut Logged<'_>, c: &mut Channel, text: &str) -> Result<(), Ending> {
     let data = if c.pty { text.replace("\r\n", "\n").replace('\n', "\r\n") } else { text.to_string() };
     raw(t, s, c, data.as_bytes()).await
 }
 
-async fn raw(t: &mut Transport, s: &mut Session, c: &mut Channel, data: &[u8]) -> Result<(), Ending> {
+async fn raw(t: &mut Transport, s: &mut Logged<'_>, c: &mut Channel, data: &[u8]) -> Result<(), Ending> {
     if data.is_empty() {
         return Ok(());
     }

@@ -115,7 +115,7 @@ pub async fn serve(rt: Arc<SshRuntime>, stream: TcpStream, mut conn: Connection)
             Ok(Err(e)) => return End::from_ending(e, s.limit_reached),
             Err(_) => return End { reason: CloseReason::SessionTimeout, notice: None },
         };
-        match Box::pin(channel::serve(&mut t, &mut s, &user, limits.idle_timeout)).await {
+        match Box::pin(channel::serve(&mut t, &mut channel::Logged { rt: &s.rt, recorder: &s.recorder, recording: &mut s.recording }, &user, limits.idle_timeout)).await {
             Ok(reason) => End { reason, notice: None },
             Err(e) => End::from_ending(e, false),
         }
@@ -126,7 +126,7 @@ pub async fn serve(rt: Arc<SshRuntime>, stream: TcpStream, mut conn: Connection)
         _ = tokio::time::sleep_until(deadline) => End { reason: CloseReason::SessionTimeout, notice: None },
     };
     Box::pin(s.record_client(&t)).await;
-    if let Some(closed) = channel::finish_recording(&mut s) {
+    if let Some(closed) = channel::finish_recording(&mut s.recording) {
         Box::pin(conn.emit(closed)).await;
     }
     conn.bytes_in = t.io.bytes_in;

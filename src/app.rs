@@ -13,7 +13,8 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
 use crate::decoy::{self, ConnectionGate, DecoyContext, DecoyError, MemoryBudget};
-use crate::pipeline::{self, Shutdown};
+use crate::pipeline;
+use crate::shutdown::Shutdown;
 use crate::sink::{run_sink, AnySink, SinkError, SinkRun};
 use crate::store::{self, StoreError, StoreReader};
 use crate::token::{self, Matcher, Registry, TokenError};

@@ -15,7 +15,7 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
-use crate::pipeline::Shutdown;
+use crate::shutdown::Shutdown;
 
 /// How one endpoint is served.
 #[derive(Clone)]

@@ -30,6 +30,7 @@
 //! - [`export`]: STIX, ATT&CK Navigator and CSV made from incidents.
 //! - Shared plumbing: [`tls`] (PEM files, generated certificates, rustls
 //!   configurations), [`state_file`] (files kept in the state directory),
+//!   [`shutdown`] (the signal that stops decoys and drains the rest),
 //!   [`privilege`] (dropping root after binding).
 //! - The edge: [`app`] wires one process together and stops it in order; [`cli`] is the
 //!   command line; [`deploy`] renders systemd and Kubernetes files. Nothing below the
@@ -51,6 +52,7 @@ pub mod incident;
 pub mod pipeline;
 pub mod privilege;
 pub mod sink;
+pub mod shutdown;
 pub mod state_file;
 pub mod store;
 pub mod tls;

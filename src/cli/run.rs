@@ -6,7 +6,7 @@ use anyhow::Context as _;
 
 use super::config_source::{self, Source, LOCAL_CONFIG};
 use super::RunArgs;
-use crate::pipeline::{shutdown_on_signals, Shutdown};
+use crate::shutdown::{shutdown_on_signals, Shutdown};
 
 /// Loads the configuration, starts everything, and waits for SIGINT/SIGTERM.
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {

@@ -3,13 +3,23 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::config::{self, Config, DecoyConfig, SinkConfig};
+use crate::config::{self, Config, ConfigErrors, DecoyConfig, SinkConfig};
+use crate::decoy::personality::{self, Personality};
 
-/// Prints `ok` and a summary line per decoy and sink, or every error (exit 1).
+/// Prints `ok` and a summary line per decoy and sink, or every error (exit 1). The
+/// decoys' personalities are read and checked too, as `run` would.
 pub fn validate(path: &Path) -> ExitCode {
-    match config::load_file(path) {
-        Ok(cfg) => {
-            print!("{}", summary(&cfg));
+    let checked = config::load_file(path).and_then(|cfg| {
+        let (read, errors): (Vec<_>, Vec<_>) = cfg.decoys.iter().map(personality::read).partition(Result::is_ok);
+        if errors.is_empty() {
+            Ok((cfg, read.into_iter().filter_map(Result::ok).collect::<Vec<_>>()))
+        } else {
+            Err(ConfigErrors(errors.into_iter().filter_map(Result::err).collect()))
+        }
+    });
+    match checked {
+        Ok((cfg, personalities)) => {
+            print!("{}", summary(&cfg, &personalities));
             ExitCode::SUCCESS
         }
         Err(errors) => {
@@ -20,33 +30,34 @@ pub fn validate(path: &Path) -> ExitCode {
     }
 }
 
-/// `ok` plus one line per decoy and per sink.
-pub fn summary(cfg: &Config) -> String {
+/// `ok` plus one line per decoy (with its personality, in the same order) and per sink.
+pub fn summary(cfg: &Config, personalities: &[Personality]) -> String {
     let mut out = format!("ok: {} (sensor {}, store {})\n", cfg.origin, cfg.sensor.name, cfg.store.path.display());
-    for d in &cfg.decoys {
+    for (d, p) in cfg.decoys.iter().zip(personalities) {
         let l = d.limits();
-        let detail = match d {
-            DecoyConfig::Tcp(t) => format!("banner {} bytes, capture {} bytes", t.banner.len(), t.capture_bytes),
-            DecoyConfig::Http(h) => {
+        let detail = match (d, p) {
+            (DecoyConfig::Tcp(t), _) => format!("banner {} bytes, capture {} bytes", t.banner.len(), t.capture_bytes),
+            (DecoyConfig::Http(h), Personality::Http(p)) => {
                 let tls = match &h.tls {
                     None => String::new(),
                     Some(crate::tls::TlsSource::Files { cert_file, .. }) => format!(", HTTPS with {}", cert_file.display()),
                     Some(crate::tls::TlsSource::Generated { common_name, .. }) => format!(", HTTPS with a generated certificate for {common_name}"),
                 };
-                let h2 = if h.tls.is_some() && h.personality.http2 { " and h2" } else { "" };
-                format!("personality {} (Server: {}){tls}{h2}", h.personality.name, h.personality.server.as_deref().unwrap_or("-"))
+                let h2 = if h.tls.is_some() && p.http2 { " and h2" } else { "" };
+                format!("personality {} (Server: {}){tls}{h2}", p.name, p.server.as_deref().unwrap_or("-"))
             }
-            DecoyConfig::Dicom(d) => format!(
+            (DecoyConfig::Dicom(d), Personality::Dicom(p)) => format!(
                 "personality {} (AE {}, implementation {} {}), {} synthetic patients, quarantine {} objects / {} MiB",
-                d.personality.name,
-                d.ae_title.as_deref().unwrap_or(&d.personality.ae_title),
-                d.personality.implementation_class_uid,
-                d.personality.implementation_version_name.as_deref().unwrap_or("-"),
+                p.name,
+                d.ae_title.as_deref().unwrap_or(&p.ae_title),
+                p.implementation_class_uid,
+                p.implementation_version_name.as_deref().unwrap_or("-"),
                 d.cohort_size,
                 d.quarantine_max_objects,
                 d.quarantine_max_bytes >> 20
             ),
-            DecoyConfig::Ssh(s) => format!("personality {} ({}), failure delay {}", s.personality.name, s.personality.banner(), describe_delay(&s.personality.failure_delay)),
+            (DecoyConfig::Ssh(_), Personality::Ssh(p)) => format!("personality {} ({}), failure delay {}", p.name, p.banner(), describe_delay(&p.failure_delay)),
+            (_, _) => "personality of another decoy type".to_string(),
         };
         out.push_str(&format!(
             "decoy {} ({}) on {}: {detail}; max {} connections, {} per source, idle {} s, session {} s\n",

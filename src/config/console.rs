@@ -7,7 +7,7 @@ use marked_yaml::Node;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::load::Checker;
+use super::checker::Checker;
 use super::spanned::At;
 
 /// `console:` section.

@@ -1,46 +1,21 @@
 //! Validation of the `decoys:` entries, one function per decoy type.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
-use super::load::Checker;
+use super::checker::Checker;
 use super::raw::{RawAccept, RawDicomDecoy, RawHttpDecoy, RawHttpTls, RawLimits, RawSshDecoy, RawTcpDecoy};
 use super::spanned::At;
 use super::types::*;
-use crate::decoy::dicom::{DicomPersonality, BUILT_IN_PERSONALITIES as DICOM_PERSONALITIES};
-use crate::decoy::http::{HttpPersonality, BUILT_IN_PERSONALITIES as HTTP_PERSONALITIES};
+use super::ConfigError;
 use crate::tls::TlsSource;
-use crate::decoy::ssh::{SshPersonality, BUILT_IN_PERSONALITIES};
 
 impl Checker<'_> {
-    /// A personality: built in by name (default `default`), or the path of a YAML
-    /// file; on failure records the error (with the list of built-ins) and gives None.
-    fn personality<T>(
-        &mut self,
-        wanted: Option<&At<String>>,
-        default: &str,
-        position: Option<(usize, usize)>,
-        what: &str,
-        built_in: &[(&str, &str)],
-        parse: fn(&str, Option<&std::path::Path>) -> Result<T, String>,
-    ) -> Option<T> {
-        let fallback = At { value: default.to_string(), position };
-        let wanted = wanted.unwrap_or(&fallback);
-        let loaded = match built_in.iter().find(|(n, _)| *n == wanted.value) {
-            Some((_, yaml)) => parse(yaml, None),
-            None if wanted.value.contains('/') || wanted.value.ends_with(".yaml") => {
-                let base = std::path::Path::new(&wanted.value).parent();
-                std::fs::read_to_string(&wanted.value).map_err(|e| format!("cannot read {}: {e}", wanted.value)).and_then(|t| parse(&t, base))
-            }
-            None => Err(format!("no built-in {what} personality `{}`", wanted.value)),
-        };
-        loaded
-            .map_err(|e| {
-                let names: Vec<&str> = built_in.iter().map(|(n, _)| *n).collect();
-                self.error(wanted.position, format!("{what} personality: {e}"), format!("built-in personalities: {}; or the path of a YAML file", names.join(", ")));
-            })
-            .ok()
+    /// The personality a decoy names (`default` when it names none). The decoy reads
+    /// and checks it; this only keeps where in the file it was named.
+    fn personality(&self, wanted: Option<&At<String>>, default: &str, position: Option<(usize, usize)>) -> PersonalityChoice {
+        let (name, position) = wanted.map_or((default.to_string(), position), |w| (w.value.clone(), w.position));
+        PersonalityChoice { name, at: ConfigError { file: self.file.to_string(), position, message: String::new(), hint: None } }
     }
 
     pub(super) fn listen(&mut self, listen: &At<String>, name: &str, taken: &mut Vec<(SocketAddr, String)>) -> SocketAddr {
@@ -108,12 +83,8 @@ impl Checker<'_> {
 
     pub(super) fn ssh_decoy(&mut self, raw: RawSshDecoy, listens: &mut Vec<(SocketAddr, String)>) -> Option<DecoyConfig> {
         let listen = self.listen(&raw.listen, &raw.name.value, listens);
-        let mut personality = self.personality(raw.personality.as_ref(), "openssh-debian12", raw.name.position, "SSH", BUILT_IN_PERSONALITIES, |yaml, _| SshPersonality::parse(yaml))?;
-        if raw.failure_delay_ms.is_some() {
-            // An override is one fixed delay for every counted failure.
-            let ms = self.number(&raw.failure_delay_ms, "failure_delay_ms", 0, 0..=10_000);
-            personality.failure_delay = crate::decoy::ssh::delay::FailureDelay::Fixed { ms };
-        }
+        let personality = self.personality(raw.personality.as_ref(), "openssh-debian12", raw.name.position);
+        let failure_delay_ms = raw.failure_delay_ms.is_some().then(|| self.number(&raw.failure_delay_ms, "failure_delay_ms", 0, 0..=10_000));
         let limits = self.limits(raw.limits);
         let accept = match raw.accept {
             None => AcceptPolicy::Nobody,
@@ -125,20 +96,20 @@ impl Checker<'_> {
             }
             Some(RawAccept::Credentials(list)) => AcceptPolicy::Credentials(list.into_iter().map(|c| (c.username, c.password)).collect()),
         };
-        Some(DecoyConfig::Ssh(SshDecoyConfig { name: raw.name.value, listen, personality: Arc::new(personality), accept, limits }))
+        Some(DecoyConfig::Ssh(SshDecoyConfig { name: raw.name.value, listen, personality, failure_delay_ms, accept, limits }))
     }
 
     pub(super) fn http_decoy(&mut self, raw: RawHttpDecoy, listens: &mut Vec<(SocketAddr, String)>) -> Option<DecoyConfig> {
         let listen = self.listen(&raw.listen, &raw.name.value, listens);
-        let personality = self.personality(raw.personality.as_ref(), "nginx-default", raw.name.position, "HTTP", HTTP_PERSONALITIES, HttpPersonality::parse_at)?;
+        let personality = self.personality(raw.personality.as_ref(), "nginx-default", raw.name.position);
         let limits = self.limits(raw.limits);
         let tls = raw.tls.map(|t| self.http_tls(t));
-        Some(DecoyConfig::Http(HttpDecoyConfig { name: raw.name.value, listen, personality: Arc::new(personality), tls, limits }))
+        Some(DecoyConfig::Http(HttpDecoyConfig { name: raw.name.value, listen, personality, tls, limits }))
     }
 
     pub(super) fn dicom_decoy(&mut self, raw: RawDicomDecoy, listens: &mut Vec<(SocketAddr, String)>) -> Option<DecoyConfig> {
         let listen = self.listen(&raw.listen, &raw.name.value, listens);
-        let personality = self.personality(raw.personality.as_ref(), "orthanc", raw.name.position, "DICOM", DICOM_PERSONALITIES, |yaml, _| DicomPersonality::parse(yaml))?;
+        let personality = self.personality(raw.personality.as_ref(), "orthanc", raw.name.position);
         let ae_title = raw.ae_title.map(|ae| {
             let ok = !ae.value.trim().is_empty() && ae.value.len() <= 16 && ae.value.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'\\');
             if !ok {
@@ -155,7 +126,7 @@ impl Checker<'_> {
         Some(DecoyConfig::Dicom(DicomDecoyConfig {
             name: raw.name.value,
             listen,
-            personality: Arc::new(personality),
+            personality,
             ae_title,
             cohort_size: self.number(&raw.cohort_size, "cohort_size", 40, 0..=10_000) as usize,
             uid_root,

@@ -10,7 +10,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::http_sink::SinkUrl;
-use super::load::Checker;
+use super::checker::Checker;
 use super::spanned::At;
 
 /// `controller:` section.

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::secret::Secret;
-use super::types::{EventFormat, SinkFilter};
-use crate::sink::format::{ChatFormat, HecOptions};
+use super::output::{EventFormat, SinkFilter};
+use super::encoding::{ChatFormat, HecOptions};
 
 /// `type:` of an HTTP sink.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

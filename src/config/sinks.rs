@@ -7,12 +7,12 @@ use std::time::Duration;
 use marked_yaml::Node;
 
 use super::http_sink::{is_private, HttpAuth, HttpBody, HttpSinkConfig, HttpSinkKind, SinkUrl, SYSTEM_CA_BUNDLE};
-use super::load::Checker;
+use super::checker::Checker;
 use super::raw::{RawFileSink, RawHttpSink, RawSinkFilter, RawStdoutSink, RawSyslogSink};
 use super::secret::Secret;
 use super::spanned::At;
 use super::types::*;
-use crate::sink::format::{ChatFormat, HecOptions};
+use super::encoding::{ChatFormat, HecOptions, SyslogOptions};
 
 impl Checker<'_> {
     pub(super) fn sinks(&mut self, node: &Node) -> Vec<SinkConfig> {
@@ -78,8 +78,8 @@ impl Checker<'_> {
             }
             (_, None) => None,
         };
-        let defaults = crate::sink::format::SyslogOptions::default();
-        let options = crate::sink::format::SyslogOptions {
+        let defaults = SyslogOptions::default();
+        let options = SyslogOptions {
             facility: self.number(&raw.facility, "facility", u64::from(defaults.facility), 0..=23) as u8,
             enterprise_number: self.number(&raw.enterprise_number, "enterprise_number", u64::from(defaults.enterprise_number), 1..=4_294_967_295) as u32,
         };

@@ -8,6 +8,8 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+pub use super::output::{EventFormat, SinkFilter};
+
 /// A complete, validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -105,12 +107,37 @@ pub enum AcceptPolicy {
     Credentials(Vec<(String, String)>),
 }
 
+/// Which personality a decoy wears, as the configuration names it: a built-in by name
+/// or the path of a YAML file. The decoy that wears it reads and checks it (the
+/// personality's types are the decoy's); `at` points back into the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonalityChoice {
+    pub name: String,
+    pub at: super::ConfigError,
+}
+
+impl PersonalityChoice {
+    /// A mistake in the chosen personality, reported at the configuration's line.
+    pub fn error(&self, message: impl Into<String>, hint: impl Into<String>) -> super::ConfigError {
+        let hint = hint.into();
+        super::ConfigError { message: message.into(), hint: (!hint.is_empty()).then_some(hint), ..self.at.clone() }
+    }
+
+    /// The path of the personality's file, when it names one (not a built-in).
+    pub fn is_path(&self) -> bool {
+        self.name.contains('/') || self.name.ends_with(".yaml")
+    }
+}
+
 /// An SSH decoy.
 #[derive(Debug, Clone)]
 pub struct SshDecoyConfig {
     pub name: String,
     pub listen: SocketAddr,
-    pub personality: std::sync::Arc<crate::decoy::ssh::SshPersonality>,
+    pub personality: PersonalityChoice,
+    /// `failure_delay_ms`: one fixed delay for every counted failure, instead of the
+    /// personality's model.
+    pub failure_delay_ms: Option<u64>,
     pub accept: AcceptPolicy,
     pub limits: ConnectionLimits,
 }
@@ -120,7 +147,7 @@ pub struct SshDecoyConfig {
 pub struct HttpDecoyConfig {
     pub name: String,
     pub listen: SocketAddr,
-    pub personality: std::sync::Arc<crate::decoy::http::HttpPersonality>,
+    pub personality: PersonalityChoice,
     /// HTTPS, when set.
     pub tls: Option<crate::tls::TlsSource>,
     pub limits: ConnectionLimits,
@@ -131,7 +158,7 @@ pub struct HttpDecoyConfig {
 pub struct DicomDecoyConfig {
     pub name: String,
     pub listen: SocketAddr,
-    pub personality: std::sync::Arc<crate::decoy::dicom::DicomPersonality>,
+    pub personality: PersonalityChoice,
     pub ae_title: Option<String>,
     pub cohort_size: usize,
     pub uid_root: String,
@@ -193,39 +220,6 @@ impl DecoyConfig {
     }
 }
 
-/// How events are written by a sink.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum EventFormat {
-    /// One JSON object per line.
-    #[default]
-    Json,
-    /// RFC 5424 syslog with structured data (no framing).
-    Rfc5424,
-    /// ArcSight CEF.
-    Cef,
-    /// QRadar LEEF 2.0.
-    Leef,
-    /// Elastic Common Schema 8.x JSON documents.
-    Ecs,
-    /// OCSF 1.1 JSON events.
-    Ocsf,
-}
-
-impl EventFormat {
-    /// The name as written in the configuration.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventFormat::Json => "json",
-            EventFormat::Rfc5424 => "rfc5424",
-            EventFormat::Cef => "cef",
-            EventFormat::Leef => "leef",
-            EventFormat::Ecs => "ecs",
-            EventFormat::Ocsf => "ocsf",
-        }
-    }
-}
-
 /// Writes events to standard output.
 #[derive(Debug, Clone)]
 pub struct StdoutSinkConfig {
@@ -233,26 +227,6 @@ pub struct StdoutSinkConfig {
     pub format: EventFormat,
     pub filter: SinkFilter,
     pub incidents_only: bool,
-}
-
-/// Which events a sink forwards (the others are skipped; its cursor moves past them).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SinkFilter {
-    /// Events below this severity are not forwarded (token hits are always critical).
-    pub min_severity: Option<crate::event::Severity>,
-    /// Only these kinds (empty: all).
-    pub kinds: Vec<String>,
-    /// Only events of these decoys (empty: all, including sensor events).
-    pub decoys: Vec<String>,
-}
-
-impl SinkFilter {
-    /// Whether `event` passes.
-    pub fn accepts(&self, event: &crate::event::Event) -> bool {
-        self.min_severity.is_none_or(|min| event.severity() >= min)
-            && (self.kinds.is_empty() || self.kinds.iter().any(|k| k == event.kind.name()))
-            && (self.decoys.is_empty() || event.decoy.as_ref().is_some_and(|d| self.decoys.contains(d)))
-    }
 }
 
 /// The filter that lets everything through.
@@ -310,7 +284,7 @@ pub struct SyslogSinkConfig {
     pub name: String,
     pub address: SocketAddr,
     pub transport: SyslogTransport,
-    pub options: crate::sink::format::SyslogOptions,
+    pub options: super::encoding::SyslogOptions,
     /// Message body: `rfc5424` (structured data, default), `cef`, `leef` or `json`.
     pub format: EventFormat,
     /// For `transport: tls`.

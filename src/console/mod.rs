@@ -24,7 +24,7 @@ pub use accounts::{valid_name as valid_account_name, Accounts};
 pub use pages::password_hash;
 use crate::config::{Config, ConsoleConfig};
 use crate::decoy::ConnectionGate;
-use crate::pipeline::Shutdown;
+use crate::shutdown::Shutdown;
 
 /// A decoy of this process, for the health page and `/metrics`.
 #[derive(Clone)]

@@ -14,7 +14,7 @@ use super::accounts::{Accounts, Session};
 use super::http::{self, Reply};
 use super::webauthn::{self, b64url, from_b64url};
 use super::{pages, Console, Purpose};
-use crate::pipeline::Shutdown;
+use crate::shutdown::Shutdown;
 
 const MAX_CONNECTIONS: usize = 256;
 const MAX_BODY_BYTES: usize = 64 * 1024;

@@ -8,7 +8,8 @@ use tokio_util::task::TaskTracker;
 use super::limits::ConnectionGate;
 use crate::config::ConnectionLimits;
 use crate::event::{Event, EventId, EventKind, SessionId, Timestamp};
-use crate::pipeline::{EventSender, Shutdown};
+use crate::pipeline::EventSender;
+use crate::shutdown::Shutdown;
 
 /// Shared by a decoy and all of its connection tasks.
 #[derive(Clone)]

@@ -11,6 +11,7 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
 use super::connection::Connection;
 use super::context::DecoyContext;
+use super::personality::Personality;
 use super::{dicom, http, ssh, tcp};
 use crate::config::{DecoyConfig, TcpDecoyConfig};
 use crate::event::EventKind;
@@ -48,40 +49,42 @@ pub enum BoundDecoy {
 /// `state_dir`) without serving yet, so that every decoy can be bound before any starts.
 pub async fn bind(config: &DecoyConfig, state_dir: &Path) -> Result<BoundDecoy, DecoyError> {
     let addr = config.listen();
+    let personality = super::personality::read(config).map_err(|e| DecoyError::Setup { decoy: config.name().to_string(), reason: e.to_string() })?;
     let err = |cause| DecoyError::Bind { decoy: config.name().to_string(), addr, cause };
     let socket = if addr.is_ipv4() { TcpSocket::new_v4() } else { TcpSocket::new_v6() }.map_err(err)?;
     socket.set_reuseaddr(true).map_err(err)?;
-    if let DecoyConfig::Ssh(c) = config {
+    if let Personality::Ssh(p) = &personality {
         // Accepted sockets (and the SYN-ACK) inherit the listener's type of service.
-        if c.personality.ip_tos != 0 && addr.is_ipv4() {
-            socket.set_tos_v4(c.personality.ip_tos).map_err(err)?;
+        if p.ip_tos != 0 && addr.is_ipv4() {
+            socket.set_tos_v4(p.ip_tos).map_err(err)?;
         }
     }
     socket.bind(addr).map_err(err)?;
     let listener = socket.listen(4096).map_err(err)?;
-    Ok(match config {
-        DecoyConfig::Tcp(c) => BoundDecoy::Tcp { config: Arc::new(c.clone()), listener },
-        DecoyConfig::Ssh(c) => {
+    Ok(match (config, personality) {
+        (DecoyConfig::Tcp(c), _) => BoundDecoy::Tcp { config: Arc::new(c.clone()), listener },
+        (DecoyConfig::Ssh(c), Personality::Ssh(p)) => {
             let dir = ssh::key_dir(state_dir, &c.name);
-            let (algorithms, rsa_bits) = (c.personality.host_key_names(), c.personality.rsa_bits);
+            let (algorithms, rsa_bits) = (p.host_key_names(), p.rsa_bits);
             let (config, state_dir) = (c.clone(), state_dir.to_path_buf());
             let runtime = prepare(&c.name, "host keys: ", move || {
                 let keys = ssh::load_host_keys(&dir, &algorithms, rsa_bits)?;
-                ssh::runtime(&config, &keys, &state_dir)
+                ssh::runtime(&config, p, &keys, &state_dir)
             })
             .await?;
             BoundDecoy::Ssh { runtime: Arc::new(runtime), listener }
         }
-        DecoyConfig::Http(c) => {
+        (DecoyConfig::Http(c), Personality::Http(p)) => {
             let (config, state_dir) = (c.clone(), state_dir.to_path_buf());
-            let runtime = prepare(&c.name, "TLS: ", move || http::HttpRuntime::for_decoy(&config, &state_dir)).await?;
+            let runtime = prepare(&c.name, "TLS: ", move || http::HttpRuntime::for_decoy(&config, p, &state_dir)).await?;
             BoundDecoy::Http { runtime: Arc::new(runtime), listener }
         }
-        DecoyConfig::Dicom(c) => {
+        (DecoyConfig::Dicom(c), Personality::Dicom(p)) => {
             let (config, state_dir) = (c.clone(), state_dir.to_path_buf());
-            let runtime = prepare(&c.name, "", move || dicom::DicomRuntime::for_decoy(&config, &state_dir)).await?;
+            let runtime = prepare(&c.name, "", move || dicom::DicomRuntime::for_decoy(&config, p, &state_dir)).await?;
             BoundDecoy::Dicom { runtime: Arc::new(runtime), listener }
         }
+        (c, _) => return Err(DecoyError::Setup { decoy: c.name().to_string(), reason: "personality of another decoy type".into() }),
     })
 }
 

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::pipeline::Shutdown;
+use crate::shutdown::Shutdown;
 
 /// How often resident memory is sampled. At the decoys' worst measured cost (about
 /// 22 KiB per new HTTP connection) and 10,000 accepts/s, one period is about 11 MiB of

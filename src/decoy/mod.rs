@@ -10,6 +10,7 @@ pub mod dicom;
 pub mod http;
 mod limits;
 mod listener;
+pub mod personality;
 pub mod memory;
 pub mod ssh;
 mod tcp;

@@ -25,7 +25,8 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
 use crate::event::{Event, EventId, EventKind, Timestamp};
-use crate::pipeline::{EventSender, Shutdown};
+use crate::pipeline::EventSender;
+use crate::shutdown::Shutdown;
 pub use ingest::Controller;
 pub use registry::{Fleet, FleetError, SensorRow};
 

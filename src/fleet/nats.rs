@@ -10,7 +10,7 @@ use futures_util::StreamExt;
 
 use super::ingest::{self, Controller};
 use crate::event::Event;
-use crate::pipeline::Shutdown;
+use crate::shutdown::Shutdown;
 use crate::sink::controller::signing::{self, Signed};
 use crate::sink::controller::nats::{connect, stream_config, CONSUMER, STREAM};
 

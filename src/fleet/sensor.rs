@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use crate::config::UpstreamConfig;
 use crate::event::{Event, EventId, EventKind, Timestamp};
-use crate::pipeline::{EventSender, Shutdown};
+use crate::pipeline::EventSender;
+use crate::shutdown::Shutdown;
 use crate::sink::controller::Upstream;
 
 /// One decoy's line in a heartbeat, as the controller's API shows it.

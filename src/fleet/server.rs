@@ -15,7 +15,7 @@ use tokio::net::TcpListener;
 use super::api;
 use super::ingest::{self, Controller};
 use super::reply::{error, Reply};
-use crate::pipeline::Shutdown;
+use crate::shutdown::Shutdown;
 
 /// Largest request body (a batch of events, gzip-decoded).
 pub const MAX_BODY_BYTES: usize = 32 << 20;

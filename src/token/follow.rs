@@ -8,7 +8,7 @@ use tokio::sync::watch;
 
 use super::matcher::Matcher;
 use super::registry::Registry;
-use crate::pipeline::Shutdown;
+use crate::shutdown::Shutdown;
 
 /// How often the registry version is checked.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(500);

@@ -13,7 +13,8 @@ use tokio::sync::{mpsc, watch};
 
 use crate::config::CanaryConfig;
 use crate::event::{Event, EventId, EventKind, Timestamp};
-use crate::pipeline::{EventSender, Shutdown};
+use crate::pipeline::EventSender;
+use crate::shutdown::Shutdown;
 use crate::token::{Registry, TokenKind};
 
 /// What the watcher needs.

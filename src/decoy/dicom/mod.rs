@@ -44,7 +44,7 @@ impl DicomRuntime {
     /// Opens the quarantine (`STATE_DIR/dicom/NAME/quarantine`) and seeds the cohort
     /// (seed kept in `STATE_DIR/dicom/NAME/cohort.seed`, so restarts show the same
     /// archive). Blocking: call it off the runtime.
-    pub fn for_decoy(config: &DicomDecoyConfig, state_dir: &Path) -> Result<Self, String> {
+    pub fn for_decoy(config: &DicomDecoyConfig, personality: Arc<DicomPersonality>, state_dir: &Path) -> Result<Self, String> {
         let dir = state_dir.join("dicom").join(&config.name);
         crate::state_file::private_dir(&dir)?;
         let seed_file = dir.join("cohort.seed");
@@ -58,8 +58,8 @@ impl DicomRuntime {
         };
         let quarantine = quarantine::Quarantine::open(&dir.join("quarantine"), config.quarantine_max_objects, config.quarantine_max_bytes)?;
         Ok(DicomRuntime {
-            personality: Arc::clone(&config.personality),
-            ae_title: config.ae_title.clone().unwrap_or_else(|| config.personality.ae_title.clone()),
+            ae_title: config.ae_title.clone().unwrap_or_else(|| personality.ae_title.clone()),
+            personality,
             archive: archive::Archive::new(config.cohort_size, seed, &config.uid_root),
             quarantine,
             idle: config.limits.idle_timeout,

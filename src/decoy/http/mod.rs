@@ -58,11 +58,12 @@ impl HttpRuntime {
 
     /// A runtime for a decoy: loads or generates its certificate (in
     /// `STATE_DIR/http/NAME/`) when it serves HTTPS. Blocking: call it off the runtime.
-    pub fn for_decoy(config: &HttpDecoyConfig, state_dir: &Path) -> Result<Self, String> {
-        let mut rt = Self::new(Arc::clone(&config.personality));
+    pub fn for_decoy(config: &HttpDecoyConfig, personality: Arc<HttpPersonality>, state_dir: &Path) -> Result<Self, String> {
+        let http2 = personality.http2;
+        let mut rt = Self::new(personality);
         if let Some(source) = &config.tls {
             let (chain, key) = crate::tls::load(source, &state_dir.join("http").join(&config.name))?;
-            rt.tls = Some(tokio_rustls::TlsAcceptor::from(crate::tls::server_config(chain, key, config.personality.http2)?));
+            rt.tls = Some(tokio_rustls::TlsAcceptor::from(crate::tls::server_config(chain, key, http2)?));
         }
         Ok(rt)
     }

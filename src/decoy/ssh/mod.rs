@@ -42,8 +42,7 @@ pub struct SshRuntime {
 }
 
 /// Builds a decoy's runtime from its configuration and host keys.
-pub fn runtime(config: &SshDecoyConfig, keys: &[ssh_key::PrivateKey], state_dir: &Path) -> Result<SshRuntime, String> {
-    let personality = Arc::clone(&config.personality);
+pub fn runtime(config: &SshDecoyConfig, personality: Arc<SshPersonality>, keys: &[ssh_key::PrivateKey], state_dir: &Path) -> Result<SshRuntime, String> {
     Ok(SshRuntime {
         accept: config.accept.clone(),
         recordings: state_dir.join("recordings").join(&config.name),

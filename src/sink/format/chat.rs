@@ -10,15 +10,9 @@
 use serde_json::{json, Value};
 
 use super::fields::{fields, visible};
+pub use crate::config::ChatFormat;
 use crate::event::EventId;
 use crate::store::StoredEvent;
-
-/// Which chat.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChatFormat {
-    Slack,
-    Teams,
-}
 
 /// Longest attacker value shown in a chat message, in characters.
 const SHOWN_CHARS: usize = 200;

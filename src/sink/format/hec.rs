@@ -4,23 +4,9 @@
 
 use super::json::write_value;
 use super::{encode, encode_json};
+pub use crate::config::HecOptions;
 use crate::config::EventFormat;
 use crate::store::StoredEvent;
-
-/// Envelope settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HecOptions {
-    pub format: EventFormat,
-    /// Splunk index (default: the token's default index).
-    pub index: Option<String>,
-    pub sourcetype: String,
-}
-
-impl Default for HecOptions {
-    fn default() -> Self {
-        HecOptions { format: EventFormat::Json, index: None, sourcetype: "honeyward:event".into() }
-    }
-}
 
 /// Appends one envelope (no separator needed between envelopes; a newline is added
 /// for readability). With `incident` (incidents-only sinks), `ocsf` nests a Detection

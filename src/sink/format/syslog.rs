@@ -7,26 +7,9 @@
 use super::fields::each_field;
 use super::json::encode_json;
 use super::text::{push_rfc3339, push_u64};
+pub use crate::config::{SyslogOptions, DEFAULT_ENTERPRISE_NUMBER};
 use crate::event::Severity;
 use crate::store::StoredEvent;
-
-/// Private enterprise number used in the SD-ID when none is configured (the
-/// documentation example of RFC 5424).
-pub const DEFAULT_ENTERPRISE_NUMBER: u32 = 32473;
-
-/// What varies between deployments.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SyslogOptions {
-    /// Facility code (0–23; default 10, authpriv).
-    pub facility: u8,
-    pub enterprise_number: u32,
-}
-
-impl Default for SyslogOptions {
-    fn default() -> Self {
-        SyslogOptions { facility: 10, enterprise_number: DEFAULT_ENTERPRISE_NUMBER }
-    }
-}
 
 /// Syslog severity for an event severity.
 pub fn syslog_severity(s: Severity) -> u8 {

@@ -1,0 +1,82 @@
+//! Reading the personality a decoy's configuration names: a built-in by name or a YAML
+//! file, parsed by the decoy that wears it (the personality's types are the decoy's).
+//! A mistake is reported at the line of the configuration that named it.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use super::{dicom, http, ssh};
+use crate::config::{ConfigError, DecoyConfig, PersonalityChoice};
+
+/// A decoy's personality, read and checked.
+#[derive(Debug, Clone)]
+pub enum Personality {
+    /// The `tcp` decoy has none: its banner is in the configuration.
+    None,
+    Ssh(Arc<ssh::SshPersonality>),
+    Http(Arc<http::HttpPersonality>),
+    Dicom(Arc<dicom::DicomPersonality>),
+}
+
+/// Reads and checks the personality `config` names. Blocking (it may read files).
+pub fn read(config: &DecoyConfig) -> Result<Personality, ConfigError> {
+    Ok(match config {
+        DecoyConfig::Tcp(_) => Personality::None,
+        DecoyConfig::Ssh(c) => {
+            let mut p = load(&c.personality, "SSH", ssh::BUILT_IN_PERSONALITIES, |yaml, _| ssh::SshPersonality::parse(yaml))?;
+            if let Some(ms) = c.failure_delay_ms {
+                // The decoy's override: one fixed delay for every counted failure.
+                p.failure_delay = ssh::delay::FailureDelay::Fixed { ms };
+            }
+            Personality::Ssh(Arc::new(p))
+        }
+        DecoyConfig::Http(c) => Personality::Http(Arc::new(load(&c.personality, "HTTP", http::BUILT_IN_PERSONALITIES, http::HttpPersonality::parse_at)?)),
+        DecoyConfig::Dicom(c) => Personality::Dicom(Arc::new(load(&c.personality, "DICOM", dicom::BUILT_IN_PERSONALITIES, |yaml, _| dicom::DicomPersonality::parse(yaml))?)),
+    })
+}
+
+/// A built-in by name, or the file at the path (relative to the working directory).
+fn load<T>(choice: &PersonalityChoice, what: &str, built_in: &[(&str, &str)], parse: fn(&str, Option<&Path>) -> Result<T, String>) -> Result<T, ConfigError> {
+    let loaded = match built_in.iter().find(|(n, _)| *n == choice.name) {
+        Some((_, yaml)) => parse(yaml, None),
+        None if choice.is_path() => {
+            let base = Path::new(&choice.name).parent();
+            std::fs::read_to_string(&choice.name).map_err(|e| format!("cannot read {}: {e}", choice.name)).and_then(|t| parse(&t, base))
+        }
+        None => Err(format!("no built-in {what} personality `{}`", choice.name)),
+    };
+    loaded.map_err(|e| {
+        let names: Vec<&str> = built_in.iter().map(|(n, _)| *n).collect();
+        choice.error(format!("{what} personality: {e}"), format!("built-in personalities: {}; or the path of a YAML file", names.join(", ")))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ssh_decoy(personality: &str) -> DecoyConfig {
+        let yaml = format!("decoys:\n  - name: s\n    type: ssh\n    listen: 127.0.0.1:0\n    personality: {personality}\n");
+        let config = crate::config::parse_str("test.yaml", &yaml).expect("valid configuration");
+        config.decoys.into_iter().next().expect("one decoy")
+    }
+
+    #[test]
+    fn a_built_in_personality_is_read_by_name() {
+        assert!(matches!(read(&ssh_decoy("dropbear-debian12")), Ok(Personality::Ssh(p)) if p.name == "dropbear-debian12"));
+    }
+
+    #[test]
+    fn an_unknown_personality_is_reported_at_its_line_with_the_built_ins() {
+        let e = read(&ssh_decoy("openssh-plan9")).expect_err("no such personality");
+        let text = e.to_string();
+        assert!(text.starts_with("test.yaml:5:18: SSH personality: no built-in SSH personality `openssh-plan9`"), "{text}");
+        assert!(text.contains("openssh-debian12"), "{text}");
+    }
+
+    #[test]
+    fn a_missing_personality_file_is_reported_at_its_line() {
+        let e = read(&ssh_decoy("/nonexistent/sshd.yaml")).expect_err("no such file");
+        assert!(e.to_string().starts_with("test.yaml:5:18: SSH personality: cannot read /nonexistent/sshd.yaml"), "{e}");
+    }
+}

@@ -6,6 +6,7 @@
 //! Run: `CARGO_TARGET_DIR=/tmp/hw-bench-target cargo build --release && \
 //!       CARGO_TARGET_DIR=/tmp/hw-bench-target cargo bench --bench dicom`
 //! Loopback only; each run is bounded by count and time. The client disables Nagle.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // benchmark code: a panic is a failed benchmark, not a crashed decoy
 
 #[path = "common/process.rs"]
 mod process;
@@ -36,7 +37,9 @@ fn messages() -> (Vec<u8>, Vec<u8>, Vec<u8>) {
     let rq = [&[1u8, 0][..], &(body.len() as u32).to_be_bytes(), &body].concat();
     // Command set: group length, Affected SOP Class, Command Field, Message ID, Data Set Type.
     let el = |e: u16, v: &[u8]| [&0u16.to_le_bytes()[..], &e.to_le_bytes(), &(v.len() as u32).to_le_bytes(), v].concat();
-    let fields = [el(0x0002, b"1.2.840.10008.1.1\0"), el(0x0100, &0x0030u16.to_le_bytes()), el(0x0110, &1u16.to_le_bytes()), el(0x0800, &0x0101u16.to_le_bytes())].concat();
+    let fields =
+        [el(0x0002, b"1.2.840.10008.1.1\0"), el(0x0100, &0x0030u16.to_le_bytes()), el(0x0110, &1u16.to_le_bytes()), el(0x0800, &0x0101u16.to_le_bytes())]
+            .concat();
     let command = [el(0x0000, &(fields.len() as u32).to_le_bytes()), fields].concat();
     let pdv = [&((command.len() + 2) as u32).to_be_bytes()[..], &[1u8, 3], &command].concat();
     let echo = [&[4u8, 0][..], &(pdv.len() as u32).to_be_bytes(), &pdv].concat();
@@ -138,7 +141,11 @@ fn main() {
         v.sort_by(|a, b| a.total_cmp(b));
         v[v.len() / 2]
     };
-    println!("one at a time, median of {ROUNDS} alternating rounds: honeyward {:.0}/s, storescp {:.0}/s", median(&mut sequential[0]), median(&mut sequential[1]));
+    println!(
+        "one at a time, median of {ROUNDS} alternating rounds: honeyward {:.0}/s, storescp {:.0}/s",
+        median(&mut sequential[0]),
+        median(&mut sequential[1])
+    );
     std::thread::sleep(Duration::from_secs(2));
     let db = rusqlite::Connection::open(dir.path().join("bench.db")).expect("store");
     let stored: i64 = db.query_row("SELECT count(*) FROM events WHERE kind = 400", [], |r| r.get(0)).unwrap_or(-1);

@@ -3,6 +3,7 @@
 //! with headers, DICOM queries). Pure CPU: no I/O, no other threads.
 //!
 //! Run: `CARGO_TARGET_DIR=/tmp/hw-bench-target cargo bench --bench encoders`
+#![allow(clippy::unwrap_used, clippy::expect_used)] // benchmark code: a panic is a failed benchmark, not a crashed decoy
 
 use std::time::Instant;
 
@@ -32,7 +33,15 @@ fn event(kind: EventKind) -> StoredEvent {
 fn mix() -> Vec<StoredEvent> {
     let header = |n: &str, v: &str| HttpHeader { name: AttackerBytes::new(n), value: AttackerBytes::new(v) };
     vec![
-        event(EventKind::SshAuth { method: SshAuthMethod::Password, username: AttackerBytes::new("root"), password: Some(AttackerBytes::new("Winter2026!")), key_fingerprint: None, key_algorithm: None, accepted: false, methods_tried: None }),
+        event(EventKind::SshAuth {
+            method: SshAuthMethod::Password,
+            username: AttackerBytes::new("root"),
+            password: Some(AttackerBytes::new("Winter2026!")),
+            key_fingerprint: None,
+            key_algorithm: None,
+            accepted: false,
+            methods_tried: None,
+        }),
         event(EventKind::HttpRequest {
             method: AttackerBytes::new("GET"),
             target: AttackerBytes::new("/cgi-bin/../../etc/passwd"),

@@ -9,6 +9,7 @@
 //!
 //! Run: `CARGO_TARGET_DIR=/tmp/hw-bench-target cargo build --release &&
 //!       CARGO_TARGET_DIR=/tmp/hw-bench-target cargo bench --bench fleet`
+#![allow(clippy::unwrap_used, clippy::expect_used)] // benchmark code: a panic is a failed benchmark, not a crashed decoy
 
 #[path = "common/process.rs"]
 mod process;
@@ -60,7 +61,15 @@ fn batch(sensor: &str) -> Vec<u8> {
             source: Some("203.0.113.9:40022".parse().unwrap()),
             destination: Some("10.20.0.5:22".parse().unwrap()),
             session: Some(EventId::new()),
-            kind: EventKind::SshAuth { method: SshAuthMethod::Password, username: AttackerBytes::new("root"), password: Some(AttackerBytes::new("Winter2026!")), key_fingerprint: None, key_algorithm: None, accepted: false, methods_tried: None },
+            kind: EventKind::SshAuth {
+                method: SshAuthMethod::Password,
+                username: AttackerBytes::new("root"),
+                password: Some(AttackerBytes::new("Winter2026!")),
+                key_fingerprint: None,
+                key_algorithm: None,
+                accepted: false,
+                methods_tried: None,
+            },
             token: None,
         };
         serde_json::to_writer(&mut body, &e).unwrap();
@@ -155,7 +164,13 @@ fn latency() {
     let deadline = Instant::now() + run_for + Duration::from_secs(5);
     while Instant::now() < deadline {
         let now = Timestamp::now().as_micros();
-        let rows: Vec<(i64, i64)> = db.prepare_cached("SELECT seq, time_us FROM events WHERE seq > ?1 AND kind != 911").unwrap().query_map([after], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect();
+        let rows: Vec<(i64, i64)> = db
+            .prepare_cached("SELECT seq, time_us FROM events WHERE seq > ?1 AND kind != 911")
+            .unwrap()
+            .query_map([after], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
         for (seq, time_us) in rows {
             after = after.max(seq);
             delays_ms.push((now - time_us) as f64 / 1000.0);

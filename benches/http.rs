@@ -6,6 +6,7 @@
 //!       CARGO_TARGET_DIR=/tmp/hw-bench-target cargo bench --bench http`
 //! (`HW_BENCH_BIN` points at another binary; `HW_BENCH_PATH` requests another path,
 //! e.g. `/nope` for 404s). Loopback only; wrk runs for a fixed 10 s.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // benchmark code: a panic is a failed benchmark, not a crashed decoy
 
 #[path = "common/process.rs"]
 mod process;

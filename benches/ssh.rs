@@ -15,6 +15,7 @@
 //! phases with those failure delays; `HW_BENCH_FLUSH_MS` sets the store's group-commit
 //! interval). Each CPU phase starts with one unmeasured wave of `concurrency`
 //! attempts. Loopback only; bounded by count and time.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // benchmark code: a panic is a failed benchmark, not a crashed decoy
 
 use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -49,10 +50,14 @@ fn config(dir: &std::path::Path, delay_ms: u64, sink: bool) -> String {
         String::new()
     } else {
         let yaml = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/decoys/openssh-debian12.yaml")).expect("personality");
-        let raised = yaml.replace("unauthenticated: {max_startups: {begin: 10, rate_percent: 30, full: 100}}", "unauthenticated: {max_startups: {begin: 100000, rate_percent: 30, full: 200000}}");
+        let raised = yaml.replace(
+            "unauthenticated: {max_startups: {begin: 10, rate_percent: 30, full: 100}}",
+            "unauthenticated: {max_startups: {begin: 100000, rate_percent: 30, full: 200000}}",
+        );
         assert_ne!(raised, yaml, "the personality's MaxStartups line changed");
         // HW_BENCH_NO_BANNER_DELAY=1: what the imitated fork delay costs.
-        let raised = if std::env::var("HW_BENCH_NO_BANNER_DELAY").is_ok() { raised.replace("banner_delay_ms: [8, 10]", "banner_delay_ms: [0, 0]") } else { raised };
+        let raised =
+            if std::env::var("HW_BENCH_NO_BANNER_DELAY").is_ok() { raised.replace("banner_delay_ms: [8, 10]", "banner_delay_ms: [0, 0]") } else { raised };
         std::fs::write(dir.join("bench-sshd.yaml"), raised).expect("personality copy");
         format!("    personality: {}\n", dir.join("bench-sshd.yaml").display())
     };
@@ -124,9 +129,15 @@ fn main() {
         // built tables) are not spread over the measured attempts; the 2 s phase has
         // ten times fewer attempts and would otherwise carry ten times more of them.
         let (warm, warm_errors, _, warm_cpu) = attempts(&rt, decoy.addr, decoy.pid, concurrency, concurrency as u64, limit);
-        println!("failure delay {delay_ms} ms, warm-up: {warm} attempts ({warm_errors} errors), server CPU {:.3} ms per attempt (not counted below)", warm_cpu * 1000.0 / warm.max(1) as f64);
+        println!(
+            "failure delay {delay_ms} ms, warm-up: {warm} attempts ({warm_errors} errors), server CPU {:.3} ms per attempt (not counted below)",
+            warm_cpu * 1000.0 / warm.max(1) as f64
+        );
         let (n, errors, secs, cpu) = attempts(&rt, decoy.addr, decoy.pid, concurrency, target, limit);
-        println!("failure delay {delay_ms} ms: {n} attempts in {secs:.2} s = {:.0} handshake+password attempts/s at concurrency {concurrency} ({errors} errors)", n as f64 / secs);
+        println!(
+            "failure delay {delay_ms} ms: {n} attempts in {secs:.2} s = {:.0} handshake+password attempts/s at concurrency {concurrency} ({errors} errors)",
+            n as f64 / secs
+        );
         println!("  server CPU: {cpu:.2} s = {:.3} ms per attempt (client runs on the same 2 cores)", cpu * 1000.0 / n.max(1) as f64);
         std::thread::sleep(Duration::from_secs(2));
         println!("  stored password attempts: {} (client completed {})", stored_passwords(dir.path()), warm + n);

@@ -7,6 +7,7 @@
 //!       CARGO_TARGET_DIR=/tmp/hw-bench-target cargo bench --bench ssh_failure_delay`
 //! Needs root (sshd with PAM) and python3 with paramiko. Loopback only; 5 attempts
 //! per user per server (below MaxAuthTries), about two minutes in all.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // benchmark code: a panic is a failed benchmark, not a crashed decoy
 
 use std::process::{Command, Stdio};
 

@@ -3,6 +3,7 @@
 //! reads and counts every frame. Loopback only; bounded by count and time.
 //!
 //! Run: `CARGO_TARGET_DIR=/tmp/hw-bench-target cargo bench --bench syslog`
+#![allow(clippy::unwrap_used, clippy::expect_used)] // benchmark code: a panic is a failed benchmark, not a crashed decoy
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::TcpListener;
@@ -85,12 +86,23 @@ async fn main() {
     let (head_tx, head_rx) = watch::channel(EVENTS);
     drop(head_tx); // the writer is done: the runner drains to EVENTS and stops
     let started = Instant::now();
-    let run = honeyward::sink::SinkRun { config: sink_config, sink, cursor, reader, incidents: Default::default(), committed: head_rx, abort: tokio_util::sync::CancellationToken::new() };
+    let run = honeyward::sink::SinkRun {
+        config: sink_config,
+        sink,
+        cursor,
+        reader,
+        incidents: Default::default(),
+        committed: head_rx,
+        abort: tokio_util::sync::CancellationToken::new(),
+    };
     let runner = tokio::spawn(honeyward::sink::run_sink(run));
     let done = tokio::task::spawn_blocking(move || receiver.join().expect("receiver")).await.expect("join");
     let secs = done.duration_since(started).as_secs_f64();
     let _ = tokio::time::timeout(Duration::from_secs(30), runner).await;
-    println!("syslog TCP sink: {EVENTS} events delivered in {secs:.2} s = {:.0} events/s (read from the store, RFC 5424, octet counting, to a local receiver)", EVENTS as f64 / secs);
+    println!(
+        "syslog TCP sink: {EVENTS} events delivered in {secs:.2} s = {:.0} events/s (read from the store, RFC 5424, octet counting, to a local receiver)",
+        EVENTS as f64 / secs
+    );
 
     latency().await;
 }
@@ -117,7 +129,8 @@ async fn latency() {
     let dir = tempfile::tempdir().expect("temp dir");
     let listener = TcpListener::bind("127.0.0.1:0").expect("listener");
     let addr = listener.local_addr().expect("addr");
-    let yaml = format!("store:\n  path: {}\n  sync: normal\nsinks:\n  - name: siem\n    type: syslog\n    address: {addr}\n", dir.path().join("lat.db").display());
+    let yaml =
+        format!("store:\n  path: {}\n  sync: normal\nsinks:\n  - name: siem\n    type: syslog\n    address: {addr}\n", dir.path().join("lat.db").display());
     let config = honeyward::config::parse_str("bench", &yaml).expect("config");
     let (events, bus_rx) = honeyward::pipeline::bus(config.store.queue_capacity_events.get(), honeyward::token::Matcher::empty());
     let (committed_tx, committed_rx) = watch::channel(0u64);
@@ -126,7 +139,15 @@ async fn latency() {
     let sink_config = config.sinks[0].clone();
     let reader = honeyward::store::StoreReader::open(&config.store.path, false).expect("reader");
     let (sink, cursor) = honeyward::sink::AnySink::open(&sink_config, &reader).expect("sink");
-    let run = honeyward::sink::SinkRun { config: sink_config, sink, cursor, reader, incidents: Default::default(), committed: committed_rx, abort: tokio_util::sync::CancellationToken::new() };
+    let run = honeyward::sink::SinkRun {
+        config: sink_config,
+        sink,
+        cursor,
+        reader,
+        incidents: Default::default(),
+        committed: committed_rx,
+        abort: tokio_util::sync::CancellationToken::new(),
+    };
     let runner = tokio::spawn(honeyward::sink::run_sink(run));
     let mut tick = tokio::time::interval(Duration::from_millis(1));
     for i in 0..RATE_EVENTS {
@@ -139,5 +160,11 @@ async fn latency() {
     let _ = tokio::time::timeout(Duration::from_secs(30), runner).await;
     lat.sort_by(|a, b| a.total_cmp(b));
     let q = |p: f64| lat[((lat.len() - 1) as f64 * p) as usize];
-    println!("end-to-end at 1,000 events/s ({} events): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms (target p99 <= 50 ms)", lat.len(), q(0.5), q(0.99), lat[lat.len() - 1]);
+    println!(
+        "end-to-end at 1,000 events/s ({} events): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms (target p99 <= 50 ms)",
+        lat.len(),
+        q(0.5),
+        q(0.99),
+        lat[lat.len() - 1]
+    );
 }

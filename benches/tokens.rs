@@ -3,23 +3,19 @@
 //!
 //! Run: `CARGO_TARGET_DIR=/tmp/hw-bench-target cargo bench --bench tokens`
 //! (`HW_TOKENS=N` changes the registry size). Results go in BENCHMARKS.md.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // benchmark code: a panic is a failed benchmark, not a crashed decoy
 
 use std::time::{Duration, Instant};
 
 use honeyward::config::StoreSync;
-use honeyward::token::{
-    create_token, CreateOptions, Matcher, MaterialKind, NewToken, Registry, TokenKind,
-};
+use honeyward::token::{create_token, CreateOptions, Matcher, MaterialKind, NewToken, Registry, TokenKind};
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
 fn main() {
-    let n: usize = std::env::var("HW_TOKENS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
+    let n: usize = std::env::var("HW_TOKENS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let dir = tempfile::tempdir().expect("temp dir");
     let store = dir.path().join("tokens.db");
     let state = dir.path().join("state");
@@ -47,24 +43,12 @@ fn main() {
     let mut probe_ids = Vec::new();
     let mut filled = 0;
     while filled < n {
-        let batch: Vec<NewToken> = (0..10_000.min(n - filled))
-            .map(|_| create_token(&CreateOptions::new(TokenKind::AwsKey, "bench")).expect("create"))
-            .collect();
+        let batch: Vec<NewToken> =
+            (0..10_000.min(n - filled)).map(|_| create_token(&CreateOptions::new(TokenKind::AwsKey, "bench")).expect("create")).collect();
         if probe_ids.len() < 10_000 {
-            probe_ids.extend(
-                batch
-                    .iter()
-                    .filter_map(|t| {
-                        t.secrets
-                            .access_key_id
-                            .as_ref()
-                            .map(|s| s.expose().to_string())
-                    })
-                    .take(1000),
-            );
+            probe_ids.extend(batch.iter().filter_map(|t| t.secrets.access_key_id.as_ref().map(|s| s.expose().to_string())).take(1000));
         }
-        reg.insert(&batch.iter().collect::<Vec<_>>())
-            .expect("insert batch");
+        reg.insert(&batch.iter().collect::<Vec<_>>()).expect("insert batch");
         filled += batch.len();
     }
     let fill_secs = start.elapsed().as_secs_f64();
@@ -72,16 +56,10 @@ fn main() {
 
     let start = Instant::now();
     let matcher = Matcher::load(&reg).expect("load matcher");
-    println!(
-        "matcher loaded {} digests in {:.2} s",
-        matcher.len(),
-        start.elapsed().as_secs_f64()
-    );
+    println!("matcher loaded {} digests in {:.2} s", matcher.len(), start.elapsed().as_secs_f64());
 
     // 3. Lookups: hits (registered ids) and misses (fresh ids), timed per lookup.
-    let misses: Vec<String> = (0..10_000)
-        .map(|_| honeyward::token::aws_access_key_id(&mut rand::rng()))
-        .collect();
+    let misses: Vec<String> = (0..10_000).map(|_| honeyward::token::aws_access_key_id(&mut rand::rng())).collect();
     for (name, probes) in [("hit", &probe_ids), ("miss", &misses)] {
         let mut times = Vec::with_capacity(probes.len() * 5);
         let mut found = 0usize;

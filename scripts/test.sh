@@ -103,6 +103,11 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 cargo check --locked --benches --quiet   # benchmarks must keep compiling
 
+# Style (rustfmt.toml, the [lints] table in Cargo.toml, clippy.toml): formatting and
+# every clippy warning fail the run; unsafe only where allowed, unwrap/expect only in tests.
+cargo fmt --all --check
+cargo clippy --locked --all-targets --quiet -- -D warnings
+
 # Supply chain (deny.toml): cargo-deny is installed from crates.io when missing (best
 # effort: without it the checks are skipped and that is said); licenses, bans and
 # sources always; advisories only when the RustSec database can be fetched (offline

@@ -37,10 +37,7 @@ pub enum AppError {
     #[error("{0}")]
     Console(String),
     #[error("sink `{sink}` cannot start: {reason}")]
-    Sink {
-        sink: String,
-        reason: SinkError,
-    },
+    Sink { sink: String, reason: SinkError },
 }
 
 /// A started honeyward.
@@ -99,7 +96,8 @@ pub async fn start_as(config: Config, shutdown: Shutdown, after_bind: AfterBind)
         AfterBind::RefuseRoot => {
             if crate::privilege::is_root() {
                 return Err(AppError::Fleet(
-                    "running as root after binding the decoys' ports: pass --user NAME to drop to an unprivileged user (or --allow-root, not recommended)".into(),
+                    "running as root after binding the decoys' ports: pass --user NAME to drop to an unprivileged user (or --allow-root, not recommended)"
+                        .into(),
                 ));
             }
         }
@@ -157,7 +155,8 @@ pub async fn start_as(config: Config, shutdown: Shutdown, after_bind: AfterBind)
         crate::console::start(listener, shared, console_decoys, shutdown.clone(), &tasks).await.map_err(|e| AppError::Console(e.to_string()))?;
     }
     if config.controller.is_some() {
-        let addr = crate::fleet::start_controller(&config, events.clone(), Arc::clone(&committed_tx), shutdown.clone(), &tasks).await.map_err(AppError::Fleet)?;
+        let addr =
+            crate::fleet::start_controller(&config, events.clone(), Arc::clone(&committed_tx), shutdown.clone(), &tasks).await.map_err(AppError::Fleet)?;
         tracing::info!(%addr, "controller api listening on {addr} (HTTPS)");
     }
     if let Some(u) = &config.upstream {

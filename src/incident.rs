@@ -221,12 +221,26 @@ mod tests {
                 source: Some(format!("{source}:40000").parse().unwrap()),
                 destination: None,
                 session: None,
-                kind: EventKind::SshAuth { method: SshAuthMethod::Password, username: AttackerBytes::new("root"), password: None, key_fingerprint: None, key_algorithm: None, accepted: false, methods_tried: None },
+                kind: EventKind::SshAuth {
+                    method: SshAuthMethod::Password,
+                    username: AttackerBytes::new("root"),
+                    password: None,
+                    key_fingerprint: None,
+                    key_algorithm: None,
+                    accepted: false,
+                    methods_tried: None,
+                },
                 token: None,
             },
         };
         if token {
-            e.event.token = Some(crate::token::TokenHit { id: "tok-x".into(), kind: crate::token::TokenKind::SshPassword, label: "backup svc".into(), state: crate::token::TokenState::Active, plants: vec![] });
+            e.event.token = Some(crate::token::TokenHit {
+                id: "tok-x".into(),
+                kind: crate::token::TokenKind::SshPassword,
+                label: "backup svc".into(),
+                state: crate::token::TokenState::Active,
+                plants: vec![],
+            });
         }
         e
     }
@@ -258,7 +272,14 @@ mod tests {
 
     #[test]
     fn table_of_cidrs() {
-        for (net, ip, want) in [("10.20.0.0/16", "10.20.9.1", true), ("10.20.0.0/16", "10.21.0.1", false), ("192.0.2.7", "192.0.2.7", true), ("0.0.0.0/0", "8.8.8.8", true), ("2001:db8::/32", "2001:db8::1", true), ("2001:db8::/32", "10.0.0.1", false)] {
+        for (net, ip, want) in [
+            ("10.20.0.0/16", "10.20.9.1", true),
+            ("10.20.0.0/16", "10.21.0.1", false),
+            ("192.0.2.7", "192.0.2.7", true),
+            ("0.0.0.0/0", "8.8.8.8", true),
+            ("2001:db8::/32", "2001:db8::1", true),
+            ("2001:db8::/32", "10.0.0.1", false),
+        ] {
             assert_eq!(Cidr::parse(net).unwrap().contains(ip.parse().unwrap()), want, "{net} {ip}");
         }
         assert!(Cidr::parse("10.0.0.0/33").is_none() && Cidr::parse("nope").is_none());

@@ -15,6 +15,7 @@ pub struct Identity {
 }
 
 /// Looks up `user` (and `group`, default: the user's primary group).
+#[allow(unsafe_code)] // a libc call; see the SAFETY comment
 pub fn resolve(user: &str, group: Option<&str>) -> Result<Identity, String> {
     let name = CString::new(user).map_err(|_| format!("bad user name {user:?}"))?;
     // SAFETY: getpwnam returns a pointer into static storage (or null); we copy the
@@ -47,11 +48,13 @@ pub fn resolve(user: &str, group: Option<&str>) -> Result<Identity, String> {
 }
 
 /// True when running as root.
+#[allow(unsafe_code)] // a libc call; see the SAFETY comment
 pub fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
     unsafe { libc::geteuid() == 0 }
 }
 
+#[allow(unsafe_code)] // a libc call; see the SAFETY comment
 fn chown_tree(path: &Path, id: &Identity) -> Result<(), String> {
     let Ok(meta) = std::fs::symlink_metadata(path) else { return Ok(()) };
     if meta.file_type().is_symlink() {
@@ -73,6 +76,7 @@ fn chown_tree(path: &Path, id: &Identity) -> Result<(), String> {
 /// Hands the state directory and the store's files to `id`, then becomes `id`
 /// (supplementary groups dropped, group, then user). Leaving root this way clears
 /// every capability; afterwards, getting root back is checked to fail.
+#[allow(unsafe_code)] // a libc call; see the SAFETY comment
 pub fn drop_to(id: &Identity, state_dir: &Path, store: &Path) -> Result<(), String> {
     chown_tree(state_dir, id)?;
     for suffix in ["", "-wal", "-shm"] {

@@ -15,12 +15,7 @@ pub fn private_dir(dir: &Path) -> Result<(), String> {
 /// Writes a new file (never overwriting one) with `mode`.
 pub fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), String> {
     use std::io::Write;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(mode)
-        .open(path)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(mode).open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     f.write_all(bytes).and_then(|()| f.sync_all()).map_err(|e| format!("{}: {e}", path.display()))
 }
 

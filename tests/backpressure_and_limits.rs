@@ -1,5 +1,6 @@
 //! When the store cannot keep up, decoys stop accepting instead of losing events;
 //! connections over a limit are refused and counted in the store.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, not a crashed decoy
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! The command line, driven as a user would: the embedded quick-start, `validate`,
 //! `schema`, `example-config`, `events list`, and a port that is already taken.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, not a crashed decoy
 
 mod common;
 
@@ -50,12 +51,8 @@ fn run_without_config_serves_the_embedded_quickstart_and_records_a_connection() 
     assert_eq!(line["details"]["reason"], "peer_closed");
 
     // `events tail` follows new events as they are committed.
-    let mut tail = Command::new(BIN)
-        .args(["events", "tail", "--json", "-n", "0"])
-        .current_dir(dir.path())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut tail =
+        Command::new(BIN).args(["events", "tail", "--json", "-n", "0"]).current_dir(dir.path()).stdout(std::process::Stdio::piped()).spawn().unwrap();
     std::thread::sleep(Duration::from_millis(500));
     drop(TcpStream::connect(hw.addr("tcp-banner")).unwrap());
     let mut lines = std::io::BufReader::new(tail.stdout.take().unwrap()).lines();
@@ -129,10 +126,7 @@ fn a_port_already_in_use_names_the_decoy_and_address_and_nothing_keeps_running()
     let dir = tempfile::tempdir().unwrap();
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();
-    let yaml = config(&format!(
-        "{}  - name: second\n    type: tcp\n    listen: 127.0.0.1:{port}\n",
-        tcp_decoy("first", "")
-    ));
+    let yaml = config(&format!("{}  - name: second\n    type: tcp\n    listen: 127.0.0.1:{port}\n", tcp_decoy("first", "")));
     let mut hw = Honeyward::start(dir.path(), &yaml);
     let status = hw.wait_exit(20);
     assert!(!status.success());

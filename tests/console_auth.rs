@@ -1,6 +1,7 @@
 //! The console's doors, with curl: nothing but the sign-in page, static files and
 //! /metrics without a session; password sign-in only when enabled; every form needs
 //! the session's CSRF token and a same-origin request; a sign-up link works once.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, not a crashed decoy
 
 mod common;
 
@@ -15,7 +16,11 @@ struct Curl<'a> {
 impl Curl<'_> {
     /// Status code and body.
     fn run(&self, args: &[&str]) -> (u16, String) {
-        let out = Command::new("curl").args(["-s", "-b", self.jar.to_str().unwrap(), "-c", self.jar.to_str().unwrap(), "-w", "\n%{http_code}"]).args(args).output().expect("curl");
+        let out = Command::new("curl")
+            .args(["-s", "-b", self.jar.to_str().unwrap(), "-c", self.jar.to_str().unwrap(), "-w", "\n%{http_code}"])
+            .args(args)
+            .output()
+            .expect("curl");
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
         let (body, code) = text.rsplit_once('\n').unwrap();
         (code.trim().parse().unwrap(), body.to_string())
@@ -23,7 +28,14 @@ impl Curl<'_> {
 }
 
 fn set_password(dir: &std::path::Path, account: &str, password: &str) -> std::process::Output {
-    let mut child = Command::new(BIN).args(["console", "password", account, "-c", "honeyward.yaml"]).current_dir(dir).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["console", "password", account, "-c", "honeyward.yaml"])
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     std::io::Write::write_all(child.stdin.as_mut().unwrap(), format!("{password}\n").as_bytes()).unwrap();
     child.wait_with_output().unwrap()
 }
@@ -72,7 +84,10 @@ fn without_a_session_only_sign_in_is_reachable_and_every_form_needs_its_csrf_tok
     assert!(cli(dir.path(), &["token", "list"]).contains("k8s deployer"));
 
     // Sign-up links: one use, then refused.
-    let link = String::from_utf8(Command::new(BIN).args(["console", "invite", "second-analyst", "-c", "honeyward.yaml"]).current_dir(dir.path()).output().unwrap().stdout).unwrap();
+    let link = String::from_utf8(
+        Command::new(BIN).args(["console", "invite", "second-analyst", "-c", "honeyward.yaml"]).current_dir(dir.path()).output().unwrap().stdout,
+    )
+    .unwrap();
     assert!(link.trim().starts_with(&format!("{base}/enrol?invite=")), "{link}");
     assert_eq!(curl.run(&[link.trim()]).0, 200);
     assert_eq!(curl.run(&[&format!("{base}/enrol?invite=not-a-real-invite")]).0, 403);
@@ -88,7 +103,10 @@ fn password_sign_in_is_off_unless_enabled() {
     let hw = Honeyward::start(dir.path(), &(config(&tcp_decoy("banner", "")) + "console:\n  listen: 127.0.0.1:0\n"));
     let base = format!("http://localhost:{}", hw.addr("console").port());
     assert!(set_password(dir.path(), "analyst", "a long enough passphrase").status.success());
-    let out = Command::new("curl").args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-d", "account=analyst&password=a+long+enough+passphrase", &format!("{base}/login/password")]).output().unwrap();
+    let out = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-d", "account=analyst&password=a+long+enough+passphrase", &format!("{base}/login/password")])
+        .output()
+        .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "404");
     let login = Command::new("curl").args(["-s", &format!("{base}/login")]).output().unwrap();
     assert!(!String::from_utf8_lossy(&login.stdout).contains("password"), "no password form");

@@ -5,6 +5,7 @@
 //! the incidents and every incident, creates a token and downloads its file.
 //! Screenshots go to target/test-artifacts/console/. No console errors, no dialog, and
 //! the hostile strings appear as text.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, not a crashed decoy
 
 mod common;
 
@@ -42,7 +43,22 @@ fn a_passkey_user_sees_ssh_http_and_dicom_incidents_as_text_and_creates_and_down
     assert!(invite.starts_with(&base), "{invite} is on {base}");
 
     // SSH: a planted password gets the fake shell; the command line is hostile too.
-    cli(dir.path(), &["token", "create", "ssh-password", "--label", "jump host admin", "--username", "radadmin", "--password", "Kelvo-Mistan-Baiper47!", "--plant", "h/.bash_history"]);
+    cli(
+        dir.path(),
+        &[
+            "token",
+            "create",
+            "ssh-password",
+            "--label",
+            "jump host admin",
+            "--username",
+            "radadmin",
+            "--password",
+            "Kelvo-Mistan-Baiper47!",
+            "--plant",
+            "h/.bash_history",
+        ],
+    );
     std::thread::sleep(Duration::from_millis(1200));
     let ssh = hw.addr("jump");
     let out = Command::new("sshpass")
@@ -62,7 +78,10 @@ fn a_passkey_user_sees_ssh_http_and_dicom_incidents_as_text_and_creates_and_down
     }
     // DICOM: a query of the honey cohort.
     let pacs = hw.addr("pacs");
-    let found = Command::new("findscu").args(["-P", "-k", "QueryRetrieveLevel=PATIENT", "-k", "PatientName=*", "127.0.0.1", &pacs.port().to_string()]).output().expect("findscu (dcmtk)");
+    let found = Command::new("findscu")
+        .args(["-P", "-k", "QueryRetrieveLevel=PATIENT", "-k", "PatientName=*", "127.0.0.1", &pacs.port().to_string()])
+        .output()
+        .expect("findscu (dcmtk)");
     assert!(found.status.success());
     let db = hw.store();
     assert!(eventually(10, || count_kind(&db, "ssh_command") >= 1 && count_kind(&db, "http_request") >= 1 && count_kind(&db, "dicom_command") >= 1));
@@ -70,9 +89,13 @@ fn a_passkey_user_sees_ssh_http_and_dicom_incidents_as_text_and_creates_and_down
     let artifacts = artifacts();
     let label = "finance share aws key (console test)";
     let driver = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/console.mjs");
-    let run = Command::new("node").args([driver, &base, &invite, artifacts.to_str().unwrap(), label]).output().expect("node (scripts/test.sh installs nodejs and playwright-core)");
+    let run = Command::new("node")
+        .args([driver, &base, &invite, artifacts.to_str().unwrap(), label])
+        .output()
+        .expect("node (scripts/test.sh installs nodejs and playwright-core)");
     let stdout = String::from_utf8_lossy(&run.stdout);
-    let report: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or("{}")).unwrap_or_else(|_| panic!("driver output: {stdout}\n{}", String::from_utf8_lossy(&run.stderr)));
+    let report: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or("{}"))
+        .unwrap_or_else(|_| panic!("driver output: {stdout}\n{}", String::from_utf8_lossy(&run.stderr)));
     assert!(run.status.success() && report["ok"] == true, "browser run failed: {report:#}\nstderr: {}", String::from_utf8_lossy(&run.stderr));
 
     assert_eq!(report["invite_reuse_status"], 403, "the sign-up link works once");

@@ -2,6 +2,7 @@
 //! (prometheus_client from PyPI, tests/fixtures/parse_metrics.py) and its numbers
 //! match the store and the decoys: events by sensor, decoy and kind, open
 //! connections, sink lag.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, not a crashed decoy
 
 mod common;
 
@@ -60,7 +61,16 @@ fn metrics_parse_with_the_prometheus_parser_and_match_the_store() {
     let exported: BTreeMap<(String, String, String), f64> = samples
         .iter()
         .filter(|s| s["name"] == "honeyward_events_total")
-        .map(|s| ((s["labels"]["sensor"].as_str().unwrap().to_string(), s["labels"]["decoy"].as_str().unwrap().to_string(), s["labels"]["kind"].as_str().unwrap().to_string()), s["value"].as_f64().unwrap()))
+        .map(|s| {
+            (
+                (
+                    s["labels"]["sensor"].as_str().unwrap().to_string(),
+                    s["labels"]["decoy"].as_str().unwrap().to_string(),
+                    s["labels"]["kind"].as_str().unwrap().to_string(),
+                ),
+                s["value"].as_f64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(exported, stored, "events_total matches the store");
     assert!(samples.iter().any(|s| s["family"] == "honeyward_events" && s["type"] == "counter"), "a counter family");

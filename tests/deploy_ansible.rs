@@ -3,6 +3,7 @@
 //! root instead of `/`, with service management off (no systemd here). The installed
 //! layout then runs: a sensor forwards to the controller with the credential the
 //! playbook carried over.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, not a crashed decoy
 
 mod common;
 
@@ -44,7 +45,11 @@ fn the_ansible_playbook_installs_a_controller_and_enrolled_sensors_that_forward_
     let port = free_port();
     let configs = tmp.path().join("configs");
     std::fs::create_dir_all(&configs).unwrap();
-    std::fs::write(configs.join("ctrl.yaml"), format!("sensor:\n  name: ctrl\nstore:\n  path: honeyward.db\n  sync: normal\ncontroller:\n  listen: 127.0.0.1:{port}\n")).unwrap();
+    std::fs::write(
+        configs.join("ctrl.yaml"),
+        format!("sensor:\n  name: ctrl\nstore:\n  path: honeyward.db\n  sync: normal\ncontroller:\n  listen: 127.0.0.1:{port}\n"),
+    )
+    .unwrap();
     for s in ["ward-1", "ward-2"] {
         let yaml = format!("sensor:\n  max_memory_mb: 256\nstore:\n  path: honeyward.db\n  sync: normal\nupstream:\n  url: https://127.0.0.1:{port}\n  credential_file: sensor-credential.json\n  heartbeat_seconds: 1\ndecoys:\n  - name: banner\n    type: tcp\n    listen: 127.0.0.1:0\n    banner: \"login: \"\n");
         std::fs::write(configs.join(format!("{s}.yaml")), yaml).unwrap();

@@ -1,5 +1,6 @@
 //! `honeyward deploy kubernetes` renders manifests that deserialise into the
 //! Kubernetes API types (k8s-openapi) and meet the restricted Pod Security Standard.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, not a crashed decoy
 
 mod common;
 
@@ -64,7 +65,8 @@ fn a_sensor_becomes_a_daemonset_without_extra_capabilities_when_no_port_is_privi
     std::fs::create_dir_all(&cdir).unwrap();
     std::fs::write(cdir.join("honeyward.yaml"), "store:\n  path: honeyward.db\ncontroller:\n  listen: 127.0.0.1:18443\n").unwrap();
     cli(&cdir, &["controller", "enrol", "ward-k8s", "--out", dir.path().join("cred.json").to_str().unwrap()]);
-    let yaml = "upstream:\n  url: https://controller.example:8443\n  credential_file: cred.json\ndecoys:\n  - name: web\n    type: http\n    listen: 0.0.0.0:8080\n";
+    let yaml =
+        "upstream:\n  url: https://controller.example:8443\n  credential_file: cred.json\ndecoys:\n  - name: web\n    type: http\n    listen: 0.0.0.0:8080\n";
     let items = render(dir.path(), yaml);
     assert_eq!(items[2]["kind"], "DaemonSet");
     let ds: DaemonSet = serde_json::from_value(items[2].clone()).unwrap();

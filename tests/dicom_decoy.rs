@@ -1,6 +1,7 @@
 //! The DICOM decoy with DCMTK's real clients (echoscu, findscu, getscu, movescu,
 //! storescu, dcmdump) and, for `dcmtk-storescp`, side by side with a real storescp:
 //! the A-ASSOCIATE-AC, C-ECHO-RSP and A-RELEASE-RP bytes must be identical.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, not a crashed decoy
 
 mod common;
 
@@ -37,7 +38,9 @@ fn rq(called: &str, version: u16, application_context: &str, contexts: &[(u8, &s
 /// echoscu's C-ECHO-RQ on presentation context 1.
 fn echo_pdata() -> Vec<u8> {
     let el = |e: u16, v: &[u8]| [&0u16.to_le_bytes()[..], &e.to_le_bytes(), &(v.len() as u32).to_le_bytes(), v].concat();
-    let fields = [el(0x0002, b"1.2.840.10008.1.1\0"), el(0x0100, &0x0030u16.to_le_bytes()), el(0x0110, &1u16.to_le_bytes()), el(0x0800, &0x0101u16.to_le_bytes())].concat();
+    let fields =
+        [el(0x0002, b"1.2.840.10008.1.1\0"), el(0x0100, &0x0030u16.to_le_bytes()), el(0x0110, &1u16.to_le_bytes()), el(0x0800, &0x0101u16.to_le_bytes())]
+            .concat();
     let command = [el(0x0000, &(fields.len() as u32).to_le_bytes()), fields].concat();
     let pdv = [&((command.len() + 2) as u32).to_be_bytes()[..], &[1u8, 3], &command].concat();
     [&[4u8, 0][..], &(pdv.len() as u32).to_be_bytes(), &pdv].concat()
@@ -68,14 +71,16 @@ fn exchange(addr: SocketAddr, rq: &[u8], then: &[Vec<u8>]) -> Vec<Vec<u8>> {
 fn the_dcmtk_storescp_personality_answers_association_echo_and_release_byte_for_byte_like_a_real_storescp() {
     let dir = tempfile::tempdir().unwrap();
     let port_real = free_port();
-    let storescp = Reaped(Command::new("storescp")
-        .args(["--output-directory"])
-        .arg(dir.path())
-        .arg(port_real.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("storescp (dcmtk)"));
+    let storescp = Reaped(
+        Command::new("storescp")
+            .args(["--output-directory"])
+            .arg(dir.path())
+            .arg(port_real.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("storescp (dcmtk)"),
+    );
     let real: SocketAddr = ([127, 0, 0, 1], port_real).into();
     assert!(eventually(10, || TcpStream::connect(real).is_ok()));
     let hw = Honeyward::start(dir.path(), &config(&dicom_decoy("scp", "dcmtk-storescp", "")));
@@ -90,7 +95,12 @@ fn the_dcmtk_storescp_personality_answers_association_echo_and_release_byte_for_
     // 4), a foreign application context and protocol version 2.
     let explicit: &[&str] = &["1.2.840.10008.1.2.1", "1.2.840.10008.1.2"];
     let cases = [
-        rq("ANY-SCP", 1, "1.2.840.10008.3.1.1.1", &[(1, "1.2.840.10008.5.1.4.1.2.2.1", explicit), (3, "1.2.840.10008.1.1", explicit), (5, "1.2.840.10008.5.1.4.1.1.2", &["1.2.840.10008.1.2.4.50"])]),
+        rq(
+            "ANY-SCP",
+            1,
+            "1.2.840.10008.3.1.1.1",
+            &[(1, "1.2.840.10008.5.1.4.1.2.2.1", explicit), (3, "1.2.840.10008.1.1", explicit), (5, "1.2.840.10008.5.1.4.1.1.2", &["1.2.840.10008.1.2.4.50"])],
+        ),
         rq("ANY-SCP", 1, "1.2.3.4", &[(1, "1.2.840.10008.1.1", explicit)]),
         rq("ANY-SCP", 2, "1.2.840.10008.3.1.1.1", &[(1, "1.2.840.10008.1.1", explicit)]),
     ];
@@ -109,10 +119,17 @@ fn echoscu_sees_each_personalitys_identity_and_dcm4chee_rejects_an_unknown_calle
     let dir = tempfile::tempdir().unwrap();
     let decoys = [dicom_decoy("orthanc", "orthanc", ""), dicom_decoy("dcm4chee", "dcm4chee", ""), dicom_decoy("scp", "dcmtk-storescp", "")].concat();
     let hw = Honeyward::start(dir.path(), &config(&decoys));
-    for (name, uid, version) in [("orthanc", "1.2.276.0.7230010.3.0.3.6.7", "OFFIS_DCMTK_367"), ("dcm4chee", "1.2.40.0.13.1.3", "dcm4che-5.31.0"), ("scp", "1.2.276.0.7230010.3.0.3.6.7", "OFFIS_DCMTK_367")] {
+    for (name, uid, version) in [
+        ("orthanc", "1.2.276.0.7230010.3.0.3.6.7", "OFFIS_DCMTK_367"),
+        ("dcm4chee", "1.2.40.0.13.1.3", "dcm4che-5.31.0"),
+        ("scp", "1.2.276.0.7230010.3.0.3.6.7", "OFFIS_DCMTK_367"),
+    ] {
         let called = if name == "dcm4chee" { "DCM4CHEE" } else { "ANY-SCP" };
         let out = run("echoscu", &["-d", "-aec", called, "127.0.0.1", &port(hw.addr(name))]);
-        assert!(out.contains(&format!("Their Implementation Class UID:    {uid}")) && out.contains(&format!("Their Implementation Version Name: {version}")), "{name}: {out}");
+        assert!(
+            out.contains(&format!("Their Implementation Class UID:    {uid}")) && out.contains(&format!("Their Implementation Version Name: {version}")),
+            "{name}: {out}"
+        );
         assert!(out.contains("Received Echo Response (Success)"), "{out}");
     }
     let wrong = run("echoscu", &["-v", "-aec", "WRONGAE", "127.0.0.1", &port(hw.addr("dcm4chee"))]);
@@ -143,7 +160,23 @@ fn findscu_lists_the_honey_cohort_and_a_honey_patient_token_raises_a_critical_hi
     let all = run("findscu", &["-v", "-P", "-k", "QueryRetrieveLevel=PATIENT", "-k", "PatientName=*", "-k", "PatientID", "127.0.0.1", &addr]);
     assert_eq!(all.matches("(Pending)").count(), 13, "12 synthetic patients and the token's: {all}");
     assert!(all.contains("Find Response (Success)"));
-    let one = run("findscu", &["-v", "-S", "-k", "QueryRetrieveLevel=STUDY", "-k", &format!("PatientID={nhs}"), "-k", "StudyInstanceUID", "-k", "StudyDescription", "127.0.0.1", &addr]);
+    let one = run(
+        "findscu",
+        &[
+            "-v",
+            "-S",
+            "-k",
+            "QueryRetrieveLevel=STUDY",
+            "-k",
+            &format!("PatientID={nhs}"),
+            "-k",
+            "StudyInstanceUID",
+            "-k",
+            "StudyDescription",
+            "127.0.0.1",
+            &addr,
+        ],
+    );
     assert_eq!(one.matches("(Pending)").count(), 2, "the token patient's two studies: {one}");
     let none = run("findscu", &["-v", "-S", "-k", "QueryRetrieveLevel=STUDY", "-k", "PatientID=0000000000", "127.0.0.1", &addr]);
     assert_eq!(none.matches("(Pending)").count(), 0);
@@ -167,10 +200,24 @@ fn getscu_retrieves_valid_files_and_storescu_objects_are_quarantined_until_the_q
     let hw = Honeyward::start(dir.path(), &config(&dicom_decoy("pacs", "orthanc", "    quarantine_max_objects: 1\n")));
     let addr = port(hw.addr("pacs"));
     let list = run("findscu", &["-v", "-S", "-k", "QueryRetrieveLevel=STUDY", "-k", "PatientID", "-k", "StudyInstanceUID", "127.0.0.1", &addr]);
-    let uid = list.lines().find(|l| l.contains("StudyInstanceUID")  && l.contains('[')).unwrap().split('[').nth(1).unwrap().split(']').next().unwrap().trim_end_matches(['\0', ' ']).to_string();
+    let uid = list
+        .lines()
+        .find(|l| l.contains("StudyInstanceUID") && l.contains('['))
+        .unwrap()
+        .split('[')
+        .nth(1)
+        .unwrap()
+        .split(']')
+        .next()
+        .unwrap()
+        .trim_end_matches(['\0', ' '])
+        .to_string();
     let out_dir = dir.path().join("retrieved");
     std::fs::create_dir_all(&out_dir).unwrap();
-    let got = run("getscu", &["-v", "-S", "-k", "QueryRetrieveLevel=STUDY", "-k", &format!("StudyInstanceUID={uid}"), "-od", out_dir.to_str().unwrap(), "127.0.0.1", &addr]);
+    let got = run(
+        "getscu",
+        &["-v", "-S", "-k", "QueryRetrieveLevel=STUDY", "-k", &format!("StudyInstanceUID={uid}"), "-od", out_dir.to_str().unwrap(), "127.0.0.1", &addr],
+    );
     let files: Vec<_> = std::fs::read_dir(&out_dir).unwrap().flatten().map(|e| e.path()).collect();
     assert_eq!(files.len(), 1, "{got}");
     let dump = run("dcmdump", &[files[0].to_str().unwrap()]);
@@ -214,18 +261,40 @@ fn movescu_sends_instances_only_to_a_mapped_destination_and_is_refused_elsewhere
     let received = dir.path().join("received");
     std::fs::create_dir_all(&received).unwrap();
     let port_real = free_port();
-    let storescp = Reaped(Command::new("storescp").arg("--output-directory").arg(&received).arg(port_real.to_string()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("storescp"));
+    let storescp = Reaped(
+        Command::new("storescp")
+            .arg("--output-directory")
+            .arg(&received)
+            .arg(port_real.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("storescp"),
+    );
     assert!(eventually(10, || TcpStream::connect(("127.0.0.1", port_real)).is_ok()));
     let extra = format!("    move_destinations:\n      ARCHIVE2: 127.0.0.1:{port_real}\n");
     let hw = Honeyward::start(dir.path(), &config(&dicom_decoy("pacs", "orthanc", &extra)));
     let addr = port(hw.addr("pacs"));
     let list = run("findscu", &["-v", "-S", "-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID", "127.0.0.1", &addr]);
-    let uid = list.lines().find(|l| l.contains("StudyInstanceUID") && l.contains('[')).unwrap().split('[').nth(1).unwrap().split(']').next().unwrap().trim_end_matches(['\0', ' ']).to_string();
+    let uid = list
+        .lines()
+        .find(|l| l.contains("StudyInstanceUID") && l.contains('['))
+        .unwrap()
+        .split('[')
+        .nth(1)
+        .unwrap()
+        .split(']')
+        .next()
+        .unwrap()
+        .trim_end_matches(['\0', ' '])
+        .to_string();
 
-    let moved = run("movescu", &["-v", "-S", "-aem", "ARCHIVE2", "-k", "QueryRetrieveLevel=STUDY", "-k", &format!("StudyInstanceUID={uid}"), "127.0.0.1", &addr]);
+    let moved =
+        run("movescu", &["-v", "-S", "-aem", "ARCHIVE2", "-k", "QueryRetrieveLevel=STUDY", "-k", &format!("StudyInstanceUID={uid}"), "127.0.0.1", &addr]);
     assert!(moved.contains("Received Final Move Response (Success)"), "{moved}");
     assert!(eventually(10, || std::fs::read_dir(&received).unwrap().count() == 1), "the real storescp received the instance");
-    let refused = run("movescu", &["-v", "-S", "-aem", "ATTACKER", "-k", "QueryRetrieveLevel=STUDY", "-k", &format!("StudyInstanceUID={uid}"), "127.0.0.1", &addr]);
+    let refused =
+        run("movescu", &["-v", "-S", "-aem", "ATTACKER", "-k", "QueryRetrieveLevel=STUDY", "-k", &format!("StudyInstanceUID={uid}"), "127.0.0.1", &addr]);
     assert!(refused.contains("Received Final Move Response (Refused: MoveDestinationUnknown)"), "{refused}");
     drop(storescp);
 

@@ -3,6 +3,7 @@
 //! and 10,000 held open. The dcm4chee personality answers as PS3.8 says (A-ABORT); the
 //! DCMTK-based ones reset exactly as a real storescp does (compared side by side).
 //! Each is recorded, with bounded memory; the decoy keeps serving. Loopback only.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, not a crashed decoy
 
 mod common;
 
@@ -96,7 +97,16 @@ fn malformed_pdus_are_aborted_as_the_standard_says_and_recorded() {
 fn the_dcmtk_personality_refuses_garbage_exactly_as_a_real_storescp_does() {
     let dir = tempfile::tempdir().unwrap();
     let port_real = free_port();
-    let storescp = Reaped(Command::new("storescp").arg("--output-directory").arg(dir.path()).arg(port_real.to_string()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().expect("storescp"));
+    let storescp = Reaped(
+        Command::new("storescp")
+            .arg("--output-directory")
+            .arg(dir.path())
+            .arg(port_real.to_string())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("storescp"),
+    );
     let real: SocketAddr = ([127, 0, 0, 1], port_real).into();
     assert!(eventually(10, || TcpStream::connect(real).is_ok()));
     let hw = Honeyward::start(dir.path(), &config(&decoy_as("dcmtk-storescp", "      idle_timeout_seconds: 5\n")));
@@ -123,7 +133,18 @@ fn ten_thousand_open_associations_and_a_flood_of_requests_keep_memory_bounded() 
     let hw = Honeyward::start(dir.path(), &config(&decoy(limits)));
     let addr = hw.addr("pacs");
     let pid = hw.child.id();
-    let rss = || std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap().lines().find_map(|l| l.strip_prefix("VmRSS:")).unwrap().split_whitespace().next().unwrap().parse::<u64>().unwrap();
+    let rss = || {
+        std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .unwrap()
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+    };
     let before = rss();
     let started = Instant::now();
     let mut held = Vec::new();

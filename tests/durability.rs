@@ -1,5 +1,6 @@
 //! No lost or repeated events: kill -9 in the middle of a connection burst, and
 //! SIGTERM in the middle of one, against the real binary and its real SQLite store.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, not a crashed decoy
 
 mod common;
 
@@ -126,9 +127,7 @@ fn sigterm_during_a_burst_records_open_and_close_of_every_accepted_connection() 
     let opened = count_kind(&db, "connection_opened") as usize;
     assert!(opened >= greeted.load(Ordering::Relaxed), "{opened} opened < {} greeted", greeted.load(Ordering::Relaxed));
     assert_eq!(count_kind(&db, "connection_closed") as usize, opened);
-    let by_shutdown: i64 = db
-        .query_row("SELECT count(*) FROM events WHERE kind = 101 AND body LIKE '%\"reason\":\"shutdown\"%'", [], |r| r.get(0))
-        .unwrap();
+    let by_shutdown: i64 = db.query_row("SELECT count(*) FROM events WHERE kind = 101 AND body LIKE '%\"reason\":\"shutdown\"%'", [], |r| r.get(0)).unwrap();
     assert!(by_shutdown > 0, "held connections should be closed by the shutdown");
 }
 

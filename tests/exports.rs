@@ -4,6 +4,7 @@
 //! schemas) and holds no patient identifier, credential or internal name; the ATT&CK
 //! Navigator layer lists exactly the techniques of the incidents; the CSV defuses
 //! formulas and has one row per incident.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, not a crashed decoy
 
 mod common;
 
@@ -29,10 +30,11 @@ fn a_stix_bundle_of_real_incidents_validates_and_carries_no_patient_data_and_the
     let nhs = tokens.split("\"nhs_number\":\"").nth(1).unwrap().split('"').next().unwrap().to_string();
     let patient: serde_json::Value = serde_json::from_str(tokens.lines().find(|l| l.contains(&nhs)).unwrap()).unwrap();
     let p = &patient["facts"]["patient"];
-    let identifiers: Vec<String> = [&p["family_name"], &p["given_name"], &p["mrn"], &p["studies"][0]["accession_number"], &p["studies"][0]["study_instance_uid"]]
-        .iter()
-        .map(|v| v.as_str().expect("the patient token's identifiers").to_string())
-        .collect();
+    let identifiers: Vec<String> =
+        [&p["family_name"], &p["given_name"], &p["mrn"], &p["studies"][0]["accession_number"], &p["studies"][0]["study_instance_uid"]]
+            .iter()
+            .map(|v| v.as_str().expect("the patient token's identifiers").to_string())
+            .collect();
     std::thread::sleep(Duration::from_millis(1200));
 
     let web = hw.addr("ward-portal");
@@ -66,8 +68,10 @@ fn a_stix_bundle_of_real_incidents_validates_and_carries_no_patient_data_and_the
     assert!(patterns.contains("[ipv4-addr:value = '127.0.0.1']") && patterns.contains("[ipv6-addr:value = '::1']"), "{patterns:?}");
     let shared = incidents.iter().filter(|i| i["source"].is_string() && i["suppressed"] == false).count();
     assert_eq!(of("sighting").len(), shared, "a sighting per incident");
-    let techniques: BTreeSet<String> = incidents.iter().flat_map(|i| i["techniques"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_string())).collect();
-    let shared_techniques: BTreeSet<String> = of("attack-pattern").iter().map(|p| p["external_references"][0]["external_id"].as_str().unwrap().to_string()).collect();
+    let techniques: BTreeSet<String> =
+        incidents.iter().flat_map(|i| i["techniques"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_string())).collect();
+    let shared_techniques: BTreeSet<String> =
+        of("attack-pattern").iter().map(|p| p["external_references"][0]["external_id"].as_str().unwrap().to_string()).collect();
     assert_eq!(shared_techniques, techniques);
     assert!(techniques.contains("T1213") && techniques.contains("T1190"), "{techniques:?}");
     for secret in [nhs.as_str(), password, "dr.jones", "honey patient", "test-sensor", "ward-portal", "radiology-pacs", "HYPERLINK", "jndi"] {

@@ -1,6 +1,7 @@
 //! Many sensors, one controller, on loopback: real SSH, HTTP and DICOM clients against
 //! three sensors, the controller's store and a real rsyslog behind it, a 60 s
 //! controller outage, forged and replayed requests, token sync, and a killed sensor.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, not a crashed decoy
 
 mod common;
 
@@ -84,7 +85,19 @@ fn three_sensors_forward_ssh_http_and_dicom_interactions_once_to_the_controller_
     for s in &sensors {
         let ssh = s.addr("ssh");
         let out = Command::new("sshpass")
-            .args(["-p", "Winter2026!", "ssh", "-p", &ssh.port().to_string(), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "radadmin@127.0.0.1", "true"])
+            .args([
+                "-p",
+                "Winter2026!",
+                "ssh",
+                "-p",
+                &ssh.port().to_string(),
+                "-o",
+                "StrictHostKeyChecking=no",
+                "-o",
+                "UserKnownHostsFile=/dev/null",
+                "radadmin@127.0.0.1",
+                "true",
+            ])
             .stdin(Stdio::null())
             .output()
             .expect("sshpass");
@@ -135,11 +148,14 @@ fn a_controller_down_for_60_seconds_gets_all_10000_events_the_sensors_took_once_
             std::io::Write::write_all(&mut c, b"USER root\r\n").unwrap();
         }
     }
-    let local: Vec<String> = sensors.iter().flat_map(|s| {
-        let db = s.store();
-        assert!(eventually(60, || count_kind(&db, "connection_closed") == 1667));
-        ids(&db, None)
-    }).collect();
+    let local: Vec<String> = sensors
+        .iter()
+        .flat_map(|s| {
+            let db = s.store();
+            assert!(eventually(60, || count_kind(&db, "connection_closed") == 1667));
+            ids(&db, None)
+        })
+        .collect();
     assert!(local.len() >= 10_000, "{}", local.len());
     std::thread::sleep(Duration::from_secs(60).saturating_sub(outage.elapsed()));
     let controller = start_controller(&cdir, &controller_yaml(port, NO_SINKS));
@@ -153,6 +169,7 @@ fn a_controller_down_for_60_seconds_gets_all_10000_events_the_sensors_took_once_
 }
 
 /// Sends a signed sensor request with curl; returns the HTTP status.
+#[allow(clippy::too_many_arguments)]
 fn signed_curl(port: u16, ca: &Path, sensor: &str, key: &[u8], timestamp_ms: i64, nonce: &str, body: &str, tamper: bool) -> u16 {
     use honeyward::sink::controller::signing::{sign, Signed};
     let mut signature = sign(key, &Signed { method: "POST", path: "/v1/sensor/heartbeat", timestamp_ms, nonce, body: body.as_bytes() });
@@ -162,7 +179,14 @@ fn signed_curl(port: u16, ca: &Path, sensor: &str, key: &[u8], timestamp_ms: i64
     let out = Command::new("curl")
         .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert"])
         .arg(ca)
-        .args(["-H", &format!("x-honeyward-sensor: {sensor}"), "-H", &format!("x-honeyward-timestamp: {timestamp_ms}"), "-H", &format!("x-honeyward-nonce: {nonce}")])
+        .args([
+            "-H",
+            &format!("x-honeyward-sensor: {sensor}"),
+            "-H",
+            &format!("x-honeyward-timestamp: {timestamp_ms}"),
+            "-H",
+            &format!("x-honeyward-nonce: {nonce}"),
+        ])
         .args(["-H", &format!("x-honeyward-signature: {signature}"), "-H", "content-type: application/json", "--data-binary", body])
         .arg(format!("https://127.0.0.1:{port}/v1/sensor/heartbeat"))
         .output()
@@ -203,7 +227,19 @@ fn secret(out: &str, field: &str) -> String {
 
 fn try_password(addr: SocketAddr, user: &str, password: &str) {
     let _ = Command::new("sshpass")
-        .args(["-p", password, "ssh", "-p", &addr.port().to_string(), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=5"])
+        .args([
+            "-p",
+            password,
+            "ssh",
+            "-p",
+            &addr.port().to_string(),
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+            "-o",
+            "ConnectTimeout=5",
+        ])
         .arg(format!("{user}@127.0.0.1"))
         .arg("true")
         .stdin(Stdio::null())
@@ -293,7 +329,10 @@ fn the_api_answers_only_with_a_bearer_token_and_creates_lists_and_revokes_tokens
     let id = created["token"]["id"].as_str().unwrap().to_string();
     assert!(created["secrets"]["password"].as_str().is_some_and(|p| p.len() >= 12), "the secret, once: {created}");
     let (_, listed) = call("GET", "/v1/tokens", Some(&token), None);
-    assert!(listed.to_string().contains(&id) && !listed.to_string().contains(created["secrets"]["password"].as_str().unwrap()), "listed, never with its secret");
+    assert!(
+        listed.to_string().contains(&id) && !listed.to_string().contains(created["secrets"]["password"].as_str().unwrap()),
+        "listed, never with its secret"
+    );
     assert_eq!(call("POST", &format!("/v1/tokens/{id}/revoke"), Some(&token), None).0, 200);
     assert!(cli(&cdir, &["token", "list"]).contains("revoked"));
     let (status, events) = call("GET", "/v1/events?after=0&limit=5", Some(&token), None);
@@ -324,7 +363,8 @@ fn over_a_real_nats_jetstream_nothing_is_lost_when_the_controller_restarts_mid_s
     let cdir = root.path().join("controller");
     std::fs::create_dir_all(&cdir).unwrap();
     let port = free_port();
-    let yaml = controller_yaml(port, NO_SINKS).replace("  silent_after_seconds: 5\n", &format!("  silent_after_seconds: 5\n  nats_url: nats://127.0.0.1:{nats_port}\n"));
+    let yaml = controller_yaml(port, NO_SINKS)
+        .replace("  silent_after_seconds: 5\n", &format!("  silent_after_seconds: 5\n  nats_url: nats://127.0.0.1:{nats_port}\n"));
     std::fs::write(cdir.join("honeyward.yaml"), &yaml).unwrap();
     let sdir = enrol(&cdir, root.path(), "ward-n");
     let mut controller = start_controller(&cdir, &yaml);

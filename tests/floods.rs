@@ -4,6 +4,7 @@
 //! well-behaved client is still served, every accepted connection is recorded, and
 //! the process's memory growth stays inside the budget documented in BENCHMARKS.md.
 //! With `sensor.max_memory_mb` set, admission stops at the budget and resumes after.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, not a crashed decoy
 
 mod common;
 
@@ -17,10 +18,20 @@ const HELD: usize = 10_000;
 const FLOOD: usize = 2_000;
 
 fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap().lines().find_map(|l| l.strip_prefix("VmRSS:")).unwrap().split_whitespace().next().unwrap().parse().unwrap()
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
 }
 
-const LIMITS: &str = "    limits:\n      max_connections: 20000\n      max_connections_per_source: 20000\n      idle_timeout_seconds: 120\n      session_timeout_seconds: 300\n";
+const LIMITS: &str =
+    "    limits:\n      max_connections: 20000\n      max_connections_per_source: 20000\n      idle_timeout_seconds: 120\n      session_timeout_seconds: 300\n";
 
 /// One flood at a time: each holds 10,000 sockets in this process.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -44,7 +55,11 @@ fn flood(decoy: &str, kind: &str, hello: &[u8], served: impl Fn(SocketAddr) -> b
     }
     assert_eq!(held.len(), HELD, "{kind}: all connections opened within the time bound");
     let db = hw.store();
-    assert!(eventually(90, || count_kind(&db, "connection_opened") as usize >= HELD), "{kind}: every held connection recorded ({})", count_kind(&db, "connection_opened"));
+    assert!(
+        eventually(90, || count_kind(&db, "connection_opened") as usize >= HELD),
+        "{kind}: every held connection recorded ({})",
+        count_kind(&db, "connection_opened")
+    );
     let during = rss_kib(pid);
     assert!(served(addr), "{kind}: a well-behaved client is served while {HELD} connections are held");
     let grown = during.saturating_sub(before);
@@ -61,7 +76,11 @@ fn flood(decoy: &str, kind: &str, hello: &[u8], served: impl Fn(SocketAddr) -> b
     }
     assert!(served(addr), "{kind}: served during and after the flood");
     let expected = HELD + flooded + 1;
-    assert!(eventually(90, || count_kind(&db, "connection_opened") as usize >= expected), "{kind}: every accepted connection recorded: {} of {expected}", count_kind(&db, "connection_opened"));
+    assert!(
+        eventually(90, || count_kind(&db, "connection_opened") as usize >= expected),
+        "{kind}: every accepted connection recorded: {} of {expected}",
+        count_kind(&db, "connection_opened")
+    );
     drop(held);
     assert!(eventually(90, || count_kind(&db, "connection_closed") as usize >= expected), "{kind}: and its close");
 }
@@ -109,7 +128,8 @@ fn at_its_memory_budget_the_http_decoy_refuses_new_connections_and_admits_again_
     // One 50 ms sample of the decoy's monitor at full accept rate.
     const SLACK_MIB: u64 = 24;
     let dir = tempfile::tempdir().unwrap();
-    let yaml = config(&format!("  - name: d\n    type: http\n    listen: 127.0.0.1:0\n{LIMITS}")).replace("  name: test-sensor\n", &format!("  name: test-sensor\n  max_memory_mb: {BUDGET_MIB}\n"));
+    let yaml = config(&format!("  - name: d\n    type: http\n    listen: 127.0.0.1:0\n{LIMITS}"))
+        .replace("  name: test-sensor\n", &format!("  name: test-sensor\n  max_memory_mb: {BUDGET_MIB}\n"));
     let hw = Honeyward::start(dir.path(), &yaml);
     let addr = hw.addr("d");
     let pid = hw.child.id();
@@ -134,7 +154,9 @@ fn at_its_memory_budget_the_http_decoy_refuses_new_connections_and_admits_again_
         }
     }
     let db = hw.store();
-    let refused = || -> u64 { bodies(&db, "connections_refused").iter().filter(|b| b["details"]["limit"] == "max_memory").map(|b| b["details"]["count"].as_u64().unwrap_or(0)).sum() };
+    let refused = || -> u64 {
+        bodies(&db, "connections_refused").iter().filter(|b| b["details"]["limit"] == "max_memory").map(|b| b["details"]["count"].as_u64().unwrap_or(0)).sum()
+    };
     assert!(eventually(30, || refused() > 0), "connections over the budget are refused and recorded");
     let peak_mib = peak.load(Relaxed) / 1024;
     let opened = count_kind(&db, "connection_opened");

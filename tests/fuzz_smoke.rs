@@ -2,6 +2,7 @@
 //! fuzz/REPORT.md): every fuzz entry point over its seed corpus and 3,000
 //! deterministic mutations of it (bit flips, truncations, insertions, splices). Must
 //! not panic.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, not a crashed decoy
 
 use std::path::Path;
 

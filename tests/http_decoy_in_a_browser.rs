@@ -1,6 +1,7 @@
 //! The ehr-login page in a real browser: headless Chromium (Debian's `chromium`)
 //! renders it without console errors, and the screenshot is kept as a test artifact
 //! in `target/test-artifacts/ehr-login.png`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, not a crashed decoy
 
 mod common;
 
@@ -11,7 +12,18 @@ use common::*;
 
 fn chromium(profile: &std::path::Path, args: &[&str]) -> std::process::Output {
     Command::new("chromium")
-        .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--enable-logging=stderr", "--v=0"])
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(args)
         .output()

@@ -1,13 +1,12 @@
 //! The `nginx-default` personality against a real Debian nginx started on loopback by
 //! the test: same status lines, header names in the same order (Date and ETag values
 //! aside), same bodies.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, not a crashed decoy
 
 mod common;
 
-
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Command, Stdio};
-
 
 use common::*;
 
@@ -25,11 +24,23 @@ fn nginx_default_answers_like_a_real_debian_nginx() {
     let personality = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/decoys/nginx-default.yaml")).unwrap()
         + "  - {path: /secure/*, realm: Restricted}\n  - {path: /go, status: 302, location: /login}\n";
     std::fs::write(dir.path().join("nginx-auth.yaml"), personality).unwrap();
-    let nginx = Reaped(Command::new("/usr/sbin/nginx").arg("-c").arg(dir.path().join("nginx.conf")).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("nginx must be installed: scripts/test.sh installs it"));
+    let nginx = Reaped(
+        Command::new("/usr/sbin/nginx")
+            .arg("-c")
+            .arg(dir.path().join("nginx.conf"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nginx must be installed: scripts/test.sh installs it"),
+    );
     let real: SocketAddr = ([127, 0, 0, 1], port).into();
     assert!(eventually(10, || TcpStream::connect(real).is_ok()));
 
-    let hw = Honeyward::start(dir.path(), &config(&format!("  - name: web\n    type: http\n    listen: 127.0.0.1:0\n    personality: {}\n", dir.path().join("nginx-auth.yaml").display())));
+    let hw = Honeyward::start(
+        dir.path(),
+        &config(&format!("  - name: web\n    type: http\n    listen: 127.0.0.1:0\n    personality: {}\n", dir.path().join("nginx-auth.yaml").display())),
+    );
     let decoy = hw.addr("web");
     let requests: &[&[u8]] = &[
         b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
@@ -53,7 +64,8 @@ fn nginx_default_answers_like_a_real_debian_nginx() {
         b"GET /secure/x HTTP/1.1\r\nHost: x\r\nAuthorization: Basic YWRtaW46eA==\r\nConnection: close\r\n\r\n",
         b"GET /go HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
     ];
-    let too_many_headers: Vec<u8> = [&b"GET / HTTP/1.1\r\nHost: x\r\n"[..], &(0..10_000).flat_map(|i| format!("X-{i}: a\r\n").into_bytes()).collect::<Vec<u8>>(), b"\r\n"].concat();
+    let too_many_headers: Vec<u8> =
+        [&b"GET / HTTP/1.1\r\nHost: x\r\n"[..], &(0..10_000).flat_map(|i| format!("X-{i}: a\r\n").into_bytes()).collect::<Vec<u8>>(), b"\r\n"].concat();
     let long_uri: Vec<u8> = [&b"GET /"[..], &[b'a'; 9000], b" HTTP/1.1\r\nHost: x\r\n\r\n"].concat();
     let long_header: Vec<u8> = [&b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: "[..], &[b'a'; 9000], b"\r\n\r\n"].concat();
     let requests: Vec<&[u8]> = requests.iter().copied().chain([&too_many_headers[..], &long_uri[..], &long_header[..]]).collect();

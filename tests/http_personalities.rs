@@ -1,5 +1,6 @@
 //! The pacs-viewer and nas-login personalities with real clients: pacs-viewer side by
 //! side with a real Orthanc started on loopback, nas-login and canary URLs with curl.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, not a crashed decoy
 
 mod common;
 
@@ -10,6 +11,7 @@ use std::time::Duration;
 use common::*;
 
 #[test]
+#[allow(clippy::useless_format)] // one shape for every request in the list
 fn pacs_viewer_answers_like_a_real_orthanc_and_lets_only_planted_credentials_in() {
     let dir = tempfile::tempdir().unwrap();
     let (http, dicom) = (free_port(), free_port());
@@ -19,20 +21,37 @@ fn pacs_viewer_answers_like_a_real_orthanc_and_lets_only_planted_credentials_in(
         s = storage.display()
     );
     std::fs::write(dir.path().join("orthanc.json"), conf).unwrap();
-    let orthanc = Reaped(Command::new("/usr/sbin/Orthanc")
-        .arg(dir.path().join("orthanc.json"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("Orthanc must be installed: scripts/test.sh installs it"));
+    let orthanc = Reaped(
+        Command::new("/usr/sbin/Orthanc")
+            .arg(dir.path().join("orthanc.json"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Orthanc must be installed: scripts/test.sh installs it"),
+    );
     let real: SocketAddr = ([127, 0, 0, 1], http).into();
     assert!(eventually(20, || TcpStream::connect(real).is_ok()), "Orthanc started");
 
     let hw = Honeyward::start(dir.path(), &config("  - name: pacs\n    type: http\n    listen: 127.0.0.1:0\n    personality: pacs-viewer\n"));
     let decoy = hw.addr("pacs");
     // The real server's only user, planted as a token: the decoy lets it in.
-    cli(dir.path(), &["token", "create", "http-basic", "--label", "orthanc admin in pacs-ws-03 notes", "--username", "orthanc", "--password", "orthanc", "--plant", "notes/pacs.env"]);
+    cli(
+        dir.path(),
+        &[
+            "token",
+            "create",
+            "http-basic",
+            "--label",
+            "orthanc admin in pacs-ws-03 notes",
+            "--username",
+            "orthanc",
+            "--password",
+            "orthanc",
+            "--plant",
+            "notes/pacs.env",
+        ],
+    );
     std::thread::sleep(Duration::from_millis(1200));
 
     let auth = "Authorization: Basic b3J0aGFuYzpvcnRoYW5j\r\n"; // orthanc:orthanc
@@ -53,7 +72,8 @@ fn pacs_viewer_answers_like_a_real_orthanc_and_lets_only_planted_credentials_in(
     ];
     for req in &requests {
         let (want, got) = (response_shape(&http_raw(real, req.as_bytes())), response_shape(&http_raw(decoy, req.as_bytes())));
-        let date = |names: &[String], body: &[u8]| (names.to_vec(), String::from_utf8_lossy(body).lines().filter(|l| !l.starts_with("Date")).collect::<String>());
+        let date =
+            |names: &[String], body: &[u8]| (names.to_vec(), String::from_utf8_lossy(body).lines().filter(|l| !l.starts_with("Date")).collect::<String>());
         assert_eq!((got.0.clone(), date(&got.1, &got.2)), (want.0.clone(), date(&want.1, &want.2)), "request {req:?}");
     }
     // /system: same status line and headers; the JSON has the same keys.
@@ -80,7 +100,10 @@ fn nas_login_records_sign_in_attempts_and_answers_like_the_web_api() {
     let base = format!("http://{}", hw.addr("nas"));
     let page = Command::new("curl").args(["-s", &format!("{base}/")]).output().unwrap();
     assert!(String::from_utf8_lossy(&page.stdout).contains("Synology DiskStation"));
-    let out = Command::new("curl").args(["-s", "-i", "--data", "api=SYNO.API.Auth&version=7&method=login&account=backup-svc&passwd=Summer2026!", &format!("{base}/webapi/entry.cgi")]).output().unwrap();
+    let out = Command::new("curl")
+        .args(["-s", "-i", "--data", "api=SYNO.API.Auth&version=7&method=login&account=backup-svc&passwd=Summer2026!", &format!("{base}/webapi/entry.cgi")])
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.starts_with("HTTP/1.1 200 OK\r\nServer: nginx\r\n"), "{text}");
     assert!(text.ends_with("{\"error\":{\"code\":400},\"success\":false}"), "{text}");
@@ -97,14 +120,30 @@ fn canary_urls_answer_with_the_response_their_token_asks_for() {
     let hw = Honeyward::start(dir.path(), &config("  - name: web\n    type: http\n    listen: 127.0.0.1:0\n    personality: ehr-login\n"));
     let addr = hw.addr("web");
     let url_of = |response: &str, plant: &str| {
-        cli(dir.path(), &["token", "create", "url", "--label", &format!("{response} link"), "--url-response", response, "--endpoint", &format!("http://{addr}"), "--plant", plant]);
+        cli(
+            dir.path(),
+            &[
+                "token",
+                "create",
+                "url",
+                "--label",
+                &format!("{response} link"),
+                "--url-response",
+                response,
+                "--endpoint",
+                &format!("http://{addr}"),
+                "--plant",
+                plant,
+            ],
+        );
         let page = std::fs::read_to_string(dir.path().join(plant)).unwrap();
         page.split("href=\"").nth(1).unwrap().split('"').next().unwrap().to_string()
     };
     let (redirect, pixel, missing) = (url_of("redirect", "a.html"), url_of("pixel", "b.html"), url_of("not-found", "c.html"));
     assert!(pixel.ends_with(".gif"), "{pixel}");
     std::thread::sleep(Duration::from_millis(1200));
-    let curl = |url: &str| String::from_utf8_lossy(&Command::new("curl").args(["-s", "-i", "-A", "Outlook-Express/7.0", url]).output().unwrap().stdout).to_string();
+    let curl =
+        |url: &str| String::from_utf8_lossy(&Command::new("curl").args(["-s", "-i", "-A", "Outlook-Express/7.0", url]).output().unwrap().stdout).to_string();
     let r = curl(&redirect);
     assert!(r.starts_with("HTTP/1.1 302 Moved Temporarily\r\n") && r.contains(&format!("\r\nLocation: http://127.0.0.1:{}/\r\n", addr.port())), "{r}");
     let p = curl(&pixel);

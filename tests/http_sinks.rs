@@ -2,6 +2,7 @@
 //! test on loopback): Splunk HEC through a 30 s outage, Elasticsearch `_bulk` through
 //! a restart in the middle of an outage, dead letters, and chat webhooks that get one
 //! message per incident while a hydra brute force fills the SIEM.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, not a crashed decoy
 
 mod common;
 
@@ -55,7 +56,12 @@ fn hec_ids(r: &Receiver) -> Vec<String> {
     requests(r)
         .into_iter()
         .filter(|(_, status, _, _)| *status == 200)
-        .flat_map(|(_, _, _, body)| serde_json::Deserializer::from_slice(&body).into_iter::<serde_json::Value>().map(|v| v.unwrap()["event"]["id"].as_str().unwrap().to_string()).collect::<Vec<_>>())
+        .flat_map(|(_, _, _, body)| {
+            serde_json::Deserializer::from_slice(&body)
+                .into_iter::<serde_json::Value>()
+                .map(|v| v.unwrap()["event"]["id"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        })
         .collect()
 }
 
@@ -109,7 +115,8 @@ fn a_splunk_hec_receiver_down_for_30_seconds_gets_every_event_once_and_in_order_
     unique.dedup();
     assert_eq!(unique.len(), delivered.len(), "no event twice");
     let poison: Vec<serde_json::Value> = bodies(&db, "data_received");
-    let poison_id = poison.iter().find(|b| b["details"]["data"]["text"].as_str().is_some_and(|t| t.contains("POISON"))).unwrap()["id"].as_str().unwrap().to_string();
+    let poison_id =
+        poison.iter().find(|b| b["details"]["data"]["text"].as_str().is_some_and(|t| t.contains("POISON"))).unwrap()["id"].as_str().unwrap().to_string();
     let expected: Vec<&String> = stored.iter().filter(|id| **id != poison_id).collect();
     assert_eq!(delivered.iter().take(expected.len()).collect::<Vec<_>>(), expected, "all but the refused one, in store order");
 
@@ -157,7 +164,13 @@ fn elastic_bulk_survives_a_restart_in_the_middle_of_an_outage_with_nothing_lost_
         let mut ids: Vec<String> = requests(&es)
             .iter()
             .filter(|(_, s, _, _)| *s == 200)
-            .flat_map(|(_, _, _, body)| body.split(|&b| b == b'\n').filter(|l| !l.is_empty()).step_by(2).map(|l| serde_json::from_slice::<serde_json::Value>(l).unwrap()["create"]["_id"].as_str().unwrap().to_string()).collect::<Vec<_>>())
+            .flat_map(|(_, _, _, body)| {
+                body.split(|&b| b == b'\n')
+                    .filter(|l| !l.is_empty())
+                    .step_by(2)
+                    .map(|l| serde_json::from_slice::<serde_json::Value>(l).unwrap()["create"]["_id"].as_str().unwrap().to_string())
+                    .collect::<Vec<_>>()
+            })
             .collect();
         ids.sort();
         ids
@@ -199,7 +212,13 @@ fn five_thousand_ssh_attempts_from_one_source_are_one_incident_one_slack_and_one
     std::fs::write(dir.path().join("hec-token"), "hec-token-for-tests").unwrap();
     std::fs::write(dir.path().join("slack-url"), format!("http://127.0.0.1:{}/services/T000/B000/XXXX\n", chat.port)).unwrap();
     let personality = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/decoys/openssh-debian12.yaml")).unwrap();
-    std::fs::write(dir.path().join("patient-sshd.yaml"), personality.replace("max_auth_tries: 6\n", "max_auth_tries: 10000\n").replace(MAX_STARTUPS, "unauthenticated: {max_startups: {begin: 1000, rate_percent: 30, full: 2000}}")).unwrap();
+    std::fs::write(
+        dir.path().join("patient-sshd.yaml"),
+        personality
+            .replace("max_auth_tries: 6\n", "max_auth_tries: 10000\n")
+            .replace(MAX_STARTUPS, "unauthenticated: {max_startups: {begin: 1000, rate_percent: 30, full: 2000}}"),
+    )
+    .unwrap();
     let yaml = config("  - name: ssh\n    type: ssh\n    listen: 127.0.0.1:0\n    personality: patient-sshd.yaml\n    failure_delay_ms: 0\n")
         + &format!("  - name: splunk\n    type: splunk_hec\n    url: http://127.0.0.1:{}\n    token_file: hec-token\n    allow_private_addresses: true\n", siem.port)
         + "  - name: slack\n    type: webhook\n    format: slack\n    url_file: slack-url\n    allow_private_addresses: true\n    filter: {min_severity: medium}\n"

@@ -1,5 +1,6 @@
 //! HTTPS with curl: a generated certificate that looks like an internal CA's (kept
 //! across restarts), the operator's own certificate, h2 by ALPN, and bad TLS config.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, not a crashed decoy
 
 mod common;
 

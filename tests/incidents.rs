@@ -1,6 +1,7 @@
 //! `honeyward incidents`: many connections from one source are one incident, a
 //! canary URL hit is an incident of its own, and the allow-list suppresses without
 //! dropping.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, not a crashed decoy
 
 mod common;
 

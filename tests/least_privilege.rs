@@ -1,5 +1,6 @@
 //! Least privilege: bind a privileged port as root, then run as an unprivileged user
 //! with no capabilities; refuse to stay root unless told to.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, not a crashed decoy
 
 mod common;
 
@@ -9,6 +10,7 @@ use std::time::Duration;
 
 use common::*;
 
+#[allow(unsafe_code)] // a libc call; see the SAFETY comment
 fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
     unsafe { libc::geteuid() == 0 }
@@ -77,7 +79,11 @@ fn it_refuses_to_keep_running_as_root_without_allow_root() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("honeyward.yaml"), "store:\n  path: honeyward.db\ndecoys:\n  - name: t\n    type: tcp\n    listen: 127.0.0.1:0\nsinks: []\n").unwrap();
+    std::fs::write(
+        dir.path().join("honeyward.yaml"),
+        "store:\n  path: honeyward.db\ndecoys:\n  - name: t\n    type: tcp\n    listen: 127.0.0.1:0\nsinks: []\n",
+    )
+    .unwrap();
     let out = Command::new(BIN).args(["run", "-c", "honeyward.yaml"]).current_dir(dir.path()).env_remove("HONEYWARD_ALLOW_ROOT").output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);

@@ -1,5 +1,6 @@
 //! Sink filters: each sink forwards only the events its filter accepts (by minimum
 //! severity, kind and decoy) and its cursor moves past the rest.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, not a crashed decoy
 
 mod common;
 
@@ -42,7 +43,13 @@ fn an_incidents_only_file_sink_writes_one_ocsf_detection_finding_per_incident_an
     }
     let db = hw.store();
     assert!(eventually(15, || count_kind(&db, "connection_closed") == 20));
-    let lines = || std::fs::read_to_string(dir.path().join("findings.jsonl")).unwrap_or_default().lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()).collect::<Vec<_>>();
+    let lines = || {
+        std::fs::read_to_string(dir.path().join("findings.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .collect::<Vec<_>>()
+    };
     assert!(eventually(10, || lines().len() == 1));
     assert!(hw.stop().success());
     // After a restart the same source's incident is still open: no second finding.

@@ -3,6 +3,7 @@
 //! hydra, PuTTY's plink and Dropbear's dbclient get the same answers from the decoy as
 //! from the real server it imitates; and every attempt of every client is stored
 //! exactly once with its user name and password.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, not a crashed decoy
 
 mod common;
 
@@ -134,8 +135,15 @@ fn legacy_algorithms_complete_a_password_attempt_with_the_openssh_client() {
     let start = yaml.find("\nkex:\n").unwrap() + 1;
     let end = yaml.find("\next_info:\n").unwrap() + 1;
     let legacy = "kex:\n  - diffie-hellman-group1-sha1\n  - diffie-hellman-group-exchange-sha1\n  - diffie-hellman-group14-sha1\n  - curve25519-sha256\nhost_keys:\n  - ssh-rsa\n  - ssh-ed25519\nciphers:\n  - aes128-cbc\n  - aes192-cbc\n  - aes256-cbc\n  - 3des-cbc\n  - aes128-ctr\nmacs:\n  - hmac-sha1\n  - hmac-sha2-256\ncompression:\n  - zlib\n  - none\n";
-    std::fs::write(dir.path().join("legacy.yaml"), format!("{}{legacy}{}", &yaml[..start], &yaml[end..]).replace("name: openssh-debian12", "name: legacy-test")).unwrap();
-    let decoy = format!("  - name: ssh\n    type: ssh\n    listen: 127.0.0.1:0\n    personality: {}\n    failure_delay_ms: 0\n", dir.path().join("legacy.yaml").display());
+    std::fs::write(
+        dir.path().join("legacy.yaml"),
+        format!("{}{legacy}{}", &yaml[..start], &yaml[end..]).replace("name: openssh-debian12", "name: legacy-test"),
+    )
+    .unwrap();
+    let decoy = format!(
+        "  - name: ssh\n    type: ssh\n    listen: 127.0.0.1:0\n    personality: {}\n    failure_delay_ms: 0\n",
+        dir.path().join("legacy.yaml").display()
+    );
     let hw = Honeyward::start(dir.path(), &config(&decoy));
     let addr = hw.addr("ssh");
     let combos: Vec<[&str; 4]> = vec![
@@ -150,9 +158,26 @@ fn legacy_algorithms_complete_a_password_attempt_with_the_openssh_client() {
     ];
     for (i, [kex, hk, cipher, mac]) in combos.iter().enumerate() {
         let out = real_ssh::run(Command::new("sshpass").args(["-p", &format!("legacy-{i}"), "ssh", "-p", &addr.port().to_string()]).args([
-            "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "PubkeyAuthentication=no", "-o", "NumberOfPasswordPrompts=1",
-            "-o", &format!("KexAlgorithms={kex}"), "-o", &format!("HostKeyAlgorithms={hk}"), "-o", &format!("Ciphers={cipher}"), "-o", &format!("MACs={mac}"),
-            "-o", "Compression=yes", "legacy@127.0.0.1", "true",
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+            "-o",
+            "PubkeyAuthentication=no",
+            "-o",
+            "NumberOfPasswordPrompts=1",
+            "-o",
+            &format!("KexAlgorithms={kex}"),
+            "-o",
+            &format!("HostKeyAlgorithms={hk}"),
+            "-o",
+            &format!("Ciphers={cipher}"),
+            "-o",
+            &format!("MACs={mac}"),
+            "-o",
+            "Compression=yes",
+            "legacy@127.0.0.1",
+            "true",
         ]));
         assert!(out.contains("Permission denied"), "{kex} {hk} {cipher} {mac}: {out}");
     }
@@ -234,7 +259,13 @@ fn hydra_gets_the_real_verdict_and_tries_every_password_on_the_decoy() {
         let words: Vec<String> = (0..12).map(|i| format!("hydra-{i:02}")).collect();
         std::fs::write(dir.path().join("words.txt"), words.join("\n") + "\n").unwrap();
         let run = |addr: SocketAddr| {
-            let text = real_ssh::run(Command::new("hydra").args(["-l", "svc_ris", "-P"]).arg(dir.path().join("words.txt")).args(["-t", "4", "-w", "30"]).arg(format!("ssh://{addr}")));
+            let text = real_ssh::run(
+                Command::new("hydra")
+                    .args(["-l", "svc_ris", "-P"])
+                    .arg(dir.path().join("words.txt"))
+                    .args(["-t", "4", "-w", "30"])
+                    .arg(format!("ssh://{addr}")),
+            );
             text.lines().filter(|l| l.contains("target completed") || l.contains("valid password")).map(str::to_string).collect::<Vec<_>>()
         };
         let (real, decoy) = (run(t.real.addr), run(t.hw.addr("ssh")));
@@ -267,7 +298,13 @@ fn mask(text: &str, port: u16) -> String {
         .split('\n')
         .map(|l| {
             l.split(' ')
-                .map(|w| if w.starts_with("SHA256:") || w.len() >= 40 && w.bytes().all(|b| b.is_ascii_alphanumeric() || b"+/=:".contains(&b)) { "<key>" } else { w })
+                .map(|w| {
+                    if w.starts_with("SHA256:") || w.len() >= 40 && w.bytes().all(|b| b.is_ascii_alphanumeric() || b"+/=:".contains(&b)) {
+                        "<key>"
+                    } else {
+                        w
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join(" ")
         })
@@ -303,7 +340,12 @@ fn plink_gets_the_real_answers_and_its_password_is_stored() {
 fn dbclient_gets_the_real_answers_and_its_password_is_stored() {
     let dbclient = |addr: SocketAddr| {
         let home = tempfile::tempdir().unwrap();
-        let text = real_ssh::run(Command::new("dbclient").args(["-y", "-p", &addr.port().to_string(), "pharmacy@127.0.0.1", "true"]).env("HOME", home.path()).env("DROPBEAR_PASSWORD", "dbclient-pw"));
+        let text = real_ssh::run(
+            Command::new("dbclient")
+                .args(["-y", "-p", &addr.port().to_string(), "pharmacy@127.0.0.1", "true"])
+                .env("HOME", home.path())
+                .env("DROPBEAR_PASSWORD", "dbclient-pw"),
+        );
         mask(&text, addr.port())
     };
     same_answers(dbclient, |personality, _, db| {

@@ -1,6 +1,7 @@
 //! The SSH decoy against the real OpenSSH client, sshpass, ssh-keyscan and a real
 //! Debian sshd: failures look like the real server's, every attempt is stored, host
 //! keys persist, and planted passwords and keys raise token hits.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, not a crashed decoy
 
 mod common;
 
@@ -83,7 +84,8 @@ fn the_banner_shows_and_host_keys_persist_per_decoy_across_restarts() {
 
     let hw = Honeyward::start(dir.path(), &yaml);
     assert_eq!(strip(&keyscan(hw.addr("one"))), strip(&one), "host keys changed across a restart");
-    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(dir.path().join("honeyward-state/ssh/one/ssh_host_ed25519_key")).unwrap().permissions());
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(dir.path().join("honeyward-state/ssh/one/ssh_host_ed25519_key")).unwrap().permissions());
     assert_eq!(mode & 0o777, 0o600);
 }
 
@@ -95,7 +97,10 @@ fn a_planted_password_used_with_sshpass_raises_a_critical_token_hit() {
     let dir = tempfile::tempdir().unwrap();
     let hw = Honeyward::start(dir.path(), &config(&ssh_decoy("ssh")));
     let addr = hw.addr("ssh");
-    let out = cli(dir.path(), &["token", "create", "ssh-password", "--label", "backup svc on pacs-ws-12", "--endpoint", &format!("ssh://{addr}"), "--plant", "home/.bash_history"]);
+    let out = cli(
+        dir.path(),
+        &["token", "create", "ssh-password", "--label", "backup svc on pacs-ws-12", "--endpoint", &format!("ssh://{addr}"), "--plant", "home/.bash_history"],
+    );
     let id = out.split_whitespace().find(|w| w.starts_with("tok-")).unwrap().to_string();
     let history = std::fs::read_to_string(dir.path().join("home/.bash_history")).unwrap();
     let line = history.lines().find(|l| l.starts_with("sshpass -p '") && l.contains(" ssh ")).unwrap();
@@ -116,7 +121,8 @@ fn a_planted_password_used_with_sshpass_raises_a_critical_token_hit() {
     let raw = std::fs::read(dir.path().join("honeyward.db")).unwrap();
     assert!(!raw.windows(password.len()).any(|w| w == password.as_bytes()));
     let json = cli(dir.path(), &["events", "list", "--json", "--kind", "ssh_auth"]);
-    let line: serde_json::Value = json.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()).find(|v| v["details"]["method"] == "password").unwrap();
+    let line: serde_json::Value =
+        json.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()).find(|v| v["details"]["method"] == "password").unwrap();
     assert_eq!(line["severity"], "critical");
     assert_eq!(line["attack"]["id"], "T1552.003", "a password planted in a shell history");
 }
@@ -143,7 +149,10 @@ fn nmap_service_detection_reports_the_personality_version() {
     let dir = tempfile::tempdir().unwrap();
     let hw = Honeyward::start(dir.path(), &config(&ssh_decoy("ssh")));
     let addr = hw.addr("ssh");
-    let out = Command::new("nmap").args(["-sV", "-Pn", "-n", "-p", &addr.port().to_string(), "127.0.0.1"]).output().expect("nmap must be installed: scripts/test.sh installs it");
+    let out = Command::new("nmap")
+        .args(["-sV", "-Pn", "-n", "-p", &addr.port().to_string(), "127.0.0.1"])
+        .output()
+        .expect("nmap must be installed: scripts/test.sh installs it");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("open  ssh") && text.contains("OpenSSH 9.2p1 Debian 2+deb12u10"), "{text}");
 }
@@ -180,7 +189,22 @@ fn with_accept_tokens_a_planted_password_gets_the_fake_shell_and_every_line_is_r
     let decoy = ssh_decoy("ssh").replace("failure_delay_ms: 50", "failure_delay_ms: 0") + "    accept: tokens\n";
     let hw = Honeyward::start(dir.path(), &config(&decoy));
     let addr = hw.addr("ssh");
-    cli(dir.path(), &["token", "create", "ssh-password", "--label", "pacs admin", "--username", "radadmin", "--password", "Kelvo-Mistan-Baiper47!", "--plant", "h/.bash_history"]);
+    cli(
+        dir.path(),
+        &[
+            "token",
+            "create",
+            "ssh-password",
+            "--label",
+            "pacs admin",
+            "--username",
+            "radadmin",
+            "--password",
+            "Kelvo-Mistan-Baiper47!",
+            "--plant",
+            "h/.bash_history",
+        ],
+    );
     std::thread::sleep(std::time::Duration::from_millis(1200));
 
     // A wrong password is still refused.
@@ -242,7 +266,10 @@ fn a_logged_in_client_rekeys_compresses_and_keeps_alive_mid_session() {
     let decoy = ssh_decoy("ssh").replace("failure_delay_ms: 50", "failure_delay_ms: 0") + "    accept: tokens\n";
     let hw = Honeyward::start(dir.path(), &config(&decoy));
     let addr = hw.addr("ssh");
-    cli(dir.path(), &["token", "create", "ssh-password", "--label", "ris svc", "--username", "svc_ris", "--password", "Tarmo-Velik-Osten91!", "--plant", "h/notes.txt"]);
+    cli(
+        dir.path(),
+        &["token", "create", "ssh-password", "--label", "ris svc", "--username", "svc_ris", "--password", "Tarmo-Velik-Osten91!", "--plant", "h/notes.txt"],
+    );
     std::thread::sleep(std::time::Duration::from_millis(1200));
     let command = ["cat /etc/passwd"; 12].join("; ");
     let out = ssh_cmd(addr, "svc_ris", "Tarmo-Velik-Osten91!", &["-v", "-C", "-o", "RekeyLimit=1K", "-o", "ServerAliveInterval=1"], &command);
@@ -282,7 +309,8 @@ mod sha2_check {
 #[test]
 fn port_forwarding_and_sftp_are_refused_and_recorded() {
     let dir = tempfile::tempdir().unwrap();
-    let decoy = ssh_decoy("ssh").replace("failure_delay_ms: 50", "failure_delay_ms: 0") + "    accept:\n      - username: backup\n        password: backup123\n";
+    let decoy =
+        ssh_decoy("ssh").replace("failure_delay_ms: 50", "failure_delay_ms: 0") + "    accept:\n      - username: backup\n        password: backup123\n";
     let hw = Honeyward::start(dir.path(), &config(&decoy));
     let addr = hw.addr("ssh");
     // -W asks for a direct-tcpip channel to a host behind the decoy.
@@ -301,7 +329,8 @@ fn port_forwarding_and_sftp_are_refused_and_recorded() {
 #[test]
 fn a_personality_that_offers_keyboard_interactive_asks_for_password_and_records_it() {
     let dir = tempfile::tempdir().unwrap();
-    let yaml = include_str!("../decoys/openssh-debian12.yaml").replace("auth_methods: [publickey, password]", "auth_methods: [publickey, keyboard-interactive, password]");
+    let yaml = include_str!("../decoys/openssh-debian12.yaml")
+        .replace("auth_methods: [publickey, password]", "auth_methods: [publickey, keyboard-interactive, password]");
     std::fs::write(dir.path().join("kbd.yaml"), yaml).unwrap();
     let decoy = ssh_decoy("ssh") + "    personality: kbd.yaml\n";
     let hw = Honeyward::start(dir.path(), &config(&decoy));

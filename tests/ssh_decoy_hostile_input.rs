@@ -3,6 +3,7 @@
 //! pre-auth connections — each capped, recorded and closed on its deadline (the
 //! personality's LoginGraceTime, as the real sshd has no other pre-auth timeout),
 //! while a new client is still served.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, not a crashed decoy
 
 mod common;
 

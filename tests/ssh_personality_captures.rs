@@ -3,6 +3,7 @@
 //! recorded from each release's own sshd in a debootstrapped root on loopback by
 //! scripts/capture-ssh-personalities.sh. The same `ssh -vvv` lines (version, the
 //! server's KEXINIT lists, EXT_INFO, the method list) must come out of the decoy.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, not a crashed decoy
 
 mod common;
 
@@ -41,7 +42,19 @@ fn check(personality: &str) {
     let hw = Honeyward::start(dir.path(), &config(&format!("  - name: ssh\n    type: ssh\n    listen: 127.0.0.1:0\n    personality: {personality}\n")));
     let addr = hw.addr("ssh");
     let out = Command::new("ssh")
-        .args(["-vvv", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-p", &addr.port().to_string(), "probe@127.0.0.1", "true"])
+        .args([
+            "-vvv",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+            "-p",
+            &addr.port().to_string(),
+            "probe@127.0.0.1",
+            "true",
+        ])
         .output()
         .unwrap();
     let decoy = server_lines(&String::from_utf8_lossy(&out.stderr));
@@ -69,7 +82,10 @@ fn the_ubuntu_24_04_personality_sends_what_the_real_noble_sshd_sent() {
 #[test]
 fn paramiko_agrees_on_mlkem768x25519_with_the_debian_13_personality_and_its_password_is_stored() {
     let dir = tempfile::tempdir().unwrap();
-    let hw = Honeyward::start(dir.path(), &config("  - name: ssh\n    type: ssh\n    listen: 127.0.0.1:0\n    personality: openssh-debian13\n    failure_delay_ms: 0\n"));
+    let hw = Honeyward::start(
+        dir.path(),
+        &config("  - name: ssh\n    type: ssh\n    listen: 127.0.0.1:0\n    personality: openssh-debian13\n    failure_delay_ms: 0\n"),
+    );
     let addr = hw.addr("ssh");
     let script = "import paramiko,sys\nt=paramiko.Transport(('127.0.0.1',int(sys.argv[1])))\nt.start_client(timeout=30)\ntry:\n    t.auth_password('ris','mlkem-pw')\nexcept paramiko.AuthenticationException as e:\n    print('denied')\n";
     let out = Command::new("python3").args(["-c", script, &addr.port().to_string()]).output().unwrap();

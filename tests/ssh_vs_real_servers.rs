@@ -3,6 +3,7 @@
 //! Debian 12's Dropbear (`dropbear-debian12`). Same KEXINIT bytes, same `ssh -vvv`
 //! transcript, same ssh-audit and nmap reports, same reaction to odd first lines, to
 //! silence and to floods of unauthenticated connections.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, not a crashed decoy
 
 mod common;
 
@@ -42,7 +43,11 @@ fn both() -> Pair {
 fn normalise(text: &str, ports: &[u16]) -> String {
     let mut out = String::new();
     for line in text.lines() {
-        let mut l: String = line.split(' ').map(|w| if let Some(i) = w.find("SHA256:") { format!("{}SHA256:<fp>", &w[..i]) } else { w.to_string() }).collect::<Vec<_>>().join(" ");
+        let mut l: String = line
+            .split(' ')
+            .map(|w| if let Some(i) = w.find("SHA256:") { format!("{}SHA256:<fp>", &w[..i]) } else { w.to_string() })
+            .collect::<Vec<_>>()
+            .join(" ");
         for p in ports {
             l = l.replace(&p.to_string(), "<port>");
         }
@@ -89,7 +94,21 @@ fn the_kexinit_is_byte_identical_to_the_real_servers_apart_from_the_cookie() {
 }
 
 fn ssh_vvv(addr: SocketAddr) -> String {
-    real_ssh::run(Command::new("ssh").args(["-vvv", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=10", "-p", &addr.port().to_string(), "probe@127.0.0.1", "true"]))
+    real_ssh::run(Command::new("ssh").args([
+        "-vvv",
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "StrictHostKeyChecking=no",
+        "-o",
+        "UserKnownHostsFile=/dev/null",
+        "-o",
+        "ConnectTimeout=10",
+        "-p",
+        &addr.port().to_string(),
+        "probe@127.0.0.1",
+        "true",
+    ]))
 }
 
 #[test]
@@ -137,7 +156,12 @@ fn nmap(addr: SocketAddr, script: &str) -> String {
         if line.starts_with("Starting") || line.starts_with("Nmap done") || line.contains("latency") || line.contains("scanned in") {
             continue;
         }
-        let masked: String = line.split(' ').map(|w| if w.len() == 32 && w.bytes().all(|b| b.is_ascii_hexdigit()) { "<fp>" } else { w }).collect::<Vec<_>>().join(" ").replace(&port, "<port>");
+        let masked: String = line
+            .split(' ')
+            .map(|w| if w.len() == 32 && w.bytes().all(|b| b.is_ascii_hexdigit()) { "<fp>" } else { w })
+            .collect::<Vec<_>>()
+            .join(" ")
+            .replace(&port, "<port>");
         if masked.starts_with("| ") && !masked.starts_with("|  ") {
             blocks.push(masked);
         } else if masked.starts_with('|') {
@@ -208,7 +232,9 @@ fn odd_first_lines_get_the_real_servers_bytes_and_the_same_kind_of_close() {
 #[test]
 fn a_client_silent_after_the_banner_or_the_kexinit_is_closed_without_a_word_at_the_grace_time() {
     let dir = tempfile::tempdir().unwrap();
-    let personality = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/decoys/openssh-debian12.yaml")).unwrap().replace("login_grace_seconds: 120\n", "login_grace_seconds: 3\n");
+    let personality = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/decoys/openssh-debian12.yaml"))
+        .unwrap()
+        .replace("login_grace_seconds: 120\n", "login_grace_seconds: 3\n");
     std::fs::write(dir.path().join("grace3.yaml"), personality).unwrap();
     let real = real_ssh::sshd(dir.path(), &["LoginGraceTime=3"]);
     let hw = Honeyward::start(dir.path(), &config(&decoy("ossh", &dir.path().join("grace3.yaml").display().to_string(), "")));

@@ -1,6 +1,7 @@
 //! The syslog sink with a real rsyslog (Debian's) started on loopback: RFC 5424 over
 //! TCP with octet counting and over UDP; rsyslog's mmpstrucdata parses the structured
 //! data, and every event arrives exactly once with hostile attacker text intact.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, not a crashed decoy
 
 mod common;
 
@@ -87,7 +88,26 @@ fn openssl(dir: &std::path::Path, args: &[&str]) {
 
 /// A test CA and a collector certificate for `siem.test` / 127.0.0.1 signed by it.
 fn certificates(dir: &std::path::Path, ca: &str) {
-    openssl(dir, &["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", &format!("/CN={ca}"), "-keyout", &format!("{ca}.key"), "-out", &format!("{ca}.pem")]);
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            &format!("/CN={ca}"),
+            "-keyout",
+            &format!("{ca}.key"),
+            "-out",
+            &format!("{ca}.pem"),
+        ],
+    );
 }
 
 #[test]
@@ -96,9 +116,31 @@ fn tls_delivers_to_a_collector_whose_certificate_chains_to_the_pinned_ca_only() 
     let d = dir.path();
     certificates(d, "siem-ca");
     certificates(d, "other-ca");
-    openssl(d, &["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=siem.test", "-keyout", "server.key", "-out", "server.csr"]);
+    openssl(
+        d,
+        &["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=siem.test", "-keyout", "server.key", "-out", "server.csr"],
+    );
     std::fs::write(d.join("san.ext"), "subjectAltName=DNS:siem.test,IP:127.0.0.1\n").unwrap();
-    openssl(d, &["x509", "-req", "-in", "server.csr", "-CA", "siem-ca.pem", "-CAkey", "siem-ca.key", "-CAcreateserial", "-days", "2", "-extfile", "san.ext", "-out", "server.pem"]);
+    openssl(
+        d,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "siem-ca.pem",
+            "-CAkey",
+            "siem-ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "san.ext",
+            "-out",
+            "server.pem",
+        ],
+    );
     let port = free_port();
     let setup = format!(
         r#"global(workDirectory="{d}" maxMessageSize="1m" DefaultNetstreamDriver="gtls" DefaultNetstreamDriverCAFile="{d}/siem-ca.pem" DefaultNetstreamDriverCertFile="{d}/server.pem" DefaultNetstreamDriverKeyFile="{d}/server.key")
@@ -108,8 +150,14 @@ input(type="imtcp" port="{port}" address="127.0.0.1" ruleset="hw")"#,
     );
     let r = rsyslog_with(d, &setup, port);
 
-    let sink = |name: &str, ca: &str| format!("  - name: {name}\n    type: syslog\n    address: 127.0.0.1:{port}\n    transport: tls\n    tls:\n      ca_file: {}/{ca}.pem\n      server_name: siem.test\n", d.display());
-    let yaml = format!("store:\n  path: honeyward.db\ndecoys:\n  - name: banner\n    type: tcp\n    listen: 127.0.0.1:0\nsinks:\n{}{}", sink("siem", "siem-ca"), sink("impostor-check", "other-ca"));
+    let sink = |name: &str, ca: &str| {
+        format!("  - name: {name}\n    type: syslog\n    address: 127.0.0.1:{port}\n    transport: tls\n    tls:\n      ca_file: {}/{ca}.pem\n      server_name: siem.test\n", d.display())
+    };
+    let yaml = format!(
+        "store:\n  path: honeyward.db\ndecoys:\n  - name: banner\n    type: tcp\n    listen: 127.0.0.1:0\nsinks:\n{}{}",
+        sink("siem", "siem-ca"),
+        sink("impostor-check", "other-ca")
+    );
     let hw = Honeyward::start(d, &yaml);
     let mut s = TcpStream::connect(hw.addr("banner")).unwrap();
     s.write_all(b"USER root\r\n").unwrap();

@@ -1,6 +1,7 @@
 //! Honeytokens end to end with the real binary: create and plant, list, the canary
 //! watcher with real `cat` and `ls`, revocation, a deleted plant, a honey patient's
 //! DICOM file read by DCMTK's dcmdump, and no secret in the database file.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, not a crashed decoy
 
 mod common;
 
@@ -86,7 +87,8 @@ fn a_honey_patient_dicom_file_is_read_by_dcmdump_with_name_and_nhs_number() {
     let nhs = patient["nhs_number"].as_str().unwrap();
     assert!(nhs.starts_with("999") && honeyward::token::nhs::is_valid(nhs));
 
-    let dump = Command::new("dcmdump").arg(dir.path().join("exports/IM0001.dcm")).output().expect("dcmdump (DCMTK) must be installed: scripts/test.sh installs it");
+    let dump =
+        Command::new("dcmdump").arg(dir.path().join("exports/IM0001.dcm")).output().expect("dcmdump (DCMTK) must be installed: scripts/test.sh installs it");
     let text = String::from_utf8_lossy(&dump.stdout);
     assert!(dump.status.success(), "dcmdump failed: {}", String::from_utf8_lossy(&dump.stderr));
     let family = patient["family_name"].as_str().unwrap().to_uppercase();
@@ -104,7 +106,8 @@ fn file_opened(db: &rusqlite::Connection) -> Vec<serde_json::Value> {
 fn opening_a_canary_file_raises_one_token_hit_and_listing_or_planting_raises_none() {
     let dir = tempfile::tempdir().unwrap();
     let mut run = Honeyward::start(dir.path(), &quiet_config());
-    let out = hw(dir.path(), &["token", "create", "file", "--label", "passwords on the radiology share", "--plant", "share/passwords.env", "--note", "IT share"]);
+    let out =
+        hw(dir.path(), &["token", "create", "file", "--label", "passwords on the radiology share", "--plant", "share/passwords.env", "--note", "IT share"]);
     let id = token_id(&out);
     let canary = std::fs::canonicalize(dir.path().join("share/passwords.env")).unwrap();
     let db = run.store();

@@ -53,6 +53,7 @@ pub fn start(dir: &std::path::Path, yaml: &str) -> Decoy {
 
 impl Decoy {
     /// SIGTERM, then wait for the process to exit.
+    #[allow(unsafe_code)] // a libc call; see the SAFETY comment
     pub fn stop(mut self) {
         // SAFETY: signalling our own child.
         unsafe { libc::kill(self.pid as i32, libc::SIGTERM) };

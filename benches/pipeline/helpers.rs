@@ -91,4 +91,3 @@ pub(crate) async fn wait_committed(rx: &mut watch::Receiver<u64>, n: u64, deadli
         }
     }
 }
-

@@ -38,6 +38,7 @@
 //! | `HW_BENCH_TW_SETTLE`   | 1: before each TCP run wait (<= 75 s) for  |
 //! |                        | TIME_WAIT sockets to drain; 0: don't wait  |
 //! | `HW_BENCH_BIN`         | /tmp/hw-bench-target/release/honeyward     |
+#![allow(clippy::unwrap_used, clippy::expect_used)] // benchmark code: a panic is a failed benchmark, not a crashed decoy
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -49,7 +50,6 @@ use honeyward::config::{Config, StoreConfig};
 use honeyward::event::{AttackerBytes, CloseReason, Event, EventId, EventKind, Timestamp};
 use tokio::io::AsyncReadExt;
 use tokio::sync::watch;
-
 
 mod helpers;
 mod rss;
@@ -266,4 +266,3 @@ fn main() {
 
     print_table(&rows);
 }
-

@@ -13,6 +13,7 @@ pub(crate) struct Rss {
     pub(crate) hwm_kib: u64,
 }
 
+#[allow(unsafe_code)] // libc calls; see the SAFETY comments
 pub(crate) fn idle_rss() -> Res<Rss> {
     let bin = std::env::var("HW_BENCH_BIN").map(PathBuf::from).unwrap_or_else(|_| PathBuf::from("/tmp/hw-bench-target/release/honeyward"));
     if !bin.is_file() {
@@ -67,4 +68,3 @@ pub(crate) fn idle_rss() -> Res<Rss> {
     let hwm_kib = field(&status, "VmHWM:").unwrap_or(rss_kib);
     Ok(Rss { command: format!("{} run", bin.display()), config, rss_kib, hwm_kib })
 }
-

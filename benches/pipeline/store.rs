@@ -158,4 +158,3 @@ pub(crate) async fn commit_latency(sync: &str, rate: u64, duration: Duration) ->
         writer_wakeups,
     })
 }
-

@@ -132,6 +132,7 @@ pub(crate) async fn run_client(addr: SocketAddr, total: u64, limit: Duration, cl
 }
 /// Connects to `addr`; with `bind`, from `source` (port chosen at connect time, so
 /// each source address has its own ephemeral-port space).
+#[allow(unsafe_code)] // libc calls; see the SAFETY comments
 pub(crate) async fn connect_from(source: Ipv4Addr, bind: bool, addr: SocketAddr) -> std::io::Result<tokio::net::TcpStream> {
     if !bind {
         return tokio::net::TcpStream::connect(addr).await;
@@ -233,6 +234,7 @@ pub(crate) async fn client_in_child(addr: SocketAddr, total: u64, limit: Duratio
 
 /// CPU seconds (user + system) per thread name in this process, and for the whole
 /// process (dead threads included).
+#[allow(unsafe_code)] // libc calls; see the SAFETY comments
 pub(crate) fn process_cpu() -> (f64, Vec<(String, f64)>) {
     // SAFETY: sysconf has no preconditions.
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
@@ -284,6 +286,7 @@ pub(crate) fn writer_thread_stats() -> (f64, u64) {
 }
 
 /// CPU seconds used by waited-for child processes so far.
+#[allow(unsafe_code)] // libc calls; see the SAFETY comments
 pub(crate) fn children_cpu() -> f64 {
     // SAFETY: getrusage writes into the struct we pass.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
@@ -304,6 +307,7 @@ pub(crate) fn settle_time_wait(max: u64, limit: Duration) -> Duration {
 }
 
 /// Flushes dirty pages to disk and pauses briefly, so a section starts on a quiet disk.
+#[allow(unsafe_code)] // libc calls; see the SAFETY comments
 pub(crate) fn settle_disk() {
     // SAFETY: sync(2) has no arguments and cannot fail.
     unsafe { libc::sync() };
@@ -340,7 +344,7 @@ pub(crate) struct TcpResult {
 }
 
 /// Minimal tokio banner server: accept → nodelay → banner → read until EOF → close.
-pub(crate) async fn baseline_server(listener: tokio::net::TcpListener, stop: honeyward::pipeline::Shutdown, served: Arc<AtomicU64>) {
+pub(crate) async fn baseline_server(listener: tokio::net::TcpListener, stop: honeyward::shutdown::Shutdown, served: Arc<AtomicU64>) {
     use tokio::io::AsyncWriteExt;
     loop {
         let accepted = tokio::select! {
@@ -378,7 +382,7 @@ pub(crate) async fn tcp_conn_rate(run: &TcpRun, total: u64, limit: Duration, cli
                 BANNER
             );
             let config = parse_config(&yaml)?;
-            let running = honeyward::app::start(config, honeyward::pipeline::Shutdown::new()).await?;
+            let running = honeyward::app::start(config, honeyward::shutdown::Shutdown::new()).await?;
             let addr = running.listeners.first().ok_or("no listener")?.addr;
             (addr, Some(running), None)
         }
@@ -388,7 +392,7 @@ pub(crate) async fn tcp_conn_rate(run: &TcpRun, total: u64, limit: Duration, cli
             socket.bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
             let listener = socket.listen(4096)?;
             let addr = listener.local_addr()?;
-            let stop = honeyward::pipeline::Shutdown::new();
+            let stop = honeyward::shutdown::Shutdown::new();
             tokio::spawn(baseline_server(listener, stop.clone(), served.clone()));
             (addr, None, Some(stop))
         }
@@ -459,4 +463,3 @@ pub(crate) fn count_connections(db: &Path) -> Res<StoreCounts> {
     }
     Ok(StoreCounts { opened, closed, unpaired_sessions: unpaired as u64, refused_events })
 }
-

@@ -68,7 +68,11 @@ pub fn execute(cmd: ConsoleCommand) -> anyhow::Result<ExitCode> {
             }
             accounts.ensure_account(&a.account)?;
             accounts.set_password_hash(&a.account, &crate::console::password_hash(password)?)?;
-            println!("password set for {}{}", a.account, if console.password_login { "" } else { " (password sign-in is off: set console.password_login: true)" });
+            println!(
+                "password set for {}{}",
+                a.account,
+                if console.password_login { "" } else { " (password sign-in is off: set console.password_login: true)" }
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

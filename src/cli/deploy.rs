@@ -60,7 +60,10 @@ pub fn execute(cmd: DeployCommand) -> anyhow::Result<ExitCode> {
         DeployCommand::Systemd(a) => {
             let (_, loaded) = config_source::load(a.config.as_deref());
             let config = loaded.map_err(|e| anyhow::anyhow!("{e}"))?;
-            print!("{}", render(&config, &UnitOptions { binary: a.binary, config_path: a.config_path, memory_max_mb: hard_memory_limit_mb(a.memory_max_mb, &config) }));
+            print!(
+                "{}",
+                render(&config, &UnitOptions { binary: a.binary, config_path: a.config_path, memory_max_mb: hard_memory_limit_mb(a.memory_max_mb, &config) })
+            );
             Ok(ExitCode::SUCCESS)
         }
         DeployCommand::Kubernetes(a) => {
@@ -70,7 +73,12 @@ pub fn execute(cmd: DeployCommand) -> anyhow::Result<ExitCode> {
                 config_source::Source::File(p) => std::fs::read_to_string(&p)?,
                 config_source::Source::Embedded => crate::config::EMBEDDED_DEFAULT.to_string(),
             };
-            let options = crate::deploy::kubernetes::K8sOptions { namespace: a.namespace, image: a.image, config_text, memory_max_mb: hard_memory_limit_mb(a.memory_max_mb, &config) };
+            let options = crate::deploy::kubernetes::K8sOptions {
+                namespace: a.namespace,
+                image: a.image,
+                config_text,
+                memory_max_mb: hard_memory_limit_mb(a.memory_max_mb, &config),
+            };
             println!("{}", serde_json::to_string_pretty(&crate::deploy::kubernetes::render(&config, &options))?);
             Ok(ExitCode::SUCCESS)
         }

@@ -158,14 +158,7 @@ fn text_line(e: &StoredEvent, out: &mut Vec<u8>) {
     let ev = &e.event;
     let details = serde_json::to_value(&ev.kind).ok().and_then(|v| v.get("details").map(|d| d.to_string())).unwrap_or_default();
     let source = ev.source.map(|s| s.to_string()).unwrap_or_else(|| "-".into());
-    let line = format!(
-        "{}  {:<16} {:<24} {:<20} {}\n",
-        ev.time.to_rfc3339(),
-        ev.decoy.as_deref().unwrap_or("-"),
-        source,
-        ev.kind.name(),
-        details
-    );
+    let line = format!("{}  {:<16} {:<24} {:<20} {}\n", ev.time.to_rfc3339(), ev.decoy.as_deref().unwrap_or("-"), source, ev.kind.name(), details);
     out.extend_from_slice(line.as_bytes());
 }
 

@@ -117,7 +117,11 @@ pub fn controller(args: ControllerArgs) -> anyhow::Result<ExitCode> {
                 Some(path) => {
                     let _ = std::fs::remove_file(path);
                     crate::state_file::write_new(path, text.as_bytes(), 0o600).map_err(anyhow::Error::msg)?;
-                    println!("enrolled sensor {}; credential written to {} (mode 0600): copy it to the sensor and point upstream.credential_file at it", a.name, path.display());
+                    println!(
+                        "enrolled sensor {}; credential written to {} (mode 0600): copy it to the sensor and point upstream.credential_file at it",
+                        a.name,
+                        path.display()
+                    );
                 }
                 None => print!("{text}"),
             }

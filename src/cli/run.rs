@@ -20,9 +20,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
     };
     match &source {
-        Source::Embedded => tracing::info!(
-            "no configuration given and no ./{LOCAL_CONFIG}: running the embedded quick-start (`honeyward example-config` shows a complete one)"
-        ),
+        Source::Embedded => {
+            tracing::info!("no configuration given and no ./{LOCAL_CONFIG}: running the embedded quick-start (`honeyward example-config` shows a complete one)")
+        }
         Source::File(p) => tracing::info!(config = %p.display(), "configuration loaded"),
     }
     raise_open_files_limit();
@@ -53,6 +53,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Decoys hold many idle connections during scans: use the hard limit on open files.
+#[allow(unsafe_code)] // a libc call; see the SAFETY comment
 fn raise_open_files_limit() {
     let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: getrlimit/setrlimit only read and write the struct passed in.

@@ -83,7 +83,13 @@ fn status(a: StatusArgs) -> anyhow::Result<ExitCode> {
             println!("{v}");
         } else {
             let when = |t: Option<crate::event::Timestamp>| t.map_or_else(|| "never".to_string(), |t| t.to_rfc3339());
-            println!("{} ({}): delivered up to {cursor}, {lag} behind, last success {}, {} dead letters", s.name(), s.type_name(), when(st.last_success), st.dead_letters);
+            println!(
+                "{} ({}): delivered up to {cursor}, {lag} behind, last success {}, {} dead letters",
+                s.name(),
+                s.type_name(),
+                when(st.last_success),
+                st.dead_letters
+            );
             if let Some(e) = &st.last_error {
                 let recovered = st.last_success.is_some_and(|ok| st.last_error_time.is_some_and(|err| ok > err));
                 println!("  last error {}{}: {}", when(st.last_error_time), if recovered { " (since recovered)" } else { "" }, visible(e));

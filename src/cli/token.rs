@@ -262,7 +262,13 @@ fn create(a: CreateArgs) -> anyhow::Result<ExitCode> {
         reg.insert(&[&new])?;
         println!("created {} ({}) \"{}\"", t.id, t.kind.as_str(), t.label);
         if a.plant.is_some() {
-            let plant = Plant { host: host.clone(), path: path.display().to_string(), note: a.target.note.clone(), template: Some(template_name.clone()), created: Timestamp::now() };
+            let plant = Plant {
+                host: host.clone(),
+                path: path.display().to_string(),
+                note: a.target.note.clone(),
+                template: Some(template_name.clone()),
+                created: Timestamp::now(),
+            };
             reg.add_plant(&t.id, &plant, t.kind == TokenKind::File)?;
             println!("planted {} on {host} (template {template_name}, mode {mode:o})", path.display());
         } else {
@@ -311,7 +317,8 @@ fn plant_existing(a: PlantArgs) -> anyhow::Result<ExitCode> {
         write_file(&t, &Secrets::default(), &a.target, &template_name, &path, &host)?;
         println!("wrote {} (template {template_name})", path.display());
     }
-    let plant = Plant { host: host.clone(), path: path.display().to_string(), note: a.target.note.clone(), template: Some(template_name), created: Timestamp::now() };
+    let plant =
+        Plant { host: host.clone(), path: path.display().to_string(), note: a.target.note.clone(), template: Some(template_name), created: Timestamp::now() };
     reg.add_plant(&t.id, &plant, t.kind == TokenKind::File)?;
     println!("recorded plant of {} at {host}:{}", t.id, path.display());
     Ok(ExitCode::SUCCESS)

@@ -56,7 +56,9 @@ pub fn summary(cfg: &Config, personalities: &[Personality]) -> String {
                 d.quarantine_max_objects,
                 d.quarantine_max_bytes >> 20
             ),
-            (DecoyConfig::Ssh(_), Personality::Ssh(p)) => format!("personality {} ({}), failure delay {}", p.name, p.banner(), describe_delay(&p.failure_delay)),
+            (DecoyConfig::Ssh(_), Personality::Ssh(p)) => {
+                format!("personality {} ({}), failure delay {}", p.name, p.banner(), describe_delay(&p.failure_delay))
+            }
             (_, _) => "personality of another decoy type".to_string(),
         };
         out.push_str(&format!(
@@ -86,7 +88,9 @@ pub fn summary(cfg: &Config, personalities: &[Personality]) -> String {
                 c.options.facility,
                 c.options.enterprise_number
             ),
-            SinkConfig::Controller(u) => format!("every event to the controller {} as sensor {} (spool quota {} MiB)", u.url, u.credential.sensor, u.spool_max_bytes >> 20),
+            SinkConfig::Controller(u) => {
+                format!("every event to the controller {} as sensor {} (spool quota {} MiB)", u.url, u.credential.sensor, u.spool_max_bytes >> 20)
+            }
             SinkConfig::Http(c) => {
                 let body = match &c.body {
                     crate::config::HttpBody::Lines(f) => format!("{} lines", f.as_str()),
@@ -97,7 +101,9 @@ pub fn summary(cfg: &Config, personalities: &[Personality]) -> String {
                 };
                 let auth = match &c.auth {
                     crate::config::HttpAuth::None => "no authentication".to_string(),
-                    crate::config::HttpAuth::Bearer(s) | crate::config::HttpAuth::Splunk(s) | crate::config::HttpAuth::ApiKey(s) => format!("token from {}", s.origin()),
+                    crate::config::HttpAuth::Bearer(s) | crate::config::HttpAuth::Splunk(s) | crate::config::HttpAuth::ApiKey(s) => {
+                        format!("token from {}", s.origin())
+                    }
                     crate::config::HttpAuth::Basic { username, password } => format!("user {username}, password from {}", password.origin()),
                 };
                 format!(

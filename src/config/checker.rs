@@ -16,7 +16,6 @@ pub(super) const SCHEMA_HINT: &str = "`honeyward example-config` prints an annot
 
 pub(super) type Pos = Option<(usize, usize)>;
 
-
 pub(super) struct Checker<'a> {
     pub(super) file: &'a str,
     pub(super) errors: Vec<ConfigError>,
@@ -33,19 +32,15 @@ pub(super) fn scalar_at(scalar: &marked_yaml::types::MarkedScalarNode) -> At<Str
 impl Checker<'_> {
     pub(super) fn error(&mut self, position: Pos, message: impl Into<String>, hint: impl Into<String>) {
         let hint = hint.into();
-        self.errors.push(ConfigError {
-            file: self.file.to_string(),
-            position,
-            message: message.into(),
-            hint: (!hint.is_empty()).then_some(hint),
-        });
+        self.errors.push(ConfigError { file: self.file.to_string(), position, message: message.into(), hint: (!hint.is_empty()).then_some(hint) });
     }
 
     pub(super) fn load_error(&mut self, e: &LoadError) {
         use LoadError::*;
         let marker = match e {
-            TopLevelMustBeMapping(m) | TopLevelMustBeSequence(m) | UnexpectedAnchor(m) | MappingKeyMustBeScalar(m)
-            | UnexpectedTag(m) | ScanError(m, _) => Some(*m),
+            TopLevelMustBeMapping(m) | TopLevelMustBeSequence(m) | UnexpectedAnchor(m) | MappingKeyMustBeScalar(m) | UnexpectedTag(m) | ScanError(m, _) => {
+                Some(*m)
+            }
             DuplicateKey(inner) => inner.key.span().start().copied(),
         };
         let position = marker.map(|m| (m.line(), m.column()));
@@ -91,7 +86,11 @@ impl Checker<'_> {
         if p.value.is_empty() || path.file_name().is_none() {
             self.error(p.position, format!("`{key}` must name a file"), "e.g. /var/lib/honeyward/honeyward.db");
         } else if !dir.is_dir() {
-            self.error(p.position, format!("directory {} for `{key}` does not exist", dir.display()), "create it first (honeyward never creates directories it was not asked to)");
+            self.error(
+                p.position,
+                format!("directory {} for `{key}` does not exist", dir.display()),
+                "create it first (honeyward never creates directories it was not asked to)",
+            );
         }
         path
     }
@@ -131,9 +130,7 @@ impl Checker<'_> {
     }
 
     pub(super) fn unique_name(&mut self, seen: &mut HashMap<String, Pos>, name: &At<String>, what: &str) {
-        let ok = !name.value.is_empty()
-            && name.value.len() <= 64
-            && name.value.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+        let ok = !name.value.is_empty() && name.value.len() <= 64 && name.value.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
         if !ok {
             self.error(name.position, format!("{what} name {:?} is not usable", name.value), "use 1 to 64 characters from A-Z a-z 0-9 - _ .");
         }

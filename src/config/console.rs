@@ -55,7 +55,11 @@ impl Checker<'_> {
         let listen = match raw.listen.value.parse::<SocketAddr>() {
             Ok(a) if a.ip().is_loopback() => a,
             Ok(_) => {
-                self.error(raw.listen.position, format!("the console listens on {}, which is not loopback", raw.listen.value), "the console serves plain HTTP: listen on 127.0.0.1 and reach it with an SSH tunnel or a TLS reverse proxy (then set public_url)");
+                self.error(
+                    raw.listen.position,
+                    format!("the console listens on {}, which is not loopback", raw.listen.value),
+                    "the console serves plain HTTP: listen on 127.0.0.1 and reach it with an SSH tunnel or a TLS reverse proxy (then set public_url)",
+                );
                 return None;
             }
             Err(_) => {
@@ -65,9 +69,15 @@ impl Checker<'_> {
         };
         let public_url = match &raw.public_url {
             Some(u) => match u.value.trim_end_matches('/').parse::<hyper::Uri>() {
-                Ok(uri) if matches!(uri.scheme_str(), Some("https" | "http")) && uri.host().is_some() && uri.path() == "/" && uri.query().is_none() => Some(u.value.trim_end_matches('/').to_string()),
+                Ok(uri) if matches!(uri.scheme_str(), Some("https" | "http")) && uri.host().is_some() && uri.path() == "/" && uri.query().is_none() => {
+                    Some(u.value.trim_end_matches('/').to_string())
+                }
                 _ => {
-                    self.error(u.position, format!("invalid public_url {:?}", u.value), "write the scheme, host and port only, e.g. https://honeyward.trust.nhs.uk");
+                    self.error(
+                        u.position,
+                        format!("invalid public_url {:?}", u.value),
+                        "write the scheme, host and port only, e.g. https://honeyward.trust.nhs.uk",
+                    );
                     return None;
                 }
             },
@@ -77,7 +87,11 @@ impl Checker<'_> {
         let console = ConsoleConfig { listen, public_url, password_login: raw.password_login.unwrap_or(false), session: Duration::from_secs(hours * 3600) };
         let rp_id = console.rp_id();
         if rp_id.parse::<std::net::IpAddr>().is_ok() || rp_id.starts_with('[') {
-            self.error(raw.public_url.as_ref().and_then(|u| u.position), format!("public_url names an IP address ({rp_id})"), "passkeys need a host name: use localhost or the DNS name people type");
+            self.error(
+                raw.public_url.as_ref().and_then(|u| u.position),
+                format!("public_url names an IP address ({rp_id})"),
+                "passkeys need a host name: use localhost or the DNS name people type",
+            );
             return None;
         }
         Some(console)

@@ -24,11 +24,13 @@ impl Checker<'_> {
             return SocketAddr::from(([127, 0, 0, 1], 0));
         };
         if addr.port() != 0 {
-            let clash = taken.iter().find(|(a, _)| {
-                a.port() == addr.port() && (a.ip() == addr.ip() || a.ip().is_unspecified() || addr.ip().is_unspecified())
-            });
+            let clash = taken.iter().find(|(a, _)| a.port() == addr.port() && (a.ip() == addr.ip() || a.ip().is_unspecified() || addr.ip().is_unspecified()));
             if let Some((a, other)) = clash {
-                self.error(listen.position, format!("decoy `{name}` listens on {addr}, which decoy `{other}` already uses ({a})"), "give each decoy its own port");
+                self.error(
+                    listen.position,
+                    format!("decoy `{name}` listens on {addr}, which decoy `{other}` already uses ({a})"),
+                    "give each decoy its own port",
+                );
             }
             taken.push((addr, name.to_string()));
         }
@@ -65,7 +67,11 @@ impl Checker<'_> {
                     Vec::new()
                 }
                 Err(e) => {
-                    self.error(f.position, format!("cannot read banner file {}: {e}", f.value), "check the path (relative paths start from the working directory)");
+                    self.error(
+                        f.position,
+                        format!("cannot read banner file {}: {e}", f.value),
+                        "check the path (relative paths start from the working directory)",
+                    );
                     Vec::new()
                 }
             },
@@ -91,7 +97,11 @@ impl Checker<'_> {
             Some(RawAccept::Mode(m)) if m == "nobody" => AcceptPolicy::Nobody,
             Some(RawAccept::Mode(m)) if m == "tokens" => AcceptPolicy::Tokens,
             Some(RawAccept::Mode(m)) => {
-                self.error(raw.name.position, format!("decoy `{}`: unknown accept mode `{m}`", raw.name.value), "accept: nobody, tokens, or a list of {username, password}");
+                self.error(
+                    raw.name.position,
+                    format!("decoy `{}`: unknown accept mode `{m}`", raw.name.value),
+                    "accept: nobody, tokens, or a list of {username, password}",
+                );
                 AcceptPolicy::Nobody
             }
             Some(RawAccept::Credentials(list)) => AcceptPolicy::Credentials(list.into_iter().map(|c| (c.username, c.password)).collect()),
@@ -117,12 +127,19 @@ impl Checker<'_> {
             }
             ae.value
         });
-        let uid_root = raw.uid_root.map_or_else(|| "2.25".to_string(), |r| {
-            if !crate::token::is_uid_root(&r.value) {
-                self.error(r.position, format!("{:?} is not a DICOM UID root", r.value), "digits and dots, at most 24 characters, e.g. 2.25 or 1.2.826.0.1.3680043.10.543");
-            }
-            r.value
-        });
+        let uid_root = raw.uid_root.map_or_else(
+            || "2.25".to_string(),
+            |r| {
+                if !crate::token::is_uid_root(&r.value) {
+                    self.error(
+                        r.position,
+                        format!("{:?} is not a DICOM UID root", r.value),
+                        "digits and dots, at most 24 characters, e.g. 2.25 or 1.2.826.0.1.3680043.10.543",
+                    );
+                }
+                r.value
+            },
+        );
         Some(DecoyConfig::Dicom(DicomDecoyConfig {
             name: raw.name.value,
             listen,
@@ -139,7 +156,11 @@ impl Checker<'_> {
                 .filter_map(|(ae, addr)| match addr.value.parse::<SocketAddr>() {
                     Ok(a) if !ae.is_empty() && ae.len() <= 16 => Some((ae, a)),
                     _ => {
-                        self.error(addr.position, format!("move destination {ae}: {:?} is not IP:PORT (or the AE title is not 1 to 16 characters)", addr.value), "e.g. ARCHIVE2: 10.20.0.7:104");
+                        self.error(
+                            addr.position,
+                            format!("move destination {ae}: {:?} is not IP:PORT (or the AE title is not 1 to 16 characters)", addr.value),
+                            "e.g. ARCHIVE2: 10.20.0.7:104",
+                        );
                         None
                     }
                 })

@@ -9,8 +9,8 @@ use marked_yaml::Node;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::http_sink::SinkUrl;
 use super::checker::Checker;
+use super::http_sink::SinkUrl;
 use super::spanned::At;
 
 /// `controller:` section.
@@ -99,7 +99,11 @@ impl Checker<'_> {
     pub(super) fn controller(&mut self, node: Option<&Node>) -> Option<ControllerConfig> {
         let raw: RawController = self.parse(node?)?;
         let listen = match &raw.listen {
-            Some(l) => l.value.parse::<SocketAddr>().map_err(|_| self.error(l.position, format!("invalid listen address {:?}", l.value), "write IP:PORT, e.g. 0.0.0.0:8443")).ok()?,
+            Some(l) => l
+                .value
+                .parse::<SocketAddr>()
+                .map_err(|_| self.error(l.position, format!("invalid listen address {:?}", l.value), "write IP:PORT, e.g. 0.0.0.0:8443"))
+                .ok()?,
             None => SocketAddr::from(([0, 0, 0, 0], 8443)),
         };
         let cert = match (&raw.cert_file, &raw.key_file) {
@@ -110,7 +114,8 @@ impl Checker<'_> {
                 None
             }
         };
-        let server_name = raw.server_name.map(|s| s.value).unwrap_or_else(|| if listen.ip().is_unspecified() { super::host_name() } else { listen.ip().to_string() });
+        let server_name =
+            raw.server_name.map(|s| s.value).unwrap_or_else(|| if listen.ip().is_unspecified() { super::host_name() } else { listen.ip().to_string() });
         let silent_after = Duration::from_secs(self.number(&raw.silent_after_seconds, "silent_after_seconds", 60, 5..=86_400));
         let nats_url = self.nats_url(&raw.nats_url);
         Some(ControllerConfig { listen, server_name, cert, silent_after, nats_url })
@@ -120,7 +125,11 @@ impl Checker<'_> {
         let raw: RawUpstream = self.parse(node?)?;
         let uri = raw.url.value.parse::<hyper::Uri>().ok().filter(|u| u.scheme_str() == Some("https") && u.host().is_some());
         let Some(uri) = uri else {
-            self.error(raw.url.position, format!("invalid controller URL {:?}", raw.url.value), "write https://HOST:PORT (sensors only talk to the controller over TLS)");
+            self.error(
+                raw.url.position,
+                format!("invalid controller URL {:?}", raw.url.value),
+                "write https://HOST:PORT (sensors only talk to the controller over TLS)",
+            );
             return None;
         };
         let host = uri.host().unwrap_or_default().trim_start_matches('[').trim_end_matches(']').to_string();
@@ -132,7 +141,11 @@ impl Checker<'_> {
         let credential = match credential {
             Ok(c) => c,
             Err(e) => {
-                self.error(raw.credential_file.position, format!("cannot use the sensor credential {}: {e}", raw.credential_file.value), "write it with `honeyward controller enrol NAME --out FILE` on the controller");
+                self.error(
+                    raw.credential_file.position,
+                    format!("cannot use the sensor credential {}: {e}", raw.credential_file.value),
+                    "write it with `honeyward controller enrol NAME --out FILE` on the controller",
+                );
                 return None;
             }
         };

@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::secret::Secret;
-use super::output::{EventFormat, SinkFilter};
 use super::encoding::{ChatFormat, HecOptions};
+use super::output::{EventFormat, SinkFilter};
+use super::secret::Secret;
 
 /// `type:` of an HTTP sink.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,7 +58,10 @@ pub enum HttpAuth {
     /// `Authorization: ApiKey <key>` (Elasticsearch API keys, already base64).
     ApiKey(Secret),
     /// `Authorization: Basic` with this user and password.
-    Basic { username: String, password: Secret },
+    Basic {
+        username: String,
+        password: Secret,
+    },
 }
 
 /// Where requests go.
@@ -118,7 +121,13 @@ pub fn is_private(ip: std::net::IpAddr) -> bool {
     match ip {
         std::net::IpAddr::V4(v4) => {
             let o = v4.octets();
-            v4.is_loopback() || v4.is_private() || v4.is_link_local() || v4.is_unspecified() || v4.is_broadcast() || (o[0] == 100 && (64..128).contains(&o[1])) || o[0] == 0
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || (o[0] == 100 && (64..128).contains(&o[1]))
+                || o[0] == 0
         }
         std::net::IpAddr::V6(v6) => {
             let s = v6.segments();

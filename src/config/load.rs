@@ -10,7 +10,7 @@ use marked_yaml::{LoaderOptions, Node};
 
 use super::checker::{scalar_at, Checker};
 use super::error::{ConfigError, ConfigErrors};
-use super::raw::{RawAlerts, RawCanary, RawSensor, RawStore, RawSshDecoy, RawTcpDecoy, RawHttpDecoy, RawDicomDecoy};
+use super::raw::{RawAlerts, RawCanary, RawDicomDecoy, RawHttpDecoy, RawSensor, RawSshDecoy, RawStore, RawTcpDecoy};
 use super::types::*;
 
 /// The configuration `honeyward run` uses when no file is given and none is found.
@@ -62,7 +62,11 @@ impl Checker<'_> {
         if let Some(map) = map {
             for (key, _) in map.iter() {
                 if !SECTIONS.contains(&key.as_str()) {
-                    self.error(scalar_at(key).position, format!("unknown section `{}`", key.as_str()), format!("top-level sections are: {}", SECTIONS.join(", ")));
+                    self.error(
+                        scalar_at(key).position,
+                        format!("unknown section `{}`", key.as_str()),
+                        format!("top-level sections are: {}", SECTIONS.join(", ")),
+                    );
                 }
             }
         }
@@ -84,7 +88,11 @@ impl Checker<'_> {
         if let Some(u) = &upstream {
             // The sensor's name is the one it was enrolled under.
             if section("sensor").is_some_and(|n| n.as_mapping().is_some_and(|m| m.get_node("name").is_some())) && sensor.name != u.credential.sensor {
-                self.error(None, format!("sensor.name `{}` differs from the credential's sensor `{}`", sensor.name, u.credential.sensor), "remove sensor.name, or enrol the sensor under that name");
+                self.error(
+                    None,
+                    format!("sensor.name `{}` differs from the credential's sensor `{}`", sensor.name, u.credential.sensor),
+                    "remove sensor.name, or enrol the sensor under that name",
+                );
             }
             sensor.name = u.credential.sensor.clone();
         }
@@ -144,7 +152,11 @@ impl Checker<'_> {
         let name = match raw.name {
             Some(n) => {
                 if n.value.is_empty() || n.value.len() > 255 || !n.value.bytes().all(|b| b.is_ascii_graphic()) {
-                    self.error(n.position, format!("sensor name {:?} is not usable", n.value), "use 1 to 255 printable ASCII characters without spaces (it becomes the syslog HOSTNAME)");
+                    self.error(
+                        n.position,
+                        format!("sensor name {:?} is not usable", n.value),
+                        "use 1 to 255 printable ASCII characters without spaces (it becomes the syslog HOSTNAME)",
+                    );
                 }
                 n.value
             }
@@ -195,10 +207,10 @@ impl Checker<'_> {
         }
         out
     }
-
 }
 
 /// This machine's host name, or `honeyward` if it cannot be read.
+#[allow(unsafe_code)] // a libc call; see the SAFETY comment
 pub fn host_name() -> String {
     let mut buf = [0u8; 256];
     // SAFETY: gethostname writes at most buf.len() bytes into buf.

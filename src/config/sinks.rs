@@ -6,13 +6,13 @@ use std::time::Duration;
 
 use marked_yaml::Node;
 
-use super::http_sink::{is_private, HttpAuth, HttpBody, HttpSinkConfig, HttpSinkKind, SinkUrl, SYSTEM_CA_BUNDLE};
 use super::checker::Checker;
+use super::encoding::{ChatFormat, HecOptions, SyslogOptions};
+use super::http_sink::{is_private, HttpAuth, HttpBody, HttpSinkConfig, HttpSinkKind, SinkUrl, SYSTEM_CA_BUNDLE};
 use super::raw::{RawFileSink, RawHttpSink, RawSinkFilter, RawStdoutSink, RawSyslogSink};
 use super::secret::Secret;
 use super::spanned::At;
 use super::types::*;
-use super::encoding::{ChatFormat, HecOptions, SyslogOptions};
 
 impl Checker<'_> {
     pub(super) fn sinks(&mut self, node: &Node) -> Vec<SinkConfig> {
@@ -20,11 +20,23 @@ impl Checker<'_> {
         for (item, kind) in self.items(node, "sinks") {
             let sink = match kind.value.as_str() {
                 "stdout" => self.parse::<RawStdoutSink>(item).map(|raw| {
-                    SinkConfig::Stdout(StdoutSinkConfig { name: raw.name.value, format: raw.format.unwrap_or_default(), filter: self.sink_filter(raw.filter), incidents_only: raw.incidents_only.unwrap_or(false) })
+                    SinkConfig::Stdout(StdoutSinkConfig {
+                        name: raw.name.value,
+                        format: raw.format.unwrap_or_default(),
+                        filter: self.sink_filter(raw.filter),
+                        incidents_only: raw.incidents_only.unwrap_or(false),
+                    })
                 }),
                 "file" => self.parse::<RawFileSink>(item).map(|raw| {
                     let path = self.path_in_existing_dir(&raw.path, "path");
-                    SinkConfig::File(FileSinkConfig { name: raw.name.value, path, format: raw.format.unwrap_or_default(), fsync: raw.fsync.unwrap_or(true), filter: self.sink_filter(raw.filter), incidents_only: raw.incidents_only.unwrap_or(false) })
+                    SinkConfig::File(FileSinkConfig {
+                        name: raw.name.value,
+                        path,
+                        format: raw.format.unwrap_or_default(),
+                        fsync: raw.fsync.unwrap_or(true),
+                        filter: self.sink_filter(raw.filter),
+                        incidents_only: raw.incidents_only.unwrap_or(false),
+                    })
                 }),
                 "syslog" => self.parse::<RawSyslogSink>(item).map(|raw| self.syslog_sink(raw)),
                 "http" => self.parse::<RawHttpSink>(item).and_then(|raw| self.http_sink(raw, HttpSinkKind::Http)),
@@ -39,7 +51,11 @@ impl Checker<'_> {
     }
     fn syslog_sink(&mut self, raw: RawSyslogSink) -> SinkConfig {
         let address = raw.address.value.parse::<SocketAddr>().unwrap_or_else(|_| {
-            self.error(raw.address.position, format!("invalid syslog address {:?}", raw.address.value), "write IP:PORT, e.g. 10.20.0.9:514 (UDP/TCP) or 10.20.0.9:6514 (TLS)");
+            self.error(
+                raw.address.position,
+                format!("invalid syslog address {:?}", raw.address.value),
+                "write IP:PORT, e.g. 10.20.0.9:514 (UDP/TCP) or 10.20.0.9:6514 (TLS)",
+            );
             SocketAddr::from(([127, 0, 0, 1], 514))
         });
         let transport = match raw.transport.as_ref().map(|t| t.value.as_str()) {
@@ -54,7 +70,11 @@ impl Checker<'_> {
         };
         let tls = match (transport, raw.tls) {
             (SyslogTransport::Tls, None) => {
-                self.error(raw.name.position, format!("sink `{}` uses transport tls but has no `tls:` section", raw.name.value), "tls: {ca_file: /etc/honeyward/siem-ca.pem}");
+                self.error(
+                    raw.name.position,
+                    format!("sink `{}` uses transport tls but has no `tls:` section", raw.name.value),
+                    "tls: {ca_file: /etc/honeyward/siem-ca.pem}",
+                );
                 None
             }
             (SyslogTransport::Tls, Some(t)) => {
@@ -84,7 +104,16 @@ impl Checker<'_> {
             enterprise_number: self.number(&raw.enterprise_number, "enterprise_number", u64::from(defaults.enterprise_number), 1..=4_294_967_295) as u32,
         };
         let filter = self.sink_filter(raw.filter);
-        SinkConfig::Syslog(SyslogSinkConfig { name: raw.name.value, address, transport, options, format: raw.format.unwrap_or(EventFormat::Rfc5424), tls, filter, incidents_only: raw.incidents_only.unwrap_or(false) })
+        SinkConfig::Syslog(SyslogSinkConfig {
+            name: raw.name.value,
+            address,
+            transport,
+            options,
+            format: raw.format.unwrap_or(EventFormat::Rfc5424),
+            tls,
+            filter,
+            incidents_only: raw.incidents_only.unwrap_or(false),
+        })
     }
 
     fn sink_filter(&mut self, raw: Option<RawSinkFilter>) -> SinkFilter {
@@ -132,14 +161,25 @@ impl Checker<'_> {
                 return None;
             }
         };
-        read.map_err(|e| self.error(position, e, format!("secrets are read from an environment variable ({what}_env) or a file ({what}_file), never written in the configuration"))).ok()
+        read.map_err(|e| {
+            self.error(
+                position,
+                e,
+                format!("secrets are read from an environment variable ({what}_env) or a file ({what}_file), never written in the configuration"),
+            )
+        })
+        .ok()
     }
 
     fn sink_url(&mut self, raw: &RawHttpSink, kind: HttpSinkKind) -> Option<(SinkUrl, Option<(usize, usize)>)> {
         let (text, position, secret) = match (&raw.url, &raw.url_env, &raw.url_file) {
             (Some(u), None, None) => (u.value.clone(), u.position, false),
             (None, None, None) => {
-                self.error(raw.name.position, format!("sink `{}` needs `url` (or url_env / url_file)", raw.name.value), "url: https://siem.example.nhs.uk:8088");
+                self.error(
+                    raw.name.position,
+                    format!("sink `{}` needs `url` (or url_env / url_file)", raw.name.value),
+                    "url: https://siem.example.nhs.uk:8088",
+                );
                 return None;
             }
             (None, env, file) => {
@@ -173,7 +213,11 @@ impl Checker<'_> {
         let url = SinkUrl { https, port: uri.port_u16().unwrap_or(if https { 443 } else { 80 }), host, path, secret };
         if let Ok(ip) = url.host.parse::<std::net::IpAddr>() {
             if is_private(ip) && raw.allow_private_addresses != Some(true) {
-                self.error(position, format!("sink `{}` would send to the private address {ip}", raw.name.value), "for a SIEM inside the hospital network, set allow_private_addresses: true");
+                self.error(
+                    position,
+                    format!("sink `{}` would send to the private address {ip}", raw.name.value),
+                    "for a SIEM inside the hospital network, set allow_private_addresses: true",
+                );
             }
         }
         Some((url, position))
@@ -187,9 +231,15 @@ impl Checker<'_> {
         let body = match (kind, format) {
             (HttpSinkKind::Http, f) => event_format(f.unwrap_or("json")).map(HttpBody::Lines),
             (HttpSinkKind::SplunkHec, f) => event_format(f.unwrap_or("json")).map(|format| {
-                HttpBody::Hec(HecOptions { format, index: raw.index.as_ref().map(|i| i.value.clone()), sourcetype: raw.sourcetype.as_ref().map_or("honeyward:event".into(), |s| s.value.clone()) })
+                HttpBody::Hec(HecOptions {
+                    format,
+                    index: raw.index.as_ref().map(|i| i.value.clone()),
+                    sourcetype: raw.sourcetype.as_ref().map_or("honeyward:event".into(), |s| s.value.clone()),
+                })
             }),
-            (HttpSinkKind::Elastic, None | Some("ecs")) => Some(HttpBody::Bulk { index: raw.index.as_ref().map_or("honeyward-events".into(), |i| i.value.clone()) }),
+            (HttpSinkKind::Elastic, None | Some("ecs")) => {
+                Some(HttpBody::Bulk { index: raw.index.as_ref().map_or("honeyward-events".into(), |i| i.value.clone()) })
+            }
             (HttpSinkKind::Elastic, Some(_)) => None,
             (HttpSinkKind::Webhook, None | Some("json")) => Some(HttpBody::JsonEvents),
             (HttpSinkKind::Webhook, Some("slack")) => Some(HttpBody::Chat(ChatFormat::Slack)),
@@ -205,7 +255,9 @@ impl Checker<'_> {
             self.error(format_at, format!("format `{}` is not available for {} sinks", format.unwrap_or(""), kind.as_str()), format!("format: {allowed}"));
             return None;
         };
-        if raw.index.is_some() && !matches!(kind, HttpSinkKind::SplunkHec | HttpSinkKind::Elastic) || raw.sourcetype.is_some() && kind != HttpSinkKind::SplunkHec {
+        if raw.index.is_some() && !matches!(kind, HttpSinkKind::SplunkHec | HttpSinkKind::Elastic)
+            || raw.sourcetype.is_some() && kind != HttpSinkKind::SplunkHec
+        {
             self.error(raw.name.position, "`index` is for splunk_hec and elastic sinks, `sourcetype` for splunk_hec", "");
         }
         let token = self.secret(&raw.token_env, &raw.token_file, "token");
@@ -219,12 +271,20 @@ impl Checker<'_> {
             (None, Some(u), Some(p)) => HttpAuth::Basic { username: u.value.clone(), password: p },
             (None, None, None) => {
                 if kind == HttpSinkKind::SplunkHec {
-                    self.error(raw.name.position, format!("splunk_hec sink `{}` needs its HEC token", raw.name.value), "token_env: HONEYWARD_HEC_TOKEN (or token_file: /run/secrets/hec-token)");
+                    self.error(
+                        raw.name.position,
+                        format!("splunk_hec sink `{}` needs its HEC token", raw.name.value),
+                        "token_env: HONEYWARD_HEC_TOKEN (or token_file: /run/secrets/hec-token)",
+                    );
                 }
                 HttpAuth::None
             }
             _ => {
-                self.error(raw.name.position, "authenticate with a token (token_env/token_file) or with username and password_env/password_file, not both or half", "");
+                self.error(
+                    raw.name.position,
+                    "authenticate with a token (token_env/token_file) or with username and password_env/password_file, not both or half",
+                    "",
+                );
                 HttpAuth::None
             }
         };

@@ -103,7 +103,10 @@ fn http_sinks_read_secrets_from_files_and_name_each_mistake_with_its_position() 
     let dir = tempfile::tempdir().unwrap();
     let token = dir.path().join("hec-token");
     std::fs::write(&token, "abc-123\n").unwrap();
-    let ok = format!("sinks:\n  - name: splunk\n    type: splunk_hec\n    url: http://10.20.0.9:8088\n    token_file: {}\n    allow_private_addresses: true\n", token.display());
+    let ok = format!(
+        "sinks:\n  - name: splunk\n    type: splunk_hec\n    url: http://10.20.0.9:8088\n    token_file: {}\n    allow_private_addresses: true\n",
+        token.display()
+    );
     let c = parse_str("t.yaml", &ok).unwrap();
     let SinkConfig::Http(h) = &c.sinks[0] else { panic!() };
     assert_eq!(h.url.path, "/services/collector/event");

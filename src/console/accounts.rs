@@ -73,7 +73,10 @@ impl Accounts {
     /// A one-time sign-up link secret for `account` (new or existing: it adds a passkey).
     pub fn invite(&self, account: &str, valid_for: Duration) -> Result<String, AccountsError> {
         let secret = random_secret();
-        self.conn.execute("INSERT INTO console_invites (digest, account, expires_us) VALUES (?1, ?2, ?3)", params![digest(&secret), account, micros_after(valid_for)])?;
+        self.conn.execute(
+            "INSERT INTO console_invites (digest, account, expires_us) VALUES (?1, ?2, ?3)",
+            params![digest(&secret), account, micros_after(valid_for)],
+        )?;
         Ok(secret)
     }
 
@@ -81,7 +84,11 @@ impl Accounts {
     pub fn invite_account(&self, secret: &str) -> Result<Option<String>, AccountsError> {
         Ok(self
             .conn
-            .query_row("SELECT account FROM console_invites WHERE digest = ?1 AND used_us IS NULL AND expires_us > ?2", params![digest(secret), Timestamp::now().as_micros()], |r| r.get(0))
+            .query_row(
+                "SELECT account FROM console_invites WHERE digest = ?1 AND used_us IS NULL AND expires_us > ?2",
+                params![digest(secret), Timestamp::now().as_micros()],
+                |r| r.get(0),
+            )
             .optional()?)
     }
 
@@ -90,10 +97,17 @@ impl Accounts {
     pub fn redeem(&mut self, secret: &str, passkey: &NewPasskey) -> Result<Option<String>, AccountsError> {
         let tx = self.conn.transaction()?;
         let now = Timestamp::now().as_micros();
-        let account: Option<String> = tx.query_row("SELECT account FROM console_invites WHERE digest = ?1 AND used_us IS NULL AND expires_us > ?2", params![digest(secret), now], |r| r.get(0)).optional()?;
+        let account: Option<String> = tx
+            .query_row("SELECT account FROM console_invites WHERE digest = ?1 AND used_us IS NULL AND expires_us > ?2", params![digest(secret), now], |r| {
+                r.get(0)
+            })
+            .optional()?;
         let Some(account) = account else { return Ok(None) };
         tx.execute("UPDATE console_invites SET used_us = ?2 WHERE digest = ?1", params![digest(secret), now])?;
-        tx.execute("INSERT OR IGNORE INTO console_accounts (name, handle, created_us) VALUES (?1, ?2, ?3)", params![account, rand::random::<[u8; 16]>().to_vec(), now])?;
+        tx.execute(
+            "INSERT OR IGNORE INTO console_accounts (name, handle, created_us) VALUES (?1, ?2, ?3)",
+            params![account, rand::random::<[u8; 16]>().to_vec(), now],
+        )?;
         tx.execute(
             "INSERT INTO console_passkeys (credential_id, account, algorithm, public_key, sign_count, created_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![passkey.credential_id, account, passkey.algorithm, passkey.public_key, passkey.sign_count, now],
@@ -111,19 +125,30 @@ impl Accounts {
         Ok(self
             .conn
             .query_row("SELECT account, algorithm, public_key, sign_count FROM console_passkeys WHERE credential_id = ?1", params![credential_id], |r| {
-                Ok(Passkey { account: r.get(0)?, algorithm: r.get(1)?, public_key: r.get(2)?, sign_count: r.get::<_, i64>(3)?.clamp(0, u32::MAX as i64) as u32 })
+                Ok(Passkey {
+                    account: r.get(0)?,
+                    algorithm: r.get(1)?,
+                    public_key: r.get(2)?,
+                    sign_count: r.get::<_, i64>(3)?.clamp(0, u32::MAX as i64) as u32,
+                })
             })
             .optional()?)
     }
 
     pub fn passkey_used(&self, credential_id: &[u8], sign_count: u32) -> Result<(), AccountsError> {
-        self.conn.execute("UPDATE console_passkeys SET sign_count = ?2, last_used_us = ?3 WHERE credential_id = ?1", params![credential_id, sign_count, Timestamp::now().as_micros()])?;
+        self.conn.execute(
+            "UPDATE console_passkeys SET sign_count = ?2, last_used_us = ?3 WHERE credential_id = ?1",
+            params![credential_id, sign_count, Timestamp::now().as_micros()],
+        )?;
         Ok(())
     }
 
     /// Creates the account if it does not exist yet (for password-only sign-in).
     pub fn ensure_account(&self, account: &str) -> Result<(), AccountsError> {
-        self.conn.execute("INSERT OR IGNORE INTO console_accounts (name, handle, created_us) VALUES (?1, ?2, ?3)", params![account, rand::random::<[u8; 16]>().to_vec(), Timestamp::now().as_micros()])?;
+        self.conn.execute(
+            "INSERT OR IGNORE INTO console_accounts (name, handle, created_us) VALUES (?1, ?2, ?3)",
+            params![account, rand::random::<[u8; 16]>().to_vec(), Timestamp::now().as_micros()],
+        )?;
         Ok(())
     }
 
@@ -132,21 +157,32 @@ impl Accounts {
     }
 
     pub fn password_hash(&self, account: &str) -> Result<Option<String>, AccountsError> {
-        Ok(self.conn.query_row("SELECT password_hash FROM console_accounts WHERE name = ?1", params![account], |r| r.get::<_, Option<String>>(0)).optional()?.flatten())
+        Ok(self
+            .conn
+            .query_row("SELECT password_hash FROM console_accounts WHERE name = ?1", params![account], |r| r.get::<_, Option<String>>(0))
+            .optional()?
+            .flatten())
     }
 
     /// Starts a session; returns the cookie secret.
     pub fn start_session(&self, account: &str, lasts: Duration) -> Result<String, AccountsError> {
         let secret = random_secret();
         self.conn.execute("DELETE FROM console_sessions WHERE expires_us <= ?1", params![Timestamp::now().as_micros()])?;
-        self.conn.execute("INSERT INTO console_sessions (digest, account, csrf, expires_us) VALUES (?1, ?2, ?3, ?4)", params![digest(&secret), account, random_secret(), micros_after(lasts)])?;
+        self.conn.execute(
+            "INSERT INTO console_sessions (digest, account, csrf, expires_us) VALUES (?1, ?2, ?3, ?4)",
+            params![digest(&secret), account, random_secret(), micros_after(lasts)],
+        )?;
         Ok(secret)
     }
 
     pub fn session(&self, secret: &str) -> Result<Option<Session>, AccountsError> {
         Ok(self
             .conn
-            .query_row("SELECT account, csrf FROM console_sessions WHERE digest = ?1 AND expires_us > ?2", params![digest(secret), Timestamp::now().as_micros()], |r| Ok(Session { account: r.get(0)?, csrf: r.get(1)? }))
+            .query_row(
+                "SELECT account, csrf FROM console_sessions WHERE digest = ?1 AND expires_us > ?2",
+                params![digest(secret), Timestamp::now().as_micros()],
+                |r| Ok(Session { account: r.get(0)?, csrf: r.get(1)? }),
+            )
             .optional()?)
     }
 

@@ -194,14 +194,14 @@ mod tests {
     fn hostile_input_is_refused_not_trusted() {
         let cases: &[&[u8]] = &[
             &[],
-            &[0x5a, 0xff, 0xff, 0xff, 0xff],                     // 4 GB byte string
+            &[0x5a, 0xff, 0xff, 0xff, 0xff],                         // 4 GB byte string
             &[0x9b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], // huge array
-            &[0x5f],                                             // indefinite length
-            &[0xa2, 0x01, 0x02, 0x01, 0x03],                     // duplicate key
-            &[0x62, 0xff, 0xfe],                                 // bad UTF-8
-            &[0xc1, 0x00],                                       // tag
-            &[0x00, 0x00],                                       // trailing
-            &[0x81; 20],                                         // deep nesting
+            &[0x5f],                                                 // indefinite length
+            &[0xa2, 0x01, 0x02, 0x01, 0x03],                         // duplicate key
+            &[0x62, 0xff, 0xfe],                                     // bad UTF-8
+            &[0xc1, 0x00],                                           // tag
+            &[0x00, 0x00],                                           // trailing
+            &[0x81; 20],                                             // deep nesting
         ];
         for bytes in cases {
             assert!(decode(bytes).is_err(), "{bytes:02x?}");

@@ -70,7 +70,14 @@ pub fn with_session(mut r: Reply, secret: Option<&str>, max_age_secs: u64) -> Re
 
 /// The session cookie's value, if sent.
 pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
-    headers.get_all(hyper::header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|c| c.trim().strip_prefix(SESSION_COOKIE).and_then(|rest| rest.strip_prefix('='))).filter(|v| !v.is_empty() && v.len() <= 128).map(str::to_string)
+    headers
+        .get_all(hyper::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix(SESSION_COOKIE).and_then(|rest| rest.strip_prefix('=')))
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+        .map(str::to_string)
 }
 
 /// A urlencoded form's value.

@@ -36,6 +36,7 @@ pub struct Process {
 }
 
 impl Process {
+    #[allow(unsafe_code)] // a libc call; see the SAFETY comment
     pub fn read() -> Process {
         let mut p = Process { resident_bytes: crate::decoy::memory::resident_bytes().unwrap_or(0), ..Default::default() };
         p.open_fds = std::fs::read_dir("/proc/self/fd").map(|d| d.count() as u64).unwrap_or(0);
@@ -46,7 +47,10 @@ impl Process {
             let fields: Vec<&str> = stat.rsplit_once(") ").map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
             let field = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
             p.cpu_seconds = (field(11) + field(12)) / ticks;
-            let boot = std::fs::read_to_string("/proc/stat").ok().and_then(|s| s.lines().find_map(|l| l.strip_prefix("btime ").and_then(|v| v.trim().parse::<f64>().ok()))).unwrap_or(0.0);
+            let boot = std::fs::read_to_string("/proc/stat")
+                .ok()
+                .and_then(|s| s.lines().find_map(|l| l.strip_prefix("btime ").and_then(|v| v.trim().parse::<f64>().ok())))
+                .unwrap_or(0.0);
             p.start_time_seconds = boot + field(19) / ticks;
         }
         p
@@ -76,7 +80,13 @@ pub fn render(s: &Snapshot) -> String {
     let mut out = String::new();
     family(&mut out, "honeyward_events_total", "counter", "Events stored, by sensor, decoy and kind.");
     for (sensor, decoy, kind, n) in &s.events {
-        let _ = writeln!(out, "honeyward_events_total{{sensor=\"{}\",decoy=\"{}\",kind=\"{}\"}} {n}", label(sensor), label(decoy.as_deref().unwrap_or("")), label(kind));
+        let _ = writeln!(
+            out,
+            "honeyward_events_total{{sensor=\"{}\",decoy=\"{}\",kind=\"{}\"}} {n}",
+            label(sensor),
+            label(decoy.as_deref().unwrap_or("")),
+            label(kind)
+        );
     }
     family(&mut out, "honeyward_connections_open", "gauge", "Connections each decoy of this process holds open now.");
     for (decoy, n) in &s.connections_open {
@@ -131,7 +141,14 @@ mod tests {
             connections_open: vec![("ssh".into(), 2)],
             incidents_open: 1,
             incidents_unacknowledged: 1,
-            sinks: vec![SinkNumbers { name: "siem".into(), lag_events: 5, dead_letters: 0, last_success_seconds: Some(1.5), last_error_seconds: None, failing: false }],
+            sinks: vec![SinkNumbers {
+                name: "siem".into(),
+                lag_events: 5,
+                dead_letters: 0,
+                last_success_seconds: Some(1.5),
+                last_error_seconds: None,
+                failing: false,
+            }],
             store_bytes: 4096,
             process: Process { resident_bytes: 1, cpu_seconds: 0.25, open_fds: 9, start_time_seconds: 2.0 },
         };

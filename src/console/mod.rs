@@ -20,11 +20,11 @@ use std::time::{Duration, Instant};
 
 use tokio::net::TcpListener;
 
-pub use accounts::{valid_name as valid_account_name, Accounts};
-pub use pages::password_hash;
 use crate::config::{Config, ConsoleConfig};
 use crate::decoy::ConnectionGate;
 use crate::shutdown::Shutdown;
+pub use accounts::{valid_name as valid_account_name, Accounts};
+pub use pages::password_hash;
 
 /// A decoy of this process, for the health page and `/metrics`.
 #[derive(Clone)]
@@ -99,7 +99,13 @@ pub async fn bind(cfg: &ConsoleConfig) -> std::io::Result<TcpListener> {
 
 /// Prints where the console is (and a sign-up link when there is no account yet) and
 /// serves it until shutdown.
-pub async fn start(listener: TcpListener, config: Arc<Config>, decoys: Vec<DecoyHandle>, shutdown: Shutdown, tasks: &tokio_util::task::TaskTracker) -> anyhow::Result<SocketAddr> {
+pub async fn start(
+    listener: TcpListener,
+    config: Arc<Config>,
+    decoys: Vec<DecoyHandle>,
+    shutdown: Shutdown,
+    tasks: &tokio_util::task::TaskTracker,
+) -> anyhow::Result<SocketAddr> {
     let Some(cfg) = config.console.clone() else { anyhow::bail!("no console section") };
     let addr = listener.local_addr()?;
     let store = config.store.path.clone();

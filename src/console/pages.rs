@@ -26,7 +26,8 @@ const MAX_EVENTS: usize = 1_000_000;
 pub fn shown(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {
-        let hidden = (c.is_control() && c != '\n' && c != '\t') || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{061c}' | '\u{feff}');
+        let hidden = (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{061c}' | '\u{feff}');
         if hidden {
             out.push_str(&format!("⟨U+{:04X}⟩", c as u32));
         } else {
@@ -63,7 +64,8 @@ fn page(console: &Console, name: &str, ctx: minijinja::Value) -> anyhow::Result<
 }
 
 pub fn login(console: &Console, error: Option<&str>) -> Reply {
-    page(console, "login.html", context! { password_login => console.cfg.password_login, error }).unwrap_or_else(|_| http::html(StatusCode::INTERNAL_SERVER_ERROR, String::new()))
+    page(console, "login.html", context! { password_login => console.cfg.password_login, error })
+        .unwrap_or_else(|_| http::html(StatusCode::INTERNAL_SERVER_ERROR, String::new()))
 }
 
 pub async fn enrol(console: &Arc<Console>, invite: String) -> anyhow::Result<Reply> {
@@ -170,7 +172,10 @@ fn summary(kind: &str, d: &Value) -> String {
 }
 
 fn dicom_keys(d: &Value) -> String {
-    d["keys"].as_array().map(|keys| keys.iter().map(|k| format!("{}={}", k["keyword"].as_str().unwrap_or("?"), text_of(&k["value"]))).collect::<Vec<_>>().join(" ")).unwrap_or_default()
+    d["keys"]
+        .as_array()
+        .map(|keys| keys.iter().map(|k| format!("{}={}", k["keyword"].as_str().unwrap_or("?"), text_of(&k["value"]))).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
 }
 
 /// What the incident page shows: every event, typed SSH lines, terminal replays,
@@ -212,7 +217,9 @@ pub async fn incident(console: &Arc<Console>, s: &Session, id: &str) -> anyhow::
         Ok(Some((incident_view(&i, ack.is_some()), ack, detail(&mine, &recordings))))
     })
     .await?;
-    let Some((incident, ack, (events, transcript, replays, http, dicom))) = found else { return Ok(http::text(StatusCode::NOT_FOUND, "text/plain", "no such incident")) };
+    let Some((incident, ack, (events, transcript, replays, http, dicom))) = found else {
+        return Ok(http::text(StatusCode::NOT_FOUND, "text/plain", "no such incident"));
+    };
     let (account, csrf) = base_ctx(s);
     page(console, "incident.html", context! { account, csrf, incident, ack, events, transcript, replays, http, dicom })
 }
@@ -243,7 +250,9 @@ pub async fn tokens(console: &Arc<Console>, s: &Session) -> anyhow::Result<Reply
 /// Creates a token and answers with its file, the only copy of its secrets.
 pub async fn create_token(console: &Arc<Console>, s: &Session, body: &[u8]) -> anyhow::Result<Reply> {
     let form = |k: &str| http::form_value(body, k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
-    let Some(kind) = form("kind").as_deref().and_then(TokenKind::parse) else { return Ok(http::text(StatusCode::BAD_REQUEST, "text/plain", "unknown token kind")) };
+    let Some(kind) = form("kind").as_deref().and_then(TokenKind::parse) else {
+        return Ok(http::text(StatusCode::BAD_REQUEST, "text/plain", "unknown token kind"));
+    };
     let label: String = form("label").unwrap_or_default().chars().take(200).collect();
     if label.is_empty() {
         return Ok(http::text(StatusCode::BAD_REQUEST, "text/plain", "a label is required"));
@@ -278,7 +287,9 @@ pub async fn revoke_token(console: &Arc<Console>, id: &str) -> anyhow::Result<Re
 /// Records where a token was put by hand (as `honeyward token plant --record-only`).
 pub async fn record_plant(console: &Arc<Console>, s: &Session, id: &str, body: &[u8]) -> anyhow::Result<Reply> {
     let form = |k: &str, max: usize| http::form_value(body, k).map(|v| v.trim().chars().take(max).collect::<String>()).filter(|v| !v.is_empty());
-    let (Some(host), Some(path)) = (form("host", 255), form("path", 1024)) else { return Ok(http::text(StatusCode::BAD_REQUEST, "text/plain", "host and path are required")) };
+    let (Some(host), Some(path)) = (form("host", 255), form("path", 1024)) else {
+        return Ok(http::text(StatusCode::BAD_REQUEST, "text/plain", "host and path are required"));
+    };
     let plant = token::Plant { host, path, note: form("note", 500), template: None, created: crate::event::Timestamp::now() };
     let (c, id, by) = (Arc::clone(console), id.to_string(), s.account.clone());
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
@@ -293,7 +304,11 @@ pub async fn record_plant(console: &Arc<Console>, s: &Session, id: &str, body: &
 }
 
 pub async fn health(console: &Arc<Console>, s: &Session) -> anyhow::Result<Reply> {
-    let decoys: Vec<Value> = console.decoys.iter().map(|d| serde_json::json!({"name": d.name, "kind": d.kind, "addr": d.addr.to_string(), "open": d.gate.open_connections()})).collect();
+    let decoys: Vec<Value> = console
+        .decoys
+        .iter()
+        .map(|d| serde_json::json!({"name": d.name, "kind": d.kind, "addr": d.addr.to_string(), "open": d.gate.open_connections()}))
+        .collect();
     let silent_after = console.config.controller.as_ref().map(|c| c.silent_after);
     let path = console.config.store.path.clone();
     let sensors = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<Value>> {
@@ -359,11 +374,26 @@ pub async fn metrics(console: &Arc<Console>) -> anyhow::Result<Reply> {
                 _ => false,
             };
             let seconds = |t: &crate::event::Timestamp| t.as_micros() as f64 / 1e6;
-            numbers.push(SinkNumbers { lag_events: o.lag_events, dead_letters: st.dead_letters, last_success_seconds: st.last_success.as_ref().map(seconds), last_error_seconds: st.last_error_time.as_ref().map(seconds), failing, name });
+            numbers.push(SinkNumbers {
+                lag_events: o.lag_events,
+                dead_letters: st.dead_letters,
+                last_success_seconds: st.last_success.as_ref().map(seconds),
+                last_error_seconds: st.last_error_time.as_ref().map(seconds),
+                failing,
+                name,
+            });
         }
         let size = |p: std::path::PathBuf| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
         let wal = std::path::PathBuf::from(format!("{}-wal", store_path.display()));
-        Ok(Snapshot { events: r.counts()?, connections_open, incidents_open, incidents_unacknowledged, sinks: numbers, store_bytes: size(store_path) + size(wal), process: Process::read() })
+        Ok(Snapshot {
+            events: r.counts()?,
+            connections_open,
+            incidents_open,
+            incidents_unacknowledged,
+            sinks: numbers,
+            store_bytes: size(store_path) + size(wal),
+            process: Process::read(),
+        })
     })
     .await?;
     Ok(http::text(StatusCode::OK, "text/plain; version=0.0.4; charset=utf-8", render(&snapshot)))
@@ -379,7 +409,11 @@ mod tests {
         let mut env = Environment::new();
         env.add_filter("shown", |v: String| shown(&v));
         env.add_template("t.html", "<td>{{ v|shown }}</td><td title=\"{{ v|shown }}\"></td>").unwrap();
-        let out = env.get_template("t.html").unwrap().render(context! { v => "<script>alert(1)</script>\"><img src=x onerror=alert(2)>\u{202e}gnp.exe\u{0}" }).unwrap();
+        let out = env
+            .get_template("t.html")
+            .unwrap()
+            .render(context! { v => "<script>alert(1)</script>\"><img src=x onerror=alert(2)>\u{202e}gnp.exe\u{0}" })
+            .unwrap();
         assert!(!out.contains("<script>") && !out.contains("<img"), "{out}");
         assert!(out.contains("&lt;script&gt;") && out.contains("&quot;&gt;&lt;img"), "{out}");
         assert!(out.contains("⟨U+202E⟩gnp.exe⟨U+0000⟩"), "{out}");

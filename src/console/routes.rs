@@ -22,7 +22,13 @@ const DEADLINE: Duration = Duration::from_secs(30);
 
 /// Serves until shutdown.
 pub async fn serve(listener: TcpListener, console: Arc<Console>, shutdown: Shutdown) {
-    let options = crate::http_server::ServeOptions { what: "console", max_connections: MAX_CONNECTIONS, deadline: DEADLINE, max_connection_life: Duration::from_secs(300), tls: None };
+    let options = crate::http_server::ServeOptions {
+        what: "console",
+        max_connections: MAX_CONNECTIONS,
+        deadline: DEADLINE,
+        max_connection_life: Duration::from_secs(300),
+        tls: None,
+    };
     crate::http_server::serve(listener, options, shutdown, move |req, _peer| handle(req, Arc::clone(&console))).await
 }
 
@@ -45,8 +51,12 @@ async fn handle(req: Request<Incoming>, console: Arc<Console>) -> Reply {
     let path = parts.uri.path().to_string();
     // Static assets and metrics need no session.
     match (&parts.method, path.as_str()) {
-        (&Method::GET, "/static/console.js") => return http::text(StatusCode::OK, "text/javascript; charset=utf-8", include_str!("../../templates/console/console.js")),
-        (&Method::GET, "/static/console.css") => return http::text(StatusCode::OK, "text/css; charset=utf-8", include_str!("../../templates/console/console.css")),
+        (&Method::GET, "/static/console.js") => {
+            return http::text(StatusCode::OK, "text/javascript; charset=utf-8", include_str!("../../templates/console/console.js"))
+        }
+        (&Method::GET, "/static/console.css") => {
+            return http::text(StatusCode::OK, "text/css; charset=utf-8", include_str!("../../templates/console/console.css"))
+        }
         (&Method::GET, "/metrics") => return pages::metrics(&console).await.unwrap_or_else(failed),
         _ => {}
     }
@@ -75,8 +85,12 @@ async fn handle(req: Request<Incoming>, console: Arc<Console>) -> Reply {
         (&Method::POST, "/login/password", _) => password_sign_in(&console, &body).await,
         (&Method::POST, "/enrol/options", _) => enrol_options(&console, &body).await,
         (&Method::POST, "/enrol/finish", _) => enrol_finish(&console, &body).await,
-        (_, _, None) => Ok(if parts.method == Method::GET { http::redirect("/login") } else { http::text(StatusCode::UNAUTHORIZED, "text/plain", "sign in first") }),
-        (&Method::POST, _, Some(s)) if !http::form_value(&body, "csrf").is_some_and(|t| http::same_secret(&t, &s.csrf)) => Ok(http::text(StatusCode::FORBIDDEN, "text/plain", "missing or wrong CSRF token; reload the page")),
+        (_, _, None) => {
+            Ok(if parts.method == Method::GET { http::redirect("/login") } else { http::text(StatusCode::UNAUTHORIZED, "text/plain", "sign in first") })
+        }
+        (&Method::POST, _, Some(s)) if !http::form_value(&body, "csrf").is_some_and(|t| http::same_secret(&t, &s.csrf)) => {
+            Ok(http::text(StatusCode::FORBIDDEN, "text/plain", "missing or wrong CSRF token; reload the page"))
+        }
         (&Method::POST, "/logout", Some(_)) => {
             if let Some(c) = cookie {
                 let _ = blocking(move || Ok(Accounts::open(&store)?.end_session(&c)?)).await;
@@ -86,11 +100,17 @@ async fn handle(req: Request<Incoming>, console: Arc<Console>) -> Reply {
         (&Method::GET, "/", Some(_)) => Ok(http::redirect("/incidents")),
         (&Method::GET, "/incidents", Some(s)) => pages::incidents(&console, s).await,
         (&Method::GET, p, Some(s)) if p.starts_with("/incidents/") => pages::incident(&console, s, &p["/incidents/".len()..]).await,
-        (&Method::POST, p, Some(s)) if p.starts_with("/incidents/") && p.ends_with("/ack") => pages::ack(&console, s, &p["/incidents/".len()..p.len() - "/ack".len()], &body).await,
+        (&Method::POST, p, Some(s)) if p.starts_with("/incidents/") && p.ends_with("/ack") => {
+            pages::ack(&console, s, &p["/incidents/".len()..p.len() - "/ack".len()], &body).await
+        }
         (&Method::GET, "/tokens", Some(s)) => pages::tokens(&console, s).await,
         (&Method::POST, "/tokens", Some(s)) => pages::create_token(&console, s, &body).await,
-        (&Method::POST, p, Some(_)) if p.starts_with("/tokens/") && p.ends_with("/revoke") => pages::revoke_token(&console, &p["/tokens/".len()..p.len() - "/revoke".len()]).await,
-        (&Method::POST, p, Some(s)) if p.starts_with("/tokens/") && p.ends_with("/plant") => pages::record_plant(&console, s, &p["/tokens/".len()..p.len() - "/plant".len()], &body).await,
+        (&Method::POST, p, Some(_)) if p.starts_with("/tokens/") && p.ends_with("/revoke") => {
+            pages::revoke_token(&console, &p["/tokens/".len()..p.len() - "/revoke".len()]).await
+        }
+        (&Method::POST, p, Some(s)) if p.starts_with("/tokens/") && p.ends_with("/plant") => {
+            pages::record_plant(&console, s, &p["/tokens/".len()..p.len() - "/plant".len()], &body).await
+        }
         (&Method::GET, "/health", Some(s)) => pages::health(&console, s).await,
         (&Method::GET, "/sinks", Some(s)) => pages::sinks(&console, s).await,
         _ => Ok(http::text(StatusCode::NOT_FOUND, "text/plain", "not found")),
@@ -119,8 +139,14 @@ fn field(v: &serde_json::Value, key: &str) -> Option<Vec<u8>> {
 
 async fn sign_in_finish(console: &Arc<Console>, body: &[u8]) -> anyhow::Result<Reply> {
     let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
-    let Some((challenge, Purpose::SignIn)) = v.get("id").and_then(|i| i.as_str()).and_then(|id| console.finish(id)) else { return Ok(refused("that sign-in expired; try again")) };
-    let (Some(credential_id), Some(client), Some(auth), Some(sig)) = (field(&v, "credential_id"), field(&v, "client_data"), field(&v, "authenticator_data"), field(&v, "signature")) else { return Ok(refused("incomplete answer")) };
+    let Some((challenge, Purpose::SignIn)) = v.get("id").and_then(|i| i.as_str()).and_then(|id| console.finish(id)) else {
+        return Ok(refused("that sign-in expired; try again"));
+    };
+    let (Some(credential_id), Some(client), Some(auth), Some(sig)) =
+        (field(&v, "credential_id"), field(&v, "client_data"), field(&v, "authenticator_data"), field(&v, "signature"))
+    else {
+        return Ok(refused("incomplete answer"));
+    };
     let (store, rp, lasts) = (console.config.store.path.clone(), console.rp.clone(), console.cfg.session);
     let outcome = blocking(move || {
         let a = Accounts::open(&store)?;
@@ -179,14 +205,19 @@ async fn enrol_options(console: &Arc<Console>, body: &[u8]) -> anyhow::Result<Re
     .await?;
     let Some((account, handle)) = found else { return Ok(refused("this sign-up link is used, expired or wrong")) };
     Ok(match console.begin(Purpose::Enrol { invite }) {
-        Some((id, challenge)) => http::json(StatusCode::OK, &json!({"id": id, "challenge": b64url(&challenge), "rp_id": console.rp.id, "account": account, "user_id": b64url(&handle)})),
+        Some((id, challenge)) => http::json(
+            StatusCode::OK,
+            &json!({"id": id, "challenge": b64url(&challenge), "rp_id": console.rp.id, "account": account, "user_id": b64url(&handle)}),
+        ),
         None => http::json(StatusCode::SERVICE_UNAVAILABLE, &json!({"error": "too many sign-ups at once; try again"})),
     })
 }
 
 async fn enrol_finish(console: &Arc<Console>, body: &[u8]) -> anyhow::Result<Reply> {
     let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
-    let Some((challenge, Purpose::Enrol { invite })) = v.get("id").and_then(|i| i.as_str()).and_then(|id| console.finish(id)) else { return Ok(refused("that sign-up expired; reload the link")) };
+    let Some((challenge, Purpose::Enrol { invite })) = v.get("id").and_then(|i| i.as_str()).and_then(|id| console.finish(id)) else {
+        return Ok(refused("that sign-up expired; reload the link"));
+    };
     let (Some(client), Some(attestation)) = (field(&v, "client_data"), field(&v, "attestation_object")) else { return Ok(refused("incomplete answer")) };
     let passkey = match webauthn::verify_registration(&console.rp, &challenge, &client, &attestation) {
         Ok(p) => p,

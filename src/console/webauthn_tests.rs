@@ -108,7 +108,13 @@ fn p256() -> EcdsaKeyPair {
 fn an_es256_passkey_registers_and_signs_in() {
     let key = p256();
     let point = key.public_key().as_ref().to_vec();
-    let reg = verify_registration(&rp(), CHALLENGE, &client_data("webauthn.create", CHALLENGE, "http://localhost:9080"), &attestation(&auth_data("localhost", 0x45, 0, Some((CRED_ID, &cose_es256(&point)))))).unwrap();
+    let reg = verify_registration(
+        &rp(),
+        CHALLENGE,
+        &client_data("webauthn.create", CHALLENGE, "http://localhost:9080"),
+        &attestation(&auth_data("localhost", 0x45, 0, Some((CRED_ID, &cose_es256(&point))))),
+    )
+    .unwrap();
     assert_eq!(reg, NewPasskey { credential_id: CRED_ID.to_vec(), algorithm: ES256, public_key: point.clone(), sign_count: 0 });
 
     let challenge = b"another challenge, for sign-in..";
@@ -117,16 +123,48 @@ fn an_es256_passkey_registers_and_signs_in() {
     let mut signed = ad.clone();
     signed.extend_from_slice(&sha256(&cd));
     let sig = key.sign(&SystemRandom::new(), &signed).unwrap();
-    assert_eq!(verify_assertion(&rp(), challenge, &Assertion { client_data_json: &cd, authenticator_data: &ad, signature: sig.as_ref() }, &StoredKey { algorithm: ES256, public_key: &point, sign_count: 0 }), Ok(7));
+    assert_eq!(
+        verify_assertion(
+            &rp(),
+            challenge,
+            &Assertion { client_data_json: &cd, authenticator_data: &ad, signature: sig.as_ref() },
+            &StoredKey { algorithm: ES256, public_key: &point, sign_count: 0 }
+        ),
+        Ok(7)
+    );
     // The same assertion again: the counter did not move.
-    assert_eq!(verify_assertion(&rp(), challenge, &Assertion { client_data_json: &cd, authenticator_data: &ad, signature: sig.as_ref() }, &StoredKey { algorithm: ES256, public_key: &point, sign_count: 7 }), Err(WebauthnError::Counter));
+    assert_eq!(
+        verify_assertion(
+            &rp(),
+            challenge,
+            &Assertion { client_data_json: &cd, authenticator_data: &ad, signature: sig.as_ref() },
+            &StoredKey { algorithm: ES256, public_key: &point, sign_count: 7 }
+        ),
+        Err(WebauthnError::Counter)
+    );
     // A flipped bit in the signed data.
     let mut bad = ad.clone();
     bad[36] ^= 1;
-    assert_eq!(verify_assertion(&rp(), challenge, &Assertion { client_data_json: &cd, authenticator_data: &bad, signature: sig.as_ref() }, &StoredKey { algorithm: ES256, public_key: &point, sign_count: 0 }), Err(WebauthnError::Signature));
+    assert_eq!(
+        verify_assertion(
+            &rp(),
+            challenge,
+            &Assertion { client_data_json: &cd, authenticator_data: &bad, signature: sig.as_ref() },
+            &StoredKey { algorithm: ES256, public_key: &point, sign_count: 0 }
+        ),
+        Err(WebauthnError::Signature)
+    );
     // Another key.
     let other = p256().public_key().as_ref().to_vec();
-    assert_eq!(verify_assertion(&rp(), challenge, &Assertion { client_data_json: &cd, authenticator_data: &ad, signature: sig.as_ref() }, &StoredKey { algorithm: ES256, public_key: &other, sign_count: 0 }), Err(WebauthnError::Signature));
+    assert_eq!(
+        verify_assertion(
+            &rp(),
+            challenge,
+            &Assertion { client_data_json: &cd, authenticator_data: &ad, signature: sig.as_ref() },
+            &StoredKey { algorithm: ES256, public_key: &other, sign_count: 0 }
+        ),
+        Err(WebauthnError::Signature)
+    );
 }
 
 #[test]
@@ -134,14 +172,28 @@ fn an_ed25519_passkey_registers_and_signs_in() {
     let rng = SystemRandom::new();
     let key = Ed25519KeyPair::from_pkcs8(Ed25519KeyPair::generate_pkcs8(&rng).unwrap().as_ref()).unwrap();
     let public = key.public_key().as_ref().to_vec();
-    let reg = verify_registration(&rp(), CHALLENGE, &client_data("webauthn.create", CHALLENGE, "http://localhost:9080"), &attestation(&auth_data("localhost", 0x41, 0, Some((CRED_ID, &cose_ed25519(&public)))))).unwrap();
+    let reg = verify_registration(
+        &rp(),
+        CHALLENGE,
+        &client_data("webauthn.create", CHALLENGE, "http://localhost:9080"),
+        &attestation(&auth_data("localhost", 0x41, 0, Some((CRED_ID, &cose_ed25519(&public))))),
+    )
+    .unwrap();
     assert_eq!(reg.algorithm, EDDSA);
     let cd = client_data("webauthn.get", CHALLENGE, "http://localhost:9080");
     let ad = auth_data("localhost", 0x01, 0, None);
     let mut signed = ad.clone();
     signed.extend_from_slice(&sha256(&cd));
     let sig = key.sign(&signed);
-    assert_eq!(verify_assertion(&rp(), CHALLENGE, &Assertion { client_data_json: &cd, authenticator_data: &ad, signature: sig.as_ref() }, &StoredKey { algorithm: EDDSA, public_key: &public, sign_count: 0 }), Ok(0));
+    assert_eq!(
+        verify_assertion(
+            &rp(),
+            CHALLENGE,
+            &Assertion { client_data_json: &cd, authenticator_data: &ad, signature: sig.as_ref() },
+            &StoredKey { algorithm: EDDSA, public_key: &public, sign_count: 0 }
+        ),
+        Ok(0)
+    );
 }
 
 #[test]
@@ -151,12 +203,42 @@ fn table_of_refused_registrations() {
     let good_auth = auth_data("localhost", 0x45, 0, Some((CRED_ID, &good_key)));
     let cd = |kind: &str, ch: &[u8], origin: &str| client_data(kind, ch, origin);
     let cases: Vec<(&str, Vec<u8>, Vec<u8>, WebauthnError)> = vec![
-        ("sign-in data for a registration", cd("webauthn.get", CHALLENGE, "http://localhost:9080"), attestation(&good_auth), WebauthnError::ClientData("wrong ceremony type")),
-        ("old challenge", cd("webauthn.create", b"a challenge this console never issued", "http://localhost:9080"), attestation(&good_auth), WebauthnError::ClientData("not the challenge this console issued")),
-        ("phishing origin", cd("webauthn.create", CHALLENGE, "http://localhost.evil.example"), attestation(&good_auth), WebauthnError::ClientData("wrong origin")),
-        ("another relying party", cd("webauthn.create", CHALLENGE, "http://localhost:9080"), attestation(&auth_data("evil.example", 0x45, 0, Some((CRED_ID, &good_key)))), WebauthnError::AuthData("for another relying party")),
-        ("no user presence", cd("webauthn.create", CHALLENGE, "http://localhost:9080"), attestation(&auth_data("localhost", 0x44, 0, Some((CRED_ID, &good_key)))), WebauthnError::AuthData("user not present")),
-        ("no credential", cd("webauthn.create", CHALLENGE, "http://localhost:9080"), attestation(&auth_data("localhost", 0x05, 0, None)), WebauthnError::AuthData("no attested credential")),
+        (
+            "sign-in data for a registration",
+            cd("webauthn.get", CHALLENGE, "http://localhost:9080"),
+            attestation(&good_auth),
+            WebauthnError::ClientData("wrong ceremony type"),
+        ),
+        (
+            "old challenge",
+            cd("webauthn.create", b"a challenge this console never issued", "http://localhost:9080"),
+            attestation(&good_auth),
+            WebauthnError::ClientData("not the challenge this console issued"),
+        ),
+        (
+            "phishing origin",
+            cd("webauthn.create", CHALLENGE, "http://localhost.evil.example"),
+            attestation(&good_auth),
+            WebauthnError::ClientData("wrong origin"),
+        ),
+        (
+            "another relying party",
+            cd("webauthn.create", CHALLENGE, "http://localhost:9080"),
+            attestation(&auth_data("evil.example", 0x45, 0, Some((CRED_ID, &good_key)))),
+            WebauthnError::AuthData("for another relying party"),
+        ),
+        (
+            "no user presence",
+            cd("webauthn.create", CHALLENGE, "http://localhost:9080"),
+            attestation(&auth_data("localhost", 0x44, 0, Some((CRED_ID, &good_key)))),
+            WebauthnError::AuthData("user not present"),
+        ),
+        (
+            "no credential",
+            cd("webauthn.create", CHALLENGE, "http://localhost:9080"),
+            attestation(&auth_data("localhost", 0x05, 0, None)),
+            WebauthnError::AuthData("no attested credential"),
+        ),
         ("not CBOR", cd("webauthn.create", CHALLENGE, "http://localhost:9080"), vec![0xff, 0x00], WebauthnError::Attestation("not CBOR")),
     ];
     for (what, client, att, want) in cases {

@@ -30,11 +30,7 @@ pub enum DecoyError {
     #[error("decoy `{decoy}` cannot start: {reason}")]
     Setup { decoy: String, reason: String },
     #[error("decoy `{decoy}` cannot listen on {addr}: {cause}")]
-    Bind {
-        decoy: String,
-        addr: SocketAddr,
-        cause: std::io::Error,
-    },
+    Bind { decoy: String, addr: SocketAddr, cause: std::io::Error },
 }
 
 /// A decoy whose listening socket is bound, ready to serve.
@@ -100,7 +96,9 @@ async fn prepare<T: Send + 'static>(decoy: &str, what: &str, f: impl FnOnce() ->
 impl BoundDecoy {
     fn listener(&self) -> &TcpListener {
         match self {
-            BoundDecoy::Tcp { listener, .. } | BoundDecoy::Ssh { listener, .. } | BoundDecoy::Http { listener, .. } | BoundDecoy::Dicom { listener, .. } => listener,
+            BoundDecoy::Tcp { listener, .. } | BoundDecoy::Ssh { listener, .. } | BoundDecoy::Http { listener, .. } | BoundDecoy::Dicom { listener, .. } => {
+                listener
+            }
         }
     }
 
@@ -113,18 +111,10 @@ impl BoundDecoy {
     /// keep running on `cx.tasks` until they have recorded their close.
     pub async fn serve(self, cx: DecoyContext) {
         match self {
-            BoundDecoy::Tcp { config, listener } => {
-                accept_loop(listener, cx, move |stream, conn| tcp::handle(Arc::clone(&config), stream, conn)).await
-            }
-            BoundDecoy::Ssh { runtime, listener } => {
-                accept_loop(listener, cx, move |stream, conn| ssh::handle(Arc::clone(&runtime), stream, conn)).await
-            }
-            BoundDecoy::Http { runtime, listener } => {
-                accept_loop(listener, cx, move |stream, conn| http::handle(Arc::clone(&runtime), stream, conn)).await
-            }
-            BoundDecoy::Dicom { runtime, listener } => {
-                accept_loop(listener, cx, move |stream, conn| dicom::handle(Arc::clone(&runtime), stream, conn)).await
-            }
+            BoundDecoy::Tcp { config, listener } => accept_loop(listener, cx, move |stream, conn| tcp::handle(Arc::clone(&config), stream, conn)).await,
+            BoundDecoy::Ssh { runtime, listener } => accept_loop(listener, cx, move |stream, conn| ssh::handle(Arc::clone(&runtime), stream, conn)).await,
+            BoundDecoy::Http { runtime, listener } => accept_loop(listener, cx, move |stream, conn| http::handle(Arc::clone(&runtime), stream, conn)).await,
+            BoundDecoy::Dicom { runtime, listener } => accept_loop(listener, cx, move |stream, conn| dicom::handle(Arc::clone(&runtime), stream, conn)).await,
         }
     }
 }

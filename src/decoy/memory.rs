@@ -24,10 +24,7 @@ pub struct MemoryBudget {
 impl MemoryBudget {
     /// A budget of `limit_mb` MiB, not yet sampled (so not over).
     pub fn new(limit_mb: u64) -> Arc<Self> {
-        Arc::new(MemoryBudget {
-            limit_bytes: limit_mb.saturating_mul(1024 * 1024),
-            over: AtomicBool::new(false),
-        })
+        Arc::new(MemoryBudget { limit_bytes: limit_mb.saturating_mul(1024 * 1024), over: AtomicBool::new(false) })
     }
 
     /// Whether the last sample was at or over the budget.
@@ -66,17 +63,9 @@ impl MemoryBudget {
                 let mib = rss / (1024 * 1024);
                 let limit = self.limit_bytes / (1024 * 1024);
                 if over {
-                    tracing::warn!(
-                        resident_mib = mib,
-                        max_memory_mb = limit,
-                        "memory budget reached: decoys refuse new connections"
-                    );
+                    tracing::warn!(resident_mib = mib, max_memory_mb = limit, "memory budget reached: decoys refuse new connections");
                 } else {
-                    tracing::info!(
-                        resident_mib = mib,
-                        max_memory_mb = limit,
-                        "back under the memory budget: decoys admit new connections"
-                    );
+                    tracing::info!(resident_mib = mib, max_memory_mb = limit, "back under the memory budget: decoys admit new connections");
                 }
                 was_over = over;
             }
@@ -96,6 +85,7 @@ fn resident_from_statm(statm: &str, page_size: u64) -> Option<u64> {
     Some(pages.saturating_mul(page_size))
 }
 
+#[allow(unsafe_code)] // a libc call; see the SAFETY comment
 fn page_size() -> u64 {
     // SAFETY: sysconf has no preconditions; a failure returns -1.
     let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
@@ -103,6 +93,7 @@ fn page_size() -> u64 {
 }
 
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)] // a libc call; see the SAFETY comment
 fn release_free_heap() {
     // SAFETY: malloc_trim only returns free heap pages to the kernel.
     unsafe {
@@ -119,10 +110,7 @@ mod tests {
 
     #[test]
     fn statm_resident_pages_times_page_size() {
-        assert_eq!(
-            resident_from_statm("5000 1200 300 10 0 900 0\n", 4096),
-            Some(1200 * 4096)
-        );
+        assert_eq!(resident_from_statm("5000 1200 300 10 0 900 0\n", 4096), Some(1200 * 4096));
         assert_eq!(resident_from_statm("5000", 4096), None);
         assert_eq!(resident_from_statm("", 4096), None);
         assert_eq!(resident_from_statm("1 x 2", 4096), None);

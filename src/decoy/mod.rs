@@ -10,8 +10,8 @@ pub mod dicom;
 pub mod http;
 mod limits;
 mod listener;
-pub mod personality;
 pub mod memory;
+pub mod personality;
 pub mod ssh;
 mod tcp;
 

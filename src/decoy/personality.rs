@@ -31,7 +31,9 @@ pub fn read(config: &DecoyConfig) -> Result<Personality, ConfigError> {
             Personality::Ssh(Arc::new(p))
         }
         DecoyConfig::Http(c) => Personality::Http(Arc::new(load(&c.personality, "HTTP", http::BUILT_IN_PERSONALITIES, http::HttpPersonality::parse_at)?)),
-        DecoyConfig::Dicom(c) => Personality::Dicom(Arc::new(load(&c.personality, "DICOM", dicom::BUILT_IN_PERSONALITIES, |yaml, _| dicom::DicomPersonality::parse(yaml))?)),
+        DecoyConfig::Dicom(c) => {
+            Personality::Dicom(Arc::new(load(&c.personality, "DICOM", dicom::BUILT_IN_PERSONALITIES, |yaml, _| dicom::DicomPersonality::parse(yaml))?))
+        }
     })
 }
 

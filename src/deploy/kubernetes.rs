@@ -49,8 +49,10 @@ pub fn render(config: &Config, o: &K8sOptions) -> Value {
             clean.to_string()
         }
     };
-    let container_ports: Vec<Value> = ports.iter().enumerate().map(|(i, (n, p))| json!({"name": port_name(n, i), "containerPort": p, "protocol": "TCP"})).collect();
-    let service_ports: Vec<Value> = ports.iter().enumerate().map(|(i, (n, p))| json!({"name": port_name(n, i), "port": p, "targetPort": p, "protocol": "TCP"})).collect();
+    let container_ports: Vec<Value> =
+        ports.iter().enumerate().map(|(i, (n, p))| json!({"name": port_name(n, i), "containerPort": p, "protocol": "TCP"})).collect();
+    let service_ports: Vec<Value> =
+        ports.iter().enumerate().map(|(i, (n, p))| json!({"name": port_name(n, i), "port": p, "targetPort": p, "protocol": "TCP"})).collect();
     let capabilities = if low { json!({"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]}) } else { json!({"drop": ["ALL"]}) };
     let pod = json!({
         "metadata": {"labels": labels()},

@@ -98,6 +98,10 @@ WantedBy=multi-user.target
         config_path = o.config_path,
         binary = o.binary,
         memory = o.memory_max_mb,
-        cap_note = if low { "Ports below 1024 are bound with this one capability; nothing else is kept." } else { "No decoy listens below 1024 here; the capability stays for when one does." },
+        cap_note = if low {
+            "Ports below 1024 are bound with this one capability; nothing else is kept."
+        } else {
+            "No decoy listens below 1024 here; the capability stays for when one does."
+        },
     )
 }

@@ -210,11 +210,7 @@ pub enum EventKind {
         exec: bool,
     },
     /// A logged-in SSH session ended; its asciicast v2 recording.
-    SshSessionClosed {
-        recording: String,
-        sha256: String,
-        bytes: u64,
-    },
+    SshSessionClosed { recording: String, sha256: String, bytes: u64 },
     /// A request the decoy refused: port forwarding, SFTP/SCP subsystems.
     SshRequestRefused {
         /// `direct-tcpip`, `tcpip-forward`, `subsystem`.
@@ -496,12 +492,38 @@ mod tests {
             EventKind::ConnectionOpened,
             EventKind::ConnectionClosed { duration_ms: 1, bytes_in: 2, bytes_out: 3, reason: CloseReason::PeerClosed },
             EventKind::DataReceived { data: AttackerBytes::new("x"), truncated: false },
-            EventKind::SshAuth { method: SshAuthMethod::Password, username: AttackerBytes::new("root"), password: Some(AttackerBytes::new("x")), key_fingerprint: None, key_algorithm: None, accepted: false, methods_tried: None },
-            EventKind::SshClient { version: AttackerBytes::new("SSH-2.0-x"), hassh: "0".repeat(32), algorithms: AttackerBytes::new("a;b;c;d"), negotiated: None },
+            EventKind::SshAuth {
+                method: SshAuthMethod::Password,
+                username: AttackerBytes::new("root"),
+                password: Some(AttackerBytes::new("x")),
+                key_fingerprint: None,
+                key_algorithm: None,
+                accepted: false,
+                methods_tried: None,
+            },
+            EventKind::SshClient {
+                version: AttackerBytes::new("SSH-2.0-x"),
+                hassh: "0".repeat(32),
+                algorithms: AttackerBytes::new("a;b;c;d"),
+                negotiated: None,
+            },
             EventKind::SshCommand { line: AttackerBytes::new("id"), exec: false },
             EventKind::SshSessionClosed { recording: "/x.cast".into(), sha256: "0".repeat(64), bytes: 1 },
             EventKind::SshRequestRefused { request: "direct-tcpip".into(), target: AttackerBytes::new("10.0.0.1:445") },
-            EventKind::HttpRequest { method: AttackerBytes::new("GET"), target: AttackerBytes::new("/"), version: "HTTP/1.1".into(), headers: vec![], headers_truncated: false, user_agent: None, credential: None, body_bytes: 0, body_sha256: None, body: None, status: 404, tags: vec![] },
+            EventKind::HttpRequest {
+                method: AttackerBytes::new("GET"),
+                target: AttackerBytes::new("/"),
+                version: "HTTP/1.1".into(),
+                headers: vec![],
+                headers_truncated: false,
+                user_agent: None,
+                credential: None,
+                body_bytes: 0,
+                body_sha256: None,
+                body: None,
+                status: 404,
+                tags: vec![],
+            },
             EventKind::DicomAssociation {
                 calling_ae: AttackerBytes::new("FINDSCU"),
                 called_ae: AttackerBytes::new("ANY-SCP"),

@@ -16,6 +16,6 @@ pub use attack::Technique;
 pub use bytes::AttackerBytes;
 pub use dicom::{DicomContext, DicomKey};
 pub use envelope::{Event, EventId, SessionId};
-pub use time::Timestamp;
 pub use kind::{CloseReason, EventKind, HttpCredential, HttpHeader, KindId, LimitKind, Severity, SshAuthMethod};
+pub use time::Timestamp;
 pub use token::{Plant, TokenHit, TokenKind, TokenState, TOKEN_KINDS};

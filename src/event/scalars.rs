@@ -69,7 +69,20 @@ impl EventKind {
                 f("request", Cow::Borrowed(request));
                 f("target", text(target));
             }
-            EventKind::HttpRequest { method, target, version, headers: _, headers_truncated, user_agent, credential, body_bytes, body_sha256, body, status, tags: _ } => {
+            EventKind::HttpRequest {
+                method,
+                target,
+                version,
+                headers: _,
+                headers_truncated,
+                user_agent,
+                credential,
+                body_bytes,
+                body_sha256,
+                body,
+                status,
+                tags: _,
+            } => {
                 f("method", text(method));
                 f("target", text(target));
                 f("version", Cow::Borrowed(version));
@@ -85,7 +98,16 @@ impl EventKind {
                 opt(f, "body", body.as_ref().map(text));
                 f("status", num(status));
             }
-            EventKind::DicomAssociation { calling_ae, called_ae, implementation_class_uid, implementation_version, max_pdu_length, contexts: _, accepted, rejected } => {
+            EventKind::DicomAssociation {
+                calling_ae,
+                called_ae,
+                implementation_class_uid,
+                implementation_version,
+                max_pdu_length,
+                contexts: _,
+                accepted,
+                rejected,
+            } => {
                 f("calling_ae", text(calling_ae));
                 f("called_ae", text(called_ae));
                 opt(f, "implementation_class_uid", implementation_class_uid.as_ref().map(text));

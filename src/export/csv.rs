@@ -22,7 +22,8 @@ pub fn cell(value: &str) -> String {
 }
 
 /// The column names.
-pub const HEADER: [&str; 12] = ["id", "first_seen", "last_seen", "severity", "sensor", "source", "events", "decoys", "techniques", "token", "suppressed", "acked_by"];
+pub const HEADER: [&str; 12] =
+    ["id", "first_seen", "last_seen", "severity", "sensor", "source", "events", "decoys", "techniques", "token", "suppressed", "acked_by"];
 
 /// The whole file, header first, CRLF line ends.
 pub fn incidents(list: &[Incident], acks: &HashMap<String, Ack>) -> String {

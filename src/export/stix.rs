@@ -131,9 +131,7 @@ pub fn bundle(incidents: &[Incident], o: &StixOptions) -> Value {
     let now = stix_time(o.now);
     let identity = sdo_id("identity", &o.organisation);
     let marking = o.tlp.id();
-    let common = |kind: &str, id: &str| {
-        json!({"type": kind, "spec_version": "2.1", "id": id, "created": now, "modified": now, "created_by_ref": identity, "object_marking_refs": [marking]})
-    };
+    let common = |kind: &str, id: &str| json!({"type": kind, "spec_version": "2.1", "id": id, "created": now, "modified": now, "created_by_ref": identity, "object_marking_refs": [marking]});
     let with = |mut base: Value, extra: Value| {
         if let (Some(b), Value::Object(e)) = (base.as_object_mut(), extra) {
             b.extend(e);

@@ -62,7 +62,11 @@ pub async fn handle(parts: Parts, body: Vec<u8>, controller: &Arc<Controller>) -
             })
             .await
         }
-        ("GET", ["sensors"]) => blocking(controller, |c| c.fleet.lock().unwrap_or_else(|p| p.into_inner()).list().map(|l| json!({"sensors": l})).map_err(|e| e.to_string())).await.unwrap_or(Err("unavailable".into())),
+        ("GET", ["sensors"]) => {
+            blocking(controller, |c| c.fleet.lock().unwrap_or_else(|p| p.into_inner()).list().map(|l| json!({"sensors": l})).map_err(|e| e.to_string()))
+                .await
+                .unwrap_or(Err("unavailable".into()))
+        }
         ("GET", ["sinks"]) => {
             let sinks: Vec<(String, &'static str)> = controller.config.sinks.iter().map(|s| (s.name().to_string(), s.type_name())).collect();
             read(controller, move |r| {
@@ -76,7 +80,11 @@ pub async fn handle(parts: Parts, body: Vec<u8>, controller: &Arc<Controller>) -
             })
             .await
         }
-        ("GET", ["tokens"]) => blocking(controller, |c| c.registry.lock().unwrap_or_else(|p| p.into_inner()).list().map(|l| json!({"tokens": l})).map_err(|e| e.to_string())).await.unwrap_or(Err("unavailable".into())),
+        ("GET", ["tokens"]) => {
+            blocking(controller, |c| c.registry.lock().unwrap_or_else(|p| p.into_inner()).list().map(|l| json!({"tokens": l})).map_err(|e| e.to_string()))
+                .await
+                .unwrap_or(Err("unavailable".into()))
+        }
         ("POST", ["tokens"]) => create_token(body, controller).await,
         ("POST", ["tokens", id, "revoke"]) => {
             let id = id.to_string();
@@ -94,7 +102,10 @@ pub async fn handle(parts: Parts, body: Vec<u8>, controller: &Arc<Controller>) -
     }
 }
 
-async fn read(controller: &Arc<Controller>, f: impl FnOnce(&StoreReader) -> Result<serde_json::Value, crate::store::StoreError> + Send + 'static) -> Result<serde_json::Value, String> {
+async fn read(
+    controller: &Arc<Controller>,
+    f: impl FnOnce(&StoreReader) -> Result<serde_json::Value, crate::store::StoreError> + Send + 'static,
+) -> Result<serde_json::Value, String> {
     let path = controller.config.store.path.clone();
     tokio::task::spawn_blocking(move || {
         let reader = StoreReader::open(&path, false).map_err(|e| e.to_string())?;

@@ -14,9 +14,9 @@ use tokio::sync::watch;
 
 use super::registry::Fleet;
 use super::reply::{error, json, Reply};
-use crate::sink::controller::signing::{self, Refusal, Signed};
 use crate::event::{AttackerBytes, Event, EventId, EventKind, Timestamp};
 use crate::pipeline::EventSender;
+use crate::sink::controller::signing::{self, Refusal, Signed};
 use crate::token::Registry;
 
 /// Most events in one ingest request.
@@ -63,7 +63,9 @@ pub async fn sensor_key(controller: &Arc<Controller>, name: &str) -> Result<Vec<
 /// Authenticates a sensor request; on success returns the sensor's name.
 async fn authenticate(parts: &Parts, body: &[u8], controller: &Arc<Controller>) -> Result<String, (String, Refusal)> {
     let claimed = header(parts, signing::SENSOR_HEADER).unwrap_or("").to_string();
-    let (Some(ts), Some(nonce), Some(sig)) = (header(parts, signing::TIMESTAMP_HEADER), header(parts, signing::NONCE_HEADER), header(parts, signing::SIGNATURE_HEADER)) else {
+    let (Some(ts), Some(nonce), Some(sig)) =
+        (header(parts, signing::TIMESTAMP_HEADER), header(parts, signing::NONCE_HEADER), header(parts, signing::SIGNATURE_HEADER))
+    else {
         return Err((claimed, Refusal::Unsigned));
     };
     let timestamp_ms: i64 = ts.parse().map_err(|_| (claimed.clone(), Refusal::BadSignature))?;
@@ -89,7 +91,17 @@ async fn authenticate(parts: &Parts, body: &[u8], controller: &Arc<Controller>) 
 /// Records a refusal as an event of the controller.
 pub async fn record_refusal(controller: &Controller, peer: SocketAddr, claimed: &str, reason: &Refusal) {
     let kind = EventKind::SensorRefused { sensor: AttackerBytes::new(claimed.as_bytes().to_vec()), reason: reason.to_string() };
-    let event = Event { id: EventId::new(), time: Timestamp::now(), sensor: controller.name.clone(), decoy: None, source: Some(peer), destination: None, session: None, kind, token: None };
+    let event = Event {
+        id: EventId::new(),
+        time: Timestamp::now(),
+        sensor: controller.name.clone(),
+        decoy: None,
+        source: Some(peer),
+        destination: None,
+        session: None,
+        kind,
+        token: None,
+    };
     controller.events.emit(event).await;
 }
 

@@ -32,7 +32,13 @@ pub use registry::{Fleet, FleetError, SensorRow};
 
 /// Starts the controller's HTTPS endpoint and its silent-sensor watch; returns the
 /// address it listens on.
-pub async fn start_controller(config: &Config, events: EventSender, committed: Arc<watch::Sender<u64>>, shutdown: Shutdown, tasks: &TaskTracker) -> Result<SocketAddr, String> {
+pub async fn start_controller(
+    config: &Config,
+    events: EventSender,
+    committed: Arc<watch::Sender<u64>>,
+    shutdown: Shutdown,
+    tasks: &TaskTracker,
+) -> Result<SocketAddr, String> {
     let Some(cc) = config.controller.clone() else { return Err("no `controller:` section".into()) };
     let listener = tokio::net::TcpListener::bind(cc.listen).await.map_err(|e| format!("controller cannot listen on {}: {e}", cc.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
@@ -79,7 +85,20 @@ async fn watch_silence(controller: Arc<Controller>, window: std::time::Duration,
         for (sensor, silent_seconds) in silent.and_then(Result::ok).unwrap_or_default() {
             tracing::warn!(%sensor, silent_seconds, "sensor silent");
             let kind = EventKind::SensorSilent { sensor: sensor.clone(), silent_seconds };
-            controller.events.emit(Event { id: EventId::new(), time: Timestamp::now(), sensor, decoy: None, source: None, destination: None, session: None, kind, token: None }).await;
+            controller
+                .events
+                .emit(Event {
+                    id: EventId::new(),
+                    time: Timestamp::now(),
+                    sensor,
+                    decoy: None,
+                    source: None,
+                    destination: None,
+                    session: None,
+                    kind,
+                    token: None,
+                })
+                .await;
         }
     }
 }

@@ -11,8 +11,8 @@ use futures_util::StreamExt;
 use super::ingest::{self, Controller};
 use crate::event::Event;
 use crate::shutdown::Shutdown;
-use crate::sink::controller::signing::{self, Signed};
 use crate::sink::controller::nats::{connect, stream_config, CONSUMER, STREAM};
+use crate::sink::controller::signing::{self, Signed};
 
 #[derive(serde::Deserialize)]
 struct Batch {
@@ -47,7 +47,12 @@ pub async fn consume(controller: Arc<Controller>, url: String, shutdown: Shutdow
         let session = async {
             let js = connect(&url).await?;
             let stream = js.get_or_create_stream(stream_config()).await.map_err(|e| format!("JetStream stream {STREAM}: {e}"))?;
-            let config = consumer::pull::Config { durable_name: Some(CONSUMER.into()), ack_policy: consumer::AckPolicy::Explicit, ack_wait: Duration::from_secs(30), ..Default::default() };
+            let config = consumer::pull::Config {
+                durable_name: Some(CONSUMER.into()),
+                ack_policy: consumer::AckPolicy::Explicit,
+                ack_wait: Duration::from_secs(30),
+                ..Default::default()
+            };
             let consumer: consumer::PullConsumer = stream.get_or_create_consumer(CONSUMER, config).await.map_err(|e| format!("JetStream consumer: {e}"))?;
             tracing::info!(%url, stream = STREAM, consumer = CONSUMER, "consuming sensor events from NATS JetStream");
             loop {

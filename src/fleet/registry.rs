@@ -90,8 +90,13 @@ impl Fleet {
     pub fn seen(&self, name: &str, source: &str, status: Option<&serde_json::Value>) -> Result<(), FleetError> {
         let now = Timestamp::now().as_micros();
         match status {
-            Some(s) => self.conn.execute("UPDATE sensors SET last_seen_us = ?2, last_source = ?3, status = ?4, silent_reported = 0 WHERE name = ?1", params![name, now, source, s.to_string()])?,
-            None => self.conn.execute("UPDATE sensors SET last_seen_us = ?2, last_source = ?3, silent_reported = 0 WHERE name = ?1", params![name, now, source])?,
+            Some(s) => self.conn.execute(
+                "UPDATE sensors SET last_seen_us = ?2, last_source = ?3, status = ?4, silent_reported = 0 WHERE name = ?1",
+                params![name, now, source, s.to_string()],
+            )?,
+            None => {
+                self.conn.execute("UPDATE sensors SET last_seen_us = ?2, last_source = ?3, silent_reported = 0 WHERE name = ?1", params![name, now, source])?
+            }
         };
         Ok(())
     }
@@ -116,7 +121,9 @@ impl Fleet {
     /// `window_us` and not yet reported; marks them reported. (name, seconds silent)
     pub fn newly_silent(&self, window_us: i64) -> Result<Vec<(String, u64)>, FleetError> {
         let now = Timestamp::now().as_micros();
-        let mut stmt = self.conn.prepare("SELECT name, last_seen_us FROM sensors WHERE revoked_us IS NULL AND silent_reported = 0 AND last_seen_us IS NOT NULL AND last_seen_us < ?1")?;
+        let mut stmt = self.conn.prepare(
+            "SELECT name, last_seen_us FROM sensors WHERE revoked_us IS NULL AND silent_reported = 0 AND last_seen_us IS NOT NULL AND last_seen_us < ?1",
+        )?;
         let silent: Vec<(String, i64)> = stmt.query_map(params![now - window_us], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
         for (name, _) in &silent {
             self.conn.execute("UPDATE sensors SET silent_reported = 1 WHERE name = ?1", params![name])?;
@@ -143,7 +150,10 @@ impl Fleet {
     /// The name of the API token `token`, if it is valid.
     pub fn api_token(&self, token: &str) -> Result<Option<String>, FleetError> {
         let digest = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
-        Ok(self.conn.query_row("SELECT name FROM api_tokens WHERE digest = ?1 AND revoked_us IS NULL", params![digest.as_ref().to_vec()], |r| r.get(0)).optional()?)
+        Ok(self
+            .conn
+            .query_row("SELECT name FROM api_tokens WHERE digest = ?1 AND revoked_us IS NULL", params![digest.as_ref().to_vec()], |r| r.get(0))
+            .optional()?)
     }
 }
 
@@ -160,10 +170,10 @@ mod tests {
         assert!(matches!(fleet.enrol("ward-7", false), Err(FleetError::Enrolled(_))));
         assert!(matches!(fleet.enrol("../etc", false), Err(FleetError::BadName(_))));
         assert!(fleet.revoke("ward-7").unwrap());
-        assert_eq!(fleet.key("ward-7").unwrap().unwrap().1, true);
+        assert!(fleet.key("ward-7").unwrap().unwrap().1);
         let rotated = fleet.enrol("ward-7", true).unwrap();
         assert_ne!(rotated, key);
-        assert_eq!(fleet.key("ward-7").unwrap().unwrap().1, false);
+        assert!(!fleet.key("ward-7").unwrap().unwrap().1);
         let token = fleet.create_api_token("soc").unwrap();
         assert_eq!(fleet.api_token(&token).unwrap().as_deref(), Some("soc"));
         assert_eq!(fleet.api_token("hwapi_nope").unwrap(), None);

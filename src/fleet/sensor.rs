@@ -91,7 +91,19 @@ pub async fn spool_quota(u: UpstreamConfig, store: crate::config::StoreConfig, s
         if let Ok(Ok(Some((count, first, last)))) = shed {
             tracing::warn!(count, "spool over its quota: oldest low-severity events not yet forwarded were dropped");
             let kind = EventKind::SpoolShed { events: count, first_seq: first, last_seq: last };
-            events.emit(Event { id: EventId::new(), time: Timestamp::now(), sensor: sensor.clone(), decoy: None, source: None, destination: None, session: None, kind, token: None }).await;
+            events
+                .emit(Event {
+                    id: EventId::new(),
+                    time: Timestamp::now(),
+                    sensor: sensor.clone(),
+                    decoy: None,
+                    source: None,
+                    destination: None,
+                    session: None,
+                    kind,
+                    token: None,
+                })
+                .await;
         }
     }
 }

@@ -26,7 +26,13 @@ const DEADLINE: Duration = Duration::from_secs(30);
 
 /// Serves until shutdown.
 pub async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, controller: Arc<Controller>, shutdown: Shutdown) {
-    let options = crate::http_server::ServeOptions { what: "controller", max_connections: MAX_CONNECTIONS, deadline: DEADLINE, max_connection_life: Duration::from_secs(24 * 3600), tls: Some(tls) };
+    let options = crate::http_server::ServeOptions {
+        what: "controller",
+        max_connections: MAX_CONNECTIONS,
+        deadline: DEADLINE,
+        max_connection_life: Duration::from_secs(24 * 3600),
+        tls: Some(tls),
+    };
     crate::http_server::serve(listener, options, shutdown, move |req, peer| {
         let controller = Arc::clone(&controller);
         async move { route(req, peer, &controller).await }
@@ -45,7 +51,10 @@ async fn body(req: Request<Incoming>) -> Result<(hyper::http::request::Parts, Ve
     if parts.headers.get(hyper::header::CONTENT_ENCODING).is_some_and(|v| v == "gzip") {
         use std::io::Read;
         let mut out = Vec::new();
-        flate2::read::GzDecoder::new(&collected[..]).take(MAX_BODY_BYTES as u64 + 1).read_to_end(&mut out).map_err(|_| error(StatusCode::BAD_REQUEST, "bad gzip"))?;
+        flate2::read::GzDecoder::new(&collected[..])
+            .take(MAX_BODY_BYTES as u64 + 1)
+            .read_to_end(&mut out)
+            .map_err(|_| error(StatusCode::BAD_REQUEST, "bad gzip"))?;
         if out.len() > MAX_BODY_BYTES {
             return Err(error(StatusCode::PAYLOAD_TOO_LARGE, "body too large"));
         }

@@ -42,7 +42,14 @@ impl FileSink {
                 }
             }
         }
-        let sink = FileSink { path: config.path.clone(), file: Some(file), format: config.format, fsync: config.fsync, buf: Vec::new(), incidents: Default::default() };
+        let sink = FileSink {
+            path: config.path.clone(),
+            file: Some(file),
+            format: config.format,
+            fsync: config.fsync,
+            buf: Vec::new(),
+            incidents: Default::default(),
+        };
         Ok((sink, cursor))
     }
 }

@@ -53,8 +53,12 @@ impl StoreReader {
         let now = Timestamp::now().as_micros();
         let tx = self.conn.unchecked_transaction().map_err(|e| self.wrap(e))?;
         {
-            let mut stmt = tx.prepare_cached("INSERT INTO dead_letters (sink, seq, event_id, reason, time_us) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT(sink, seq) DO UPDATE SET reason = excluded.reason, time_us = excluded.time_us").map_err(|e| self.wrap(e))?;
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT INTO dead_letters (sink, seq, event_id, reason, time_us) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT(sink, seq) DO UPDATE SET reason = excluded.reason, time_us = excluded.time_us",
+                )
+                .map_err(|e| self.wrap(e))?;
             for (seq, id, reason) in letters {
                 stmt.execute(params![sink, *seq as i64, id.to_string(), reason, now]).map_err(|e| self.wrap(e))?;
             }
@@ -76,10 +80,17 @@ impl StoreReader {
 
     /// A sink's dead letters, oldest first.
     pub fn dead_letters(&self, sink: &str) -> Result<Vec<DeadLetter>, StoreError> {
-        let mut stmt = self.conn.prepare_cached("SELECT seq, event_id, reason, time_us FROM dead_letters WHERE sink = ?1 ORDER BY id").map_err(|e| self.wrap(e))?;
+        let mut stmt =
+            self.conn.prepare_cached("SELECT seq, event_id, reason, time_us FROM dead_letters WHERE sink = ?1 ORDER BY id").map_err(|e| self.wrap(e))?;
         let rows = stmt
             .query_map(params![sink], |r| {
-                Ok(DeadLetter { sink: sink.to_string(), seq: r.get::<_, i64>(0)? as u64, event_id: r.get(1)?, reason: r.get(2)?, time: Timestamp::from_micros(r.get(3)?) })
+                Ok(DeadLetter {
+                    sink: sink.to_string(),
+                    seq: r.get::<_, i64>(0)? as u64,
+                    event_id: r.get(1)?,
+                    reason: r.get(2)?,
+                    time: Timestamp::from_micros(r.get(3)?),
+                })
             })
             .map_err(|e| self.wrap(e))?;
         rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.wrap(e))
@@ -127,7 +138,8 @@ impl StoreReader {
             .optional()
             .map_err(|e| self.wrap(e))?
             .unwrap_or_default();
-        status.dead_letters = self.conn.query_row("SELECT count(*) FROM dead_letters WHERE sink = ?1", params![sink], |r| r.get::<_, i64>(0)).map_err(|e| self.wrap(e))? as u64;
+        status.dead_letters =
+            self.conn.query_row("SELECT count(*) FROM dead_letters WHERE sink = ?1", params![sink], |r| r.get::<_, i64>(0)).map_err(|e| self.wrap(e))? as u64;
         Ok(status)
     }
 
@@ -156,7 +168,11 @@ impl StoreReader {
     /// replaying from a time).
     pub fn seq_before(&self, since: Timestamp) -> Result<u64, StoreError> {
         self.conn
-            .query_row("SELECT coalesce(min(seq), (SELECT coalesce(max(seq), 0) + 1 FROM events)) - 1 FROM events WHERE time_us >= ?1", params![since.as_micros()], |r| r.get::<_, i64>(0))
+            .query_row(
+                "SELECT coalesce(min(seq), (SELECT coalesce(max(seq), 0) + 1 FROM events)) - 1 FROM events WHERE time_us >= ?1",
+                params![since.as_micros()],
+                |r| r.get::<_, i64>(0),
+            )
             .map(|v| v.max(0) as u64)
             .map_err(|e| self.wrap(e))
     }

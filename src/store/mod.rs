@@ -17,10 +17,7 @@ pub use writer::{announce, commit, spawn_writer, WriterHandle};
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("store {path}: {cause}")]
-    Sqlite {
-        path: String,
-        cause: rusqlite::Error,
-    },
+    Sqlite { path: String, cause: rusqlite::Error },
     #[error("store {path} was written by a newer honeyward (schema version {found}, this build knows up to {known})")]
     TooNew { path: String, found: i64, known: i64 },
     #[error("no store at {0}: start `honeyward run` there first, or pass the right configuration with -c")]

@@ -86,9 +86,7 @@ impl StoreReader {
         sql.push_str(if newest_first { " ORDER BY seq DESC LIMIT ?" } else { " ORDER BY seq ASC LIMIT ?" });
         args.push((f.limit.min(i64::MAX as usize) as i64).into());
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.wrap(e))?;
-        let rows = stmt
-            .query_map(rusqlite::params_from_iter(args), |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?)))
-            .map_err(|e| self.wrap(e))?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?))).map_err(|e| self.wrap(e))?;
         let mut out = Vec::new();
         for row in rows {
             let (seq, body) = row.map_err(|e| self.wrap(e))?;
@@ -104,8 +102,13 @@ impl StoreReader {
     /// The highest committed sequence number (0 when empty).
     /// Stored events counted by sensor, decoy and kind (for `/metrics`).
     pub fn counts(&self) -> Result<Vec<EventCount>, StoreError> {
-        let mut st = self.conn.prepare("SELECT sensor, decoy, kind, count(*) FROM events GROUP BY sensor, decoy, kind ORDER BY sensor, decoy, kind").map_err(|e| self.wrap(e))?;
-        let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?))).map_err(|e| self.wrap(e))?;
+        let mut st = self
+            .conn
+            .prepare("SELECT sensor, decoy, kind, count(*) FROM events GROUP BY sensor, decoy, kind ORDER BY sensor, decoy, kind")
+            .map_err(|e| self.wrap(e))?;
+        let rows = st
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?)))
+            .map_err(|e| self.wrap(e))?;
         let mut out = Vec::new();
         for row in rows {
             let (sensor, decoy, kind, n) = row.map_err(|e| self.wrap(e))?;

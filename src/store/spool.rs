@@ -11,7 +11,8 @@ pub fn shed_spool(path: &std::path::Path, quota_bytes: u64) -> Result<Option<(u6
     let conn = rusqlite::Connection::open(path)?;
     conn.busy_timeout(Duration::from_secs(10))?;
     let used = |c: &rusqlite::Connection| -> rusqlite::Result<u64> {
-        let pages: i64 = c.query_row("SELECT (SELECT page_count FROM pragma_page_count()) - (SELECT freelist_count FROM pragma_freelist_count())", [], |r| r.get(0))?;
+        let pages: i64 =
+            c.query_row("SELECT (SELECT page_count FROM pragma_page_count()) - (SELECT freelist_count FROM pragma_freelist_count())", [], |r| r.get(0))?;
         let size: i64 = c.query_row("SELECT page_size FROM pragma_page_size()", [], |r| r.get(0))?;
         Ok((pages.max(0) * size) as u64)
     };
@@ -23,10 +24,7 @@ pub fn shed_spool(path: &std::path::Path, quota_bytes: u64) -> Result<Option<(u6
     let (mut count, mut first, mut last) = (0u64, u64::MAX, 0u64);
     // Down to 90% of the quota, in steps, oldest first; the freed pages are reused.
     while used(&conn)? > quota_bytes / 10 * 9 {
-        let sql = format!(
-            "SELECT seq FROM events WHERE seq > ?1 AND kind IN ({}) AND body NOT LIKE '%\"token\":%' ORDER BY seq LIMIT 2000",
-            low.join(",")
-        );
+        let sql = format!("SELECT seq FROM events WHERE seq > ?1 AND kind IN ({}) AND body NOT LIKE '%\"token\":%' ORDER BY seq LIMIT 2000", low.join(","));
         let seqs: Vec<i64> = conn.prepare(&sql)?.query_map([cursor], |r| r.get(0))?.collect::<Result<_, _>>()?;
         if seqs.is_empty() {
             break;
@@ -49,7 +47,17 @@ mod tests {
     use crate::event::{AttackerBytes, CloseReason, Event, EventId, SshAuthMethod, Timestamp};
 
     fn event(kind: EventKind) -> Event {
-        Event { id: EventId::new(), time: Timestamp::now(), sensor: "ward-7".into(), decoy: Some("d".into()), source: Some("203.0.113.9:4000".parse().unwrap()), destination: None, session: None, kind, token: None }
+        Event {
+            id: EventId::new(),
+            time: Timestamp::now(),
+            sensor: "ward-7".into(),
+            decoy: Some("d".into()),
+            source: Some("203.0.113.9:4000".parse().unwrap()),
+            destination: None,
+            session: None,
+            kind,
+            token: None,
+        }
     }
 
     #[test]
@@ -61,7 +69,15 @@ mod tests {
         let mut batch = Vec::new();
         for i in 0..3000 {
             batch.push(if i % 3 == 0 {
-                event(EventKind::SshAuth { method: SshAuthMethod::Password, username: AttackerBytes::new(padding.as_str()), password: None, key_fingerprint: None, key_algorithm: None, accepted: false, methods_tried: None })
+                event(EventKind::SshAuth {
+                    method: SshAuthMethod::Password,
+                    username: AttackerBytes::new(padding.as_str()),
+                    password: None,
+                    key_fingerprint: None,
+                    key_algorithm: None,
+                    accepted: false,
+                    methods_tried: None,
+                })
             } else {
                 event(EventKind::ConnectionClosed { duration_ms: 1, bytes_in: 1, bytes_out: 1, reason: CloseReason::PeerClosed })
             });

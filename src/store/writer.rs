@@ -31,11 +31,7 @@ impl WriterHandle {
 
 /// Opens the store and starts the writer thread. `committed` receives the highest
 /// committed sequence number after each commit.
-pub fn spawn_writer(
-    config: &StoreConfig,
-    events: mpsc::Receiver<Event>,
-    committed: std::sync::Arc<watch::Sender<u64>>,
-) -> Result<WriterHandle, StoreError> {
+pub fn spawn_writer(config: &StoreConfig, events: mpsc::Receiver<Event>, committed: std::sync::Arc<watch::Sender<u64>>) -> Result<WriterHandle, StoreError> {
     let conn = open_connection(&config.path, config.sync, true)?;
     let last: u64 = conn.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0)).unwrap_or(0);
     announce(&committed, last);

@@ -12,11 +12,17 @@ pub fn client_config(ca_file: &Path, client: Option<&(PathBuf, PathBuf)>, alpn: 
 /// The same, trusting only the CA certificate(s) in `pem`.
 pub fn client_config_pem(pem: &str, client: Option<&(PathBuf, PathBuf)>, alpn: &[&[u8]]) -> Result<Arc<rustls::ClientConfig>, String> {
     use rustls::pki_types::pem::PemObject;
-    let certs: Vec<_> = rustls::pki_types::CertificateDer::pem_slice_iter(pem.as_bytes()).collect::<Result<_, _>>().map_err(|e| format!("CA certificate: {e}"))?;
+    let certs: Vec<_> =
+        rustls::pki_types::CertificateDer::pem_slice_iter(pem.as_bytes()).collect::<Result<_, _>>().map_err(|e| format!("CA certificate: {e}"))?;
     with_roots(certs, "the CA certificate", client, alpn)
 }
 
-fn with_roots(certs: Vec<rustls::pki_types::CertificateDer<'static>>, origin: &str, client: Option<&(PathBuf, PathBuf)>, alpn: &[&[u8]]) -> Result<Arc<rustls::ClientConfig>, String> {
+fn with_roots(
+    certs: Vec<rustls::pki_types::CertificateDer<'static>>,
+    origin: &str,
+    client: Option<&(PathBuf, PathBuf)>,
+    alpn: &[&[u8]],
+) -> Result<Arc<rustls::ClientConfig>, String> {
     let mut roots = rustls::RootCertStore::empty();
     for cert in certs {
         // A system bundle can hold certificates rustls does not accept; skip those.

@@ -4,12 +4,12 @@
 use super::generate as gen;
 use super::kind::{MaterialKind, TokenKind};
 use super::model::{NewToken, Secrets, Token, TokenFacts, UrlResponse};
-use crate::event::TokenState;
 use super::patient;
 use super::secret::Secret;
 use super::sshkey::{self, KeyAlgorithm};
 use super::TokenError;
 use crate::event::Timestamp;
+use crate::event::TokenState;
 
 /// What to generate.
 #[derive(Debug, Clone)]

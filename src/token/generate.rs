@@ -12,8 +12,21 @@ const SYMBOLS: &[u8] = b"!#%&*+=?@";
 
 /// Service-account names as hospitals name them.
 const USERNAMES: &[&str] = &[
-    "svc_backup", "svc_pacs", "pacsadmin", "risadmin", "svc_hl7", "labsync", "svc_veeam", "dcmadmin", "svc_ris",
-    "imaging", "ehr_batch", "svc_sql", "nessus_scan", "radadmin", "svc_print",
+    "svc_backup",
+    "svc_pacs",
+    "pacsadmin",
+    "risadmin",
+    "svc_hl7",
+    "labsync",
+    "svc_veeam",
+    "dcmadmin",
+    "svc_ris",
+    "imaging",
+    "ehr_batch",
+    "svc_sql",
+    "nessus_scan",
+    "radadmin",
+    "svc_print",
 ];
 
 /// A password that a person could type from memory but that has over 64 bits of

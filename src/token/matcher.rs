@@ -7,10 +7,10 @@ use std::sync::{Arc, RwLock};
 use super::keyed_hash::{Digest, MaterialKey};
 use super::kind::{MaterialKind, TokenKind};
 use super::model::UrlResponse;
-use crate::event::{Plant, TokenHit, TokenState};
 use super::patient::HoneyPatient;
 use super::registry::Registry;
 use super::TokenError;
+use crate::event::{Plant, TokenHit, TokenState};
 
 struct TokenInfo {
     id: String,

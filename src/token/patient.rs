@@ -10,8 +10,26 @@ use super::nhs;
 const GIVEN_F: &[&str] = &["Margaret", "Susan", "Joan", "Patricia", "Eileen", "Sarah", "Emma", "Priya", "Aisha", "Helen", "Gwen", "Fiona"];
 const GIVEN_M: &[&str] = &["David", "John", "Robert", "Michael", "Peter", "Ahmed", "Thomas", "Gareth", "Ian", "Rajesh", "Colin", "Stephen"];
 const FAMILY: &[&str] = &[
-    "Thompson", "Hughes", "Walker", "Patel", "Roberts", "Evans", "Khan", "Wright", "Morgan", "Davies", "Clarke", "Begum",
-    "Turner", "Ellis", "Lloyd", "Fletcher", "Whitfield", "Ashworth", "Pritchard", "Holloway",
+    "Thompson",
+    "Hughes",
+    "Walker",
+    "Patel",
+    "Roberts",
+    "Evans",
+    "Khan",
+    "Wright",
+    "Morgan",
+    "Davies",
+    "Clarke",
+    "Begum",
+    "Turner",
+    "Ellis",
+    "Lloyd",
+    "Fletcher",
+    "Whitfield",
+    "Ashworth",
+    "Pritchard",
+    "Holloway",
 ];
 const EXAMS: &[(&str, &str, &str)] = &[
     ("CT", "CT CHEST WITH CONTRAST", "1.2.840.10008.5.1.4.1.1.2"),

@@ -10,10 +10,10 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::keyed_hash::{Digest, MaterialKey};
 use super::kind::{MaterialKind, TokenKind};
 use super::model::{NewToken, Token, TokenFacts};
-use crate::event::{Plant, TokenState};
 use super::TokenError;
 use crate::config::StoreSync;
 use crate::event::Timestamp;
+use crate::event::{Plant, TokenState};
 use crate::store::open_connection;
 
 /// One row of matching material, as loaded for the matcher.
@@ -96,9 +96,7 @@ impl Registry {
     /// Marks a token revoked (it is still recognised). False if there is no such token.
     pub fn revoke(&mut self, id: &str) -> Result<bool, TokenError> {
         let tx = self.conn.transaction().map_err(sql)?;
-        let n = tx
-            .execute("UPDATE tokens SET state = 'revoked', changed_us = ?2 WHERE id = ?1", params![id, Timestamp::now().as_micros()])
-            .map_err(sql)?;
+        let n = tx.execute("UPDATE tokens SET state = 'revoked', changed_us = ?2 WHERE id = ?1", params![id, Timestamp::now().as_micros()]).map_err(sql)?;
         bump_version(&tx)?;
         tx.commit().map_err(sql)?;
         Ok(n == 1)
@@ -124,13 +122,17 @@ impl Registry {
     /// Tokens (optionally one) keyed by id, each with its plants in plant-id order.
     pub fn load(&self, only: Option<&str>) -> Result<HashMap<String, Token>, TokenError> {
         let mut out = HashMap::new();
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT id, kind, label, created_us, state, facts FROM tokens WHERE ?1 IS NULL OR id = ?1")
-            .map_err(sql)?;
+        let mut st = self.conn.prepare_cached("SELECT id, kind, label, created_us, state, facts FROM tokens WHERE ?1 IS NULL OR id = ?1").map_err(sql)?;
         let rows = st
             .query_map(params![only], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?, r.get::<_, String>(4)?, r.get::<_, String>(5)?))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                ))
             })
             .map_err(sql)?;
         for row in rows {
@@ -140,10 +142,8 @@ impl Registry {
             let state = if state == "revoked" { TokenState::Revoked } else { TokenState::Active };
             out.insert(id.clone(), Token { id, kind, label, created: Timestamp::from_micros(created), state, facts, plants: Vec::new() });
         }
-        let mut st = self
-            .conn
-            .prepare_cached(&format!("SELECT token, {PLANT_COLUMNS} FROM token_plants WHERE ?1 IS NULL OR token = ?1 ORDER BY id"))
-            .map_err(sql)?;
+        let mut st =
+            self.conn.prepare_cached(&format!("SELECT token, {PLANT_COLUMNS} FROM token_plants WHERE ?1 IS NULL OR token = ?1 ORDER BY id")).map_err(sql)?;
         let rows = st.query_map(params![only], |r| Ok((r.get::<_, String>(0)?, plant_at(r, 1)?))).map_err(sql)?;
         for row in rows {
             let (token, plant) = row.map_err(sql)?;
@@ -164,9 +164,8 @@ impl Registry {
     /// Every piece of matching material.
     pub fn material(&self) -> Result<Vec<MaterialRow>, TokenError> {
         let mut st = self.conn.prepare_cached("SELECT material, digest, token, plant FROM token_material").map_err(sql)?;
-        let rows = st
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<i64>>(3)?)))
-            .map_err(sql)?;
+        let rows =
+            st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<i64>>(3)?))).map_err(sql)?;
         let mut out = Vec::new();
         for row in rows {
             let (material, digest, token, plant) = row.map_err(sql)?;

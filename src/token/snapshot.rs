@@ -14,16 +14,19 @@ use super::keyed_hash::MaterialKey;
 use super::registry::{sql, Registry};
 use super::TokenError;
 
+/// A token's row: (id, kind, label, created_us, state, changed_us, facts JSON).
+pub type TokenRow = (String, String, String, i64, String, i64, String);
+/// A plant's row: (plant id, token, host, path, note, template, created_us).
+pub type PlantRow = (i64, String, String, String, Option<String>, Option<String>, i64);
+
 /// The whole registry at one version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Snapshot {
     pub version: i64,
     /// The digest key, base64.
     pub key: String,
-    /// (id, kind, label, created_us, state, changed_us, facts JSON)
-    pub tokens: Vec<(String, String, String, i64, String, i64, String)>,
-    /// (plant id, token, host, path, note, template, created_us)
-    pub plants: Vec<(i64, String, String, String, Option<String>, Option<String>, i64)>,
+    pub tokens: Vec<TokenRow>,
+    pub plants: Vec<PlantRow>,
     /// (material, digest base64, token, plant id)
     pub material: Vec<(String, String, String, Option<i64>)>,
 }
@@ -39,9 +42,17 @@ impl Registry {
         let key = std::fs::read(self.state_dir.join("token.key")).map_err(|e| TokenError::Io(format!("token key: {e}")))?;
         let version = self.version()?;
         let mut st = self.conn.prepare("SELECT id, kind, label, created_us, state, changed_us, facts FROM tokens ORDER BY id").map_err(sql)?;
-        let tokens = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))).map_err(sql)?.collect::<Result<_, _>>().map_err(sql)?;
+        let tokens = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))
+            .map_err(sql)?
+            .collect::<Result<_, _>>()
+            .map_err(sql)?;
         let mut st = self.conn.prepare("SELECT id, token, host, path, note, template, created_us FROM token_plants ORDER BY id").map_err(sql)?;
-        let plants = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))).map_err(sql)?.collect::<Result<_, _>>().map_err(sql)?;
+        let plants = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))
+            .map_err(sql)?
+            .collect::<Result<_, _>>()
+            .map_err(sql)?;
         let mut st = self.conn.prepare("SELECT material, digest, token, plant FROM token_material").map_err(sql)?;
         let material = st
             .query_map([], |r| Ok((r.get::<_, String>(0)?, b64().encode(r.get::<_, Vec<u8>>(1)?), r.get::<_, String>(2)?, r.get::<_, Option<i64>>(3)?)))
@@ -67,11 +78,13 @@ impl Registry {
         let tx = self.conn.transaction().map_err(sql)?;
         tx.execute_batch("DELETE FROM token_material; DELETE FROM token_plants; DELETE FROM tokens;").map_err(sql)?;
         {
-            let mut st = tx.prepare("INSERT INTO tokens (id, kind, label, created_us, state, changed_us, facts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)").map_err(sql)?;
+            let mut st =
+                tx.prepare("INSERT INTO tokens (id, kind, label, created_us, state, changed_us, facts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)").map_err(sql)?;
             for t in &snap.tokens {
                 st.execute(params![t.0, t.1, t.2, t.3, t.4, t.5, t.6]).map_err(sql)?;
             }
-            let mut st = tx.prepare("INSERT INTO token_plants (id, token, host, path, note, template, created_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)").map_err(sql)?;
+            let mut st =
+                tx.prepare("INSERT INTO token_plants (id, token, host, path, note, template, created_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)").map_err(sql)?;
             for p in &snap.plants {
                 st.execute(params![p.0, p.1, p.2, p.3, p.4, p.5, p.6]).map_err(sql)?;
             }

@@ -145,19 +145,6 @@ pub fn render(name: &str, cx: &Context, user_dir: Option<&Path>) -> Result<Vec<u
     Ok(rendered.into_bytes())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn endpoints_split_into_host_and_port() {
-        assert_eq!(split_endpoint("http://127.0.0.1:8080/x"), ("127.0.0.1".into(), Some(8080)));
-        assert_eq!(split_endpoint("pacs01:2222"), ("pacs01".into(), Some(2222)));
-        assert_eq!(split_endpoint("https://[::1]:443"), ("::1".into(), Some(443)));
-        assert_eq!(split_endpoint("https://portal.example"), ("portal.example".into(), None));
-    }
-}
-
 /// A token's file as `template_name` renders it (the `dicom` template is the honey
 /// patient's Part 10 file), with the mode it should be written with.
 pub fn artifact(token: &Token, secrets: &Secrets, template_name: &str, host: &str, user_dir: Option<&Path>) -> Result<(Vec<u8>, u32), TokenError> {
@@ -169,4 +156,17 @@ pub fn artifact(token: &Token, secrets: &Secrets, template_name: &str, host: &st
         render(template_name, &context(token, secrets, host), user_dir)?
     };
     Ok((bytes, mode))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_split_into_host_and_port() {
+        assert_eq!(split_endpoint("http://127.0.0.1:8080/x"), ("127.0.0.1".into(), Some(8080)));
+        assert_eq!(split_endpoint("pacs01:2222"), ("pacs01".into(), Some(2222)));
+        assert_eq!(split_endpoint("https://[::1]:443"), ("::1".into(), Some(443)));
+        assert_eq!(split_endpoint("https://portal.example"), ("portal.example".into(), None));
+    }
 }

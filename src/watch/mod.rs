@@ -48,7 +48,17 @@ fn targets(cx: &WatchContext) -> HashMap<PathBuf, String> {
 }
 
 fn event(cx: &WatchContext, kind: EventKind) -> Event {
-    Event { id: EventId::new(), time: Timestamp::now(), sensor: cx.sensor.to_string(), decoy: None, source: None, destination: None, session: None, kind, token: None }
+    Event {
+        id: EventId::new(),
+        time: Timestamp::now(),
+        sensor: cx.sensor.to_string(),
+        decoy: None,
+        source: None,
+        destination: None,
+        session: None,
+        kind,
+        token: None,
+    }
 }
 
 /// Watches until shutdown. Returns at once (with a warning) if inotify is unavailable.
@@ -113,9 +123,7 @@ pub async fn run(mut cx: WatchContext) {
                     tracing::warn!(path = %text, "canary file opened");
                     cx.events.emit(event(&cx, EventKind::FileOpened { path: text })).await;
                 }
-                notify::EventKind::Remove(_) | notify::EventKind::Modify(ModifyKind::Name(RenameMode::From))
-                    if missing.insert(path.clone()) =>
-                {
+                notify::EventKind::Remove(_) | notify::EventKind::Modify(ModifyKind::Name(RenameMode::From)) if missing.insert(path.clone()) => {
                     tracing::warn!(path = %text, "canary file deleted or moved away");
                     cx.events.emit(event(&cx, EventKind::CanaryMissing { path: text })).await;
                 }

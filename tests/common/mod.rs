@@ -93,6 +93,7 @@ impl Honeyward {
         *self.addrs.get(decoy).unwrap_or_else(|| panic!("decoy {decoy} not listening; stderr: {:?}", self.stderr.lock().unwrap()))
     }
 
+    #[allow(unsafe_code)] // a libc call; see the SAFETY comment
     pub fn signal(&self, sig: i32) {
         // SAFETY: sending a signal to our own child process.
         unsafe { libc::kill(self.child.id() as i32, sig) };

@@ -69,4 +69,3 @@ pub fn received(r: &Rsyslog) -> Vec<(String, serde_json::Value, String)> {
         })
         .collect()
 }
-

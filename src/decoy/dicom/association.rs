@@ -45,7 +45,9 @@ where
     };
     let (rq, ae_fields) = match (received.pdu, received.ae_fields) {
         (Pdu::AssociationRQ(rq), Some(fields)) => (rq, fields),
-        (Pdu::Unknown { pdu_type, .. }, _) => return refuse(rt, io, recorder, UNRECOGNIZED_PDU, format!("unrecognized PDU type 0x{pdu_type:02x} before association")).await,
+        (Pdu::Unknown { pdu_type, .. }, _) => {
+            return refuse(rt, io, recorder, UNRECOGNIZED_PDU, format!("unrecognized PDU type 0x{pdu_type:02x} before association")).await
+        }
         (other, _) => {
             // DCMTK answers this one with an A-ABORT (user, no reason) before the reset.
             if rt.personality.malformed == Malformed::Reset {
@@ -94,7 +96,8 @@ where
     }
 
     let user = user_items(rt, &rq, &results);
-    let ac_results: Vec<ContextResult<'_>> = results.iter().map(|(id, result, ts, _)| ContextResult { id: *id, result: *result, transfer_syntax: ts }).collect();
+    let ac_results: Vec<ContextResult<'_>> =
+        results.iter().map(|(id, result, ts, _)| ContextResult { id: *id, result: *result, transfer_syntax: ts }).collect();
     let ac = pdu::associate_ac(&ae_fields, APPLICATION_CONTEXT, &ac_results, &user);
     let accepted: Vec<Accepted> = results
         .iter()
@@ -133,9 +136,12 @@ where
     }
 }
 
-/// Each proposed context: (id, result, transfer syntax answered, abstract syntax), and
+/// One proposed context's answer: (id, result, transfer syntax answered, abstract syntax).
+type ContextAnswer = (u8, u8, String, String);
+
+/// Each proposed context's answer, and
 /// the contexts as recorded.
-fn negotiate(rt: &DicomRuntime, rq: &AssociationRQ) -> (Vec<(u8, u8, String, String)>, Vec<DicomContext>) {
+fn negotiate(rt: &DicomRuntime, rq: &AssociationRQ) -> (Vec<ContextAnswer>, Vec<DicomContext>) {
     let mut results = Vec::new();
     let mut recorded = Vec::new();
     for pc in rq.presentation_contexts.iter().take(128) {

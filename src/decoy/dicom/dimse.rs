@@ -191,7 +191,13 @@ mod tests {
 
     #[test]
     fn requests_from_dcmtk_decode() {
-        let rq = encode(&[(0x0002, Value::Uid("1.2.840.10008.5.1.4.1.2.2.1")), (0x0100, Value::Us(field::C_FIND_RQ)), (0x0110, Value::Us(3)), (0x0700, Value::Us(0)), (0x0800, Value::Us(0))]);
+        let rq = encode(&[
+            (0x0002, Value::Uid("1.2.840.10008.5.1.4.1.2.2.1")),
+            (0x0100, Value::Us(field::C_FIND_RQ)),
+            (0x0110, Value::Us(3)),
+            (0x0700, Value::Us(0)),
+            (0x0800, Value::Us(0)),
+        ]);
         let c = decode(&rq).unwrap();
         assert_eq!((c.field, c.message_id, c.has_data_set), (field::C_FIND_RQ, 3, true));
         let mv = encode(&[(0x0100, Value::Us(field::C_MOVE_RQ)), (0x0600, Value::Ae("EVIL"))]);

@@ -48,7 +48,7 @@ pub enum Other {
 
 enum DataSink {
     Memory(Vec<u8>),
-    File(Writer),
+    File(Box<Writer>),
 }
 
 /// The peer end of an association.
@@ -113,7 +113,11 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Link<'a, S> {
                             if !c.has_data_set {
                                 return Ok(Message { context: v.presentation_context_id, command: c, data: None, stored: None });
                             }
-                            sink = Some(if c.field == dimse::field::C_STORE_RQ { DataSink::File(self.quarantine.begin()) } else { DataSink::Memory(Vec::new()) });
+                            sink = Some(if c.field == dimse::field::C_STORE_RQ {
+                                DataSink::File(Box::new(self.quarantine.begin()))
+                            } else {
+                                DataSink::Memory(Vec::new())
+                            });
                             decoded = Some((v.presentation_context_id, c));
                         }
                     }
@@ -131,7 +135,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Link<'a, S> {
                         if v.is_last {
                             let (context, c) = decoded.take().ok_or(Other::Invalid("data without a command"))?;
                             return Ok(match sink.take() {
-                                Some(DataSink::File(w)) => Message { context, command: c, data: None, stored: Some(self.quarantine.finish(w)) },
+                                Some(DataSink::File(w)) => Message { context, command: c, data: None, stored: Some(self.quarantine.finish(*w)) },
                                 Some(DataSink::Memory(m)) => Message { context, command: c, data: Some(m), stored: None },
                                 None => Message { context, command: c, data: None, stored: None },
                             });

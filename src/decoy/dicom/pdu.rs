@@ -100,7 +100,11 @@ pub enum UserItem<'a> {
     ImplementationClassUid(&'a str),
     ImplementationVersionName(&'a str),
     /// SCP/SCU role selection for a SOP class.
-    Role { sop_class: &'a str, scu: bool, scp: bool },
+    Role {
+        sop_class: &'a str,
+        scu: bool,
+        scp: bool,
+    },
 }
 
 /// The user information sub-items, in the order given.
@@ -258,7 +262,12 @@ mod tests {
     #[test]
     fn an_ac_echoes_the_ae_fields_and_orders_user_items_as_given() {
         let fields = (*b"ANY-SCP         ", *b"ECHOSCU         ");
-        let ac = associate_ac(&fields, "1.2.840.10008.3.1.1.1", &[ContextResult { id: 1, result: 0, transfer_syntax: "1.2.840.10008.1.2" }], &[UserItem::MaxLength(16384), UserItem::ImplementationClassUid("1.2.3"), UserItem::ImplementationVersionName("X")]);
+        let ac = associate_ac(
+            &fields,
+            "1.2.840.10008.3.1.1.1",
+            &[ContextResult { id: 1, result: 0, transfer_syntax: "1.2.840.10008.1.2" }],
+            &[UserItem::MaxLength(16384), UserItem::ImplementationClassUid("1.2.3"), UserItem::ImplementationVersionName("X")],
+        );
         assert_eq!(&ac[10..26], b"ANY-SCP         ");
         let parsed = read_pdu(bytes::Bytes::from(ac), dicom_ul::pdu::MAXIMUM_PDU_SIZE, true).unwrap().unwrap();
         let Pdu::AssociationAC(ac) = parsed else { panic!() };

@@ -24,7 +24,8 @@ where
         // The requestor offered no context to store secondary capture images on.
         return Ok((SUB_OPERATIONS_FAILED, 0, found.len() as u16));
     };
-    let Some(ts) = dicom_transfer_syntax_registry::TransferSyntaxIndex::get(&dicom_transfer_syntax_registry::TransferSyntaxRegistry, &ctx.transfer_syntax) else {
+    let Some(ts) = dicom_transfer_syntax_registry::TransferSyntaxIndex::get(&dicom_transfer_syntax_registry::TransferSyntaxRegistry, &ctx.transfer_syntax)
+    else {
         return Ok((SUB_OPERATIONS_FAILED, 0, found.len() as u16));
     };
     let (mut done, mut failed) = (0u16, 0u16);

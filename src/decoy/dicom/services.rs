@@ -104,7 +104,12 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let Some(ctx) = accepted.iter().find(|c| c.id == m.context).cloned() else {
-        recorder.emit(EventKind::DicomRelease { how: "abort-sent".into(), reason: Some(format!("message on presentation context {} that was not accepted", m.context)) }).await;
+        recorder
+            .emit(EventKind::DicomRelease {
+                how: "abort-sent".into(),
+                reason: Some(format!("message on presentation context {} that was not accepted", m.context)),
+            })
+            .await;
         let _ = link.send(&super::pdu::abort(2, 5)).await;
         return Err(CloseReason::ProtocolError);
     };
@@ -120,7 +125,9 @@ where
             let kept = stored.is_some_and(|s| s.kept);
             let status = if kept { SUCCESS } else { OUT_OF_RESOURCES };
             let instance = c.sop_instance.clone().unwrap_or_default();
-            link.send_message(ctx.id, &dimse::response(field::C_STORE_RSP, &sop_class, c.message_id, false, status, Some(&instance)), None).await.map_err(io_err)?;
+            link.send_message(ctx.id, &dimse::response(field::C_STORE_RSP, &sop_class, c.message_id, false, status, Some(&instance)), None)
+                .await
+                .map_err(io_err)?;
             recorder
                 .emit(EventKind::DicomStore {
                     sop_class: c.sop_class.as_deref().map(AttackerBytes::new),
@@ -160,7 +167,15 @@ fn io_err(_: std::io::Error) -> CloseReason {
 
 /// C-FIND, C-GET or C-MOVE: match the identifier against the archive, answer (pending
 /// responses, sub-operations or the move), then the final response.
-async fn query_retrieve<S>(rt: &DicomRuntime, link: &mut Link<'_, S>, recorder: &Recorder, accepted: &[Accepted], ctx: &Accepted, m: &Message, sop_class: &str) -> Result<Outcome, CloseReason>
+async fn query_retrieve<S>(
+    rt: &DicomRuntime,
+    link: &mut Link<'_, S>,
+    recorder: &Recorder,
+    accepted: &[Accepted],
+    ctx: &Accepted,
+    m: &Message,
+    sop_class: &str,
+) -> Result<Outcome, CloseReason>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {

@@ -39,8 +39,27 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 pub fn is_exploit(bytes: &[u8]) -> bool {
     let n = normalise(bytes);
     const PATTERNS: &[&[u8]] = &[
-        b"../", b"..\\", b"${jndi:", b"${${", b"/etc/passwd", b"/bin/sh", b"cmd.exe", b"<script", b"' or '1'='1", b"' or 1=1",
-        b"union select", b"$(", b"`", b";wget ", b";curl ", b"|wget ", b"|curl ", b"/cgi-bin/", b"wp-login.php", b"phpunit", b".env",
+        b"../",
+        b"..\\",
+        b"${jndi:",
+        b"${${",
+        b"/etc/passwd",
+        b"/bin/sh",
+        b"cmd.exe",
+        b"<script",
+        b"' or '1'='1",
+        b"' or 1=1",
+        b"union select",
+        b"$(",
+        b"`",
+        b";wget ",
+        b";curl ",
+        b"|wget ",
+        b"|curl ",
+        b"/cgi-bin/",
+        b"wp-login.php",
+        b"phpunit",
+        b".env",
     ];
     PATTERNS.iter().any(|p| contains(&n, p))
 }
@@ -83,7 +102,15 @@ mod tests {
 
     #[test]
     fn table_of_exploit_patterns() {
-        for hostile in [&b"/cgi-bin/../../etc/passwd"[..], b"/?q=${jndi:ldap://x/a}", b"/%2e%2e%2fetc%2fpasswd", b"/?id=1' OR 1=1--", b"/?c=$(id)", b"/.env", b"/?x=${${lower:j}ndi:dns://a}"] {
+        for hostile in [
+            &b"/cgi-bin/../../etc/passwd"[..],
+            b"/?q=${jndi:ldap://x/a}",
+            b"/%2e%2e%2fetc%2fpasswd",
+            b"/?id=1' OR 1=1--",
+            b"/?c=$(id)",
+            b"/.env",
+            b"/?x=${${lower:j}ndi:dns://a}",
+        ] {
             assert!(is_exploit(hostile), "{}", String::from_utf8_lossy(hostile));
         }
         for benign in [&b"/"[..], b"/index.html", b"/docs/rota.pdf?v=2", b"/api/v1/namespaces"] {

@@ -131,7 +131,9 @@ impl Exchange {
         let mut answer = answer;
         if answer.echo {
             let json = |b: &[u8]| serde_json::to_string(&String::from_utf8_lossy(b)).unwrap_or_default().trim_matches('"').to_string();
-            let body = String::from_utf8_lossy(&answer.body).replace("{method}", &json(&req.method)).replace("{uri}", &json(&request::percent_decode(req.path(), false)));
+            let body = String::from_utf8_lossy(&answer.body)
+                .replace("{method}", &json(&req.method))
+                .replace("{uri}", &json(&request::percent_decode(req.path(), false)));
             answer.body = Bytes::from(body);
         }
         let host = req.header("host").map(|h| String::from_utf8_lossy(h).into_owned());

@@ -299,7 +299,13 @@ fn take(buf: &mut BytesMut, want: u64, body: &mut BodyReader, cap: u64) -> (u64,
 }
 
 /// A Content-Length body: Ok(true) when read whole, Ok(false) when the cap stopped it.
-async fn read_length<S: AsyncRead + Unpin>(io: &mut S, buf: &mut BytesMut, mut left: u64, body: &mut BodyReader, limits: &H1Limits) -> Result<bool, CloseReason> {
+async fn read_length<S: AsyncRead + Unpin>(
+    io: &mut S,
+    buf: &mut BytesMut,
+    mut left: u64,
+    body: &mut BodyReader,
+    limits: &H1Limits,
+) -> Result<bool, CloseReason> {
     loop {
         let (n, capped) = take(buf, left, body, limits.max_body_bytes);
         left -= n;

@@ -73,7 +73,13 @@ async fn answer(ex: &Exchange, req: hyper::Request<Incoming>, limits: &H1Limits)
     }
     headers.extend(parts.headers.iter().map(|(n, v)| (n.as_str().as_bytes().to_vec(), v.as_bytes().to_vec())));
     let target = parts.uri.path_and_query().map_or_else(|| parts.uri.to_string(), |pq| pq.as_str().to_string());
-    let request = Request { method: parts.method.as_str().as_bytes().to_vec(), target: target.into_bytes(), version: Version::H2, headers, body: reader.finish(!complete) };
+    let request = Request {
+        method: parts.method.as_str().as_bytes().to_vec(),
+        target: target.into_bytes(),
+        version: Version::H2,
+        headers,
+        body: reader.finish(!complete),
+    };
     convert(ex.respond(request, true).await)
 }
 

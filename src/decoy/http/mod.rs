@@ -26,9 +26,9 @@ use super::connection::Connection;
 use super::counting::{ByteCounts, Counting};
 use crate::config::{ConnectionLimits, HttpDecoyConfig};
 use crate::event::CloseReason;
+pub use crate::tls::TlsSource;
 use exchange::Exchange;
 pub use personality::{HttpPersonality, BUILT_IN as BUILT_IN_PERSONALITIES};
-pub use crate::tls::TlsSource;
 
 /// Largest body read from a request (the rest is never read; the connection closes).
 pub const MAX_BODY_BYTES: u64 = 1 << 20;

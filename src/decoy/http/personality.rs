@@ -45,10 +45,8 @@ fn page_file(name: &str, base: Option<&Path>) -> Result<String, String> {
 }
 
 /// Built-in sets of error pages a personality can name in `error_pages`.
-pub const ERROR_PAGE_SETS: &[(&str, &str)] = &[
-    ("nginx-1.22.1", include_str!("../../../decoys/error-pages/nginx-1.22.1.yaml")),
-    ("nginx", include_str!("../../../decoys/error-pages/nginx.yaml")),
-];
+pub const ERROR_PAGE_SETS: &[(&str, &str)] =
+    &[("nginx-1.22.1", include_str!("../../../decoys/error-pages/nginx-1.22.1.yaml")), ("nginx", include_str!("../../../decoys/error-pages/nginx.yaml"))];
 
 /// A set of error pages (a file under `decoys/error-pages/`).
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -138,7 +138,8 @@ mod tests {
         assert_eq!((basic.scheme.as_str(), basic.username.unwrap().as_bytes(), basic.secret.unwrap().as_bytes()), ("basic", &b"admin"[..], &b"s3cret"[..]));
         let bearer = credential(&parts("Bearer glpat-abc")).unwrap();
         assert_eq!(bearer.secret.unwrap().as_bytes(), b"glpat-abc");
-        let aws = credential(&parts("AWS4-HMAC-SHA256 Credential=AKIAABCDEFGHIJKLMNOP/20261128/eu-west-2/s3/aws4_request, SignedHeaders=host, Signature=ab")).unwrap();
+        let aws = credential(&parts("AWS4-HMAC-SHA256 Credential=AKIAABCDEFGHIJKLMNOP/20261128/eu-west-2/s3/aws4_request, SignedHeaders=host, Signature=ab"))
+            .unwrap();
         assert_eq!((aws.scheme.as_str(), aws.secret.unwrap().as_bytes()), ("aws-sigv4", &b"AKIAABCDEFGHIJKLMNOP"[..]));
         assert!(credential(&parts("Basic !!!notbase64")).is_none());
         assert!(credential(&parts("Digest x")).is_none());

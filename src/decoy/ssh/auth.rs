@@ -19,8 +19,16 @@ pub struct Request<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Method<'a> {
     None,
-    Password { password: &'a [u8], change: bool },
-    Publickey { algorithm: &'a [u8], blob: &'a [u8], hostbound: Option<&'a [u8]>, signature: Option<&'a [u8]> },
+    Password {
+        password: &'a [u8],
+        change: bool,
+    },
+    Publickey {
+        algorithm: &'a [u8],
+        blob: &'a [u8],
+        hostbound: Option<&'a [u8]>,
+        signature: Option<&'a [u8]>,
+    },
     KeyboardInteractive,
     /// Any other method name (hostbased, gssapi-with-mic, made-up names).
     Other(&'a [u8]),

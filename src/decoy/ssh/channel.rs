@@ -6,12 +6,12 @@
 use std::time::Duration;
 
 use super::recording::Recording;
-use super::SshRuntime;
 use super::shell::{self, ShellState};
 use super::transport::conn::{Ending, Transport};
 use super::transport::msg;
 use super::transport::version::Family;
 use super::transport::wire::{Put, Reader};
+use super::SshRuntime;
 use crate::decoy::connection::Recorder;
 use crate::event::{AttackerBytes, CloseReason, EventKind};
 
@@ -109,7 +109,18 @@ pub async fn serve(t: &mut Transport, s: &mut Logged<'_>, user: &[u8], idle: Dur
                     }
                     let ours = next_id;
                     next_id += 1;
-                    channels.push(Channel { ours, theirs, window, max_packet: max_packet.clamp(1, MAX_PACKET), pending: Vec::new(), consumed: 0, pty: false, line: Vec::new(), shell: ShellState::login(&String::from_utf8_lossy(user), &s.rt.personality.shell), sent_close: false });
+                    channels.push(Channel {
+                        ours,
+                        theirs,
+                        window,
+                        max_packet: max_packet.clamp(1, MAX_PACKET),
+                        pending: Vec::new(),
+                        consumed: 0,
+                        pty: false,
+                        line: Vec::new(),
+                        shell: ShellState::login(&String::from_utf8_lossy(user), &s.rt.personality.shell),
+                        sent_close: false,
+                    });
                     let mut p = vec![msg::CHANNEL_OPEN_CONFIRMATION];
                     p.put_u32(theirs);
                     p.put_u32(ours);

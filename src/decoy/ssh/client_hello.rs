@@ -96,7 +96,18 @@ mod tests {
     #[test]
     fn hassh_of_a_known_kexinit() {
         let mut stream = b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u10\r\n".to_vec();
-        stream.extend(kexinit(["curve25519-sha256,ext-info-c", "ssh-ed25519", "aes128-ctr", "aes128-ctr", "hmac-sha2-256", "hmac-sha2-256", "none", "none", "", ""]));
+        stream.extend(kexinit([
+            "curve25519-sha256,ext-info-c",
+            "ssh-ed25519",
+            "aes128-ctr",
+            "aes128-ctr",
+            "hmac-sha2-256",
+            "hmac-sha2-256",
+            "none",
+            "none",
+            "",
+            "",
+        ]));
         let hello = parse(&stream).unwrap();
         assert_eq!(hello.version, b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u10");
         assert_eq!(hello.algorithms, b"curve25519-sha256,ext-info-c;aes128-ctr;hmac-sha2-256;none");

@@ -162,7 +162,11 @@ impl SshPersonality {
         if !bad.is_empty() {
             return Err(format!("names this decoy cannot complete (a decoy never advertises those): {}", bad.join(", ")));
         }
-        if proposal.kex.iter().all(|k| !matches!(k, KexEntry::Method(_))) || proposal.host_keys.is_empty() || proposal.ciphers.is_empty() || proposal.compression.is_empty() {
+        if proposal.kex.iter().all(|k| !matches!(k, KexEntry::Method(_)))
+            || proposal.host_keys.is_empty()
+            || proposal.ciphers.is_empty()
+            || proposal.compression.is_empty()
+        {
             return Err("kex, host_keys, ciphers and compression each need at least one algorithm".into());
         }
         if proposal.macs.is_empty() && proposal.ciphers.iter().any(|c| !c.is_aead()) {
@@ -187,7 +191,14 @@ impl SshPersonality {
         if raw.banner_delay_ms.0 > raw.banner_delay_ms.1 || raw.banner_delay_ms.1 > 1000 {
             return Err("banner_delay_ms is [min, max] with min <= max <= 1000".into());
         }
-        let profile = Profile { family: raw.family, banner: raw.banner, proposal, ext_info: raw.ext_info, banner_delay_ms: raw.banner_delay_ms, ext_info_after_auth: raw.ext_info_after_auth };
+        let profile = Profile {
+            family: raw.family,
+            banner: raw.banner,
+            proposal,
+            ext_info: raw.ext_info,
+            banner_delay_ms: raw.banner_delay_ms,
+            ext_info_after_auth: raw.ext_info_after_auth,
+        };
         Ok(SshPersonality {
             name: raw.name,
             profile: Arc::new(profile),

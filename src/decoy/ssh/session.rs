@@ -18,9 +18,9 @@ use super::transport::io::Io;
 use super::transport::msg;
 use super::transport::version::Family;
 use super::transport::wire::{Put, Reader};
-use super::{client_hello, SshRuntime};
 #[cfg(test)]
 use super::SshPersonality;
+use super::{client_hello, SshRuntime};
 use crate::config::AcceptPolicy;
 use crate::decoy::connection::{Connection, Recorder};
 use crate::event::{AttackerBytes, CloseReason, EventKind, SshAuthMethod};
@@ -115,7 +115,14 @@ pub async fn serve(rt: Arc<SshRuntime>, stream: TcpStream, mut conn: Connection)
             Ok(Err(e)) => return End::from_ending(e, s.limit_reached),
             Err(_) => return End { reason: CloseReason::SessionTimeout, notice: None },
         };
-        match Box::pin(channel::serve(&mut t, &mut channel::Logged { rt: &s.rt, recorder: &s.recorder, recording: &mut s.recording }, &user, limits.idle_timeout)).await {
+        match Box::pin(channel::serve(
+            &mut t,
+            &mut channel::Logged { rt: &s.rt, recorder: &s.recorder, recording: &mut s.recording },
+            &user,
+            limits.idle_timeout,
+        ))
+        .await
+        {
             Ok(reason) => End { reason, notice: None },
             Err(e) => End::from_ending(e, false),
         }
@@ -152,12 +159,15 @@ impl Session {
             return;
         }
         self.client_recorded = true;
-        let negotiated = t.client.negotiated.map(|n| format!("{} {} {} {} {}", n.kex.name(), n.host_key.name(), n.c2s.cipher.name(), n.c2s.mac.map_or("-", |m| m.name()), n.c2s.compression.name()));
+        let negotiated = t.client.negotiated.map(|n| {
+            format!("{} {} {} {} {}", n.kex.name(), n.host_key.name(), n.c2s.cipher.name(), n.c2s.mac.map_or("-", |m| m.name()), n.c2s.compression.name())
+        });
         // The HASSH covers the whole lists; the event keeps their first 8 KiB (a client
         // may send a KEXINIT of 256 KiB).
         let hassh = client_hello::hassh(&t.client.hassh_input);
         let algorithms = &t.client.hassh_input[..t.client.hassh_input.len().min(MAX_RECORDED_ALGORITHMS)];
-        let kind = EventKind::SshClient { version: AttackerBytes::new(t.client.version.clone()), hassh, algorithms: AttackerBytes::new(algorithms), negotiated };
+        let kind =
+            EventKind::SshClient { version: AttackerBytes::new(t.client.version.clone()), hassh, algorithms: AttackerBytes::new(algorithms), negotiated };
         self.recorder.emit(kind).await;
     }
 
@@ -227,7 +237,15 @@ impl Session {
     async fn record(&mut self, method: SshAuthMethod, user: &[u8], password: Option<&[u8]>, key: Option<(String, String)>, accepted: bool) {
         let (key_fingerprint, key_algorithm) = key.map_or((None, None), |(f, a)| (Some(f), Some(a)));
         let methods_tried = Some(self.methods_tried.join(","));
-        let kind = EventKind::SshAuth { method, username: AttackerBytes::new(user), password: password.map(AttackerBytes::new), key_fingerprint, key_algorithm, accepted, methods_tried };
+        let kind = EventKind::SshAuth {
+            method,
+            username: AttackerBytes::new(user),
+            password: password.map(AttackerBytes::new),
+            key_fingerprint,
+            key_algorithm,
+            accepted,
+            methods_tried,
+        };
         self.recorder.emit(kind).await;
     }
 
@@ -403,8 +421,17 @@ mod size_probe {
         let c = tokio::net::TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
         let p = SshPersonality::built_in("openssh-debian12").unwrap().unwrap();
         let mut t = Transport::new(Io::new(c, 1), Arc::clone(&p.profile), Arc::default(), Arc::default());
-        { let f = t.handshake(); eprintln!("handshake {}", std::mem::size_of_val(&f)); }
-        { let f = t.next(); eprintln!("next {}", std::mem::size_of_val(&f)); }
-        { let f = refuse_startup(tokio::net::TcpStream::connect(l.local_addr().unwrap()).await.unwrap(), Family::Openssh); eprintln!("refuse {}", std::mem::size_of_val(&f)); }
+        {
+            let f = t.handshake();
+            eprintln!("handshake {}", std::mem::size_of_val(&f));
+        }
+        {
+            let f = t.next();
+            eprintln!("next {}", std::mem::size_of_val(&f));
+        }
+        {
+            let f = refuse_startup(tokio::net::TcpStream::connect(l.local_addr().unwrap()).await.unwrap(), Family::Openssh);
+            eprintln!("refuse {}", std::mem::size_of_val(&f));
+        }
     }
 }

@@ -90,7 +90,11 @@ mod tests {
         let mut blob = Vec::new();
         blob.put_string(b"ssh-ed25519");
         blob.put_string(pair.public_key().as_ref());
-        let req = Request { user: b"svc_ris", service: b"ssh-connection", method: Method::Publickey { algorithm: b"ssh-ed25519", blob: &blob, hostbound: None, signature: None } };
+        let req = Request {
+            user: b"svc_ris",
+            service: b"ssh-connection",
+            method: Method::Publickey { algorithm: b"ssh-ed25519", blob: &blob, hostbound: None, signature: None },
+        };
         let data = signed_data(b"session", &req, b"ssh-ed25519", &blob, None);
         let mut sig = Vec::new();
         sig.put_string(b"ssh-ed25519");

@@ -16,7 +16,6 @@
 //! messages kept 7 days (`max_age`), so an outage of the controllers up to a week
 //! loses nothing; size it with `max_bytes` on the NATS side for your volume.
 
-
 use std::time::Duration;
 
 use async_nats::jetstream::{self, stream};
@@ -47,12 +46,7 @@ pub fn stream_config() -> stream::Config {
 }
 
 pub async fn connect(url: &str) -> Result<jetstream::Context, String> {
-    let client = async_nats::ConnectOptions::new()
-        .name("honeyward")
-        .retry_on_initial_connect()
-        .connect(url)
-        .await
-        .map_err(|e| format!("NATS {url}: {e}"))?;
+    let client = async_nats::ConnectOptions::new().name("honeyward").retry_on_initial_connect().connect(url).await.map_err(|e| format!("NATS {url}: {e}"))?;
     Ok(jetstream::new(client))
 }
 
@@ -72,7 +66,10 @@ impl NatsSink {
 
     async fn publish(&mut self, payload: Vec<u8>) -> Result<(), SinkError> {
         if self.js.is_none() {
-            let js = tokio::time::timeout(Duration::from_secs(10), connect(&self.url)).await.map_err(|_| SinkError::Retryable(format!("NATS {}: connect timed out", self.url)))?.map_err(SinkError::Retryable)?;
+            let js = tokio::time::timeout(Duration::from_secs(10), connect(&self.url))
+                .await
+                .map_err(|_| SinkError::Retryable(format!("NATS {}: connect timed out", self.url)))?
+                .map_err(SinkError::Retryable)?;
             js.get_or_create_stream(stream_config()).await.map_err(|e| SinkError::Retryable(format!("JetStream stream {STREAM}: {e}")))?;
             self.js = Some(js);
         }
@@ -86,9 +83,7 @@ impl NatsSink {
         headers.insert(signing::TIMESTAMP_HEADER, timestamp_ms.to_string().as_str());
         headers.insert(signing::NONCE_HEADER, nonce.as_str());
         headers.insert(signing::SIGNATURE_HEADER, signature.as_str());
-        let acked = async {
-            js.publish_with_headers(subject, headers, payload.into()).await.map_err(|e| e.to_string())?.await.map_err(|e| e.to_string())
-        };
+        let acked = async { js.publish_with_headers(subject, headers, payload.into()).await.map_err(|e| e.to_string())?.await.map_err(|e| e.to_string()) };
         match tokio::time::timeout(Duration::from_secs(15), acked).await {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) => Err(SinkError::Retryable(format!("JetStream publish: {e}"))),

@@ -41,11 +41,7 @@ impl Upstream {
         let nonce = signing::nonce();
         let signature = signing::sign(&self.key, &Signed { method, path, timestamp_ms, nonce: &nonce, body: &body });
         let gzip = body.len() >= GZIP_FROM_BYTES;
-        let payload = if gzip {
-            crate::sink::http::gzip_body(&body)?
-        } else {
-            body
-        };
+        let payload = if gzip { crate::sink::http::gzip_body(&body)? } else { body };
         let mut request = hyper::Request::builder()
             .method(method)
             .uri(path)

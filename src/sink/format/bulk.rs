@@ -38,7 +38,9 @@ pub fn bulk_outcome(body: &[u8]) -> Result<Vec<BulkItem>, String> {
         .map(|item| {
             let result = item.as_object().and_then(|o| o.values().next()).cloned().unwrap_or_default();
             let status = result["status"].as_u64().unwrap_or(0);
-            let reason = || format!("{status} {} {}", result["error"]["type"].as_str().unwrap_or(""), result["error"]["reason"].as_str().unwrap_or("")).trim().to_string();
+            let reason = || {
+                format!("{status} {} {}", result["error"]["type"].as_str().unwrap_or(""), result["error"]["reason"].as_str().unwrap_or("")).trim().to_string()
+            };
             match status {
                 200..=299 | 409 => BulkItem::Stored,
                 408 | 429 | 500..=599 | 0 => BulkItem::Retry(reason()),

@@ -182,7 +182,8 @@ mod tests {
         let mut rng = rand::rng();
         for _ in 0..2000 {
             let len = rng.random_range(0..48);
-            let username: Vec<u8> = (0..len).map(|_| *[b'=', b'\\', b'|', b' ', b'\n', b'\r', b'a', b'k', 0xc3, 0xa9].get(rng.random_range(0..10)).unwrap_or(&b'a')).collect();
+            let username: Vec<u8> =
+                (0..len).map(|_| *[b'=', b'\\', b'|', b' ', b'\n', b'\r', b'a', b'k', 0xc3, 0xa9].get(rng.random_range(0..10)).unwrap_or(&b'a')).collect();
             let mut out = Vec::new();
             encode_cef(&crate::sink::format::syslog::tests::auth(&username), "0.1.0", &mut out);
             let (_, pairs) = parse(&String::from_utf8(out).unwrap());

@@ -20,7 +20,8 @@ const SHOWN_CHARS: usize = 200;
 const SHOWN_FIELDS: usize = 8;
 
 /// Fields already in the headline, not repeated as details.
-const HEADLINE: &[&str] = &["id", "kind", "sensor", "decoy", "src", "spt", "dst", "dpt", "session", "severity", "technique", "token_id", "token_label", "token_kind", "token_plant"];
+const HEADLINE: &[&str] =
+    &["id", "kind", "sensor", "decoy", "src", "spt", "dst", "dpt", "session", "severity", "technique", "token_id", "token_label", "token_kind", "token_plant"];
 
 /// Slack's three escapes for text it parses.
 pub fn slack_escape(text: &str) -> String {
@@ -91,7 +92,8 @@ pub fn chat_message(format: ChatFormat, stored: &StoredEvent, incident: EventId)
     let hint = format!("honeyward incidents show {incident}");
     match format {
         ChatFormat::Slack => {
-            let fields: Vec<Value> = s.facts.iter().map(|(k, v)| json!({"type": "plain_text", "emoji": false, "text": slack_escape(&format!("{k}: {v}"))})).collect();
+            let fields: Vec<Value> =
+                s.facts.iter().map(|(k, v)| json!({"type": "plain_text", "emoji": false, "text": slack_escape(&format!("{k}: {v}"))})).collect();
             let mut blocks = vec![json!({"type": "header", "text": {"type": "plain_text", "emoji": false, "text": slack_escape(&cut_to(&s.title, 150))}})];
             // A section holds at most 10 fields.
             for chunk in fields.chunks(10) {

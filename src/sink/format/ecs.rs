@@ -31,7 +31,11 @@ pub(super) fn classify(e: &Event) -> (&'static [&'static str], &'static [&'stati
 
 pub(super) fn protocol(kind: &EventKind) -> Option<&'static str> {
     match kind {
-        EventKind::SshAuth { .. } | EventKind::SshClient { .. } | EventKind::SshCommand { .. } | EventKind::SshSessionClosed { .. } | EventKind::SshRequestRefused { .. } => Some("ssh"),
+        EventKind::SshAuth { .. }
+        | EventKind::SshClient { .. }
+        | EventKind::SshCommand { .. }
+        | EventKind::SshSessionClosed { .. }
+        | EventKind::SshRequestRefused { .. } => Some("ssh"),
         EventKind::HttpRequest { .. } => Some("http"),
         EventKind::DicomAssociation { .. } | EventKind::DicomCommand { .. } | EventKind::DicomStore { .. } | EventKind::DicomRelease { .. } => Some("dicom"),
         _ => None,
@@ -39,11 +43,17 @@ pub(super) fn protocol(kind: &EventKind) -> Option<&'static str> {
 }
 
 fn put(map: &mut Map<String, Value>, path: &[&str], value: Value) {
+    let Some((last, parents)) = path.split_last() else { return };
     let mut m = map;
-    for key in &path[..path.len() - 1] {
-        m = m.entry(key.to_string()).or_insert_with(|| Value::Object(Map::new())).as_object_mut().expect("objects only");
+    for key in parents {
+        let entry = m.entry(key.to_string()).or_insert_with(|| Value::Object(Map::new()));
+        if !entry.is_object() {
+            *entry = Value::Object(Map::new());
+        }
+        let Value::Object(next) = entry else { return };
+        m = next;
     }
-    m.insert(path[path.len() - 1].to_string(), value);
+    m.insert(last.to_string(), value);
 }
 
 /// The ECS document for an event, as a `Value` (for callers that edit or nest it;

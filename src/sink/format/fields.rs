@@ -45,7 +45,6 @@ fn shown(text: Cow<'_, str>) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-
 fn sha256_hex(text: &str) -> String {
     ring::digest::digest(&ring::digest::SHA256, text.as_bytes()).as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }

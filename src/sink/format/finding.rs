@@ -13,7 +13,6 @@ use crate::store::StoredEvent;
 /// Detection Finding's class and its "Create" activity.
 pub const FINDING_CLASS: u32 = 2004;
 
-
 /// The finding announcing `incident`, whose first notable event is `stored`.
 pub fn ocsf_finding(stored: &StoredEvent, incident: EventId) -> Value {
     let e = &stored.event;

@@ -4,8 +4,8 @@
 
 use super::json::write_value;
 use super::{encode, encode_json};
-pub use crate::config::HecOptions;
 use crate::config::EventFormat;
+pub use crate::config::HecOptions;
 use crate::store::StoredEvent;
 
 /// Appends one envelope (no separator needed between envelopes; a newline is added

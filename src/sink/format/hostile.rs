@@ -2,7 +2,9 @@
 //! hostile attacker text, for the tests that compare each direct writer with the
 //! former serde/`Value` construction.
 
-use crate::event::{AttackerBytes, CloseReason, DicomContext, DicomKey, Event, EventId, EventKind, HttpCredential, HttpHeader, LimitKind, SshAuthMethod, Timestamp};
+use crate::event::{
+    AttackerBytes, CloseReason, DicomContext, DicomKey, Event, EventId, EventKind, HttpCredential, HttpHeader, LimitKind, SshAuthMethod, Timestamp,
+};
 use crate::store::StoredEvent;
 use crate::token::{Plant, TokenHit, TokenKind, TokenState};
 
@@ -35,8 +37,24 @@ fn lossy(raw: &[u8]) -> String {
 pub fn kinds(raw: &[u8]) -> Vec<EventKind> {
     let header = HttpHeader { name: b(raw), value: b(raw) };
     vec![
-        EventKind::SshAuth { method: SshAuthMethod::Password, username: b(raw), password: Some(b(raw)), key_fingerprint: Some(lossy(raw)), key_algorithm: None, accepted: false, methods_tried: None },
-        EventKind::SshAuth { method: SshAuthMethod::Publickey, username: b(raw), password: None, key_fingerprint: None, key_algorithm: Some(lossy(raw)), accepted: true, methods_tried: None },
+        EventKind::SshAuth {
+            method: SshAuthMethod::Password,
+            username: b(raw),
+            password: Some(b(raw)),
+            key_fingerprint: Some(lossy(raw)),
+            key_algorithm: None,
+            accepted: false,
+            methods_tried: None,
+        },
+        EventKind::SshAuth {
+            method: SshAuthMethod::Publickey,
+            username: b(raw),
+            password: None,
+            key_fingerprint: None,
+            key_algorithm: Some(lossy(raw)),
+            accepted: true,
+            methods_tried: None,
+        },
         EventKind::HttpRequest {
             method: b(raw),
             target: b(raw),
@@ -51,7 +69,20 @@ pub fn kinds(raw: &[u8]) -> Vec<EventKind> {
             status: 404,
             tags: vec!["exploit".into(), lossy(raw)],
         },
-        EventKind::HttpRequest { method: b(b"POST"), target: b(raw), version: "HTTP/1.1".into(), headers: vec![], headers_truncated: false, user_agent: None, credential: None, body_bytes: 0, body_sha256: None, body: None, status: 200, tags: vec![] },
+        EventKind::HttpRequest {
+            method: b(b"POST"),
+            target: b(raw),
+            version: "HTTP/1.1".into(),
+            headers: vec![],
+            headers_truncated: false,
+            user_agent: None,
+            credential: None,
+            body_bytes: 0,
+            body_sha256: None,
+            body: None,
+            status: 200,
+            tags: vec![],
+        },
         EventKind::DicomAssociation {
             calling_ae: b(raw),
             called_ae: b(raw),
@@ -62,7 +93,15 @@ pub fn kinds(raw: &[u8]) -> Vec<EventKind> {
             accepted: false,
             rejected: Some(lossy(raw)),
         },
-        EventKind::DicomCommand { command: "C-FIND".into(), sop_class: Some(b(raw)), level: Some(b(raw)), keys: vec![DicomKey { tag: "0010,0010".into(), keyword: Some(lossy(raw)), value: b(raw) }], move_destination: None, matches: 40, status: 0 },
+        EventKind::DicomCommand {
+            command: "C-FIND".into(),
+            sop_class: Some(b(raw)),
+            level: Some(b(raw)),
+            keys: vec![DicomKey { tag: "0010,0010".into(), keyword: Some(lossy(raw)), value: b(raw) }],
+            move_destination: None,
+            matches: 40,
+            status: 0,
+        },
         EventKind::FileOpened { path: format!("/srv/{}", lossy(raw)) },
         EventKind::CanaryMissing { path: lossy(raw) },
         EventKind::SshCommand { line: b(raw), exec: true },
@@ -92,7 +131,19 @@ pub fn events() -> Vec<StoredEvent> {
                     destination: full.then(|| "10.20.0.5:22".parse().expect("addr")),
                     session: full.then(EventId::new),
                     kind,
-                    token: token.then(|| TokenHit { id: lossy(raw), kind: TokenKind::SshPassword, label: lossy(raw), state: TokenState::Active, plants: vec![Plant { host: lossy(raw), path: lossy(raw), note: None, template: Some("bash_history".into()), created: Timestamp::from_micros(0) }] }),
+                    token: token.then(|| TokenHit {
+                        id: lossy(raw),
+                        kind: TokenKind::SshPassword,
+                        label: lossy(raw),
+                        state: TokenState::Active,
+                        plants: vec![Plant {
+                            host: lossy(raw),
+                            path: lossy(raw),
+                            note: None,
+                            template: Some("bash_history".into()),
+                            created: Timestamp::from_micros(0),
+                        }],
+                    }),
                 },
             });
         }

@@ -86,7 +86,6 @@ pub fn encode_json(stored: &StoredEvent, out: &mut Vec<u8>) {
     }
 }
 
-
 /// `{"ip":..,"port":..}`, as ECS and OCSF also write addresses.
 pub(super) fn endpoint(o: &mut Object<'_>, k: &'static str, a: SocketAddr) {
     o.object(k).ip("ip", a.ip()).u64("port", u64::from(a.port()));

@@ -344,7 +344,18 @@ mod tests {
 
     #[test]
     fn strings_are_escaped_exactly_as_before() {
-        let mut cases: Vec<String> = ["", "plain", "q\"b\\s/", "\n\r\t\x08\x0c\0\x1b[31m\x1f", "del\x7f c1\u{80}\u{85}\u{9f} ok\u{a0}\u{bf}", "rlo\u{202e}lro\u{202d} lrm\u{200e}\u{200f} iso\u{2066}\u{2069} bom\u{feff} ok\u{2028}\u{2010}\u{fffd}\u{ffff}", "ünïcödé 日本 🦀"].iter().map(|s| s.to_string()).collect();
+        let mut cases: Vec<String> = [
+            "",
+            "plain",
+            "q\"b\\s/",
+            "\n\r\t\x08\x0c\0\x1b[31m\x1f",
+            "del\x7f c1\u{80}\u{85}\u{9f} ok\u{a0}\u{bf}",
+            "rlo\u{202e}lro\u{202d} lrm\u{200e}\u{200f} iso\u{2066}\u{2069} bom\u{feff} ok\u{2028}\u{2010}\u{fffd}\u{ffff}",
+            "ünïcödé 日本 🦀",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         cases.push("x\"\u{202e}".repeat(64 * 1024 / 4));
         use rand::RngExt;
         let mut rng = rand::rng();

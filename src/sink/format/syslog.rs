@@ -129,7 +129,9 @@ pub(crate) mod tests {
         }
         let e = &stored.event;
         let pri = u16::from(opts.facility.min(23)) * 8 + u16::from(syslog_severity(e.severity()));
-        out.extend_from_slice(format!("<{pri}>1 {} {} honeyward - {} - ", e.time.to_rfc3339(), header_token(&e.sensor, 255), header_token(e.kind.name(), 32)).as_bytes());
+        out.extend_from_slice(
+            format!("<{pri}>1 {} {} honeyward - {} - ", e.time.to_rfc3339(), header_token(&e.sensor, 255), header_token(e.kind.name(), 32)).as_bytes(),
+        );
         super::super::encode(format, stored, out);
     }
 
@@ -137,7 +139,16 @@ pub(crate) mod tests {
     pub(crate) fn old_encode_5424(stored: &StoredEvent, opts: &SyslogOptions, out: &mut Vec<u8>) {
         let e = &stored.event;
         let pri = u16::from(opts.facility.min(23)) * 8 + u16::from(syslog_severity(e.severity()));
-        out.extend_from_slice(format!("<{pri}>1 {} {} honeyward - {} [honeyward@{}", e.time.to_rfc3339(), header_token(&e.sensor, 255), header_token(e.kind.name(), 32), opts.enterprise_number).as_bytes());
+        out.extend_from_slice(
+            format!(
+                "<{pri}>1 {} {} honeyward - {} [honeyward@{}",
+                e.time.to_rfc3339(),
+                header_token(&e.sensor, 255),
+                header_token(e.kind.name(), 32),
+                opts.enterprise_number
+            )
+            .as_bytes(),
+        );
         for Field { name, value } in crate::sink::format::fields::tests::old_fields(stored) {
             out.push(b' ');
             // Our field names are already valid SD-NAMEs except when a detail's own
@@ -180,7 +191,15 @@ pub(crate) mod tests {
                 source: Some("203.0.113.9:40022".parse().unwrap()),
                 destination: Some("127.0.0.1:22".parse().unwrap()),
                 session: Some(EventId::new()),
-                kind: EventKind::SshAuth { method: SshAuthMethod::Password, username: AttackerBytes::new(username), password: Some(AttackerBytes::new("x")), key_fingerprint: None, key_algorithm: None, accepted: false, methods_tried: None },
+                kind: EventKind::SshAuth {
+                    method: SshAuthMethod::Password,
+                    username: AttackerBytes::new(username),
+                    password: Some(AttackerBytes::new("x")),
+                    key_fingerprint: None,
+                    key_algorithm: None,
+                    accepted: false,
+                    methods_tried: None,
+                },
                 token: None,
             },
         }
@@ -193,7 +212,7 @@ pub(crate) mod tests {
         let sd_start = text.find(" [").expect("SD");
         let header = text[..sd_start].to_string();
         let mut params = Vec::new();
-        let bytes = text[sd_start + 2..].as_bytes();
+        let bytes = &text.as_bytes()[sd_start + 2..];
         let mut i = bytes.iter().position(|&b| b == b' ').unwrap_or(bytes.len());
         loop {
             match bytes[i] {
@@ -267,7 +286,9 @@ pub(crate) mod tests {
         let mut rng = rand::rng();
         for _ in 0..2000 {
             let len = rng.random_range(0..64);
-            let username: Vec<u8> = (0..len).map(|_| *[b'"', b'\\', b']', b'[', b'=', b' ', b'\n', 0, 0xff, b'a', 0xc3, 0xa9].get(rng.random_range(0..12)).unwrap_or(&b'a')).collect();
+            let username: Vec<u8> = (0..len)
+                .map(|_| *[b'"', b'\\', b']', b'[', b'=', b' ', b'\n', 0, 0xff, b'a', 0xc3, 0xa9].get(rng.random_range(0..12)).unwrap_or(&b'a'))
+                .collect();
             let mut out = Vec::new();
             encode_5424(&auth(&username), &SyslogOptions::default(), &mut out);
             let (_, params, _) = parse(&out);

@@ -173,7 +173,18 @@ mod tests {
     fn times_match_to_rfc3339_across_the_range() {
         use rand::RngExt;
         let mut rng = rand::rng();
-        let fixed = [0, -1, 1, 1_764_341_700_123_456, -62_135_596_800_000_000, 253_402_300_799_999_999, 253_402_300_800_000_000, -62_135_596_800_000_001, i64::MIN, i64::MAX];
+        let fixed = [
+            0,
+            -1,
+            1,
+            1_764_341_700_123_456,
+            -62_135_596_800_000_000,
+            253_402_300_799_999_999,
+            253_402_300_800_000_000,
+            -62_135_596_800_000_001,
+            i64::MIN,
+            i64::MAX,
+        ];
         let random = (0..20_000).map(|_| rng.random_range(-70_000_000_000_000_000i64..300_000_000_000_000_000));
         for us in fixed.into_iter().chain(random) {
             let t = Timestamp::from_micros(us);
@@ -195,7 +206,9 @@ mod tests {
             push_i64(&mut out, n);
             assert_eq!(out, n.to_string().as_bytes());
         }
-        for ip in ["0.0.0.0", "203.0.113.9", "255.255.255.255", "::1", "::", "::ffff:10.1.2.3", "2001:db8::8a2e:370:7334", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"] {
+        for ip in
+            ["0.0.0.0", "203.0.113.9", "255.255.255.255", "::1", "::", "::ffff:10.1.2.3", "2001:db8::8a2e:370:7334", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"]
+        {
             let ip: IpAddr = ip.parse().unwrap();
             let mut out = Vec::new();
             push_ip(&mut out, ip);

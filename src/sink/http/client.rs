@@ -68,7 +68,10 @@ impl HttpClient {
         let (allowed, refused): (Vec<_>, Vec<_>) = resolved.partition(|a| self.allow_private || !is_private(a.ip()));
         if allowed.is_empty() {
             let shown: Vec<String> = refused.iter().map(|a| a.ip().to_string()).collect();
-            return Err(retry(format!("{url} resolves only to private addresses ({}); set allow_private_addresses: true for an internal receiver", shown.join(", "))));
+            return Err(retry(format!(
+                "{url} resolves only to private addresses ({}); set allow_private_addresses: true for an internal receiver",
+                shown.join(", ")
+            )));
         }
         let mut last = String::new();
         for addr in allowed {
@@ -93,7 +96,8 @@ impl HttpClient {
                         .map_err(|e| retry(format!("TLS handshake with {addr}: {e}")))?,
                 ),
             };
-            let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(io)).await.map_err(|e| retry(format!("HTTP handshake with {addr}: {e}")))?;
+            let (sender, connection) =
+                hyper::client::conn::http1::handshake(TokioIo::new(io)).await.map_err(|e| retry(format!("HTTP handshake with {addr}: {e}")))?;
             tokio::spawn(async move {
                 let _ = connection.await;
             });

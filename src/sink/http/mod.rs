@@ -135,11 +135,7 @@ impl HttpSink {
     }
 
     fn request(&self, body: &[u8], content_type: &'static str, gzip: bool) -> Result<hyper::Request<Full<Bytes>>, SinkError> {
-        let payload = if gzip {
-            gzip_body(body)?
-        } else {
-            body.to_vec()
-        };
+        let payload = if gzip { gzip_body(body)? } else { body.to_vec() };
         let mut request = hyper::Request::post(self.config.url.path.as_str())
             .header(HOST, self.client.authority())
             .header(USER_AGENT, concat!("honeyward/", env!("CARGO_PKG_VERSION")))
@@ -171,7 +167,11 @@ impl HttpSink {
             // Sent again whole: the items already stored come back as 409.
             return Err(SinkError::Retryable(format!("Elasticsearch: {reason}")));
         }
-        let refused: Vec<(usize, String)> = items.into_iter().enumerate().filter_map(|(i, item)| if let BulkItem::Rejected(r) = item { Some((i, format!("Elasticsearch: {r}"))) } else { None }).collect();
+        let refused: Vec<(usize, String)> = items
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, item)| if let BulkItem::Rejected(r) = item { Some((i, format!("Elasticsearch: {r}"))) } else { None })
+            .collect();
         if refused.is_empty() {
             Ok(())
         } else {

@@ -70,7 +70,8 @@ pub fn login(look: &ShellLook, user: &str) -> (Account, Accounts) {
         Some(e) => e,
         None => {
             // A user the files do not have: the next free uid from 1000, as adduser picks.
-            let used: Vec<u32> = passwd.lines().filter_map(|l| field(l, 2).parse().ok()).chain(group.lines().filter_map(|l| field(l, 2).parse().ok())).collect();
+            let used: Vec<u32> =
+                passwd.lines().filter_map(|l| field(l, 2).parse().ok()).chain(group.lines().filter_map(|l| field(l, 2).parse().ok())).collect();
             let id = (1000..60000).find(|i| !used.contains(i)).unwrap_or(1999);
             let line = format!("{name}:x:{id}:{id}:,,,:/home/{name}:/bin/bash");
             passwd.push_str(&line);

@@ -51,7 +51,9 @@ impl ShellState {
         if self.account.is_root() {
             return false;
         }
-        let other_home = path.strip_prefix("/home/").is_some_and(|rest| !rest.is_empty() && path != self.account.home && !path.starts_with(&format!("{}/", self.account.home)));
+        let other_home = path
+            .strip_prefix("/home/")
+            .is_some_and(|rest| !rest.is_empty() && path != self.account.home && !path.starts_with(&format!("{}/", self.account.home)));
         matches!(path, "/etc/shadow" | "/etc/gshadow" | "/etc/sudoers") || path == "/root" || path.starts_with("/root/") || other_home
     }
 

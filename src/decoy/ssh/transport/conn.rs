@@ -98,7 +98,19 @@ pub struct Transport {
 impl Transport {
     pub fn new(mut io: Io, profile: Arc<Profile>, host_keys: Arc<HostKeys>, moduli: Arc<Moduli>) -> Self {
         io.outbound.zero_plain_padding = profile.family == Family::Openssh;
-        Transport { io, profile, host_keys, moduli, client: ClientInfo::default(), session_id: Vec::new(), host_key_blob: Vec::new(), authenticated: false, strict: false, last_seq: 0, received: 0 }
+        Transport {
+            io,
+            profile,
+            host_keys,
+            moduli,
+            client: ClientInfo::default(),
+            session_id: Vec::new(),
+            host_key_blob: Vec::new(),
+            authenticated: false,
+            strict: false,
+            last_seq: 0,
+            received: 0,
+        }
     }
 
     pub fn family(&self) -> Family {

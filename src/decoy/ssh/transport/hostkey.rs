@@ -33,7 +33,9 @@ impl HostKey {
     pub fn from_private(key: &PrivateKey) -> Result<Self, String> {
         let blob = key.public_key().to_bytes().map_err(|e| e.to_string())?;
         let signer = match key.key_data() {
-            KeypairData::Ed25519(kp) => Signer::Ed25519(Ed25519KeyPair::from_seed_and_public_key(&kp.private.to_bytes(), &kp.public.0).map_err(|e| format!("Ed25519 key rejected: {e}"))?),
+            KeypairData::Ed25519(kp) => Signer::Ed25519(
+                Ed25519KeyPair::from_seed_and_public_key(&kp.private.to_bytes(), &kp.public.0).map_err(|e| format!("Ed25519 key rejected: {e}"))?,
+            ),
             KeypairData::Ecdsa(kp) if kp.curve() == ssh_key::EcdsaCurve::NistP256 => {
                 let rng = ring::rand::SystemRandom::new();
                 let pair = EcdsaKeyPair::from_private_key_and_public_key(&ECDSA_P256_SHA256_FIXED_SIGNING, kp.private_key_bytes(), kp.public_key_bytes(), &rng);

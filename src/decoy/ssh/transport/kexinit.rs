@@ -219,7 +219,13 @@ mod tests {
 
     #[test]
     fn the_clients_first_choice_that_the_server_lists_wins() {
-        let payload = client("ext-info-c,kex-strict-c-v00@openssh.com,nope,curve25519-sha256,ecdh-sha2-nistp256", "ssh-ed25519,rsa-sha2-512", "aes256-gcm@openssh.com,aes128-ctr", "hmac-sha1", false);
+        let payload = client(
+            "ext-info-c,kex-strict-c-v00@openssh.com,nope,curve25519-sha256,ecdh-sha2-nistp256",
+            "ssh-ed25519,rsa-sha2-512",
+            "aes256-gcm@openssh.com,aes128-ctr",
+            "hmac-sha1",
+            false,
+        );
         let c = ClientKexInit::parse(&payload).unwrap();
         let n = negotiate(&debian12(), &c, true).unwrap();
         assert_eq!(n.kex, Kex::Curve25519Sha256);
@@ -260,7 +266,10 @@ mod tests {
             ..d12.clone()
         };
         assert!(guess("ecdh-sha2-nistp256,curve25519-sha256", "ssh-ed25519", &dropbear), "without kexguess2 the firsts must match");
-        assert!(!guess("ecdh-sha2-nistp256,curve25519-sha256,kexguess2@matt.ucc.asn.au", "ecdsa-sha2-nistp256", &dropbear), "with kexguess2 supported firsts are enough");
+        assert!(
+            !guess("ecdh-sha2-nistp256,curve25519-sha256,kexguess2@matt.ucc.asn.au", "ecdsa-sha2-nistp256", &dropbear),
+            "with kexguess2 supported firsts are enough"
+        );
         assert!(!guess("curve25519-sha256", "ssh-ed25519", &dropbear));
         assert!(guess("curve25519-sha256", "ecdsa-sha2-nistp256", &dropbear));
     }

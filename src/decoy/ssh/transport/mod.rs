@@ -3,13 +3,13 @@
 //! EXT_INFO, banner reactions, auth answers and disconnects of the imitated server.
 
 pub mod algorithms;
+pub mod conn;
 pub mod crypto;
 pub mod hostkey;
 pub mod io;
 pub mod kex;
 pub mod kexinit;
 pub mod msg;
-pub mod conn;
 pub mod packet;
 pub mod rules;
 pub mod version;

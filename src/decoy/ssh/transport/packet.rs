@@ -358,7 +358,13 @@ mod tests {
 
     #[test]
     fn a_flipped_bit_fails_the_mac_and_nothing_is_returned() {
-        for (cipher, mac) in [(Cipher::Chacha20Poly1305, None), (Cipher::Aes128Gcm, None), (Cipher::Aes128Ctr, Some(Mac::HmacSha256Etm)), (Cipher::Aes256Ctr, Some(Mac::Umac64)), (Cipher::Aes128Cbc, Some(Mac::HmacSha1))] {
+        for (cipher, mac) in [
+            (Cipher::Chacha20Poly1305, None),
+            (Cipher::Aes128Gcm, None),
+            (Cipher::Aes128Ctr, Some(Mac::HmacSha256Etm)),
+            (Cipher::Aes256Ctr, Some(Mac::Umac64)),
+            (Cipher::Aes128Cbc, Some(Mac::HmacSha1)),
+        ] {
             let mut out = Outbound::new();
             out.rekey(keys(cipher, mac, Compression::None, true), false);
             let mut wire = Vec::new();

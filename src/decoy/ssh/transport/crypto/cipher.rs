@@ -119,7 +119,8 @@ impl CipherState {
             CipherState::Gcm { key, iv } => {
                 let nonce = aead::Nonce::assume_unique_for_key(*iv);
                 let (len, body) = packet.split_at_mut(4);
-                let t = key.seal_in_place_separate_tag(nonce, aead::Aad::from(&*len), body).unwrap_or_else(|_| unreachable!("packets are far below GCM's limit"));
+                let t =
+                    key.seal_in_place_separate_tag(nonce, aead::Aad::from(&*len), body).unwrap_or_else(|_| unreachable!("packets are far below GCM's limit"));
                 tag.copy_from_slice(t.as_ref());
                 increment(iv);
             }

@@ -69,7 +69,8 @@ impl Umac {
         let streams = tag_len / 4;
         let k = aes(key);
         let l1 = kdf(&k, 1, L1_CHUNK + (streams - 1) * 16).chunks_exact(4).map(|w| u32::from_be_bytes([w[0], w[1], w[2], w[3]])).collect();
-        let l2 = kdf(&k, 2, streams * 24).chunks_exact(24).map(|c| (be64(c) & M64, u128::from_be_bytes(c[8..24].try_into().unwrap_or([0; 16])) & M128)).collect();
+        let l2 =
+            kdf(&k, 2, streams * 24).chunks_exact(24).map(|c| (be64(c) & M64, u128::from_be_bytes(c[8..24].try_into().unwrap_or([0; 16])) & M128)).collect();
         let k31 = kdf(&k, 3, streams * 64);
         let k32 = kdf(&k, 4, streams * 4);
         let l3 = (0..streams)

@@ -34,6 +34,10 @@ pub enum AppError {
     Tokens(#[from] TokenError),
     #[error("{0}")]
     Fleet(String),
+    #[error(transparent)]
+    Privilege(#[from] crate::privilege::PrivilegeError),
+    #[error("running as root after binding the decoys' ports: pass --user NAME to drop to an unprivileged user (or --allow-root, not recommended)")]
+    RootRefused,
     #[error("{0}")]
     Console(String),
     #[error("sink `{sink}` cannot start: {reason}")]
@@ -95,14 +99,11 @@ pub async fn start_as(config: Config, shutdown: Shutdown, after_bind: AfterBind)
         AfterBind::Stay => {}
         AfterBind::RefuseRoot => {
             if crate::privilege::is_root() {
-                return Err(AppError::Fleet(
-                    "running as root after binding the decoys' ports: pass --user NAME to drop to an unprivileged user (or --allow-root, not recommended)"
-                        .into(),
-                ));
+                return Err(AppError::RootRefused);
             }
         }
         AfterBind::Become(id) => {
-            crate::privilege::drop_to(id, &config.store.state_dir, &config.store.path).map_err(AppError::Fleet)?;
+            crate::privilege::drop_to(id, &config.store.state_dir, &config.store.path)?;
             tracing::info!(user = %id.user, uid = id.uid, gid = id.gid, "ports bound; now running as {} without capabilities", id.user);
         }
     }

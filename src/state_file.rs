@@ -3,28 +3,40 @@
 //! atomically, with the mode asked for, synced to disk.
 
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// A state file or directory that could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {cause}", path.display())]
+pub struct StateFileError {
+    pub path: PathBuf,
+    pub cause: std::io::Error,
+}
+
+fn at(path: &Path) -> impl FnOnce(std::io::Error) -> StateFileError + '_ {
+    move |cause| StateFileError { path: path.to_path_buf(), cause }
+}
 
 /// Creates `dir` (mode 0700) if needed.
-pub fn private_dir(dir: &Path) -> Result<(), String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+pub fn private_dir(dir: &Path) -> Result<(), StateFileError> {
+    std::fs::create_dir_all(dir).map_err(at(dir))?;
     let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
     Ok(())
 }
 
 /// Writes a new file (never overwriting one) with `mode`.
-pub fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), String> {
+pub fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), StateFileError> {
     use std::io::Write;
-    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(mode).open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    f.write_all(bytes).and_then(|()| f.sync_all()).map_err(|e| format!("{}: {e}", path.display()))
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(mode).open(path).map_err(at(path))?;
+    f.write_all(bytes).and_then(|()| f.sync_all()).map_err(at(path))
 }
 
 /// Replaces a file atomically (written beside it, synced, renamed over it) with `mode`.
-pub fn replace(path: &Path, bytes: &[u8], mode: u32) -> Result<(), String> {
+pub fn replace(path: &Path, bytes: &[u8], mode: u32) -> Result<(), StateFileError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     private_dir(dir)?;
     let tmp = path.with_extension("new");
     let _ = std::fs::remove_file(&tmp);
     write_new(&tmp, bytes, mode)?;
-    std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
+    std::fs::rename(&tmp, path).map_err(at(path))
 }

@@ -29,7 +29,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let embedded = matches!(source, Source::Embedded);
     let p = &args.privileges;
     let after_bind = match (&p.user, p.allow_root) {
-        (Some(user), _) => crate::app::AfterBind::Become(crate::privilege::resolve(user, p.group.as_deref()).map_err(anyhow::Error::msg)?),
+        (Some(user), _) => crate::app::AfterBind::Become(crate::privilege::resolve(user, p.group.as_deref())?),
         (None, true) => crate::app::AfterBind::Stay,
         // The quick-start only listens on loopback: let a first try in a root shell or
         // container run, with a warning; a real configuration must say what it wants.

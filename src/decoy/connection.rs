@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use super::context::DecoyContext;
 use super::limits::ConnectionPermit;
-use crate::event::{CloseReason, Event, EventId, EventKind, SessionId, Timestamp};
+use crate::event::{CloseReason, Event, EventId, EventKind, Local, Remote, SessionId, Timestamp};
 
 /// Records events of one connection; cheap to clone into protocol handlers.
 #[derive(Clone)]
@@ -25,8 +25,8 @@ impl Recorder {
             time: Timestamp::now(),
             sensor: self.cx.sensor.to_string(),
             decoy: Some(self.cx.decoy.to_string()),
-            source: Some(self.source),
-            destination: Some(self.destination),
+            source: Some(Remote(self.source)),
+            destination: Some(Local(self.destination)),
             session: Some(self.session),
             kind,
             token: None,

@@ -1,10 +1,10 @@
 //! The event envelope: who saw what, when, from where.
 
 use std::fmt;
-use std::net::SocketAddr;
 
 use serde::{Deserialize, Serialize};
 
+use super::address::{Local, Remote};
 use super::attack::Technique;
 use super::kind::{EventKind, Severity};
 use super::time::Timestamp;
@@ -60,9 +60,9 @@ pub struct Event {
     /// The decoy that observed it; none for host-level observations.
     pub decoy: Option<String>,
     /// The remote peer (the attacker's address as seen by the decoy).
-    pub source: Option<SocketAddr>,
+    pub source: Option<Remote>,
     /// The local address the peer connected to.
-    pub destination: Option<SocketAddr>,
+    pub destination: Option<Local>,
     /// Ties together the events of one connection.
     pub session: Option<SessionId>,
     /// What was observed.

@@ -3,6 +3,7 @@
 //! Everything downstream of a decoy speaks only [`Event`]. Attacker-supplied bytes
 //! stay bytes ([`AttackerBytes`]) until an encoder turns them into its own format.
 
+mod address;
 mod attack;
 mod bytes;
 mod dicom;
@@ -12,6 +13,7 @@ mod scalars;
 mod time;
 mod token;
 
+pub use address::{Local, Remote};
 pub use attack::Technique;
 pub use bytes::AttackerBytes;
 pub use dicom::{DicomContext, DicomKey};

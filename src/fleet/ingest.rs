@@ -14,7 +14,7 @@ use tokio::sync::watch;
 
 use super::registry::Fleet;
 use super::reply::{error, json, Reply};
-use crate::event::{AttackerBytes, Event, EventId, EventKind, Timestamp};
+use crate::event::{AttackerBytes, Event, EventId, EventKind, Remote, Timestamp};
 use crate::pipeline::EventSender;
 use crate::sink::controller::signing::{self, Refusal, Signed};
 use crate::token::Registry;
@@ -96,7 +96,7 @@ pub async fn record_refusal(controller: &Controller, peer: SocketAddr, claimed: 
         time: Timestamp::now(),
         sensor: controller.name.clone(),
         decoy: None,
-        source: Some(peer),
+        source: Some(Remote(peer)),
         destination: None,
         session: None,
         kind,

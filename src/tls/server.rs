@@ -31,10 +31,10 @@ pub fn load(source: &TlsSource, dir: &Path) -> Result<(Vec<CertificateDer<'stati
         TlsSource::Generated { common_name, organisation } => {
             let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
             if !cert.exists() {
-                state_file::private_dir(dir)?;
+                state_file::private_dir(dir).map_err(|e| e.to_string())?;
                 let (chain, key_pem) = generate(common_name, organisation).map_err(|e| format!("generating a certificate: {e}"))?;
-                state_file::write_new(&key, key_pem.as_bytes(), 0o600)?;
-                state_file::write_new(&cert, chain.as_bytes(), 0o644)?;
+                state_file::write_new(&key, key_pem.as_bytes(), 0o600).map_err(|e| e.to_string())?;
+                state_file::write_new(&cert, chain.as_bytes(), 0o644).map_err(|e| e.to_string())?;
                 tracing::info!(path = %cert.display(), subject = %common_name, "generated TLS certificate");
             }
             super::pem::chain_and_key(&cert, &key)

@@ -72,7 +72,7 @@ impl Registry {
         }
         let key_path = self.state_dir.join("token.key");
         if std::fs::read(&key_path).ok().as_deref() != Some(&key[..]) {
-            crate::state_file::replace(&key_path, &key, 0o600).map_err(TokenError::Io)?;
+            crate::state_file::replace(&key_path, &key, 0o600).map_err(|e| TokenError::Io(e.to_string()))?;
         }
         self.key = MaterialKey::from_bytes(&key);
         let tx = self.conn.transaction().map_err(sql)?;

@@ -46,13 +46,13 @@ impl DicomRuntime {
     /// archive). Blocking: call it off the runtime.
     pub fn for_decoy(config: &DicomDecoyConfig, personality: Arc<DicomPersonality>, state_dir: &Path) -> Result<Self, String> {
         let dir = state_dir.join("dicom").join(&config.name);
-        crate::state_file::private_dir(&dir)?;
+        crate::state_file::private_dir(&dir).map_err(|e| e.to_string())?;
         let seed_file = dir.join("cohort.seed");
         let seed = match std::fs::read_to_string(&seed_file) {
             Ok(text) => text.trim().parse::<u64>().map_err(|e| format!("{}: {e}", seed_file.display()))?,
             Err(_) => {
                 let seed: u64 = rand::random();
-                crate::state_file::write_new(&seed_file, seed.to_string().as_bytes(), 0o600)?;
+                crate::state_file::write_new(&seed_file, seed.to_string().as_bytes(), 0o600).map_err(|e| e.to_string())?;
                 seed
             }
         };

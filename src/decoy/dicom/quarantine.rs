@@ -35,7 +35,7 @@ pub struct Stored {
 impl Quarantine {
     /// Opens (creating) `dir` and counts what it already holds.
     pub fn open(dir: &Path, max_objects: u64, max_bytes: u64) -> Result<Self, String> {
-        crate::state_file::private_dir(dir)?;
+        crate::state_file::private_dir(dir).map_err(|e| e.to_string())?;
         let (mut objects, mut bytes) = (0, 0);
         for entry in std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?.flatten() {
             let name = entry.file_name();

@@ -34,7 +34,7 @@ pub fn key_dir(state_dir: &Path, decoy: &str) -> PathBuf {
 /// Loads the decoy's host keys, generating (RSA of `rsa_bits`, ECDSA P-256, Ed25519 as the
 /// personality needs) and saving any that are missing.
 pub fn load_or_generate(dir: &Path, host_key_algorithms: &[String], rsa_bits: u32) -> Result<Vec<PrivateKey>, String> {
-    crate::state_file::private_dir(dir)?;
+    crate::state_file::private_dir(dir).map_err(|e| e.to_string())?;
     let mut keys = Vec::new();
     for (stem, algorithm) in needed(host_key_algorithms) {
         let path = dir.join(format!("ssh_host_{stem}_key"));
@@ -67,5 +67,5 @@ fn generate(algorithm: Algorithm, rsa_bits: usize) -> Result<PrivateKey, String>
 
 fn save(path: &Path, key: &PrivateKey) -> Result<(), String> {
     let text = key.to_openssh(LineEnding::LF).map_err(|e| e.to_string())?;
-    crate::state_file::write_new(path, text.as_bytes(), 0o600)
+    crate::state_file::write_new(path, text.as_bytes(), 0o600).map_err(|e| e.to_string())
 }

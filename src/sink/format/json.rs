@@ -58,8 +58,8 @@ fn view(stored: &StoredEvent) -> View<'_> {
         time: e.time,
         sensor: &e.sensor,
         decoy: e.decoy.as_deref(),
-        source: e.source.map(Endpoint::from),
-        destination: e.destination.map(Endpoint::from),
+        source: e.source.map(|s| Endpoint::from(*s)),
+        destination: e.destination.map(|d| Endpoint::from(*d)),
         session: e.session,
         kind_id: e.kind.id(),
         severity: e.severity(),
@@ -103,10 +103,10 @@ fn write_event(stored: &StoredEvent, out: &mut Vec<u8>) -> Result<(), serde_json
             o.str("decoy", d);
         }
         if let Some(s) = e.source {
-            endpoint(&mut o, "source", s);
+            endpoint(&mut o, "source", *s);
         }
         if let Some(d) = e.destination {
-            endpoint(&mut o, "destination", d);
+            endpoint(&mut o, "destination", *d);
         }
         if let Some(s) = e.session {
             o.id("session", s);

@@ -84,11 +84,11 @@ pub fn ocsf_event(stored: &StoredEvent) -> Value {
     });
     let mut observables = Vec::new();
     if let Some(s) = e.source {
-        v["src_endpoint"] = endpoint(s);
+        v["src_endpoint"] = endpoint(*s);
         observables.push(json!({"name": "src_endpoint.ip", "type_id": 2, "value": s.ip().to_string()}));
     }
     if let Some(d) = e.destination {
-        v["dst_endpoint"] = endpoint(d);
+        v["dst_endpoint"] = endpoint(*d);
     }
     match &e.kind {
         EventKind::SshAuth { username, accepted, .. } => {
@@ -154,7 +154,7 @@ pub fn write_ocsf(stored: &StoredEvent, out: &mut Vec<u8>) {
     v.u64("category_uid", u64::from(class_uid / 1000)).str("class_name", class_name).u64("class_uid", u64::from(class_uid));
     v.object("device").str("hostname", &e.sensor).u64("type_id", 0);
     if let Some(d) = e.destination {
-        super::json::endpoint(&mut v, "dst_endpoint", d);
+        super::json::endpoint(&mut v, "dst_endpoint", *d);
     }
     if let Some(path) = file {
         v.object("file").str("name", path.rsplit('/').next().unwrap_or(path)).str("path", path).u64("type_id", 1);
@@ -191,7 +191,7 @@ pub fn write_ocsf(stored: &StoredEvent, out: &mut Vec<u8>) {
     }
     v.u64("severity_id", u64::from(severity_id(e.severity())));
     if let Some(s) = e.source {
-        super::json::endpoint(&mut v, "src_endpoint", s);
+        super::json::endpoint(&mut v, "src_endpoint", *s);
     }
     let status_id = match username {
         Some(_) if accepted => 1,

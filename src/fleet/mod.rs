@@ -43,13 +43,13 @@ pub async fn start_controller(
     let listener = tokio::net::TcpListener::bind(cc.listen).await.map_err(|e| format!("controller cannot listen on {}: {e}", cc.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let (chain, key) = match &cc.cert {
-        Some((cert, key)) => crate::tls::pem::chain_and_key(cert, key)?,
+        Some((cert, key)) => crate::tls::pem::chain_and_key(cert, key).map_err(|e| e.to_string())?,
         None => {
             let source = crate::tls::TlsSource::Generated { common_name: cc.server_name.clone(), organisation: "honeyward controller".into() };
-            crate::tls::load(&source, &config.store.state_dir.join("controller"))?
+            crate::tls::load(&source, &config.store.state_dir.join("controller")).map_err(|e| e.to_string())?
         }
     };
-    let tls = crate::tls::server_config(chain, key, false)?;
+    let tls = crate::tls::server_config(chain, key, false).map_err(|e| e.to_string())?;
     let fleet = Fleet::open(&config.store.path).map_err(|e| e.to_string())?;
     let ingest = crate::store::open_connection(&config.store.path, config.store.sync, true).map_err(|e| e.to_string())?;
     let registry = crate::token::Registry::open(&config.store.path, &config.store.state_dir, config.store.sync).map_err(|e| e.to_string())?;

@@ -32,7 +32,7 @@ pub struct SyslogSink {
 }
 
 fn connector(tls: &crate::config::SyslogTls) -> Result<(tokio_rustls::TlsConnector, ServerName<'static>), String> {
-    let config = crate::tls::client_config(&tls.ca_file, tls.client.as_ref(), &[])?;
+    let config = crate::tls::client_config(&tls.ca_file, tls.client.as_ref(), &[]).map_err(|e| e.to_string())?;
     let name = ServerName::try_from(tls.server_name.clone()).map_err(|e| format!("server name {}: {e}", tls.server_name))?;
     Ok((tokio_rustls::TlsConnector::from(config), name))
 }

@@ -8,3 +8,19 @@ mod server;
 
 pub use client::{client_config, client_config_pem};
 pub use server::{load, server_config, TlsSource};
+
+/// Why a certificate, key or TLS configuration could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    /// A PEM file (or text) that cannot be read or holds nothing usable.
+    #[error("{origin}: {reason}")]
+    Pem { origin: String, reason: String },
+    /// The generated certificate could not be kept in the state directory.
+    #[error(transparent)]
+    State(#[from] crate::state_file::StateFileError),
+    #[error("generating a certificate: {0}")]
+    Generate(#[from] rcgen::Error),
+    /// rustls refused the configuration (e.g. a key that does not fit the certificate).
+    #[error("{what}: {cause}")]
+    Rustls { what: &'static str, cause: rustls::Error },
+}

@@ -7,24 +7,25 @@ use std::path::Path;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
+use super::TlsError;
+
 /// Every certificate in a PEM file (a chain, leaf first, or a CA bundle); at least one.
-pub fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
-        .map_err(|e| format!("{}: {e}", path.display()))?
-        .collect::<Result<_, _>>()
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+pub fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    let fail = |reason: String| TlsError::Pem { origin: path.display().to_string(), reason };
+    let certs: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_file_iter(path).map_err(|e| fail(e.to_string()))?.collect::<Result<_, _>>().map_err(|e| fail(e.to_string()))?;
     if certs.is_empty() {
-        return Err(format!("{}: no CERTIFICATE in the file", path.display()));
+        return Err(fail("no CERTIFICATE in the file".into()));
     }
     Ok(certs)
 }
 
 /// The private key in a PEM file.
-pub fn private_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
-    PrivateKeyDer::from_pem_file(path).map_err(|e| format!("{}: {e}", path.display()))
+pub fn private_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
+    PrivateKeyDer::from_pem_file(path).map_err(|e| TlsError::Pem { origin: path.display().to_string(), reason: e.to_string() })
 }
 
 /// A certificate chain and its key.
-pub fn chain_and_key(cert_file: &Path, key_file: &Path) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), String> {
+pub fn chain_and_key(cert_file: &Path, key_file: &Path) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), TlsError> {
     Ok((certificates(cert_file)?, private_key(key_file)?))
 }

@@ -13,6 +13,7 @@ use rcgen::{
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
+use super::TlsError;
 use crate::state_file;
 
 /// Where the certificate comes from.
@@ -25,16 +26,16 @@ pub enum TlsSource {
 }
 
 /// The certificate chain and key, from files or generated into `dir`.
-pub fn load(source: &TlsSource, dir: &Path) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), String> {
+pub fn load(source: &TlsSource, dir: &Path) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), TlsError> {
     match source {
         TlsSource::Files { cert_file, key_file } => super::pem::chain_and_key(cert_file, key_file),
         TlsSource::Generated { common_name, organisation } => {
             let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
             if !cert.exists() {
-                state_file::private_dir(dir).map_err(|e| e.to_string())?;
-                let (chain, key_pem) = generate(common_name, organisation).map_err(|e| format!("generating a certificate: {e}"))?;
-                state_file::write_new(&key, key_pem.as_bytes(), 0o600).map_err(|e| e.to_string())?;
-                state_file::write_new(&cert, chain.as_bytes(), 0o644).map_err(|e| e.to_string())?;
+                state_file::private_dir(dir)?;
+                let (chain, key_pem) = generate(common_name, organisation)?;
+                state_file::write_new(&key, key_pem.as_bytes(), 0o600)?;
+                state_file::write_new(&cert, chain.as_bytes(), 0o644)?;
                 tracing::info!(path = %cert.display(), subject = %common_name, "generated TLS certificate");
             }
             super::pem::chain_and_key(&cert, &key)
@@ -43,14 +44,14 @@ pub fn load(source: &TlsSource, dir: &Path) -> Result<(Vec<CertificateDer<'stati
 }
 
 /// A TLS server configuration offering h2 (when `http2`) and HTTP/1.1 by ALPN.
-pub fn server_config(chain: Vec<CertificateDer<'static>>, key: PrivateKeyDer<'static>, http2: bool) -> Result<Arc<rustls::ServerConfig>, String> {
+pub fn server_config(chain: Vec<CertificateDer<'static>>, key: PrivateKeyDer<'static>, http2: bool) -> Result<Arc<rustls::ServerConfig>, TlsError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
+        .map_err(|cause| TlsError::Rustls { what: "protocol versions", cause })?
         .with_no_client_auth()
         .with_single_cert(chain, key)
-        .map_err(|e| format!("certificate and key do not fit together: {e}"))?;
+        .map_err(|cause| TlsError::Rustls { what: "certificate and key do not fit together", cause })?;
     config.alpn_protocols = if http2 { vec![b"h2".to_vec(), b"http/1.1".to_vec()] } else { vec![b"http/1.1".to_vec()] };
     Ok(Arc::new(config))
 }

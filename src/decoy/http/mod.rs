@@ -62,8 +62,8 @@ impl HttpRuntime {
         let http2 = personality.http2;
         let mut rt = Self::new(personality);
         if let Some(source) = &config.tls {
-            let (chain, key) = crate::tls::load(source, &state_dir.join("http").join(&config.name))?;
-            rt.tls = Some(tokio_rustls::TlsAcceptor::from(crate::tls::server_config(chain, key, http2)?));
+            let (chain, key) = crate::tls::load(source, &state_dir.join("http").join(&config.name)).map_err(|e| e.to_string())?;
+            rt.tls = Some(tokio_rustls::TlsAcceptor::from(crate::tls::server_config(chain, key, http2).map_err(|e| e.to_string())?));
         }
         Ok(rt)
     }

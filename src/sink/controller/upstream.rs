@@ -28,7 +28,7 @@ pub struct Upstream {
 
 impl Upstream {
     pub fn new(u: &UpstreamConfig) -> Result<Self, String> {
-        let tls = crate::tls::client_config_pem(&u.credential.controller_ca, None, &[b"http/1.1"])?;
+        let tls = crate::tls::client_config_pem(&u.credential.controller_ca, None, &[b"http/1.1"]).map_err(|e| e.to_string())?;
         let client = HttpClient::with(u.url.clone(), Some(tls), TIMEOUT, true)?;
         let key = u.credential.key_bytes().ok_or("the credential's key is not base64")?;
         let authority = client.authority();

@@ -43,7 +43,11 @@ fn retry(what: impl std::fmt::Display) -> SinkError {
 
 impl HttpClient {
     pub fn new(config: &HttpSinkConfig) -> Result<Self, String> {
-        let tls = if config.url.https { Some(crate::tls::client_config(&config.ca_file, config.client.as_ref(), &[b"http/1.1"])?) } else { None };
+        let tls = if config.url.https {
+            Some(crate::tls::client_config(&config.ca_file, config.client.as_ref(), &[b"http/1.1"]).map_err(|e| e.to_string())?)
+        } else {
+            None
+        };
         Self::with(config.url.clone(), tls, config.timeout, config.allow_private_addresses)
     }
 

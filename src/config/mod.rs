@@ -25,7 +25,7 @@ pub use fleet::{ControllerConfig, SensorCredential, UpstreamConfig};
 pub use http_sink::{is_private, HttpAuth, HttpBody, HttpSinkConfig, HttpSinkKind, SinkUrl, SYSTEM_CA_BUNDLE};
 pub use load::{host_name, load_file, parse_str, EMBEDDED_DEFAULT, EMBEDDED_DEFAULT_NAME, EXAMPLE_COMPLETE};
 pub use raw::json_schema;
-pub use secret::Secret;
+pub use secret::{Secret, SecretError};
 pub use types::{
     AcceptPolicy, CanaryConfig, Config, ConnectionLimits, DecoyConfig, DicomDecoyConfig, EventFormat, FileSinkConfig, HttpDecoyConfig, PersonalityChoice,
     SensorConfig, SinkConfig, SinkFilter, SshDecoyConfig, StdoutSinkConfig, StoreConfig, StoreSync, SyslogSinkConfig, SyslogTls, SyslogTransport,

@@ -4,6 +4,19 @@
 use std::fmt;
 use std::sync::Arc;
 
+/// Why a secret could not be read (the message never contains the value).
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error("environment variable {0} is empty")]
+    EmptyVariable(String),
+    #[error("environment variable {0} is not set")]
+    UnsetVariable(String),
+    #[error("cannot read secret file {}: {cause}", path.display())]
+    Unreadable { path: std::path::PathBuf, cause: std::io::Error },
+    #[error("secret file {} is empty", .0.display())]
+    EmptyFile(std::path::PathBuf),
+}
+
 /// A secret value. `Debug` and `Display` show only where it came from.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret {
@@ -13,19 +26,19 @@ pub struct Secret {
 
 impl Secret {
     /// Reads the variable `name`.
-    pub fn from_env(name: &str) -> Result<Secret, String> {
+    pub fn from_env(name: &str) -> Result<Secret, SecretError> {
         match std::env::var(name) {
             Ok(v) if !v.trim().is_empty() => Ok(Secret { value: Arc::from(v.trim()), origin: Arc::from(format!("${name}")) }),
-            Ok(_) => Err(format!("environment variable {name} is empty")),
-            Err(_) => Err(format!("environment variable {name} is not set")),
+            Ok(_) => Err(SecretError::EmptyVariable(name.to_string())),
+            Err(_) => Err(SecretError::UnsetVariable(name.to_string())),
         }
     }
 
     /// Reads the file at `path` (surrounding whitespace and the final newline dropped).
-    pub fn from_file(path: &std::path::Path) -> Result<Secret, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read secret file {}: {e}", path.display()))?;
+    pub fn from_file(path: &std::path::Path) -> Result<Secret, SecretError> {
+        let text = std::fs::read_to_string(path).map_err(|cause| SecretError::Unreadable { path: path.to_path_buf(), cause })?;
         if text.trim().is_empty() {
-            return Err(format!("secret file {} is empty", path.display()));
+            return Err(SecretError::EmptyFile(path.to_path_buf()));
         }
         Ok(Secret { value: Arc::from(text.trim()), origin: Arc::from(path.display().to_string()) })
     }
@@ -67,6 +80,6 @@ mod tests {
         for shown in [format!("{s}"), format!("{s:?}")] {
             assert!(!shown.contains("1111"), "{shown}");
         }
-        assert!(Secret::from_env("HONEYWARD_SURELY_UNSET_VARIABLE").unwrap_err().contains("not set"));
+        assert!(Secret::from_env("HONEYWARD_SURELY_UNSET_VARIABLE").unwrap_err().to_string().contains("not set"));
     }
 }

@@ -164,7 +164,7 @@ impl Checker<'_> {
         read.map_err(|e| {
             self.error(
                 position,
-                e,
+                e.to_string(),
                 format!("secrets are read from an environment variable ({what}_env) or a file ({what}_file), never written in the configuration"),
             )
         })

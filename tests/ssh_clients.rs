@@ -46,38 +46,58 @@ fn combinations(yaml: &str) -> Vec<[String; 4]> {
     out
 }
 
-fn sshpass(addr: SocketAddr, user: &str, password: &str, algorithms: &[String; 4]) -> String {
+/// One password attempt by the OpenSSH client with exactly these algorithms (kex, host
+/// key, cipher, MAC), plus `extra` options.
+fn sshpass(addr: SocketAddr, user: &str, password: &str, algorithms: [&str; 4], extra: &[&str]) -> String {
     let [kex, host_key, cipher, mac] = algorithms;
-    real_ssh::run(Command::new("sshpass").args(["-p", password, "ssh", "-p", &addr.port().to_string()]).args([
-        "-o",
-        "StrictHostKeyChecking=no",
-        "-o",
-        "UserKnownHostsFile=/dev/null",
-        "-o",
-        "PubkeyAuthentication=no",
-        "-o",
-        "NumberOfPasswordPrompts=1",
-        "-o",
-        "ConnectTimeout=20",
-        "-o",
-        &format!("KexAlgorithms={kex}"),
-        "-o",
-        &format!("HostKeyAlgorithms={host_key}"),
-        "-o",
-        &format!("Ciphers={cipher}"),
-        "-o",
-        &format!("MACs={mac}"),
-        &format!("{user}@127.0.0.1"),
-        "true",
-    ]))
+    real_ssh::run(
+        Command::new("sshpass")
+            .args(["-p", password, "ssh", "-p", &addr.port().to_string()])
+            .args([
+                "-o",
+                "StrictHostKeyChecking=no",
+                "-o",
+                "UserKnownHostsFile=/dev/null",
+                "-o",
+                "PubkeyAuthentication=no",
+                "-o",
+                "NumberOfPasswordPrompts=1",
+                "-o",
+                "ConnectTimeout=20",
+                "-o",
+                &format!("KexAlgorithms={kex}"),
+                "-o",
+                &format!("HostKeyAlgorithms={host_key}"),
+                "-o",
+                &format!("Ciphers={cipher}"),
+                "-o",
+                &format!("MACs={mac}"),
+            ])
+            .args(extra)
+            .args([&format!("{user}@127.0.0.1"), "true"]),
+    )
+}
+
+/// Every stored password attempt: (connection, password).
+fn password_attempts(db: &rusqlite::Connection) -> Vec<(String, String)> {
+    bodies(db, "ssh_auth")
+        .iter()
+        .filter(|b| b["details"]["method"] == "password")
+        .map(|b| (b["session"].to_string(), b["details"]["password"]["text"].as_str().unwrap_or("").to_string()))
+        .collect()
+}
+
+/// How often each value was seen.
+fn counted<T: Ord>(values: impl IntoIterator<Item = T>) -> BTreeMap<T, usize> {
+    let mut seen = BTreeMap::new();
+    for v in values {
+        *seen.entry(v).or_insert(0) += 1;
+    }
+    seen
 }
 
 fn passwords(db: &rusqlite::Connection) -> BTreeMap<String, usize> {
-    let mut seen = BTreeMap::new();
-    for b in bodies(db, "ssh_auth").iter().filter(|b| b["details"]["method"] == "password") {
-        *seen.entry(b["details"]["password"]["text"].as_str().unwrap_or("").to_string()).or_insert(0) += 1;
-    }
-    seen
+    counted(password_attempts(db).into_iter().map(|(_, password)| password))
 }
 
 fn matrix(personality: &str) {
@@ -94,7 +114,7 @@ fn matrix(personality: &str) {
             std::thread::spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(c) = combos.get(i) else { break };
-                let out = sshpass(addr, "matrix", &format!("combo-{i}"), c);
+                let out = sshpass(addr, "matrix", &format!("combo-{i}"), c.each_ref().map(String::as_str), &[]);
                 if !out.contains("Permission denied") {
                     failures.lock().unwrap().push(format!("{c:?}: {}", out.lines().last().unwrap_or("")));
                 }
@@ -157,28 +177,7 @@ fn legacy_algorithms_complete_a_password_attempt_with_the_openssh_client() {
         ["curve25519-sha256", "ssh-ed25519", "3des-cbc", "hmac-sha1"],
     ];
     for (i, [kex, hk, cipher, mac]) in combos.iter().enumerate() {
-        let out = real_ssh::run(Command::new("sshpass").args(["-p", &format!("legacy-{i}"), "ssh", "-p", &addr.port().to_string()]).args([
-            "-o",
-            "StrictHostKeyChecking=no",
-            "-o",
-            "UserKnownHostsFile=/dev/null",
-            "-o",
-            "PubkeyAuthentication=no",
-            "-o",
-            "NumberOfPasswordPrompts=1",
-            "-o",
-            &format!("KexAlgorithms={kex}"),
-            "-o",
-            &format!("HostKeyAlgorithms={hk}"),
-            "-o",
-            &format!("Ciphers={cipher}"),
-            "-o",
-            &format!("MACs={mac}"),
-            "-o",
-            "Compression=yes",
-            "legacy@127.0.0.1",
-            "true",
-        ]));
+        let out = sshpass(addr, "legacy", &format!("legacy-{i}"), [kex, hk, cipher, mac], &["-o", "Compression=yes"]);
         assert!(out.contains("Permission denied"), "{kex} {hk} {cipher} {mac}: {out}");
     }
     let db = hw.store();
@@ -276,20 +275,10 @@ fn hydra_gets_the_real_verdict_and_tries_every_password_on_the_decoy() {
         // received, and never one attempt twice.
         let db = t.hw.store();
         assert!(eventually(10, || words.iter().all(|w| passwords(&db).contains_key(w))), "{personality}: every password stored: {:?}", passwords(&db));
-        let per_connection = passwords_per_session(&db);
+        let per_connection = counted(password_attempts(&db));
         assert!(per_connection.keys().all(|(session, _)| session != "null"), "{personality}: every attempt names its connection");
         assert!(per_connection.values().all(|&n| n == 1), "{personality}: a password stored twice for one connection: {per_connection:?}");
     }
-}
-
-/// How often each (connection, password) pair was stored.
-fn passwords_per_session(db: &rusqlite::Connection) -> BTreeMap<(String, String), usize> {
-    let mut seen = BTreeMap::new();
-    for b in bodies(db, "ssh_auth").iter().filter(|b| b["details"]["method"] == "password") {
-        let key = (b["session"].to_string(), b["details"]["password"]["text"].as_str().unwrap_or("").to_string());
-        *seen.entry(key).or_insert(0) += 1;
-    }
-    seen
 }
 
 /// Masks host key fingerprints, key blobs and ports in a client's report.

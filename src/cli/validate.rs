@@ -3,23 +3,15 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::config::{self, Config, ConfigErrors, DecoyConfig, SinkConfig};
-use crate::decoy::personality::{self, Personality};
+use crate::config::{self, Config, ConfigError, ConfigErrors, DecoyConfig, SinkConfig};
+use crate::decoy::personality;
 
 /// Prints `ok` and a summary line per decoy and sink, or every error (exit 1). The
 /// decoys' personalities are read and checked too, as `run` would.
 pub fn validate(path: &Path) -> ExitCode {
-    let checked = config::load_file(path).and_then(|cfg| {
-        let (read, errors): (Vec<_>, Vec<_>) = cfg.decoys.iter().map(personality::read).partition(Result::is_ok);
-        if errors.is_empty() {
-            Ok((cfg, read.into_iter().filter_map(Result::ok).collect::<Vec<_>>()))
-        } else {
-            Err(ConfigErrors(errors.into_iter().filter_map(Result::err).collect()))
-        }
-    });
-    match checked {
-        Ok((cfg, personalities)) => {
-            print!("{}", summary(&cfg, &personalities));
+    match config::load_file(path).and_then(|cfg| summary(&cfg)) {
+        Ok(text) => {
+            print!("{text}");
             ExitCode::SUCCESS
         }
         Err(errors) => {
@@ -30,37 +22,20 @@ pub fn validate(path: &Path) -> ExitCode {
     }
 }
 
-/// `ok` plus one line per decoy (with its personality, in the same order) and per sink.
-pub fn summary(cfg: &Config, personalities: &[Personality]) -> String {
+/// `ok` plus one line per decoy (with its personality, read as `run` reads it) and per
+/// sink; every personality that cannot be read instead.
+pub fn summary(cfg: &Config) -> Result<String, ConfigErrors> {
     let mut out = format!("ok: {} (sensor {}, store {})\n", cfg.origin, cfg.sensor.name, cfg.store.path.display());
-    for (d, p) in cfg.decoys.iter().zip(personalities) {
-        let l = d.limits();
-        let detail = match (d, p) {
-            (DecoyConfig::Tcp(t), _) => format!("banner {} bytes, capture {} bytes", t.banner.len(), t.capture_bytes),
-            (DecoyConfig::Http(h), Personality::Http(p)) => {
-                let tls = match &h.tls {
-                    None => String::new(),
-                    Some(crate::tls::TlsSource::Files { cert_file, .. }) => format!(", HTTPS with {}", cert_file.display()),
-                    Some(crate::tls::TlsSource::Generated { common_name, .. }) => format!(", HTTPS with a generated certificate for {common_name}"),
-                };
-                let h2 = if h.tls.is_some() && p.http2 { " and h2" } else { "" };
-                format!("personality {} (Server: {}){tls}{h2}", p.name, p.server.as_deref().unwrap_or("-"))
+    let mut errors = Vec::new();
+    for d in &cfg.decoys {
+        let detail = match decoy_detail(d) {
+            Ok(detail) => detail,
+            Err(e) => {
+                errors.push(e);
+                continue;
             }
-            (DecoyConfig::Dicom(d), Personality::Dicom(p)) => format!(
-                "personality {} (AE {}, implementation {} {}), {} synthetic patients, quarantine {} objects / {} MiB",
-                p.name,
-                d.ae_title.as_deref().unwrap_or(&p.ae_title),
-                p.implementation_class_uid,
-                p.implementation_version_name.as_deref().unwrap_or("-"),
-                d.cohort_size,
-                d.quarantine_max_objects,
-                d.quarantine_max_bytes >> 20
-            ),
-            (DecoyConfig::Ssh(_), Personality::Ssh(p)) => {
-                format!("personality {} ({}), failure delay {}", p.name, p.banner(), describe_delay(&p.failure_delay))
-            }
-            (_, _) => "personality of another decoy type".to_string(),
         };
+        let l = d.limits();
         out.push_str(&format!(
             "decoy {} ({}) on {}: {detail}; max {} connections, {} per source, idle {} s, session {} s\n",
             d.name(),
@@ -129,7 +104,46 @@ pub fn summary(cfg: &Config, personalities: &[Personality]) -> String {
     if let Some(m) = cfg.sensor.max_memory_mb {
         out.push_str(&format!("memory budget {m} MiB: decoys refuse new connections at it\n"));
     }
-    out
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(ConfigErrors(errors))
+    }
+}
+
+/// What the summary says about one decoy: its banner, or its personality read as `run`
+/// reads it.
+fn decoy_detail(d: &DecoyConfig) -> Result<String, ConfigError> {
+    Ok(match d {
+        DecoyConfig::Tcp(t) => format!("banner {} bytes, capture {} bytes", t.banner.len(), t.capture_bytes),
+        DecoyConfig::Http(h) => {
+            let p = personality::http(h)?;
+            let tls = match &h.tls {
+                None => String::new(),
+                Some(crate::tls::TlsSource::Files { cert_file, .. }) => format!(", HTTPS with {}", cert_file.display()),
+                Some(crate::tls::TlsSource::Generated { common_name, .. }) => format!(", HTTPS with a generated certificate for {common_name}"),
+            };
+            let h2 = if h.tls.is_some() && p.http2 { " and h2" } else { "" };
+            format!("personality {} (Server: {}){tls}{h2}", p.name, p.server.as_deref().unwrap_or("-"))
+        }
+        DecoyConfig::Dicom(d) => {
+            let p = personality::dicom(d)?;
+            format!(
+                "personality {} (AE {}, implementation {} {}), {} synthetic patients, quarantine {} objects / {} MiB",
+                p.name,
+                d.ae_title.as_deref().unwrap_or(&p.ae_title),
+                p.implementation_class_uid,
+                p.implementation_version_name.as_deref().unwrap_or("-"),
+                d.cohort_size,
+                d.quarantine_max_objects,
+                d.quarantine_max_bytes >> 20
+            )
+        }
+        DecoyConfig::Ssh(s) => {
+            let p = personality::ssh(s)?;
+            format!("personality {} ({}), failure delay {}", p.name, p.banner(), describe_delay(&p.failure_delay))
+        }
+    })
 }
 
 /// A failure-delay model in words.

@@ -11,7 +11,7 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
 use super::connection::Connection;
 use super::context::DecoyContext;
-use super::personality::Personality;
+use super::personality;
 use super::{dicom, http, ssh, tcp};
 use crate::config::{DecoyConfig, TcpDecoyConfig};
 use crate::event::EventKind;
@@ -44,22 +44,12 @@ pub enum BoundDecoy {
 /// Binds a decoy's listening socket and prepares what it needs (e.g. SSH host keys in
 /// `state_dir`) without serving yet, so that every decoy can be bound before any starts.
 pub async fn bind(config: &DecoyConfig, state_dir: &Path) -> Result<BoundDecoy, DecoyError> {
-    let addr = config.listen();
-    let personality = super::personality::read(config).map_err(|e| DecoyError::Setup { decoy: config.name().to_string(), reason: e.to_string() })?;
-    let err = |cause| DecoyError::Bind { decoy: config.name().to_string(), addr, cause };
-    let socket = if addr.is_ipv4() { TcpSocket::new_v4() } else { TcpSocket::new_v6() }.map_err(err)?;
-    socket.set_reuseaddr(true).map_err(err)?;
-    if let Personality::Ssh(p) = &personality {
-        // Accepted sockets (and the SYN-ACK) inherit the listener's type of service.
-        if p.ip_tos != 0 && addr.is_ipv4() {
-            socket.set_tos_v4(p.ip_tos).map_err(err)?;
-        }
-    }
-    socket.bind(addr).map_err(err)?;
-    let listener = socket.listen(4096).map_err(err)?;
-    Ok(match (config, personality) {
-        (DecoyConfig::Tcp(c), _) => BoundDecoy::Tcp { config: Arc::new(c.clone()), listener },
-        (DecoyConfig::Ssh(c), Personality::Ssh(p)) => {
+    let unreadable = |e: crate::config::ConfigError| DecoyError::Setup { decoy: config.name().to_string(), reason: e.to_string() };
+    Ok(match config {
+        DecoyConfig::Tcp(c) => BoundDecoy::Tcp { config: Arc::new(c.clone()), listener: listen(config, 0)? },
+        DecoyConfig::Ssh(c) => {
+            let p = personality::ssh(c).map_err(unreadable)?;
+            let listener = listen(config, p.ip_tos)?;
             let dir = ssh::key_dir(state_dir, &c.name);
             let (algorithms, rsa_bits) = (p.host_key_names(), p.rsa_bits);
             let (config, state_dir) = (c.clone(), state_dir.to_path_buf());
@@ -70,18 +60,35 @@ pub async fn bind(config: &DecoyConfig, state_dir: &Path) -> Result<BoundDecoy, 
             .await?;
             BoundDecoy::Ssh { runtime: Arc::new(runtime), listener }
         }
-        (DecoyConfig::Http(c), Personality::Http(p)) => {
+        DecoyConfig::Http(c) => {
+            let p = personality::http(c).map_err(unreadable)?;
+            let listener = listen(config, 0)?;
             let (config, state_dir) = (c.clone(), state_dir.to_path_buf());
             let runtime = prepare(&c.name, "TLS: ", move || http::HttpRuntime::for_decoy(&config, p, &state_dir)).await?;
             BoundDecoy::Http { runtime: Arc::new(runtime), listener }
         }
-        (DecoyConfig::Dicom(c), Personality::Dicom(p)) => {
+        DecoyConfig::Dicom(c) => {
+            let p = personality::dicom(c).map_err(unreadable)?;
+            let listener = listen(config, 0)?;
             let (config, state_dir) = (c.clone(), state_dir.to_path_buf());
             let runtime = prepare(&c.name, "", move || dicom::DicomRuntime::for_decoy(&config, p, &state_dir)).await?;
             BoundDecoy::Dicom { runtime: Arc::new(runtime), listener }
         }
-        (c, _) => return Err(DecoyError::Setup { decoy: c.name().to_string(), reason: "personality of another decoy type".into() }),
     })
+}
+
+/// The decoy's listening socket; accepted sockets (and the SYN-ACK) inherit its IPv4
+/// type of service `tos` (0: the system's default).
+fn listen(config: &DecoyConfig, tos: u32) -> Result<TcpListener, DecoyError> {
+    let addr = config.listen();
+    let err = |cause| DecoyError::Bind { decoy: config.name().to_string(), addr, cause };
+    let socket = if addr.is_ipv4() { TcpSocket::new_v4() } else { TcpSocket::new_v6() }.map_err(err)?;
+    socket.set_reuseaddr(true).map_err(err)?;
+    if tos != 0 && addr.is_ipv4() {
+        socket.set_tos_v4(tos).map_err(err)?;
+    }
+    socket.bind(addr).map_err(err)?;
+    socket.listen(4096).map_err(err)
 }
 
 /// Runs a decoy's blocking set-up (certificates, state files) off the runtime.

@@ -6,35 +6,27 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::{dicom, http, ssh};
-use crate::config::{ConfigError, DecoyConfig, PersonalityChoice};
+use crate::config::{ConfigError, DicomDecoyConfig, HttpDecoyConfig, PersonalityChoice, SshDecoyConfig};
 
-/// A decoy's personality, read and checked.
-#[derive(Debug, Clone)]
-pub enum Personality {
-    /// The `tcp` decoy has none: its banner is in the configuration.
-    None,
-    Ssh(Arc<ssh::SshPersonality>),
-    Http(Arc<http::HttpPersonality>),
-    Dicom(Arc<dicom::DicomPersonality>),
+/// The SSH decoy's personality, with the decoy's `failure_delay_ms` override applied.
+/// Blocking (it may read files).
+pub fn ssh(c: &SshDecoyConfig) -> Result<Arc<ssh::SshPersonality>, ConfigError> {
+    let mut p = load(&c.personality, "SSH", ssh::BUILT_IN_PERSONALITIES, |yaml, _| ssh::SshPersonality::parse(yaml))?;
+    if let Some(ms) = c.failure_delay_ms {
+        // The decoy's override: one fixed delay for every counted failure.
+        p.failure_delay = ssh::delay::FailureDelay::Fixed { ms };
+    }
+    Ok(Arc::new(p))
 }
 
-/// Reads and checks the personality `config` names. Blocking (it may read files).
-pub fn read(config: &DecoyConfig) -> Result<Personality, ConfigError> {
-    Ok(match config {
-        DecoyConfig::Tcp(_) => Personality::None,
-        DecoyConfig::Ssh(c) => {
-            let mut p = load(&c.personality, "SSH", ssh::BUILT_IN_PERSONALITIES, |yaml, _| ssh::SshPersonality::parse(yaml))?;
-            if let Some(ms) = c.failure_delay_ms {
-                // The decoy's override: one fixed delay for every counted failure.
-                p.failure_delay = ssh::delay::FailureDelay::Fixed { ms };
-            }
-            Personality::Ssh(Arc::new(p))
-        }
-        DecoyConfig::Http(c) => Personality::Http(Arc::new(load(&c.personality, "HTTP", http::BUILT_IN_PERSONALITIES, http::HttpPersonality::parse_at)?)),
-        DecoyConfig::Dicom(c) => {
-            Personality::Dicom(Arc::new(load(&c.personality, "DICOM", dicom::BUILT_IN_PERSONALITIES, |yaml, _| dicom::DicomPersonality::parse(yaml))?))
-        }
-    })
+/// The HTTP decoy's personality. Blocking (it may read files).
+pub fn http(c: &HttpDecoyConfig) -> Result<Arc<http::HttpPersonality>, ConfigError> {
+    load(&c.personality, "HTTP", http::BUILT_IN_PERSONALITIES, http::HttpPersonality::parse_at).map(Arc::new)
+}
+
+/// The DICOM decoy's personality. Blocking (it may read files).
+pub fn dicom(c: &DicomDecoyConfig) -> Result<Arc<dicom::DicomPersonality>, ConfigError> {
+    load(&c.personality, "DICOM", dicom::BUILT_IN_PERSONALITIES, |yaml, _| dicom::DicomPersonality::parse(yaml)).map(Arc::new)
 }
 
 /// A built-in by name, or the file at the path (relative to the working directory).
@@ -57,20 +49,23 @@ fn load<T>(choice: &PersonalityChoice, what: &str, built_in: &[(&str, &str)], pa
 mod tests {
     use super::*;
 
-    fn ssh_decoy(personality: &str) -> DecoyConfig {
+    fn ssh_decoy(personality: &str) -> SshDecoyConfig {
         let yaml = format!("decoys:\n  - name: s\n    type: ssh\n    listen: 127.0.0.1:0\n    personality: {personality}\n");
         let config = crate::config::parse_str("test.yaml", &yaml).expect("valid configuration");
-        config.decoys.into_iter().next().expect("one decoy")
+        match config.decoys.into_iter().next() {
+            Some(crate::config::DecoyConfig::Ssh(c)) => c,
+            other => panic!("one SSH decoy: {other:?}"),
+        }
     }
 
     #[test]
     fn a_built_in_personality_is_read_by_name() {
-        assert!(matches!(read(&ssh_decoy("dropbear-debian12")), Ok(Personality::Ssh(p)) if p.name == "dropbear-debian12"));
+        assert!(matches!(ssh(&ssh_decoy("dropbear-debian12")), Ok(p) if p.name == "dropbear-debian12"));
     }
 
     #[test]
     fn an_unknown_personality_is_reported_at_its_line_with_the_built_ins() {
-        let e = read(&ssh_decoy("openssh-plan9")).expect_err("no such personality");
+        let e = ssh(&ssh_decoy("openssh-plan9")).expect_err("no such personality");
         let text = e.to_string();
         assert!(text.starts_with("test.yaml:5:18: SSH personality: no built-in SSH personality `openssh-plan9`"), "{text}");
         assert!(text.contains("openssh-debian12"), "{text}");
@@ -78,7 +73,7 @@ mod tests {
 
     #[test]
     fn a_missing_personality_file_is_reported_at_its_line() {
-        let e = read(&ssh_decoy("/nonexistent/sshd.yaml")).expect_err("no such file");
+        let e = ssh(&ssh_decoy("/nonexistent/sshd.yaml")).expect_err("no such file");
         assert!(e.to_string().starts_with("test.yaml:5:18: SSH personality: cannot read /nonexistent/sshd.yaml"), "{e}");
     }
 }

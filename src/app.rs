@@ -32,14 +32,14 @@ pub enum AppError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Tokens(#[from] TokenError),
-    #[error("{0}")]
-    Fleet(String),
+    #[error(transparent)]
+    Controller(#[from] crate::fleet::ControllerError),
     #[error(transparent)]
     Privilege(#[from] crate::privilege::PrivilegeError),
     #[error("running as root after binding the decoys' ports: pass --user NAME to drop to an unprivileged user (or --allow-root, not recommended)")]
     RootRefused,
-    #[error("{0}")]
-    Console(String),
+    #[error(transparent)]
+    Console(#[from] crate::console::ConsoleError),
     #[error("sink `{sink}` cannot start: {reason}")]
     Sink { sink: String, reason: SinkError },
 }
@@ -92,7 +92,7 @@ pub async fn start_as(config: Config, shutdown: Shutdown, after_bind: AfterBind)
         bound.push((d.clone(), decoy::bind(d, &config.store.state_dir).await?));
     }
     let console_listener = match &config.console {
-        Some(c) => Some(crate::console::bind(c).await.map_err(|e| AppError::Console(e.to_string()))?),
+        Some(c) => Some(crate::console::bind(c).await?),
         None => None,
     };
     match &after_bind {
@@ -153,11 +153,10 @@ pub async fn start_as(config: Config, shutdown: Shutdown, after_bind: AfterBind)
     }
     if let Some(listener) = console_listener {
         let shared = Arc::new(config.clone());
-        crate::console::start(listener, shared, console_decoys, shutdown.clone(), &tasks).await.map_err(|e| AppError::Console(e.to_string()))?;
+        crate::console::start(listener, shared, console_decoys, shutdown.clone(), &tasks).await?;
     }
     if config.controller.is_some() {
-        let addr =
-            crate::fleet::start_controller(&config, events.clone(), Arc::clone(&committed_tx), shutdown.clone(), &tasks).await.map_err(AppError::Fleet)?;
+        let addr = crate::fleet::start_controller(&config, events.clone(), Arc::clone(&committed_tx), shutdown.clone(), &tasks).await?;
         tracing::info!(%addr, "controller api listening on {addr} (HTTPS)");
     }
     if let Some(u) = &config.upstream {

@@ -13,64 +13,9 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
+pub use crate::config::{Cidr, Ignore, IncidentConfig};
 use crate::event::{EventId, Severity, Timestamp};
 use crate::store::StoredEvent;
-
-/// An IPv4 or IPv6 network (`10.20.0.0/16`, `2001:db8::/32`, or a single address).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cidr {
-    net: IpAddr,
-    bits: u8,
-}
-
-impl Cidr {
-    pub fn parse(text: &str) -> Option<Cidr> {
-        let (addr, bits) = match text.split_once('/') {
-            Some((a, b)) => (a.parse::<IpAddr>().ok()?, b.parse::<u8>().ok()?),
-            None => {
-                let a = text.parse::<IpAddr>().ok()?;
-                (a, if a.is_ipv4() { 32 } else { 128 })
-            }
-        };
-        let max = if addr.is_ipv4() { 32 } else { 128 };
-        (bits <= max).then_some(Cidr { net: addr, bits })
-    }
-
-    pub fn contains(&self, ip: IpAddr) -> bool {
-        let (a, b, width) = match (self.net, ip) {
-            (IpAddr::V4(n), IpAddr::V4(i)) => (u128::from(u32::from(n)), u128::from(u32::from(i)), 32),
-            (IpAddr::V6(n), IpAddr::V6(i)) => (u128::from(n), u128::from(i), 128),
-            _ => return false,
-        };
-        if self.bits == 0 {
-            return true;
-        }
-        let shift = width - u32::from(self.bits);
-        (a >> shift) == (b >> shift)
-    }
-}
-
-/// The allow-list: matching events are kept, in suppressed incidents.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Ignore {
-    pub sources: Vec<Cidr>,
-    pub decoys: Vec<String>,
-    pub kinds: Vec<String>,
-}
-
-/// How events are grouped.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IncidentConfig {
-    /// An incident stays open while its events are at most this far apart.
-    pub window_us: i64,
-    pub ignore: Ignore,
-}
-
-impl Default for IncidentConfig {
-    fn default() -> Self {
-        IncidentConfig { window_us: 15 * 60 * 1_000_000, ignore: Ignore::default() }
-    }
-}
 
 /// One incident.
 #[derive(Debug, Clone, Serialize)]

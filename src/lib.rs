@@ -7,7 +7,9 @@
 //!
 //! # Layout, in the order an event travels
 //!
-//! - [`config`]: YAML → raw serde types → validated types, errors with file:line:col.
+//! - [`config`]: YAML → raw serde types → validated types, errors with file:line:col;
+//!   one file or folder per section. A leaf every part reads: it imports only the
+//!   event vocabulary (kind and severity names) and [`pem`].
 //! - [`event`]: the ground floor: the `Event` envelope, the closed set of `EventKind`s,
 //!   and the token vocabulary an alert carries. Imports nothing else of the crate.
 //! - [`decoy`]: the shared accept loop and limits, and one module per protocol; each
@@ -28,8 +30,8 @@
 //! - [`console`]: the web console and `/metrics`; [`http_server`]: the accept loop it
 //!   shares with the controller's API.
 //! - [`export`]: STIX, ATT&CK Navigator and CSV made from incidents.
-//! - Shared plumbing: [`tls`] (PEM files, generated certificates, rustls
-//!   configurations), [`state_file`] (files kept in the state directory),
+//! - Shared plumbing: [`pem`] (reading operator-given PEM files), [`tls`] (generated
+//!   certificates, rustls configurations), [`state_file`] (files kept in the state directory),
 //!   [`shutdown`] (the signal that stops decoys and drains the rest),
 //!   [`privilege`] (dropping root after binding).
 //! - The edge: [`app`] wires one process together and stops it in order; [`cli`] is the
@@ -49,6 +51,7 @@ pub mod fleet;
 pub mod fuzzing;
 pub mod http_server;
 pub mod incident;
+pub mod pem;
 pub mod pipeline;
 pub mod privilege;
 pub mod shutdown;

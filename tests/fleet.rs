@@ -326,6 +326,8 @@ fn the_api_answers_only_with_a_bearer_token_and_creates_lists_and_revokes_tokens
     assert_eq!(sensors["sensors"][0]["name"], "ward-api");
     let (status, created) = call("POST", "/v1/tokens", Some(&token), Some(r#"{"kind":"http-basic","label":"intranet svc"}"#));
     assert_eq!(status, 200, "{created}");
+    let (status, refused) = call("POST", "/v1/tokens", Some(&token), Some(r#"{"kind":"kerberos","label":"x"}"#));
+    assert_eq!((status, refused["error"].as_str()), (400, Some("bad request: unknown token kind \"kerberos\"")), "the caller's mistake, not the server's");
     let id = created["token"]["id"].as_str().unwrap().to_string();
     assert!(created["secrets"]["password"].as_str().is_some_and(|p| p.len() >= 12), "the secret, once: {created}");
     let (_, listed) = call("GET", "/v1/tokens", Some(&token), None);

@@ -81,9 +81,9 @@ fn load(path: Option<&std::path::Path>) -> anyhow::Result<Config> {
 fn controller_ca(config: &Config) -> anyhow::Result<String> {
     let Some(cc) = &config.controller else { bail!("no controller section") };
     let chain = match &cc.cert {
-        Some((cert, _)) => crate::tls::pem::certificates(cert).map_err(anyhow::Error::msg)?,
+        Some((cert, _)) => crate::pem::certificates(cert).map_err(anyhow::Error::msg)?,
         None => {
-            let source = crate::tls::TlsSource::Generated { common_name: cc.server_name.clone(), organisation: "honeyward controller".into() };
+            let source = crate::config::TlsSource::Generated { common_name: cc.server_name.clone(), organisation: "honeyward controller".into() };
             crate::tls::load(&source, &config.store.state_dir.join("controller")).map_err(anyhow::Error::msg)?.0
         }
     };

@@ -120,8 +120,8 @@ fn decoy_detail(d: &DecoyConfig) -> Result<String, ConfigError> {
             let p = personality::http(h)?;
             let tls = match &h.tls {
                 None => String::new(),
-                Some(crate::tls::TlsSource::Files { cert_file, .. }) => format!(", HTTPS with {}", cert_file.display()),
-                Some(crate::tls::TlsSource::Generated { common_name, .. }) => format!(", HTTPS with a generated certificate for {common_name}"),
+                Some(crate::config::TlsSource::Files { cert_file, .. }) => format!(", HTTPS with {}", cert_file.display()),
+                Some(crate::config::TlsSource::Generated { common_name, .. }) => format!(", HTTPS with a generated certificate for {common_name}"),
             };
             let h2 = if h.tls.is_some() && p.http2 { " and h2" } else { "" };
             format!("personality {} (Server: {}){tls}{h2}", p.name, p.server.as_deref().unwrap_or("-"))

@@ -10,8 +10,8 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::checker::Checker;
-use super::http_sink::SinkUrl;
 use super::spanned::At;
+use super::url::SinkUrl;
 
 /// `controller:` section.
 #[derive(Deserialize, JsonSchema, Default)]
@@ -115,7 +115,7 @@ impl Checker<'_> {
             }
         };
         let server_name =
-            raw.server_name.map(|s| s.value).unwrap_or_else(|| if listen.ip().is_unspecified() { super::host_name() } else { listen.ip().to_string() });
+            raw.server_name.map(|s| s.value).unwrap_or_else(|| if listen.ip().is_unspecified() { super::sensor::host_name() } else { listen.ip().to_string() });
         let silent_after = Duration::from_secs(self.number(&raw.silent_after_seconds, "silent_after_seconds", 60, 5..=86_400));
         let nats_url = self.nats_url(&raw.nats_url);
         Some(ControllerConfig { listen, server_name, cert, silent_after, nats_url })

@@ -1,26 +1,53 @@
-//! Reads a YAML configuration and turns it into a validated [`Config`],
-//! collecting every mistake (with `file:line:col`) before giving up.
+//! Reads a YAML configuration and turns it into a validated [`Config`], section by
+//! section, collecting every mistake (with `file:line:col`) before giving up.
 
-use std::net::SocketAddr;
-use std::num::NonZeroUsize;
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::Path;
 
 use marked_yaml::{LoaderOptions, Node};
 
+use super::alerts::{IncidentConfig, RawAlerts};
+use super::canaries::{CanaryConfig, RawCanary};
 use super::checker::{scalar_at, Checker};
+use super::console::ConsoleConfig;
+use super::decoys::DecoyConfig;
 use super::error::{ConfigError, ConfigErrors};
-use super::raw::{RawAlerts, RawCanary, RawDicomDecoy, RawHttpDecoy, RawSensor, RawSshDecoy, RawStore, RawTcpDecoy};
-use super::types::*;
+use super::fleet::{ControllerConfig, UpstreamConfig};
+use super::sensor::{RawSensor, SensorConfig};
+use super::sinks::SinkConfig;
+use super::store::{RawStore, StoreConfig};
 
 /// The configuration `honeyward run` uses when no file is given and none is found.
 pub const EMBEDDED_DEFAULT: &str = include_str!("../../examples/quickstart.yaml");
+
 /// How the embedded default is named in messages.
 pub const EMBEDDED_DEFAULT_NAME: &str = "<embedded quickstart>";
+
 /// The annotated complete example printed by `honeyward example-config`.
 pub const EXAMPLE_COMPLETE: &str = include_str!("../../examples/hospital.yaml");
 
+/// A complete, validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where it came from (a path, or the embedded default's name).
+    pub origin: String,
+    pub sensor: SensorConfig,
+    pub store: StoreConfig,
+    pub decoys: Vec<DecoyConfig>,
+    pub sinks: Vec<SinkConfig>,
+    /// Files watched for opens (besides planted `file` tokens).
+    pub canaries: Vec<CanaryConfig>,
+    /// How events are grouped into incidents, and the allow-list.
+    pub alerts: IncidentConfig,
+    /// `honeyward controller`: where it listens.
+    pub controller: Option<ControllerConfig>,
+    /// `honeyward sensor`: the controller it forwards to.
+    pub upstream: Option<UpstreamConfig>,
+    /// The web console and `/metrics`.
+    pub console: Option<ConsoleConfig>,
+}
+
 const SECTIONS: &[&str] = &["sensor", "store", "decoys", "sinks", "canaries", "alerts", "controller", "upstream", "console"];
+
 /// Reads and validates a configuration file.
 pub fn load_file(path: &Path) -> Result<Config, ConfigErrors> {
     let origin = path.display().to_string();
@@ -104,120 +131,5 @@ impl Checker<'_> {
             sinks.push(SinkConfig::Controller(u.clone()));
         }
         Config { origin: origin.to_string(), sensor, store: self.store(store), decoys, sinks, canaries, alerts, controller, upstream, console }
-    }
-
-    fn alerts(&mut self, raw: RawAlerts) -> crate::incident::IncidentConfig {
-        let window = self.number(&raw.incident_window_seconds, "incident_window_seconds", 900, 1..=7 * 86_400);
-        let ignore = raw.ignore.unwrap_or_default();
-        let sources = ignore
-            .sources
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|s| {
-                let cidr = crate::incident::Cidr::parse(&s.value);
-                if cidr.is_none() {
-                    self.error(s.position, format!("{:?} is not an address or network", s.value), "e.g. 10.20.0.50 or 10.99.0.0/24");
-                }
-                cidr
-            })
-            .collect();
-        let kinds = ignore
-            .kinds
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|k| {
-                if crate::event::EventKind::id_of(&k.value).is_none() {
-                    self.error(k.position, format!("unknown event kind `{}`", k.value), "see `honeyward events list --help` for the kinds");
-                    return None;
-                }
-                Some(k.value)
-            })
-            .collect();
-        let decoys = ignore.decoys.unwrap_or_default().into_iter().map(|d| d.value).collect();
-        crate::incident::IncidentConfig { window_us: window as i64 * 1_000_000, ignore: crate::incident::Ignore { sources, decoys, kinds } }
-    }
-
-    fn canaries(&mut self, raw: Vec<RawCanary>) -> Vec<CanaryConfig> {
-        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
-        raw.into_iter()
-            .map(|c| {
-                let path = cwd.join(self.path_in_existing_dir(&c.path, "canaries.path"));
-                let label = c.label.unwrap_or_else(|| format!("canary file {}", path.display()));
-                CanaryConfig { path, label }
-            })
-            .collect()
-    }
-
-    fn sensor(&mut self, raw: RawSensor) -> SensorConfig {
-        let name = match raw.name {
-            Some(n) => {
-                if n.value.is_empty() || n.value.len() > 255 || !n.value.bytes().all(|b| b.is_ascii_graphic()) {
-                    self.error(
-                        n.position,
-                        format!("sensor name {:?} is not usable", n.value),
-                        "use 1 to 255 printable ASCII characters without spaces (it becomes the syslog HOSTNAME)",
-                    );
-                }
-                n.value
-            }
-            None => host_name(),
-        };
-        let max_memory_mb = raw.max_memory_mb.as_ref().map(|_| self.number(&raw.max_memory_mb, "max_memory_mb", 0, 32..=1_048_576));
-        SensorConfig { name, max_memory_mb }
-    }
-
-    fn store(&mut self, raw: RawStore) -> StoreConfig {
-        let path = match &raw.path {
-            Some(p) => self.path_in_existing_dir(p, "store.path"),
-            None => PathBuf::from("./honeyward.db"),
-        };
-        let batch = self.number(&raw.batch_max_events, "batch_max_events", 4096, 1..=100_000);
-        let flush_ms = self.number(&raw.flush_interval_ms, "flush_interval_ms", 2, 0..=1000);
-        let queue = self.number(&raw.queue_capacity_events, "queue_capacity_events", 65536, 16..=10_000_000);
-        let state_dir = match &raw.state_dir {
-            Some(d) if d.value.is_empty() => {
-                self.error(d.position, "`state_dir` must name a directory", "e.g. /var/lib/honeyward/state");
-                PathBuf::from("./honeyward-state")
-            }
-            Some(d) => PathBuf::from(&d.value),
-            None => PathBuf::from("./honeyward-state"),
-        };
-        StoreConfig {
-            path,
-            state_dir,
-            sync: raw.sync.unwrap_or(StoreSync::Full),
-            batch_max_events: NonZeroUsize::new(batch as usize).unwrap_or(NonZeroUsize::MIN),
-            flush_interval: Duration::from_millis(flush_ms),
-            queue_capacity_events: NonZeroUsize::new(queue as usize).unwrap_or(NonZeroUsize::MIN),
-        }
-    }
-
-    fn decoys(&mut self, node: &Node) -> Vec<DecoyConfig> {
-        let mut listens: Vec<(SocketAddr, String)> = Vec::new();
-        let mut out = Vec::new();
-        for (item, kind) in self.items(node, "decoys") {
-            let decoy = match kind.value.as_str() {
-                "tcp" => self.parse::<RawTcpDecoy>(item).map(|raw| self.tcp_decoy(raw, &mut listens)),
-                "ssh" => self.parse::<RawSshDecoy>(item).and_then(|raw| self.ssh_decoy(raw, &mut listens)),
-                "http" => self.parse::<RawHttpDecoy>(item).and_then(|raw| self.http_decoy(raw, &mut listens)),
-                "dicom" => self.parse::<RawDicomDecoy>(item).and_then(|raw| self.dicom_decoy(raw, &mut listens)),
-                _ => self.unknown_type(&kind, "decoy", "tcp, ssh, http, dicom"),
-            };
-            out.extend(decoy);
-        }
-        out
-    }
-}
-
-/// This machine's host name, or `honeyward` if it cannot be read.
-#[allow(unsafe_code)] // a libc call; see the SAFETY comment
-pub fn host_name() -> String {
-    let mut buf = [0u8; 256];
-    // SAFETY: gethostname writes at most buf.len() bytes into buf.
-    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
-    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-    match std::str::from_utf8(&buf[..end]) {
-        Ok(name) if rc == 0 && !name.is_empty() => name.to_string(),
-        _ => "honeyward".to_string(),
     }
 }

@@ -1,36 +1,45 @@
-//! Configuration: one YAML file → raw serde types → validated types.
+//! Configuration: one YAML file → raw serde types → validated types, one file (or
+//! folder) per section: `sensor`, `store`, `decoys/`, `sinks/`, `canaries`, `alerts`,
+//! `fleet` (controller and upstream), `console`.
 //!
 //! Parsing collects every mistake in the file before giving up, each with
 //! `file:line:col` and a one-line hint. Nothing downstream re-checks a value.
+//! Configuration is a leaf: it names no decoy, sink or other part of honeyward.
 
+mod alerts;
+mod canaries;
 mod checker;
 mod console;
 mod decoys;
-mod encoding;
 mod error;
 mod fleet;
-mod http_sink;
 mod load;
-mod output;
-mod raw;
+mod schema;
 mod secret;
+mod sensor;
 mod sinks;
 mod spanned;
-mod types;
+mod store;
+mod url;
 
+pub use alerts::{Cidr, Ignore, IncidentConfig};
+pub use canaries::CanaryConfig;
 pub use console::ConsoleConfig;
-pub use encoding::{ChatFormat, HecOptions, SyslogOptions, DEFAULT_ENTERPRISE_NUMBER};
+pub use decoys::{
+    AcceptPolicy, ConnectionLimits, DecoyConfig, DicomDecoyConfig, HttpDecoyConfig, PersonalityChoice, SshDecoyConfig, TcpDecoyConfig, TlsSource,
+};
 pub use error::{ConfigError, ConfigErrors};
 pub use fleet::{ControllerConfig, SensorCredential, UpstreamConfig};
-pub use http_sink::{is_private, HttpAuth, HttpBody, HttpSinkConfig, HttpSinkKind, SinkUrl, SYSTEM_CA_BUNDLE};
-pub use load::{host_name, load_file, parse_str, EMBEDDED_DEFAULT, EMBEDDED_DEFAULT_NAME, EXAMPLE_COMPLETE};
-pub use raw::json_schema;
+pub use load::{load_file, parse_str, Config, EMBEDDED_DEFAULT, EMBEDDED_DEFAULT_NAME, EXAMPLE_COMPLETE};
+pub use schema::json_schema;
 pub use secret::{Secret, SecretError};
-pub use types::{
-    AcceptPolicy, CanaryConfig, Config, ConnectionLimits, DecoyConfig, DicomDecoyConfig, EventFormat, FileSinkConfig, HttpDecoyConfig, PersonalityChoice,
-    SensorConfig, SinkConfig, SinkFilter, SshDecoyConfig, StdoutSinkConfig, StoreConfig, StoreSync, SyslogSinkConfig, SyslogTls, SyslogTransport,
-    TcpDecoyConfig,
+pub use sensor::{host_name, SensorConfig};
+pub use sinks::{
+    is_private, ChatFormat, EventFormat, FileSinkConfig, HecOptions, HttpAuth, HttpBody, HttpSinkConfig, HttpSinkKind, SinkConfig, SinkFilter,
+    StdoutSinkConfig, SyslogOptions, SyslogSinkConfig, SyslogTls, SyslogTransport, DEFAULT_ENTERPRISE_NUMBER, SYSTEM_CA_BUNDLE,
 };
+pub use store::{StoreConfig, StoreSync};
+pub use url::SinkUrl;
 
 #[cfg(test)]
 mod tests;

@@ -93,8 +93,21 @@ impl Console {
 }
 
 /// Binds the console's address (with the decoys', before anything starts).
-pub async fn bind(cfg: &ConsoleConfig) -> std::io::Result<TcpListener> {
-    TcpListener::bind(cfg.listen).await.map_err(|e| std::io::Error::new(e.kind(), format!("console: cannot listen on {}: {e}", cfg.listen)))
+pub async fn bind(cfg: &ConsoleConfig) -> Result<TcpListener, ConsoleError> {
+    TcpListener::bind(cfg.listen).await.map_err(|cause| ConsoleError::Bind { addr: cfg.listen, cause })
+}
+
+/// Why the console could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsoleError {
+    #[error("console: cannot listen on {addr}: {cause}")]
+    Bind { addr: SocketAddr, cause: std::io::Error },
+    #[error("no `console:` section")]
+    NotConfigured,
+    #[error("console accounts: {0}")]
+    Accounts(#[from] accounts::AccountsError),
+    #[error("console set-up interrupted: {0}")]
+    Interrupted(#[from] tokio::task::JoinError),
 }
 
 /// Prints where the console is (and a sign-up link when there is no account yet) and
@@ -105,12 +118,12 @@ pub async fn start(
     decoys: Vec<DecoyHandle>,
     shutdown: Shutdown,
     tasks: &tokio_util::task::TaskTracker,
-) -> anyhow::Result<SocketAddr> {
-    let Some(cfg) = config.console.clone() else { anyhow::bail!("no console section") };
-    let addr = listener.local_addr()?;
+) -> Result<SocketAddr, ConsoleError> {
+    let Some(cfg) = config.console.clone() else { return Err(ConsoleError::NotConfigured) };
+    let addr = listener.local_addr().map_err(|cause| ConsoleError::Bind { addr: cfg.listen, cause })?;
     let store = config.store.path.clone();
     let origin = cfg.origin(addr.port());
-    let invite = tokio::task::spawn_blocking(move || -> anyhow::Result<Option<String>> {
+    let invite = tokio::task::spawn_blocking(move || -> Result<Option<String>, ConsoleError> {
         let a = Accounts::open(&store)?;
         Ok(if a.count()? == 0 { Some(a.invite("admin", INVITE_VALID)?) } else { None })
     })

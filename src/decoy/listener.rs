@@ -11,6 +11,7 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
 use super::connection::Connection;
 use super::context::DecoyContext;
+use super::error::{DecoyError, SetupError};
 use super::personality;
 use super::{dicom, http, ssh, tcp};
 use crate::config::{DecoyConfig, TcpDecoyConfig};
@@ -24,15 +25,6 @@ pub struct Listening {
     pub addr: SocketAddr,
 }
 
-/// Why a decoy could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum DecoyError {
-    #[error("decoy `{decoy}` cannot start: {reason}")]
-    Setup { decoy: String, reason: String },
-    #[error("decoy `{decoy}` cannot listen on {addr}: {cause}")]
-    Bind { decoy: String, addr: SocketAddr, cause: std::io::Error },
-}
-
 /// A decoy whose listening socket is bound, ready to serve.
 pub enum BoundDecoy {
     Tcp { config: Arc<TcpDecoyConfig>, listener: TcpListener },
@@ -44,7 +36,7 @@ pub enum BoundDecoy {
 /// Binds a decoy's listening socket and prepares what it needs (e.g. SSH host keys in
 /// `state_dir`) without serving yet, so that every decoy can be bound before any starts.
 pub async fn bind(config: &DecoyConfig, state_dir: &Path) -> Result<BoundDecoy, DecoyError> {
-    let unreadable = |e: crate::config::ConfigError| DecoyError::Setup { decoy: config.name().to_string(), reason: e.to_string() };
+    let unreadable = |cause| DecoyError::Personality { decoy: config.name().to_string(), cause };
     Ok(match config {
         DecoyConfig::Tcp(c) => BoundDecoy::Tcp { config: Arc::new(c.clone()), listener: listen(config, 0)? },
         DecoyConfig::Ssh(c) => {
@@ -53,7 +45,7 @@ pub async fn bind(config: &DecoyConfig, state_dir: &Path) -> Result<BoundDecoy, 
             let dir = ssh::key_dir(state_dir, &c.name);
             let (algorithms, rsa_bits) = (p.host_key_names(), p.rsa_bits);
             let (config, state_dir) = (c.clone(), state_dir.to_path_buf());
-            let runtime = prepare(&c.name, "host keys: ", move || {
+            let runtime = prepare(&c.name, move || {
                 let keys = ssh::load_host_keys(&dir, &algorithms, rsa_bits)?;
                 ssh::runtime(&config, p, &keys, &state_dir)
             })
@@ -64,14 +56,14 @@ pub async fn bind(config: &DecoyConfig, state_dir: &Path) -> Result<BoundDecoy, 
             let p = personality::http(c).map_err(unreadable)?;
             let listener = listen(config, 0)?;
             let (config, state_dir) = (c.clone(), state_dir.to_path_buf());
-            let runtime = prepare(&c.name, "TLS: ", move || http::HttpRuntime::for_decoy(&config, p, &state_dir)).await?;
+            let runtime = prepare(&c.name, move || Ok(http::HttpRuntime::for_decoy(&config, p, &state_dir)?)).await?;
             BoundDecoy::Http { runtime: Arc::new(runtime), listener }
         }
         DecoyConfig::Dicom(c) => {
             let p = personality::dicom(c).map_err(unreadable)?;
             let listener = listen(config, 0)?;
             let (config, state_dir) = (c.clone(), state_dir.to_path_buf());
-            let runtime = prepare(&c.name, "", move || dicom::DicomRuntime::for_decoy(&config, p, &state_dir)).await?;
+            let runtime = prepare(&c.name, move || dicom::DicomRuntime::for_decoy(&config, p, &state_dir)).await?;
             BoundDecoy::Dicom { runtime: Arc::new(runtime), listener }
         }
     })
@@ -92,12 +84,8 @@ fn listen(config: &DecoyConfig, tos: u32) -> Result<TcpListener, DecoyError> {
 }
 
 /// Runs a decoy's blocking set-up (certificates, state files) off the runtime.
-async fn prepare<T: Send + 'static>(decoy: &str, what: &str, f: impl FnOnce() -> Result<T, String> + Send + 'static) -> Result<T, DecoyError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| e.to_string())
-        .and_then(|r| r)
-        .map_err(|reason| DecoyError::Setup { decoy: decoy.to_string(), reason: format!("{what}{reason}") })
+async fn prepare<T: Send + 'static>(decoy: &str, f: impl FnOnce() -> Result<T, SetupError> + Send + 'static) -> Result<T, DecoyError> {
+    tokio::task::spawn_blocking(f).await.map_err(SetupError::from).and_then(|r| r).map_err(|cause| DecoyError::Setup { decoy: decoy.to_string(), cause })
 }
 
 impl BoundDecoy {

@@ -7,6 +7,7 @@ mod connection;
 mod context;
 mod counting;
 pub mod dicom;
+mod error;
 pub mod http;
 mod limits;
 mod listener;
@@ -17,6 +18,7 @@ mod tcp;
 
 pub use connection::{Connection, Recorder};
 pub use context::DecoyContext;
+pub use error::{DecoyError, PersonalityError, SetupError};
 pub use limits::{ConnectionGate, ConnectionPermit};
-pub use listener::{bind, BoundDecoy, DecoyError, Listening};
+pub use listener::{bind, BoundDecoy, Listening};
 pub use memory::MemoryBudget;

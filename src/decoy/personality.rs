@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use super::error::PersonalityError;
 use super::{dicom, http, ssh};
 use crate::config::{ConfigError, DicomDecoyConfig, HttpDecoyConfig, PersonalityChoice, SshDecoyConfig};
 
@@ -30,14 +31,21 @@ pub fn dicom(c: &DicomDecoyConfig) -> Result<Arc<dicom::DicomPersonality>, Confi
 }
 
 /// A built-in by name, or the file at the path (relative to the working directory).
-fn load<T>(choice: &PersonalityChoice, what: &str, built_in: &[(&str, &str)], parse: fn(&str, Option<&Path>) -> Result<T, String>) -> Result<T, ConfigError> {
+fn load<T>(
+    choice: &PersonalityChoice,
+    what: &'static str,
+    built_in: &[(&str, &str)],
+    parse: fn(&str, Option<&Path>) -> Result<T, PersonalityError>,
+) -> Result<T, ConfigError> {
     let loaded = match built_in.iter().find(|(n, _)| *n == choice.name) {
         Some((_, yaml)) => parse(yaml, None),
         None if choice.is_path() => {
-            let base = Path::new(&choice.name).parent();
-            std::fs::read_to_string(&choice.name).map_err(|e| format!("cannot read {}: {e}", choice.name)).and_then(|t| parse(&t, base))
+            let path = Path::new(&choice.name);
+            std::fs::read_to_string(path)
+                .map_err(|cause| PersonalityError::Unreadable { path: path.to_path_buf(), cause })
+                .and_then(|t| parse(&t, path.parent()))
         }
-        None => Err(format!("no built-in {what} personality `{}`", choice.name)),
+        None => Err(PersonalityError::Unknown { kind: what, name: choice.name.clone() }),
     };
     loaded.map_err(|e| {
         let names: Vec<&str> = built_in.iter().map(|(n, _)| *n).collect();

@@ -18,6 +18,31 @@ const PAGE_MAX: usize = 1000;
 /// Most events read to derive incidents.
 const INCIDENT_EVENTS_MAX: usize = 1_000_000;
 
+/// Why an API call got no answer.
+#[derive(Debug, thiserror::Error)]
+enum ApiError {
+    /// The request is malformed or names something unknown (400).
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// The store or the token registry could not answer (503).
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl ApiError {
+    fn unavailable(e: impl std::fmt::Display) -> Self {
+        ApiError::Unavailable(e.to_string())
+    }
+
+    fn reply(&self) -> Reply {
+        let status = match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        error(status, &self.to_string())
+    }
+}
+
 fn query<'a>(parts: &'a Parts, key: &str) -> Option<&'a str> {
     parts.uri.query()?.split('&').find_map(|kv| kv.split_once('=').filter(|(k, _)| *k == key).map(|(_, v)| v))
 }
@@ -63,9 +88,9 @@ pub async fn handle(parts: Parts, body: Vec<u8>, controller: &Arc<Controller>) -
             .await
         }
         ("GET", ["sensors"]) => {
-            blocking(controller, |c| c.fleet.lock().unwrap_or_else(|p| p.into_inner()).list().map(|l| json!({"sensors": l})).map_err(|e| e.to_string()))
+            blocking(controller, |c| c.fleet.lock().unwrap_or_else(|p| p.into_inner()).list().map(|l| json!({"sensors": l})).map_err(ApiError::unavailable))
                 .await
-                .unwrap_or(Err("unavailable".into()))
+                .unwrap_or(Err(ApiError::Unavailable("unavailable".into())))
         }
         ("GET", ["sinks"]) => {
             let sinks: Vec<(String, &'static str)> = controller.config.sinks.iter().map(|s| (s.name().to_string(), s.type_name())).collect();
@@ -81,9 +106,9 @@ pub async fn handle(parts: Parts, body: Vec<u8>, controller: &Arc<Controller>) -
             .await
         }
         ("GET", ["tokens"]) => {
-            blocking(controller, |c| c.registry.lock().unwrap_or_else(|p| p.into_inner()).list().map(|l| json!({"tokens": l})).map_err(|e| e.to_string()))
+            blocking(controller, |c| c.registry.lock().unwrap_or_else(|p| p.into_inner()).list().map(|l| json!({"tokens": l})).map_err(ApiError::unavailable))
                 .await
-                .unwrap_or(Err("unavailable".into()))
+                .unwrap_or(Err(ApiError::Unavailable("unavailable".into())))
         }
         ("POST", ["tokens"]) => create_token(body, controller).await,
         ("POST", ["tokens", id, "revoke"]) => {
@@ -91,28 +116,28 @@ pub async fn handle(parts: Parts, body: Vec<u8>, controller: &Arc<Controller>) -
             match blocking(controller, move |c| c.registry.lock().unwrap_or_else(|p| p.into_inner()).revoke(&id)).await {
                 Some(Ok(true)) => Ok(json!({"revoked": true})),
                 Some(Ok(false)) => return error(StatusCode::NOT_FOUND, "no such token"),
-                _ => Err("token registry unavailable".into()),
+                _ => Err(ApiError::Unavailable("token registry unavailable".into())),
             }
         }
         _ => return error(StatusCode::NOT_FOUND, "not found"),
     };
     match result {
         Ok(v) => json(StatusCode::OK, &v),
-        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, &e),
+        Err(e) => e.reply(),
     }
 }
 
 async fn read(
     controller: &Arc<Controller>,
     f: impl FnOnce(&StoreReader) -> Result<serde_json::Value, crate::store::StoreError> + Send + 'static,
-) -> Result<serde_json::Value, String> {
+) -> Result<serde_json::Value, ApiError> {
     let path = controller.config.store.path.clone();
     tokio::task::spawn_blocking(move || {
-        let reader = StoreReader::open(&path, false).map_err(|e| e.to_string())?;
-        f(&reader).map_err(|e| e.to_string())
+        let reader = StoreReader::open(&path, false).map_err(ApiError::unavailable)?;
+        f(&reader).map_err(ApiError::unavailable)
     })
     .await
-    .map_err(|e| e.to_string())?
+    .map_err(ApiError::unavailable)?
 }
 
 #[derive(serde::Deserialize)]
@@ -123,9 +148,9 @@ struct NewTokenRequest {
     endpoint: Option<String>,
 }
 
-async fn create_token(body: Vec<u8>, controller: &Arc<Controller>) -> Result<serde_json::Value, String> {
-    let req: NewTokenRequest = serde_json::from_slice(&body).map_err(|e| format!("bad request: {e}"))?;
-    let kind = TokenKind::parse(&req.kind).ok_or_else(|| format!("unknown token kind {:?}", req.kind))?;
+async fn create_token(body: Vec<u8>, controller: &Arc<Controller>) -> Result<serde_json::Value, ApiError> {
+    let req: NewTokenRequest = serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let kind = TokenKind::parse(&req.kind).ok_or_else(|| ApiError::BadRequest(format!("unknown token kind {:?}", req.kind)))?;
     let host = controller.name.clone();
     let opts = CreateOptions { username: req.username, endpoint: req.endpoint, host, ..CreateOptions::new(kind, req.label) };
     let created = blocking(controller, move |c| {
@@ -134,8 +159,11 @@ async fn create_token(body: Vec<u8>, controller: &Arc<Controller>) -> Result<ser
         Ok::<_, crate::token::TokenError>(new)
     })
     .await
-    .ok_or("unavailable")?
-    .map_err(|e| e.to_string())?;
+    .ok_or(ApiError::Unavailable("unavailable".into()))?
+    .map_err(|e| match e {
+        crate::token::TokenError::Invalid(why) => ApiError::BadRequest(why),
+        other => ApiError::unavailable(other),
+    })?;
     // The secrets are in this answer and nowhere else: they are never stored.
     Ok(json!({"token": created.token, "secrets": created.secrets}))
 }

@@ -30,6 +30,25 @@ use crate::shutdown::Shutdown;
 pub use ingest::Controller;
 pub use registry::{Fleet, FleetError, SensorRow};
 
+/// Why the controller could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ControllerError {
+    #[error("no `controller:` section")]
+    NotConfigured,
+    #[error("controller cannot listen on {addr}: {cause}")]
+    Bind { addr: SocketAddr, cause: std::io::Error },
+    #[error("controller certificate: {0}")]
+    Tls(#[from] crate::tls::TlsError),
+    #[error("controller certificate: {0}")]
+    Pem(#[from] crate::pem::PemError),
+    #[error(transparent)]
+    Fleet(#[from] FleetError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Tokens(#[from] crate::token::TokenError),
+}
+
 /// Starts the controller's HTTPS endpoint and its silent-sensor watch; returns the
 /// address it listens on.
 pub async fn start_controller(
@@ -38,21 +57,22 @@ pub async fn start_controller(
     committed: Arc<watch::Sender<u64>>,
     shutdown: Shutdown,
     tasks: &TaskTracker,
-) -> Result<SocketAddr, String> {
-    let Some(cc) = config.controller.clone() else { return Err("no `controller:` section".into()) };
-    let listener = tokio::net::TcpListener::bind(cc.listen).await.map_err(|e| format!("controller cannot listen on {}: {e}", cc.listen))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+) -> Result<SocketAddr, ControllerError> {
+    let Some(cc) = config.controller.clone() else { return Err(ControllerError::NotConfigured) };
+    let bind_error = |cause| ControllerError::Bind { addr: cc.listen, cause };
+    let listener = tokio::net::TcpListener::bind(cc.listen).await.map_err(bind_error)?;
+    let addr = listener.local_addr().map_err(bind_error)?;
     let (chain, key) = match &cc.cert {
-        Some((cert, key)) => crate::tls::pem::chain_and_key(cert, key).map_err(|e| e.to_string())?,
+        Some((cert, key)) => crate::pem::chain_and_key(cert, key)?,
         None => {
-            let source = crate::tls::TlsSource::Generated { common_name: cc.server_name.clone(), organisation: "honeyward controller".into() };
-            crate::tls::load(&source, &config.store.state_dir.join("controller")).map_err(|e| e.to_string())?
+            let source = crate::config::TlsSource::Generated { common_name: cc.server_name.clone(), organisation: "honeyward controller".into() };
+            crate::tls::load(&source, &config.store.state_dir.join("controller"))?
         }
     };
-    let tls = crate::tls::server_config(chain, key, false).map_err(|e| e.to_string())?;
-    let fleet = Fleet::open(&config.store.path).map_err(|e| e.to_string())?;
-    let ingest = crate::store::open_connection(&config.store.path, config.store.sync, true).map_err(|e| e.to_string())?;
-    let registry = crate::token::Registry::open(&config.store.path, &config.store.state_dir, config.store.sync).map_err(|e| e.to_string())?;
+    let tls = crate::tls::server_config(chain, key, false)?;
+    let fleet = Fleet::open(&config.store.path)?;
+    let ingest = crate::store::open_connection(&config.store.path, config.store.sync, true)?;
+    let registry = crate::token::Registry::open(&config.store.path, &config.store.state_dir, config.store.sync)?;
     let controller = Arc::new(Controller {
         name: config.sensor.name.clone(),
         fleet: Mutex::new(fleet),

@@ -45,7 +45,7 @@ async fn verify(controller: &Arc<Controller>, message: &async_nats::jetstream::M
 pub async fn consume(controller: Arc<Controller>, url: String, shutdown: Shutdown) {
     loop {
         let session = async {
-            let js = connect(&url).await?;
+            let js = connect(&url).await.map_err(|e| e.to_string())?;
             let stream = js.get_or_create_stream(stream_config()).await.map_err(|e| format!("JetStream stream {STREAM}: {e}"))?;
             let config = consumer::pull::Config {
                 durable_name: Some(CONSUMER.into()),

@@ -47,6 +47,17 @@ pub enum SinkError {
     Rejected { reason: String, items: Vec<(usize, String)> },
 }
 
+/// Why a sink's connection cannot be built from its configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum SinkSetupError {
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
+    #[error("server name {host}: {cause}")]
+    ServerName { host: String, cause: rustls::pki_types::InvalidDnsNameError },
+    #[error("the credential's key is not base64")]
+    CredentialKey,
+}
+
 impl SinkError {
     /// True when the same batch should be sent again after a backoff.
     pub fn is_retryable(&self) -> bool {

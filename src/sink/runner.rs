@@ -147,7 +147,7 @@ pub async fn run_sink(run: SinkRun) {
                 cursor = last;
                 backoff.reset();
                 if success_noted.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) && !batch.is_empty() {
-                    note(&reader, &name, Ok(())).await;
+                    note(&reader, &name, None).await;
                     success_noted = Some(Instant::now());
                 }
                 if saved_at.elapsed() >= CURSOR_SAVE_INTERVAL {
@@ -160,7 +160,7 @@ pub async fn run_sink(run: SinkRun) {
                     selection = before;
                 }
                 tracing::warn!(sink = %name, error = %e, "delivery failed; backing off");
-                note(&reader, &name, Err(e.to_string())).await;
+                note(&reader, &name, Some(e.to_string())).await;
                 success_noted = None;
                 if sleep_or_abort(backoff.next_delay(), &abort).await {
                     break;
@@ -189,9 +189,10 @@ pub async fn run_sink(run: SinkRun) {
     tracing::debug!(sink = %name, cursor, "sink stopped");
 }
 
-async fn note(reader: &Shared, name: &str, outcome: Result<(), String>) {
+/// Records the sink's last outcome: delivered (`failure` None) or why not.
+async fn note(reader: &Shared, name: &str, failure: Option<String>) {
     let sink_name = name.to_string();
-    if let Some(Err(e)) = with_reader(reader, move |r| r.record_outcome(&sink_name, outcome.as_ref().map(|_| ()).map_err(String::as_str))).await {
+    if let Some(Err(e)) = with_reader(reader, move |r| r.record_outcome(&sink_name, failure.as_deref().map_or(Ok(()), Err))).await {
         tracing::debug!(sink = %name, error = %e, "cannot record the sink's status");
     }
 }

@@ -10,7 +10,7 @@ use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 
 use super::format::encode_syslog;
-use super::{Sink, SinkError};
+use super::{Sink, SinkError, SinkSetupError};
 use crate::config::{SyslogSinkConfig, SyslogTransport};
 use crate::store::StoredEvent;
 
@@ -31,9 +31,9 @@ pub struct SyslogSink {
     udp: Option<UdpSocket>,
 }
 
-fn connector(tls: &crate::config::SyslogTls) -> Result<(tokio_rustls::TlsConnector, ServerName<'static>), String> {
-    let config = crate::tls::client_config(&tls.ca_file, tls.client.as_ref(), &[]).map_err(|e| e.to_string())?;
-    let name = ServerName::try_from(tls.server_name.clone()).map_err(|e| format!("server name {}: {e}", tls.server_name))?;
+fn connector(tls: &crate::config::SyslogTls) -> Result<(tokio_rustls::TlsConnector, ServerName<'static>), SinkSetupError> {
+    let config = crate::tls::client_config(&tls.ca_file, tls.client.as_ref(), &[])?;
+    let name = ServerName::try_from(tls.server_name.clone()).map_err(|cause| SinkSetupError::ServerName { host: tls.server_name.clone(), cause })?;
     Ok((tokio_rustls::TlsConnector::from(config), name))
 }
 

@@ -8,7 +8,7 @@ use super::TlsError;
 
 /// A rustls client configuration trusting only the CAs in `ca_file`.
 pub fn client_config(ca_file: &Path, client: Option<&(PathBuf, PathBuf)>, alpn: &[&[u8]]) -> Result<Arc<rustls::ClientConfig>, TlsError> {
-    with_roots(super::pem::certificates(ca_file)?, &ca_file.display().to_string(), client, alpn)
+    with_roots(crate::pem::certificates(ca_file)?, &ca_file.display().to_string(), client, alpn)
 }
 
 /// The same, trusting only the CA certificate(s) in `pem`.
@@ -16,7 +16,7 @@ pub fn client_config_pem(pem: &str, client: Option<&(PathBuf, PathBuf)>, alpn: &
     use rustls::pki_types::pem::PemObject;
     let certs: Vec<_> = rustls::pki_types::CertificateDer::pem_slice_iter(pem.as_bytes())
         .collect::<Result<_, _>>()
-        .map_err(|e| TlsError::Pem { origin: "the CA certificate".into(), reason: e.to_string() })?;
+        .map_err(|e| TlsError::Pem(crate::pem::PemError { origin: "the CA certificate".into(), reason: e.to_string() }))?;
     with_roots(certs, "the CA certificate", client, alpn)
 }
 
@@ -32,7 +32,7 @@ fn with_roots(
         let _ = roots.add(cert);
     }
     if roots.is_empty() {
-        return Err(TlsError::Pem { origin: origin.to_string(), reason: "no usable CA certificate".into() });
+        return Err(TlsError::Pem(crate::pem::PemError { origin: origin.to_string(), reason: "no usable CA certificate".into() }));
     }
     let builder = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()
@@ -40,7 +40,7 @@ fn with_roots(
         .with_root_certificates(roots);
     let mut config = match client {
         Some((cert, key)) => {
-            let (chain, key) = super::pem::chain_and_key(cert, key)?;
+            let (chain, key) = crate::pem::chain_and_key(cert, key)?;
             builder.with_client_auth_cert(chain, key).map_err(|cause| TlsError::Rustls { what: "client certificate", cause })?
         }
         None => builder.with_no_client_auth(),

@@ -3,18 +3,17 @@
 //! given, and building rustls server and client configurations.
 
 mod client;
-pub mod pem;
 mod server;
 
 pub use client::{client_config, client_config_pem};
-pub use server::{load, server_config, TlsSource};
+pub use server::{load, server_config};
 
 /// Why a certificate, key or TLS configuration could not be had.
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
     /// A PEM file (or text) that cannot be read or holds nothing usable.
-    #[error("{origin}: {reason}")]
-    Pem { origin: String, reason: String },
+    #[error(transparent)]
+    Pem(#[from] crate::pem::PemError),
     /// The generated certificate could not be kept in the state directory.
     #[error(transparent)]
     State(#[from] crate::state_file::StateFileError),

@@ -4,7 +4,7 @@
 //! started weeks ago), never a library's default subject. Generated files live in the
 //! directory the caller names (key 0600) and are reused across restarts.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use rand::{Rng, RngExt};
@@ -14,21 +14,13 @@ use rcgen::{
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use super::TlsError;
+use crate::config::TlsSource;
 use crate::state_file;
-
-/// Where the certificate comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TlsSource {
-    /// PEM files given by the operator (chain first, then the key).
-    Files { cert_file: PathBuf, key_file: PathBuf },
-    /// Generated once per decoy instance.
-    Generated { common_name: String, organisation: String },
-}
 
 /// The certificate chain and key, from files or generated into `dir`.
 pub fn load(source: &TlsSource, dir: &Path) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), TlsError> {
     match source {
-        TlsSource::Files { cert_file, key_file } => super::pem::chain_and_key(cert_file, key_file),
+        TlsSource::Files { cert_file, key_file } => Ok(crate::pem::chain_and_key(cert_file, key_file)?),
         TlsSource::Generated { common_name, organisation } => {
             let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
             if !cert.exists() {
@@ -38,7 +30,7 @@ pub fn load(source: &TlsSource, dir: &Path) -> Result<(Vec<CertificateDer<'stati
                 state_file::write_new(&cert, chain.as_bytes(), 0o644)?;
                 tracing::info!(path = %cert.display(), subject = %common_name, "generated TLS certificate");
             }
-            super::pem::chain_and_key(&cert, &key)
+            Ok(crate::pem::chain_and_key(&cert, &key)?)
         }
     }
 }

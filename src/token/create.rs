@@ -75,7 +75,7 @@ pub fn generate(opts: &CreateOptions) -> Result<NewToken, TokenError> {
         }
         TokenKind::SshKey => {
             let user = opts.username.clone().unwrap_or_else(|| gen::username(&mut rng));
-            let key = sshkey::generate(opts.key_algorithm, &format!("{user}@{}", opts.host)).map_err(TokenError::Invalid)?;
+            let key = sshkey::generate(opts.key_algorithm, &format!("{user}@{}", opts.host))?;
             material.push((MaterialKind::KeyFingerprint, key.fingerprint.clone().into_bytes()));
             facts.username = Some(user);
             facts.key_fingerprint = Some(key.fingerprint);

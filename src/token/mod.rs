@@ -27,7 +27,7 @@ pub use keyed_hash::{Digest, MaterialKey};
 pub use kind::{default_template, material_of, MaterialKind, ALL as ALL_KINDS};
 pub use matcher::{Matcher, TokenMatch};
 pub use model::{NewToken, Secrets, Token, TokenFacts, UrlResponse};
-pub use patient::{generate as generate_patient, is_uid_root, HoneyPatient, Instance, Study};
+pub use patient::{generate as generate_patient, HoneyPatient, Instance, Study};
 pub use plant::write_planted;
 pub use registry::{version_of, Registry};
 pub use secret::Secret;
@@ -47,4 +47,6 @@ pub enum TokenError {
     Store(String),
     #[error("no token with id {0}")]
     NotFound(String),
+    #[error("generating an SSH key: {0}")]
+    KeyGeneration(#[from] ssh_key::Error),
 }

@@ -109,12 +109,6 @@ pub fn new_uid(rng: &mut impl Rng, root: &str) -> String {
     format!("{root}.{digits}")
 }
 
-/// Whether `root` can prefix generated UIDs: digits and dots, no empty or
-/// zero-led components, at most 24 characters (so UIDs stay within 64).
-pub fn is_uid_root(root: &str) -> bool {
-    !root.is_empty() && root.len() <= 24 && root.split('.').all(|c| !c.is_empty() && c.bytes().all(|b| b.is_ascii_digit()) && (c == "0" || !c.starts_with('0')))
-}
-
 fn date(rng: &mut impl Rng, from_year: i32, to_year: i32) -> String {
     format!("{:04}{:02}{:02}", rng.random_range(from_year..=to_year), rng.random_range(1..=12), rng.random_range(1..=28))
 }

@@ -25,18 +25,15 @@ pub struct GeneratedKey {
 }
 
 /// Generates a key pair with `comment` (conventionally `user@host`).
-pub fn generate(algorithm: KeyAlgorithm, comment: &str) -> Result<GeneratedKey, String> {
+pub fn generate(algorithm: KeyAlgorithm, comment: &str) -> Result<GeneratedKey, ssh_key::Error> {
     let mut rng = rand::rng();
     let mut key = match algorithm {
-        KeyAlgorithm::Ed25519 => PrivateKey::random(&mut rng, Algorithm::Ed25519).map_err(|e| e.to_string())?,
-        KeyAlgorithm::Rsa => {
-            let pair = RsaKeypair::random(&mut rng, 3072).map_err(|e| e.to_string())?;
-            PrivateKey::new(KeypairData::from(pair), comment).map_err(|e| e.to_string())?
-        }
+        KeyAlgorithm::Ed25519 => PrivateKey::random(&mut rng, Algorithm::Ed25519)?,
+        KeyAlgorithm::Rsa => PrivateKey::new(KeypairData::from(RsaKeypair::random(&mut rng, 3072)?), comment)?,
     };
     key.set_comment(comment);
-    let private_openssh = key.to_openssh(LineEnding::LF).map_err(|e| e.to_string())?.to_string();
-    let public_openssh = key.public_key().to_openssh().map_err(|e| e.to_string())?;
+    let private_openssh = key.to_openssh(LineEnding::LF)?.to_string();
+    let public_openssh = key.public_key().to_openssh()?;
     let fingerprint = key.public_key().fingerprint(HashAlg::Sha256).to_string();
     Ok(GeneratedKey { private_openssh, public_openssh, fingerprint })
 }

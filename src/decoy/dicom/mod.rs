@@ -23,6 +23,7 @@ use tokio::net::TcpStream;
 
 use super::connection::Connection;
 use super::counting::{ByteCounts, Counting};
+use super::error::SetupError;
 use crate::config::DicomDecoyConfig;
 use crate::event::CloseReason;
 pub use personality::{DicomPersonality, BUILT_IN as BUILT_IN_PERSONALITIES};
@@ -44,15 +45,15 @@ impl DicomRuntime {
     /// Opens the quarantine (`STATE_DIR/dicom/NAME/quarantine`) and seeds the cohort
     /// (seed kept in `STATE_DIR/dicom/NAME/cohort.seed`, so restarts show the same
     /// archive). Blocking: call it off the runtime.
-    pub fn for_decoy(config: &DicomDecoyConfig, personality: Arc<DicomPersonality>, state_dir: &Path) -> Result<Self, String> {
+    pub fn for_decoy(config: &DicomDecoyConfig, personality: Arc<DicomPersonality>, state_dir: &Path) -> Result<Self, SetupError> {
         let dir = state_dir.join("dicom").join(&config.name);
-        crate::state_file::private_dir(&dir).map_err(|e| e.to_string())?;
+        crate::state_file::private_dir(&dir)?;
         let seed_file = dir.join("cohort.seed");
         let seed = match std::fs::read_to_string(&seed_file) {
-            Ok(text) => text.trim().parse::<u64>().map_err(|e| format!("{}: {e}", seed_file.display()))?,
+            Ok(text) => text.trim().parse::<u64>().map_err(|e| SetupError::Damaged { path: seed_file.clone(), reason: e.to_string() })?,
             Err(_) => {
                 let seed: u64 = rand::random();
-                crate::state_file::write_new(&seed_file, seed.to_string().as_bytes(), 0o600).map_err(|e| e.to_string())?;
+                crate::state_file::write_new(&seed_file, seed.to_string().as_bytes(), 0o600)?;
                 seed
             }
         };

@@ -4,6 +4,8 @@
 
 use serde::Deserialize;
 
+use crate::decoy::error::PersonalityError;
+
 /// Built-in personalities: (name, YAML).
 pub const BUILT_IN: &[(&str, &str)] = &[
     ("orthanc", include_str!("../../../decoys/dicom-orthanc.yaml")),
@@ -111,21 +113,21 @@ pub struct DicomPersonality {
 
 impl DicomPersonality {
     /// A built-in personality by name.
-    pub fn built_in(name: &str) -> Option<Result<Self, String>> {
+    pub fn built_in(name: &str) -> Option<Result<Self, PersonalityError>> {
         BUILT_IN.iter().find(|(n, _)| *n == name).map(|(_, yaml)| Self::parse(yaml))
     }
 
     /// Parses and checks a personality's text.
-    pub fn parse(yaml: &str) -> Result<Self, String> {
-        let p: DicomPersonality = marked_yaml::from_yaml(0, yaml).map_err(|e| e.to_string())?;
+    pub fn parse(yaml: &str) -> Result<Self, PersonalityError> {
+        let p: DicomPersonality = marked_yaml::from_yaml(0, yaml)?;
         if p.ae_title.is_empty() || p.ae_title.len() > 16 {
-            return Err(format!("personality {}: ae_title must be 1 to 16 characters", p.name));
+            return Err(PersonalityError::Invalid(format!("personality {}: ae_title must be 1 to 16 characters", p.name)));
         }
         if p.max_pdu_length != 0 && p.max_pdu_length < 4096 {
-            return Err(format!("personality {}: max_pdu_length must be 0 or at least 4096", p.name));
+            return Err(PersonalityError::Invalid(format!("personality {}: max_pdu_length must be 0 or at least 4096", p.name)));
         }
         if p.transfer_syntaxes.is_empty() {
-            return Err(format!("personality {}: list at least one transfer syntax", p.name));
+            return Err(PersonalityError::Invalid(format!("personality {}: list at least one transfer syntax", p.name)));
         }
         Ok(p)
     }

@@ -6,6 +6,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::decoy::error::SetupError;
+
 /// The quarantine directory and its quotas.
 pub struct Quarantine {
     dir: PathBuf,
@@ -34,10 +36,10 @@ pub struct Stored {
 
 impl Quarantine {
     /// Opens (creating) `dir` and counts what it already holds.
-    pub fn open(dir: &Path, max_objects: u64, max_bytes: u64) -> Result<Self, String> {
-        crate::state_file::private_dir(dir).map_err(|e| e.to_string())?;
+    pub fn open(dir: &Path, max_objects: u64, max_bytes: u64) -> Result<Self, SetupError> {
+        crate::state_file::private_dir(dir)?;
         let (mut objects, mut bytes) = (0, 0);
-        for entry in std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?.flatten() {
+        for entry in std::fs::read_dir(dir).map_err(|cause| SetupError::Unreadable { path: dir.to_path_buf(), cause })?.flatten() {
             let name = entry.file_name();
             let name = name.to_string_lossy();
             if name.starts_with("tmp-") {

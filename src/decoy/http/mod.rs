@@ -24,9 +24,9 @@ use tokio::net::TcpStream;
 
 use super::connection::Connection;
 use super::counting::{ByteCounts, Counting};
+pub use crate::config::TlsSource;
 use crate::config::{ConnectionLimits, HttpDecoyConfig};
 use crate::event::CloseReason;
-pub use crate::tls::TlsSource;
 use exchange::Exchange;
 pub use personality::{HttpPersonality, BUILT_IN as BUILT_IN_PERSONALITIES};
 
@@ -58,12 +58,12 @@ impl HttpRuntime {
 
     /// A runtime for a decoy: loads or generates its certificate (in
     /// `STATE_DIR/http/NAME/`) when it serves HTTPS. Blocking: call it off the runtime.
-    pub fn for_decoy(config: &HttpDecoyConfig, personality: Arc<HttpPersonality>, state_dir: &Path) -> Result<Self, String> {
+    pub fn for_decoy(config: &HttpDecoyConfig, personality: Arc<HttpPersonality>, state_dir: &Path) -> Result<Self, crate::tls::TlsError> {
         let http2 = personality.http2;
         let mut rt = Self::new(personality);
         if let Some(source) = &config.tls {
-            let (chain, key) = crate::tls::load(source, &state_dir.join("http").join(&config.name)).map_err(|e| e.to_string())?;
-            rt.tls = Some(tokio_rustls::TlsAcceptor::from(crate::tls::server_config(chain, key, http2).map_err(|e| e.to_string())?));
+            let (chain, key) = crate::tls::load(source, &state_dir.join("http").join(&config.name))?;
+            rt.tls = Some(tokio_rustls::TlsAcceptor::from(crate::tls::server_config(chain, key, http2)?));
         }
         Ok(rt)
     }

@@ -7,6 +7,8 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::decoy::error::PersonalityError;
+
 /// Built-in personalities: (name, YAML).
 pub const BUILT_IN: &[(&str, &str)] = &[
     ("nginx-default", include_str!("../../../decoys/nginx-default.yaml")),
@@ -28,19 +30,19 @@ pub const BUILT_IN_PAGES: &[(&str, &str)] = &[
 const MAX_PAGE_BYTES: u64 = 1 << 20;
 
 /// A page named by `body_file`: next to the personality file (`base`), else built in.
-fn page_file(name: &str, base: Option<&Path>) -> Result<String, String> {
+fn page_file(name: &str, base: Option<&Path>) -> Result<String, PersonalityError> {
     if let Some(dir) = base {
         let path = dir.join(name);
         if let Ok(meta) = std::fs::metadata(&path) {
             if meta.len() > MAX_PAGE_BYTES {
-                return Err(format!("{} is larger than 1 MiB", path.display()));
+                return Err(PersonalityError::TooLarge { path });
             }
-            return std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()));
+            return std::fs::read_to_string(&path).map_err(|cause| PersonalityError::Unreadable { path, cause });
         }
     }
     BUILT_IN_PAGES.iter().find(|(n, _)| *n == name).map(|(_, text)| text.to_string()).ok_or_else(|| {
         let names: Vec<&str> = BUILT_IN_PAGES.iter().map(|(n, _)| *n).collect();
-        format!("page file {name} not found (next to the personality file, or built in: {})", names.join(", "))
+        PersonalityError::PageMissing { name: name.to_string(), built_in: names.join(", ") }
     })
 }
 
@@ -200,23 +202,23 @@ pub struct HttpPersonality {
 
 impl HttpPersonality {
     /// A built-in personality by name.
-    pub fn built_in(name: &str) -> Option<Result<Self, String>> {
+    pub fn built_in(name: &str) -> Option<Result<Self, PersonalityError>> {
         BUILT_IN.iter().find(|(n, _)| *n == name).map(|(_, yaml)| Self::parse(yaml))
     }
 
     /// Parses and checks a built-in personality's text.
-    pub fn parse(yaml: &str) -> Result<Self, String> {
+    pub fn parse(yaml: &str) -> Result<Self, PersonalityError> {
         Self::parse_at(yaml, None)
     }
 
     /// Parses and checks a personality's text; page files are looked for in `base`
     /// (the personality file's directory) and then among the built-in pages.
-    pub fn parse_at(yaml: &str, base: Option<&Path>) -> Result<Self, String> {
-        let mut p: HttpPersonality = marked_yaml::from_yaml(0, yaml).map_err(|e| e.to_string())?;
+    pub fn parse_at(yaml: &str, base: Option<&Path>) -> Result<Self, PersonalityError> {
+        let mut p: HttpPersonality = marked_yaml::from_yaml(0, yaml)?;
         for r in &mut p.routes {
             if let Some(file) = r.body_file.take() {
                 if r.body.is_some() {
-                    return Err(format!("route {}: set `body` or `body_file`, not both", r.path));
+                    return Err(PersonalityError::Invalid(format!("route {}: set `body` or `body_file`, not both", r.path)));
                 }
                 r.body = Some(page_file(&file, base)?);
             }
@@ -229,9 +231,9 @@ impl HttpPersonality {
         if let Some(set) = &p.error_pages {
             let (_, text) = ERROR_PAGE_SETS.iter().find(|(n, _)| n == set).ok_or_else(|| {
                 let names: Vec<&str> = ERROR_PAGE_SETS.iter().map(|(n, _)| *n).collect();
-                format!("personality {}: no built-in error page set `{set}` (there are: {})", p.name, names.join(", "))
+                PersonalityError::Invalid(format!("personality {}: no built-in error page set `{set}` (there are: {})", p.name, names.join(", ")))
             })?;
-            let base: ErrorPageSet = marked_yaml::from_yaml(0, text).map_err(|e| format!("error page set {set}: {e}"))?;
+            let base: ErrorPageSet = marked_yaml::from_yaml(0, text).map_err(|cause| PersonalityError::ErrorPageSet { set: set.clone(), cause })?;
             for (code, page) in base.errors {
                 p.errors.entry(code).or_insert(page);
             }
@@ -241,18 +243,21 @@ impl HttpPersonality {
         }
         for code in [400, 404, 405, 500] {
             if !p.errors.contains_key(&code) {
-                return Err(format!("personality {} has no {code} error page", p.name));
+                return Err(PersonalityError::Invalid(format!("personality {} has no {code} error page", p.name)));
             }
         }
         for r in &p.routes {
             if !r.path.starts_with('/') {
-                return Err(format!("personality {}: route path {:?} must start with /", p.name, r.path));
+                return Err(PersonalityError::Invalid(format!("personality {}: route path {:?} must start with /", p.name, r.path)));
             }
             if (300..400).contains(&r.status) && r.location.is_none() {
-                return Err(format!("personality {}: route {} redirects ({}) without a location", p.name, r.path, r.status));
+                return Err(PersonalityError::Invalid(format!("personality {}: route {} redirects ({}) without a location", p.name, r.path, r.status)));
             }
             if r.body.is_none() && r.status != 200 && !p.errors.contains_key(&r.status) {
-                return Err(format!("personality {}: route {} answers {} but there is no such error page", p.name, r.path, r.status));
+                return Err(PersonalityError::Invalid(format!(
+                    "personality {}: route {} answers {} but there is no such error page",
+                    p.name, r.path, r.status
+                )));
             }
         }
         Ok(p)
@@ -310,7 +315,7 @@ mod tests {
         assert_eq!(p.route(b"/").unwrap().body.as_deref(), Some("<title>Trust intranet</title>"));
         assert!(p.route(b"/old").unwrap().body.as_deref().unwrap().contains("Welcome to nginx!"));
         let missing = yaml.replace("ours.html", "missing.html");
-        assert!(HttpPersonality::parse_at(&missing, Some(dir.path())).unwrap_err().contains("missing.html not found"));
+        assert!(HttpPersonality::parse_at(&missing, Some(dir.path())).unwrap_err().to_string().contains("missing.html not found"));
     }
 
     #[test]

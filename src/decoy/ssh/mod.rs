@@ -42,7 +42,12 @@ pub struct SshRuntime {
 }
 
 /// Builds a decoy's runtime from its configuration and host keys.
-pub fn runtime(config: &SshDecoyConfig, personality: Arc<SshPersonality>, keys: &[ssh_key::PrivateKey], state_dir: &Path) -> Result<SshRuntime, String> {
+pub fn runtime(
+    config: &SshDecoyConfig,
+    personality: Arc<SshPersonality>,
+    keys: &[ssh_key::PrivateKey],
+    state_dir: &Path,
+) -> Result<SshRuntime, super::SetupError> {
     Ok(SshRuntime {
         accept: config.accept.clone(),
         recordings: state_dir.join("recordings").join(&config.name),

@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
+use crate::decoy::error::PersonalityError;
+
 use super::delay::FailureDelay;
 use super::startups::UnauthLimit;
 use super::transport::algorithms::{Cipher, Compression, HostKeyAlg, KexEntry, Mac};
@@ -141,15 +143,15 @@ fn names<T>(list: &[String], f: impl Fn(&str) -> Option<T>, bad: &mut Vec<String
 
 impl SshPersonality {
     /// A built-in personality by name.
-    pub fn built_in(name: &str) -> Option<Result<Self, String>> {
+    pub fn built_in(name: &str) -> Option<Result<Self, PersonalityError>> {
         BUILT_IN.iter().find(|(n, _)| *n == name).map(|(_, yaml)| Self::parse(yaml))
     }
 
     /// Parses and checks a personality file's text.
-    pub fn parse(yaml: &str) -> Result<Self, String> {
-        let raw: Raw = marked_yaml::from_yaml(0, yaml).map_err(|e| e.to_string())?;
+    pub fn parse(yaml: &str) -> Result<Self, PersonalityError> {
+        let raw: Raw = marked_yaml::from_yaml(0, yaml)?;
         if !raw.banner.starts_with("SSH-2.0-") || raw.banner.len() > 253 || !raw.banner.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-            return Err(format!("banner {:?} must start with SSH-2.0- and be printable ASCII", raw.banner));
+            return Err(PersonalityError::Invalid(format!("banner {:?} must start with SSH-2.0- and be printable ASCII", raw.banner)));
         }
         let mut bad = Vec::new();
         let proposal = Proposal {
@@ -160,36 +162,38 @@ impl SshPersonality {
             compression: names(&raw.compression, |n| Compression::from_name(n.as_bytes()), &mut bad),
         };
         if !bad.is_empty() {
-            return Err(format!("names this decoy cannot complete (a decoy never advertises those): {}", bad.join(", ")));
+            return Err(PersonalityError::Invalid(format!("names this decoy cannot complete (a decoy never advertises those): {}", bad.join(", "))));
         }
         if proposal.kex.iter().all(|k| !matches!(k, KexEntry::Method(_)))
             || proposal.host_keys.is_empty()
             || proposal.ciphers.is_empty()
             || proposal.compression.is_empty()
         {
-            return Err("kex, host_keys, ciphers and compression each need at least one algorithm".into());
+            return Err(PersonalityError::Invalid("kex, host_keys, ciphers and compression each need at least one algorithm".into()));
         }
         if proposal.macs.is_empty() && proposal.ciphers.iter().any(|c| !c.is_aead()) {
-            return Err("macs must not be empty when a cipher without its own integrity is offered".into());
+            return Err(PersonalityError::Invalid("macs must not be empty when a cipher without its own integrity is offered".into()));
         }
         if raw.max_auth_tries == 0 || raw.auth_methods.is_empty() {
-            return Err("max_auth_tries and auth_methods must not be empty".into());
+            return Err(PersonalityError::Invalid("max_auth_tries and auth_methods must not be empty".into()));
         }
         if let UnauthLimit::MaxStartups { begin, rate_percent, full } = raw.unauthenticated {
             if begin > full || rate_percent > 100 || full == 0 {
-                return Err(format!("unauthenticated max_startups {begin}:{rate_percent}:{full} needs begin <= full, rate_percent <= 100"));
+                return Err(PersonalityError::Invalid(format!(
+                    "unauthenticated max_startups {begin}:{rate_percent}:{full} needs begin <= full, rate_percent <= 100"
+                )));
             }
         }
         if !matches!(raw.rsa_bits, 2048 | 3072 | 4096) || raw.ip_tos > 0xff {
-            return Err("rsa_bits must be 2048, 3072 or 4096 and ip_tos a byte".into());
+            return Err(PersonalityError::Invalid("rsa_bits must be 2048, 3072 or 4096 and ip_tos a byte".into()));
         }
         if let FailureDelay::Uniform { min_ms, max_ms } = raw.failure_delay {
             if min_ms > max_ms {
-                return Err("failure_delay uniform needs min_ms <= max_ms".into());
+                return Err(PersonalityError::Invalid("failure_delay uniform needs min_ms <= max_ms".into()));
             }
         }
         if raw.banner_delay_ms.0 > raw.banner_delay_ms.1 || raw.banner_delay_ms.1 > 1000 {
-            return Err("banner_delay_ms is [min, max] with min <= max <= 1000".into());
+            return Err(PersonalityError::Invalid("banner_delay_ms is [min, max] with min <= max <= 1000".into()));
         }
         let profile = Profile {
             family: raw.family,
@@ -257,7 +261,7 @@ mod tests {
     #[test]
     fn names_the_transport_cannot_complete_are_refused() {
         let yaml = BUILT_IN[0].1.replace("  - curve25519-sha256\n", "  - curve448-sha512\n");
-        let err = SshPersonality::parse(&yaml).unwrap_err();
+        let err = SshPersonality::parse(&yaml).unwrap_err().to_string();
         assert!(err.contains("curve448-sha512"), "{err}");
     }
 }

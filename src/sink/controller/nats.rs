@@ -45,8 +45,21 @@ pub fn stream_config() -> stream::Config {
     }
 }
 
-pub async fn connect(url: &str) -> Result<jetstream::Context, String> {
-    let client = async_nats::ConnectOptions::new().name("honeyward").retry_on_initial_connect().connect(url).await.map_err(|e| format!("NATS {url}: {e}"))?;
+/// A NATS server that cannot be reached.
+#[derive(Debug, thiserror::Error)]
+#[error("NATS {url}: {cause}")]
+pub struct NatsConnectError {
+    pub url: String,
+    pub cause: async_nats::ConnectError,
+}
+
+pub async fn connect(url: &str) -> Result<jetstream::Context, NatsConnectError> {
+    let client = async_nats::ConnectOptions::new()
+        .name("honeyward")
+        .retry_on_initial_connect()
+        .connect(url)
+        .await
+        .map_err(|cause| NatsConnectError { url: url.to_string(), cause })?;
     Ok(jetstream::new(client))
 }
 
@@ -69,7 +82,7 @@ impl NatsSink {
             let js = tokio::time::timeout(Duration::from_secs(10), connect(&self.url))
                 .await
                 .map_err(|_| SinkError::Retryable(format!("NATS {}: connect timed out", self.url)))?
-                .map_err(SinkError::Retryable)?;
+                .map_err(|e| SinkError::Retryable(e.to_string()))?;
             js.get_or_create_stream(stream_config()).await.map_err(|e| SinkError::Retryable(format!("JetStream stream {STREAM}: {e}")))?;
             self.js = Some(js);
         }

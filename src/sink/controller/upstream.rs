@@ -11,7 +11,7 @@ use super::signing::{self, Signed};
 use crate::config::UpstreamConfig;
 use crate::event::Timestamp;
 use crate::sink::http::client::{Answer, HttpClient};
-use crate::sink::SinkError;
+use crate::sink::{SinkError, SinkSetupError};
 
 /// Time allowed for each exchange with the controller.
 const TIMEOUT: Duration = Duration::from_secs(15);
@@ -27,10 +27,10 @@ pub struct Upstream {
 }
 
 impl Upstream {
-    pub fn new(u: &UpstreamConfig) -> Result<Self, String> {
-        let tls = crate::tls::client_config_pem(&u.credential.controller_ca, None, &[b"http/1.1"]).map_err(|e| e.to_string())?;
+    pub fn new(u: &UpstreamConfig) -> Result<Self, SinkSetupError> {
+        let tls = crate::tls::client_config_pem(&u.credential.controller_ca, None, &[b"http/1.1"])?;
         let client = HttpClient::with(u.url.clone(), Some(tls), TIMEOUT, true)?;
-        let key = u.credential.key_bytes().ok_or("the credential's key is not base64")?;
+        let key = u.credential.key_bytes().ok_or(SinkSetupError::CredentialKey)?;
         let authority = client.authority();
         Ok(Upstream { client, sensor: u.credential.sensor.clone(), key, authority })
     }

@@ -29,10 +29,19 @@ pub enum BulkItem {
     Rejected(String),
 }
 
+/// A `_bulk` response that is not one.
+#[derive(Debug, thiserror::Error)]
+pub enum BulkError {
+    #[error("unreadable _bulk response: {0}")]
+    Unreadable(#[from] serde_json::Error),
+    #[error("a _bulk response without items")]
+    NoItems,
+}
+
 /// Reads a `_bulk` response: one outcome per item, in request order.
-pub fn bulk_outcome(body: &[u8]) -> Result<Vec<BulkItem>, String> {
-    let v: serde_json::Value = serde_json::from_slice(body).map_err(|e| format!("unreadable _bulk response: {e}"))?;
-    let items = v["items"].as_array().ok_or("a _bulk response without items")?;
+pub fn bulk_outcome(body: &[u8]) -> Result<Vec<BulkItem>, BulkError> {
+    let v: serde_json::Value = serde_json::from_slice(body)?;
+    let items = v["items"].as_array().ok_or(BulkError::NoItems)?;
     Ok(items
         .iter()
         .map(|item| {

@@ -13,7 +13,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
 use crate::config::{is_private, HttpSinkConfig, SinkUrl};
-use crate::sink::SinkError;
+use crate::sink::{SinkError, SinkSetupError};
 
 /// Most of an answer kept (enough for a `_bulk` response of a full batch).
 const ANSWER_CAP_BYTES: usize = 8 << 20;
@@ -42,20 +42,16 @@ fn retry(what: impl std::fmt::Display) -> SinkError {
 }
 
 impl HttpClient {
-    pub fn new(config: &HttpSinkConfig) -> Result<Self, String> {
-        let tls = if config.url.https {
-            Some(crate::tls::client_config(&config.ca_file, config.client.as_ref(), &[b"http/1.1"]).map_err(|e| e.to_string())?)
-        } else {
-            None
-        };
+    pub fn new(config: &HttpSinkConfig) -> Result<Self, SinkSetupError> {
+        let tls = if config.url.https { Some(crate::tls::client_config(&config.ca_file, config.client.as_ref(), &[b"http/1.1"])?) } else { None };
         Self::with(config.url.clone(), tls, config.timeout, config.allow_private_addresses)
     }
 
     /// A client for `url`, with this TLS configuration for https.
-    pub fn with(url: SinkUrl, tls: Option<std::sync::Arc<rustls::ClientConfig>>, timeout: Duration, allow_private: bool) -> Result<Self, String> {
+    pub fn with(url: SinkUrl, tls: Option<std::sync::Arc<rustls::ClientConfig>>, timeout: Duration, allow_private: bool) -> Result<Self, SinkSetupError> {
         let tls = match tls {
             Some(config) => {
-                let name = ServerName::try_from(url.host.clone()).map_err(|e| format!("server name {}: {e}", url.host))?;
+                let name = ServerName::try_from(url.host.clone()).map_err(|cause| SinkSetupError::ServerName { host: url.host.clone(), cause })?;
                 Some((tokio_rustls::TlsConnector::from(config), name))
             }
             None => None,

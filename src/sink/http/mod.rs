@@ -162,7 +162,7 @@ impl HttpSink {
     }
 
     fn bulk_items(&self, answer: &Answer) -> Result<(), SinkError> {
-        let items = bulk_outcome(&answer.body).map_err(SinkError::Retryable)?;
+        let items = bulk_outcome(&answer.body).map_err(|e| SinkError::Retryable(e.to_string()))?;
         if let Some(BulkItem::Retry(reason)) = items.iter().find(|i| matches!(i, BulkItem::Retry(_))) {
             // Sent again whole: the items already stored come back as 409.
             return Err(SinkError::Retryable(format!("Elasticsearch: {reason}")));

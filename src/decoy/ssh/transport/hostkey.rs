@@ -8,8 +8,23 @@ use ssh_key::private::KeypairData;
 use ssh_key::PrivateKey;
 
 use super::algorithms::HostKeyAlg;
-use super::crypto::rsa::{RsaNumbers, RsaSigner};
+use super::crypto::rsa::{RsaKeyError, RsaNumbers, RsaSigner};
 use super::wire::Put;
+
+/// Why a host key file's key cannot sign for the decoy.
+#[derive(Debug, thiserror::Error)]
+pub enum HostKeyError {
+    #[error("cannot encode the public key: {0}")]
+    Encode(ssh_key::Error),
+    #[error("{kind} key rejected: {cause}")]
+    Rejected { kind: &'static str, cause: ring::error::KeyRejected },
+    #[error("negative RSA number")]
+    NegativeRsaNumber,
+    #[error(transparent)]
+    Rsa(#[from] RsaKeyError),
+    #[error("host key type {0} is not supported")]
+    Unsupported(String),
+}
 
 enum Signer {
     Ed25519(Ed25519KeyPair),
@@ -30,24 +45,25 @@ pub struct HostKeys(Vec<HostKey>);
 
 impl HostKey {
     /// Builds a signer from an OpenSSH private key.
-    pub fn from_private(key: &PrivateKey) -> Result<Self, String> {
-        let blob = key.public_key().to_bytes().map_err(|e| e.to_string())?;
+    pub fn from_private(key: &PrivateKey) -> Result<Self, HostKeyError> {
+        let blob = key.public_key().to_bytes().map_err(HostKeyError::Encode)?;
         let signer = match key.key_data() {
             KeypairData::Ed25519(kp) => Signer::Ed25519(
-                Ed25519KeyPair::from_seed_and_public_key(&kp.private.to_bytes(), &kp.public.0).map_err(|e| format!("Ed25519 key rejected: {e}"))?,
+                Ed25519KeyPair::from_seed_and_public_key(&kp.private.to_bytes(), &kp.public.0)
+                    .map_err(|cause| HostKeyError::Rejected { kind: "Ed25519", cause })?,
             ),
             KeypairData::Ecdsa(kp) if kp.curve() == ssh_key::EcdsaCurve::NistP256 => {
                 let rng = ring::rand::SystemRandom::new();
                 let pair = EcdsaKeyPair::from_private_key_and_public_key(&ECDSA_P256_SHA256_FIXED_SIGNING, kp.private_key_bytes(), kp.public_key_bytes(), &rng);
-                Signer::EcdsaP256(pair.map_err(|e| format!("ECDSA key rejected: {e}"))?)
+                Signer::EcdsaP256(pair.map_err(|cause| HostKeyError::Rejected { kind: "ECDSA", cause })?)
             }
             KeypairData::Rsa(kp) => {
-                let pos = |m: &ssh_key::Mpint| m.as_positive_bytes().map(<[u8]>::to_vec).ok_or_else(|| "negative RSA number".to_string());
+                let pos = |m: &ssh_key::Mpint| m.as_positive_bytes().map(<[u8]>::to_vec).ok_or(HostKeyError::NegativeRsaNumber);
                 let (n, e) = (pos(kp.public().n())?, pos(kp.public().e())?);
                 let (d, p, q, iqmp) = (pos(kp.private().d())?, pos(kp.private().p())?, pos(kp.private().q())?, pos(kp.private().iqmp())?);
                 Signer::Rsa(Box::new(RsaSigner::new(&RsaNumbers { n: &n, e: &e, d: &d, p: &p, q: &q, iqmp: &iqmp })?))
             }
-            other => return Err(format!("host key type {} is not supported", other.algorithm().map(|a| a.to_string()).unwrap_or_default())),
+            other => return Err(HostKeyError::Unsupported(other.algorithm().map(|a| a.to_string()).unwrap_or_default())),
         };
         Ok(HostKey { blob, signer })
     }
@@ -89,7 +105,7 @@ impl HostKey {
 
 impl HostKeys {
     /// Host keys from OpenSSH private keys.
-    pub fn new(keys: &[PrivateKey]) -> Result<Self, String> {
+    pub fn new(keys: &[PrivateKey]) -> Result<Self, HostKeyError> {
         keys.iter().map(HostKey::from_private).collect::<Result<Vec<_>, _>>().map(HostKeys)
     }
 

@@ -21,6 +21,18 @@ pub struct RsaNumbers<'a> {
     pub iqmp: &'a [u8],
 }
 
+/// Why an RSA key's numbers cannot make a signer.
+#[derive(Debug, thiserror::Error)]
+pub enum RsaKeyError {
+    #[error("RSA number too large")]
+    TooLarge,
+    /// A number that no valid key has (the text says which).
+    #[error("RSA {0}")]
+    Degenerate(&'static str),
+    #[error("RSA key rejected: {0}")]
+    Rejected(ring::error::KeyRejected),
+}
+
 /// A key ready to sign: ring for SHA-2, the CRT parts for SHA-1.
 pub struct RsaSigner {
     ring: ring::rsa::KeyPair,
@@ -41,8 +53,8 @@ fn trim(b: &[u8]) -> &[u8] {
     &b[start..]
 }
 
-fn uint(b: &[u8], bits: u32) -> Result<BoxedUint, String> {
-    BoxedUint::from_be_slice(trim(b), bits).map_err(|e| format!("RSA number too large: {e:?}"))
+fn uint(b: &[u8], bits: u32) -> Result<BoxedUint, RsaKeyError> {
+    BoxedUint::from_be_slice(trim(b), bits).map_err(|_| RsaKeyError::TooLarge)
 }
 
 fn bits_for(b: &[u8]) -> u32 {
@@ -51,15 +63,15 @@ fn bits_for(b: &[u8]) -> u32 {
 
 impl RsaSigner {
     /// Builds the signer; dP and dQ (absent from OpenSSH key files) are derived here.
-    pub fn new(k: &RsaNumbers<'_>) -> Result<Self, String> {
+    pub fn new(k: &RsaNumbers<'_>) -> Result<Self, RsaKeyError> {
         let nbits = bits_for(k.n);
         let pbits = bits_for(k.p).max(bits_for(k.q));
         let p = uint(k.p, pbits)?;
         let q = uint(k.q, pbits)?;
         let d = uint(k.d, nbits)?;
         let one = BoxedUint::one_with_precision(pbits);
-        let p1 = NonZero::new(p.wrapping_sub(&one)).into_option().ok_or("RSA prime p is 1")?;
-        let q1 = NonZero::new(q.wrapping_sub(&one)).into_option().ok_or("RSA prime q is 1")?;
+        let p1 = NonZero::new(p.wrapping_sub(&one)).into_option().ok_or(RsaKeyError::Degenerate("prime p is 1"))?;
+        let q1 = NonZero::new(q.wrapping_sub(&one)).into_option().ok_or(RsaKeyError::Degenerate("prime q is 1"))?;
         let dp = d.rem(&p1);
         let dq = d.rem(&q1);
         let be = |x: &BoxedUint| x.to_be_bytes().to_vec();
@@ -73,17 +85,17 @@ impl RsaSigner {
             dQ: trim(&dq_b),
             qInv: trim(k.iqmp),
         };
-        let ring = ring::rsa::KeyPair::from_components(&components).map_err(|e| format!("RSA key rejected: {e}"))?;
-        let n = Odd::new(uint(k.n, nbits)?).into_option().ok_or("RSA modulus is even")?;
-        let p_odd = Odd::new(p.clone()).into_option().ok_or("RSA prime p is even")?;
-        let q_odd = Odd::new(q.clone()).into_option().ok_or("RSA prime q is even")?;
+        let ring = ring::rsa::KeyPair::from_components(&components).map_err(RsaKeyError::Rejected)?;
+        let n = Odd::new(uint(k.n, nbits)?).into_option().ok_or(RsaKeyError::Degenerate("modulus is even"))?;
+        let p_odd = Odd::new(p.clone()).into_option().ok_or(RsaKeyError::Degenerate("prime p is even"))?;
+        let q_odd = Odd::new(q.clone()).into_option().ok_or(RsaKeyError::Degenerate("prime q is even"))?;
         Ok(RsaSigner {
             ring,
             e: uint(k.e, nbits)?,
             n,
             p: BoxedMontyParams::new(p_odd),
             q: BoxedMontyParams::new(q_odd),
-            p_int: NonZero::new(p).into_option().ok_or("RSA prime p is zero")?,
+            p_int: NonZero::new(p).into_option().ok_or(RsaKeyError::Degenerate("prime p is zero"))?,
             q_int: q,
             dp,
             dq,

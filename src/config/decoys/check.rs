@@ -3,14 +3,31 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use super::checker::Checker;
+use marked_yaml::Node;
+
 use super::raw::{RawAccept, RawDicomDecoy, RawHttpDecoy, RawHttpTls, RawLimits, RawSshDecoy, RawTcpDecoy};
-use super::spanned::At;
-use super::types::*;
-use super::ConfigError;
-use crate::tls::TlsSource;
+use super::*;
+use crate::config::checker::Checker;
+use crate::config::spanned::At;
+use crate::config::ConfigError;
 
 impl Checker<'_> {
+    pub(in crate::config) fn decoys(&mut self, node: &Node) -> Vec<DecoyConfig> {
+        let mut listens: Vec<(SocketAddr, String)> = Vec::new();
+        let mut out = Vec::new();
+        for (item, kind) in self.items(node, "decoys") {
+            let decoy = match kind.value.as_str() {
+                "tcp" => self.parse::<RawTcpDecoy>(item).map(|raw| self.tcp_decoy(raw, &mut listens)),
+                "ssh" => self.parse::<RawSshDecoy>(item).and_then(|raw| self.ssh_decoy(raw, &mut listens)),
+                "http" => self.parse::<RawHttpDecoy>(item).and_then(|raw| self.http_decoy(raw, &mut listens)),
+                "dicom" => self.parse::<RawDicomDecoy>(item).and_then(|raw| self.dicom_decoy(raw, &mut listens)),
+                _ => self.unknown_type(&kind, "decoy", "tcp, ssh, http, dicom"),
+            };
+            out.extend(decoy);
+        }
+        out
+    }
+
     /// The personality a decoy names (`default` when it names none). The decoy reads
     /// and checks it; this only keeps where in the file it was named.
     fn personality(&self, wanted: Option<&At<String>>, default: &str, position: Option<(usize, usize)>) -> PersonalityChoice {
@@ -18,7 +35,7 @@ impl Checker<'_> {
         PersonalityChoice { name, at: ConfigError { file: self.file.to_string(), position, message: String::new(), hint: None } }
     }
 
-    pub(super) fn listen(&mut self, listen: &At<String>, name: &str, taken: &mut Vec<(SocketAddr, String)>) -> SocketAddr {
+    fn listen(&mut self, listen: &At<String>, name: &str, taken: &mut Vec<(SocketAddr, String)>) -> SocketAddr {
         let Ok(addr) = listen.value.parse::<SocketAddr>() else {
             self.error(listen.position, format!("invalid listen address {:?}", listen.value), "write IP:PORT, e.g. 127.0.0.1:2323, 0.0.0.0:22 or [::1]:2323");
             return SocketAddr::from(([127, 0, 0, 1], 0));
@@ -37,7 +54,7 @@ impl Checker<'_> {
         addr
     }
 
-    pub(super) fn limits(&mut self, raw: Option<RawLimits>) -> ConnectionLimits {
+    fn limits(&mut self, raw: Option<RawLimits>) -> ConnectionLimits {
         self.limits_with(raw, 1 << 20)
     }
 
@@ -53,7 +70,7 @@ impl Checker<'_> {
         }
     }
 
-    pub(super) fn tcp_decoy(&mut self, raw: RawTcpDecoy, listens: &mut Vec<(SocketAddr, String)>) -> DecoyConfig {
+    fn tcp_decoy(&mut self, raw: RawTcpDecoy, listens: &mut Vec<(SocketAddr, String)>) -> DecoyConfig {
         let listen = self.listen(&raw.listen, &raw.name.value, listens);
         let banner = match (&raw.banner, &raw.banner_file) {
             (Some(_), Some(f)) => {
@@ -87,7 +104,7 @@ impl Checker<'_> {
         })
     }
 
-    pub(super) fn ssh_decoy(&mut self, raw: RawSshDecoy, listens: &mut Vec<(SocketAddr, String)>) -> Option<DecoyConfig> {
+    fn ssh_decoy(&mut self, raw: RawSshDecoy, listens: &mut Vec<(SocketAddr, String)>) -> Option<DecoyConfig> {
         let listen = self.listen(&raw.listen, &raw.name.value, listens);
         let personality = self.personality(raw.personality.as_ref(), "openssh-debian12", raw.name.position);
         let failure_delay_ms = raw.failure_delay_ms.is_some().then(|| self.number(&raw.failure_delay_ms, "failure_delay_ms", 0, 0..=10_000));
@@ -109,7 +126,7 @@ impl Checker<'_> {
         Some(DecoyConfig::Ssh(SshDecoyConfig { name: raw.name.value, listen, personality, failure_delay_ms, accept, limits }))
     }
 
-    pub(super) fn http_decoy(&mut self, raw: RawHttpDecoy, listens: &mut Vec<(SocketAddr, String)>) -> Option<DecoyConfig> {
+    fn http_decoy(&mut self, raw: RawHttpDecoy, listens: &mut Vec<(SocketAddr, String)>) -> Option<DecoyConfig> {
         let listen = self.listen(&raw.listen, &raw.name.value, listens);
         let personality = self.personality(raw.personality.as_ref(), "nginx-default", raw.name.position);
         let limits = self.limits(raw.limits);
@@ -117,7 +134,7 @@ impl Checker<'_> {
         Some(DecoyConfig::Http(HttpDecoyConfig { name: raw.name.value, listen, personality, tls, limits }))
     }
 
-    pub(super) fn dicom_decoy(&mut self, raw: RawDicomDecoy, listens: &mut Vec<(SocketAddr, String)>) -> Option<DecoyConfig> {
+    fn dicom_decoy(&mut self, raw: RawDicomDecoy, listens: &mut Vec<(SocketAddr, String)>) -> Option<DecoyConfig> {
         let listen = self.listen(&raw.listen, &raw.name.value, listens);
         let personality = self.personality(raw.personality.as_ref(), "orthanc", raw.name.position);
         let ae_title = raw.ae_title.map(|ae| {
@@ -130,7 +147,7 @@ impl Checker<'_> {
         let uid_root = raw.uid_root.map_or_else(
             || "2.25".to_string(),
             |r| {
-                if !crate::token::is_uid_root(&r.value) {
+                if !is_uid_root(&r.value) {
                     self.error(
                         r.position,
                         format!("{:?} is not a DICOM UID root", r.value),
@@ -171,14 +188,14 @@ impl Checker<'_> {
 
     fn http_tls(&mut self, raw: At<RawHttpTls>) -> TlsSource {
         let generated = |raw: RawHttpTls| TlsSource::Generated {
-            common_name: raw.common_name.unwrap_or_else(super::host_name),
+            common_name: raw.common_name.unwrap_or_else(crate::config::host_name),
             organisation: raw.organisation.unwrap_or_else(|| "IT Services".into()),
         };
         let position = raw.position;
         match (&raw.value.cert_file, &raw.value.key_file) {
             (None, None) => generated(raw.value),
             (Some(cert), Some(key)) => {
-                if let Err(e) = crate::tls::pem::chain_and_key(cert.value.as_ref(), key.value.as_ref()) {
+                if let Err(e) = crate::pem::chain_and_key(cert.value.as_ref(), key.value.as_ref()) {
                     self.error(cert.position, format!("TLS certificate: {e}"), "cert_file is a PEM chain (leaf first), key_file its PEM private key");
                 }
                 TlsSource::Files { cert_file: cert.value.clone().into(), key_file: key.value.clone().into() }
@@ -189,4 +206,10 @@ impl Checker<'_> {
             }
         }
     }
+}
+
+/// Whether `root` can prefix generated UIDs: digits and dots, no empty or
+/// zero-led components, at most 24 characters (so UIDs stay within 64).
+fn is_uid_root(root: &str) -> bool {
+    !root.is_empty() && root.len() <= 24 && root.split('.').all(|c| !c.is_empty() && c.bytes().all(|b| b.is_ascii_digit()) && (c == "0" || !c.starts_with('0')))
 }

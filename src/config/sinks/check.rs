@@ -6,16 +6,15 @@ use std::time::Duration;
 
 use marked_yaml::Node;
 
-use super::checker::Checker;
-use super::encoding::{ChatFormat, HecOptions, SyslogOptions};
-use super::http_sink::{is_private, HttpAuth, HttpBody, HttpSinkConfig, HttpSinkKind, SinkUrl, SYSTEM_CA_BUNDLE};
 use super::raw::{RawFileSink, RawHttpSink, RawSinkFilter, RawStdoutSink, RawSyslogSink};
-use super::secret::Secret;
-use super::spanned::At;
-use super::types::*;
+use super::*;
+use crate::config::checker::Checker;
+use crate::config::secret::Secret;
+use crate::config::spanned::At;
+use crate::config::url::SinkUrl;
 
 impl Checker<'_> {
-    pub(super) fn sinks(&mut self, node: &Node) -> Vec<SinkConfig> {
+    pub(in crate::config) fn sinks(&mut self, node: &Node) -> Vec<SinkConfig> {
         let mut out = Vec::new();
         for (item, kind) in self.items(node, "sinks") {
             let sink = match kind.value.as_str() {
@@ -79,7 +78,7 @@ impl Checker<'_> {
             }
             (SyslogTransport::Tls, Some(t)) => {
                 let t = t.value;
-                if let Err(e) = crate::tls::pem::certificates(std::path::Path::new(&t.ca_file.value)) {
+                if let Err(e) = crate::pem::certificates(std::path::Path::new(&t.ca_file.value)) {
                     self.error(t.ca_file.position, format!("TLS CA file: {e}"), "a PEM file with the CA certificate(s) of the collector");
                 }
                 let client = match (&t.cert_file, &t.key_file) {
@@ -291,7 +290,7 @@ impl Checker<'_> {
         let tls = raw.tls.as_ref().map(|t| t.value.clone()).unwrap_or_default();
         let ca_file: PathBuf = tls.ca_file.as_ref().map_or(SYSTEM_CA_BUNDLE.into(), |c| c.value.clone().into());
         if url.https {
-            if let Err(e) = crate::tls::pem::certificates(&ca_file) {
+            if let Err(e) = crate::pem::certificates(&ca_file) {
                 let position = tls.ca_file.as_ref().and_then(|c| c.position).or(raw.name.position);
                 self.error(position, format!("TLS CA file: {e}"), "tls: {ca_file: /etc/honeyward/siem-ca.pem}");
             }

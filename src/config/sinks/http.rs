@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use super::encoding::{ChatFormat, HecOptions};
 use super::output::{EventFormat, SinkFilter};
-use super::secret::Secret;
+use crate::config::secret::Secret;
+use crate::config::url::SinkUrl;
 
 /// `type:` of an HTTP sink.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,31 +63,6 @@ pub enum HttpAuth {
         username: String,
         password: Secret,
     },
-}
-
-/// Where requests go.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SinkUrl {
-    pub https: bool,
-    pub host: String,
-    pub port: u16,
-    /// Path and query, starting with `/`.
-    pub path: String,
-    /// The URL itself is a secret (chat webhooks): messages show scheme and host only.
-    pub secret: bool,
-}
-
-impl std::fmt::Display for SinkUrl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let scheme = if self.https { "https" } else { "http" };
-        let host = if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
-        if self.secret {
-            write!(f, "{scheme}://{host}:{}/…", self.port)
-        } else {
-            let path = self.path.split('?').next().unwrap_or("/");
-            write!(f, "{scheme}://{host}:{}{path}", self.port)
-        }
-    }
 }
 
 /// An HTTP sink.

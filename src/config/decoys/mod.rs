@@ -1,0 +1,167 @@
+//! `decoys:` section: what each decoy is once checked (here), as written ([`raw`]),
+//! and the checks between the two ([`check`]).
+
+mod check;
+mod raw;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub(super) use raw::RawDecoy;
+
+/// Limits every decoy enforces on its connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    pub max_connections: usize,
+    pub max_connections_per_source: usize,
+    pub idle_timeout: Duration,
+    pub session_timeout: Duration,
+    pub max_session_bytes: u64,
+}
+
+/// One decoy, by protocol.
+#[derive(Debug, Clone)]
+pub enum DecoyConfig {
+    Tcp(TcpDecoyConfig),
+    Ssh(SshDecoyConfig),
+    Http(HttpDecoyConfig),
+    Dicom(DicomDecoyConfig),
+}
+
+impl DecoyConfig {
+    /// The decoy's unique name.
+    pub fn name(&self) -> &str {
+        match self {
+            DecoyConfig::Tcp(c) => &c.name,
+            DecoyConfig::Ssh(c) => &c.name,
+            DecoyConfig::Http(c) => &c.name,
+            DecoyConfig::Dicom(c) => &c.name,
+        }
+    }
+
+    /// The protocol, as written in `type:`.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            DecoyConfig::Tcp(_) => "tcp",
+            DecoyConfig::Ssh(_) => "ssh",
+            DecoyConfig::Http(_) => "http",
+            DecoyConfig::Dicom(_) => "dicom",
+        }
+    }
+
+    /// Where it listens.
+    pub fn listen(&self) -> SocketAddr {
+        match self {
+            DecoyConfig::Tcp(c) => c.listen,
+            DecoyConfig::Ssh(c) => c.listen,
+            DecoyConfig::Http(c) => c.listen,
+            DecoyConfig::Dicom(c) => c.listen,
+        }
+    }
+
+    /// Its connection limits.
+    pub fn limits(&self) -> ConnectionLimits {
+        match self {
+            DecoyConfig::Tcp(c) => c.limits,
+            DecoyConfig::Ssh(c) => c.limits,
+            DecoyConfig::Http(c) => c.limits,
+            DecoyConfig::Dicom(c) => c.limits,
+        }
+    }
+}
+
+/// A TCP banner decoy.
+#[derive(Debug, Clone)]
+pub struct TcpDecoyConfig {
+    pub name: String,
+    pub listen: SocketAddr,
+    /// Sent as soon as a peer connects (may be empty).
+    pub banner: Vec<u8>,
+    /// How many of the peer's first bytes are kept in the `data_received` event.
+    pub capture_bytes: usize,
+    pub limits: ConnectionLimits,
+}
+
+/// Who an SSH decoy lets into its fake shell.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum AcceptPolicy {
+    /// Nobody: every attempt is refused.
+    #[default]
+    Nobody,
+    /// Active planted `ssh-password` and `ssh-key` tokens log in (ATT&CK T1078).
+    Tokens,
+    /// These username/password pairs log in.
+    Credentials(Vec<(String, String)>),
+}
+
+/// Which personality a decoy wears, as the configuration names it: a built-in by name
+/// or the path of a YAML file. The decoy that wears it reads and checks it (the
+/// personality's types are the decoy's); `at` points back into the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonalityChoice {
+    pub name: String,
+    pub at: super::ConfigError,
+}
+
+impl PersonalityChoice {
+    /// A mistake in the chosen personality, reported at the configuration's line.
+    pub fn error(&self, message: impl Into<String>, hint: impl Into<String>) -> super::ConfigError {
+        let hint = hint.into();
+        super::ConfigError { message: message.into(), hint: (!hint.is_empty()).then_some(hint), ..self.at.clone() }
+    }
+
+    /// The path of the personality's file, when it names one (not a built-in).
+    pub fn is_path(&self) -> bool {
+        self.name.contains('/') || self.name.ends_with(".yaml")
+    }
+}
+
+/// An SSH decoy.
+#[derive(Debug, Clone)]
+pub struct SshDecoyConfig {
+    pub name: String,
+    pub listen: SocketAddr,
+    pub personality: PersonalityChoice,
+    /// `failure_delay_ms`: one fixed delay for every counted failure, instead of the
+    /// personality's model.
+    pub failure_delay_ms: Option<u64>,
+    pub accept: AcceptPolicy,
+    pub limits: ConnectionLimits,
+}
+
+/// An HTTP decoy.
+#[derive(Debug, Clone)]
+pub struct HttpDecoyConfig {
+    pub name: String,
+    pub listen: SocketAddr,
+    pub personality: PersonalityChoice,
+    /// HTTPS, when set.
+    pub tls: Option<TlsSource>,
+    pub limits: ConnectionLimits,
+}
+
+/// A DICOM decoy.
+#[derive(Debug, Clone)]
+pub struct DicomDecoyConfig {
+    pub name: String,
+    pub listen: SocketAddr,
+    pub personality: PersonalityChoice,
+    pub ae_title: Option<String>,
+    pub cohort_size: usize,
+    pub uid_root: String,
+    pub quarantine_max_objects: u64,
+    pub quarantine_max_bytes: u64,
+    /// C-MOVE destinations: (AE title, address). Others are refused.
+    pub move_destinations: Vec<(String, SocketAddr)>,
+    pub limits: ConnectionLimits,
+}
+
+/// Where the certificate comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsSource {
+    /// PEM files given by the operator (chain first, then the key).
+    Files { cert_file: PathBuf, key_file: PathBuf },
+    /// Generated once per decoy instance.
+    Generated { common_name: String, organisation: String },
+}

@@ -1,0 +1,170 @@
+//! The `decoys:` entries as written in YAML, one type per `type:`.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::config::spanned::At;
+
+/// One decoy, tagged by `type`.
+#[derive(JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum RawDecoy {
+    /// A TCP listener that sends a banner and records what the peer sends.
+    Tcp(RawTcpDecoy),
+    /// An SSH server that passes for OpenSSH and records every login attempt.
+    Ssh(RawSshDecoy),
+    /// A web server that answers like a real product and records every request.
+    Http(RawHttpDecoy),
+    /// A PACS that answers DICOM like a real product and serves honey patients.
+    Dicom(RawDicomDecoy),
+}
+
+/// `type: tcp` decoy.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawTcpDecoy {
+    #[serde(rename = "type")]
+    #[schemars(skip)]
+    #[allow(dead_code)]
+    pub kind: Option<String>,
+    /// Unique name, used in events and logs.
+    pub name: At<String>,
+    /// Address to listen on, `IP:PORT` (port 0 picks a free port).
+    pub listen: At<String>,
+    /// Text sent when a peer connects (YAML escapes such as `\r\n` work in double quotes).
+    pub banner: Option<String>,
+    /// Read the banner from this file instead (exact bytes).
+    pub banner_file: Option<At<String>>,
+    /// How many of the peer's first bytes to keep in the event (0..=1048576). Default 4096.
+    pub capture_bytes: Option<At<u64>>,
+    /// Connection limits.
+    pub limits: Option<RawLimits>,
+}
+
+/// `type: ssh` decoy.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSshDecoy {
+    #[serde(rename = "type")]
+    #[schemars(skip)]
+    #[allow(dead_code)]
+    pub kind: Option<String>,
+    /// Unique name, used in events and logs (and to name its host keys).
+    pub name: At<String>,
+    /// Address to listen on, `IP:PORT`.
+    pub listen: At<String>,
+    /// Built-in personality (`openssh-debian12`, default; `openssh-debian13`,
+    /// `openssh-ubuntu2204`, `openssh-ubuntu2404`, `dropbear-debian12`) or the path of
+    /// your own personality YAML.
+    pub personality: Option<At<String>>,
+    /// Override the personality's failure-delay model (sshd's per-user PAM timing,
+    /// Dropbear's 250-350 ms) with this fixed delay, in ms (0..=10000).
+    pub failure_delay_ms: Option<At<u64>>,
+    /// Who gets the fake shell: `nobody` (default), `tokens` (planted ssh-password and
+    /// ssh-key tokens log in), or a list of `{username, password}`.
+    pub accept: Option<RawAccept>,
+    /// Connection limits.
+    pub limits: Option<RawLimits>,
+}
+
+/// `accept:` of an SSH decoy.
+#[derive(Deserialize, JsonSchema, Clone)]
+#[serde(untagged)]
+pub enum RawAccept {
+    /// `nobody` or `tokens`.
+    Mode(String),
+    /// These username/password pairs log in.
+    Credentials(Vec<RawCredential>),
+}
+
+/// One accepted username/password pair.
+#[derive(Deserialize, JsonSchema, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawCredential {
+    pub username: String,
+    pub password: String,
+}
+
+/// `type: http` decoy.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttpDecoy {
+    #[serde(rename = "type")]
+    #[schemars(skip)]
+    #[allow(dead_code)]
+    pub kind: Option<String>,
+    /// Unique name, used in events and logs.
+    pub name: At<String>,
+    /// Address to listen on, `IP:PORT`.
+    pub listen: At<String>,
+    /// Built-in personality (`nginx-default`, default; `ehr-login`, `pacs-viewer`,
+    /// `nas-login`) or the path of your own YAML.
+    pub personality: Option<At<String>>,
+    /// Serve HTTPS (h2 too when the personality offers it).
+    pub tls: Option<At<RawHttpTls>>,
+    /// Connection limits (`idle_timeout_seconds` is also the header-read timeout).
+    pub limits: Option<RawLimits>,
+}
+
+/// `tls:` of an HTTP decoy: your certificate, or one generated for this decoy.
+#[derive(Deserialize, JsonSchema, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttpTls {
+    /// PEM certificate chain (leaf first). With `key_file`.
+    pub cert_file: Option<At<String>>,
+    /// PEM private key. With `cert_file`.
+    pub key_file: Option<At<String>>,
+    /// Subject of a generated certificate (default: this host's name).
+    pub common_name: Option<String>,
+    /// Organisation of a generated certificate and its issuing CA (default `IT Services`).
+    pub organisation: Option<String>,
+}
+
+/// `type: dicom` decoy.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawDicomDecoy {
+    #[serde(rename = "type")]
+    #[schemars(skip)]
+    #[allow(dead_code)]
+    pub kind: Option<String>,
+    /// Unique name, used in events and logs.
+    pub name: At<String>,
+    /// Address to listen on, `IP:PORT` (104, 11112 or 4242 on a real sensor).
+    pub listen: At<String>,
+    /// Built-in personality (`orthanc`, default; `dcm4chee`, `dcmtk-storescp`) or the
+    /// path of your own YAML.
+    pub personality: Option<At<String>>,
+    /// Our AE title (default: the personality's, e.g. ORTHANC).
+    pub ae_title: Option<At<String>>,
+    /// Synthetic patients in the archive besides the honey-patient tokens (default 40).
+    pub cohort_size: Option<At<u64>>,
+    /// DICOM UID root of the cohort's studies (default 2.25).
+    pub uid_root: Option<At<String>>,
+    /// Most C-STORE objects kept in quarantine (default 1000).
+    pub quarantine_max_objects: Option<At<u64>>,
+    /// Most bytes kept in quarantine (default 256 MiB).
+    pub quarantine_max_bytes: Option<At<u64>>,
+    /// C-MOVE destinations honeyward may send honey instances to: AE title →
+    /// `IP:PORT`. A move to any other AE is refused (0xA801) without a connection.
+    pub move_destinations: Option<std::collections::BTreeMap<String, At<String>>>,
+    /// Connection (association) limits; `idle_timeout_seconds` is the per-PDU deadline.
+    pub limits: Option<RawLimits>,
+}
+
+/// Connection limits of a decoy.
+#[derive(Deserialize, JsonSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawLimits {
+    /// Most simultaneous connections (1..=1000000). Default 1024.
+    pub max_connections: Option<At<u64>>,
+    /// Most simultaneous connections from one IP address (1..=1000000). Default 64.
+    pub max_connections_per_source: Option<At<u64>>,
+    /// Close a connection that sends nothing for this long (1..=86400). Default 30.
+    pub idle_timeout_seconds: Option<At<u64>>,
+    /// Close any connection after this long (1..=86400). Default 300.
+    pub session_timeout_seconds: Option<At<u64>>,
+    /// Close a connection after it sent this many bytes (1..=1073741824). Default 1048576.
+    pub max_session_bytes: Option<At<u64>>,
+}

@@ -109,24 +109,15 @@ cargo fmt --all --check
 cargo clippy --locked --all-targets --quiet -- -D warnings
 
 # Supply chain (deny.toml): cargo-deny is installed from crates.io when missing (best
-# effort: without it the checks are skipped and that is said); licenses, bans and
-# sources always; advisories only when the RustSec database can be fetched (offline
-# machines skip that part and say so).
+# effort: without it the checks are skipped and that is said). `cargo deny check` runs
+# whole: against the live RustSec database when it can be fetched, otherwise against
+# the snapshot in ../shared/advisory-db (or $HONEYWARD_ADVISORY_DB), saying which.
 if ! command -v cargo-deny >/dev/null 2>&1; then
   echo "scripts/test.sh: installing cargo-deny"
   cargo install --locked --quiet cargo-deny || echo "scripts/test.sh: could not install cargo-deny"
 fi
 if command -v cargo-deny >/dev/null 2>&1; then
-  # bans includes the offline floor of known-bad versions (deny.toml).
-  cargo deny --log-level error check bans licenses sources
-  if cargo deny --log-level error fetch db >/dev/null 2>&1; then
-    cargo deny --log-level error check advisories
-    # cargo audit reads the same RustSec database; installed only when it is reachable.
-    command -v cargo-audit >/dev/null 2>&1 || cargo install --locked --quiet cargo-audit || echo "scripts/test.sh: could not install cargo-audit"
-    if command -v cargo-audit >/dev/null 2>&1; then cargo audit; fi
-  else
-    echo "scripts/test.sh: advisory database not reachable; cargo deny advisories and cargo audit skipped (the known-bad floor in deny.toml [bans] was checked)"
-  fi
+  scripts/supply-chain.sh
 else
   echo "scripts/test.sh: cargo-deny not installed; supply-chain checks skipped"
 fi

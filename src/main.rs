@@ -1,7 +1,6 @@
 //! The `honeyward` binary: parse the command line, set up logging, run, map errors
 //! to exit codes.
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -14,7 +13,7 @@ fn main() -> ExitCode {
     match execute(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", honeyward::event::visible(&format!("{e:#}")));
             ExitCode::from(1)
         }
     }
@@ -22,7 +21,9 @@ fn main() -> ExitCode {
 
 fn init_logging(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(std::io::stderr().is_terminal());
+    // No colours: every line passes through one writer that escapes control and bidi
+    // characters (attackers choose some of the names logged), colour codes included.
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(honeyward::cli::log::stderr(format)).with_ansi(false);
     match format {
         LogFormat::Text => builder.with_target(false).init(),
         LogFormat::Json => builder.json().init(),

@@ -152,14 +152,16 @@ pub(super) fn print_events(events: &[StoredEvent], json: bool) -> anyhow::Result
     Ok(())
 }
 
-/// One line for a terminal. Details are JSON-escaped, so attacker bytes can never
-/// emit control sequences to the analyst's terminal.
+/// One line for a terminal. Every hidden character (C0, C1, bidi and invisible marks;
+/// [`crate::event::is_hidden`]) is shown as an escape, so attacker bytes can never emit
+/// control sequences to the analyst's terminal or make a line read other than it is.
 fn text_line(e: &StoredEvent, out: &mut Vec<u8>) {
     let ev = &e.event;
     let details = serde_json::to_value(&ev.kind).ok().and_then(|v| v.get("details").map(|d| d.to_string())).unwrap_or_default();
     let source = ev.source.map(|s| s.to_string()).unwrap_or_else(|| "-".into());
-    let line = format!("{}  {:<16} {:<24} {:<20} {}\n", ev.time.to_rfc3339(), ev.decoy.as_deref().unwrap_or("-"), source, ev.kind.name(), details);
-    out.extend_from_slice(line.as_bytes());
+    let line = format!("{}  {:<16} {:<24} {:<20} {}", ev.time.to_rfc3339(), ev.decoy.as_deref().unwrap_or("-"), source, ev.kind.name(), details);
+    out.extend_from_slice(crate::event::visible(&line).as_bytes());
+    out.push(b'\n');
 }
 
 #[cfg(test)]

@@ -140,12 +140,13 @@ pub fn controller(args: ControllerArgs) -> anyhow::Result<ExitCode> {
             let config = load(a.config.as_deref())?;
             for s in Fleet::open(&config.store.path)?.list()? {
                 if a.json {
-                    println!("{}", serde_json::to_string(&s)?);
+                    println!("{}", crate::event::visible_json(&serde_json::to_string(&s)?));
                 } else {
                     let seen = s.last_seen.map_or_else(|| "never".into(), |t| t.to_rfc3339());
                     let decoys = s.status.as_ref().and_then(|v| v["decoys"].as_array().map(|d| d.len())).unwrap_or(0);
                     let state = if s.revoked.is_some() { "REVOKED" } else { "enrolled" };
-                    println!("{}  {state}  last seen {seen} from {}  {decoys} decoys", s.name, s.last_source.as_deref().unwrap_or("-"));
+                    let line = format!("{}  {state}  last seen {seen} from {}  {decoys} decoys", s.name, s.last_source.as_deref().unwrap_or("-"));
+                    println!("{}", crate::event::visible(&line));
                 }
             }
             Ok(ExitCode::SUCCESS)

@@ -120,7 +120,7 @@ pub fn execute(cmd: IncidentsCommand) -> anyhow::Result<ExitCode> {
                     continue;
                 }
                 if a.json {
-                    println!("{}", json(i, ack)?);
+                    println!("{}", crate::event::visible_json(&json(i, ack)?));
                 } else {
                     println!("{}{}", crate::sink::format::visible(&line(i)), crate::sink::format::visible(&ack_note(ack)));
                 }
@@ -135,7 +135,7 @@ pub fn execute(cmd: IncidentsCommand) -> anyhow::Result<ExitCode> {
             };
             let ack = acks.get(&a.id);
             if a.json {
-                println!("{}", json(found, ack)?);
+                println!("{}", crate::event::visible_json(&json(found, ack)?));
             } else {
                 println!("{}{}", crate::sink::format::visible(&line(found)), crate::sink::format::visible(&ack_note(ack)));
             }

@@ -7,6 +7,7 @@ mod events;
 mod export;
 mod fleet;
 mod incidents;
+pub mod log;
 mod run;
 mod sinks;
 mod token;
@@ -44,7 +45,8 @@ Exit codes: 0 success, 1 error (invalid configuration, port in use, store unread
 #[derive(Debug, Parser)]
 #[command(name = "honeyward", version, about = ABOUT, long_about = LONG_ABOUT)]
 pub struct Cli {
-    /// Log format on standard error (level via RUST_LOG, e.g. RUST_LOG=debug).
+    /// Log format on standard error (level via RUST_LOG, e.g. RUST_LOG=debug). Control,
+    /// bidi and invisible characters in log lines are written as escapes.
     #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
     #[command(subcommand)]

@@ -80,12 +80,12 @@ fn status(a: StatusArgs) -> anyhow::Result<ExitCode> {
         let crate::store::SinkOverview { cursor, lag_events: lag, status: st } = reader.sink_overview(s.name(), head)?;
         if a.json {
             let v = serde_json::json!({"name": s.name(), "type": s.type_name(), "cursor": cursor, "lag_events": lag, "last_success": st.last_success, "last_error": st.last_error, "last_error_time": st.last_error_time, "dead_letters": st.dead_letters});
-            println!("{v}");
+            println!("{}", crate::event::visible_json(&v.to_string()));
         } else {
             let when = |t: Option<crate::event::Timestamp>| t.map_or_else(|| "never".to_string(), |t| t.to_rfc3339());
             println!(
                 "{} ({}): delivered up to {cursor}, {lag} behind, last success {}, {} dead letters",
-                s.name(),
+                visible(s.name()),
                 s.type_name(),
                 when(st.last_success),
                 st.dead_letters

@@ -156,7 +156,7 @@ pub fn execute(cmd: TokenCommand) -> anyhow::Result<ExitCode> {
             let tokens = registry(&a.store)?.list()?;
             for t in &tokens {
                 if a.json {
-                    println!("{}", serde_json::to_string(t)?);
+                    println!("{}", crate::event::visible_json(&serde_json::to_string(t)?));
                 } else {
                     print_token(t);
                 }
@@ -168,7 +168,7 @@ pub fn execute(cmd: TokenCommand) -> anyhow::Result<ExitCode> {
         }
         TokenCommand::Show(a) => {
             let t = registry(&a.store)?.get(&a.id)?.ok_or_else(|| token::TokenError::NotFound(a.id.clone()))?;
-            println!("{}", serde_json::to_string_pretty(&t)?);
+            println!("{}", crate::event::visible_json(&serde_json::to_string_pretty(&t)?));
             Ok(ExitCode::SUCCESS)
         }
         TokenCommand::Plant(a) => plant_existing(a),
@@ -189,13 +189,13 @@ pub fn execute(cmd: TokenCommand) -> anyhow::Result<ExitCode> {
 }
 
 fn print_token(t: &Token) {
-    println!("{}  {:<12} {:<8} {}  {}", t.id, t.kind.as_str(), t.state.as_str(), t.created.to_rfc3339(), t.label);
+    println!("{}  {:<12} {:<8} {}  {}", t.id, t.kind.as_str(), t.state.as_str(), t.created.to_rfc3339(), crate::event::visible(&t.label));
     for p in &t.plants {
         let here = crate::config::host_name();
         // A stat, never an open: listing must not trigger a canary.
         let status = if p.host == here && Path::new(&p.path).symlink_metadata().is_err() { " [missing]" } else { "" };
         let template = p.template.as_deref().map(|t| format!(" ({t})")).unwrap_or_default();
-        println!("    plant {}:{}{}{}", p.host, p.path, template, status);
+        println!("{}", crate::event::visible(&format!("    plant {}:{}{}{}", p.host, p.path, template, status)));
     }
 }
 

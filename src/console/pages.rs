@@ -26,8 +26,7 @@ const MAX_EVENTS: usize = 1_000_000;
 pub fn shown(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {
-        let hidden = (c.is_control() && c != '\n' && c != '\t')
-            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{061c}' | '\u{feff}');
+        let hidden = crate::event::is_hidden(c) && c != '\n' && c != '\t';
         if hidden {
             out.push_str(&format!("⟨U+{:04X}⟩", c as u32));
         } else {

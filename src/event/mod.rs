@@ -12,6 +12,7 @@ mod kind;
 mod scalars;
 mod time;
 mod token;
+mod visible;
 
 pub use address::{Local, Remote};
 pub use attack::Technique;
@@ -21,3 +22,4 @@ pub use envelope::{Event, EventId, SessionId};
 pub use kind::{CloseReason, EventKind, HttpCredential, HttpHeader, KindId, LimitKind, Severity, SshAuthMethod};
 pub use time::Timestamp;
 pub use token::{Plant, TokenHit, TokenKind, TokenState, TOKEN_KINDS};
+pub use visible::{is_hidden, visible, visible_capped, visible_json};

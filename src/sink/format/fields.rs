@@ -21,28 +21,21 @@ pub struct Field<'a> {
     pub value: Cow<'a, str>,
 }
 
-/// Control characters (C0, DEL, C1) and bidi overrides/isolates/marks shown as escapes.
+/// Control characters (C0, DEL, C1) and invisible or bidi marks shown as escapes
+/// (the one table is [`crate::event::is_hidden`]).
 pub fn visible(text: &str) -> String {
-    shown(Cow::Borrowed(text)).into_owned()
+    crate::event::visible(text).into_owned()
 }
 
 /// [`visible`], borrowing when nothing changes.
 fn shown(text: Cow<'_, str>) -> Cow<'_, str> {
-    // Fast path: printable ASCII needs nothing.
-    if text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-        return text;
+    match text {
+        Cow::Borrowed(t) => crate::event::visible(t),
+        Cow::Owned(t) => match crate::event::visible(&t) {
+            Cow::Borrowed(_) => Cow::Owned(t),
+            Cow::Owned(shown) => Cow::Owned(shown),
+        },
     }
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        let u = c as u32;
-        let hidden = u < 0x20 || (0x7f..=0x9f).contains(&u) || matches!(u, 0x200e | 0x200f | 0x202a..=0x202e | 0x2066..=0x2069 | 0xfeff);
-        if hidden {
-            out.push_str(&format!("\\u{{{u:x}}}"));
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
 }
 
 fn sha256_hex(text: &str) -> String {

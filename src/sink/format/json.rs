@@ -161,7 +161,7 @@ pub(crate) mod tests {
     /// The former post-pass: serde_json writes DEL, C1 controls and bidi/invisible
     /// marks raw; they were then replaced by `\uXXXX` in the output.
     pub(crate) fn escape_invisibles(out: &mut Vec<u8>, start: usize) {
-        let hidden = |c: char| matches!(c as u32, 0x7f..=0x9f | 0x200e | 0x200f | 0x202a..=0x202e | 0x2066..=0x2069 | 0xfeff);
+        let hidden = |c: char| c >= ' ' && crate::event::is_hidden(c);
         let text = std::str::from_utf8(&out[start..]).unwrap().to_string();
         out.truncate(start);
         for c in text.chars() {

@@ -33,14 +33,16 @@ static CLASS: [u8; 256] = {
     t[b'\\' as usize] = ESCAPE;
     t[0x7f] = CHECK;
     t[0xc2] = CHECK;
+    t[0xd8] = CHECK;
     t[0xe2] = CHECK;
     t[0xef] = CHECK;
     t
 };
 
-/// Characters written as `\uXXXX` although JSON allows them raw.
+/// Characters written as `\uXXXX` although JSON allows them raw (C0 has its own
+/// escapes; the table is [`crate::event::is_hidden`]).
 fn hidden(c: char) -> bool {
-    matches!(c as u32, 0x7f..=0x9f | 0x200e | 0x200f | 0x202a..=0x202e | 0x2066..=0x2069 | 0xfeff)
+    crate::event::is_hidden(c)
 }
 
 fn push_u_escape(out: &mut Vec<u8>, u: u32) {

@@ -17,9 +17,11 @@ fn at(path: &Path) -> impl FnOnce(std::io::Error) -> StateFileError + '_ {
     move |cause| StateFileError { path: path.to_path_buf(), cause }
 }
 
-/// Creates `dir` (mode 0700) if needed.
+/// Creates `dir` (mode 0700) if needed, and every missing directory above it with
+/// the same mode (the state directory itself is often created here, as a parent).
 pub fn private_dir(dir: &Path) -> Result<(), StateFileError> {
-    std::fs::create_dir_all(dir).map_err(at(dir))?;
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(at(dir))?;
     let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
     Ok(())
 }

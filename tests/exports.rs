@@ -64,6 +64,10 @@ fn a_stix_bundle_of_real_incidents_validates_and_carries_no_patient_data_and_the
     let of = |t: &str| objects.iter().filter(|o| o["type"] == t).collect::<Vec<_>>();
     assert_eq!(of("identity")[0]["sectors"][0], "healthcare");
     assert_eq!(of("marking-definition")[0]["name"], "TLP:GREEN");
+    let marking = of("marking-definition")[0]["id"].clone();
+    for o in objects.iter().filter(|o| o["type"] != "marking-definition") {
+        assert_eq!(o["object_marking_refs"], serde_json::json!([marking]), "every object carries the TLP marking, addresses included: {o}");
+    }
     let patterns: BTreeSet<String> = of("indicator").iter().map(|i| i["pattern"].as_str().unwrap().to_string()).collect();
     assert!(patterns.contains("[ipv4-addr:value = '127.0.0.1']") && patterns.contains("[ipv6-addr:value = '::1']"), "{patterns:?}");
     let shared = incidents.iter().filter(|i| i["source"].is_string() && i["suppressed"] == false).count();

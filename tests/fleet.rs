@@ -304,6 +304,11 @@ fn the_api_answers_only_with_a_bearer_token_and_creates_lists_and_revokes_tokens
     let sdir = enrol(&cdir, root.path(), "ward-api");
     let (_, ca) = credential(&sdir);
     let token = cli(&cdir, &["controller", "api-token", "soc-automation"]).trim().to_string();
+    // Enrolling created the state directory (the controller's key and certificate):
+    // private to honeyward, not only the leaf below it.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(cdir.join("honeyward-state")).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "state directory mode {mode:o}");
     let _controller = start_controller(&cdir, &controller_yaml(port, NO_SINKS));
     let call = |method: &str, path: &str, bearer: Option<&str>, body: Option<&str>| -> (u16, serde_json::Value) {
         let mut cmd = Command::new("curl");

@@ -105,12 +105,14 @@ fn stix_time(t: Timestamp) -> String {
     }
 }
 
-fn sco(ip: IpAddr) -> (String, Value) {
+/// The address as a STIX cyber-observable, with the bundle's TLP marking like every
+/// other object (the id depends on the value only, as the specification asks).
+fn sco(ip: IpAddr, marking: &str) -> (String, Value) {
     let kind = if ip.is_ipv4() { "ipv4-addr" } else { "ipv6-addr" };
     let value = ip.to_string();
     let canonical = serde_json::to_string(&json!({ "value": value })).unwrap_or_default();
     let id = format!("{kind}--{}", uuid5(SCO_NAMESPACE, canonical.as_bytes()));
-    let object = json!({"type": kind, "spec_version": "2.1", "id": id, "value": value});
+    let object = json!({"type": kind, "spec_version": "2.1", "id": id, "value": value, "object_marking_refs": [marking]});
     (id, object)
 }
 
@@ -154,7 +156,7 @@ pub fn bundle(incidents: &[Incident], o: &StixOptions) -> Value {
     }
     let mut patterns: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (ip, list) in &by_source {
-        let (sco_id, sco_object) = sco(*ip);
+        let (sco_id, sco_object) = sco(*ip, marking);
         objects.push(sco_object);
         let first = list.iter().map(|i| i.first).min().unwrap_or(o.now);
         let events: u64 = list.iter().map(|i| i.events).sum();
@@ -234,9 +236,9 @@ mod tests {
     fn sco_ids_are_the_specifications_uuid5_of_the_value() {
         // STIX 2.1's own worked example for ipv4-addr is not given; check the
         // construction instead: version 5, RFC 4122 variant, stable, value-dependent.
-        let (a, _) = sco("198.51.100.3".parse().unwrap());
-        let (b, _) = sco("198.51.100.3".parse().unwrap());
-        let (c, _) = sco("198.51.100.4".parse().unwrap());
+        let (a, _) = sco("198.51.100.3".parse().unwrap(), Tlp::Amber.id());
+        let (b, _) = sco("198.51.100.3".parse().unwrap(), Tlp::Amber.id());
+        let (c, _) = sco("198.51.100.4".parse().unwrap(), Tlp::Amber.id());
         assert_eq!(a, b);
         assert_ne!(a, c);
         let u = Uuid::parse_str(a.strip_prefix("ipv4-addr--").unwrap()).unwrap();

@@ -74,3 +74,17 @@ fn a_sensor_becomes_a_daemonset_without_extra_capabilities_when_no_port_is_privi
     check_restricted(&spec, false);
     assert_eq!(spec.containers[0].args.as_deref().unwrap()[0], "sensor");
 }
+
+#[test]
+fn a_decoy_listening_on_loopback_is_refused_because_nothing_outside_the_pod_could_reach_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = "decoys:\n  - name: ssh\n    type: ssh\n    listen: 0.0.0.0:22\n  - name: pacs\n    type: dicom\n    listen: 127.0.0.1:11112\n";
+    std::fs::write(dir.path().join("k.yaml"), yaml).unwrap();
+    let out = std::process::Command::new(BIN).args(["deploy", "kubernetes", "-c", "k.yaml"]).current_dir(dir.path()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && out.stdout.is_empty(), "refused, nothing rendered: {stderr}");
+    assert!(stderr.contains("pacs (127.0.0.1:11112) listen on loopback") && !stderr.contains("ssh ("), "names the decoy: {stderr}");
+    let out = std::process::Command::new(BIN).args(["deploy", "kubernetes", "-c", "k.yaml", "--allow-loopback"]).current_dir(dir.path()).output().unwrap();
+    assert!(out.status.success() && String::from_utf8_lossy(&out.stderr).contains("warning: pacs (127.0.0.1:11112)"));
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["kind"], "List");
+}

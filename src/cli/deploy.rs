@@ -21,7 +21,8 @@ pub enum DeployCommand {
 
 #[derive(Debug, Args)]
 pub struct KubernetesArgs {
-    /// The configuration to deploy (its decoys must listen on 0.0.0.0 in a pod).
+    /// The configuration to deploy. Its decoys must listen on 0.0.0.0 or [::] in a pod:
+    /// one on a loopback address is refused (nothing outside the pod could reach it).
     #[arg(short, long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     #[arg(long, default_value = "honeyward")]
@@ -29,6 +30,10 @@ pub struct KubernetesArgs {
     /// The container image (see deploy/container/Containerfile).
     #[arg(long, default_value = "registry.example.nhs.uk/honeyward:0.1.0")]
     pub image: String,
+    /// Render even when a decoy or the controller listens on loopback (it will not be
+    /// reachable from outside the pod).
+    #[arg(long)]
+    pub allow_loopback: bool,
     /// Container memory limit, MiB. Default: the configuration's
     /// `sensor.max_memory_mb` plus a quarter (headroom over the decoys' own budget), or
     /// 512 without one.
@@ -69,6 +74,15 @@ pub fn execute(cmd: DeployCommand) -> anyhow::Result<ExitCode> {
         DeployCommand::Kubernetes(a) => {
             let (source, loaded) = config_source::load(a.config.as_deref());
             let config = loaded.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let loopback = crate::deploy::kubernetes::loopback_listeners(&config);
+            if !loopback.is_empty() {
+                let named: Vec<String> = loopback.iter().map(|(name, addr)| format!("{name} ({addr})")).collect();
+                let what = format!("{} listen on loopback, which nothing outside the pod can reach", named.join(", "));
+                if !a.allow_loopback {
+                    anyhow::bail!("{what}: listen on 0.0.0.0 or [::] in the configuration (or pass --allow-loopback)");
+                }
+                eprintln!("warning: {what}");
+            }
             let config_text = match source {
                 config_source::Source::File(p) => std::fs::read_to_string(&p)?,
                 config_source::Source::Embedded => crate::config::EMBEDDED_DEFAULT.to_string(),

@@ -21,6 +21,14 @@ pub struct K8sOptions {
     pub memory_max_mb: u64,
 }
 
+/// What listens on a loopback address (decoys, the controller): nothing outside the
+/// pod can reach it there. (name, address), in configuration order.
+pub fn loopback_listeners(config: &Config) -> Vec<(String, std::net::SocketAddr)> {
+    let decoys = config.decoys.iter().map(|d| (d.name().to_string(), d.listen()));
+    let controller = config.controller.iter().map(|c| ("controller".to_string(), c.listen));
+    decoys.chain(controller).filter(|(_, addr)| addr.ip().is_loopback()).collect()
+}
+
 fn labels() -> Value {
     json!({"app.kubernetes.io/name": "honeyward"})
 }

@@ -221,6 +221,24 @@ fn a_bad_signature_an_old_timestamp_a_replayed_request_and_a_revoked_sensor_are_
     }
 }
 
+#[test]
+fn a_request_captured_before_a_controller_restart_is_refused_as_a_replay_after_it() {
+    let (root, cdir, port) = controller_dir();
+    let sdir = enrol(&cdir, root.path(), "ward-r");
+    let (key, ca) = credential(&sdir);
+    let mut controller = start_controller(&cdir, &controller_yaml(port, NO_SINKS));
+    let body = r#"{"decoys":[]}"#;
+    let captured = honeyward::event::Timestamp::now().as_micros() / 1000;
+    assert_eq!(signed_curl(port, &ca, "ward-r", &key, captured, "seen-once", body, false), 200);
+    assert!(controller.stop().success());
+    let controller = start_controller(&cdir, &controller_yaml(port, NO_SINKS));
+    assert_eq!(signed_curl(port, &ca, "ward-r", &key, captured, "seen-once", body, false), 401, "the same request, replayed after the restart");
+    let now = honeyward::event::Timestamp::now().as_micros() / 1000;
+    assert_eq!(signed_curl(port, &ca, "ward-r", &key, now, "fresh", body, false), 200, "the sensor's next request");
+    let db = controller.store();
+    assert!(eventually(10, || bodies(&db, "sensor_refused").iter().any(|b| b["details"]["reason"].as_str().is_some_and(|r| r.contains("replayed")))));
+}
+
 fn secret(out: &str, field: &str) -> String {
     out.lines().find_map(|l| l.trim().strip_prefix(&format!("{field}: "))).unwrap_or_else(|| panic!("{field} in {out}")).to_string()
 }

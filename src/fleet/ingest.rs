@@ -77,13 +77,25 @@ async fn authenticate(parts: &Parts, body: &[u8], controller: &Arc<Controller>) 
     let signed = Signed { method: parts.method.as_str(), path, timestamp_ms, nonce, body };
     let now = now_ms();
     signing::verify(&key, &signed, sig, now).map_err(|r| (claimed.clone(), r))?;
-    let mut nonces = controller.nonces.lock().unwrap_or_else(|p| p.into_inner());
-    if nonces.len() > 100_000 {
-        nonces.retain(|_, expiry| *expiry > now);
-    }
     let expiry = timestamp_ms + signing::MAX_SKEW_MS;
-    if nonces.insert((claimed.clone(), nonce.to_string()), expiry).is_some_and(|e| e > now) {
+    let replayed = {
+        let mut nonces = controller.nonces.lock().unwrap_or_else(|p| p.into_inner());
+        if nonces.len() > 100_000 {
+            nonces.retain(|_, expiry| *expiry > now);
+        }
+        nonces.insert((claimed.clone(), nonce.to_string()), expiry).is_some_and(|e| e > now)
+    };
+    if replayed {
         return Err((claimed, Refusal::Replayed));
+    }
+    // The store remembers the nonce too, so that a restart does not forget it.
+    let (sensor, nonce) = (claimed.clone(), nonce.to_string());
+    let fresh = blocking(controller, move |c| c.fleet.lock().unwrap_or_else(|p| p.into_inner()).remember_nonce(&sensor, &nonce, expiry, now)).await;
+    match fresh {
+        Some(Ok(true)) => {}
+        Some(Ok(false)) => return Err((claimed, Refusal::Replayed)),
+        Some(Err(e)) => tracing::warn!(error = %e, "cannot record a request's nonce; replay protection holds until a restart"),
+        None => tracing::warn!("cannot record a request's nonce"),
     }
     Ok(claimed)
 }

@@ -128,6 +128,16 @@ const MIGRATIONS: &[&str] = &[
         expires_us INTEGER NOT NULL,
         used_us INTEGER
     );",
+    // 6: the nonces of signed sensor requests, kept until their signature is too old
+    // to be accepted, so that a request captured before a controller restart is still
+    // refused as a replay after it.
+    "CREATE TABLE sensor_nonces (
+        sensor TEXT NOT NULL,
+        nonce TEXT NOT NULL,
+        expires_ms INTEGER NOT NULL,
+        PRIMARY KEY (sensor, nonce)
+    ) WITHOUT ROWID;
+    CREATE INDEX sensor_nonces_expiry ON sensor_nonces (expires_ms);",
 ];
 
 /// Opens (and with `create`, creates and migrates) the store at `path`.

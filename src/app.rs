@@ -36,6 +36,9 @@ pub enum AppError {
     Controller(#[from] crate::fleet::ControllerError),
     #[error(transparent)]
     Privilege(#[from] crate::privilege::PrivilegeError),
+    /// The store or the state directory can be read by other users.
+    #[error("{what} {} can be read by other users (mode {mode:o}); it holds captured credentials and honeyward's keys: `chmod {fix} {}`", path.display(), path.display())]
+    Exposed { what: &'static str, path: std::path::PathBuf, mode: u32, fix: &'static str },
     #[error("running as root after binding the decoys' ports: pass --user NAME to drop to an unprivileged user (or --allow-root, not recommended)")]
     RootRefused,
     #[error(transparent)]
@@ -83,9 +86,33 @@ pub async fn start(config: Config, shutdown: Shutdown) -> Result<Running, AppErr
     start_as(config, shutdown, AfterBind::Stay).await
 }
 
+/// Refuses a store (or its -wal/-shm) or state directory that other users can read or
+/// write: they hold every captured credential, the token key and the host keys.
+fn refuse_exposed(config: &Config) -> Result<(), AppError> {
+    use std::os::unix::fs::PermissionsExt;
+    let store = &config.store.path;
+    let side = |suffix: &str| std::path::PathBuf::from(format!("{}{suffix}", store.display()));
+    let checks = [
+        ("store", store.clone(), "600"),
+        ("store", side("-wal"), "600"),
+        ("store", side("-shm"), "600"),
+        ("state directory", config.store.state_dir.clone(), "700"),
+    ];
+    for (what, path, fix) in checks {
+        if let Ok(meta) = std::fs::metadata(&path) {
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                return Err(AppError::Exposed { what, path, mode, fix });
+            }
+        }
+    }
+    Ok(())
+}
+
 /// [`start`], then drop (or refuse) root right after binding, before anything reads
 /// attacker bytes or opens the store.
 pub async fn start_as(config: Config, shutdown: Shutdown, after_bind: AfterBind) -> Result<Running, AppError> {
+    refuse_exposed(&config)?;
     // Bind every decoy before starting anything, so a busy port fails cleanly.
     let mut bound = Vec::with_capacity(config.decoys.len());
     for d in &config.decoys {

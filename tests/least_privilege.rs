@@ -91,3 +91,37 @@ fn it_refuses_to_keep_running_as_root_without_allow_root() {
     let ok = Command::new(BIN).args(["validate", "-c", "honeyward.yaml"]).current_dir(dir.path()).output().unwrap();
     assert!(ok.status.success());
 }
+
+#[test]
+fn a_store_or_state_directory_other_users_can_read_is_refused_at_start() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = config(&tcp_decoy("door", ""));
+    let mut hw = Honeyward::start(dir.path(), &yaml);
+    let mode = |name: &str| std::fs::metadata(dir.path().join(name)).unwrap().permissions().mode() & 0o777;
+    for name in ["honeyward.db", "honeyward.db-wal", "honeyward.db-shm"] {
+        assert_eq!(mode(name), 0o600, "{name} is created private");
+    }
+    assert_eq!(mode("honeyward-state"), 0o700);
+    assert!(hw.stop().success());
+
+    let start = || {
+        let out = Command::new(BIN)
+            .args(["run", "-c", "honeyward.yaml"])
+            .current_dir(dir.path())
+            .env("HONEYWARD_ALLOW_ROOT", "1")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let chmod = |name: &str, m: u32| std::fs::set_permissions(dir.path().join(name), std::fs::Permissions::from_mode(m)).unwrap();
+    chmod("honeyward.db", 0o644);
+    let (ok, stderr) = start();
+    assert!(!ok && stderr.contains("honeyward.db can be read by other users (mode 644)") && stderr.contains("chmod 600"), "{stderr}");
+    chmod("honeyward.db", 0o600);
+    chmod("honeyward-state", 0o755);
+    let (ok, stderr) = start();
+    assert!(!ok && stderr.contains("state directory") && stderr.contains("chmod 700"), "{stderr}");
+    assert!(!stderr.contains("listening"), "refused before any decoy listens: {stderr}");
+}

@@ -22,6 +22,8 @@ pub enum StoreError {
     TooNew { path: String, found: i64, known: i64 },
     #[error("no store at {0}: start `honeyward run` there first, or pass the right configuration with -c")]
     Missing(String),
+    #[error("cannot create the store {path}: {cause}")]
+    Create { path: String, cause: std::io::Error },
     #[error("event {seq} in the store cannot be decoded: {reason}")]
     Corrupt { seq: u64, reason: String },
 }

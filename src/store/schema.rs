@@ -150,6 +150,14 @@ pub fn open_connection(path: &Path, sync: StoreSync, create: bool) -> Result<Con
     let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     if create {
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        // A new store is private from its first byte: SQLite gives the -wal and -shm
+        // files the database file's mode.
+        use std::os::unix::fs::OpenOptionsExt;
+        match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(StoreError::Create { path: name, cause: e }),
+        }
     }
     let mut conn = Connection::open_with_flags(path, flags).map_err(wrap)?;
     conn.busy_timeout(Duration::from_secs(10)).map_err(wrap)?;

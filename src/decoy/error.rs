@@ -55,7 +55,7 @@ pub enum SetupError {
 pub enum DecoyError {
     /// Its personality, reported at the configuration line that names it.
     #[error("decoy `{decoy}` cannot start: {cause}")]
-    Personality { decoy: String, cause: crate::config::ConfigError },
+    Personality { decoy: String, cause: Box<crate::config::ConfigError> },
     #[error("decoy `{decoy}` cannot start: {cause}")]
     Setup { decoy: String, cause: SetupError },
     #[error("decoy `{decoy}` cannot listen on {addr}: {cause}")]

@@ -36,7 +36,7 @@ pub enum BoundDecoy {
 /// Binds a decoy's listening socket and prepares what it needs (e.g. SSH host keys in
 /// `state_dir`) without serving yet, so that every decoy can be bound before any starts.
 pub async fn bind(config: &DecoyConfig, state_dir: &Path) -> Result<BoundDecoy, DecoyError> {
-    let unreadable = |cause| DecoyError::Personality { decoy: config.name().to_string(), cause };
+    let unreadable = |cause| DecoyError::Personality { decoy: config.name().to_string(), cause: Box::new(cause) };
     Ok(match config {
         DecoyConfig::Tcp(c) => BoundDecoy::Tcp { config: Arc::new(c.clone()), listener: listen(config, 0)? },
         DecoyConfig::Ssh(c) => {

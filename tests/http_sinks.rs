@@ -83,7 +83,7 @@ fn a_splunk_hec_receiver_down_for_30_seconds_gets_every_event_once_and_in_order_
     let hec = receiver(dir.path(), "hec", &["--fail-seconds", "30", "--reject", "POISON"]);
     std::fs::write(dir.path().join("hec-token"), "5f0c9d5e-7a41-4b8e-9d3f-6a2b1c0e4d77\n").unwrap();
     let sink = format!(
-        "  - name: splunk\n    type: splunk_hec\n    url: http://127.0.0.1:{}\n    token_file: hec-token\n    allow_private_addresses: true\n    index: honeypot\n",
+        "  - name: splunk\n    type: splunk_hec\n    url: http://127.0.0.1:{}\n    token_file: hec-token\n    allow_private_addresses: true\n    allow_plain_http: true\n    index: honeypot\n",
         hec.port
     );
     let hw = Honeyward::start(dir.path(), &(config(&tcp_decoy("banner", "")) + &sink));
@@ -142,7 +142,7 @@ fn elastic_bulk_survives_a_restart_in_the_middle_of_an_outage_with_nothing_lost_
     let dir = tempfile::tempdir().unwrap();
     let es = receiver(dir.path(), "es", &["--fail-seconds", "8", "--elastic", "--reject", "POISON"]);
     std::fs::write(dir.path().join("api-key"), "VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==").unwrap();
-    let sink = format!("  - name: es\n    type: elastic\n    url: http://127.0.0.1:{}/\n    token_file: api-key\n    allow_private_addresses: true\n", es.port);
+    let sink = format!("  - name: es\n    type: elastic\n    url: http://127.0.0.1:{}/\n    token_file: api-key\n    allow_private_addresses: true\n    allow_plain_http: true\n", es.port);
     let yaml = config(&tcp_decoy("banner", "")) + &sink;
     let mut hw = Honeyward::start(dir.path(), &yaml);
     for _ in 0..50 {
@@ -220,8 +220,8 @@ fn five_thousand_ssh_attempts_from_one_source_are_one_incident_one_slack_and_one
     )
     .unwrap();
     let yaml = config("  - name: ssh\n    type: ssh\n    listen: 127.0.0.1:0\n    personality: patient-sshd.yaml\n    failure_delay_ms: 0\n")
-        + &format!("  - name: splunk\n    type: splunk_hec\n    url: http://127.0.0.1:{}\n    token_file: hec-token\n    allow_private_addresses: true\n", siem.port)
-        + "  - name: slack\n    type: webhook\n    format: slack\n    url_file: slack-url\n    allow_private_addresses: true\n    filter: {min_severity: medium}\n"
+        + &format!("  - name: splunk\n    type: splunk_hec\n    url: http://127.0.0.1:{}\n    token_file: hec-token\n    allow_private_addresses: true\n    allow_plain_http: true\n", siem.port)
+        + "  - name: slack\n    type: webhook\n    format: slack\n    url_file: slack-url\n    allow_private_addresses: true\n    allow_plain_http: true\n    filter: {min_severity: medium}\n"
         + &format!("  - name: teams\n    type: webhook\n    format: teams\n    url: http://127.0.0.1:{}/teams\n    allow_private_addresses: true\n    filter: {{min_severity: medium}}\n", chat.port);
     let hw = Honeyward::start(dir.path(), &yaml);
     let words: Vec<String> = (0..5000).map(|i| format!("Summer{i:04}!")).collect();

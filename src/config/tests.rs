@@ -104,7 +104,7 @@ fn http_sinks_read_secrets_from_files_and_name_each_mistake_with_its_position() 
     let token = dir.path().join("hec-token");
     std::fs::write(&token, "abc-123\n").unwrap();
     let ok = format!(
-        "sinks:\n  - name: splunk\n    type: splunk_hec\n    url: http://10.20.0.9:8088\n    token_file: {}\n    allow_private_addresses: true\n",
+        "sinks:\n  - name: splunk\n    type: splunk_hec\n    url: https://10.20.0.9:8088\n    token_file: {}\n    allow_private_addresses: true\n",
         token.display()
     );
     let c = parse_str("t.yaml", &ok).unwrap();
@@ -153,4 +153,26 @@ sinks:
     let SinkConfig::Http(es) = &c.sinks[1] else { panic!() };
     assert_eq!(es.url.path, "/_bulk");
     assert_eq!(es.url.to_string(), "https://es.example.com:9200/_bulk");
+}
+
+#[test]
+fn credentials_over_plain_http_are_refused_except_to_loopback_when_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "s3cret\n").unwrap();
+    let sink = |url: &str, extra: &str| {
+        format!("sinks:\n  - name: siem\n    type: http\n    url: {url}\n    token_file: {}\n    allow_private_addresses: true\n{extra}", token.display())
+    };
+    let refused = errors(&sink("http://10.20.0.9:8080/in", ""));
+    assert!(refused.iter().any(|e| e.message.contains("credentials in clear over http://") && e.position == Some((4, 10))), "{refused:#?}");
+    let refused = errors(&sink("http://10.20.0.9:8080/in", "    allow_plain_http: true\n"));
+    assert!(refused.iter().any(|e| e.message.contains("credentials in clear")), "no opt-out beyond loopback: {refused:#?}");
+    let refused = errors(&sink("http://127.0.0.1:8080/in", ""));
+    assert!(refused.iter().any(|e| e.hint.as_deref().is_some_and(|h| h.contains("allow_plain_http"))), "{refused:#?}");
+    assert!(parse_str("t.yaml", &sink("http://127.0.0.1:8080/in", "    allow_plain_http: true\n")).is_ok());
+    assert!(parse_str("t.yaml", &sink("https://10.20.0.9:8443/in", "")).is_ok());
+    assert!(
+        parse_str("t.yaml", "sinks:\n  - name: plain\n    type: http\n    url: http://10.20.0.9:8080/in\n    allow_private_addresses: true\n").is_ok(),
+        "no credentials, no refusal"
+    );
 }

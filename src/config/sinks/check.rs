@@ -223,7 +223,7 @@ impl Checker<'_> {
     }
 
     fn http_sink(&mut self, raw: RawHttpSink, kind: HttpSinkKind) -> Option<SinkConfig> {
-        let (url, _) = self.sink_url(&raw, kind)?;
+        let (url, url_at) = self.sink_url(&raw, kind)?;
         let format_at = raw.format.as_ref().and_then(|f| f.position);
         let format = raw.format.as_ref().map(|f| f.value.as_str());
         let event_format = |f: &str| -> Option<EventFormat> { serde_json::from_value(serde_json::Value::String(f.to_string())).ok() };
@@ -287,6 +287,20 @@ impl Checker<'_> {
                 HttpAuth::None
             }
         };
+        if !url.https && (url.secret || !matches!(auth, HttpAuth::None)) {
+            let loopback = url.host == "localhost" || url.host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+            if !(loopback && raw.allow_plain_http == Some(true)) {
+                self.error(
+                    url_at.or(raw.name.position),
+                    format!("sink `{}` would send its credentials in clear over http://", raw.name.value),
+                    if loopback {
+                        "use https://, or set allow_plain_http: true for a receiver on this host"
+                    } else {
+                        "use https:// (plain http with credentials is allowed only to a loopback receiver, with allow_plain_http: true)"
+                    },
+                );
+            }
+        }
         let tls = raw.tls.as_ref().map(|t| t.value.clone()).unwrap_or_default();
         let ca_file: PathBuf = tls.ca_file.as_ref().map_or(SYSTEM_CA_BUNDLE.into(), |c| c.value.clone().into());
         if url.https {

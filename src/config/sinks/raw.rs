@@ -149,6 +149,10 @@ pub struct RawHttpSink {
     /// Allow receivers on private, loopback or link-local addresses (internal SIEMs).
     /// Default false.
     pub allow_private_addresses: Option<bool>,
+    /// Send credentials (a token, a password, a secret URL) over plain `http://`:
+    /// allowed only to a receiver on this host's loopback. Default false: credentials
+    /// travel over https only.
+    pub allow_plain_http: Option<bool>,
     /// Forward only the first event of each incident. Always on for slack and teams.
     pub incidents_only: Option<bool>,
     /// Which events to forward (default: all).

@@ -33,11 +33,12 @@ fn a_passkey_user_sees_ssh_http_and_dicom_incidents_as_text_and_creates_and_down
     let decoys = "  - name: jump\n    type: ssh\n    listen: 127.0.0.1:0\n    failure_delay_ms: 0\n    accept: tokens\n  - name: portal\n    type: http\n    listen: 127.0.0.1:0\n  - name: pacs\n    type: dicom\n    listen: 127.0.0.1:0\n    personality: orthanc\n";
     let yaml = config(decoys) + "console:\n  listen: 127.0.0.1:0\n";
     let hw = Honeyward::start(dir.path(), &yaml);
-    let invite = hw
-        .stderr_text()
-        .lines()
-        .find_map(|l| l.split(" at ").last().filter(|u| u.contains("/enrol?invite=")).map(str::to_string))
-        .unwrap_or_else(|| panic!("a sign-up link is printed at first start: {}", hw.stderr_text()));
+    // No terminal here: the first-start sign-up link is in a private file, not the log.
+    let invite_file = dir.path().join("honeyward-state/console-invite.txt");
+    assert!(eventually(10, || invite_file.exists()), "a sign-up link is handed over at first start: {}", hw.stderr_text());
+    let invite = std::fs::read_to_string(&invite_file).unwrap().trim().to_string();
+    assert_eq!(std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&invite_file).unwrap().permissions()) & 0o777, 0o600);
+    assert!(!hw.stderr_text().contains("invite="), "the link never reaches the log: {}", hw.stderr_text());
     let console = hw.addr("console");
     let base = format!("http://localhost:{}", console.port());
     assert!(invite.starts_with(&base), "{invite} is on {base}");

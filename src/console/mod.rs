@@ -97,6 +97,27 @@ pub async fn bind(cfg: &ConsoleConfig) -> Result<TcpListener, ConsoleError> {
     TcpListener::bind(cfg.listen).await.map_err(|cause| ConsoleError::Bind { addr: cfg.listen, cause })
 }
 
+/// Hands the first-start sign-up link to the operator, never to a log shipper: on the
+/// terminal when standard error is one, otherwise in `STATE_DIR/console-invite.txt`
+/// (mode 0600), with only the file's name in the log.
+fn hand_over_invite(link: &str, state_dir: &std::path::Path) -> Result<(), ConsoleError> {
+    use std::io::IsTerminal;
+    if std::io::stderr().is_terminal() {
+        eprintln!("console: no account yet. Sign up as `admin` within 24 h, once, at {link}");
+        return Ok(());
+    }
+    let path = state_dir.join(INVITE_FILE);
+    crate::state_file::replace(&path, format!("{link}\n").as_bytes(), 0o600)?;
+    tracing::warn!(
+        "console: no account yet. The one-time sign-up link for `admin` (valid 24 h) is in {} (mode 0600); delete the file once used",
+        path.display()
+    );
+    Ok(())
+}
+
+/// Where the first-start sign-up link is written when there is no terminal.
+pub const INVITE_FILE: &str = "console-invite.txt";
+
 /// Why the console could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ConsoleError {
@@ -108,6 +129,8 @@ pub enum ConsoleError {
     Accounts(#[from] accounts::AccountsError),
     #[error("console set-up interrupted: {0}")]
     Interrupted(#[from] tokio::task::JoinError),
+    #[error("console sign-up link: {0}")]
+    State(#[from] crate::state_file::StateFileError),
 }
 
 /// Prints where the console is (and a sign-up link when there is no account yet) and
@@ -130,7 +153,7 @@ pub async fn start(
     .await??;
     tracing::info!(%addr, "console listening on {addr} (open {origin})");
     if let Some(secret) = invite {
-        tracing::warn!("console: no account yet. Sign up as `admin` within 24 h, once, at {origin}/enrol?invite={secret}");
+        hand_over_invite(&format!("{origin}/enrol?invite={secret}"), &config.store.state_dir)?;
     }
     let console = Arc::new(Console::new(config, cfg, addr.port(), decoys));
     tasks.spawn(routes::serve(listener, console, shutdown));

@@ -212,3 +212,42 @@ fn the_ehr_portal_records_every_form_login_and_a_planted_password_raises_a_token
     assert_eq!(reqs[2]["details"]["credential"]["username"]["text"], "dr.patel");
     assert!(reqs[2]["details"]["credential"].get("secret").is_none(), "the planted password is not stored");
 }
+
+#[test]
+fn a_planted_secret_occurs_nowhere_in_the_database_or_any_sink_output_once_it_is_recognised() {
+    let dir = tempfile::tempdir().unwrap();
+    let decoys = http_decoy("web") + &http_decoy("ehr").replace("personality: nginx-default", "personality: ehr-login");
+    let sinks = "  - name: cef-archive\n    type: file\n    path: events.cef\n    format: cef\n    fsync: false\n";
+    let hw = Honeyward::start(dir.path(), &(config(&decoys) + sinks));
+    let password = "Quill Harbor!Vexa72%";
+    let cli = |args: &[&str]| cli(dir.path(), args);
+    cli(&["token", "create", "http-basic", "--label", "nas admin", "--username", "admin", "--password", password, "--plant", "nas/.env"]);
+    std::thread::sleep(Duration::from_millis(1200));
+
+    let encoded = "Quill%20Harbor%21Vexa72%25";
+    let (web, ehr) = (hw.addr("web"), hw.addr("ehr"));
+    let curl = |args: &[&str]| assert!(Command::new("curl").args(["-s", "-o", "/dev/null"]).args(args).status().unwrap().success());
+    // The secret in the Authorization header, the query string and another header.
+    curl(&["-u", &format!("admin:{password}"), "-H", &format!("X-Debug: {password}"), &format!("http://{web}/admin?pw={encoded}")]);
+    // The secret in a form body, percent-encoded.
+    curl(&["--data-urlencode", "username=admin", "--data-urlencode", &format!("password={password}"), &format!("http://{ehr}/login")]);
+
+    let db = hw.store();
+    assert!(eventually(10, || bodies(&db, "http_request").iter().filter(|r| r.get("token").is_some()).count() == 2), "both are token hits");
+    assert!(eventually(10, || std::fs::read_to_string(dir.path().join("events.cef")).is_ok_and(|t| t.lines().count() >= 6)));
+    let hits: Vec<serde_json::Value> = bodies(&db, "http_request").into_iter().filter(|r| r.get("token").is_some()).collect();
+    assert!(hits.iter().all(|h| h["token"]["label"] == "nas admin"));
+    use base64::Engine;
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("admin:{password}"));
+    let forms = [password.to_string(), encoded.to_string(), "Quill+Harbor%21Vexa72%25".to_string(), basic];
+    let mut places = vec!["honeyward.db", "honeyward.db-wal", "events.jsonl", "events.cef", "stdout.log"];
+    places.retain(|p| dir.path().join(p).exists());
+    for place in &places {
+        let raw = std::fs::read(dir.path().join(place)).unwrap();
+        for form in &forms {
+            assert!(!raw.windows(form.len()).any(|w| w == form.as_bytes()), "{place} holds the secret as {form:?}");
+        }
+    }
+    let text = serde_json::to_string(&hits).unwrap();
+    assert!(text.contains("pw=[redacted]") && text.contains("Basic [redacted]") && text.contains("password=[redacted]"), "{text}");
+}

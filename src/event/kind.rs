@@ -440,16 +440,6 @@ impl EventKind {
         KINDS.iter().find(|k| k.name == name).map(|k| k.id)
     }
 
-    /// Drops a planted secret from the event once the token hit names it, so the
-    /// store never holds a planted password.
-    pub fn redact_token_secret(&mut self) {
-        match self {
-            EventKind::SshAuth { password, .. } => *password = None,
-            EventKind::HttpRequest { credential: Some(c), .. } if c.scheme != "aws-sigv4" => c.secret = None,
-            _ => {}
-        }
-    }
-
     /// All kind names, for help texts and errors.
     pub fn names() -> impl Iterator<Item = &'static str> {
         KINDS.iter().map(|k| k.name)

@@ -7,7 +7,7 @@
 use std::io::{self, Write};
 
 use super::LogFormat;
-use crate::event::{is_hidden, visible_json};
+use crate::event::{visible, visible_json};
 
 /// Longest log line written, in bytes (the cut is marked).
 pub const MAX_LOG_LINE_BYTES: usize = 16 * 1024;
@@ -35,17 +35,7 @@ pub fn safe_line(line: &str, format: LogFormat) -> String {
         // The JSON formatter escapes C0 inside strings itself; the rest is escaped the
         // JSON way so that the line still parses.
         LogFormat::Json => visible_json(body).into_owned(),
-        LogFormat::Text => {
-            let mut out = String::with_capacity(body.len());
-            for c in body.chars() {
-                if is_hidden(c) {
-                    out.push_str(&format!("\\u{{{:x}}}", c as u32));
-                } else {
-                    out.push(c);
-                }
-            }
-            out
-        }
+        LogFormat::Text => visible(body).into_owned(),
     };
     if shown.len() > MAX_LOG_LINE_BYTES {
         let mut cut = MAX_LOG_LINE_BYTES;

@@ -168,11 +168,17 @@ fn a_controller_down_for_60_seconds_gets_all_10000_events_the_sensors_took_once_
     drop(sensors);
 }
 
-/// Sends a signed sensor request with curl; returns the HTTP status.
+/// Sends a signed heartbeat with curl; returns the HTTP status.
 #[allow(clippy::too_many_arguments)]
 fn signed_curl(port: u16, ca: &Path, sensor: &str, key: &[u8], timestamp_ms: i64, nonce: &str, body: &str, tamper: bool) -> u16 {
+    signed_post(port, ca, sensor, key, "/v1/sensor/heartbeat", timestamp_ms, nonce, body, tamper)
+}
+
+/// Sends a signed sensor request to `path` with curl; returns the HTTP status.
+#[allow(clippy::too_many_arguments)]
+fn signed_post(port: u16, ca: &Path, sensor: &str, key: &[u8], path: &str, timestamp_ms: i64, nonce: &str, body: &str, tamper: bool) -> u16 {
     use honeyward::sink::controller::signing::{sign, Signed};
-    let mut signature = sign(key, &Signed { method: "POST", path: "/v1/sensor/heartbeat", timestamp_ms, nonce, body: body.as_bytes() });
+    let mut signature = sign(key, &Signed { method: "POST", path, timestamp_ms, nonce, body: body.as_bytes() });
     if tamper {
         signature.replace_range(0..2, if signature.starts_with("00") { "11" } else { "00" });
     }
@@ -188,7 +194,7 @@ fn signed_curl(port: u16, ca: &Path, sensor: &str, key: &[u8], timestamp_ms: i64
             &format!("x-honeyward-nonce: {nonce}"),
         ])
         .args(["-H", &format!("x-honeyward-signature: {signature}"), "-H", "content-type: application/json", "--data-binary", body])
-        .arg(format!("https://127.0.0.1:{port}/v1/sensor/heartbeat"))
+        .arg(format!("https://127.0.0.1:{port}{path}"))
         .output()
         .unwrap();
     String::from_utf8_lossy(&out.stdout).parse().unwrap_or(0)
@@ -237,6 +243,42 @@ fn a_request_captured_before_a_controller_restart_is_refused_as_a_replay_after_i
     assert_eq!(signed_curl(port, &ca, "ward-r", &key, now, "fresh", body, false), 200, "the sensor's next request");
     let db = controller.store();
     assert!(eventually(10, || bodies(&db, "sensor_refused").iter().any(|b| b["details"]["reason"].as_str().is_some_and(|r| r.contains("replayed")))));
+}
+
+#[test]
+fn a_sensor_cannot_file_events_for_a_decoy_its_heartbeat_did_not_declare_or_under_a_malformed_name() {
+    let (root, cdir, port) = controller_dir();
+    let sdir = enrol(&cdir, root.path(), "ward-d");
+    let (key, ca) = credential(&sdir);
+    let controller = start_controller(&cdir, &controller_yaml(port, NO_SINKS));
+    let now = || honeyward::event::Timestamp::now().as_micros() / 1000;
+    let heartbeat = r#"{"decoys":[{"decoy":"door","type":"tcp","listen":"127.0.0.1:2323","up":true}],"version":"test"}"#;
+    assert_eq!(signed_curl(port, &ca, "ward-d", &key, now(), "hb-1", heartbeat, false), 200);
+    let batch = |decoy: &str| {
+        let event = honeyward::event::Event {
+            id: honeyward::event::EventId::new(),
+            time: honeyward::event::Timestamp::now(),
+            sensor: "ward-d".into(),
+            decoy: Some(decoy.into()),
+            source: Some("198.51.100.7:40000".parse().unwrap()),
+            destination: None,
+            session: None,
+            kind: honeyward::event::EventKind::ConnectionOpened,
+            token: None,
+        };
+        (event.id.to_string(), serde_json::json!({ "events": [event] }).to_string())
+    };
+    let ingest = |nonce: &str, body: &str| signed_post(port, &ca, "ward-d", &key, "/v1/sensor/ingest", now(), nonce, body, false);
+    let (declared, body) = batch("door");
+    assert_eq!(ingest("in-1", &body), 200, "a declared decoy");
+    let (forged, body) = batch("radiology-pacs");
+    assert_eq!(ingest("in-2", &body), 503, "a decoy the heartbeat did not declare waits for one that does");
+    let (malformed, body) = batch("door\u{1b}[2J\n<script>");
+    assert_eq!(ingest("in-3", &body), 400, "not a decoy name at all");
+    let db = controller.store();
+    let stored = |id: &str| db.query_row("SELECT count(*) FROM events WHERE id = ?1", [id], |r| r.get::<_, i64>(0)).unwrap();
+    assert!(eventually(10, || stored(&declared) == 1));
+    assert_eq!((stored(&forged), stored(&malformed)), (0, 0));
 }
 
 fn secret(out: &str, field: &str) -> String {

@@ -69,7 +69,8 @@ async fn authenticate(parts: &Parts, body: &[u8], controller: &Arc<Controller>) 
         return Err((claimed, Refusal::Unsigned));
     };
     let timestamp_ms: i64 = ts.parse().map_err(|_| (claimed.clone(), Refusal::BadSignature))?;
-    if claimed.is_empty() || nonce.len() > 64 {
+    if !super::registry::valid_name(&claimed) || nonce.len() > 64 {
+        // Not a name any sensor can have: refused before the registry is asked.
         return Err((claimed, Refusal::Unsigned));
     }
     let key = sensor_key(controller, &claimed).await.map_err(|r| (claimed.clone(), r))?;
@@ -158,6 +159,9 @@ async fn ingest(sensor: &str, body: &[u8], controller: &Arc<Controller>) -> Repl
     if let Some(e) = batch.events.iter().find(|e| e.sensor != sensor) {
         return error(StatusCode::BAD_REQUEST, &format!("event {} names sensor {:?}, not the sender", e.id, crate::sink::format::visible(&e.sensor)));
     }
+    if let Err(reply) = check_decoys(sensor, &batch.events, controller).await {
+        return reply;
+    }
     let received = batch.events.len();
     let committed = blocking(controller, move |c| {
         let mut conn = c.ingest.lock().unwrap_or_else(|p| p.into_inner());
@@ -175,6 +179,30 @@ async fn ingest(sensor: &str, body: &[u8], controller: &Arc<Controller>) -> Repl
         }
         None => error(StatusCode::SERVICE_UNAVAILABLE, "shutting down"),
     }
+}
+
+/// Events a sensor sends name only decoys it can have: a well-formed name that its
+/// last heartbeat declared. A malformed name is refused for good (400: the sensor
+/// keeps the event as a dead letter); an undeclared one until a heartbeat declares it
+/// (503: the sensor retries, so a decoy added by a restart loses nothing).
+async fn check_decoys(sensor: &str, events: &[Event], controller: &Arc<Controller>) -> Result<(), Reply> {
+    if let Some(e) = events.iter().find(|e| e.decoy.as_deref().is_some_and(|d| !super::registry::valid_name(d))) {
+        return Err(error(StatusCode::BAD_REQUEST, &format!("event {} names a decoy that is not a decoy name", e.id)));
+    }
+    if events.iter().all(|e| e.decoy.is_none()) {
+        return Ok(());
+    }
+    let name = sensor.to_string();
+    let declared = blocking(controller, move |c| c.fleet.lock().unwrap_or_else(|p| p.into_inner()).declared_decoys(&name)).await;
+    let Some(Ok(Some(declared))) = declared else {
+        return Ok(()); // no heartbeat yet (or the registry is busy): nothing to check against
+    };
+    if let Some(e) = events.iter().find(|e| e.decoy.as_ref().is_some_and(|d| !declared.contains(d))) {
+        let decoy = e.decoy.as_deref().unwrap_or_default();
+        tracing::warn!(%sensor, %decoy, "events for a decoy the sensor's heartbeat did not declare; refused until it does");
+        return Err(error(StatusCode::SERVICE_UNAVAILABLE, &format!("event {} is for decoy {decoy}, which the sensor's last heartbeat did not declare", e.id)));
+    }
+    Ok(())
 }
 
 async fn tokens(parts: &Parts, controller: &Arc<Controller>) -> Reply {

@@ -431,7 +431,7 @@ fn over_a_real_nats_jetstream_nothing_is_lost_when_the_controller_restarts_mid_s
     std::fs::create_dir_all(&cdir).unwrap();
     let port = free_port();
     let yaml = controller_yaml(port, NO_SINKS)
-        .replace("  silent_after_seconds: 5\n", &format!("  silent_after_seconds: 5\n  nats_url: nats://127.0.0.1:{nats_port}\n"));
+        .replace("  silent_after_seconds: 5\n", &format!("  silent_after_seconds: 5\n  nats_url: nats://honeyward:s3cret-nats-pw@127.0.0.1:{nats_port}\n"));
     std::fs::write(cdir.join("honeyward.yaml"), &yaml).unwrap();
     let sdir = enrol(&cdir, root.path(), "ward-n");
     let mut controller = start_controller(&cdir, &yaml);
@@ -465,5 +465,9 @@ fn over_a_real_nats_jetstream_nothing_is_lost_when_the_controller_restarts_mid_s
     let distinct: i64 = cdb.query_row("SELECT count(DISTINCT id) FROM events", [], |r| r.get(0)).unwrap();
     assert_eq!(total, distinct, "once each");
     assert!(controller.stderr_text().contains("consuming sensor events from NATS JetStream"));
+    assert!(
+        controller.stderr_text().contains("nats://***@127.0.0.1") && !controller.stderr_text().contains("s3cret-nats-pw"),
+        "the NATS password is never logged"
+    );
     assert_eq!(count_kind(&cdb, "sensor_refused"), 0);
 }

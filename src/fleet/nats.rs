@@ -54,7 +54,7 @@ pub async fn consume(controller: Arc<Controller>, url: String, shutdown: Shutdow
                 ..Default::default()
             };
             let consumer: consumer::PullConsumer = stream.get_or_create_consumer(CONSUMER, config).await.map_err(|e| format!("JetStream consumer: {e}"))?;
-            tracing::info!(%url, stream = STREAM, consumer = CONSUMER, "consuming sensor events from NATS JetStream");
+            tracing::info!(url = %crate::sink::controller::nats::shown_url(&url), stream = STREAM, consumer = CONSUMER, "consuming sensor events from NATS JetStream");
             loop {
                 let mut batch = consumer.fetch().max_messages(256).expires(Duration::from_secs(1)).messages().await.map_err(|e| e.to_string())?;
                 let mut messages = Vec::new();

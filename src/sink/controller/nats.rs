@@ -49,8 +49,24 @@ pub fn stream_config() -> stream::Config {
 #[derive(Debug, thiserror::Error)]
 #[error("NATS {url}: {cause}")]
 pub struct NatsConnectError {
+    /// As [`shown_url`] shows it.
     pub url: String,
     pub cause: async_nats::ConnectError,
+}
+
+/// NATS URLs (one, or several separated by commas) as logs, errors and the store's
+/// sink status show them: a user name and password, or a token, become `***`.
+pub fn shown_url(urls: &str) -> String {
+    let one = |url: &str| -> String {
+        let Some(scheme_end) = url.find("://") else { return url.to_string() };
+        let rest = &url[scheme_end + 3..];
+        let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        match rest[..authority_end].rfind('@') {
+            Some(at) => format!("{}://***@{}", &url[..scheme_end], &rest[at + 1..]),
+            None => url.to_string(),
+        }
+    };
+    urls.split(',').map(|u| one(u.trim())).collect::<Vec<_>>().join(",")
 }
 
 pub async fn connect(url: &str) -> Result<jetstream::Context, NatsConnectError> {
@@ -59,7 +75,7 @@ pub async fn connect(url: &str) -> Result<jetstream::Context, NatsConnectError> 
         .retry_on_initial_connect()
         .connect(url)
         .await
-        .map_err(|cause| NatsConnectError { url: url.to_string(), cause })?;
+        .map_err(|cause| NatsConnectError { url: shown_url(url), cause })?;
     Ok(jetstream::new(client))
 }
 
@@ -81,7 +97,7 @@ impl NatsSink {
         if self.js.is_none() {
             let js = tokio::time::timeout(Duration::from_secs(10), connect(&self.url))
                 .await
-                .map_err(|_| SinkError::Retryable(format!("NATS {}: connect timed out", self.url)))?
+                .map_err(|_| SinkError::Retryable(format!("NATS {}: connect timed out", shown_url(&self.url))))?
                 .map_err(|e| SinkError::Retryable(e.to_string()))?;
             js.get_or_create_stream(stream_config()).await.map_err(|e| SinkError::Retryable(format!("JetStream stream {STREAM}: {e}")))?;
             self.js = Some(js);
@@ -128,5 +144,22 @@ impl Sink for NatsSink {
             self.publish(payload).await?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_in_a_nats_url_are_never_shown() {
+        for (url, shown) in [
+            ("nats://honeyward:s3cret-pw@nats.trust.nhs.uk:4222", "nats://***@nats.trust.nhs.uk:4222"),
+            ("tls://tok3n@10.1.2.3:4222/", "tls://***@10.1.2.3:4222/"),
+            ("nats://a:b@h1:4222, nats://h2:4222", "nats://***@h1:4222,nats://h2:4222"),
+            ("nats://127.0.0.1:4222", "nats://127.0.0.1:4222"),
+        ] {
+            assert_eq!(shown_url(url), shown);
+        }
     }
 }

@@ -177,13 +177,19 @@ fn signed_curl(port: u16, ca: &Path, sensor: &str, key: &[u8], timestamp_ms: i64
 /// Sends a signed sensor request to `path` with curl; returns the HTTP status.
 #[allow(clippy::too_many_arguments)]
 fn signed_post(port: u16, ca: &Path, sensor: &str, key: &[u8], path: &str, timestamp_ms: i64, nonce: &str, body: &str, tamper: bool) -> u16 {
+    signed_answer(port, ca, sensor, key, path, timestamp_ms, nonce, body, tamper).0
+}
+
+/// Sends a signed sensor request to `path` with curl; returns the HTTP status and body.
+#[allow(clippy::too_many_arguments)]
+fn signed_answer(port: u16, ca: &Path, sensor: &str, key: &[u8], path: &str, timestamp_ms: i64, nonce: &str, body: &str, tamper: bool) -> (u16, String) {
     use honeyward::sink::controller::signing::{sign, Signed};
     let mut signature = sign(key, &Signed { method: "POST", path, timestamp_ms, nonce, body: body.as_bytes() });
     if tamper {
         signature.replace_range(0..2, if signature.starts_with("00") { "11" } else { "00" });
     }
     let out = Command::new("curl")
-        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert"])
+        .args(["-s", "-w", "\n%{http_code}", "--cacert"])
         .arg(ca)
         .args([
             "-H",
@@ -197,7 +203,9 @@ fn signed_post(port: u16, ca: &Path, sensor: &str, key: &[u8], path: &str, times
         .arg(format!("https://127.0.0.1:{port}{path}"))
         .output()
         .unwrap();
-    String::from_utf8_lossy(&out.stdout).parse().unwrap_or(0)
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (answer, status) = text.rsplit_once('\n').unwrap_or(("", &text));
+    (status.trim().parse().unwrap_or(0), answer.to_string())
 }
 
 #[test]
@@ -216,11 +224,16 @@ fn a_bad_signature_an_old_timestamp_a_replayed_request_and_a_revoked_sensor_are_
     assert_eq!(signed_curl(port, &ca, "ward-9", &key, now(), "n-3", body, true), 401, "bad signature");
     assert_eq!(signed_curl(port, &ca, "ward-9", &key, now() - 600_000, "n-4", body, false), 401, "ten minutes old");
     assert_eq!(signed_curl(port, &ca, "nobody", &key, now(), "n-5", body, false), 401, "unknown sensor");
+    let hb = "/v1/sensor/heartbeat";
+    let (_, unknown) = signed_answer(port, &ca, "nobody", &key, hb, now(), "n-7", body, false);
+    let (_, forged) = signed_answer(port, &ca, "ward-9", &key, hb, now(), "n-8", body, true);
     cli(&cdir, &["controller", "revoke", "ward-9"]);
     assert_eq!(signed_curl(port, &ca, "ward-9", &key, now(), "n-6", body, false), 401, "revoked");
+    let (_, revoked) = signed_answer(port, &ca, "ward-9", &key, hb, now(), "n-9", body, false);
+    assert!(unknown == forged && forged == revoked, "a prober cannot tell which sensor names exist: {unknown} / {forged} / {revoked}");
 
     let db = controller.store();
-    assert!(eventually(10, || count_kind(&db, "sensor_refused") == 5));
+    assert!(eventually(10, || count_kind(&db, "sensor_refused") == 8));
     let reasons: Vec<String> = bodies(&db, "sensor_refused").iter().map(|b| b["details"]["reason"].as_str().unwrap().to_string()).collect();
     for expected in ["replayed", "bad signature", "stale", "unknown sensor", "revoked"] {
         assert!(reasons.iter().any(|r| r.contains(expected)), "{expected} in {reasons:?}");

@@ -125,7 +125,7 @@ pub async fn signed(parts: Parts, body: Vec<u8>, peer: SocketAddr, controller: &
         Err((claimed, reason)) => {
             tracing::warn!(sensor = %crate::sink::format::visible(&claimed), %peer, %reason, "sensor request refused");
             record_refusal(controller, peer, &claimed, &reason).await;
-            return error(StatusCode::UNAUTHORIZED, &reason.to_string());
+            return error(StatusCode::UNAUTHORIZED, &reason.shown_to_peer());
         }
     };
     let path = parts.uri.path().to_string();

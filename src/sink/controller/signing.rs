@@ -64,6 +64,21 @@ pub enum Refusal {
     Replayed,
 }
 
+impl Refusal {
+    /// What the peer is told. Refusals decided before the signature is known to be
+    /// good (missing headers, unknown or revoked sensor, bad signature) all read the
+    /// same, so that a prober learns nothing about which sensor names exist; a stale
+    /// or replayed request was signed with a sensor's key and is told why.
+    pub fn shown_to_peer(&self) -> String {
+        match self {
+            Refusal::Stale(_) | Refusal::Replayed => self.to_string(),
+            Refusal::Unsigned | Refusal::UnknownSensor | Refusal::Revoked | Refusal::BadSignature => {
+                "refused: not a request signed by an enrolled sensor".to_string()
+            }
+        }
+    }
+}
+
 /// Checks the signature and the timestamp (the nonce is checked by the caller, which
 /// remembers them). Constant-time comparison.
 pub fn verify(key: &[u8], s: &Signed<'_>, signature_hex: &str, now_ms: i64) -> Result<(), Refusal> {

@@ -3,7 +3,6 @@
 //! their commit, heartbeats noted, and the token index handed out. Refused requests
 //! are recorded as `sensor_refused` events.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
@@ -31,8 +30,8 @@ pub struct Controller {
     pub committed: Arc<watch::Sender<u64>>,
     pub events: EventSender,
     pub registry: Mutex<Registry>,
-    /// Nonces seen within the allowed clock skew: (sensor, nonce) → when it expires.
-    pub nonces: Mutex<HashMap<(String, String), i64>>,
+    /// Nonces seen within the allowed clock skew.
+    pub nonces: Mutex<super::nonces::Nonces>,
     pub config: crate::config::Config,
 }
 
@@ -79,24 +78,13 @@ async fn authenticate(parts: &Parts, body: &[u8], controller: &Arc<Controller>) 
     let now = now_ms();
     signing::verify(&key, &signed, sig, now).map_err(|r| (claimed.clone(), r))?;
     let expiry = timestamp_ms + signing::MAX_SKEW_MS;
-    let replayed = {
-        let mut nonces = controller.nonces.lock().unwrap_or_else(|p| p.into_inner());
-        if nonces.len() > 100_000 {
-            nonces.retain(|_, expiry| *expiry > now);
-        }
-        nonces.insert((claimed.clone(), nonce.to_string()), expiry).is_some_and(|e| e > now)
-    };
-    if replayed {
-        return Err((claimed, Refusal::Replayed));
-    }
-    // The store remembers the nonce too, so that a restart does not forget it.
     let (sensor, nonce) = (claimed.clone(), nonce.to_string());
-    let fresh = blocking(controller, move |c| c.fleet.lock().unwrap_or_else(|p| p.into_inner()).remember_nonce(&sensor, &nonce, expiry, now)).await;
+    let fresh = blocking(controller, move |c| c.nonces.lock().unwrap_or_else(|p| p.into_inner()).remember(&sensor, &nonce, expiry, now)).await;
     match fresh {
         Some(Ok(true)) => {}
         Some(Ok(false)) => return Err((claimed, Refusal::Replayed)),
-        Some(Err(e)) => tracing::warn!(error = %e, "cannot record a request's nonce; replay protection holds until a restart"),
-        None => tracing::warn!("cannot record a request's nonce"),
+        Some(Err(e)) => tracing::warn!(error = %e, "cannot keep a request's nonce in the store; replay protection holds until a restart"),
+        None => tracing::warn!("cannot check a request's nonce"),
     }
     Ok(claimed)
 }

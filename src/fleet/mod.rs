@@ -11,12 +11,12 @@
 pub mod api;
 pub mod ingest;
 pub mod nats;
+mod nonces;
 pub mod registry;
 mod reply;
 pub mod sensor;
 pub mod server;
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
@@ -80,7 +80,7 @@ pub async fn start_controller(
         committed,
         events: events.clone(),
         registry: Mutex::new(registry),
-        nonces: Mutex::new(HashMap::new()),
+        nonces: Mutex::new(nonces::Nonces::open(&config.store.path)?),
         config: config.clone(),
     });
     tasks.spawn(server::serve(listener, tls, Arc::clone(&controller), shutdown.clone()));

@@ -86,16 +86,6 @@ impl Fleet {
         Ok(self.conn.query_row("SELECT key, revoked_us IS NOT NULL FROM sensors WHERE name = ?1", params![name], |r| Ok((r.get(0)?, r.get(1)?))).optional()?)
     }
 
-    /// Records a signed request's nonce until `expires_ms`; false when the sensor
-    /// already used it and it has not expired (a replay, also across restarts).
-    /// Expired nonces are forgotten on the way.
-    pub fn remember_nonce(&self, sensor: &str, nonce: &str, expires_ms: i64, now_ms: i64) -> Result<bool, FleetError> {
-        self.conn.execute("DELETE FROM sensor_nonces WHERE expires_ms <= ?1", params![now_ms])?;
-        let added =
-            self.conn.execute("INSERT OR IGNORE INTO sensor_nonces (sensor, nonce, expires_ms) VALUES (?1, ?2, ?3)", params![sensor, nonce, expires_ms])?;
-        Ok(added == 1)
-    }
-
     /// The decoys the sensor's last heartbeat declared; None before its first.
     pub fn declared_decoys(&self, name: &str) -> Result<Option<Vec<String>>, FleetError> {
         let status: Option<Option<String>> = self.conn.query_row("SELECT status FROM sensors WHERE name = ?1", params![name], |r| r.get(0)).optional()?;

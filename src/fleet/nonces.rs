@@ -15,20 +15,24 @@ use crate::store::{open_connection, StoreError};
 /// Most nonces kept in memory before the expired ones are dropped.
 const RECENT_MAX: usize = 100_000;
 
+/// Nonces remembered between two prunings of the expired ones in the store.
+const PRUNE_EVERY: u32 = 256;
+
 /// Seen nonces.
 pub struct Nonces {
     recent: HashMap<(String, String), i64>,
     conn: Connection,
+    since_prune: u32,
 }
 
 impl Nonces {
     pub fn open(store: &Path) -> Result<Self, StoreError> {
-        Ok(Nonces { recent: HashMap::new(), conn: open_connection(store, StoreSync::Normal, true)? })
+        Ok(Nonces { recent: HashMap::new(), conn: open_connection(store, StoreSync::Normal, true)?, since_prune: 0 })
     }
 
     /// Records `nonce` of `sensor` until `expires_ms`; `Ok(false)` when it was seen
     /// before and has not expired (a replay, also across restarts). Expired nonces
-    /// are forgotten on the way.
+    /// are forgotten on the way (every [`PRUNE_EVERY`] nonces).
     pub fn remember(&mut self, sensor: &str, nonce: &str, expires_ms: i64, now_ms: i64) -> Result<bool, rusqlite::Error> {
         if self.recent.len() > RECENT_MAX {
             self.recent.retain(|_, expiry| *expiry > now_ms);
@@ -36,9 +40,19 @@ impl Nonces {
         if self.recent.insert((sensor.to_string(), nonce.to_string()), expires_ms).is_some_and(|e| e > now_ms) {
             return Ok(false);
         }
-        self.conn.execute("DELETE FROM sensor_nonces WHERE expires_ms <= ?1", params![now_ms])?;
-        let added =
-            self.conn.execute("INSERT OR IGNORE INTO sensor_nonces (sensor, nonce, expires_ms) VALUES (?1, ?2, ?3)", params![sensor, nonce, expires_ms])?;
+        self.since_prune += 1;
+        if self.since_prune >= PRUNE_EVERY {
+            self.since_prune = 0;
+            self.conn.prepare_cached("DELETE FROM sensor_nonces WHERE expires_ms <= ?1")?.execute(params![now_ms])?;
+        }
+        // An expired row for the same nonce may still be there: it is replaced.
+        let added = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO sensor_nonces (sensor, nonce, expires_ms) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (sensor, nonce) DO UPDATE SET expires_ms = excluded.expires_ms WHERE sensor_nonces.expires_ms <= ?4",
+            )?
+            .execute(params![sensor, nonce, expires_ms, now_ms])?;
         Ok(added == 1)
     }
 }

@@ -40,7 +40,8 @@ impl MaterialKey {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(e),
         }
-        std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700).create(dir)?;
+        crate::state_file::private_dir(dir).map_err(|e| e.cause)?;
+        // The key's directory must be private: fail rather than write it elsewhere.
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
         let mut key = [0u8; 32];
         rand::RngExt::fill(&mut rand::rng(), &mut key[..]);

@@ -26,7 +26,7 @@ pub struct Finished {
 impl Recording {
     /// Creates `dir/NAME.cast` (0600); `name` is ours (a session id), never input.
     pub fn create(dir: &Path, name: &str, width: u32, height: u32, cap_bytes: u64) -> std::io::Result<Self> {
-        std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700).create(dir)?;
+        crate::state_file::private_dir(dir).map_err(|e| e.cause)?;
         let path = std::path::absolute(dir.join(format!("{name}.cast")))?;
         let file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path)?;
         let mut rec = Recording { file, path, started: Instant::now(), written: 0, cap: cap_bytes, hash: ring::digest::Context::new(&ring::digest::SHA256) };

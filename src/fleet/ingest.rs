@@ -119,12 +119,22 @@ pub async fn signed(parts: Parts, body: Vec<u8>, peer: SocketAddr, controller: &
     let path = parts.uri.path().to_string();
     let (name, source) = (sensor.clone(), peer.ip().to_string());
     let heartbeat: Option<serde_json::Value> = if path == "/v1/sensor/heartbeat" { serde_json::from_slice(&body).ok() } else { None };
-    blocking(controller, move |c| {
-        let _ = c.fleet.lock().unwrap_or_else(|p| p.into_inner()).seen(&name, &source, heartbeat.as_ref());
+    let is_ingest = path == "/v1/sensor/ingest";
+    // One visit to the registry: note the request and, for a batch, read the decoys
+    // the sensor's last heartbeat declared (None before its first heartbeat).
+    let declared = blocking(controller, move |c| {
+        let fleet = c.fleet.lock().unwrap_or_else(|p| p.into_inner());
+        let _ = fleet.seen(&name, &source, heartbeat.as_ref());
+        if is_ingest {
+            fleet.declared_decoys(&name).ok().flatten()
+        } else {
+            None
+        }
     })
-    .await;
+    .await
+    .flatten();
     match (parts.method.as_str(), path.as_str()) {
-        ("POST", "/v1/sensor/ingest") => ingest(&sensor, &body, controller).await,
+        ("POST", "/v1/sensor/ingest") => ingest(&sensor, &body, declared.as_deref(), controller).await,
         ("POST", "/v1/sensor/heartbeat") => json(StatusCode::OK, &serde_json::json!({"ok": true})),
         ("GET", "/v1/sensor/tokens") => tokens(&parts, controller).await,
         _ => error(StatusCode::NOT_FOUND, "not found"),
@@ -136,7 +146,7 @@ struct Batch {
     events: Vec<Event>,
 }
 
-async fn ingest(sensor: &str, body: &[u8], controller: &Arc<Controller>) -> Reply {
+async fn ingest(sensor: &str, body: &[u8], declared: Option<&[String]>, controller: &Arc<Controller>) -> Reply {
     let batch: Batch = match serde_json::from_slice(body) {
         Ok(b) => b,
         Err(e) => return error(StatusCode::BAD_REQUEST, &format!("unreadable batch: {e}")),
@@ -147,8 +157,8 @@ async fn ingest(sensor: &str, body: &[u8], controller: &Arc<Controller>) -> Repl
     if let Some(e) = batch.events.iter().find(|e| e.sensor != sensor) {
         return error(StatusCode::BAD_REQUEST, &format!("event {} names sensor {:?}, not the sender", e.id, crate::sink::format::visible(&e.sensor)));
     }
-    if let Err(reply) = check_decoys(sensor, &batch.events, controller).await {
-        return reply;
+    if let Some(refused) = decoy_refusal(sensor, &batch.events, declared) {
+        return refused;
     }
     let received = batch.events.len();
     let committed = blocking(controller, move |c| {
@@ -169,28 +179,26 @@ async fn ingest(sensor: &str, body: &[u8], controller: &Arc<Controller>) -> Repl
     }
 }
 
-/// Events a sensor sends name only decoys it can have: a well-formed name that its
+/// The refusal of a batch that names a decoy the sensor cannot have. Events a sensor
+/// sends name only decoys it can have: a well-formed name that its
 /// last heartbeat declared. A malformed name is refused for good (400: the sensor
 /// keeps the event as a dead letter); an undeclared one until a heartbeat declares it
 /// (503: the sensor retries, so a decoy added by a restart loses nothing).
-async fn check_decoys(sensor: &str, events: &[Event], controller: &Arc<Controller>) -> Result<(), Reply> {
+fn decoy_refusal(sensor: &str, events: &[Event], declared: Option<&[String]>) -> Option<Reply> {
     if let Some(e) = events.iter().find(|e| e.decoy.as_deref().is_some_and(|d| !super::registry::valid_name(d))) {
-        return Err(error(StatusCode::BAD_REQUEST, &format!("event {} names a decoy that is not a decoy name", e.id)));
+        return Some(error(StatusCode::BAD_REQUEST, &format!("event {} names a decoy that is not a decoy name", e.id)));
     }
-    if events.iter().all(|e| e.decoy.is_none()) {
-        return Ok(());
-    }
-    let name = sensor.to_string();
-    let declared = blocking(controller, move |c| c.fleet.lock().unwrap_or_else(|p| p.into_inner()).declared_decoys(&name)).await;
-    let Some(Ok(Some(declared))) = declared else {
-        return Ok(()); // no heartbeat yet (or the registry is busy): nothing to check against
-    };
+    // No heartbeat yet (or the registry was busy): nothing to check against.
+    let declared = declared?;
     if let Some(e) = events.iter().find(|e| e.decoy.as_ref().is_some_and(|d| !declared.contains(d))) {
         let decoy = e.decoy.as_deref().unwrap_or_default();
         tracing::warn!(%sensor, %decoy, "events for a decoy the sensor's heartbeat did not declare; refused until it does");
-        return Err(error(StatusCode::SERVICE_UNAVAILABLE, &format!("event {} is for decoy {decoy}, which the sensor's last heartbeat did not declare", e.id)));
+        return Some(error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &format!("event {} is for decoy {decoy}, which the sensor's last heartbeat did not declare", e.id),
+        ));
     }
-    Ok(())
+    None
 }
 
 async fn tokens(parts: &Parts, controller: &Arc<Controller>) -> Reply {

@@ -20,8 +20,10 @@ use crate::store::{self, StoreError, StoreReader};
 use crate::token::{self, Matcher, Registry, TokenError};
 use crate::watch::WatchContext;
 
-/// How long sinks may keep delivering after the store has drained at shutdown.
-const SINK_DRAIN_DEADLINE: Duration = Duration::from_secs(10);
+/// How long sinks may keep delivering after the store has drained at shutdown (they
+/// resume from their cursors at the next start; README promises an exit within about
+/// five seconds).
+const SINK_DRAIN_DEADLINE: Duration = Duration::from_secs(3);
 
 /// Why honeyward could not start.
 #[derive(Debug, thiserror::Error)]
@@ -145,6 +147,9 @@ pub async fn start_as(config: Config, shutdown: Shutdown, after_bind: AfterBind)
     let writer = store::spawn_writer(&config.store, bus_rx, Arc::clone(&committed_tx))?;
 
     let abort = CancellationToken::new();
+    // Incidents form as events commit; everyone reads what the follower saves.
+    let tasks = TaskTracker::new();
+    tasks.spawn(crate::incident::follow(config.store.path.clone(), config.alerts.clone(), committed_rx.clone(), shutdown.clone()));
     let mut sinks = Vec::with_capacity(config.sinks.len());
     for s in &config.sinks {
         let reader = StoreReader::open(&config.store.path, true)?;
@@ -153,7 +158,6 @@ pub async fn start_as(config: Config, shutdown: Shutdown, after_bind: AfterBind)
         sinks.push(tokio::spawn(run_sink(run)));
     }
 
-    let tasks = TaskTracker::new();
     let sensor: Arc<str> = Arc::from(config.sensor.name.as_str());
     let memory = config.sensor.max_memory_mb.map(MemoryBudget::new);
     if let Some(m) = &memory {

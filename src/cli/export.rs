@@ -10,7 +10,6 @@ use clap::{Args, Subcommand};
 use super::config_source::StoreArgs;
 use crate::event::Timestamp;
 use crate::export::{csv, navigator, stix};
-use crate::incident::group;
 
 /// `export` subcommands.
 #[derive(Debug, Subcommand)]
@@ -69,8 +68,7 @@ pub fn execute(cmd: ExportCommand) -> anyhow::Result<ExitCode> {
         ExportCommand::Stix(a) => &a.common,
         ExportCommand::AttackNavigator(a) | ExportCommand::Csv(a) => a,
     };
-    let (cfg, events, acks) = super::incidents::load(&common.store, common.since.as_deref())?;
-    let incidents = group(&events, &cfg);
+    let (incidents, acks) = super::incidents::load(&common.store, common.since.as_deref())?;
     let text = match &cmd {
         ExportCommand::Stix(a) => {
             let options = stix::StixOptions { organisation: a.organisation.clone(), tlp: a.tlp, include_private: a.include_private, now: Timestamp::now() };

@@ -1,15 +1,16 @@
-//! `honeyward incidents list|show`: the store's events grouped into incidents with
-//! the configuration's window and allow-list (see `incident`).
+//! `honeyward incidents list|show|ack`: the incidents the store keeps (grouped with the
+//! configuration's window and allow-list as events commit, see `incident`).
 
 use std::collections::HashMap;
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use anyhow::bail;
 use clap::{Args, Subcommand};
 
 use super::config_source::{self, StoreArgs};
-use crate::incident::{group, Incident, IncidentConfig};
-use crate::store::{Ack, EventFilter, StoreReader, StoredEvent};
+use crate::incident::{members, Follower, Incident, IncidentConfig, IncidentFilter};
+use crate::store::{Ack, StoreReader, StoredEvent};
 
 /// `incidents` subcommands.
 #[derive(Debug, Subcommand)]
@@ -65,18 +66,37 @@ pub struct IncidentsShowArgs {
     pub json: bool,
 }
 
-/// Most events read to derive incidents.
-const MAX_EVENTS: usize = 5_000_000;
-
-pub(super) fn load(store: &StoreArgs, since: Option<&str>) -> anyhow::Result<(IncidentConfig, Vec<StoredEvent>, HashMap<String, Ack>)> {
+/// The incidents of the store named by `store`, grouped up to its last event: a
+/// running honeyward keeps them current; on a store nobody runs, this catches up.
+pub(super) fn open(store: &StoreArgs) -> anyhow::Result<(IncidentConfig, StoreReader)> {
     let (_, loaded) = config_source::load(store.config.as_deref());
     let alerts = loaded.map(|c| c.alerts).unwrap_or_default();
     let path = config_source::store_config(store)?.path;
     let reader = StoreReader::open(&path, false)?;
-    let since = since.map(super::events::parse_since).transpose()?;
-    let events = reader.list(&EventFilter { since, limit: MAX_EVENTS, ..Default::default() })?;
-    Ok((alerts, events, reader.acks()?))
+    Follower::resume(&reader, &alerts)?.catch_up(&reader, &|| false)?;
+    Ok((alerts, reader))
 }
+
+/// Incidents with events since `since` (all of them without), in the order they opened.
+pub(super) fn load(store: &StoreArgs, since: Option<&str>) -> anyhow::Result<(Vec<Incident>, HashMap<String, Ack>)> {
+    let (_, reader) = open(store)?;
+    let since = since.map(super::events::parse_since).transpose()?;
+    let incidents = reader.incidents(&IncidentFilter { since, suppressed: true, limit: usize::MAX })?;
+    Ok((incidents, reader.acks()?))
+}
+
+/// One incident and every event in it (up to the cap).
+fn find(store: &StoreArgs, id: &str) -> anyhow::Result<(Incident, Vec<StoredEvent>, Option<Ack>, StoreReader)> {
+    let (cfg, reader) = open(store)?;
+    let found = crate::event::EventId::parse(id).map(|id| reader.incident(&id)).transpose()?.flatten();
+    let Some(found) = found else { bail!("no incident {id} (see `honeyward incidents list`)") };
+    let members = members(reader.incident_candidates(&found, MEMBERS_MAX)?, &found, &cfg);
+    let ack = reader.acks()?.remove(id);
+    Ok((found, members, ack, reader))
+}
+
+/// Most events `incidents show` prints for one incident (its first ones).
+const MEMBERS_MAX: usize = 100_000;
 
 fn json(i: &Incident, ack: Option<&Ack>) -> anyhow::Result<String> {
     let mut v = serde_json::to_value(i)?;
@@ -113,44 +133,36 @@ fn line(i: &Incident) -> String {
 pub fn execute(cmd: IncidentsCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         IncidentsCommand::List(a) => {
-            let (cfg, events, acks) = load(&a.store, a.since.as_deref())?;
-            for i in group(&events, &cfg).iter().filter(|i| a.all || !i.suppressed) {
+            let (incidents, acks) = load(&a.store, a.since.as_deref())?;
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            for i in incidents.iter().filter(|i| a.all || !i.suppressed) {
                 let ack = acks.get(&i.id.to_string());
                 if a.unacked && ack.is_some() {
                     continue;
                 }
                 if a.json {
-                    println!("{}", crate::event::visible_json(&json(i, ack)?));
+                    writeln!(out, "{}", crate::event::visible_json(&json(i, ack)?))?;
                 } else {
-                    println!("{}{}", crate::sink::format::visible(&line(i)), crate::sink::format::visible(&ack_note(ack)));
+                    writeln!(out, "{}{}", crate::sink::format::visible(&line(i)), crate::sink::format::visible(&ack_note(ack)))?;
                 }
             }
+            out.flush()?;
             Ok(ExitCode::SUCCESS)
         }
         IncidentsCommand::Show(a) => {
-            let (cfg, events, acks) = load(&a.store, None)?;
-            let incidents = group(&events, &cfg);
-            let Some(found) = incidents.iter().find(|i| i.id.encode(&mut [0u8; 36]) == a.id) else {
-                bail!("no incident {} (see `honeyward incidents list`)", a.id);
-            };
-            let ack = acks.get(&a.id);
+            let (found, members, ack, _) = find(&a.store, &a.id)?;
             if a.json {
-                println!("{}", crate::event::visible_json(&json(found, ack)?));
+                println!("{}", crate::event::visible_json(&json(&found, ack.as_ref())?));
             } else {
-                println!("{}{}", crate::sink::format::visible(&line(found)), crate::sink::format::visible(&ack_note(ack)));
+                println!("{}{}", crate::sink::format::visible(&line(&found)), crate::sink::format::visible(&ack_note(ack.as_ref())));
             }
-            let members: Vec<StoredEvent> = events.into_iter().filter(|e| found.seqs.binary_search(&e.seq).is_ok()).collect();
             super::events::print_events(&members, a.json)?;
             Ok(ExitCode::SUCCESS)
         }
         IncidentsCommand::Ack(a) => {
-            let (cfg, events, _) = load(&a.store, None)?;
-            let Some(found) = group(&events, &cfg).into_iter().find(|i| i.id.encode(&mut [0u8; 36]) == a.id) else {
-                bail!("no incident {} (see `honeyward incidents list`)", a.id);
-            };
+            let (found, _, _, reader) = find(&a.store, &a.id)?;
             let by = a.by.or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "unknown".into());
-            let path = config_source::store_config(&a.store)?.path;
-            StoreReader::open(&path, false)?.ack_incident(&found.id, &by, a.note.as_deref())?;
+            reader.ack_incident(&found.id, &by, a.note.as_deref())?;
             println!("incident {} acknowledged by {by}", a.id);
             Ok(ExitCode::SUCCESS)
         }

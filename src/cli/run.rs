@@ -42,15 +42,23 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         (None, false) => crate::app::AfterBind::RefuseRoot,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("honeyward").build().context("cannot start the async runtime")?;
-    runtime.block_on(async {
+    let result = runtime.block_on(async {
         let shutdown = Shutdown::new();
         shutdown_on_signals(shutdown.clone()).context("cannot install signal handlers")?;
         let running = crate::app::start_as(config, shutdown, after_bind).await?;
         tracing::info!(decoys = running.listeners.len(), "honeyward running; SIGINT or SIGTERM stops it");
         running.wait().await;
         anyhow::Ok(ExitCode::SUCCESS)
-    })
+    });
+    // Everything that holds events has finished by now (the writer committed, sinks
+    // caught up or saved their cursors); a read still running on the blocking pool
+    // (a console page, `/metrics`) must not hold the exit.
+    runtime.shutdown_timeout(READS_DEADLINE);
+    result
 }
+
+/// How long reads still running at shutdown may delay the exit.
+const READS_DEADLINE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Decoys hold many idle connections during scans: use the hard limit on open files.
 #[allow(unsafe_code)] // a libc call; see the SAFETY comment

@@ -14,12 +14,14 @@ use super::accounts::{Accounts, Session};
 use super::http::{self, Reply};
 use super::Console;
 use crate::event::Technique;
-use crate::incident::{group, Incident};
-use crate::store::{EventFilter, StoreReader, StoredEvent};
+use crate::incident::{members, Incident, IncidentFilter};
+use crate::store::{StoreReader, StoredEvent};
 use crate::token::{self, CreateOptions, NewToken, Registry, TokenKind};
 
-/// Most events read for the incident pages and `/metrics`.
-const MAX_EVENTS: usize = 1_000_000;
+/// Most incidents the incident list shows (the most recently opened).
+const LIST_INCIDENTS: usize = 1_000;
+/// Most events an incident's page shows (its first ones).
+const INCIDENT_EVENTS: usize = 10_000;
 
 /// Control, bidirectional-override and invisible formatting characters, shown as
 /// `⟨U+XXXX⟩`; the rest unchanged (then HTML-escaped by the template engine).
@@ -90,16 +92,6 @@ pub fn password_hash(password: &str) -> anyhow::Result<String> {
     Ok(argon2::Argon2::default().hash_password_with_salt(password.as_bytes(), &salt).map_err(|e| anyhow::anyhow!("argon2: {e}"))?.to_string())
 }
 
-/// The stored events (up to the cap), the incidents they form, and who acknowledged
-/// which: what the incident pages and `/metrics` start from.
-type IncidentData = (Vec<StoredEvent>, Vec<Incident>, std::collections::HashMap<String, crate::store::Ack>);
-
-fn incident_data(r: &StoreReader, cfg: &crate::incident::IncidentConfig) -> anyhow::Result<IncidentData> {
-    let events = r.list(&EventFilter { limit: MAX_EVENTS, ..Default::default() })?;
-    let incidents = group(&events, cfg);
-    Ok((events, incidents, r.acks()?))
-}
-
 async fn read<T: Send + 'static>(console: &Console, f: impl FnOnce(&StoreReader) -> anyhow::Result<T> + Send + 'static) -> anyhow::Result<T> {
     let path = console.config.store.path.clone();
     tokio::task::spawn_blocking(move || f(&StoreReader::open(&path, false)?)).await?
@@ -130,9 +122,9 @@ fn base_ctx(s: &Session) -> (String, String) {
 }
 
 pub async fn incidents(console: &Arc<Console>, s: &Session) -> anyhow::Result<Reply> {
-    let cfg = console.config.alerts.clone();
     let list = read(console, move |r| {
-        let (_, mut incidents, acks) = incident_data(r, &cfg)?;
+        let mut incidents = r.incidents(&IncidentFilter { since: None, suppressed: true, limit: LIST_INCIDENTS })?;
+        let acks = r.acks()?;
         incidents.sort_by_key(|i| std::cmp::Reverse(i.last.as_micros()));
         Ok(incidents.iter().map(|i| incident_view(i, acks.contains_key(&i.id.to_string()))).collect::<Vec<_>>())
     })
@@ -209,10 +201,10 @@ pub async fn incident(console: &Arc<Console>, s: &Session, id: &str) -> anyhow::
     let id = id.to_string();
     let recordings = console.config.store.state_dir.join("recordings");
     let found = read(console, move |r| {
-        let (events, incidents, acks) = incident_data(r, &cfg)?;
-        let Some(i) = incidents.into_iter().find(|i| i.id.to_string() == id) else { return Ok(None) };
-        let mine: Vec<&StoredEvent> = events.iter().filter(|e| i.seqs.contains(&e.seq)).collect();
-        let ack = acks.get(&id).map(|a| serde_json::to_value(a).unwrap_or_default());
+        let Some(i) = crate::event::EventId::parse(&id).map(|id| r.incident(&id)).transpose()?.flatten() else { return Ok(None) };
+        let events = members(r.incident_candidates(&i, INCIDENT_EVENTS)?, &i, &cfg);
+        let mine: Vec<&StoredEvent> = events.iter().collect();
+        let ack = r.acks()?.get(&id).map(|a| serde_json::to_value(a).unwrap_or_default());
         Ok(Some((incident_view(&i, ack.is_some()), ack, detail(&mine, &recordings))))
     })
     .await?;
@@ -354,14 +346,12 @@ pub async fn sinks(console: &Arc<Console>, s: &Session) -> anyhow::Result<Reply>
 pub async fn metrics(console: &Arc<Console>) -> anyhow::Result<Reply> {
     use super::metrics::{render, Process, SinkNumbers, Snapshot};
     let connections_open = console.decoys.iter().map(|d| (d.name.clone(), d.gate.open_connections())).collect();
-    let cfg = console.config.alerts.clone();
+    let window_us = console.config.alerts.window_us;
     let sinks: Vec<String> = console.config.sinks.iter().map(|k| k.name().to_string()).collect();
     let store_path = console.config.store.path.clone();
     let snapshot = read(console, move |r| {
-        let (_, incidents, acks) = incident_data(r, &cfg)?;
         let now = crate::event::Timestamp::now().as_micros();
-        let incidents_open = incidents.iter().filter(|i| !i.suppressed && now - i.last.as_micros() <= cfg.window_us).count() as u64;
-        let incidents_unacknowledged = incidents.iter().filter(|i| !i.suppressed && !acks.contains_key(&i.id.to_string())).count() as u64;
+        let tally = r.incident_tally(now.saturating_sub(window_us))?;
         let head = r.max_seq()?;
         let mut numbers = Vec::new();
         for name in sinks {
@@ -387,8 +377,8 @@ pub async fn metrics(console: &Arc<Console>) -> anyhow::Result<Reply> {
         Ok(Snapshot {
             events: r.counts()?,
             connections_open,
-            incidents_open,
-            incidents_unacknowledged,
+            incidents_open: tally.open,
+            incidents_unacknowledged: tally.unacknowledged,
             sinks: numbers,
             store_bytes: size(store_path) + size(wal),
             process: Process::read(),

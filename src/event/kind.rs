@@ -37,6 +37,19 @@ impl Severity {
             Severity::Critical => "critical",
         }
     }
+
+    /// Every severity, least first.
+    pub const ALL: [Severity; 5] = [Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
+
+    /// A stable number, ordered like the severities (what the store keeps).
+    pub fn rank(self) -> u8 {
+        self as u8
+    }
+
+    /// The severity with that [`rank`](Self::rank).
+    pub fn from_rank(rank: i64) -> Option<Severity> {
+        usize::try_from(rank).ok().and_then(|i| Severity::ALL.get(i).copied())
+    }
 }
 
 /// Why a connection ended.

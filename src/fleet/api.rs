@@ -15,8 +15,8 @@ use crate::token::{CreateOptions, NewToken, TokenKind};
 
 /// Most events per page.
 const PAGE_MAX: usize = 1000;
-/// Most events read to derive incidents.
-const INCIDENT_EVENTS_MAX: usize = 1_000_000;
+/// Most incidents one `GET /v1/incidents` returns (the most recently opened).
+const INCIDENTS_MAX: usize = 10_000;
 
 /// Why an API call got no answer.
 #[derive(Debug, thiserror::Error)]
@@ -69,11 +69,10 @@ pub async fn handle(parts: Parts, body: Vec<u8>, controller: &Arc<Controller>) -
             .await
         }
         ("GET", ["incidents"]) => {
-            let cfg = controller.config.alerts.clone();
             read(controller, move |r| {
-                let events = r.list(&EventFilter { limit: INCIDENT_EVENTS_MAX, ..Default::default() })?;
+                let incidents = r.incidents(&crate::store::IncidentFilter { since: None, suppressed: true, limit: INCIDENTS_MAX })?;
                 let acks = r.acks()?;
-                let list: Vec<serde_json::Value> = crate::incident::group(&events, &cfg)
+                let list: Vec<serde_json::Value> = incidents
                     .iter()
                     .map(|i| {
                         let mut v = serde_json::to_value(i).unwrap_or_default();

@@ -20,7 +20,7 @@ pub struct Selection {
 
 impl Selection {
     pub fn new(config: &SinkConfig, incidents: &IncidentConfig) -> Self {
-        Selection { filter: config.filter().clone(), incidents: config.incidents_only().then(|| (Grouper::new(incidents), HashSet::new())) }
+        Selection { filter: config.filter().clone(), incidents: config.incidents_only().then(|| (Grouper::untracked(incidents), HashSet::new())) }
     }
 
     /// True in incidents-only mode (the selection then depends on earlier events).

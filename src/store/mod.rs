@@ -1,13 +1,16 @@
 //! The event store: SQLite in WAL mode, one writer thread with group commit,
-//! readers for the CLI and the sinks, and each sink's delivery cursor.
+//! readers for the CLI and the sinks, each sink's delivery cursor, and the incidents
+//! the incident follower keeps.
 
 mod delivery;
+mod incidents;
 mod reader;
 mod schema;
 mod spool;
 mod writer;
 
 pub use delivery::{Ack, DeadLetter, SinkOverview, SinkStatus};
+pub use incidents::{CountDelta, Incident, IncidentFilter, IncidentTally};
 pub use reader::{EventCount, EventFilter, StoreReader, StoredEvent};
 pub use schema::open_connection;
 pub use spool::shed_spool;

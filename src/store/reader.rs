@@ -100,24 +100,6 @@ impl StoreReader {
     }
 
     /// The highest committed sequence number (0 when empty).
-    /// Stored events counted by sensor, decoy and kind (for `/metrics`).
-    pub fn counts(&self) -> Result<Vec<EventCount>, StoreError> {
-        let mut st = self
-            .conn
-            .prepare("SELECT sensor, decoy, kind, count(*) FROM events GROUP BY sensor, decoy, kind ORDER BY sensor, decoy, kind")
-            .map_err(|e| self.wrap(e))?;
-        let rows = st
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?)))
-            .map_err(|e| self.wrap(e))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (sensor, decoy, kind, n) = row.map_err(|e| self.wrap(e))?;
-            let name = crate::event::KindId::try_from(kind).ok().and_then(crate::event::EventKind::name_of).unwrap_or("unknown");
-            out.push((sensor, decoy, name, n.max(0) as u64));
-        }
-        Ok(out)
-    }
-
     pub fn max_seq(&self) -> Result<u64, StoreError> {
         self.conn.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get::<_, i64>(0)).map(|v| v as u64).map_err(|e| self.wrap(e))
     }

@@ -138,6 +138,38 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (sensor, nonce)
     ) WITHOUT ROWID;
     CREATE INDEX sensor_nonces_expiry ON sensor_nonces (expires_ms);",
+    // 7: incidents kept as they form (the incident follower groups committed events in
+    // commit order and saves each incident it touched, with how far it has read), and
+    // stored events counted by sensor, decoy and kind, so neither the console, `/metrics`
+    // nor the CLI regroups or recounts the whole store. An incident's events are those
+    // of its sensor and source, with its suppression, between its first and last
+    // sequence numbers (a token hit's incident is its one event).
+    "CREATE TABLE incidents (
+        id TEXT PRIMARY KEY,
+        sensor TEXT NOT NULL,
+        source_ip TEXT,
+        suppressed INTEGER NOT NULL,
+        token TEXT,
+        first_seq INTEGER NOT NULL,
+        last_seq INTEGER NOT NULL,
+        first_us INTEGER NOT NULL,
+        last_us INTEGER NOT NULL,
+        severity INTEGER NOT NULL,
+        events INTEGER NOT NULL,
+        decoys TEXT NOT NULL,
+        kinds TEXT NOT NULL,
+        techniques TEXT NOT NULL
+    );
+    CREATE INDEX incidents_last ON incidents (last_us);
+    CREATE TABLE incident_cursor (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL);
+    INSERT INTO incident_cursor VALUES (1, 0);
+    CREATE TABLE event_counts (
+        sensor TEXT NOT NULL,
+        decoy TEXT NOT NULL,
+        kind INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (sensor, decoy, kind)
+    ) WITHOUT ROWID;",
 ];
 
 /// Opens (and with `create`, creates and migrates) the store at `path`.

@@ -17,6 +17,8 @@ use super::{pages, Console, Purpose};
 use crate::shutdown::Shutdown;
 
 const MAX_CONNECTIONS: usize = 256;
+/// A browser opens about six; a reverse proxy in front pools a few dozen.
+const MAX_CONNECTIONS_PER_SOURCE: usize = 64;
 const MAX_BODY_BYTES: usize = 64 * 1024;
 const DEADLINE: Duration = Duration::from_secs(30);
 
@@ -25,6 +27,7 @@ pub async fn serve(listener: TcpListener, console: Arc<Console>, shutdown: Shutd
     let options = crate::http_server::ServeOptions {
         what: "console",
         max_connections: MAX_CONNECTIONS,
+        max_connections_per_source: MAX_CONNECTIONS_PER_SOURCE,
         deadline: DEADLINE,
         max_connection_life: Duration::from_secs(300),
         tls: None,

@@ -10,6 +10,11 @@ use super::bytes::AttackerBytes;
 /// Never renumber a kind; add new ones.
 pub type KindId = u16;
 
+/// The count of an event that stands for one occurrence (older stores lack it).
+fn one() -> u64 {
+    1
+}
+
 /// How much an observation matters on its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -331,10 +336,14 @@ pub enum EventKind {
     /// The controller refused a request claiming to come from a sensor (bad
     /// signature, stale or replayed request, unknown or revoked sensor).
     SensorRefused {
-        /// The sensor name the request claimed.
+        /// The sensor name the request claimed (the last one, in a count of several).
         sensor: AttackerBytes,
-        /// Why it was refused.
+        /// Why it was refused (the last reason, in a count of several).
         reason: String,
+        /// Requests this event stands for: 1 for a source's first refusal in a minute,
+        /// then the rest of that minute's in one event.
+        #[serde(default = "one")]
+        count: u64,
     },
     /// An enrolled sensor has not been heard from for longer than its window.
     SensorSilent {
@@ -543,7 +552,7 @@ mod tests {
             EventKind::FileOpened { path: "/srv/x".into() },
             EventKind::CanaryMissing { path: "/srv/x".into() },
             EventKind::ConnectionsRefused { count: 1, limit: LimitKind::MaxConnections },
-            EventKind::SensorRefused { sensor: AttackerBytes::new("ward-7"), reason: "bad signature".into() },
+            EventKind::SensorRefused { sensor: AttackerBytes::new("ward-7"), reason: "bad signature".into(), count: 1 },
             EventKind::SensorSilent { sensor: "ward-7".into(), silent_seconds: 90 },
             EventKind::SpoolShed { events: 10, first_seq: 1, last_seq: 10 },
         ];

@@ -140,9 +140,10 @@ impl EventKind {
                 f("count", num(count));
                 f("limit", Cow::Borrowed(limit.as_str()));
             }
-            EventKind::SensorRefused { sensor, reason } => {
+            EventKind::SensorRefused { sensor, reason, count } => {
                 f("sensor", text(sensor));
                 f("reason", Cow::Borrowed(reason));
+                f("count", num(count));
             }
             EventKind::SensorSilent { sensor, silent_seconds } => {
                 f("sensor", Cow::Borrowed(sensor));

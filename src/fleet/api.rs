@@ -47,13 +47,23 @@ fn query<'a>(parts: &'a Parts, key: &str) -> Option<&'a str> {
     parts.uri.query()?.split('&').find_map(|kv| kv.split_once('=').filter(|(k, _)| *k == key).map(|(_, v)| v))
 }
 
-/// Handles an API call.
-pub async fn handle(parts: Parts, body: Vec<u8>, controller: &Arc<Controller>) -> Reply {
-    let token = parts.headers.get(hyper::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).unwrap_or("").to_string();
-    let who = blocking(controller, move |c| c.fleet.lock().unwrap_or_else(|p| p.into_inner()).api_token(&token).ok().flatten()).await.flatten();
-    if who.is_none() {
-        return error(StatusCode::UNAUTHORIZED, "a valid bearer token is required (honeyward controller api-token NAME)");
+/// Whether the request carries a valid bearer token; checked before its body is read.
+pub async fn authorised(parts: &Parts, controller: &Arc<Controller>) -> Result<(), Reply> {
+    let token = parts.headers.get(hyper::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).unwrap_or("");
+    // A token is 64 hex characters or so: anything much longer is not worth a lookup.
+    let token = (token.len() <= 256).then(|| token.to_string());
+    let who = match token {
+        Some(token) => blocking(controller, move |c| c.fleet.lock().unwrap_or_else(|p| p.into_inner()).api_token(&token).ok().flatten()).await.flatten(),
+        None => None,
+    };
+    match who {
+        Some(_) => Ok(()),
+        None => Err(error(StatusCode::UNAUTHORIZED, "a valid bearer token is required (honeyward controller api-token NAME)")),
     }
+}
+
+/// Handles an API call that passed [`authorised`].
+pub async fn handle(parts: Parts, body: Vec<u8>, controller: &Arc<Controller>) -> Reply {
     let path = parts.uri.path().to_string();
     let segments: Vec<&str> = path.trim_start_matches("/v1/").split('/').collect();
     let result = match (parts.method.as_str(), segments.as_slice()) {

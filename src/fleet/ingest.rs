@@ -1,7 +1,6 @@
-//! The sensors' side of the controller: every request signed (see `signing`), then
-//! batches of events stored idempotently by event id and acknowledged only after
-//! their commit, heartbeats noted, and the token index handed out. Refused requests
-//! are recorded as `sensor_refused` events.
+//! The sensors' side of the controller, once a request is authenticated (see
+//! `auth`): batches of events stored idempotently by event id and acknowledged only
+//! after their commit, heartbeats noted, and the token index handed out.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -11,11 +10,12 @@ use hyper::StatusCode;
 use rusqlite::Connection;
 use tokio::sync::watch;
 
+use super::auth::Head;
+use super::body::Body;
 use super::registry::Fleet;
 use super::reply::{error, json, Reply};
-use crate::event::{AttackerBytes, Event, EventId, EventKind, Remote, Timestamp};
+use crate::event::Event;
 use crate::pipeline::EventSender;
-use crate::sink::controller::signing::{self, Refusal, Signed};
 use crate::token::Registry;
 
 /// Most events in one ingest request.
@@ -32,15 +32,9 @@ pub struct Controller {
     pub registry: Mutex<Registry>,
     /// Nonces seen within the allowed clock skew.
     pub nonces: Mutex<super::nonces::Nonces>,
+    /// Refused requests counted per source per minute.
+    pub refusals: Mutex<super::refusals::Refusals>,
     pub config: crate::config::Config,
-}
-
-fn now_ms() -> i64 {
-    Timestamp::now().as_micros() / 1000
-}
-
-fn header<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
-    parts.headers.get(name).and_then(|v| v.to_str().ok())
 }
 
 /// Blocking work on the controller's state, off the async workers.
@@ -49,73 +43,14 @@ pub async fn blocking<T: Send + 'static>(controller: &Arc<Controller>, f: impl F
     tokio::task::spawn_blocking(move || f(&c)).await.ok()
 }
 
-/// The signing key of an enrolled, unrevoked sensor.
-pub async fn sensor_key(controller: &Arc<Controller>, name: &str) -> Result<Vec<u8>, Refusal> {
-    let name = name.to_string();
-    match blocking(controller, move |c| c.fleet.lock().unwrap_or_else(|p| p.into_inner()).key(&name).ok().flatten()).await.flatten() {
-        None => Err(Refusal::UnknownSensor),
-        Some((_, true)) => Err(Refusal::Revoked),
-        Some((key, false)) => Ok(key),
-    }
-}
-
-/// Authenticates a sensor request; on success returns the sensor's name.
-async fn authenticate(parts: &Parts, body: &[u8], controller: &Arc<Controller>) -> Result<String, (String, Refusal)> {
-    let claimed = header(parts, signing::SENSOR_HEADER).unwrap_or("").to_string();
-    let (Some(ts), Some(nonce), Some(sig)) =
-        (header(parts, signing::TIMESTAMP_HEADER), header(parts, signing::NONCE_HEADER), header(parts, signing::SIGNATURE_HEADER))
-    else {
-        return Err((claimed, Refusal::Unsigned));
-    };
-    let timestamp_ms: i64 = ts.parse().map_err(|_| (claimed.clone(), Refusal::BadSignature))?;
-    if !super::registry::valid_name(&claimed) || nonce.len() > 64 {
-        // Not a name any sensor can have: refused before the registry is asked.
-        return Err((claimed, Refusal::Unsigned));
-    }
-    let key = sensor_key(controller, &claimed).await.map_err(|r| (claimed.clone(), r))?;
-    let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-    let signed = Signed { method: parts.method.as_str(), path, timestamp_ms, nonce, body };
-    let now = now_ms();
-    signing::verify(&key, &signed, sig, now).map_err(|r| (claimed.clone(), r))?;
-    let expiry = timestamp_ms + signing::MAX_SKEW_MS;
-    let (sensor, nonce) = (claimed.clone(), nonce.to_string());
-    let fresh = blocking(controller, move |c| c.nonces.lock().unwrap_or_else(|p| p.into_inner()).remember(&sensor, &nonce, expiry, now)).await;
-    match fresh {
-        Some(Ok(true)) => {}
-        Some(Ok(false)) => return Err((claimed, Refusal::Replayed)),
-        Some(Err(e)) => tracing::warn!(error = %e, "cannot keep a request's nonce in the store; replay protection holds until a restart"),
-        None => tracing::warn!("cannot check a request's nonce"),
-    }
-    Ok(claimed)
-}
-
-/// Records a refusal as an event of the controller.
-pub async fn record_refusal(controller: &Controller, peer: SocketAddr, claimed: &str, reason: &Refusal) {
-    let kind = EventKind::SensorRefused { sensor: AttackerBytes::new(claimed.as_bytes().to_vec()), reason: reason.to_string() };
-    let event = Event {
-        id: EventId::new(),
-        time: Timestamp::now(),
-        sensor: controller.name.clone(),
-        decoy: None,
-        source: Some(Remote(peer)),
-        destination: None,
-        session: None,
-        kind,
-        token: None,
-    };
-    controller.events.emit(event).await;
-}
-
-/// A signed sensor request.
-pub async fn signed(parts: Parts, body: Vec<u8>, peer: SocketAddr, controller: &Arc<Controller>) -> Reply {
-    let sensor = match authenticate(&parts, &body, controller).await {
+/// A sensor request whose headers passed [`check_head`](super::auth::check_head) and
+/// whose body has been read.
+pub async fn signed(parts: Parts, head: Head, body: Body, peer: SocketAddr, controller: &Arc<Controller>) -> Reply {
+    let sensor = match super::auth::authenticate(&parts, head, &body, controller).await {
         Ok(s) => s,
-        Err((claimed, reason)) => {
-            tracing::warn!(sensor = %crate::sink::format::visible(&claimed), %peer, %reason, "sensor request refused");
-            record_refusal(controller, peer, &claimed, &reason).await;
-            return error(StatusCode::UNAUTHORIZED, &reason.shown_to_peer());
-        }
+        Err((claimed, reason)) => return super::auth::refuse(controller, peer, &claimed, &reason).await,
     };
+    let body = body.bytes;
     let path = parts.uri.path().to_string();
     let (name, source) = (sensor.clone(), peer.ip().to_string());
     let heartbeat: Option<serde_json::Value> = if path == "/v1/sensor/heartbeat" { serde_json::from_slice(&body).ok() } else { None };

@@ -9,9 +9,12 @@
 //! controller is away.
 
 pub mod api;
+mod auth;
+mod body;
 pub mod ingest;
 pub mod nats;
 mod nonces;
+mod refusals;
 pub mod registry;
 mod reply;
 pub mod sensor;
@@ -81,8 +84,10 @@ pub async fn start_controller(
         events: events.clone(),
         registry: Mutex::new(registry),
         nonces: Mutex::new(nonces::Nonces::open(&config.store.path)?),
+        refusals: Mutex::new(refusals::Refusals::default()),
         config: config.clone(),
     });
+    tasks.spawn(auth::summarise_refusals(Arc::clone(&controller), shutdown.clone()));
     tasks.spawn(server::serve(listener, tls, Arc::clone(&controller), shutdown.clone()));
     if let Some(url) = cc.nats_url.clone() {
         tasks.spawn(nats::consume(Arc::clone(&controller), url, shutdown.clone()));

@@ -29,7 +29,7 @@ async fn verify(controller: &Arc<Controller>, message: &async_nats::jetstream::M
     if message.subject.as_str() != format!("honeyward.events.{claimed}") {
         return Err((claimed, signing::Refusal::BadSignature));
     }
-    let key = ingest::sensor_key(controller, &claimed).await.map_err(|r| (claimed.clone(), r))?;
+    let key = super::auth::sensor_key(controller, &claimed).await.map_err(|r| (claimed.clone(), r))?;
     let timestamp_ms: i64 = ts.parse().map_err(|_| (claimed.clone(), signing::Refusal::BadSignature))?;
     let signed = Signed { method: "PUBLISH", path: message.subject.as_str(), timestamp_ms, nonce: &nonce, body: &message.payload };
     // Verified at the signature's own time: messages may wait in the stream.
@@ -75,7 +75,7 @@ pub async fn consume(controller: Arc<Controller>, url: String, shutdown: Shutdow
                         Err((claimed, reason)) => {
                             tracing::warn!(sensor = %crate::sink::format::visible(&claimed), %reason, "NATS message refused");
                             let peer = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
-                            ingest::record_refusal(&controller, peer, &claimed, &reason).await;
+                            super::auth::record_refusal(&controller, peer, &claimed, &reason.to_string(), 1).await;
                             // Never redelivered: it will not verify next time either.
                             let _ = m.ack_with(async_nats::jetstream::AckKind::Term).await;
                         }

@@ -1,26 +1,28 @@
 //! The controller's HTTPS endpoint: sensors' signed requests (ingest, heartbeat,
 //! token index) and the JSON API for people and automation (bearer tokens). hyper
-//! HTTP/1.1 over rustls, with a cap on connections, a TLS-handshake deadline and a
-//! cap on request bodies.
+//! HTTP/1.1 over rustls, with caps on connections (in all and per source), a
+//! TLS-handshake deadline, and bodies read only after the headers authenticate.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::{Request, StatusCode};
 use tokio::net::TcpListener;
 
 use super::api;
+use super::auth;
+use super::body::{self, Body, BodyError};
 use super::ingest::{self, Controller};
 use super::reply::{error, Reply};
 use crate::shutdown::Shutdown;
 
-/// Largest request body (a batch of events, gzip-decoded).
-pub const MAX_BODY_BYTES: usize = 32 << 20;
 /// Connections served at once.
 const MAX_CONNECTIONS: usize = 512;
+/// Connections one address may hold: a sensor uses two or three (uplink, heartbeat,
+/// token sync), so this leaves room for some 40 sensors behind one NAT.
+const MAX_CONNECTIONS_PER_SOURCE: usize = 128;
 /// Time allowed for the TLS handshake and for each request's head and body.
 const DEADLINE: Duration = Duration::from_secs(30);
 
@@ -29,6 +31,7 @@ pub async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, contro
     let options = crate::http_server::ServeOptions {
         what: "controller",
         max_connections: MAX_CONNECTIONS,
+        max_connections_per_source: MAX_CONNECTIONS_PER_SOURCE,
         deadline: DEADLINE,
         max_connection_life: Duration::from_secs(24 * 3600),
         tls: Some(tls),
@@ -40,40 +43,42 @@ pub async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, contro
     .await
 }
 
-/// Reads the body (gzip-decoded if so marked), capped.
-async fn body(req: Request<Incoming>) -> Result<(hyper::http::request::Parts, Vec<u8>), Reply> {
-    let (parts, incoming) = req.into_parts();
-    let collected = tokio::time::timeout(DEADLINE, Limited::new(incoming, MAX_BODY_BYTES).collect())
-        .await
-        .map_err(|_| error(StatusCode::REQUEST_TIMEOUT, "body too slow"))?
-        .map_err(|_| error(StatusCode::PAYLOAD_TOO_LARGE, "body too large"))?
-        .to_bytes();
-    if parts.headers.get(hyper::header::CONTENT_ENCODING).is_some_and(|v| v == "gzip") {
-        use std::io::Read;
-        let mut out = Vec::new();
-        flate2::read::GzDecoder::new(&collected[..])
-            .take(MAX_BODY_BYTES as u64 + 1)
-            .read_to_end(&mut out)
-            .map_err(|_| error(StatusCode::BAD_REQUEST, "bad gzip"))?;
-        if out.len() > MAX_BODY_BYTES {
-            return Err(error(StatusCode::PAYLOAD_TOO_LARGE, "body too large"));
-        }
-        return Ok((parts, out));
-    }
-    Ok((parts, collected.to_vec()))
+/// Reads the body of a request whose headers passed.
+async fn read_body(parts: &hyper::http::request::Parts, incoming: Incoming) -> Result<Body, Reply> {
+    let gzip = parts.headers.get(hyper::header::CONTENT_ENCODING).is_some_and(|v| v == "gzip");
+    body::read(incoming, gzip, DEADLINE).await.map_err(|e| {
+        let status = match e {
+            BodyError::TooSlow => StatusCode::REQUEST_TIMEOUT,
+            BodyError::TooLarge | BodyError::Bomb => StatusCode::PAYLOAD_TOO_LARGE,
+            BodyError::BadGzip | BodyError::Broken => StatusCode::BAD_REQUEST,
+        };
+        error(status, &e.to_string())
+    })
 }
 
 async fn route(req: Request<Incoming>, peer: SocketAddr, controller: &Arc<Controller>) -> Reply {
     let path = req.uri().path().to_string();
-    let (parts, body) = match body(req).await {
-        Ok(b) => b,
-        Err(reply) => return reply,
-    };
+    let (parts, incoming) = req.into_parts();
     if path.starts_with("/v1/sensor/") {
-        return ingest::signed(parts, body, peer, controller).await;
+        // Nothing is read, decompressed or hashed for a request that cannot be an
+        // enrolled sensor's: its headers and name are checked first.
+        let head = match auth::check_head(&parts, controller).await {
+            Ok(h) => h,
+            Err((claimed, reason)) => return auth::refuse(controller, peer, &claimed, &reason).await,
+        };
+        return match read_body(&parts, incoming).await {
+            Ok(body) => ingest::signed(parts, head, body, peer, controller).await,
+            Err(reply) => reply,
+        };
     }
     if path.starts_with("/v1/") {
-        return api::handle(parts, body, controller).await;
+        if let Err(reply) = api::authorised(&parts, controller).await {
+            return reply;
+        }
+        return match read_body(&parts, incoming).await {
+            Ok(body) => api::handle(parts, body.bytes, controller).await,
+            Err(reply) => reply,
+        };
     }
     error(StatusCode::NOT_FOUND, "not found")
 }

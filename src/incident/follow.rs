@@ -12,7 +12,10 @@ use super::grouper::{Grouper, OPEN_CAP};
 use crate::config::IncidentConfig;
 use crate::event::KindId;
 use crate::shutdown::Shutdown;
-use crate::store::{CountDelta, Incident, StoreError, StoreReader};
+use crate::store::{CountDelta, Incident, StoreError, StoreReader, StoredEvent};
+
+/// What events are counted by: sensor, decoy, kind.
+type CountKey = (String, Option<String>, KindId);
 
 /// Events grouped per saved step.
 pub const CHUNK_EVENTS: usize = 10_000;
@@ -42,30 +45,83 @@ impl Follower {
     /// error the follower must be resumed from the store again.
     pub fn catch_up(&mut self, reader: &StoreReader, stop: &dyn Fn() -> bool) -> Result<u64, StoreError> {
         let mut grouped = 0u64;
-        let mut touched: Vec<Incident> = Vec::new();
-        let mut counts: HashMap<(String, Option<String>, KindId), u64> = HashMap::new();
         loop {
-            let chunk = reader.events_after(self.cursor, CHUNK_EVENTS)?;
-            let Some(to) = chunk.last().map(|e| e.seq) else { return Ok(grouped) };
-            for e in &chunk {
-                self.grouper.place(e);
-                let ev = &e.event;
-                *counts.entry((ev.sensor.clone(), ev.decoy.clone(), ev.kind.id())).or_default() += 1;
-            }
-            touched.clear();
-            self.grouper.drain(|i| touched.push(i.clone()));
-            let deltas: Vec<CountDelta> = counts.drain().collect();
-            if reader.save_incidents(self.cursor, to, &touched, &deltas)? {
-                self.cursor = to;
-                grouped += chunk.len() as u64;
-            } else {
-                // Another follower saved first: continue from what it saved.
-                tracing::debug!("incidents were saved by another process; resuming from the store");
-                *self = Follower::resume(reader, &self.cfg)?;
-            }
-            if stop() {
+            let (n, again) = self.pass(reader, stop)?;
+            grouped += n;
+            if !again {
                 return Ok(grouped);
             }
+        }
+    }
+
+    /// One run from the cursor: a second connection reads the next chunk while this
+    /// one groups and saves the current one. Says whether to start again (another
+    /// follower saved first, so this one resumed from the store).
+    fn pass(&mut self, reader: &StoreReader, stop: &dyn Fn() -> bool) -> Result<(u64, bool), StoreError> {
+        let ahead = reader.reopen()?;
+        let from = self.cursor;
+        std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<StoredEvent>, StoreError>>(1);
+            scope.spawn(move || {
+                let mut after = from;
+                loop {
+                    let chunk = ahead.events_after(after, CHUNK_EVENTS);
+                    let last = chunk.as_ref().ok().and_then(|c| c.last().map(|e| e.seq));
+                    // Stops after an empty chunk or an error, or when nobody listens.
+                    if tx.send(chunk).is_err() {
+                        return;
+                    }
+                    match last {
+                        Some(seq) => after = seq,
+                        None => return,
+                    }
+                }
+            });
+            let mut grouped = 0u64;
+            let mut touched: Vec<Incident> = Vec::new();
+            let mut counts: HashMap<CountKey, u64> = HashMap::new();
+            for chunk in rx {
+                let chunk = chunk?;
+                let Some(to) = chunk.last().map(|e| e.seq) else { break };
+                self.group(&chunk, &mut counts);
+                touched.clear();
+                self.grouper.drain(|i| touched.push(i.clone()));
+                let deltas: Vec<CountDelta> = counts.drain().collect();
+                if !reader.save_incidents(self.cursor, to, &touched, &deltas)? {
+                    // Another follower saved first: continue from what it saved.
+                    tracing::debug!("incidents were saved by another process; resuming from the store");
+                    *self = Follower::resume(reader, &self.cfg)?;
+                    return Ok((grouped, true));
+                }
+                self.cursor = to;
+                grouped += chunk.len() as u64;
+                if stop() {
+                    break;
+                }
+            }
+            Ok((grouped, false))
+        })
+    }
+
+    /// Places a chunk and counts its events.
+    fn group(&mut self, chunk: &[StoredEvent], counts: &mut HashMap<CountKey, u64>) {
+        // Counted in runs of the same sensor, decoy and kind (a flood is one run):
+        // the names are copied once per run, not once per event.
+        let mut run: Option<(CountKey, u64)> = None;
+        for e in chunk {
+            self.grouper.place(e);
+            let ev = &e.event;
+            match run.as_mut() {
+                Some(((sensor, decoy, kind), n)) if *sensor == ev.sensor && *decoy == ev.decoy && *kind == ev.kind.id() => *n += 1,
+                _ => {
+                    if let Some((key, n)) = run.replace(((ev.sensor.clone(), ev.decoy.clone(), ev.kind.id()), 1)) {
+                        *counts.entry(key).or_default() += n;
+                    }
+                }
+            }
+        }
+        if let Some((key, n)) = run {
+            *counts.entry(key).or_default() += n;
         }
     }
 }

@@ -12,12 +12,13 @@ use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::IpAddr;
 
+use super::open::{Names, Open};
 use crate::config::{Ignore, IncidentConfig};
 use crate::event::{EventId, Severity};
 use crate::store::{Incident, StoredEvent};
 
-/// Open incidents kept before the least recently seen is closed. Each costs about
-/// 400 bytes (see BENCHMARKS.md), so the table stays under about 40 MB.
+/// Open incidents kept before the least recently seen is closed. Each takes about
+/// 400 bytes with its share of the index (see BENCHMARKS.md): about 40 MB in all.
 pub const OPEN_CAP: usize = 100_000;
 
 /// Whether the allow-list matches an event.
@@ -103,7 +104,7 @@ pub struct Placement {
 #[derive(Debug, Clone)]
 struct Slot {
     key: GroupKey,
-    incident: Incident,
+    open: Open,
     number: usize,
     /// When it was last seen, in placements.
     seen: u64,
@@ -115,7 +116,8 @@ struct Slot {
 pub struct Grouper {
     cfg: IncidentConfig,
     cap: usize,
-    sensors: HashMap<String, u32>,
+    sensors: Names,
+    decoys: Names,
     index: HashMap<GroupKey, usize>,
     slots: Vec<Option<Slot>>,
     free: Vec<usize>,
@@ -147,7 +149,8 @@ impl Grouper {
         Grouper {
             cfg: cfg.clone(),
             cap: cap.max(1),
-            sensors: HashMap::new(),
+            sensors: Names::default(),
+            decoys: Names::default(),
             index: HashMap::new(),
             slots: Vec::new(),
             free: Vec::new(),
@@ -165,13 +168,14 @@ impl Grouper {
     pub fn resume(cfg: &IncidentConfig, open: Vec<Incident>) -> Self {
         let mut g = Self::new(cfg);
         for i in open.into_iter().filter(|i| i.token.is_none()) {
-            let key = (i.source, g.sensor_number(&i.sensor), i.suppressed);
+            let key = (i.source, g.sensors.number(&i.sensor), i.suppressed);
             let number = g.opened;
             g.opened += 1;
             if g.index.len() >= g.cap {
                 g.evict_least_recent();
             }
-            g.insert(key, i, number, false);
+            let open = Open::resume(&i, &mut g.decoys);
+            g.insert(key, open, number, false);
         }
         g
     }
@@ -181,25 +185,17 @@ impl Grouper {
         self.index.len()
     }
 
-    fn sensor_number(&mut self, sensor: &str) -> u32 {
-        if let Some(n) = self.sensors.get(sensor) {
-            return *n;
-        }
-        let n = self.sensors.len() as u32;
-        self.sensors.insert(sensor.to_string(), n);
-        n
-    }
-
     /// Places the next event.
     pub fn place(&mut self, e: &StoredEvent) -> Placement {
         let ev = &e.event;
         let suppressed = ignored(&self.cfg.ignore, e);
-        let key = (ev.source.map(|s| s.ip()), self.sensor_number(&ev.sensor), suppressed);
+        let key = (ev.source.map(|s| s.ip()), self.sensors.number(&ev.sensor), suppressed);
         if ev.token.is_none() {
             if let Some(&slot) = self.index.get(&key) {
-                if let Some(s) = self.slots[slot].as_mut().filter(|s| ev.time.as_micros() - s.incident.last.as_micros() <= self.cfg.window_us) {
-                    absorb(&mut s.incident, e);
-                    let placed = Placement { incident: s.number, opened: false, suppressed, id: s.incident.id };
+                let window = self.cfg.window_us;
+                if let Some(s) = self.slots[slot].as_mut().filter(|s| ev.time.as_micros() - s.open.last_us <= window) {
+                    s.open.absorb(e, &mut self.decoys);
+                    let placed = Placement { incident: s.number, opened: false, suppressed, id: s.open.id };
                     self.touch(slot);
                     return placed;
                 }
@@ -209,25 +205,25 @@ impl Grouper {
         }
         let number = self.opened;
         self.opened += 1;
-        let incident = first(e, suppressed);
         let placed = Placement { incident: number, opened: true, suppressed, id: ev.id };
         if ev.token.is_some() {
             // A token hit's incident takes no other events: the source's ordinary
             // incident stays the open one.
             if self.tracking {
-                self.finished.push(incident);
+                self.finished.push(first(e, suppressed));
             }
         } else {
             if self.index.len() >= self.cap {
                 self.evict_least_recent();
             }
-            self.insert(key, incident, number, true);
+            let open = Open::first(e, &mut self.decoys);
+            self.insert(key, open, number, true);
         }
         placed
     }
 
-    fn insert(&mut self, key: GroupKey, incident: Incident, number: usize, dirty: bool) {
-        let slot = Slot { key, incident, number, seen: 0, dirty: false };
+    fn insert(&mut self, key: GroupKey, open: Open, number: usize, dirty: bool) {
+        let slot = Slot { key, open, number, seen: 0, dirty: false };
         let at = match self.free.pop() {
             Some(at) => {
                 self.slots[at] = Some(slot);
@@ -297,7 +293,8 @@ impl Grouper {
             }
             self.free.push(at);
             if s.dirty {
-                self.finished.push(s.incident);
+                let incident = self.full(&s);
+                self.finished.push(incident);
             }
         }
     }
@@ -307,12 +304,18 @@ impl Grouper {
         for i in self.finished.drain(..) {
             f(&i);
         }
-        for at in self.dirty.drain(..) {
+        for at in std::mem::take(&mut self.dirty) {
             if let Some(s) = self.slots[at].as_mut().filter(|s| s.dirty) {
                 s.dirty = false;
-                f(&s.incident);
+                let (key, open) = (s.key, &s.open);
+                f(&open.incident(self.sensors.name(key.1), key.0, key.2, &self.decoys));
             }
         }
+    }
+
+    /// The full record of an open incident.
+    fn full(&self, s: &Slot) -> Incident {
+        s.open.incident(self.sensors.name(s.key.1), s.key.0, s.key.2, &self.decoys)
     }
 }
 

@@ -6,6 +6,7 @@
 
 mod follow;
 mod grouper;
+mod open;
 
 pub use crate::config::{Cidr, Ignore, IncidentConfig};
 pub use crate::store::{Incident, IncidentFilter, IncidentTally};

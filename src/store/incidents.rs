@@ -106,12 +106,15 @@ impl StoreReader {
         if moved != 1 {
             return Ok(false);
         }
+        let mut opened = 0i64;
         {
             let mut put = tx
                 .prepare_cached(&format!("INSERT OR REPLACE INTO incidents ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"))
                 .map_err(wrap)?;
             let json = |s: &BTreeSet<String>| serde_json::to_string(s).unwrap_or_else(|_| "[]".into());
             for i in incidents {
+                // An incident whose first event is in this step is new.
+                opened += i64::from(i.first_seq > from && !i.suppressed);
                 let mut id = [0u8; uuid::fmt::Hyphenated::LENGTH];
                 put.execute(params![
                     i.id.encode(&mut id),
@@ -138,6 +141,7 @@ impl StoreReader {
                 count.execute(params![sensor, decoy.as_deref().unwrap_or(""), i64::from(*kind), *n as i64]).map_err(wrap)?;
             }
         }
+        tx.execute("UPDATE incident_cursor SET unsuppressed = unsuppressed + ?1 WHERE id = 1", params![opened]).map_err(wrap)?;
         tx.commit().map_err(wrap)?;
         Ok(true)
     }
@@ -197,7 +201,7 @@ impl StoreReader {
         let count =
             |sql: &str, p: &[&dyn rusqlite::ToSql]| self.conn.query_row(sql, p, |r| r.get::<_, i64>(0)).map(|n| n.max(0) as u64).map_err(|e| self.wrap(e));
         let open = count("SELECT count(*) FROM incidents WHERE last_us >= ?1 AND suppressed = 0", &[&open_since_us])?;
-        let all = count("SELECT count(*) FROM incidents WHERE suppressed = 0", &[])?;
+        let all = count("SELECT unsuppressed FROM incident_cursor WHERE id = 1", &[])?;
         let acked = count("SELECT count(*) FROM incident_acks a JOIN incidents i ON i.id = a.incident WHERE i.suppressed = 0", &[])?;
         Ok(IncidentTally { open, unacknowledged: all.saturating_sub(acked) })
     }

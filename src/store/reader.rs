@@ -38,6 +38,7 @@ pub type EventCount = (String, Option<String>, &'static str, u64);
 pub struct StoreReader {
     pub(super) conn: Connection,
     path: String,
+    file: std::path::PathBuf,
 }
 
 impl StoreReader {
@@ -45,7 +46,12 @@ impl StoreReader {
     pub fn open(path: &Path, create: bool) -> Result<Self, StoreError> {
         // Cursor writes need no fsync of their own: losing one only means re-sending.
         let conn = open_connection(path, StoreSync::Normal, create)?;
-        Ok(StoreReader { conn, path: path.display().to_string() })
+        Ok(StoreReader { conn, path: path.display().to_string(), file: path.to_path_buf() })
+    }
+
+    /// A second connection to the same store.
+    pub fn reopen(&self) -> Result<Self, StoreError> {
+        Self::open(&self.file, false)
     }
 
     pub(super) fn wrap(&self, source: rusqlite::Error) -> StoreError {

@@ -141,7 +141,8 @@ const MIGRATIONS: &[&str] = &[
     // 7: incidents kept as they form (the incident follower groups committed events in
     // commit order and saves each incident it touched, with how far it has read), and
     // stored events counted by sensor, decoy and kind, so neither the console, `/metrics`
-    // nor the CLI regroups or recounts the whole store. An incident's events are those
+    // nor the CLI regroups or recounts the whole store (the cursor row also counts the
+    // incidents that are not suppressed). An incident's events are those
     // of its sensor and source, with its suppression, between its first and last
     // sequence numbers (a token hit's incident is its one event).
     "CREATE TABLE incidents (
@@ -159,10 +160,10 @@ const MIGRATIONS: &[&str] = &[
         decoys TEXT NOT NULL,
         kinds TEXT NOT NULL,
         techniques TEXT NOT NULL
-    );
-    CREATE INDEX incidents_last ON incidents (last_us);
-    CREATE TABLE incident_cursor (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL);
-    INSERT INTO incident_cursor VALUES (1, 0);
+    ) WITHOUT ROWID;
+    CREATE INDEX incidents_last ON incidents (last_us, suppressed);
+    CREATE TABLE incident_cursor (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, unsuppressed INTEGER NOT NULL);
+    INSERT INTO incident_cursor VALUES (1, 0, 0);
     CREATE TABLE event_counts (
         sensor TEXT NOT NULL,
         decoy TEXT NOT NULL,

@@ -34,7 +34,21 @@ fn hex(bytes: &[u8]) -> String {
 
 fn canonical(s: &Signed<'_>) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, s.body);
-    format!("HONEYWARD-HMAC-SHA256\n{}\n{}\n{}\n{}\n{}", s.method, s.path, s.timestamp_ms, s.nonce, hex(digest.as_ref()))
+    canonical_head(&SignedHead { method: s.method, path: s.path, timestamp_ms: s.timestamp_ms, nonce: s.nonce }, digest.as_ref())
+}
+
+fn canonical_head(h: &SignedHead<'_>, body_sha256: &[u8]) -> String {
+    format!("HONEYWARD-HMAC-SHA256\n{}\n{}\n{}\n{}\n{}", h.method, h.path, h.timestamp_ms, h.nonce, hex(body_sha256))
+}
+
+/// What is signed besides the body: the controller checks these (and that the sensor
+/// exists) before it reads a body, and hashes the body while reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignedHead<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub timestamp_ms: i64,
+    pub nonce: &'a str,
 }
 
 /// A fresh random nonce (128 bits, hex).
@@ -62,9 +76,26 @@ pub enum Refusal {
     Stale(i64),
     #[error("replayed request (nonce seen before)")]
     Replayed,
+    /// The timestamp is too far off to be worth reading the body for (the signature
+    /// was not checked, so the peer is not told).
+    #[error("timestamp too far off ({0} ms), refused before the body")]
+    OffClock(i64),
 }
 
 impl Refusal {
+    /// A short stable name for the kind of refusal (numbers left out).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::Unsigned => "unsigned",
+            Refusal::UnknownSensor => "unknown_sensor",
+            Refusal::Revoked => "revoked",
+            Refusal::BadSignature => "bad_signature",
+            Refusal::Stale(_) => "stale",
+            Refusal::Replayed => "replayed",
+            Refusal::OffClock(_) => "off_clock",
+        }
+    }
+
     /// What the peer is told. Refusals decided before the signature is known to be
     /// good (missing headers, unknown or revoked sensor, bad signature) all read the
     /// same, so that a prober learns nothing about which sensor names exist; a stale
@@ -72,7 +103,7 @@ impl Refusal {
     pub fn shown_to_peer(&self) -> String {
         match self {
             Refusal::Stale(_) | Refusal::Replayed => self.to_string(),
-            Refusal::Unsigned | Refusal::UnknownSensor | Refusal::Revoked | Refusal::BadSignature => {
+            Refusal::Unsigned | Refusal::UnknownSensor | Refusal::Revoked | Refusal::BadSignature | Refusal::OffClock(_) => {
                 "refused: not a request signed by an enrolled sensor".to_string()
             }
         }
@@ -85,6 +116,17 @@ pub fn verify(key: &[u8], s: &Signed<'_>, signature_hex: &str, now_ms: i64) -> R
     let Some(signature) = unhex(signature_hex) else { return Err(Refusal::BadSignature) };
     hmac::verify(&hmac::Key::new(hmac::HMAC_SHA256, key), canonical(s).as_bytes(), &signature).map_err(|_| Refusal::BadSignature)?;
     let skew = now_ms - s.timestamp_ms;
+    if skew.abs() > MAX_SKEW_MS {
+        return Err(Refusal::Stale(skew));
+    }
+    Ok(())
+}
+
+/// Like [`verify`], with the body given by its SHA-256.
+pub fn verify_digest(key: &[u8], h: &SignedHead<'_>, body_sha256: &[u8], signature_hex: &str, now_ms: i64) -> Result<(), Refusal> {
+    let Some(signature) = unhex(signature_hex) else { return Err(Refusal::BadSignature) };
+    hmac::verify(&hmac::Key::new(hmac::HMAC_SHA256, key), canonical_head(h, body_sha256).as_bytes(), &signature).map_err(|_| Refusal::BadSignature)?;
+    let skew = now_ms - h.timestamp_ms;
     if skew.abs() > MAX_SKEW_MS {
         return Err(Refusal::Stale(skew));
     }

@@ -43,7 +43,7 @@ fn upstream(port: u16, credential: SensorCredential) -> UpstreamConfig {
         spool_max_bytes: 1 << 30,
         heartbeat: Duration::from_secs(10),
         token_sync: Duration::from_secs(2),
-        nats_url: None,
+        nats: None,
     }
 }
 

@@ -6,7 +6,7 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -404,4 +404,51 @@ fn over_a_real_nats_jetstream_nothing_is_lost_when_the_controller_restarts_mid_s
         "the NATS password is never logged"
     );
     assert_eq!(count_kind(&cdb, "sensor_refused"), 0);
+}
+
+#[test]
+fn a_sensor_reaches_nats_over_tls_only_through_the_ca_it_was_given() {
+    let root = tempfile::tempdir().unwrap();
+    let r = root.path();
+    common::certs::certificates(r, "nats-ca");
+    common::certs::certificates(r, "other-ca");
+    common::certs::server_certificate(r, "nats-ca", "nats.test", "nats");
+    let nats_port = free_port();
+    let conf = format!(
+        "listen: 127.0.0.1:{nats_port}\njetstream {{ store_dir: \"{d}/jetstream\" }}\ntls {{ cert_file: \"{d}/nats.pem\", key_file: \"{d}/nats.key\" }}\n",
+        d = r.display()
+    );
+    std::fs::write(r.join("nats.conf"), conf).unwrap();
+    let nats = Command::new("nats-server").args(["-c"]).arg(r.join("nats.conf")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("nats-server");
+    let _nats = Reaped(nats);
+    assert!(eventually(10, || std::net::TcpStream::connect(("127.0.0.1", nats_port)).is_ok()), "nats-server listening");
+
+    let cdir = r.join("controller");
+    std::fs::create_dir_all(&cdir).unwrap();
+    let port = free_port();
+    let nats = |ca: &str| format!("  nats_url: tls://127.0.0.1:{nats_port}\n  nats_ca_file: {}\n", r.join(format!("{ca}.pem")).display());
+    let yaml = controller_yaml(port, NO_SINKS).replace("  silent_after_seconds: 5\n", &format!("  silent_after_seconds: 5\n{}", nats("nats-ca")));
+    std::fs::write(cdir.join("honeyward.yaml"), &yaml).unwrap();
+    let (trusting, other) = (enrol(&cdir, r, "ward-t"), enrol(&cdir, r, "ward-o"));
+    let controller = start_controller(&cdir, &yaml);
+    let sensor = |dir: &Path, ca: &str| {
+        let yaml = format!(
+            "store:\n  path: honeyward.db\n  sync: normal\nupstream:\n  url: https://127.0.0.1:{port}\n  credential_file: credential.json\n{}decoys:\n{}",
+            nats(ca),
+            tcp_decoy("banner", "")
+        );
+        std::fs::write(dir.join("honeyward.yaml"), yaml).unwrap();
+        Honeyward::spawn(dir, &["sensor", "-c", "honeyward.yaml"])
+    };
+    let (good, bad) = (sensor(&trusting, "nats-ca"), sensor(&other, "other-ca"));
+    for s in [&good, &bad] {
+        for _ in 0..5 {
+            drop(std::net::TcpStream::connect(s.addr("banner")).unwrap());
+        }
+    }
+    let cdb = controller.store();
+    assert!(eventually(30, || ids(&cdb, Some("ward-t")).len() >= 10), "the sensor given the server's CA delivers over TLS");
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(ids(&cdb, Some("ward-o")).is_empty(), "a sensor given another CA does not trust the server and sends nothing");
+    assert!(count_kind(&bad.store(), "connection_opened") >= 5, "it keeps its events in its spool");
 }

@@ -10,6 +10,7 @@ use std::net::TcpStream;
 use std::process::Command;
 use std::time::Duration;
 
+use common::certs::{certificates, server_certificate};
 use common::rsyslog::*;
 use common::*;
 
@@ -81,66 +82,13 @@ fn the_udp_transport_delivers_one_cef_datagram_per_event() {
     std::thread::sleep(Duration::from_millis(100));
 }
 
-fn openssl(dir: &std::path::Path, args: &[&str]) {
-    let out = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl");
-    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-}
-
-/// A test CA and a collector certificate for `siem.test` / 127.0.0.1 signed by it.
-fn certificates(dir: &std::path::Path, ca: &str) {
-    openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            &format!("/CN={ca}"),
-            "-keyout",
-            &format!("{ca}.key"),
-            "-out",
-            &format!("{ca}.pem"),
-        ],
-    );
-}
-
 #[test]
 fn tls_delivers_to_a_collector_whose_certificate_chains_to_the_pinned_ca_only() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     certificates(d, "siem-ca");
     certificates(d, "other-ca");
-    openssl(
-        d,
-        &["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=siem.test", "-keyout", "server.key", "-out", "server.csr"],
-    );
-    std::fs::write(d.join("san.ext"), "subjectAltName=DNS:siem.test,IP:127.0.0.1\n").unwrap();
-    openssl(
-        d,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            "siem-ca.pem",
-            "-CAkey",
-            "siem-ca.key",
-            "-CAcreateserial",
-            "-days",
-            "2",
-            "-extfile",
-            "san.ext",
-            "-out",
-            "server.pem",
-        ],
-    );
+    server_certificate(d, "siem-ca", "siem.test", "server");
     let port = free_port();
     let setup = format!(
         r#"global(workDirectory="{d}" maxMessageSize="1m" DefaultNetstreamDriver="gtls" DefaultNetstreamDriverCAFile="{d}/siem-ca.pem" DefaultNetstreamDriverCertFile="{d}/server.pem" DefaultNetstreamDriverKeyFile="{d}/server.key")

@@ -30,6 +30,10 @@ pub struct RawController {
     pub silent_after_seconds: Option<At<u64>>,
     /// Also consume sensor events from this NATS JetStream server, e.g. nats://10.20.0.4:4222
     pub nats_url: Option<At<String>>,
+    /// NATS credentials (a `.creds` file: user JWT and seed), for a server in operator mode.
+    pub nats_creds_file: Option<At<String>>,
+    /// CA certificate (PEM) the NATS server's certificate must chain to; TLS is then required.
+    pub nats_ca_file: Option<At<String>>,
 }
 
 /// `upstream:` section.
@@ -49,6 +53,10 @@ pub struct RawUpstream {
     /// Send events through this NATS JetStream server instead of HTTPS ingest
     /// (heartbeats and the token index still go to `url`).
     pub nats_url: Option<At<String>>,
+    /// NATS credentials (a `.creds` file: user JWT and seed), for a server in operator mode.
+    pub nats_creds_file: Option<At<String>>,
+    /// CA certificate (PEM) the NATS server's certificate must chain to; TLS is then required.
+    pub nats_ca_file: Option<At<String>>,
 }
 
 /// The controller's settings.
@@ -58,7 +66,18 @@ pub struct ControllerConfig {
     pub server_name: String,
     pub cert: Option<(PathBuf, PathBuf)>,
     pub silent_after: Duration,
-    pub nats_url: Option<String>,
+    pub nats: Option<NatsConfig>,
+}
+
+/// How to reach a NATS JetStream server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NatsConfig {
+    /// One URL or several separated by commas (may hold a user and password).
+    pub url: String,
+    /// A `.creds` file (user JWT and nkey seed).
+    pub creds_file: Option<PathBuf>,
+    /// The CA the server's certificate must chain to (TLS required when set).
+    pub ca_file: Option<PathBuf>,
 }
 
 /// What a sensor's credential file holds.
@@ -92,7 +111,7 @@ pub struct UpstreamConfig {
     pub spool_max_bytes: u64,
     pub heartbeat: Duration,
     pub token_sync: Duration,
-    pub nats_url: Option<String>,
+    pub nats: Option<NatsConfig>,
 }
 
 impl Checker<'_> {
@@ -117,8 +136,8 @@ impl Checker<'_> {
         let server_name =
             raw.server_name.map(|s| s.value).unwrap_or_else(|| if listen.ip().is_unspecified() { super::sensor::host_name() } else { listen.ip().to_string() });
         let silent_after = Duration::from_secs(self.number(&raw.silent_after_seconds, "silent_after_seconds", 60, 5..=86_400));
-        let nats_url = self.nats_url(&raw.nats_url);
-        Some(ControllerConfig { listen, server_name, cert, silent_after, nats_url })
+        let nats = self.nats(&raw.nats_url, &raw.nats_creds_file, &raw.nats_ca_file);
+        Some(ControllerConfig { listen, server_name, cert, silent_after, nats })
     }
 
     pub(super) fn upstream(&mut self, node: Option<&Node>) -> Option<UpstreamConfig> {
@@ -155,16 +174,44 @@ impl Checker<'_> {
             spool_max_bytes: self.number(&raw.spool_max_mb, "spool_max_mb", 1024, 16..=1_048_576) * 1024 * 1024,
             heartbeat: Duration::from_secs(self.number(&raw.heartbeat_seconds, "heartbeat_seconds", 10, 1..=3600)),
             token_sync: Duration::from_secs(self.number(&raw.token_sync_seconds, "token_sync_seconds", 2, 1..=3600)),
-            nats_url: self.nats_url(&raw.nats_url),
+            nats: self.nats(&raw.nats_url, &raw.nats_creds_file, &raw.nats_ca_file),
         })
     }
 
-    fn nats_url(&mut self, raw: &Option<At<String>>) -> Option<String> {
-        let url = raw.as_ref()?;
-        if !(url.value.starts_with("nats://") || url.value.starts_with("tls://")) {
+    fn nats(&mut self, url: &Option<At<String>>, creds: &Option<At<String>>, ca: &Option<At<String>>) -> Option<NatsConfig> {
+        let Some(url) = url.as_ref() else {
+            if let Some(extra) = creds.as_ref().or(ca.as_ref()) {
+                self.error(extra.position, "NATS credentials or a CA without `nats_url`", "set `nats_url` too, or remove this");
+            }
+            return None;
+        };
+        if !url.value.split(',').all(|u| u.trim().starts_with("nats://") || u.trim().starts_with("tls://")) {
             self.error(url.position, format!("invalid NATS URL {:?}", url.value), "write nats://HOST:4222 (or tls://HOST:4222)");
             return None;
         }
-        Some(url.value.clone())
+        let creds_file = creds.as_ref().and_then(|c| {
+            self.pem_like(
+                c,
+                &["-----BEGIN NATS USER JWT-----", "-----BEGIN USER NKEY SEED-----"],
+                "a NATS .creds file (user JWT and seed), e.g. from `nsc generate creds`",
+            )
+        });
+        let ca_file = ca.as_ref().and_then(|c| self.pem_like(c, &["-----BEGIN CERTIFICATE-----"], "a PEM CA certificate"));
+        Some(NatsConfig { url: url.value.clone(), creds_file, ca_file })
+    }
+
+    /// A file that must be readable now and hold each of `markers`.
+    fn pem_like(&mut self, file: &At<String>, markers: &[&str], what: &str) -> Option<PathBuf> {
+        match std::fs::read_to_string(&file.value) {
+            Ok(text) if markers.iter().all(|m| text.contains(m)) => Some(PathBuf::from(&file.value)),
+            Ok(_) => {
+                self.error(file.position, format!("{} is not {what}", file.value), "");
+                None
+            }
+            Err(e) => {
+                self.error(file.position, format!("cannot read {}: {e}", file.value), "");
+                None
+            }
+        }
     }
 }

@@ -29,7 +29,7 @@ pub use decoys::{
     AcceptPolicy, ConnectionLimits, DecoyConfig, DicomDecoyConfig, HttpDecoyConfig, PersonalityChoice, SshDecoyConfig, TcpDecoyConfig, TlsSource,
 };
 pub use error::{ConfigError, ConfigErrors};
-pub use fleet::{ControllerConfig, SensorCredential, UpstreamConfig};
+pub use fleet::{ControllerConfig, NatsConfig, SensorCredential, UpstreamConfig};
 pub use load::{load_file, parse_str, Config, EMBEDDED_DEFAULT, EMBEDDED_DEFAULT_NAME, EXAMPLE_COMPLETE};
 pub use schema::json_schema;
 pub use secret::{Secret, SecretError};

@@ -176,3 +176,37 @@ fn credentials_over_plain_http_are_refused_except_to_loopback_when_allowed() {
         "no credentials, no refusal"
     );
 }
+
+#[test]
+fn nats_credentials_and_ca_must_be_what_they_claim_and_name_their_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").unwrap();
+    let creds = dir.path().join("ward.creds");
+    std::fs::write(
+        &creds,
+        "-----BEGIN NATS USER JWT-----\neyJ0\n------END NATS USER JWT------\n-----BEGIN USER NKEY SEED-----\nSUAM\n------END USER NKEY SEED------\n",
+    )
+    .unwrap();
+    let ok = format!(
+        "controller:\n  listen: 127.0.0.1:8443\n  nats_url: tls://10.20.0.11:4222,tls://10.20.0.12:4222\n  nats_ca_file: {}\n  nats_creds_file: {}\n",
+        ca.display(),
+        creds.display()
+    );
+    let c = parse_str("t.yaml", &ok).unwrap();
+    let nats = c.controller.unwrap().nats.unwrap();
+    assert_eq!((nats.ca_file.as_deref(), nats.creds_file.as_deref()), (Some(ca.as_path()), Some(creds.as_path())));
+
+    // The CA where the creds should be, a missing file, and a CA without a URL.
+    let bad = format!(
+        "controller:\n  listen: 127.0.0.1:8443\n  nats_url: nats://10.20.0.11:4222\n  nats_creds_file: {}\n  nats_ca_file: {}/missing.pem\nupstream:\n  url: https://10.20.0.4:8443\n  credential_file: {}/none.json\n  nats_ca_file: {}\n",
+        ca.display(),
+        dir.path().display(),
+        dir.path().display(),
+        ca.display()
+    );
+    let errs = errors(&bad);
+    let at = |line: usize| errs.iter().find(|e| e.position.map(|p| p.0) == Some(line)).map(|e| e.message.clone()).unwrap_or_default();
+    assert!(at(4).contains("is not a NATS .creds file"), "{errs:?}");
+    assert!(at(5).contains("cannot read"), "{errs:?}");
+}

@@ -89,8 +89,8 @@ pub async fn start_controller(
     });
     tasks.spawn(auth::summarise_refusals(Arc::clone(&controller), shutdown.clone()));
     tasks.spawn(server::serve(listener, tls, Arc::clone(&controller), shutdown.clone()));
-    if let Some(url) = cc.nats_url.clone() {
-        tasks.spawn(nats::consume(Arc::clone(&controller), url, shutdown.clone()));
+    if let Some(n) = cc.nats.clone() {
+        tasks.spawn(nats::consume(Arc::clone(&controller), n, shutdown.clone()));
     }
     tasks.spawn(watch_silence(controller, cc.silent_after, shutdown));
     Ok(addr)

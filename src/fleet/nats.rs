@@ -42,10 +42,10 @@ async fn verify(controller: &Arc<Controller>, message: &async_nats::jetstream::M
 }
 
 /// The controller's consumer: fetch, verify, commit, then acknowledge.
-pub async fn consume(controller: Arc<Controller>, url: String, shutdown: Shutdown) {
+pub async fn consume(controller: Arc<Controller>, nats: crate::config::NatsConfig, shutdown: Shutdown) {
     loop {
         let session = async {
-            let js = connect(&url).await.map_err(|e| e.to_string())?;
+            let js = connect(&nats).await.map_err(|e| e.to_string())?;
             let stream = js.get_or_create_stream(stream_config()).await.map_err(|e| format!("JetStream stream {STREAM}: {e}"))?;
             let config = consumer::pull::Config {
                 durable_name: Some(CONSUMER.into()),
@@ -54,7 +54,7 @@ pub async fn consume(controller: Arc<Controller>, url: String, shutdown: Shutdow
                 ..Default::default()
             };
             let consumer: consumer::PullConsumer = stream.get_or_create_consumer(CONSUMER, config).await.map_err(|e| format!("JetStream consumer: {e}"))?;
-            tracing::info!(url = %crate::sink::controller::nats::shown_url(&url), stream = STREAM, consumer = CONSUMER, "consuming sensor events from NATS JetStream");
+            tracing::info!(url = %crate::sink::controller::nats::shown_url(&nats.url), stream = STREAM, consumer = CONSUMER, "consuming sensor events from NATS JetStream");
             loop {
                 let mut batch = consumer.fetch().max_messages(256).expires(Duration::from_secs(1)).messages().await.map_err(|e| e.to_string())?;
                 let mut messages = Vec::new();

@@ -2,6 +2,7 @@
 //! directory, find its listeners, signal it, and read its SQLite store.
 #![allow(dead_code)]
 
+pub mod certs;
 pub mod controller;
 pub mod real_ssh;
 pub mod rsyslog;

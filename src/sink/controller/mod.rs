@@ -22,8 +22,8 @@ pub enum ControllerSink {
 
 impl ControllerSink {
     pub fn new(u: &UpstreamConfig) -> Result<Self, SinkError> {
-        match &u.nats_url {
-            Some(url) => Ok(ControllerSink::Nats(NatsSink::new(u, url)?)),
+        match &u.nats {
+            Some(nats) => Ok(ControllerSink::Nats(NatsSink::new(u, nats)?)),
             None => Ok(ControllerSink::Https(Upstream::new(u).map_err(|e| SinkError::Permanent(format!("controller link: {e}")))?)),
         }
     }

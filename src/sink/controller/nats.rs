@@ -21,6 +21,7 @@ use std::time::Duration;
 use async_nats::jetstream::{self, stream};
 
 use super::signing::{self, Signed};
+use crate::config::NatsConfig;
 use crate::event::Timestamp;
 use crate::sink::{Sink, SinkError};
 use crate::store::StoredEvent;
@@ -69,35 +70,40 @@ pub fn shown_url(urls: &str) -> String {
     urls.split(',').map(|u| one(u.trim())).collect::<Vec<_>>().join(",")
 }
 
-pub async fn connect(url: &str) -> Result<jetstream::Context, NatsConnectError> {
-    let client = async_nats::ConnectOptions::new()
-        .name("honeyward")
-        .retry_on_initial_connect()
-        .connect(url)
-        .await
-        .map_err(|cause| NatsConnectError { url: shown_url(url), cause })?;
+/// Connects as `nats` says: its credentials file, and TLS required with its CA.
+pub async fn connect(nats: &NatsConfig) -> Result<jetstream::Context, NatsConnectError> {
+    let url = nats.url.as_str();
+    let failed = |cause: async_nats::ConnectError| NatsConnectError { url: shown_url(url), cause };
+    let mut options = async_nats::ConnectOptions::new().name("honeyward").retry_on_initial_connect();
+    if let Some(creds) = &nats.creds_file {
+        options = options.credentials_file(creds).await.map_err(|e| failed(async_nats::ConnectError::with_source(async_nats::ConnectErrorKind::Io, e)))?;
+    }
+    if let Some(ca) = &nats.ca_file {
+        options = options.add_root_certificates(ca.clone()).require_tls(true);
+    }
+    let client = options.connect(url).await.map_err(failed)?;
     Ok(jetstream::new(client))
 }
 
 /// A sensor's sink publishing to JetStream.
 pub struct NatsSink {
-    url: String,
+    nats: NatsConfig,
     js: Option<jetstream::Context>,
     sensor: String,
     key: Vec<u8>,
 }
 
 impl NatsSink {
-    pub fn new(u: &crate::config::UpstreamConfig, url: &str) -> Result<Self, SinkError> {
+    pub fn new(u: &crate::config::UpstreamConfig, nats: &NatsConfig) -> Result<Self, SinkError> {
         let key = u.credential.key_bytes().ok_or_else(|| SinkError::Permanent("the credential's key is not base64".into()))?;
-        Ok(NatsSink { url: url.to_string(), js: None, sensor: u.credential.sensor.clone(), key })
+        Ok(NatsSink { nats: nats.clone(), js: None, sensor: u.credential.sensor.clone(), key })
     }
 
     async fn publish(&mut self, payload: Vec<u8>) -> Result<(), SinkError> {
         if self.js.is_none() {
-            let js = tokio::time::timeout(Duration::from_secs(10), connect(&self.url))
+            let js = tokio::time::timeout(Duration::from_secs(10), connect(&self.nats))
                 .await
-                .map_err(|_| SinkError::Retryable(format!("NATS {}: connect timed out", shown_url(&self.url))))?
+                .map_err(|_| SinkError::Retryable(format!("NATS {}: connect timed out", shown_url(&self.nats.url))))?
                 .map_err(|e| SinkError::Retryable(e.to_string()))?;
             js.get_or_create_stream(stream_config()).await.map_err(|e| SinkError::Retryable(format!("JetStream stream {STREAM}: {e}")))?;
             self.js = Some(js);

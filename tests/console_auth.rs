@@ -129,3 +129,76 @@ fn a_controllers_console_lists_its_enrolled_sensors() {
     assert_eq!(code, 200);
     assert!(page.contains("ward-9-sensor") && page.contains("silent"), "{page}");
 }
+
+#[test]
+fn a_page_reached_through_another_host_name_is_refused_as_dns_rebinding() {
+    let dir = tempfile::tempdir().unwrap();
+    let hw = Honeyward::start(dir.path(), &(config(&tcp_decoy("banner", "")) + "console:\n  listen: 127.0.0.1:0\n"));
+    let addr = hw.addr("console");
+    let get = |path: &str, host: &str| {
+        let response = http_raw(addr, format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes());
+        String::from_utf8_lossy(&response[..12.min(response.len())]).into_owned()
+    };
+    let port = addr.port();
+    // A page on attacker.example whose name now points at 127.0.0.1 sends its own name.
+    assert_eq!(get("/login", &format!("attacker.example:{port}")), "HTTP/1.1 421");
+    assert_eq!(get("/static/console.js", "attacker.example"), "HTTP/1.1 421");
+    assert_eq!(get("/login", &format!("localhost:{port}")), "HTTP/1.1 200", "the console's own name");
+    assert_eq!(get("/login", &format!("127.0.0.1:{port}")), "HTTP/1.1 200", "its listen address");
+    assert_eq!(get("/metrics", &format!("attacker.example:{port}")), "HTTP/1.1 200", "scrapers use whatever name they were given");
+}
+
+#[test]
+fn a_password_flood_is_slowed_per_address_and_the_decoys_keep_answering() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = config(&tcp_decoy("banner", "")) + "console:\n  listen: 127.0.0.1:0\n  password_login: true\n";
+    let hw = Honeyward::start(dir.path(), &yaml);
+    assert!(set_password(dir.path(), "duty-analyst", "a long enough passphrase").status.success());
+    let url = format!("http://localhost:{}/login/password", hw.addr("console").port());
+    let banner = hw.addr("banner");
+    let banner_latency = || {
+        let started = std::time::Instant::now();
+        let mut s = std::net::TcpStream::connect(banner).unwrap();
+        let mut first = [0u8; 5];
+        std::io::Read::read_exact(&mut s, &mut first).unwrap();
+        started.elapsed()
+    };
+    let idle = (0..5).map(|_| banner_latency()).max().unwrap();
+
+    // 12 addresses, 5 wrong passwords each, all at once.
+    let flood: Vec<_> = (0..12)
+        .map(|i| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let out = Command::new("curl")
+                    .args(["-s", "-o", "/dev/null", "-w", "%{http_code}\n", "--interface", &format!("127.0.0.{}", 10 + i)])
+                    .args(["-d", "account=duty-analyst&password=wrong+guess+here", &format!("{url}?n=[1-5]")])
+                    .output()
+                    .unwrap();
+                String::from_utf8(out.stdout).unwrap()
+            })
+        })
+        .collect();
+    let during = (0..20)
+        .map(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            banner_latency()
+        })
+        .max()
+        .unwrap();
+    let codes: Vec<String> = flood.into_iter().map(|t| t.join().unwrap()).collect();
+    eprintln!("banner latency: idle {idle:?}, during the password flood {during:?}");
+    for c in &codes {
+        let c: Vec<&str> = c.lines().collect();
+        assert_eq!(c[..3], ["200", "200", "200"], "three wrong passwords are answered as wrong");
+        assert!(c[3..].iter().all(|code| *code == "429"), "then the address must wait: {c:?}");
+    }
+    assert!(during < std::time::Duration::from_secs(1), "the decoy kept answering during the flood ({during:?})");
+    // Another address with the right password is not held back.
+    let ok = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "--interface", "127.0.0.200"])
+        .args(["-d", "account=duty-analyst&password=a+long+enough+passphrase", &url])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&ok.stdout), "303");
+}

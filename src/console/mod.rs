@@ -6,6 +6,7 @@
 
 mod accounts;
 pub mod cbor;
+mod guard;
 mod http;
 mod metrics;
 mod pages;
@@ -46,10 +47,16 @@ struct Pending {
     challenge: [u8; 32],
     purpose: Purpose,
     expires: Instant,
+    source: std::net::IpAddr,
 }
 
 /// Most ceremonies waiting at once (anyone can start one); a full table refuses more.
 const MAX_PENDING: usize = 1024;
+/// Most ceremonies one address may have waiting (a person needs one at a time).
+const MAX_PENDING_PER_SOURCE: usize = 8;
+/// Most sign-ups waiting at once: they have their own share, so a flood of sign-in
+/// starts cannot keep a new analyst from registering, nor the other way round.
+const MAX_PENDING_SIGNUPS: usize = 64;
 const CEREMONY_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long the first sign-up link printed at start works.
 pub const INVITE_VALID: Duration = Duration::from_secs(24 * 3600);
@@ -62,25 +69,31 @@ pub struct Console {
     rp: webauthn::RelyingParty,
     pending: Mutex<HashMap<String, Pending>>,
     templates: minijinja::Environment<'static>,
+    guard: guard::Guard,
 }
 
 impl Console {
     fn new(config: Arc<Config>, cfg: ConsoleConfig, port: u16, decoys: Vec<DecoyHandle>) -> Self {
         let rp = webauthn::RelyingParty { id: cfg.rp_id(), origin: cfg.origin(port) };
-        Console { rp, cfg, config, decoys, pending: Mutex::new(HashMap::new()), templates: pages::environment() }
+        Console { rp, cfg, config, decoys, pending: Mutex::new(HashMap::new()), templates: pages::environment(), guard: guard::Guard::default() }
     }
 
-    /// Starts a ceremony; `None` when too many are pending.
-    fn begin(&self, purpose: Purpose) -> Option<(String, [u8; 32])> {
+    /// Starts a ceremony for `source`; `None` when too many are pending (in all, from
+    /// that address, or sign-ups).
+    fn begin(&self, purpose: Purpose, source: std::net::IpAddr) -> Option<(String, [u8; 32])> {
         let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
         p.retain(|_, v| v.expires > now);
-        if p.len() >= MAX_PENDING {
+        let signup = matches!(purpose, Purpose::Enrol { .. });
+        let (mine, signups) =
+            p.values().fold((0, 0), |(m, s), v| (m + usize::from(v.source == source), s + usize::from(matches!(v.purpose, Purpose::Enrol { .. }))));
+        let (others, full) = if signup { (signups, MAX_PENDING_SIGNUPS) } else { (p.len() - signups, MAX_PENDING - MAX_PENDING_SIGNUPS) };
+        if others >= full || mine >= MAX_PENDING_PER_SOURCE {
             return None;
         }
         let id = accounts::random_secret();
         let challenge: [u8; 32] = rand::random();
-        p.insert(id.clone(), Pending { challenge, purpose, expires: now + CEREMONY_TIMEOUT });
+        p.insert(id.clone(), Pending { challenge, purpose, expires: now + CEREMONY_TIMEOUT, source });
         Some((id, challenge))
     }
 

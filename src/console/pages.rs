@@ -256,15 +256,26 @@ pub async fn create_token(console: &Arc<Console>, s: &Session, body: &[u8]) -> a
     }
     let c = Arc::clone(console);
     let by = s.account.clone();
-    let (id, bytes) = tokio::task::spawn_blocking(move || -> anyhow::Result<(String, Vec<u8>)> {
-        let new: NewToken = token::create_token(&opts)?;
+    let made = tokio::task::spawn_blocking(move || -> anyhow::Result<Result<(String, Vec<u8>), String>> {
+        let new: NewToken = match token::create_token(&opts) {
+            Ok(n) => n,
+            Err(e) => return Ok(Err(e.to_string())),
+        };
         // Render first, so a template that cannot use this token leaves nothing behind.
-        let (bytes, _mode) = token::template::artifact(&new.token, &new.secrets, &template, &host, None)?;
+        let bytes = match token::template::artifact(&new.token, &new.secrets, &template, &host, None) {
+            Ok((bytes, _mode)) => bytes,
+            Err(e) => return Ok(Err(format!("template {template} cannot hold a {} token: {e}", new.token.kind.as_str()))),
+        };
         registry(&c)?.insert(&[&new])?;
         tracing::info!(token = %new.token.id, kind = new.token.kind.as_str(), %by, "token created in the console");
-        Ok((new.token.id.clone(), bytes))
+        Ok(Ok((new.token.id.clone(), bytes)))
     })
     .await??;
+    // What the form asked for cannot be made: the form's fault (400), not the server's.
+    let (id, bytes) = match made {
+        Ok(made) => made,
+        Err(why) => return Ok(http::text(StatusCode::BAD_REQUEST, "text/plain", why)),
+    };
     let extension = if kind == TokenKind::Patient { "dcm" } else { "txt" };
     Ok(http::attachment(&format!("{id}.{extension}"), bytes))
 }

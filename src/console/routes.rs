@@ -32,7 +32,7 @@ pub async fn serve(listener: TcpListener, console: Arc<Console>, shutdown: Shutd
         max_connection_life: Duration::from_secs(300),
         tls: None,
     };
-    crate::http_server::serve(listener, options, shutdown, move |req, _peer| handle(req, Arc::clone(&console))).await
+    crate::http_server::serve(listener, options, shutdown, move |req, peer| handle(req, peer, Arc::clone(&console))).await
 }
 
 /// Runs store work off the async threads.
@@ -45,7 +45,23 @@ fn failed(e: anyhow::Error) -> Reply {
     http::html(StatusCode::INTERNAL_SERVER_ERROR, "<!doctype html><title>Error</title><p>Something went wrong; see honeyward's log.".into())
 }
 
-async fn handle(req: Request<Incoming>, console: Arc<Console>) -> Reply {
+/// Whether the request names this console as its host: a page of another site whose
+/// name an attacker pointed at this address (DNS rebinding) names that site instead.
+fn our_host(headers: &hyper::HeaderMap, console: &Console) -> bool {
+    let Some(host) = headers.get(hyper::header::HOST).and_then(|v| v.to_str().ok()) else { return false };
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    name.eq_ignore_ascii_case(&console.rp.id) || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip == console.cfg.listen.ip())
+}
+
+async fn handle(req: Request<Incoming>, peer: std::net::SocketAddr, console: Arc<Console>) -> Reply {
+    // /metrics is read by scrapers under whatever name they were given; everything
+    // else answers only to the console's own name.
+    if req.uri().path() != "/metrics" && !our_host(req.headers(), &console) {
+        return http::text(StatusCode::MISDIRECTED_REQUEST, "text/plain", "this console answers only to its own host name");
+    }
     let (parts, body) = req.into_parts();
     let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
         Ok(b) => b.to_bytes().to_vec(),
@@ -83,10 +99,10 @@ async fn handle(req: Request<Incoming>, console: Arc<Console>) -> Reply {
     let result = match (&parts.method, path.as_str(), &session) {
         (&Method::GET, "/login", _) => Ok(pages::login(&console, None)),
         (&Method::GET, "/enrol", _) => pages::enrol(&console, http::query_value(query.as_deref(), "invite").unwrap_or_default()).await,
-        (&Method::POST, "/login/options", _) => Ok(sign_in_options(&console)),
+        (&Method::POST, "/login/options", _) => Ok(sign_in_options(&console, peer.ip())),
         (&Method::POST, "/login/finish", _) => sign_in_finish(&console, &body).await,
-        (&Method::POST, "/login/password", _) => password_sign_in(&console, &body).await,
-        (&Method::POST, "/enrol/options", _) => enrol_options(&console, &body).await,
+        (&Method::POST, "/login/password", _) => password_sign_in(&console, &body, peer.ip()).await,
+        (&Method::POST, "/enrol/options", _) => enrol_options(&console, &body, peer.ip()).await,
         (&Method::POST, "/enrol/finish", _) => enrol_finish(&console, &body).await,
         (_, _, None) => {
             Ok(if parts.method == Method::GET { http::redirect("/login") } else { http::text(StatusCode::UNAUTHORIZED, "text/plain", "sign in first") })
@@ -129,8 +145,8 @@ fn signed_in(console: &Console, secret: String) -> Reply {
     http::with_session(http::json(StatusCode::OK, &json!({"ok": true})), Some(&secret), console.cfg.session.as_secs())
 }
 
-fn sign_in_options(console: &Console) -> Reply {
-    match console.begin(Purpose::SignIn) {
+fn sign_in_options(console: &Console, source: std::net::IpAddr) -> Reply {
+    match console.begin(Purpose::SignIn, source) {
         Some((id, challenge)) => http::json(StatusCode::OK, &json!({"id": id, "challenge": b64url(&challenge), "rp_id": console.rp.id})),
         None => http::json(StatusCode::SERVICE_UNAVAILABLE, &json!({"error": "too many sign-ins at once; try again"})),
     }
@@ -175,26 +191,39 @@ async fn sign_in_finish(console: &Arc<Console>, body: &[u8]) -> anyhow::Result<R
     })
 }
 
-async fn password_sign_in(console: &Arc<Console>, body: &[u8]) -> anyhow::Result<Reply> {
+async fn password_sign_in(console: &Arc<Console>, body: &[u8], source: std::net::IpAddr) -> anyhow::Result<Reply> {
     if !console.cfg.password_login {
         return Ok(http::text(StatusCode::NOT_FOUND, "text/plain", "password sign-in is off"));
     }
-    let (account, password) = (http::form_value(body, "account").unwrap_or_default(), http::form_value(body, "password").unwrap_or_default());
+    if let Some(wait) = console.guard.waiting(source) {
+        let mut reply = http::text(StatusCode::TOO_MANY_REQUESTS, "text/plain", "too many wrong passwords from this address; wait and try again");
+        if let Ok(v) = hyper::header::HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+            reply.headers_mut().insert(hyper::header::RETRY_AFTER, v);
+        }
+        return Ok(reply);
+    }
+    let (Some(account), Some(password)) = (http::form_value(body, "account"), http::form_value(body, "password")) else {
+        return Ok(http::text(StatusCode::BAD_REQUEST, "text/plain", "account and password are required"));
+    };
+    if account.len() > 256 || password.len() > 1024 {
+        return Ok(http::text(StatusCode::BAD_REQUEST, "text/plain", "account or password too long"));
+    }
     let store = console.config.store.path.clone();
     let lookup = account.clone();
     let hash = blocking(move || Ok(Accounts::open(&store)?.password_hash(&lookup)?)).await?;
-    let ok = hash.is_some_and(|h| super::pages::password_matches(&h, &password));
-    if !ok {
-        tracing::warn!(%account, "console password sign-in refused");
+    if !console.guard.password_matches(hash, password).await {
+        console.guard.failed(source);
+        tracing::warn!(account = %crate::sink::format::visible(&account), %source, "console password sign-in refused");
         return Ok(pages::login(console, Some("Wrong account or password.")));
     }
+    console.guard.succeeded(source);
     let store = console.config.store.path.clone();
     let lasts = console.cfg.session;
     let secret = blocking(move || Ok(Accounts::open(&store)?.start_session(&account, lasts)?)).await?;
     Ok(http::with_session(http::redirect("/incidents"), Some(&secret), lasts.as_secs()))
 }
 
-async fn enrol_options(console: &Arc<Console>, body: &[u8]) -> anyhow::Result<Reply> {
+async fn enrol_options(console: &Arc<Console>, body: &[u8], source: std::net::IpAddr) -> anyhow::Result<Reply> {
     let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
     let invite = v.get("invite").and_then(|i| i.as_str()).unwrap_or_default().to_string();
     let store = console.config.store.path.clone();
@@ -207,7 +236,7 @@ async fn enrol_options(console: &Arc<Console>, body: &[u8]) -> anyhow::Result<Re
     })
     .await?;
     let Some((account, handle)) = found else { return Ok(refused("this sign-up link is used, expired or wrong")) };
-    Ok(match console.begin(Purpose::Enrol { invite }) {
+    Ok(match console.begin(Purpose::Enrol { invite }, source) {
         Some((id, challenge)) => http::json(
             StatusCode::OK,
             &json!({"id": id, "challenge": b64url(&challenge), "rp_id": console.rp.id, "account": account, "user_id": b64url(&handle)}),

@@ -109,7 +109,9 @@ struct AuthData<'a> {
     rest: &'a [u8],
 }
 
-fn parse_auth_data<'a>(rp: &RelyingParty, data: &'a [u8], require_verified: bool) -> Result<AuthData<'a>, WebauthnError> {
+/// The authenticator data, for this relying party, with the user present and verified
+/// (PIN or biometric): a passkey alone, without its owner, opens nothing.
+fn parse_auth_data<'a>(rp: &RelyingParty, data: &'a [u8]) -> Result<AuthData<'a>, WebauthnError> {
     if data.len() < 37 {
         return Err(WebauthnError::AuthData("too short"));
     }
@@ -120,7 +122,7 @@ fn parse_auth_data<'a>(rp: &RelyingParty, data: &'a [u8], require_verified: bool
     if flags & FLAG_USER_PRESENT == 0 {
         return Err(WebauthnError::AuthData("user not present"));
     }
-    if require_verified && flags & FLAG_USER_VERIFIED == 0 {
+    if flags & FLAG_USER_VERIFIED == 0 {
         return Err(WebauthnError::AuthData("user not verified"));
     }
     let sign_count = u32::from_be_bytes([data[33], data[34], data[35], data[36]]);
@@ -168,7 +170,7 @@ pub fn verify_registration(rp: &RelyingParty, challenge: &[u8], client_data_json
     check_client_data(rp, client_data_json, "webauthn.create", challenge)?;
     let att = cbor::decode(attestation_object).map_err(|_| WebauthnError::Attestation("not CBOR"))?;
     let auth_data = att.text_key("authData").and_then(Cbor::as_bytes).ok_or(WebauthnError::Attestation("no authData"))?;
-    let ad = parse_auth_data(rp, auth_data, false)?;
+    let ad = parse_auth_data(rp, auth_data)?;
     if ad.flags & FLAG_ATTESTED == 0 || ad.rest.len() < 18 {
         return Err(WebauthnError::AuthData("no attested credential"));
     }
@@ -203,7 +205,7 @@ pub fn verify_assertion(rp: &RelyingParty, challenge: &[u8], a: &Assertion<'_>, 
     let (client_data_json, authenticator_data, signature) = (a.client_data_json, a.authenticator_data, a.signature);
     let (algorithm, public_key, stored_count) = (key.algorithm, key.public_key, key.sign_count);
     check_client_data(rp, client_data_json, "webauthn.get", challenge)?;
-    let ad = parse_auth_data(rp, authenticator_data, false)?;
+    let ad = parse_auth_data(rp, authenticator_data)?;
     let mut signed = authenticator_data.to_vec();
     signed.extend_from_slice(&sha256(client_data_json));
     let verified = match algorithm {

@@ -176,12 +176,12 @@ fn an_ed25519_passkey_registers_and_signs_in() {
         &rp(),
         CHALLENGE,
         &client_data("webauthn.create", CHALLENGE, "http://localhost:9080"),
-        &attestation(&auth_data("localhost", 0x41, 0, Some((CRED_ID, &cose_ed25519(&public))))),
+        &attestation(&auth_data("localhost", 0x45, 0, Some((CRED_ID, &cose_ed25519(&public))))),
     )
     .unwrap();
     assert_eq!(reg.algorithm, EDDSA);
     let cd = client_data("webauthn.get", CHALLENGE, "http://localhost:9080");
-    let ad = auth_data("localhost", 0x01, 0, None);
+    let ad = auth_data("localhost", 0x05, 0, None);
     let mut signed = ad.clone();
     signed.extend_from_slice(&sha256(&cd));
     let sig = key.sign(&signed);
@@ -194,6 +194,33 @@ fn an_ed25519_passkey_registers_and_signs_in() {
         ),
         Ok(0)
     );
+}
+
+#[test]
+fn a_passkey_used_without_its_owner_verifying_is_refused_in_both_ceremonies() {
+    // User present (0x01) but not verified (0x04 unset): a stolen security key alone.
+    let rng = SystemRandom::new();
+    let key = Ed25519KeyPair::from_pkcs8(Ed25519KeyPair::generate_pkcs8(&rng).unwrap().as_ref()).unwrap();
+    let public = key.public_key().as_ref().to_vec();
+    let registered = verify_registration(
+        &rp(),
+        CHALLENGE,
+        &client_data("webauthn.create", CHALLENGE, "http://localhost:9080"),
+        &attestation(&auth_data("localhost", 0x41, 0, Some((CRED_ID, &cose_ed25519(&public))))),
+    );
+    assert!(matches!(registered, Err(WebauthnError::AuthData("user not verified"))));
+    let cd = client_data("webauthn.get", CHALLENGE, "http://localhost:9080");
+    let ad = auth_data("localhost", 0x01, 0, None);
+    let mut signed = ad.clone();
+    signed.extend_from_slice(&sha256(&cd));
+    let sig = key.sign(&signed);
+    let signed_in = verify_assertion(
+        &rp(),
+        CHALLENGE,
+        &Assertion { client_data_json: &cd, authenticator_data: &ad, signature: sig.as_ref() },
+        &StoredKey { algorithm: EDDSA, public_key: &public, sign_count: 0 },
+    );
+    assert_eq!(signed_in, Err(WebauthnError::AuthData("user not verified")));
 }
 
 #[test]

@@ -22,7 +22,7 @@ function say(message) {
 async function signIn() {
   const o = await post("/login/options", {});
   const cred = await navigator.credentials.get({
-    publicKey: { challenge: b64u.dec(o.challenge), rpId: o.rp_id, timeout: 60000, userVerification: "preferred", allowCredentials: [] },
+    publicKey: { challenge: b64u.dec(o.challenge), rpId: o.rp_id, timeout: 60000, userVerification: "required", allowCredentials: [] },
   });
   await post("/login/finish", {
     id: o.id,
@@ -42,7 +42,7 @@ async function enrol() {
       rp: { id: o.rp_id, name: "honeyward" },
       user: { id: b64u.dec(o.user_id), name: o.account, displayName: o.account },
       pubKeyCredParams: [{ type: "public-key", alg: -7 }, { type: "public-key", alg: -8 }, { type: "public-key", alg: -257 }],
-      authenticatorSelection: { residentKey: "required", userVerification: "preferred" },
+      authenticatorSelection: { residentKey: "required", userVerification: "required" },
       attestation: "none",
       timeout: 60000,
     },

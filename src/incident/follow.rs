@@ -175,29 +175,11 @@ pub async fn follow(path: PathBuf, cfg: IncidentConfig, mut committed: watch::Re
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{AttackerBytes, Event, EventId, EventKind, SshAuthMethod, Timestamp};
+    use crate::event::Event;
     use crate::store::IncidentFilter;
 
     fn auth(i: u64) -> Event {
-        Event {
-            id: EventId::new(),
-            time: Timestamp::from_micros(1_795_883_913_000_000 + i as i64 * 1_000_000),
-            sensor: "ward-7".into(),
-            decoy: Some("ssh".into()),
-            source: Some(format!("10.1.{}.{}:40000", (i % 600) / 200, i % 200).parse().unwrap()),
-            destination: None,
-            session: None,
-            kind: EventKind::SshAuth {
-                method: SshAuthMethod::Password,
-                username: AttackerBytes::new("root"),
-                password: None,
-                key_fingerprint: None,
-                key_algorithm: None,
-                accepted: false,
-                methods_tried: None,
-            },
-            token: None,
-        }
+        super::super::fixtures::ssh_auth(&format!("10.1.{}.{}", (i % 600) / 200, i % 200), i as i64)
     }
 
     #[test]

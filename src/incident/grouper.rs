@@ -339,31 +339,9 @@ pub fn group<'a>(events: impl IntoIterator<Item = &'a StoredEvent>, cfg: &Incide
 mod tests {
     use super::*;
     use crate::config::Cidr;
-    use crate::event::{AttackerBytes, Event, EventKind, SshAuthMethod, Timestamp};
 
     fn auth(seq: u64, source: &str, minute: i64, token: bool) -> StoredEvent {
-        let mut e = StoredEvent {
-            seq,
-            event: Event {
-                id: EventId::new(),
-                time: Timestamp::from_micros(1_795_883_913_000_000 + minute * 60_000_000),
-                sensor: "ward-7".into(),
-                decoy: Some("ssh".into()),
-                source: Some(format!("{source}:40000").parse().unwrap()),
-                destination: None,
-                session: None,
-                kind: EventKind::SshAuth {
-                    method: SshAuthMethod::Password,
-                    username: AttackerBytes::new("root"),
-                    password: None,
-                    key_fingerprint: None,
-                    key_algorithm: None,
-                    accepted: false,
-                    methods_tried: None,
-                },
-                token: None,
-            },
-        };
+        let mut e = StoredEvent { seq, event: super::super::fixtures::ssh_auth(source, minute * 60) };
         if token {
             e.event.token = Some(crate::token::TokenHit {
                 id: "tok-x".into(),

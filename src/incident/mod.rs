@@ -4,6 +4,8 @@
 //! CLI, the console, `/metrics`, the API, the exports) sees the same incidents, with
 //! stable ids (the id of the incident's first event).
 
+#[cfg(test)]
+mod fixtures;
 mod follow;
 mod grouper;
 mod open;

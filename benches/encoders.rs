@@ -17,6 +17,7 @@ fn event(kind: EventKind) -> StoredEvent {
     StoredEvent {
         seq: 1,
         event: Event {
+            claimed_time: None,
             id: EventId::new(),
             time: Timestamp::now(),
             sensor: "pacs-vlan-sensor-01".into(),

@@ -54,6 +54,7 @@ fn batch(sensor: &str) -> Vec<u8> {
             body.push(b',');
         }
         let e = Event {
+            claimed_time: None,
             id: EventId::new(),
             time: Timestamp::now(),
             sensor: sensor.into(),

@@ -21,6 +21,7 @@ use honeyward::store::StoredEvent;
 fn event(i: u64, sources: u64) -> Event {
     let [_, b, c, d] = ((i % sources) as u32).to_be_bytes();
     Event {
+        claimed_time: None,
         id: EventId::new(),
         time: Timestamp::from_micros(1_795_883_913_000_000 + i as i64 * 100),
         sensor: "ward-7".into(),

@@ -21,6 +21,7 @@ fn event(i: u64) -> Event {
         EventKind::ConnectionClosed { duration_ms: 1200, bytes_in: 52, bytes_out: 40, reason: CloseReason::PeerClosed }
     };
     Event {
+        claimed_time: None,
         id: EventId::new(),
         time: Timestamp::now(),
         sensor: "ward-3-sensor".into(),

@@ -170,6 +170,7 @@ pub fn encoders(bytes: &[u8]) {
     let stored = StoredEvent {
         seq: 1,
         event: Event {
+            claimed_time: None,
             id: EventId::new(),
             time: Timestamp::from_micros(1_795_883_913_123_456),
             sensor: "fuzz".into(),

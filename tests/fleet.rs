@@ -190,6 +190,7 @@ fn a_sensor_cannot_file_events_for_a_decoy_its_heartbeat_did_not_declare_or_unde
     assert_eq!(signed_curl(port, &ca, "ward-d", &key, now(), "hb-1", heartbeat, false), 200);
     let batch = |decoy: &str| {
         let event = honeyward::event::Event {
+            claimed_time: None,
             id: honeyward::event::EventId::new(),
             time: honeyward::event::Timestamp::now(),
             sensor: "ward-d".into(),
@@ -451,4 +452,52 @@ fn a_sensor_reaches_nats_over_tls_only_through_the_ca_it_was_given() {
     std::thread::sleep(Duration::from_secs(3));
     assert!(ids(&cdb, Some("ward-o")).is_empty(), "a sensor given another CA does not trust the server and sends nothing");
     assert!(count_kind(&bad.store(), "connection_opened") >= 5, "it keeps its events in its spool");
+}
+
+#[test]
+fn a_sensor_cannot_date_an_event_into_the_future_nor_vouch_alone_for_a_token_hit() {
+    use honeyward::event::{AttackerBytes, Event, EventId, EventKind, SshAuthMethod, Timestamp, TokenHit, TokenKind, TokenState};
+    let (root, cdir, port) = controller_dir();
+    let sdir = enrol(&cdir, root.path(), "ward-c");
+    let (key, ca) = credential(&sdir);
+    let controller = start_controller(&cdir, &controller_yaml(port, NO_SINKS));
+    // A stolen sensor credential: a login dated 2099 with a hit on a "domain admin"
+    // token whose secret it says it removed.
+    let forged = Event {
+        id: EventId::new(),
+        time: Timestamp::parse_rfc3339("2099-01-01T00:00:00Z").unwrap(),
+        sensor: "ward-c".into(),
+        decoy: None,
+        source: Some("203.0.113.9:40000".parse().unwrap()),
+        destination: None,
+        session: None,
+        kind: EventKind::SshAuth {
+            method: SshAuthMethod::Password,
+            username: AttackerBytes::new("administrator"),
+            password: Some(AttackerBytes::new("[redacted]")),
+            key_fingerprint: None,
+            key_algorithm: None,
+            accepted: true,
+            methods_tried: None,
+        },
+        token: Some(TokenHit {
+            id: "tok-forged".into(),
+            kind: TokenKind::SshPassword,
+            label: "domain admin".into(),
+            state: TokenState::Active,
+            plants: vec![],
+            claimed_by_sensor: false,
+        }),
+        claimed_time: None,
+    };
+    let body = serde_json::json!({ "events": [forged] }).to_string();
+    let now = Timestamp::now().as_micros() / 1000;
+    assert_eq!(signed_post(port, &ca, "ward-c", &key, "/v1/sensor/ingest", now, "forge-1", &body, false), 200, "kept, not refused");
+    let db = controller.store();
+    assert!(eventually(10, || count_kind(&db, "ssh_auth") == 1));
+    let stored = &bodies(&db, "ssh_auth")[0];
+    assert_eq!(stored["claimed_time"], "2099-01-01T00:00:00.000000Z", "the claim is kept: {stored}");
+    let time = Timestamp::parse_rfc3339(stored["time"].as_str().unwrap()).unwrap().as_micros();
+    assert!(time <= Timestamp::now().as_micros() + 5 * 60 * 1_000_000, "grouped at the window's edge, not in 2099: {stored}");
+    assert_eq!(stored["token"]["claimed_by_sensor"], true, "{stored}");
 }

@@ -36,6 +36,7 @@ fn seed(dir: &Path, n: u32) {
                 session: None,
                 kind: EventKind::ConnectionOpened,
                 token: None,
+                claimed_time: None,
             }
         })
         .collect();

@@ -21,6 +21,7 @@ impl Recorder {
     /// An event of this connection.
     pub fn event(&self, kind: EventKind) -> Event {
         Event {
+            claimed_time: None,
             id: EventId::new(),
             time: Timestamp::now(),
             sensor: self.cx.sensor.to_string(),

@@ -34,6 +34,7 @@ impl DecoyContext {
     /// Builds an event from this decoy, outside any connection.
     pub fn event(&self, kind: EventKind) -> Event {
         Event {
+            claimed_time: None,
             id: EventId::new(),
             time: Timestamp::now(),
             sensor: self.sensor.to_string(),

@@ -71,6 +71,10 @@ pub struct Event {
     /// The honeytoken this observation used, filled in by token matching.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<TokenHit>,
+    /// The time a sensor gave, when the controller found it outside its window (a
+    /// clock far off, or a forged time); `time` is then the window's nearest edge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claimed_time: Option<Timestamp>,
 }
 
 impl Event {

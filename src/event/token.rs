@@ -106,6 +106,10 @@ pub struct TokenHit {
     /// The plant(s) the secret came from: exactly the opened file for canary files;
     /// every plant of the token for a credential (one token per plant tells them apart).
     pub plants: Vec<Plant>,
+    /// The controller could not check this hit itself (the sensor had removed the
+    /// secret, as it must): it stands on the sensor's word.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub claimed_by_sensor: bool,
 }
 
 impl TokenHit {

@@ -107,6 +107,7 @@ pub async fn record_refusal(controller: &Controller, peer: SocketAddr, claimed: 
     let claimed: Vec<u8> = claimed.as_bytes().iter().copied().take(256).collect();
     let kind = EventKind::SensorRefused { sensor: AttackerBytes::new(claimed), reason: reason.to_string(), count };
     let event = Event {
+        claimed_time: None,
         id: EventId::new(),
         time: Timestamp::now(),
         sensor: controller.name.clone(),

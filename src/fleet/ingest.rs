@@ -82,7 +82,7 @@ struct Batch {
 }
 
 async fn ingest(sensor: &str, body: &[u8], declared: Option<&[String]>, controller: &Arc<Controller>) -> Reply {
-    let batch: Batch = match serde_json::from_slice(body) {
+    let mut batch: Batch = match serde_json::from_slice(body) {
         Ok(b) => b,
         Err(e) => return error(StatusCode::BAD_REQUEST, &format!("unreadable batch: {e}")),
     };
@@ -95,6 +95,7 @@ async fn ingest(sensor: &str, body: &[u8], declared: Option<&[String]>, controll
     if let Some(refused) = decoy_refusal(sensor, &batch.events, declared) {
         return refused;
     }
+    note_checks(sensor, super::claims::check(&mut batch.events, crate::event::Timestamp::now(), controller.events.tokens()));
     let received = batch.events.len();
     let committed = blocking(controller, move |c| {
         let mut conn = c.ingest.lock().unwrap_or_else(|p| p.into_inner());
@@ -111,6 +112,16 @@ async fn ingest(sensor: &str, body: &[u8], declared: Option<&[String]>, controll
             error(StatusCode::SERVICE_UNAVAILABLE, "store busy; retry")
         }
         None => error(StatusCode::SERVICE_UNAVAILABLE, "shutting down"),
+    }
+}
+
+/// Logs what checking a sensor's claims changed (see `claims`).
+pub fn note_checks(sensor: &str, c: super::claims::Checked) {
+    if c.clamped > 0 {
+        tracing::warn!(%sensor, events = c.clamped, "events with a time outside the controller's window; kept with their claimed time, placed at the window's edge");
+    }
+    if c.claimed > 0 {
+        tracing::warn!(%sensor, events = c.claimed, "token hits the controller cannot check itself; kept, marked claimed_by_sensor");
     }
 }
 

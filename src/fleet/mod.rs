@@ -11,6 +11,7 @@
 pub mod api;
 mod auth;
 mod body;
+mod claims;
 pub mod ingest;
 pub mod nats;
 mod nonces;
@@ -113,6 +114,7 @@ async fn watch_silence(controller: Arc<Controller>, window: std::time::Duration,
             controller
                 .events
                 .emit(Event {
+                    claimed_time: None,
                     id: EventId::new(),
                     time: Timestamp::now(),
                     sensor,

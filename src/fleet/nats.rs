@@ -69,6 +69,8 @@ pub async fn consume(controller: Arc<Controller>, nats: crate::config::NatsConfi
                 for m in messages {
                     match verify(&controller, &m).await {
                         Ok(mut evs) => {
+                            let sensor = evs.first().map(|e| e.sensor.clone()).unwrap_or_default();
+                            ingest::note_checks(&sensor, super::claims::check(&mut evs, crate::event::Timestamp::now(), controller.events.tokens()));
                             events.append(&mut evs);
                             good.push(m);
                         }

@@ -93,6 +93,7 @@ pub async fn spool_quota(u: UpstreamConfig, store: crate::config::StoreConfig, s
             let kind = EventKind::SpoolShed { events: count, first_seq: first, last_seq: last };
             events
                 .emit(Event {
+                    claimed_time: None,
                     id: EventId::new(),
                     time: Timestamp::now(),
                     sensor: sensor.clone(),

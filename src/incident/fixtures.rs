@@ -6,6 +6,7 @@ use crate::event::{AttackerBytes, Event, EventId, EventKind, SshAuthMethod, Time
 /// (an IP address), `seconds` after a fixed instant.
 pub fn ssh_auth(source: &str, seconds: i64) -> Event {
     Event {
+        claimed_time: None,
         id: EventId::new(),
         time: Timestamp::from_micros(1_795_883_913_000_000 + seconds * 1_000_000),
         sensor: "ward-7".into(),

@@ -45,7 +45,7 @@ fn first(e: &StoredEvent, suppressed: bool) -> Incident {
         decoys: BTreeSet::new(),
         kinds: BTreeSet::new(),
         techniques: BTreeSet::new(),
-        token: ev.token.as_ref().map(|t| format!("{} ({})", t.id, t.label)),
+        token: ev.token.as_ref().map(|t| format!("{} ({}){}", t.id, t.label, if t.claimed_by_sensor { " [claimed by the sensor]" } else { "" })),
         suppressed,
     };
     absorb(&mut i, e);
@@ -349,6 +349,7 @@ mod tests {
                 label: "backup svc".into(),
                 state: crate::token::TokenState::Active,
                 plants: vec![],
+                claimed_by_sensor: false,
             });
         }
         e

@@ -48,6 +48,7 @@ mod tests {
 
     fn event(kind: EventKind) -> Event {
         Event {
+            claimed_time: None,
             id: EventId::new(),
             time: Timestamp::now(),
             sensor: "ward-7".into(),

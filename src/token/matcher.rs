@@ -60,7 +60,7 @@ impl TokenMatch {
             Some(p) => vec![p.clone()],
             None => t.plants.clone(),
         };
-        TokenHit { id: t.id.clone(), kind: t.kind, label: t.label.clone(), state: t.state, plants }
+        TokenHit { id: t.id.clone(), kind: t.kind, label: t.label.clone(), state: t.state, plants, claimed_by_sensor: false }
     }
 }
 

@@ -49,6 +49,7 @@ fn targets(cx: &WatchContext) -> HashMap<PathBuf, String> {
 
 fn event(cx: &WatchContext, kind: EventKind) -> Event {
     Event {
+        claimed_time: None,
         id: EventId::new(),
         time: Timestamp::now(),
         sensor: cx.sensor.to_string(),

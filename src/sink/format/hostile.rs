@@ -123,6 +123,7 @@ pub fn events() -> Vec<StoredEvent> {
             out.push(StoredEvent {
                 seq: 1,
                 event: Event {
+                    claimed_time: full.then(|| Timestamp::from_micros(4_070_908_800_000_000 + k as i64)),
                     id: EventId::new(),
                     time: Timestamp::from_micros(1_795_883_913_123_456 + (n * 1000 + k) as i64),
                     sensor: if n % 2 == 0 { lossy(raw) } else { "ward-7".into() },
@@ -136,6 +137,7 @@ pub fn events() -> Vec<StoredEvent> {
                         kind: TokenKind::SshPassword,
                         label: lossy(raw),
                         state: TokenState::Active,
+                        claimed_by_sensor: false,
                         plants: vec![Plant {
                             host: lossy(raw),
                             path: lossy(raw),

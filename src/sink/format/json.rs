@@ -49,6 +49,8 @@ struct View<'a> {
     kind: &'a EventKind,
     #[serde(skip_serializing_if = "Option::is_none")]
     token: Option<&'a TokenHit>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    claimed_time: Option<Timestamp>,
 }
 
 fn view(stored: &StoredEvent) -> View<'_> {
@@ -66,6 +68,7 @@ fn view(stored: &StoredEvent) -> View<'_> {
         attack: e.technique(),
         kind: &e.kind,
         token: e.token.as_ref(),
+        claimed_time: e.claimed_time,
     }
 }
 
@@ -129,6 +132,12 @@ fn write_event(stored: &StoredEvent, out: &mut Vec<u8>) -> Result<(), serde_json
         out.pop();
         out.extend_from_slice(b",\"token\":");
         jsonw::serialize(out, hit)?;
+        out.push(b'}');
+    }
+    if let Some(t) = e.claimed_time {
+        out.pop();
+        out.extend_from_slice(b",\"claimed_time\":");
+        jsonw::serialize(out, &t)?;
         out.push(b'}');
     }
     Ok(())
@@ -220,6 +229,7 @@ pub(crate) mod tests {
         StoredEvent {
             seq: 7,
             event: Event {
+                claimed_time: None,
                 id: EventId::new(),
                 time: Timestamp::from_micros(1_764_341_700_123_456),
                 sensor: "ward-3".into(),

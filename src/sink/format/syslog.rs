@@ -184,6 +184,7 @@ pub(crate) mod tests {
         StoredEvent {
             seq: 1,
             event: Event {
+                claimed_time: None,
                 id: EventId::new(),
                 time: Timestamp::from_micros(1_795_883_913_123_456),
                 sensor: "pacs vlan sensor".into(),

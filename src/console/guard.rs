@@ -1,5 +1,5 @@
 //! What anyone may make the console do before signing in, bounded: password checks
-//! (argon2id is deliberately slow) run on the blocking pool behind a small semaphore,
+//! (argon2id is deliberately slow) run on the blocking pool one at a time,
 //! never on the threads that serve the decoys; an unknown account costs the same check
 //! as a known one (against a dummy hash); and each source address waits longer after
 //! each failed password, so a password flood from one address runs dry.
@@ -9,8 +9,9 @@ use std::net::IpAddr;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-/// Password checks running at once.
-const ARGON2_AT_ONCE: usize = 2;
+/// Password checks running at once: one, so that on a two-core sensor a password
+/// flood leaves a core to the decoys (BENCHMARKS.md, console password flood).
+const ARGON2_AT_ONCE: usize = 1;
 /// Failures after which a source must wait before each next try.
 const FREE_FAILURES: u32 = 3;
 /// Longest wait after failures.

@@ -17,8 +17,10 @@ use crate::store::{CountDelta, Incident, StoreError, StoreReader, StoredEvent};
 /// What events are counted by: sensor, decoy, kind.
 type CountKey = (String, Option<String>, KindId);
 
-/// Events grouped per saved step.
-pub const CHUNK_EVENTS: usize = 10_000;
+/// Events grouped per saved step. With the chunk read ahead, up to three are in
+/// memory at once: at 2,000 events that stays a few MB during a flood (a sensor's
+/// memory budget counts it), at little cost in speed (BENCHMARKS.md).
+pub const CHUNK_EVENTS: usize = 2_000;
 
 /// A grouper with its place in the store.
 pub struct Follower {

@@ -1,7 +1,7 @@
 //! Prometheus text exposition (format 0.0.4) at `/metrics`: stored events by sensor,
-//! decoy and kind (counted in the store, so they match it exactly), open connections
-//! per decoy, open incidents, each sink's lag, dead letters and last success, the
-//! store's size, and the usual process metrics.
+//! decoy and kind (counted as the incident follower passes them, so they match the
+//! store), open connections per decoy, open incidents, each sink's lag, dead letters
+//! and last success, the store's size, and the usual process metrics.
 
 use std::fmt::Write;
 

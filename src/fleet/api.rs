@@ -8,8 +8,8 @@ use hyper::http::request::Parts;
 use hyper::StatusCode;
 use serde_json::json;
 
-use super::ingest::{blocking, Controller};
 use super::reply::{error, json, Reply};
+use super::state::{blocking, Controller};
 use crate::store::{EventFilter, StoreReader};
 use crate::token::{CreateOptions, NewToken, TokenKind};
 

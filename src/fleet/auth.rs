@@ -11,8 +11,8 @@ use hyper::http::request::Parts;
 use hyper::StatusCode;
 
 use super::body::Body;
-use super::ingest::{blocking, Controller};
 use super::reply::{error, Reply};
+use super::state::{blocking, Controller};
 use crate::event::{AttackerBytes, Event, EventId, EventKind, Remote, Timestamp};
 use crate::shutdown::Shutdown;
 use crate::sink::controller::signing::{self, Refusal, SignedHead};

@@ -3,45 +3,19 @@
 //! after their commit, heartbeats noted, and the token index handed out.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use hyper::http::request::Parts;
 use hyper::StatusCode;
-use rusqlite::Connection;
-use tokio::sync::watch;
 
 use super::auth::Head;
 use super::body::Body;
-use super::registry::Fleet;
 use super::reply::{error, json, Reply};
+use super::state::{blocking, Controller};
 use crate::event::Event;
-use crate::pipeline::EventSender;
-use crate::token::Registry;
 
 /// Most events in one ingest request.
 pub const MAX_BATCH_EVENTS: usize = 10_000;
-
-/// Everything the controller's handlers share.
-pub struct Controller {
-    pub name: String,
-    pub fleet: Mutex<Fleet>,
-    /// The connection ingest commits through (one at a time).
-    pub ingest: Mutex<Connection>,
-    pub committed: Arc<watch::Sender<u64>>,
-    pub events: EventSender,
-    pub registry: Mutex<Registry>,
-    /// Nonces seen within the allowed clock skew.
-    pub nonces: Mutex<super::nonces::Nonces>,
-    /// Refused requests counted per source per minute.
-    pub refusals: Mutex<super::refusals::Refusals>,
-    pub config: crate::config::Config,
-}
-
-/// Blocking work on the controller's state, off the async workers.
-pub async fn blocking<T: Send + 'static>(controller: &Arc<Controller>, f: impl FnOnce(&Controller) -> T + Send + 'static) -> Option<T> {
-    let c = Arc::clone(controller);
-    tokio::task::spawn_blocking(move || f(&c)).await.ok()
-}
 
 /// A sensor request whose headers passed [`check_head`](super::auth::check_head) and
 /// whose body has been read.

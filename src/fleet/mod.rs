@@ -20,6 +20,7 @@ pub mod registry;
 mod reply;
 pub mod sensor;
 pub mod server;
+mod state;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -31,8 +32,8 @@ use crate::config::Config;
 use crate::event::{Event, EventId, EventKind, Timestamp};
 use crate::pipeline::EventSender;
 use crate::shutdown::Shutdown;
-pub use ingest::Controller;
 pub use registry::{Fleet, FleetError, SensorRow};
+pub use state::Controller;
 
 /// Why the controller could not start.
 #[derive(Debug, thiserror::Error)]
@@ -107,7 +108,7 @@ async fn watch_silence(controller: Arc<Controller>, window: std::time::Duration,
             _ = tick.tick() => {}
         }
         let window_us = window.as_micros() as i64;
-        let silent = ingest::blocking(&controller, move |c| c.fleet.lock().unwrap_or_else(|p| p.into_inner()).newly_silent(window_us)).await;
+        let silent = state::blocking(&controller, move |c| c.fleet.lock().unwrap_or_else(|p| p.into_inner()).newly_silent(window_us)).await;
         for (sensor, silent_seconds) in silent.and_then(Result::ok).unwrap_or_default() {
             tracing::warn!(%sensor, silent_seconds, "sensor silent");
             let kind = EventKind::SensorSilent { sensor: sensor.clone(), silent_seconds };

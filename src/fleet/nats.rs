@@ -8,7 +8,8 @@ use std::time::Duration;
 use async_nats::jetstream::consumer;
 use futures_util::StreamExt;
 
-use super::ingest::{self, Controller};
+use super::ingest;
+use super::state::{self, Controller};
 use crate::event::Event;
 use crate::shutdown::Shutdown;
 use crate::sink::controller::nats::{connect, stream_config, CONSUMER, STREAM};
@@ -83,7 +84,7 @@ pub async fn consume(controller: Arc<Controller>, nats: crate::config::NatsConfi
                         }
                     }
                 }
-                let committed = ingest::blocking(&controller, move |c| {
+                let committed = state::blocking(&controller, move |c| {
                     let mut conn = c.ingest.lock().unwrap_or_else(|p| p.into_inner());
                     let last = crate::store::commit(&mut conn, &events, &mut Vec::with_capacity(1024))?;
                     crate::store::announce(&c.committed, last);

@@ -14,8 +14,9 @@ use tokio::net::TcpListener;
 use super::api;
 use super::auth;
 use super::body::{self, Body, BodyError};
-use super::ingest::{self, Controller};
+use super::ingest;
 use super::reply::{error, Reply};
+use super::state::Controller;
 use crate::shutdown::Shutdown;
 
 /// Connections served at once.

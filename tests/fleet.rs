@@ -501,3 +501,93 @@ fn a_sensor_cannot_date_an_event_into_the_future_nor_vouch_alone_for_a_token_hit
     assert!(time <= Timestamp::now().as_micros() + 5 * 60 * 1_000_000, "grouped at the window's edge, not in 2099: {stored}");
     assert_eq!(stored["token"]["claimed_by_sensor"], true, "{stored}");
 }
+
+/// A NATS JWT (as `nsc` makes them): `nats` claims about `subject`, signed by `issuer`.
+fn nats_jwt(issuer: &nkeys::KeyPair, subject: &str, name: &str, nats: serde_json::Value) -> String {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let header = b64.encode(br#"{"typ":"JWT","alg":"ed25519-nkey"}"#);
+    let iat = honeyward::event::Timestamp::now().as_micros() / 1_000_000;
+    let jti = jti_of(subject);
+    let claims = serde_json::json!({"jti": jti, "iat": iat, "iss": issuer.public_key(), "name": name, "sub": subject, "nats": nats});
+    let signing_input = format!("{header}.{}", b64.encode(claims.to_string()));
+    let signature = issuer.sign(signing_input.as_bytes()).unwrap();
+    format!("{signing_input}.{}", b64.encode(signature))
+}
+
+/// A JWT id: unique per token (the server does not check how it was made).
+fn jti_of(subject: &str) -> String {
+    format!("{:X}", subject.bytes().fold(0xcbf2_9ce4_8422_2325u128, |h, b| (h ^ u128::from(b)).wrapping_mul(0x100_0000_01b3)))
+}
+
+#[test]
+fn in_operator_mode_a_sensor_reaches_nats_only_with_its_creds_file() {
+    let root = tempfile::tempdir().unwrap();
+    let r = root.path();
+    let (operator, account, system, user) =
+        (nkeys::KeyPair::new_operator(), nkeys::KeyPair::new_account(), nkeys::KeyPair::new_account(), nkeys::KeyPair::new_user());
+    let op_jwt = nats_jwt(&operator, &operator.public_key(), "trust", serde_json::json!({"type": "operator", "version": 2}));
+    let limits = serde_json::json!({"subs": -1, "data": -1, "payload": -1, "imports": -1, "exports": -1, "wildcards": true, "conn": -1, "leaf": -1,
+        "mem_storage": -1, "disk_storage": -1, "streams": -1, "consumer": -1});
+    let account_jwt = nats_jwt(&operator, &account.public_key(), "honeyward", serde_json::json!({"type": "account", "version": 2, "limits": limits}));
+    let system_jwt = nats_jwt(&operator, &system.public_key(), "SYS", serde_json::json!({"type": "account", "version": 2}));
+    let user_jwt = nats_jwt(
+        &account,
+        &user.public_key(),
+        "ward",
+        serde_json::json!({"type": "user", "version": 2, "pub": {}, "sub": {}, "subs": -1, "data": -1, "payload": -1}),
+    );
+    let creds = r.join("ward.creds");
+    std::fs::write(
+        &creds,
+        format!(
+            "-----BEGIN NATS USER JWT-----\n{user_jwt}\n------END NATS USER JWT------\n\n-----BEGIN USER NKEY SEED-----\n{}\n------END USER NKEY SEED------\n",
+            user.seed().unwrap()
+        ),
+    )
+    .unwrap();
+    let nats_port = free_port();
+    let conf = format!(
+        "listen: 127.0.0.1:{nats_port}\noperator: {op_jwt}\nsystem_account: {sys}\nresolver: MEMORY\nresolver_preload: {{\n  {acc}: {account_jwt}\n  {sys}: {system_jwt}\n}}\njetstream {{ store_dir: \"{d}/jetstream\" }}\n",
+        sys = system.public_key(),
+        acc = account.public_key(),
+        d = r.display()
+    );
+    std::fs::write(r.join("nats.conf"), conf).unwrap();
+    let nats = Command::new("nats-server").args(["-c"]).arg(r.join("nats.conf")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("nats-server");
+    let _nats = Reaped(nats);
+    assert!(eventually(10, || std::net::TcpStream::connect(("127.0.0.1", nats_port)).is_ok()), "nats-server listening");
+
+    let cdir = r.join("controller");
+    std::fs::create_dir_all(&cdir).unwrap();
+    let port = free_port();
+    let with_creds = format!("  nats_url: nats://127.0.0.1:{nats_port}\n  nats_creds_file: {}\n", creds.display());
+    let yaml = controller_yaml(port, NO_SINKS).replace("  silent_after_seconds: 5\n", &format!("  silent_after_seconds: 5\n{with_creds}"));
+    std::fs::write(cdir.join("honeyward.yaml"), &yaml).unwrap();
+    let (good_dir, bad_dir) = (enrol(&cdir, r, "ward-k"), enrol(&cdir, r, "ward-u"));
+    let controller = start_controller(&cdir, &yaml);
+    let sensor = |dir: &Path, nats: &str| {
+        let yaml = format!(
+            "store:\n  path: honeyward.db\n  sync: normal\nupstream:\n  url: https://127.0.0.1:{port}\n  credential_file: credential.json\n{nats}decoys:\n{}",
+            tcp_decoy("banner", "")
+        );
+        std::fs::write(dir.join("honeyward.yaml"), yaml).unwrap();
+        Honeyward::spawn(dir, &["sensor", "-c", "honeyward.yaml"])
+    };
+    let good = sensor(&good_dir, &with_creds);
+    let bad = sensor(&bad_dir, &format!("  nats_url: nats://127.0.0.1:{nats_port}\n"));
+    for s in [&good, &bad] {
+        for _ in 0..5 {
+            drop(std::net::TcpStream::connect(s.addr("banner")).unwrap());
+        }
+    }
+    let cdb = controller.store();
+    assert!(
+        eventually(30, || ids(&cdb, Some("ward-k")).len() >= 10),
+        "the sensor with the creds file delivers through JetStream: {}",
+        controller.stderr_text()
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(ids(&cdb, Some("ward-u")).is_empty(), "a sensor without credentials is not let in");
+    assert!(count_kind(&bad.store(), "connection_opened") >= 5, "it keeps its events in its spool");
+}

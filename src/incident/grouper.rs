@@ -9,12 +9,12 @@
 //! remembers which incidents changed so the follower saves only those.
 
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 
 use super::open::{Names, Open};
 use crate::config::{Ignore, IncidentConfig};
-use crate::event::{EventId, Severity};
+use crate::event::EventId;
 use crate::store::{Incident, StoredEvent};
 
 /// Open incidents kept before the least recently seen is closed. Each takes about
@@ -29,7 +29,13 @@ pub fn ignored(cfg: &Ignore, e: &StoredEvent) -> bool {
         || cfg.kinds.iter().any(|k| k == ev.kind.name())
 }
 
-/// The incident `e` opens.
+/// How an incident names the token hit that opened it.
+fn token_label(t: &crate::event::TokenHit) -> String {
+    format!("{} ({}){}", t.id, t.label, if t.claimed_by_sensor { " [claimed by the sensor]" } else { "" })
+}
+
+/// The incident `e` opens, as the reference grouping (below) builds it.
+#[cfg(test)]
 fn first(e: &StoredEvent, suppressed: bool) -> Incident {
     let ev = &e.event;
     let mut i = Incident {
@@ -38,21 +44,23 @@ fn first(e: &StoredEvent, suppressed: bool) -> Incident {
         source: ev.source.map(|s| s.ip()),
         first: ev.time,
         last: ev.time,
-        severity: Severity::Info,
+        severity: crate::event::Severity::Info,
         events: 0,
         first_seq: e.seq,
         last_seq: e.seq,
-        decoys: BTreeSet::new(),
-        kinds: BTreeSet::new(),
-        techniques: BTreeSet::new(),
-        token: ev.token.as_ref().map(|t| format!("{} ({}){}", t.id, t.label, if t.claimed_by_sensor { " [claimed by the sensor]" } else { "" })),
+        decoys: std::collections::BTreeSet::new(),
+        kinds: std::collections::BTreeSet::new(),
+        techniques: std::collections::BTreeSet::new(),
+        token: ev.token.as_ref().map(token_label),
         suppressed,
     };
     absorb(&mut i, e);
     i
 }
 
-/// Adds `e` to `i`.
+/// Adds `e` to `i`, as the reference grouping does: written apart from
+/// [`Open::absorb`] on purpose, so that the tests check one against the other.
+#[cfg(test)]
 fn absorb(i: &mut Incident, e: &StoredEvent) {
     let ev = &e.event;
     i.last = ev.time;
@@ -210,7 +218,9 @@ impl Grouper {
             // A token hit's incident takes no other events: the source's ordinary
             // incident stays the open one.
             if self.tracking {
-                self.finished.push(first(e, suppressed));
+                let mut incident = Open::first(e, &mut self.decoys).incident(&ev.sensor, key.0, suppressed, &self.decoys);
+                incident.token = ev.token.as_ref().map(token_label);
+                self.finished.push(incident);
             }
         } else {
             if self.index.len() >= self.cap {
@@ -319,8 +329,10 @@ impl Grouper {
     }
 }
 
-/// Groups events (in commit order) into incidents, in the order they opened: the
-/// reference the follower's saved incidents are tested against.
+/// Groups events (in commit order) into incidents, in the order they opened, all kept
+/// open and whole: the reference the grouper's and the follower's incidents are tested
+/// against.
+#[cfg(test)]
 pub fn group<'a>(events: impl IntoIterator<Item = &'a StoredEvent>, cfg: &IncidentConfig) -> Vec<Incident> {
     let mut incidents: Vec<Incident> = Vec::new();
     let mut grouper = Grouper { tracking: false, ..Grouper::with_capacity(cfg, usize::MAX) };
@@ -339,6 +351,7 @@ pub fn group<'a>(events: impl IntoIterator<Item = &'a StoredEvent>, cfg: &Incide
 mod tests {
     use super::*;
     use crate::config::Cidr;
+    use crate::event::Severity;
 
     fn auth(seq: u64, source: &str, minute: i64, token: bool) -> StoredEvent {
         let mut e = StoredEvent { seq, event: super::super::fixtures::ssh_auth(source, minute * 60) };

@@ -13,4 +13,6 @@ mod open;
 pub use crate::config::{Cidr, Ignore, IncidentConfig};
 pub use crate::store::{Incident, IncidentFilter, IncidentTally};
 pub use follow::{follow, Follower, CHUNK_EVENTS};
-pub use grouper::{group, ignored, members, Grouper, Placement, OPEN_CAP};
+#[cfg(test)]
+pub use grouper::group;
+pub use grouper::{ignored, members, Grouper, Placement, OPEN_CAP};

@@ -407,6 +407,46 @@ fn over_a_real_nats_jetstream_nothing_is_lost_when_the_controller_restarts_mid_s
     assert_eq!(count_kind(&cdb, "sensor_refused"), 0);
 }
 
+/// Starts `nats-server` with `conf` (written into `r`; it listens on `nats_port`), a
+/// controller whose `controller:` section gets the lines `controller_nats`, and two
+/// enrolled sensors whose `upstream:` sections get `admitted` (sensor `admitted_name`)
+/// and `refused` (sensor `refused_name`). Each sensor sees five connections; the
+/// admitted one's events must reach the controller through JetStream, the other's
+/// must not, and it keeps them in its spool.
+fn only_one_sensor_reaches_nats(r: &Path, conf: &str, nats_port: u16, controller_nats: &str, admitted: (&str, &str), refused: (&str, &str), why: (&str, &str)) {
+    std::fs::write(r.join("nats.conf"), conf).unwrap();
+    let nats = Command::new("nats-server").args(["-c"]).arg(r.join("nats.conf")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("nats-server");
+    let _nats = Reaped(nats);
+    assert!(eventually(10, || std::net::TcpStream::connect(("127.0.0.1", nats_port)).is_ok()), "nats-server listening");
+
+    let cdir = r.join("controller");
+    std::fs::create_dir_all(&cdir).unwrap();
+    let port = free_port();
+    let yaml = controller_yaml(port, NO_SINKS).replace("  silent_after_seconds: 5\n", &format!("  silent_after_seconds: 5\n{controller_nats}"));
+    std::fs::write(cdir.join("honeyward.yaml"), &yaml).unwrap();
+    let (good_dir, bad_dir) = (enrol(&cdir, r, admitted.0), enrol(&cdir, r, refused.0));
+    let controller = start_controller(&cdir, &yaml);
+    let sensor = |dir: &Path, nats: &str| {
+        let yaml = format!(
+            "store:\n  path: honeyward.db\n  sync: normal\nupstream:\n  url: https://127.0.0.1:{port}\n  credential_file: credential.json\n{nats}decoys:\n{}",
+            tcp_decoy("banner", "")
+        );
+        std::fs::write(dir.join("honeyward.yaml"), yaml).unwrap();
+        Honeyward::spawn(dir, &["sensor", "-c", "honeyward.yaml"])
+    };
+    let (good, bad) = (sensor(&good_dir, admitted.1), sensor(&bad_dir, refused.1));
+    for s in [&good, &bad] {
+        for _ in 0..5 {
+            drop(std::net::TcpStream::connect(s.addr("banner")).unwrap());
+        }
+    }
+    let cdb = controller.store();
+    assert!(eventually(30, || ids(&cdb, Some(admitted.0)).len() >= 10), "{}: {}", why.0, controller.stderr_text());
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(ids(&cdb, Some(refused.0)).is_empty(), "{}", why.1);
+    assert!(count_kind(&bad.store(), "connection_opened") >= 5, "it keeps its events in its spool");
+}
+
 #[test]
 fn a_sensor_reaches_nats_over_tls_only_through_the_ca_it_was_given() {
     let root = tempfile::tempdir().unwrap();
@@ -419,39 +459,16 @@ fn a_sensor_reaches_nats_over_tls_only_through_the_ca_it_was_given() {
         "listen: 127.0.0.1:{nats_port}\njetstream {{ store_dir: \"{d}/jetstream\" }}\ntls {{ cert_file: \"{d}/nats.pem\", key_file: \"{d}/nats.key\" }}\n",
         d = r.display()
     );
-    std::fs::write(r.join("nats.conf"), conf).unwrap();
-    let nats = Command::new("nats-server").args(["-c"]).arg(r.join("nats.conf")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("nats-server");
-    let _nats = Reaped(nats);
-    assert!(eventually(10, || std::net::TcpStream::connect(("127.0.0.1", nats_port)).is_ok()), "nats-server listening");
-
-    let cdir = r.join("controller");
-    std::fs::create_dir_all(&cdir).unwrap();
-    let port = free_port();
     let nats = |ca: &str| format!("  nats_url: tls://127.0.0.1:{nats_port}\n  nats_ca_file: {}\n", r.join(format!("{ca}.pem")).display());
-    let yaml = controller_yaml(port, NO_SINKS).replace("  silent_after_seconds: 5\n", &format!("  silent_after_seconds: 5\n{}", nats("nats-ca")));
-    std::fs::write(cdir.join("honeyward.yaml"), &yaml).unwrap();
-    let (trusting, other) = (enrol(&cdir, r, "ward-t"), enrol(&cdir, r, "ward-o"));
-    let controller = start_controller(&cdir, &yaml);
-    let sensor = |dir: &Path, ca: &str| {
-        let yaml = format!(
-            "store:\n  path: honeyward.db\n  sync: normal\nupstream:\n  url: https://127.0.0.1:{port}\n  credential_file: credential.json\n{}decoys:\n{}",
-            nats(ca),
-            tcp_decoy("banner", "")
-        );
-        std::fs::write(dir.join("honeyward.yaml"), yaml).unwrap();
-        Honeyward::spawn(dir, &["sensor", "-c", "honeyward.yaml"])
-    };
-    let (good, bad) = (sensor(&trusting, "nats-ca"), sensor(&other, "other-ca"));
-    for s in [&good, &bad] {
-        for _ in 0..5 {
-            drop(std::net::TcpStream::connect(s.addr("banner")).unwrap());
-        }
-    }
-    let cdb = controller.store();
-    assert!(eventually(30, || ids(&cdb, Some("ward-t")).len() >= 10), "the sensor given the server's CA delivers over TLS");
-    std::thread::sleep(Duration::from_secs(3));
-    assert!(ids(&cdb, Some("ward-o")).is_empty(), "a sensor given another CA does not trust the server and sends nothing");
-    assert!(count_kind(&bad.store(), "connection_opened") >= 5, "it keeps its events in its spool");
+    only_one_sensor_reaches_nats(
+        r,
+        &conf,
+        nats_port,
+        &nats("nats-ca"),
+        ("ward-t", &nats("nats-ca")),
+        ("ward-o", &nats("other-ca")),
+        ("the sensor given the server's CA delivers over TLS", "a sensor given another CA does not trust the server and sends nothing"),
+    );
 }
 
 #[test]
@@ -553,41 +570,14 @@ fn in_operator_mode_a_sensor_reaches_nats_only_with_its_creds_file() {
         acc = account.public_key(),
         d = r.display()
     );
-    std::fs::write(r.join("nats.conf"), conf).unwrap();
-    let nats = Command::new("nats-server").args(["-c"]).arg(r.join("nats.conf")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("nats-server");
-    let _nats = Reaped(nats);
-    assert!(eventually(10, || std::net::TcpStream::connect(("127.0.0.1", nats_port)).is_ok()), "nats-server listening");
-
-    let cdir = r.join("controller");
-    std::fs::create_dir_all(&cdir).unwrap();
-    let port = free_port();
     let with_creds = format!("  nats_url: nats://127.0.0.1:{nats_port}\n  nats_creds_file: {}\n", creds.display());
-    let yaml = controller_yaml(port, NO_SINKS).replace("  silent_after_seconds: 5\n", &format!("  silent_after_seconds: 5\n{with_creds}"));
-    std::fs::write(cdir.join("honeyward.yaml"), &yaml).unwrap();
-    let (good_dir, bad_dir) = (enrol(&cdir, r, "ward-k"), enrol(&cdir, r, "ward-u"));
-    let controller = start_controller(&cdir, &yaml);
-    let sensor = |dir: &Path, nats: &str| {
-        let yaml = format!(
-            "store:\n  path: honeyward.db\n  sync: normal\nupstream:\n  url: https://127.0.0.1:{port}\n  credential_file: credential.json\n{nats}decoys:\n{}",
-            tcp_decoy("banner", "")
-        );
-        std::fs::write(dir.join("honeyward.yaml"), yaml).unwrap();
-        Honeyward::spawn(dir, &["sensor", "-c", "honeyward.yaml"])
-    };
-    let good = sensor(&good_dir, &with_creds);
-    let bad = sensor(&bad_dir, &format!("  nats_url: nats://127.0.0.1:{nats_port}\n"));
-    for s in [&good, &bad] {
-        for _ in 0..5 {
-            drop(std::net::TcpStream::connect(s.addr("banner")).unwrap());
-        }
-    }
-    let cdb = controller.store();
-    assert!(
-        eventually(30, || ids(&cdb, Some("ward-k")).len() >= 10),
-        "the sensor with the creds file delivers through JetStream: {}",
-        controller.stderr_text()
+    only_one_sensor_reaches_nats(
+        r,
+        &conf,
+        nats_port,
+        &with_creds,
+        ("ward-k", &with_creds),
+        ("ward-u", &format!("  nats_url: nats://127.0.0.1:{nats_port}\n")),
+        ("the sensor with the creds file delivers through JetStream", "a sensor without credentials is not let in"),
     );
-    std::thread::sleep(Duration::from_secs(3));
-    assert!(ids(&cdb, Some("ward-u")).is_empty(), "a sensor without credentials is not let in");
-    assert!(count_kind(&bad.store(), "connection_opened") >= 5, "it keeps its events in its spool");
 }

@@ -95,24 +95,14 @@ fn ten_thousand_forged_requests_cost_the_store_a_counted_event_or_two_and_a_sign
 
 /// POSTs `decoded`, gzip-compressed, signed as `sensor` over the decoded bytes.
 fn signed_gzip(port: u16, ca: &Path, sensor: &str, key: &[u8], decoded: &[u8], dir: &Path) -> u16 {
-    use honeyward::sink::controller::signing::{sign, Signed};
-    let (path, nonce, ts) = ("/v1/sensor/ingest", format!("gz-{}", now_ms()), now_ms());
-    let signature = sign(key, &Signed { method: "POST", path, timestamp_ms: ts, nonce: &nonce, body: decoded });
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     gz.write_all(decoded).unwrap();
     let file = dir.join("body.gz");
     std::fs::write(&file, gz.finish().unwrap()).unwrap();
-    let out = Command::new("curl")
-        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert"])
-        .arg(ca)
-        .args(["-H", &format!("x-honeyward-sensor: {sensor}"), "-H", &format!("x-honeyward-timestamp: {ts}"), "-H", &format!("x-honeyward-nonce: {nonce}")])
-        .args(["-H", &format!("x-honeyward-signature: {signature}"), "-H", "content-encoding: gzip", "-H", "content-type: application/json"])
-        .arg("--data-binary")
-        .arg(format!("@{}", file.display()))
-        .arg(format!("https://127.0.0.1:{port}{path}"))
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0)
+    let (nonce, timestamp_ms) = (format!("gz-{}", now_ms()), now_ms());
+    let request = SignedRequest { port, ca, sensor, key, path: "/v1/sensor/ingest", timestamp_ms, nonce: &nonce };
+    let body = format!("@{}", file.display());
+    request.send(decoded, false, &["-H", "content-encoding: gzip", "-H", "content-type: application/json", "--data-binary", &body]).0
 }
 
 #[test]
@@ -149,17 +139,8 @@ fn one_address_cannot_hold_every_controller_connection() {
         .count();
     assert_eq!(closed, 140 - 128, "past 128 from one address, connections are closed at once");
     // Another address is served meanwhile (curl from 127.0.0.2).
-    use honeyward::sink::controller::signing::{sign, Signed};
-    let (ts, body) = (now_ms(), r#"{"decoys":[]}"#);
-    let signature = sign(&key, &Signed { method: "POST", path: "/v1/sensor/heartbeat", timestamp_ms: ts, nonce: "other-address", body: body.as_bytes() });
-    let out = Command::new("curl")
-        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "--interface", "127.0.0.2", "--cacert"])
-        .arg(&ca)
-        .args(["-H", "x-honeyward-sensor: ward-1", "-H", &format!("x-honeyward-timestamp: {ts}"), "-H", "x-honeyward-nonce: other-address"])
-        .args(["-H", &format!("x-honeyward-signature: {signature}"), "-d", body])
-        .arg(format!("https://127.0.0.1:{port}/v1/sensor/heartbeat"))
-        .output()
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "200");
+    let body = r#"{"decoys":[]}"#;
+    let request = SignedRequest { port, ca: &ca, sensor: "ward-1", key: &key, path: "/v1/sensor/heartbeat", timestamp_ms: now_ms(), nonce: "other-address" };
+    assert_eq!(request.send(body.as_bytes(), false, &["--interface", "127.0.0.2", "-d", body]).0, 200);
     drop(held);
 }

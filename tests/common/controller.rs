@@ -67,27 +67,43 @@ pub fn signed_post(port: u16, ca: &Path, sensor: &str, key: &[u8], path: &str, t
 /// Sends a signed sensor request to `path` with curl; returns the HTTP status and body.
 #[allow(clippy::too_many_arguments)]
 pub fn signed_answer(port: u16, ca: &Path, sensor: &str, key: &[u8], path: &str, timestamp_ms: i64, nonce: &str, body: &str, tamper: bool) -> (u16, String) {
-    use honeyward::sink::controller::signing::{sign, Signed};
-    let mut signature = sign(key, &Signed { method: "POST", path, timestamp_ms, nonce, body: body.as_bytes() });
-    if tamper {
-        signature.replace_range(0..2, if signature.starts_with("00") { "11" } else { "00" });
+    let request = SignedRequest { port, ca, sensor, key, path, timestamp_ms, nonce };
+    request.send(body.as_bytes(), tamper, &["-H", "content-type: application/json", "--data-binary", body])
+}
+
+/// A POST signed as a sensor signs it.
+pub struct SignedRequest<'a> {
+    pub port: u16,
+    pub ca: &'a Path,
+    pub sensor: &'a str,
+    pub key: &'a [u8],
+    pub path: &'a str,
+    pub timestamp_ms: i64,
+    pub nonce: &'a str,
+}
+
+impl SignedRequest<'_> {
+    /// Signs `signed_body` (the body as the controller will read it, decoded) and sends
+    /// the request with curl, which also gets `curl_args` (the body as sent, other
+    /// headers, options); with `tamper` the signature is spoiled. The HTTP status and body.
+    pub fn send(&self, signed_body: &[u8], tamper: bool, curl_args: &[&str]) -> (u16, String) {
+        use honeyward::sink::controller::signing::{sign, Signed};
+        let r = self;
+        let mut signature = sign(r.key, &Signed { method: "POST", path: r.path, timestamp_ms: r.timestamp_ms, nonce: r.nonce, body: signed_body });
+        if tamper {
+            signature.replace_range(0..2, if signature.starts_with("00") { "11" } else { "00" });
+        }
+        let out = Command::new("curl")
+            .args(["-s", "-w", "\n%{http_code}", "--cacert"])
+            .arg(r.ca)
+            .args(["-H", &format!("x-honeyward-sensor: {}", r.sensor), "-H", &format!("x-honeyward-timestamp: {}", r.timestamp_ms)])
+            .args(["-H", &format!("x-honeyward-nonce: {}", r.nonce), "-H", &format!("x-honeyward-signature: {signature}")])
+            .args(curl_args)
+            .arg(format!("https://127.0.0.1:{}{}", r.port, r.path))
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (answer, status) = text.rsplit_once('\n').unwrap_or(("", &text));
+        (status.trim().parse().unwrap_or(0), answer.to_string())
     }
-    let out = Command::new("curl")
-        .args(["-s", "-w", "\n%{http_code}", "--cacert"])
-        .arg(ca)
-        .args([
-            "-H",
-            &format!("x-honeyward-sensor: {sensor}"),
-            "-H",
-            &format!("x-honeyward-timestamp: {timestamp_ms}"),
-            "-H",
-            &format!("x-honeyward-nonce: {nonce}"),
-        ])
-        .args(["-H", &format!("x-honeyward-signature: {signature}"), "-H", "content-type: application/json", "--data-binary", body])
-        .arg(format!("https://127.0.0.1:{port}{path}"))
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let (answer, status) = text.rsplit_once('\n').unwrap_or(("", &text));
-    (status.trim().parse().unwrap_or(0), answer.to_string())
 }

@@ -73,7 +73,10 @@ pub(super) fn open(store: &StoreArgs) -> anyhow::Result<(IncidentConfig, StoreRe
     let alerts = loaded.map(|c| c.alerts).unwrap_or_default();
     let path = config_source::store_config(store)?.path;
     let reader = StoreReader::open(&path, false)?;
-    Follower::resume(&reader, &alerts)?.catch_up(&reader, &|| false)?;
+    // Resuming reads the open incidents back: only worth it when events wait.
+    if reader.incident_cursor()? < reader.max_seq()? {
+        Follower::resume(&reader, &alerts)?.catch_up(&reader, &|| false)?;
+    }
     Ok((alerts, reader))
 }
 

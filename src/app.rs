@@ -194,7 +194,7 @@ pub async fn start_as(config: Config, shutdown: Shutdown, after_bind: AfterBind)
         tracing::info!(controller = %u.url, sensor = %u.credential.sensor, "forwarding to the controller");
         let status = listeners.iter().map(|l| crate::fleet::sensor::DecoyStatus { decoy: l.decoy.clone(), kind: l.kind, listen: l.addr, up: true }).collect();
         tasks.spawn(crate::fleet::sensor::heartbeat(u.clone(), status, shutdown.clone()));
-        tasks.spawn(crate::fleet::sensor::token_sync(u.clone(), config.store.clone(), shutdown.clone()));
+        tasks.spawn(crate::fleet::sensor::token_sync(u.clone(), config.store.clone(), config.sensor.name.clone(), shutdown.clone()));
         tasks.spawn(crate::fleet::sensor::spool_quota(u.clone(), config.store.clone(), config.sensor.name.clone(), events.clone(), shutdown.clone()));
     }
     let (registry_tx, registry_rx) = watch::channel(matcher.version());

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use common::controller::*;
 use common::rsyslog::{received, rsyslog};
 use common::*;
+use honeyward::event::Timestamp;
 
 fn ids(db: &rusqlite::Connection, sensor: Option<&str>) -> Vec<String> {
     let mut stmt = db.prepare("SELECT id FROM events WHERE ?1 IS NULL OR sensor = ?1 ORDER BY seq").unwrap();
@@ -253,7 +254,9 @@ fn a_token_created_on_the_controller_is_recognised_by_a_sensor_within_5_seconds_
     let out = cli(&cdir, &["token", "create", "ssh-password", "--label", "backup service account"]);
     let created = Instant::now();
     let (user, password) = (secret(&out, "username"), secret(&out, "password"));
-    let hits = |db: &rusqlite::Connection| bodies(db, "ssh_auth").iter().filter(|b| b["token"]["label"] == "backup service account").count();
+    let id = out.split_whitespace().find(|w| w.starts_with("tok-")).unwrap().to_string();
+    // A sensor knows tokens by id only (its controller adds labels and plants).
+    let hits = |db: &rusqlite::Connection| bodies(db, "ssh_auth").iter().filter(|b| b["token"]["id"] == id.as_str()).count();
     let sdb = sensor.store();
     while hits(&sdb) == 0 && created.elapsed() < Duration::from_secs(5) {
         try_password(sensor.addr("ssh"), &user, &password);
@@ -271,6 +274,90 @@ fn a_token_created_on_the_controller_is_recognised_by_a_sensor_within_5_seconds_
     try_password(sensor.addr("ssh"), &user, &password);
     let sdb = sensor.store();
     assert!(eventually(10, || hits(&sdb) >= 2), "still recognised after a restart with the controller away");
+}
+
+#[test]
+fn a_sensor_pulling_its_token_index_learns_nothing_of_other_hosts_plants_and_its_hits_come_back_whole() {
+    let (root, cdir, port) = controller_dir();
+    let sdir = enrol(&cdir, root.path(), "ward-a");
+    enrol(&cdir, root.path(), "ward-b");
+    let (key, ca) = credential(&sdir);
+    let mut controller = start_controller(&cdir, &controller_yaml(port, NO_SINKS));
+    let plants = cdir.join("plants");
+    std::fs::create_dir_all(&plants).unwrap();
+    let at = |name: &str| plants.join(name).to_str().unwrap().to_string();
+    let password = "Stolen-From-Ward-B-History-7";
+    let (history, payroll, ours) = (at("history-b"), at("payroll-b.env"), at("ours-a.env"));
+    let out = cli(&cdir, &["token", "create", "ssh-password", "--label", "backup svc on ward-b", "--username", "svc_wardb_backup", "--password", password]);
+    let id = out.split_whitespace().find(|w| w.starts_with("tok-")).unwrap().to_string();
+    cli(&cdir, &["token", "plant", &id, "--record-only", "--host", "ward-b", "--path", &history, "--note", "left in root history"]);
+    cli(&cdir, &["token", "create", "file", "--label", "finance share canary", "--plant", &payroll, "--host", "ward-b", "--note", "finance share"]);
+    cli(&cdir, &["token", "create", "file", "--label", "ward A canary", "--plant", &ours, "--host", "ward-a"]);
+    let patient = cli(&cdir, &["token", "create", "patient", "--label", "honey patient for the PACS"]);
+    let patient_name = secret(&patient, "patient").split(" NHS ").next().unwrap().to_string();
+    let hidden = ["ward-b", "backup svc", "root history", "finance", "payroll", "history-b", "svc_wardb_backup", patient_name.as_str(), "honey patient"];
+
+    let ssh = "  - name: ssh\n    type: ssh\n    listen: 127.0.0.1:0\n    failure_delay_ms: 0\n";
+    let mut sensor = start_sensor(&sdir, port, ssh);
+    // ward-a's own credential asks for its index, as a stolen sensor would.
+    let request = |n: &str| {
+        SignedRequest { port, ca: &ca, sensor: "ward-a", key: &key, path: "/v1/sensor/tokens", timestamp_ms: Timestamp::now().as_micros() / 1000, nonce: n }
+            .get()
+    };
+    let mut index = String::new();
+    let pulled = eventually(10, || {
+        index = request(&format!("pull-{}", Timestamp::now().as_micros())).1;
+        index.contains(&id)
+    });
+    assert!(pulled, "ward-a's index never held the password it may see: {index}");
+    for h in hidden {
+        assert!(!index.contains(h), "{h:?} is in ward-a's index: {index}");
+    }
+    assert!(index.contains(&ours), "ward-a watches the canary planted on its own host: {index}");
+
+    // The sensor's disk (store and state) holds nothing more.
+    let sdb = sensor.store();
+    assert!(eventually(10, || sdb.query_row("SELECT count(*) FROM tokens", [], |r| r.get::<_, i64>(0)).unwrap() >= 3));
+    let mut disk = Vec::new();
+    for entry in walk(&sdir) {
+        disk.extend(std::fs::read(entry).unwrap_or_default());
+    }
+    let disk = String::from_utf8_lossy(&disk);
+    for h in hidden {
+        assert!(!disk.contains(h), "{h:?} is on ward-a's disk");
+    }
+
+    // A hit on the sensor names the token by id; the controller checks the digest the
+    // sensor reports and attaches what it alone knows.
+    let cdb = controller.store();
+    let whole = |db: &rusqlite::Connection| bodies(db, "ssh_auth").into_iter().find(|b| b["token"]["id"] == id.as_str());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while whole(&cdb).is_none() && Instant::now() < deadline {
+        try_password(sensor.addr("ssh"), "svc_wardb_backup", password);
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let Some(stored) = whole(&cdb) else { panic!("no hit reached the controller; sensor log:\n{}", sensor.stderr_text()) };
+    assert_eq!(stored["token"]["label"], "backup svc on ward-b", "{stored}");
+    assert_eq!(stored["token"]["plants"][0]["host"], "ward-b", "{stored}");
+    assert_eq!(stored["token"]["plants"][0]["note"], "left in root history", "{stored}");
+    assert!(stored["token"].get("claimed_by_sensor").is_none() && stored["token"].get("digest").is_none(), "checked, not claimed: {stored}");
+    assert!(!serde_json::to_string(&stored).unwrap().contains(password), "the secret is gone: {stored}");
+    assert!(sensor.stop().success());
+    assert!(controller.stop().success());
+}
+
+/// Every file under `dir`.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
 }
 
 #[test]
@@ -504,6 +591,7 @@ fn a_sensor_cannot_date_an_event_into_the_future_nor_vouch_alone_for_a_token_hit
             state: TokenState::Active,
             plants: vec![],
             claimed_by_sensor: false,
+            digest: None,
         }),
         claimed_time: None,
     };

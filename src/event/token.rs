@@ -110,6 +110,10 @@ pub struct TokenHit {
     /// secret, as it must): it stands on the sensor's word.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub claimed_by_sensor: bool,
+    /// From a sensor: the digest (under that sensor's own key) it recognised the token
+    /// by, which its controller checks and removes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
 }
 
 impl TokenHit {

@@ -4,12 +4,14 @@
 //! with its claim in `claimed_time` and its `time` moved to the nearest edge, so a
 //! forged date cannot hide an incident in the past or hold one open in the future.
 //! Token hits: the controller's own matcher looks at the event's material; where it
-//! finds a token its hit stands (with the controller's labels and plants); where the
+//! finds a token its hit stands (with the controller's labels and plants). Where the
 //! sensor had already removed the secret (as it must once it recognised a token), the
-//! sensor's hit is kept and marked `claimed_by_sensor`.
+//! digest it reports with the hit must be one the controller derived for that sensor
+//! and token: then the controller's full hit replaces the sensor's (a sensor knows only
+//! token ids); otherwise the sensor's hit is kept and marked `claimed_by_sensor`.
 
 use crate::event::{Event, Timestamp};
-use crate::token::{material_of, Matcher};
+use crate::token::{material_of, Matcher, SensorDigests};
 
 /// How far ahead of the controller's clock an event may be.
 pub const FUTURE_SKEW_US: i64 = 5 * 60 * 1_000_000;
@@ -23,6 +25,8 @@ pub struct Checked {
     pub clamped: usize,
     /// Token hits the controller found itself.
     pub found: usize,
+    /// Token hits the sensor reported with a digest it was given for that token.
+    pub vouched: usize,
     /// Token hits kept on the sensor's word.
     pub claimed: usize,
 }
@@ -39,9 +43,11 @@ pub fn clamp_time(e: &mut Event, now: Timestamp) -> bool {
     true
 }
 
-/// Checks every event of a sensor's batch.
-pub fn check(events: &mut [Event], now: Timestamp, matcher: &Matcher) -> Checked {
+/// Checks every event of `sensor`'s batch.
+pub fn check(events: &mut [Event], now: Timestamp, matcher: &Matcher, sensor: &str) -> Checked {
     let mut c = Checked::default();
+    // Derived once per batch, and only for a batch that reports a hit.
+    let mut digests: Option<SensorDigests> = None;
     for e in events {
         c.clamped += usize::from(clamp_time(e, now));
         let own = material_of(&e.kind).into_iter().find_map(|(kind, value)| matcher.lookup(kind, value));
@@ -52,9 +58,19 @@ pub fn check(events: &mut [Event], now: Timestamp, matcher: &Matcher) -> Checked
                 c.found += 1;
             }
             (None, Some(mut claimed)) => {
-                claimed.claimed_by_sensor = true;
-                e.token = Some(claimed);
-                c.claimed += 1;
+                let digests = digests.get_or_insert_with(|| matcher.sensor_digests(sensor));
+                match claimed.digest.as_deref().and_then(|d| digests.hit(d)).filter(|hit| hit.id == claimed.id) {
+                    Some(hit) => {
+                        e.token = Some(hit);
+                        c.vouched += 1;
+                    }
+                    None => {
+                        claimed.claimed_by_sensor = true;
+                        claimed.digest = None;
+                        e.token = Some(claimed);
+                        c.claimed += 1;
+                    }
+                }
             }
             (None, None) => {}
         }
@@ -132,11 +148,12 @@ mod tests {
             state: TokenState::Active,
             plants: vec![],
             claimed_by_sensor: false,
+            digest: Some(base64::Engine::encode(&base64::engine::general_purpose::STANDARD, [7u8; 32])),
         });
         let mut plain = auth("hunter2", now);
         let mut batch = vec![recognised.clone(), forged.clone(), plain.clone()];
-        let c = check(&mut batch, now, &matcher);
-        assert_eq!(c, Checked { clamped: 0, found: 1, claimed: 1 });
+        let c = check(&mut batch, now, &matcher, "ward-7");
+        assert_eq!(c, Checked { clamped: 0, found: 1, vouched: 0, claimed: 1 });
         [recognised, forged, plain] = [batch[0].clone(), batch[1].clone(), batch[2].clone()];
         assert_eq!(recognised.token.as_ref().map(|t| (t.id.as_str(), t.claimed_by_sensor)), Some((planted.token.id.as_str(), false)));
         assert!(!serde_json::to_string(&recognised).unwrap().contains(&password), "the secret is gone");

@@ -45,7 +45,7 @@ pub async fn signed(parts: Parts, head: Head, body: Body, peer: SocketAddr, cont
     match (parts.method.as_str(), path.as_str()) {
         ("POST", "/v1/sensor/ingest") => ingest(&sensor, &body, declared.as_deref(), controller).await,
         ("POST", "/v1/sensor/heartbeat") => json(StatusCode::OK, &serde_json::json!({"ok": true})),
-        ("GET", "/v1/sensor/tokens") => tokens(&parts, controller).await,
+        ("GET", "/v1/sensor/tokens") => tokens(&parts, &sensor, controller).await,
         _ => error(StatusCode::NOT_FOUND, "not found"),
     }
 }
@@ -69,7 +69,7 @@ async fn ingest(sensor: &str, body: &[u8], declared: Option<&[String]>, controll
     if let Some(refused) = decoy_refusal(sensor, &batch.events, declared) {
         return refused;
     }
-    note_checks(sensor, super::claims::check(&mut batch.events, crate::event::Timestamp::now(), controller.events.tokens()));
+    note_checks(sensor, super::claims::check(&mut batch.events, crate::event::Timestamp::now(), controller.events.tokens(), sensor));
     let received = batch.events.len();
     let committed = blocking(controller, move |c| {
         let mut conn = c.ingest.lock().unwrap_or_else(|p| p.into_inner());
@@ -121,19 +121,24 @@ fn decoy_refusal(sensor: &str, events: &[Event], declared: Option<&[String]>) ->
     None
 }
 
-async fn tokens(parts: &Parts, controller: &Arc<Controller>) -> Reply {
+/// The sensor's own token index (see `token::sensor_index`), unless it holds the
+/// current one already.
+async fn tokens(parts: &Parts, sensor: &str, controller: &Arc<Controller>) -> Reply {
     let have: Option<i64> = parts.uri.query().and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("version="))).and_then(|v| v.parse().ok());
-    let snap = blocking(controller, move |c| {
+    let sensor = sensor.to_string();
+    let index = blocking(controller, move |c| {
+        let types = c.fleet.lock().unwrap_or_else(|p| p.into_inner()).declared_types(&sensor).ok().flatten().unwrap_or_default();
+        let needs = crate::token::Needs::of_decoy_types(types.iter().map(String::as_str));
         let reg = c.registry.lock().unwrap_or_else(|p| p.into_inner());
-        match reg.version() {
+        match reg.sensor_index_version(needs) {
             Ok(v) if Some(v) == have => Ok(None),
-            _ => reg.snapshot().map(Some),
+            _ => reg.sensor_index(&sensor, needs).map(Some),
         }
     })
     .await;
-    match snap {
+    match index {
         Some(Ok(None)) => json(StatusCode::OK, &serde_json::json!({"unchanged": true})),
-        Some(Ok(Some(s))) => json(StatusCode::OK, &serde_json::json!({"snapshot": s})),
+        Some(Ok(Some(index))) => json(StatusCode::OK, &serde_json::json!({ "index": index })),
         _ => error(StatusCode::SERVICE_UNAVAILABLE, "token registry unavailable"),
     }
 }

@@ -78,6 +78,12 @@ pub async fn start_controller(
     let fleet = Fleet::open(&config.store.path)?;
     let ingest = crate::store::open_connection(&config.store.path, config.store.sync, true)?;
     let registry = crate::token::Registry::open(&config.store.path, &config.store.state_dir, config.store.sync)?;
+    if let Ok(old @ 1..) = registry.material_without_prehash() {
+        tracing::warn!(
+            material = old,
+            "tokens created before this version are recognised here but not given to sensors (sensors get only per-sensor digests); re-create them to let sensors recognise them"
+        );
+    }
     let controller = Arc::new(Controller {
         name: config.sensor.name.clone(),
         fleet: Mutex::new(fleet),

@@ -71,7 +71,7 @@ pub async fn consume(controller: Arc<Controller>, nats: crate::config::NatsConfi
                     match verify(&controller, &m).await {
                         Ok(mut evs) => {
                             let sensor = evs.first().map(|e| e.sensor.clone()).unwrap_or_default();
-                            ingest::note_checks(&sensor, super::claims::check(&mut evs, crate::event::Timestamp::now(), controller.events.tokens()));
+                            ingest::note_checks(&sensor, super::claims::check(&mut evs, crate::event::Timestamp::now(), controller.events.tokens(), &sensor));
                             events.append(&mut evs);
                             good.push(m);
                         }

@@ -88,10 +88,21 @@ impl Fleet {
 
     /// The decoys the sensor's last heartbeat declared; None before its first.
     pub fn declared_decoys(&self, name: &str) -> Result<Option<Vec<String>>, FleetError> {
+        self.declared(name, "decoy")
+    }
+
+    /// The types of the decoys its last heartbeat declared (`ssh`, `http`, ...), which
+    /// decide what its token index holds; None before its first.
+    pub fn declared_types(&self, name: &str) -> Result<Option<Vec<String>>, FleetError> {
+        self.declared(name, "type")
+    }
+
+    /// One field of every decoy the sensor's last heartbeat declared.
+    fn declared(&self, name: &str, field: &str) -> Result<Option<Vec<String>>, FleetError> {
         let status: Option<Option<String>> = self.conn.query_row("SELECT status FROM sensors WHERE name = ?1", params![name], |r| r.get(0)).optional()?;
         let Some(Some(text)) = status else { return Ok(None) };
         let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-        Ok(Some(value["decoys"].as_array().map(|list| list.iter().filter_map(|d| d["decoy"].as_str().map(str::to_string)).collect()).unwrap_or_default()))
+        Ok(Some(value["decoys"].as_array().map(|list| list.iter().filter_map(|d| d[field].as_str().map(str::to_string)).collect()).unwrap_or_default()))
     }
 
     /// Notes an authenticated request; with `status`, a heartbeat.

@@ -39,7 +39,7 @@ pub async fn heartbeat(u: UpstreamConfig, status: Vec<DecoyStatus>, shutdown: Sh
 }
 
 /// Pulls the token index whenever it changes and installs it locally.
-pub async fn token_sync(u: UpstreamConfig, store: crate::config::StoreConfig, shutdown: Shutdown) {
+pub async fn token_sync(u: UpstreamConfig, store: crate::config::StoreConfig, sensor: String, shutdown: Shutdown) {
     let Ok(mut upstream) = Upstream::new(&u) else { return };
     let registry = match crate::token::Registry::open(&store.path, &store.state_dir, store.sync) {
         Ok(r) => Arc::new(std::sync::Mutex::new(r)),
@@ -63,12 +63,12 @@ pub async fn token_sync(u: UpstreamConfig, store: crate::config::StoreConfig, sh
         };
         #[derive(serde::Deserialize)]
         struct Reply {
-            snapshot: Option<crate::token::Snapshot>,
+            index: Option<crate::token::SensorIndex>,
         }
-        let Ok(Reply { snapshot: Some(snap) }) = serde_json::from_slice::<Reply>(&answer.body) else { continue };
-        let reg = Arc::clone(&registry);
-        let tokens = snap.tokens.len();
-        match tokio::task::spawn_blocking(move || reg.lock().unwrap_or_else(|p| p.into_inner()).replace_with(&snap)).await {
+        let Ok(Reply { index: Some(index) }) = serde_json::from_slice::<Reply>(&answer.body) else { continue };
+        let (reg, name) = (Arc::clone(&registry), sensor.clone());
+        let tokens = index.tokens.len();
+        match tokio::task::spawn_blocking(move || reg.lock().unwrap_or_else(|p| p.into_inner()).install(&index, &name)).await {
             Ok(Ok(())) => tracing::info!(tokens, "token index updated from the controller"),
             Ok(Err(e)) => tracing::warn!(error = %e, "cannot install the controller's token index"),
             Err(_) => break,

@@ -363,6 +363,7 @@ mod tests {
                 state: crate::token::TokenState::Active,
                 plants: vec![],
                 claimed_by_sensor: false,
+                digest: None,
             });
         }
         e

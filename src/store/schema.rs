@@ -171,6 +171,12 @@ const MIGRATIONS: &[&str] = &[
         n INTEGER NOT NULL,
         PRIMARY KEY (sensor, decoy, kind)
     ) WITHOUT ROWID;",
+    // 8: least knowledge for sensors. Each piece of material also keeps its prehash (its
+    // digest under a key derived from token.key), from which a controller derives each
+    // sensor's own digests without ever holding the secret; a sensor's registry keeps
+    // the prehash key its controller gave it (NULL elsewhere: direct digests).
+    "ALTER TABLE token_material ADD COLUMN prehash BLOB;
+    ALTER TABLE registry_version ADD COLUMN prehash_key BLOB;",
 ];
 
 /// Opens (and with `create`, creates and migrates) the store at `path`.

@@ -57,6 +57,14 @@ impl MaterialKey {
         }
     }
 
+    /// A new 32-byte key for one purpose, derived from this one (HMAC of the purpose):
+    /// the controller derives each sensor's key and the prehash key from its own.
+    pub fn derive(&self, purpose: &[u8]) -> [u8; DIGEST_LEN] {
+        let mut out = [0u8; DIGEST_LEN];
+        out.copy_from_slice(hmac::sign(&self.0, purpose).as_ref());
+        out
+    }
+
     /// The digest of one piece of material. The kind is mixed in, so the same bytes as
     /// a password and as a URL path never collide.
     pub fn digest(&self, kind: MaterialKind, value: &[u8]) -> Digest {
@@ -85,5 +93,7 @@ mod tests {
         let mode = std::fs::metadata(state.join("token.key")).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
         assert_ne!(a.digest(MaterialKind::Password, b"x"), a.digest(MaterialKind::UrlPath, b"x"));
+        assert_eq!(a.derive(b"sensor ward-a"), b.derive(b"sensor ward-a"));
+        assert_ne!(a.derive(b"sensor ward-a"), a.derive(b"sensor ward-b"));
     }
 }

@@ -9,6 +9,7 @@ use super::kind::{MaterialKind, TokenKind};
 use super::model::UrlResponse;
 use super::patient::HoneyPatient;
 use super::registry::Registry;
+use super::sensor_index::{decode_digest, encode_digest, prehasher, sensor_key};
 use super::TokenError;
 use crate::event::{Plant, TokenHit, TokenState};
 
@@ -27,12 +28,34 @@ struct Target {
     plant: Option<Plant>,
 }
 
+/// How an observed value becomes the digest it is looked up by.
+#[derive(Clone)]
+enum Digester {
+    /// A controller's or a standalone run's: the value's digest under `token.key`.
+    Direct(MaterialKey),
+    /// A sensor's: the digest of the value's prehash, under the key its controller
+    /// derived for it (see `sensor_index`).
+    Prehashed { prehash: MaterialKey, key: MaterialKey },
+}
+
+impl Digester {
+    fn digest(&self, kind: MaterialKind, value: &[u8]) -> Digest {
+        match self {
+            Digester::Direct(key) => key.digest(kind, value),
+            Digester::Prehashed { prehash, key } => key.digest(kind, &prehash.digest(kind, value)),
+        }
+    }
+}
+
 #[derive(Default)]
 struct Index {
     version: i64,
-    /// The digest key the targets were made with.
-    key: Option<MaterialKey>,
+    /// Made from the keys the targets were made with.
+    digester: Option<Digester>,
     targets: HashMap<(MaterialKind, Digest), Arc<Target>>,
+    /// On a controller, (kind, prehash, target) of every piece of material with a
+    /// prehash: what a sensor's digests are derived from.
+    prehashed: Vec<(MaterialKind, Digest, Arc<Target>)>,
     /// Honey patients of `patient` tokens (not secret), for the DICOM decoy's archive.
     patients: Arc<Vec<HoneyPatient>>,
 }
@@ -40,27 +63,53 @@ struct Index {
 /// A found token: cheap to return (no allocation); turn it into a [`TokenHit`] to
 /// attach it to an event.
 #[derive(Clone)]
-pub struct TokenMatch(Arc<Target>);
+pub struct TokenMatch {
+    target: Arc<Target>,
+    /// On a sensor, the digest the token was found by: reported with the hit, so the
+    /// controller can check that the sensor was given this token's material.
+    digest: Option<Digest>,
+}
 
 impl TokenMatch {
     /// The token's id.
     pub fn id(&self) -> &str {
-        &self.0.token.id
+        &self.target.token.id
     }
 
     /// How a canary URL token wants to be answered (url tokens only).
     pub fn url_response(&self) -> Option<UrlResponse> {
-        self.0.token.url_response
+        self.target.token.url_response
     }
 
     /// The hit to record: the token, its state, and the plant(s) it came from.
     pub fn hit(&self) -> TokenHit {
-        let t = &self.0.token;
-        let plants = match &self.0.plant {
+        let t = &self.target.token;
+        let plants = match &self.target.plant {
             Some(p) => vec![p.clone()],
             None => t.plants.clone(),
         };
-        TokenHit { id: t.id.clone(), kind: t.kind, label: t.label.clone(), state: t.state, plants, claimed_by_sensor: false }
+        TokenHit {
+            id: t.id.clone(),
+            kind: t.kind,
+            label: t.label.clone(),
+            state: t.state,
+            plants,
+            claimed_by_sensor: false,
+            digest: self.digest.as_ref().map(encode_digest),
+        }
+    }
+}
+
+/// One sensor's digests of every token, as its controller derives them to check the
+/// hits the sensor reports.
+pub struct SensorDigests(HashMap<Digest, Arc<Target>>);
+
+impl SensorDigests {
+    /// The controller's full hit for a digest the sensor reported, if it is one of the
+    /// digests that sensor was given.
+    pub fn hit(&self, digest: &str) -> Option<TokenHit> {
+        let target = self.0.get(&decode_digest(digest)?)?;
+        Some(TokenMatch { target: Arc::clone(target), digest: None }.hit())
     }
 }
 
@@ -97,16 +146,37 @@ impl Matcher {
             })
             .collect();
         let plants = registry.plant_ids()?;
-        let mut targets = HashMap::new();
+        // The keys come with the index: a sensor's are replaced by its controller's.
+        let digester = match registry.prehash_key()? {
+            Some(prehash) => Digester::Prehashed { prehash, key: registry.key().clone() },
+            None => Digester::Direct(registry.key().clone()),
+        };
+        let prehasher = matches!(digester, Digester::Direct(_)).then(|| prehasher(registry.key()));
+        let (mut targets, mut prehashed) = (HashMap::new(), Vec::new());
         for row in registry.material()? {
             let Some(token) = tokens.get(&row.token) else { continue };
             let plant = row.plant.and_then(|id| plants.get(&id)).map(|(_, p)| p.clone());
-            targets.insert((row.material, row.digest), Arc::new(Target { token: Arc::clone(token), plant }));
+            let target = Arc::new(Target { token: Arc::clone(token), plant });
+            // A canary file's path is known, so its prehash is too (also for old plants).
+            let file = target.plant.as_ref().filter(|_| row.material == MaterialKind::FilePath);
+            let prehash = file.and_then(|p| prehasher.as_ref().map(|k| k.digest(MaterialKind::FilePath, p.path.as_bytes()))).or(row.prehash);
+            if let (Some(prehash), Some(_)) = (prehash, &prehasher) {
+                prehashed.push((row.material, prehash, Arc::clone(&target)));
+            }
+            targets.insert((row.material, row.digest), target);
         }
-        // The key comes with the index: a sensor's is replaced by its controller's.
-        let fresh = Arc::new(Index { version, key: Some(registry.key().clone()), targets, patients: Arc::new(patients) });
+        let fresh = Arc::new(Index { version, digester: Some(digester), targets, prehashed, patients: Arc::new(patients) });
         *self.index.write().unwrap_or_else(|p| p.into_inner()) = fresh;
         Ok(())
+    }
+
+    /// The digests the sensor `sensor` was given, to check the hits it reports (empty
+    /// on a sensor, which has no master key).
+    pub fn sensor_digests(&self, sensor: &str) -> SensorDigests {
+        let index = Arc::clone(&self.index.read().unwrap_or_else(|p| p.into_inner()));
+        let Some(Digester::Direct(master)) = &index.digester else { return SensorDigests(HashMap::new()) };
+        let key = MaterialKey::from_bytes(&sensor_key(master, sensor));
+        SensorDigests(index.prehashed.iter().map(|(kind, prehash, target)| (key.digest(*kind, prehash), Arc::clone(target))).collect())
     }
 
     /// The honey patients of every `patient` token (active or revoked).
@@ -132,8 +202,10 @@ impl Matcher {
     /// The token an observed value belongs to, if any.
     pub fn find(&self, kind: MaterialKind, value: &[u8]) -> Option<TokenMatch> {
         let index = Arc::clone(&self.index.read().unwrap_or_else(|p| p.into_inner()));
-        let digest = index.key.as_ref()?.digest(kind, value);
-        index.targets.get(&(kind, digest)).map(|t| TokenMatch(Arc::clone(t)))
+        let digester = index.digester.as_ref()?;
+        let digest = digester.digest(kind, value);
+        let reported = matches!(digester, Digester::Prehashed { .. }).then_some(digest);
+        index.targets.get(&(kind, digest)).map(|t| TokenMatch { target: Arc::clone(t), digest: reported })
     }
 
     /// [`Matcher::find`], as the hit to record on an event.

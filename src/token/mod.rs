@@ -14,7 +14,7 @@ mod patient;
 mod plant;
 mod registry;
 mod secret;
-mod snapshot;
+mod sensor_index;
 mod sshkey;
 pub mod template;
 
@@ -25,13 +25,13 @@ pub use follow::follow_registry;
 pub use generate::{aws_access_key_id, aws_secret_access_key};
 pub use keyed_hash::{Digest, MaterialKey};
 pub use kind::{default_template, material_of, MaterialKind, ALL as ALL_KINDS};
-pub use matcher::{Matcher, TokenMatch};
+pub use matcher::{Matcher, SensorDigests, TokenMatch};
 pub use model::{NewToken, Secrets, Token, TokenFacts, UrlResponse};
 pub use patient::{generate as generate_patient, HoneyPatient, Instance, Study};
 pub use plant::write_planted;
 pub use registry::{version_of, Registry};
 pub use secret::Secret;
-pub use snapshot::Snapshot;
+pub use sensor_index::{Needs, SensorIndex};
 pub use sshkey::KeyAlgorithm;
 
 /// What can go wrong with tokens.

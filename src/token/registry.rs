@@ -23,6 +23,9 @@ pub struct MaterialRow {
     pub token: String,
     /// Set when the material belongs to one plant (a canary file's path).
     pub plant: Option<i64>,
+    /// Its digest under the prehash key, from which sensors' digests are derived (None
+    /// for material registered before version 8 of the store, and on a sensor).
+    pub prehash: Option<Digest>,
 }
 
 /// The registry, over its own connection to the store.
@@ -50,6 +53,13 @@ impl Registry {
         &self.key
     }
 
+    /// On a sensor, the prehash key its controller gave it: observed values are
+    /// prehashed with it before [`Registry::key`] digests them. None on a controller.
+    pub fn prehash_key(&self) -> Result<Option<MaterialKey>, TokenError> {
+        let bytes: Option<Vec<u8>> = self.conn.query_row("SELECT prehash_key FROM registry_version WHERE id = 1", [], |r| r.get(0)).map_err(sql)?;
+        Ok(bytes.map(|b| MaterialKey::from_bytes(&b)))
+    }
+
     /// Registers new tokens (their digests, never their secrets) in one transaction.
     pub fn insert(&mut self, tokens: &[&NewToken]) -> Result<(), TokenError> {
         let tx = self.conn.transaction().map_err(sql)?;
@@ -57,13 +67,14 @@ impl Registry {
             let mut tok = tx
                 .prepare_cached("INSERT INTO tokens (id, kind, label, created_us, state, changed_us, facts) VALUES (?1, ?2, ?3, ?4, ?5, ?4, ?6)")
                 .map_err(sql)?;
-            let mut mat = tx.prepare_cached("INSERT OR IGNORE INTO token_material (material, digest, token) VALUES (?1, ?2, ?3)").map_err(sql)?;
+            let mut mat = tx.prepare_cached("INSERT OR IGNORE INTO token_material (material, digest, token, prehash) VALUES (?1, ?2, ?3, ?4)").map_err(sql)?;
             for t in tokens {
                 let facts = serde_json::to_string(&t.token.facts).map_err(|e| TokenError::Store(e.to_string()))?;
                 let tk = &t.token;
                 tok.execute(params![tk.id, tk.kind.as_str(), tk.label, tk.created.as_micros(), tk.state.as_str(), facts]).map_err(sql)?;
                 for (kind, value) in &t.material {
-                    mat.execute(params![kind.as_str(), &self.key.digest(*kind, value)[..], tk.id]).map_err(sql)?;
+                    let (digest, prehash) = digests(&self.key, *kind, value);
+                    mat.execute(params![kind.as_str(), &digest[..], tk.id, &prehash[..]]).map_err(sql)?;
                 }
             }
         }
@@ -81,10 +92,10 @@ impl Registry {
         .map_err(sql)?;
         if watch_path {
             let plant_id = tx.last_insert_rowid();
-            let digest = self.key.digest(MaterialKind::FilePath, plant.path.as_bytes());
+            let (digest, prehash) = digests(&self.key, MaterialKind::FilePath, plant.path.as_bytes());
             tx.execute(
-                "INSERT OR REPLACE INTO token_material (material, digest, token, plant) VALUES (?1, ?2, ?3, ?4)",
-                params![MaterialKind::FilePath.as_str(), &digest[..], id, plant_id],
+                "INSERT OR REPLACE INTO token_material (material, digest, token, plant, prehash) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![MaterialKind::FilePath.as_str(), &digest[..], id, plant_id, &prehash[..]],
             )
             .map_err(sql)?;
         }
@@ -163,17 +174,26 @@ impl Registry {
 
     /// Every piece of matching material.
     pub fn material(&self) -> Result<Vec<MaterialRow>, TokenError> {
-        let mut st = self.conn.prepare_cached("SELECT material, digest, token, plant FROM token_material").map_err(sql)?;
-        let rows =
-            st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<i64>>(3)?))).map_err(sql)?;
+        let mut st = self.conn.prepare_cached("SELECT material, digest, token, plant, prehash FROM token_material").map_err(sql)?;
+        let rows = st
+            .query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<i64>>(3)?, r.get::<_, Option<Vec<u8>>>(4)?))
+            })
+            .map_err(sql)?;
         let mut out = Vec::new();
         for row in rows {
-            let (material, digest, token, plant) = row.map_err(sql)?;
+            let (material, digest, token, plant, prehash) = row.map_err(sql)?;
             let (Some(material), Ok(digest)) = (MaterialKind::parse(&material), Digest::try_from(digest.as_slice())) else { continue };
-            out.push(MaterialRow { material, digest, token, plant });
+            let prehash = prehash.and_then(|p| Digest::try_from(p.as_slice()).ok());
+            out.push(MaterialRow { material, digest, token, plant, prehash });
         }
         Ok(out)
     }
+}
+
+/// The digest and the prehash of one piece of material, as a controller registers it.
+fn digests(key: &MaterialKey, kind: MaterialKind, value: &[u8]) -> (Digest, Digest) {
+    (key.digest(kind, value), super::sensor_index::prehasher(key).digest(kind, value))
 }
 
 /// The plant columns, in the order [`plant_at`] reads them.

@@ -38,7 +38,9 @@ fn targets(cx: &WatchContext) -> HashMap<PathBuf, String> {
         Ok(tokens) => {
             for t in tokens.iter().filter(|t| t.kind == TokenKind::File) {
                 for p in t.plants.iter().filter(|p| cx.host_names.contains(&p.host)) {
-                    out.insert(PathBuf::from(&p.path), format!("{} ({})", t.label, t.id));
+                    // A sensor knows its tokens by id only.
+                    let label = if t.label.is_empty() { t.id.clone() } else { format!("{} ({})", t.label, t.id) };
+                    out.insert(PathBuf::from(&p.path), label);
                 }
             }
         }

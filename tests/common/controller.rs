@@ -87,9 +87,18 @@ impl SignedRequest<'_> {
     /// the request with curl, which also gets `curl_args` (the body as sent, other
     /// headers, options); with `tamper` the signature is spoiled. The HTTP status and body.
     pub fn send(&self, signed_body: &[u8], tamper: bool, curl_args: &[&str]) -> (u16, String) {
+        self.send_as("POST", signed_body, tamper, curl_args)
+    }
+
+    /// A signed GET (no body), as a sensor pulls its token index.
+    pub fn get(&self) -> (u16, String) {
+        self.send_as("GET", b"", false, &[])
+    }
+
+    fn send_as(&self, method: &str, signed_body: &[u8], tamper: bool, curl_args: &[&str]) -> (u16, String) {
         use honeyward::sink::controller::signing::{sign, Signed};
         let r = self;
-        let mut signature = sign(r.key, &Signed { method: "POST", path: r.path, timestamp_ms: r.timestamp_ms, nonce: r.nonce, body: signed_body });
+        let mut signature = sign(r.key, &Signed { method, path: r.path, timestamp_ms: r.timestamp_ms, nonce: r.nonce, body: signed_body });
         if tamper {
             signature.replace_range(0..2, if signature.starts_with("00") { "11" } else { "00" });
         }

@@ -138,6 +138,7 @@ pub fn events() -> Vec<StoredEvent> {
                         label: lossy(raw),
                         state: TokenState::Active,
                         claimed_by_sensor: false,
+                        digest: None,
                         plants: vec![Plant {
                             host: lossy(raw),
                             path: lossy(raw),

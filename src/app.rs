@@ -144,12 +144,16 @@ pub async fn start_as(config: Config, shutdown: Shutdown, after_bind: AfterBind)
     let (events, bus_rx) = pipeline::bus(config.store.queue_capacity_events.get(), matcher.clone());
     let (committed_tx, committed_rx) = watch::channel(0u64);
     let committed_tx = Arc::new(committed_tx);
-    let writer = store::spawn_writer(&config.store, bus_rx, Arc::clone(&committed_tx))?;
+    let retention = store::Retention::new(config.store.retention, config.sinks.iter().map(|s| s.name().to_string()).collect());
+    let writer = store::spawn_writer(&config.store, retention.clone(), config.sensor.name.clone(), bus_rx, Arc::clone(&committed_tx))?;
 
     let abort = CancellationToken::new();
     // Incidents form as events commit; everyone reads what the follower saves.
     let tasks = TaskTracker::new();
     tasks.spawn(crate::incident::follow(config.store.path.clone(), config.alerts.clone(), committed_rx.clone(), shutdown.clone()));
+    if retention.is_active() {
+        tasks.spawn(keep_retention(config.store.clone(), retention, shutdown.clone()));
+    }
     let mut sinks = Vec::with_capacity(config.sinks.len());
     for s in &config.sinks {
         let reader = StoreReader::open(&config.store.path, true)?;
@@ -233,4 +237,28 @@ pub async fn start_as(config: Config, shutdown: Shutdown, after_bind: AfterBind)
         tracing::info!("stopped");
     });
     Ok(Running { listeners, shutdown, stopped })
+}
+
+/// Applies `store.retention` every 5 s: the age rule, and the size rule for events the
+/// writer did not commit itself (a controller's ingest).
+async fn keep_retention(store: crate::config::StoreConfig, retention: store::Retention, shutdown: Shutdown) {
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = tick.tick() => {}
+        }
+        let (path, sync, r) = (store.path.clone(), store.sync, retention.clone());
+        let pass = tokio::task::spawn_blocking(move || {
+            let conn = store::open_connection(&path, sync, false).map_err(|e| e.to_string())?;
+            r.enforce(&conn, crate::event::Timestamp::now()).map_err(|e| e.to_string())
+        })
+        .await;
+        match pass {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(events = n, "retention deleted events every sink had passed"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "retention pass failed; retried in 5 s"),
+            Err(_) => break,
+        }
+    }
 }

@@ -38,7 +38,7 @@ pub use sinks::{
     is_private, ChatFormat, EventFormat, FileSinkConfig, HecOptions, HttpAuth, HttpBody, HttpSinkConfig, HttpSinkKind, SinkConfig, SinkFilter,
     StdoutSinkConfig, SyslogOptions, SyslogSinkConfig, SyslogTls, SyslogTransport, DEFAULT_ENTERPRISE_NUMBER, SYSTEM_CA_BUNDLE,
 };
-pub use store::{StoreConfig, StoreSync};
+pub use store::{RetentionConfig, StoreConfig, StoreSync};
 pub use url::SinkUrl;
 
 #[cfg(test)]

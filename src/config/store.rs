@@ -29,6 +29,30 @@ pub struct RawStore {
     /// Events queued between decoys and the store before decoys stop accepting
     /// (16..=10000000). Default 65536.
     pub queue_capacity_events: Option<At<u64>>,
+    /// How long events are kept and how large the store may grow. Default: everything
+    /// is kept (set a size cap on any long-running host, so the disk never fills).
+    pub retention: Option<RawRetention>,
+}
+
+/// `store.retention` section. Only events every sink has passed (and the incident
+/// follower has grouped) are deleted, never a token hit whose incident is not
+/// acknowledged.
+#[derive(Deserialize, JsonSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawRetention {
+    /// Events older than this many days are deleted (1..=36500). Default: kept.
+    pub max_age_days: Option<At<u64>>,
+    /// The store is kept under this size, oldest events deleted first (1..=16000000 MB);
+    /// when only events not yet passed to a sink are left, new events are counted and
+    /// not stored, and a critical `store_full` event says how many. Default: no cap.
+    pub max_size_mb: Option<At<u64>>,
+}
+
+/// What the store keeps.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RetentionConfig {
+    pub max_age: Option<Duration>,
+    pub max_size_bytes: Option<u64>,
 }
 
 /// How SQLite commits.
@@ -54,6 +78,7 @@ pub struct StoreConfig {
     pub flush_interval: Duration,
     /// Events that may wait between the decoys and the store before decoys stop accepting.
     pub queue_capacity_events: NonZeroUsize,
+    pub retention: RetentionConfig,
 }
 
 impl Checker<'_> {
@@ -73,7 +98,12 @@ impl Checker<'_> {
             Some(d) => PathBuf::from(&d.value),
             None => PathBuf::from("./honeyward-state"),
         };
+        let retention = raw.retention.unwrap_or_default();
+        let days = retention.max_age_days.as_ref().map(|_| self.number(&retention.max_age_days, "max_age_days", 1, 1..=36_500));
+        let mb = retention.max_size_mb.as_ref().map(|_| self.number(&retention.max_size_mb, "max_size_mb", 1, 1..=16_000_000));
+        let retention = RetentionConfig { max_age: days.map(|d| Duration::from_secs(d * 86_400)), max_size_bytes: mb.map(|m| m * 1024 * 1024) };
         StoreConfig {
+            retention,
             path,
             state_dir,
             sync: raw.sync.unwrap_or(StoreSync::Full),

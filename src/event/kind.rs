@@ -361,6 +361,14 @@ pub enum EventKind {
         first_seq: u64,
         last_seq: u64,
     },
+    /// The store (its size cap, or the disk) was full: events were counted and not
+    /// stored. Recorded as soon as there is room again.
+    StoreFull {
+        /// How many events could not be stored.
+        events: u64,
+        /// How long the store was full, in seconds.
+        full_seconds: u64,
+    },
 }
 
 /// Static facts about each kind.
@@ -391,6 +399,7 @@ const KINDS: &[KindInfo] = &[
     KindInfo { id: 910, name: "sensor_refused", severity: Severity::High, technique: None },
     KindInfo { id: 911, name: "sensor_silent", severity: Severity::High, technique: None },
     KindInfo { id: 912, name: "spool_shed", severity: Severity::Medium, technique: None },
+    KindInfo { id: 913, name: "store_full", severity: Severity::Critical, technique: None },
 ];
 
 impl EventKind {
@@ -415,6 +424,7 @@ impl EventKind {
             EventKind::SensorRefused { .. } => 16,
             EventKind::SensorSilent { .. } => 17,
             EventKind::SpoolShed { .. } => 18,
+            EventKind::StoreFull { .. } => 19,
         };
         &KINDS[index]
     }
@@ -555,6 +565,7 @@ mod tests {
             EventKind::SensorRefused { sensor: AttackerBytes::new("ward-7"), reason: "bad signature".into(), count: 1 },
             EventKind::SensorSilent { sensor: "ward-7".into(), silent_seconds: 90 },
             EventKind::SpoolShed { events: 10, first_seq: 1, last_seq: 10 },
+            EventKind::StoreFull { events: 10, full_seconds: 3 },
         ];
         assert_eq!(samples.len(), KINDS.len());
         for kind in samples {

@@ -154,6 +154,10 @@ impl EventKind {
                 f("first_seq", num(first_seq));
                 f("last_seq", num(last_seq));
             }
+            EventKind::StoreFull { events, full_seconds } => {
+                f("events", num(events));
+                f("full_seconds", num(full_seconds));
+            }
         }
     }
 }

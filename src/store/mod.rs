@@ -5,6 +5,7 @@
 mod delivery;
 mod incidents;
 mod reader;
+mod retention;
 mod schema;
 mod spool;
 mod writer;
@@ -12,6 +13,7 @@ mod writer;
 pub use delivery::{Ack, DeadLetter, SinkOverview, SinkStatus};
 pub use incidents::{CountDelta, Incident, IncidentFilter, IncidentTally};
 pub use reader::{EventCount, EventFilter, StoreReader, StoredEvent};
+pub use retention::{is_full, used_bytes, Retention};
 pub use schema::open_connection;
 pub use spool::shed_spool;
 pub use writer::{announce, commit, spawn_writer, WriterHandle};

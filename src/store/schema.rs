@@ -200,7 +200,14 @@ pub fn open_connection(path: &Path, sync: StoreSync, create: bool) -> Result<Con
     }
     let mut conn = Connection::open_with_flags(path, flags).map_err(wrap)?;
     conn.busy_timeout(Duration::from_secs(10)).map_err(wrap)?;
+    let pages: i64 = conn.query_row("SELECT page_count FROM pragma_page_count()", [], |r| r.get(0)).map_err(wrap)?;
+    if pages == 0 {
+        // A new store, before its first page: freed pages can be given back (`retention`).
+        conn.pragma_update(None, "auto_vacuum", "INCREMENTAL").map_err(wrap)?;
+    }
     conn.pragma_update(None, "journal_mode", "WAL").map_err(wrap)?;
+    // The write-ahead log is cut back to 4 MiB after a checkpoint, not left at its peak.
+    conn.pragma_update(None, "journal_size_limit", 4 * 1024 * 1024).map_err(wrap)?;
     let sync = match sync {
         StoreSync::Full => "FULL",
         StoreSync::Normal => "NORMAL",

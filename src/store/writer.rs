@@ -4,17 +4,22 @@
 //! Group commit: a batch is committed when it holds `batch_max_events` or when
 //! `flush_interval` has passed since its first event arrived, whichever comes first.
 //! A failed commit is retried (the batch stays in memory and the bus fills up, which
-//! stops the decoys accepting) — an event handed to the writer is never dropped.
+//! stops the decoys accepting) — an event handed to the writer is never dropped, with
+//! one exception: when the store is full (its size cap, or the disk) and retention
+//! cannot make room, the batch is counted and let go, so the decoys keep answering,
+//! and a critical `store_full` event with the count is stored as soon as there is room.
+//! After each commit, retention keeps the store under its size cap.
 
 use std::time::Duration;
 
 use rusqlite::{params, Connection};
 use tokio::sync::{mpsc, watch};
 
+use super::retention::{is_full, Retention};
 use super::schema::open_connection;
 use super::StoreError;
 use crate::config::StoreConfig;
-use crate::event::Event;
+use crate::event::{Event, EventId, EventKind, Timestamp};
 
 /// The running writer: join it after the bus has closed to know everything is committed.
 pub struct WriterHandle {
@@ -31,24 +36,77 @@ impl WriterHandle {
 
 /// Opens the store and starts the writer thread. `committed` receives the highest
 /// committed sequence number after each commit.
-pub fn spawn_writer(config: &StoreConfig, events: mpsc::Receiver<Event>, committed: std::sync::Arc<watch::Sender<u64>>) -> Result<WriterHandle, StoreError> {
+pub fn spawn_writer(
+    config: &StoreConfig,
+    retention: Retention,
+    sensor: String,
+    events: mpsc::Receiver<Event>,
+    committed: std::sync::Arc<watch::Sender<u64>>,
+) -> Result<WriterHandle, StoreError> {
     let conn = open_connection(&config.path, config.sync, true)?;
+    retention.limit(&conn).map_err(|cause| StoreError::Sqlite { path: config.path.display().to_string(), cause })?;
     let last: u64 = conn.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0)).unwrap_or(0);
     announce(&committed, last);
     let runtime = tokio::runtime::Handle::current();
     let batch_max = config.batch_max_events.get();
     let flush = config.flush_interval;
     let path = config.path.display().to_string();
+    let keep = Keep { retention, sensor, lost: 0, full_since: None };
     let thread = std::thread::Builder::new()
         .name("store-writer".into())
-        .spawn(move || run(conn, &path, runtime, events, committed, batch_max, flush))
+        .spawn(move || run(conn, &path, keep, runtime, events, committed, batch_max, flush))
         .map_err(|e| StoreError::Sqlite { path: config.path.display().to_string(), cause: rusqlite::Error::ToSqlConversionFailure(Box::new(e)) })?;
     Ok(WriterHandle { thread })
 }
 
+/// How long a full store waits for its sinks to pass events before it counts a batch
+/// as lost.
+const FULL_PATIENCE: Duration = Duration::from_secs(2);
+
+/// The writer's retention, and what a full store could not keep.
+struct Keep {
+    retention: Retention,
+    sensor: String,
+    lost: u64,
+    full_since: Option<Timestamp>,
+}
+
+impl Keep {
+    /// After a commit: the recorded loss (if any, and if there is room now) and the cap.
+    fn after_commit(&mut self, conn: &mut Connection, path: &str, body: &mut Vec<u8>) -> u64 {
+        let mut last = 0;
+        if let Err(e) = self.retention.enforce_size(conn) {
+            tracing::warn!(store = %path, error = %e, "retention pass failed; retried after the next commit");
+        }
+        if self.lost > 0 && self.retention.has_room(conn) {
+            let since = self.full_since.unwrap_or_else(Timestamp::now);
+            let full_seconds = (Timestamp::now().as_micros() - since.as_micros()).max(0) as u64 / 1_000_000;
+            let event = Event {
+                claimed_time: None,
+                id: EventId::new(),
+                time: Timestamp::now(),
+                sensor: self.sensor.clone(),
+                decoy: None,
+                source: None,
+                destination: None,
+                session: None,
+                kind: EventKind::StoreFull { events: self.lost, full_seconds },
+                token: None,
+            };
+            if let Ok(seq) = commit(conn, std::slice::from_ref(&event), body) {
+                tracing::error!(store = %path, events = self.lost, full_seconds, "the store was full: events were counted and not stored (store_full recorded)");
+                (self.lost, self.full_since, last) = (0, None, seq);
+            }
+        }
+        last
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn run(
     mut conn: Connection,
     path: &str,
+    mut keep: Keep,
     runtime: tokio::runtime::Handle,
     mut rx: mpsc::Receiver<Event>,
     committed: std::sync::Arc<watch::Sender<u64>>,
@@ -57,7 +115,24 @@ fn run(
 ) {
     let mut batch: Vec<Event> = Vec::with_capacity(batch_max.min(65536));
     let mut body = Vec::with_capacity(1024);
-    while let Some(first) = runtime.block_on(rx.recv()) {
+    loop {
+        // While events wait to be counted as lost, look for room every second even
+        // when nothing new arrives (a sink catching up lets retention make some).
+        let first = if keep.lost > 0 {
+            match runtime.block_on(async { tokio::time::timeout(Duration::from_secs(1), rx.recv()).await }) {
+                Ok(first) => first,
+                Err(_) => {
+                    let last = keep.after_commit(&mut conn, path, &mut body);
+                    if last > 0 {
+                        announce(&committed, last);
+                    }
+                    continue;
+                }
+            }
+        } else {
+            runtime.block_on(rx.recv())
+        };
+        let Some(first) = first else { break };
         batch.push(first);
         // Let the batch gather for the flush interval (one wake-up per batch, not per
         // event), unless a full batch is already waiting.
@@ -70,11 +145,19 @@ fn run(
                 Err(_) => break,
             }
         }
-        let last = commit_with_retry(&mut conn, path, &batch, &mut body);
+        let mut last = commit_with_retry(&mut conn, path, &mut keep, &batch, &mut body);
+        last = last.max(keep.after_commit(&mut conn, path, &mut body));
         batch.clear();
         if last > 0 {
             announce(&committed, last);
         }
+    }
+    let last = keep.after_commit(&mut conn, path, &mut body);
+    if last > 0 {
+        announce(&committed, last);
+    }
+    if keep.lost > 0 {
+        tracing::error!(store = %path, events = keep.lost, "stopping with the store full: these events could not be stored");
     }
     tracing::debug!(store = %path, "store writer drained and stopped");
 }
@@ -92,12 +175,32 @@ pub fn announce(committed: &watch::Sender<u64>, last: u64) {
 }
 
 /// Commits the batch, retrying until it succeeds; returns the highest sequence number
-/// (0 if every event was already stored).
-fn commit_with_retry(conn: &mut Connection, path: &str, batch: &[Event], body: &mut Vec<u8>) -> u64 {
+/// (0 if every event was already stored, or the store was full: then they are counted).
+fn commit_with_retry(conn: &mut Connection, path: &str, keep: &mut Keep, batch: &[Event], body: &mut Vec<u8>) -> u64 {
     let mut delay = Duration::from_millis(10);
+    let mut waited = Duration::ZERO;
     loop {
         match commit(conn, batch, body) {
             Ok(last) => return last,
+            Err(e) if is_full(&e) => {
+                // Room, if sinks have passed anything. The first time, wait a little for
+                // sinks that are only behind (the bus takes the flood meanwhile); while
+                // events are already being counted as lost, do not wait again.
+                if keep.retention.enforce_size(conn).is_ok_and(|n| n > 0) {
+                    continue;
+                }
+                if keep.lost == 0 && waited < FULL_PATIENCE {
+                    std::thread::sleep(Duration::from_millis(20));
+                    waited += Duration::from_millis(20);
+                    continue;
+                }
+                if keep.lost == 0 {
+                    tracing::error!(store = %path, "the store is full and nothing in it may be deleted yet; events are counted, not stored, until there is room");
+                }
+                keep.lost += batch.len() as u64;
+                keep.full_since.get_or_insert_with(Timestamp::now);
+                return 0;
+            }
             Err(e) => {
                 tracing::error!(store = %path, error = %e, events = batch.len(), "commit failed; retrying (decoys pause while the queue is full)");
                 std::thread::sleep(delay);

@@ -69,7 +69,14 @@ async fn main() {
     // 1. Commit N events.
     let (events, bus_rx) = honeyward::pipeline::bus(config.store.queue_capacity_events.get(), honeyward::token::Matcher::empty());
     let (committed_tx, mut committed_rx) = watch::channel(0u64);
-    let writer = honeyward::store::spawn_writer(&config.store, honeyward::store::Retention::new(config.store.retention, vec![]), config.sensor.name.clone(), bus_rx, std::sync::Arc::new(committed_tx)).expect("writer");
+    let writer = honeyward::store::spawn_writer(
+        &config.store,
+        honeyward::store::Retention::new(config.store.retention, vec![]),
+        config.sensor.name.clone(),
+        bus_rx,
+        std::sync::Arc::new(committed_tx),
+    )
+    .expect("writer");
     for i in 0..EVENTS {
         events.emit(event(i)).await;
     }
@@ -135,7 +142,14 @@ async fn latency() {
     let config = honeyward::config::parse_str("bench", &yaml).expect("config");
     let (events, bus_rx) = honeyward::pipeline::bus(config.store.queue_capacity_events.get(), honeyward::token::Matcher::empty());
     let (committed_tx, committed_rx) = watch::channel(0u64);
-    let writer = honeyward::store::spawn_writer(&config.store, honeyward::store::Retention::new(config.store.retention, vec![]), config.sensor.name.clone(), bus_rx, std::sync::Arc::new(committed_tx)).expect("writer");
+    let writer = honeyward::store::spawn_writer(
+        &config.store,
+        honeyward::store::Retention::new(config.store.retention, vec![]),
+        config.sensor.name.clone(),
+        bus_rx,
+        std::sync::Arc::new(committed_tx),
+    )
+    .expect("writer");
     let receiver = std::thread::spawn(move || receive_latencies(listener, RATE_EVENTS));
     let sink_config = config.sinks[0].clone();
     let reader = honeyward::store::StoreReader::open(&config.store.path, false).expect("reader");

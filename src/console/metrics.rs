@@ -78,7 +78,7 @@ fn family(out: &mut String, name: &str, kind: &str, help: &str) {
 /// The exposition text.
 pub fn render(s: &Snapshot) -> String {
     let mut out = String::new();
-    family(&mut out, "honeyward_events_total", "counter", "Events stored, by sensor, decoy and kind.");
+    family(&mut out, "honeyward_events_total", "counter", "Events stored, by sensor, decoy and kind (ever: retention does not lower it).");
     for (sensor, decoy, kind, n) in &s.events {
         let _ = writeln!(
             out,

@@ -73,5 +73,81 @@ fn nginx_default_answers_like_a_real_debian_nginx() {
         let (want, got) = (response_shape(&http_raw(real, req)), response_shape(&http_raw(decoy, req)));
         assert_eq!(got, want, "request {:?}", String::from_utf8_lossy(&req[..req.len().min(120)]));
     }
+
+    // A static file's HTTP semantics: ranges, conditions, paths, versions, body limits.
+    let close = |extra: &str| format!("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{extra}\r\n").into_bytes();
+    let mut semantics: Vec<Vec<u8>> = [
+        "Range: bytes=0-9\r\n",
+        "Range: bytes=-5\r\n",
+        "Range: bytes=600-\r\n",
+        "Range: bytes=0-700\r\n",
+        "Range: bytes= 0-1\r\n",
+        "Range: bytes=0-1,5-6\r\n",
+        "Range: bytes=9999-\r\n",
+        "Range: bytes=5-2\r\n",
+        "Range: bytes=abc\r\n",
+        "Range: bytes=0-1,,5-6\r\n",
+        "Range: bytes=0-400,300-600\r\n",
+        "Range: items=0-5\r\n",
+        "If-Match: \"nope\"\r\n",
+        "If-Match: *\r\n",
+        "If-Unmodified-Since: Sat, 01 Jan 2000 00:00:00 GMT\r\n",
+        "If-None-Match: \"other\"\r\n",
+        "If-None-Match: *\r\n",
+        "If-Modified-Since: Sat, 01 Jan 2000 00:00:00 GMT\r\n",
+        "If-Range: \"nope\"\r\nRange: bytes=0-3\r\n",
+        "Content-Length: 2000000\r\n",
+    ]
+    .iter()
+    .map(|h| close(h))
+    .collect();
+    for raw in [
+        &b"HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nRange: bytes=0-5\r\n\r\n"[..],
+        b"GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\nRange: bytes=0-5\r\n\r\n",
+        b"GET /../ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"GET /%2e%2e/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"GET /.. HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"GET /a/../ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"GET //index.nginx-debian.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"GET /./index.nginx-debian.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"GET / HTTP/2.0\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"GET / HTTP/3.0\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"GET / HTTP/1.2\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n",
+    ] {
+        semantics.push(raw.to_vec());
+    }
+    let big_chunk = [&b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n200000\r\n"[..], &vec![b'a'; 0x200000], b"\r\n0\r\n\r\n"].concat();
+    semantics.push(big_chunk);
+    // Each server's own validators (its file's time): conditions that match them.
+    let validators = |addr: SocketAddr| {
+        let head = String::from_utf8(http_raw(addr, b"HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")).unwrap();
+        let field = |name: &str| head.lines().find_map(|l| l.strip_prefix(name)).unwrap().trim().to_string();
+        (field("ETag:"), field("Last-Modified:"))
+    };
+    let matching = |(etag, modified): (String, String)| -> Vec<Vec<u8>> {
+        [
+            format!("If-None-Match: {etag}\r\n"),
+            format!("If-None-Match: W/{etag}, \"x\"\r\n"),
+            format!("If-Modified-Since: {modified}\r\n"),
+            format!("If-Modified-Since: {modified}\r\nIf-None-Match: \"other\"\r\n"),
+            format!("If-Match: {etag}\r\n"),
+            format!("If-Unmodified-Since: {modified}\r\n"),
+            format!("If-Range: {etag}\r\nRange: bytes=0-3\r\n"),
+            format!("If-Range: {modified}\r\nRange: bytes=0-3\r\n"),
+        ]
+        .iter()
+        .map(|h| close(h))
+        .collect()
+    };
+    let (theirs, ours) = (matching(validators(real)), matching(validators(decoy)));
+    let mut count = requests.len();
+    for req in semantics.iter().map(|r| (r, r)).chain(theirs.iter().zip(ours.iter())) {
+        let (want, got) = (response_shape(&http_raw(real, req.0)), response_shape(&http_raw(decoy, req.1)));
+        assert_eq!(got, want, "request {:?}", String::from_utf8_lossy(&req.1[..req.1.len().min(160)]));
+        count += 1;
+    }
+    eprintln!("{count} requests answered alike");
+    assert!(count >= 60);
     drop(nginx);
 }

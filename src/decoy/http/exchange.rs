@@ -6,6 +6,7 @@ use bytes::Bytes;
 
 use super::message::{Malformed, Request, Response, Version};
 use super::personality::{ErrorPage, Route};
+use super::static_file::{self, Conditions, Outcome, Validators};
 use super::{aws, classify, date, request, HttpRuntime};
 use crate::decoy::connection::Recorder;
 use crate::event::{AttackerBytes, EventKind, HttpCredential};
@@ -34,6 +35,15 @@ struct Answer {
     is_static: bool,
     /// Replace `{method}` and `{uri}` in the body with the request's.
     echo: bool,
+    /// Last-Modified and ETag, for a static file's answer (200, 206, 304).
+    validators: Option<(String, String)>,
+}
+
+/// The boundary of the next `multipart/byteranges` answer: a counter, zero-padded as
+/// nginx writes it.
+fn next_boundary() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    format!("{:020}", NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
 }
 
 impl Exchange {
@@ -50,6 +60,7 @@ impl Exchange {
             Malformed::HeaderTooLarge => p.header_too_large.as_ref().map_or_else(|| self.page(400), |page| from_page(400, page)),
             Malformed::UriTooLong => self.page(414),
             Malformed::NotImplemented => self.page(501),
+            Malformed::VersionNotSupported => self.page(505),
         };
         let kept = &raw[..raw.len().min(MALFORMED_KEPT)];
         self.recorder.emit(EventKind::DataReceived { data: AttackerBytes::new(kept), truncated: raw.len() > kept.len() }).await;
@@ -64,7 +75,9 @@ impl Exchange {
     pub async fn respond(&self, req: Request, keep_alive: bool) -> Response {
         let p = &self.rt.personality;
         let path = req.path();
-        let route = p.route(path);
+        let normalised = if p.normalise_path { request::normalise_path(path) } else { Some(path.to_vec()) };
+        let route = normalised.as_deref().and_then(|path| p.route(path));
+        let declared = req.header("content-length").and_then(|v| std::str::from_utf8(v).ok()).and_then(|v| v.trim().parse::<u64>().ok());
         let tokens = self.recorder.context().events.tokens();
         let canary = tokens.find(MaterialKind::UrlPath, path);
         let mut credential = request::credential(&req);
@@ -75,9 +88,14 @@ impl Exchange {
         let aws_key_id = credential.as_ref().filter(|c| c.scheme == "aws-sigv4").and_then(|c| c.secret.as_ref()).map(|k| k.to_text_lossy());
         let mut close = !keep_alive;
 
-        let answer = if p.require_host && req.version == Version::Http11 && req.header("host").is_none() {
+        let no_host = p.require_host && req.version == Version::Http11 && req.header("host").is_none();
+        // No Host on HTTP/1.1, or a path above the root.
+        let answer = if no_host || normalised.is_none() {
             close = true;
             self.page(400)
+        } else if p.client_max_body_bytes.is_some_and(|max| declared.is_some_and(|n| n > max)) {
+            close = true;
+            self.page(413)
         } else if let Some(canary) = &canary {
             self.canary(canary.url_response().unwrap_or_default())
         } else if aws_key_id.is_some() {
@@ -91,6 +109,8 @@ impl Exchange {
             }
         };
 
+        let answer =
+            if answer.is_static && answer.status == 200 && matches!(req.method.as_slice(), b"GET" | b"HEAD") { self.conditional(&req, answer) } else { answer };
         let (headers, headers_truncated) = request::headers(&req);
         let mut tags = Vec::new();
         if classify::is_exploit(&req.target) || req.headers.iter().any(|(_, v)| classify::is_exploit(v)) || classify::is_exploit(&req.body.kept) {
@@ -138,6 +158,49 @@ impl Exchange {
         }
         let host = req.header("host").map(|h| String::from_utf8_lossy(h).into_owned());
         self.lay_out(answer, host.as_deref(), req.method == b"HEAD", close)
+    }
+
+    /// A static file's answer after its request's conditions and ranges.
+    fn conditional(&self, req: &Request, mut a: Answer) -> Answer {
+        let len = a.body.len() as u64;
+        let modified = self.rt.modified;
+        let etag = format!("\"{:x}-{:x}\"", modified.timestamp(), len);
+        let validators = Some((date::format(modified), etag.clone()));
+        let c = Conditions {
+            if_match: req.header("if-match"),
+            if_unmodified_since: req.header("if-unmodified-since"),
+            if_none_match: req.header("if-none-match"),
+            if_modified_since: req.header("if-modified-since"),
+            if_range: req.header("if-range"),
+            range: req.header("range"),
+        };
+        match static_file::decide(&c, &Validators { etag: &etag, modified_unix: modified.timestamp() }, len) {
+            Outcome::Full => Answer { validators, ..a },
+            Outcome::NotModified => {
+                Answer { status: 304, reason: "Not Modified".into(), content_type: String::new(), body: Bytes::new(), is_static: false, validators, ..a }
+            }
+            Outcome::PreconditionFailed => self.page(412),
+            Outcome::Unsatisfiable => {
+                let mut page = self.page(416);
+                page.extra.push(("Content-Range".into(), format!("bytes */{len}")));
+                page
+            }
+            Outcome::Partial(parts) => {
+                a.status = 206;
+                a.reason = "Partial Content".into();
+                a.is_static = false;
+                a.validators = validators;
+                if let [one] = parts.as_slice() {
+                    a.extra.push(("Content-Range".into(), static_file::content_range(*one, len)));
+                    a.body = a.body.slice(one.0 as usize..one.1 as usize);
+                } else {
+                    let boundary = next_boundary();
+                    a.body = Bytes::from(static_file::multipart(&boundary, &a.content_type, &a.body, &parts));
+                    a.content_type = format!("multipart/byteranges; boundary={boundary}");
+                }
+                a
+            }
+        }
     }
 
     fn canary(&self, response: UrlResponse) -> Answer {
@@ -217,17 +280,19 @@ impl Exchange {
         if !a.content_type.is_empty() {
             candidates.push(("Content-Type".into(), a.content_type));
         }
-        candidates.push(("Content-Length".into(), a.body.len().to_string()));
-        if a.is_static && a.status == 200 {
-            candidates.push(("Last-Modified".into(), date::format(self.rt.started)));
+        if a.status != 304 {
+            candidates.push(("Content-Length".into(), a.body.len().to_string()));
+        }
+        if let Some((modified, _)) = &a.validators {
+            candidates.push(("Last-Modified".into(), modified.clone()));
         }
         let say_close = close && p.announce_close;
         candidates.push(("Connection".into(), if say_close { "close" } else { "keep-alive" }.into()));
         if let (Some(seconds), false) = (p.keep_alive_header_seconds, say_close) {
             candidates.push(("Keep-Alive".into(), format!("timeout={seconds}")));
         }
-        if a.is_static && a.status == 200 {
-            candidates.push(("ETag".into(), format!("\"{:x}-{:x}\"", self.rt.started.timestamp(), a.body.len())));
+        if let Some((_, etag)) = a.validators {
+            candidates.push(("ETag".into(), etag));
         }
         for (name, value) in a.extra {
             let value = match (name.eq_ignore_ascii_case("location"), host) {
@@ -272,7 +337,7 @@ impl Exchange {
 impl Answer {
     /// `200 OK` with this body and no extra headers.
     fn ok(content_type: String, body: Bytes) -> Answer {
-        Answer { status: 200, reason: "OK".into(), content_type, body, extra: Vec::new(), is_static: false, echo: false }
+        Answer { status: 200, reason: "OK".into(), content_type, body, extra: Vec::new(), is_static: false, echo: false, validators: None }
     }
 }
 

@@ -32,6 +32,8 @@ pub struct H1Limits {
     pub max_body_bytes: u64,
     /// Body bytes kept in the event.
     pub body_kept: usize,
+    /// A declared body longer than this is not read at all (the exchange answers 413).
+    pub refuse_body_over: Option<u64>,
 }
 
 pub(crate) enum Framing {
@@ -72,6 +74,8 @@ where
         let mut body = BodyReader::new(limits.body_kept);
         let read = match framing {
             Framing::None => Ok(true),
+            // Refused unread (the exchange answers 413 and the connection closes).
+            Framing::Length(n) if limits.refuse_body_over.is_some_and(|max| n > max) => Ok(false),
             Framing::Length(n) => read_length(io, &mut buf, n, &mut body, limits).await,
             Framing::Chunked => read_chunked(io, &mut buf, &mut body, limits).await,
         };
@@ -232,6 +236,10 @@ fn request_line(line: &[u8]) -> Result<(Vec<u8>, Vec<u8>, Version), Malformed> {
     let version = match version {
         b"HTTP/1.0" => Version::Http10,
         v if v.len() == 8 && v.starts_with(b"HTTP/1.") && v[7].is_ascii_digit() => Version::Http11,
+        // A well-formed later version is refused for what it is (nginx: 505).
+        [b'H', b'T', b'T', b'P', b'/', major, b'.', minor] if (b'2'..=b'9').contains(major) && minor.is_ascii_digit() => {
+            return Err(Malformed::VersionNotSupported)
+        }
         _ => return Err(Malformed::BadRequest),
     };
     Ok((method.to_vec(), target.to_vec(), version))
@@ -436,6 +444,7 @@ mod tests {
             keep_alive_timeout: Duration::from_secs(1),
             max_body_bytes: cap,
             body_kept: 4,
+            refuse_body_over: None,
         }
     }
 

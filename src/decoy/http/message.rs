@@ -163,6 +163,8 @@ pub enum Malformed {
     UriTooLong,
     /// A transfer coding other than chunked (501).
     NotImplemented,
+    /// `HTTP/2.0` or a later major version in an HTTP/1 request line (505).
+    VersionNotSupported,
 }
 
 #[cfg(test)]

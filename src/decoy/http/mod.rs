@@ -14,6 +14,7 @@ mod h2;
 mod message;
 mod personality;
 pub(crate) mod request;
+mod static_file;
 
 use std::path::Path;
 use std::sync::atomic::Ordering;
@@ -44,8 +45,10 @@ pub struct HttpRuntime {
     pub personality: Arc<HttpPersonality>,
     /// HTTPS, when configured.
     pub tls: Option<tokio_rustls::TlsAcceptor>,
-    /// Last-Modified and ETag of static pages, fixed at start like a file's mtime.
-    pub started: chrono::DateTime<chrono::Utc>,
+    /// Last-Modified (and the ETag's time) of static pages, like a file's mtime: chosen
+    /// once per decoy, weeks to months before its first start, and kept in the state
+    /// directory, so it does not change at every restart.
+    pub modified: chrono::DateTime<chrono::Utc>,
     /// 404s per source, to tag wordlist scanning.
     pub scans: classify::ScanTracker,
 }
@@ -53,7 +56,8 @@ pub struct HttpRuntime {
 impl HttpRuntime {
     /// A runtime for a personality, serving plain HTTP.
     pub fn new(personality: Arc<HttpPersonality>) -> Self {
-        HttpRuntime { personality, tls: None, started: chrono::Utc::now(), scans: classify::ScanTracker::new(Duration::from_secs(60), 20) }
+        let modified = chrono::DateTime::from_timestamp(chrono::Utc::now().timestamp() - 30 * 86_400, 0).unwrap_or_default();
+        HttpRuntime { personality, tls: None, modified, scans: classify::ScanTracker::new(Duration::from_secs(60), 20) }
     }
 
     /// A runtime for a decoy: loads or generates its certificate (in
@@ -61,6 +65,7 @@ impl HttpRuntime {
     pub fn for_decoy(config: &HttpDecoyConfig, personality: Arc<HttpPersonality>, state_dir: &Path) -> Result<Self, crate::tls::TlsError> {
         let http2 = personality.http2;
         let mut rt = Self::new(personality);
+        rt.modified = modified_time(&state_dir.join("http").join(&config.name))?;
         if let Some(source) = &config.tls {
             let (chain, key) = crate::tls::load(source, &state_dir.join("http").join(&config.name))?;
             rt.tls = Some(tokio_rustls::TlsAcceptor::from(crate::tls::server_config(chain, key, http2)?));
@@ -78,6 +83,7 @@ impl HttpRuntime {
             keep_alive_timeout: keep_alive,
             max_body_bytes: MAX_BODY_BYTES,
             body_kept: request::BODY_KEPT,
+            refuse_body_over: self.personality.client_max_body_bytes,
         }
     }
 }
@@ -113,4 +119,38 @@ pub async fn handle(rt: Arc<HttpRuntime>, stream: TcpStream, mut conn: Connectio
     conn.bytes_in = counts.read.load(Ordering::Relaxed);
     conn.bytes_out = counts.written.load(Ordering::Relaxed);
     conn.close(reason).await;
+}
+
+/// The decoy's static pages' modification time, kept in `dir/modified` (Unix seconds);
+/// on first use a time 30 to 400 days back, at a random second.
+fn modified_time(dir: &Path) -> Result<chrono::DateTime<chrono::Utc>, crate::tls::TlsError> {
+    let path = dir.join("modified");
+    let kept = std::fs::read_to_string(&path).ok().and_then(|t| t.trim().parse::<i64>().ok());
+    let seconds = match kept {
+        Some(s) => s,
+        None => {
+            let back = rand::RngExt::random_range(&mut rand::rng(), 30 * 86_400..400 * 86_400);
+            let s = chrono::Utc::now().timestamp() - back;
+            crate::state_file::private_dir(dir)?;
+            crate::state_file::replace(&path, s.to_string().as_bytes(), 0o600)?;
+            s
+        }
+    };
+    Ok(chrono::DateTime::from_timestamp(seconds, 0).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_decoys_file_time_is_chosen_once_in_the_past_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = dir.path().join("http").join("web");
+        let first = super::modified_time(&at).unwrap();
+        assert_eq!(super::modified_time(&at).unwrap(), first, "the same after a restart");
+        let days_back = (chrono::Utc::now() - first).num_days();
+        assert!((30..=400).contains(&days_back), "{days_back} days back");
+        assert_eq!(std::fs::metadata(at.join("modified")).unwrap().permissions().mode() & 0o777, 0o600);
+    }
 }

@@ -182,6 +182,14 @@ pub struct HttpPersonality {
     /// Redirect `Location`s are made absolute from the Host header (nginx does).
     #[serde(default)]
     pub absolute_redirects: bool,
+    /// Resolve `.` and `..` segments and merge slashes before routing, and answer 400
+    /// to a path that climbs above the root (`/../`, also percent-encoded), as nginx does.
+    #[serde(default)]
+    pub normalise_path: bool,
+    /// A request declaring a longer body gets 413 and a close before its body is read
+    /// (nginx's `client_max_body_size`, 1 MiB by default). None: no such limit.
+    #[serde(default)]
+    pub client_max_body_bytes: Option<u64>,
     /// Default methods of routes; others get 405.
     pub methods: Vec<String>,
     pub routes: Vec<Route>,

@@ -109,9 +109,64 @@ pub fn form_login(body: &[u8], username_field: &str, password_field: &str) -> Op
     password.map(|p| HttpCredential { scheme: "form".into(), username, secret: Some(p) })
 }
 
+/// The path with `.` and `..` segments resolved (also percent-encoded ones) and
+/// repeated slashes merged, as nginx routes it; None if it climbs above the root.
+pub fn normalise_path(path: &[u8]) -> Option<Vec<u8>> {
+    let dots = |segment: &[u8]| -> usize {
+        let decoded = percent_decode(segment, false);
+        match decoded.as_slice() {
+            b"." => 1,
+            b".." => 2,
+            _ => 0,
+        }
+    };
+    let mut kept: Vec<&[u8]> = Vec::new();
+    let segments: Vec<&[u8]> = path.split(|&b| b == b'/').collect();
+    let last = segments.len().saturating_sub(1);
+    let mut trailing = false;
+    for (i, segment) in segments.iter().enumerate() {
+        trailing = i == last && (segment.is_empty() || dots(segment) > 0);
+        match dots(segment) {
+            _ if segment.is_empty() => {}
+            1 => {}
+            2 => {
+                kept.pop()?;
+            }
+            _ => kept.push(segment),
+        }
+    }
+    let mut out = Vec::with_capacity(path.len());
+    for segment in &kept {
+        out.push(b'/');
+        out.extend_from_slice(segment);
+    }
+    if trailing || out.is_empty() {
+        out.push(b'/');
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn table_of_paths_as_nginx_routes_them() {
+        for (path, want) in [
+            ("/", Some("/")),
+            ("/a/../", Some("/")),
+            ("//index.html", Some("/index.html")),
+            ("/./index.html", Some("/index.html")),
+            ("/a/b/..", Some("/a/")),
+            ("/a/%2e%2E/b", Some("/b")),
+            ("/../", None),
+            ("/..", None),
+            ("/%2e%2e/", None),
+            ("/a/../../etc/passwd", None),
+        ] {
+            assert_eq!(normalise_path(path.as_bytes()).map(|p| String::from_utf8(p).unwrap()), want.map(str::to_string), "{path}");
+        }
+    }
 
     #[test]
     fn form_fields_are_decoded() {

@@ -15,7 +15,7 @@ fn nginx_default_answers_like_a_real_debian_nginx() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let conf = format!(
-        "daemon off; master_process off; pid {d}/nginx.pid; error_log {d}/error.log;\nevents {{ worker_connections 64; }}\nhttp {{ include /etc/nginx/mime.types; default_type application/octet-stream; access_log off;\n server {{ listen 127.0.0.1:{port} default_server; root /var/www/html; index index.html index.htm index.nginx-debian.html; server_name _; location / {{ try_files $uri $uri/ =404; }}\n location /secure/ {{ auth_basic \"Restricted\"; auth_basic_user_file {d}/htpasswd; }}\n location /go {{ return 302 /login; }} }} }}\n",
+        "daemon off; master_process off; pid {d}/nginx.pid; error_log {d}/error.log;\nevents {{ worker_connections 64; }}\nhttp {{ include /etc/nginx/mime.types; default_type application/octet-stream; access_log off; gzip on;\n server {{ listen 127.0.0.1:{port} default_server; root /var/www/html; index index.html index.htm index.nginx-debian.html; server_name _; location / {{ try_files $uri $uri/ =404; }}\n location /secure/ {{ auth_basic \"Restricted\"; auth_basic_user_file {d}/htpasswd; }}\n location /go {{ return 302 /login; }} }} }}\n",
         d = dir.path().display()
     );
     std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();
@@ -97,6 +97,14 @@ fn nginx_default_answers_like_a_real_debian_nginx() {
         "If-Modified-Since: Sat, 01 Jan 2000 00:00:00 GMT\r\n",
         "If-Range: \"nope\"\r\nRange: bytes=0-3\r\n",
         "Content-Length: 2000000\r\n",
+        "Accept-Encoding: gzip, deflate, br\r\n",
+        "Accept-Encoding: GZIP\r\n",
+        "Accept-Encoding: gzip;q=0\r\n",
+        "Accept-Encoding: gzip;q=0.5\r\n",
+        "Accept-Encoding: x-gzip\r\n",
+        "Accept-Encoding: *\r\n",
+        "Accept-Encoding: gzip\r\nVia: 1.1 proxy\r\n",
+        "Accept-Encoding: gzip\r\nRange: bytes=0-9\r\n",
     ]
     .iter()
     .map(|h| close(h))
@@ -114,6 +122,11 @@ fn nginx_default_answers_like_a_real_debian_nginx() {
         b"GET / HTTP/3.0\r\nHost: x\r\nConnection: close\r\n\r\n",
         b"GET / HTTP/1.2\r\nHost: x\r\nConnection: close\r\n\r\n",
         b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n",
+        b"HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAccept-Encoding: gzip\r\n\r\n",
+        b"GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAccept-Encoding: gzip\r\n\r\n",
+        b"GET /secure/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAccept-Encoding: gzip\r\n\r\n",
+        b"POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAccept-Encoding: gzip\r\n\r\n",
+        b"GET / HTTP/1.0\r\nAccept-Encoding: gzip\r\n\r\n",
     ] {
         semantics.push(raw.to_vec());
     }
@@ -135,6 +148,7 @@ fn nginx_default_answers_like_a_real_debian_nginx() {
             format!("If-Unmodified-Since: {modified}\r\n"),
             format!("If-Range: {etag}\r\nRange: bytes=0-3\r\n"),
             format!("If-Range: {modified}\r\nRange: bytes=0-3\r\n"),
+            format!("Accept-Encoding: gzip\r\nIf-None-Match: W/{etag}\r\n"),
         ]
         .iter()
         .map(|h| close(h))

@@ -37,6 +37,8 @@ struct Answer {
     echo: bool,
     /// Last-Modified and ETag, for a static file's answer (200, 206, 304).
     validators: Option<(String, String)>,
+    /// The body gzip'd (nginx's `gzip on`), and whether it goes out over h2 (no chunks).
+    gzipped: Option<(Bytes, bool)>,
 }
 
 /// The boundary of the next `multipart/byteranges` answer: a counter, zero-padded as
@@ -109,8 +111,14 @@ impl Exchange {
             }
         };
 
-        let answer =
-            if answer.is_static && answer.status == 200 && matches!(req.method.as_slice(), b"GET" | b"HEAD") { self.conditional(&req, answer) } else { answer };
+        let gzip = self.gzip_accepted(&req);
+        let answer = if answer.is_static && answer.status == 200 && matches!(req.method.as_slice(), b"GET" | b"HEAD") {
+            // nginx serves a compressed answer whole, whatever the Range.
+            let ranges = !gzip || !self.gzip_type(&answer.content_type);
+            self.conditional(&req, answer, ranges)
+        } else {
+            answer
+        };
         let (headers, headers_truncated) = request::headers(&req);
         let mut tags = Vec::new();
         if classify::is_exploit(&req.target) || req.headers.iter().any(|(_, v)| classify::is_exploit(v)) || classify::is_exploit(&req.body.kept) {
@@ -156,12 +164,15 @@ impl Exchange {
                 .replace("{uri}", &json(&request::percent_decode(req.path(), false)));
             answer.body = Bytes::from(body);
         }
+        if gzip {
+            self.gzip(&mut answer, req.version == Version::H2);
+        }
         let host = req.header("host").map(|h| String::from_utf8_lossy(h).into_owned());
         self.lay_out(answer, host.as_deref(), req.method == b"HEAD", close)
     }
 
     /// A static file's answer after its request's conditions and ranges.
-    fn conditional(&self, req: &Request, mut a: Answer) -> Answer {
+    fn conditional(&self, req: &Request, mut a: Answer, ranges: bool) -> Answer {
         let len = a.body.len() as u64;
         let modified = self.rt.modified;
         let etag = format!("\"{:x}-{:x}\"", modified.timestamp(), len);
@@ -172,7 +183,7 @@ impl Exchange {
             if_none_match: req.header("if-none-match"),
             if_modified_since: req.header("if-modified-since"),
             if_range: req.header("if-range"),
-            range: req.header("range"),
+            range: req.header("range").filter(|_| ranges),
         };
         match static_file::decide(&c, &Validators { etag: &etag, modified_unix: modified.timestamp() }, len) {
             Outcome::Full => Answer { validators, ..a },
@@ -199,6 +210,36 @@ impl Exchange {
                     a.content_type = format!("multipart/byteranges; boundary={boundary}");
                 }
                 a
+            }
+        }
+    }
+
+    /// Whether nginx would compress for this request: gzip on, HTTP/1.1 or later, an
+    /// Accept-Encoding that takes gzip, and not through a proxy (`Via`; `gzip_proxied off`).
+    fn gzip_accepted(&self, req: &Request) -> bool {
+        self.rt.personality.gzip.is_some()
+            && req.version != Version::Http10
+            && req.header("via").is_none()
+            && req.header("accept-encoding").is_some_and(super::gzip::accepted)
+    }
+
+    /// Whether answers of this content type are compressed.
+    fn gzip_type(&self, content_type: &str) -> bool {
+        let base = content_type.split(';').next().unwrap_or_default().trim();
+        self.rt.personality.gzip.as_ref().is_some_and(|g| g.types.iter().any(|t| t.eq_ignore_ascii_case(base)))
+    }
+
+    /// Compresses the answer as nginx does: 200, 403 and 404 of a listed type and
+    /// long enough; the ETag becomes weak.
+    fn gzip(&self, a: &mut Answer, h2: bool) {
+        let Some(g) = &self.rt.personality.gzip else { return };
+        if !matches!(a.status, 200 | 403 | 404) || !self.gzip_type(&a.content_type) || a.body.len() < g.min_length_bytes {
+            return;
+        }
+        if let Some(compressed) = self.rt.gzipped.get(&a.body, g.level) {
+            a.gzipped = Some((compressed, h2));
+            if let Some((_, etag)) = &mut a.validators {
+                *etag = format!("W/{etag}");
             }
         }
     }
@@ -268,8 +309,9 @@ impl Exchange {
     }
 
     /// Puts the answer's headers in the personality's order.
-    fn lay_out(&self, a: Answer, host: Option<&str>, head_only: bool, close: bool) -> Response {
+    fn lay_out(&self, mut a: Answer, host: Option<&str>, head_only: bool, close: bool) -> Response {
         let p = &self.rt.personality;
+        let gzipped = a.gzipped.take();
         let mut candidates: Vec<(String, String)> = Vec::with_capacity(12);
         if let Some(server) = &p.server {
             candidates.push(("Server".into(), server.clone()));
@@ -280,11 +322,19 @@ impl Exchange {
         if !a.content_type.is_empty() {
             candidates.push(("Content-Type".into(), a.content_type));
         }
-        if a.status != 304 {
+        if a.status != 304 && gzipped.is_none() {
             candidates.push(("Content-Length".into(), a.body.len().to_string()));
         }
         if let Some((modified, _)) = &a.validators {
             candidates.push(("Last-Modified".into(), modified.clone()));
+        }
+        if let Some((compressed, h2)) = gzipped {
+            if !h2 && !head_only {
+                candidates.push(("Transfer-Encoding".into(), "chunked".into()));
+            }
+            a.body = if h2 { compressed } else { Bytes::from(super::gzip::chunked(&compressed)) };
+            a.extra.insert(0, ("Content-Encoding".into(), "gzip".into()));
+            a.is_static = false;
         }
         let say_close = close && p.announce_close;
         candidates.push(("Connection".into(), if say_close { "close" } else { "keep-alive" }.into()));
@@ -337,7 +387,7 @@ impl Exchange {
 impl Answer {
     /// `200 OK` with this body and no extra headers.
     fn ok(content_type: String, body: Bytes) -> Answer {
-        Answer { status: 200, reason: "OK".into(), content_type, body, extra: Vec::new(), is_static: false, echo: false, validators: None }
+        Answer { status: 200, reason: "OK".into(), content_type, body, extra: Vec::new(), is_static: false, echo: false, validators: None, gzipped: None }
     }
 }
 

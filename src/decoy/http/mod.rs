@@ -9,6 +9,7 @@ mod aws;
 mod classify;
 mod date;
 mod exchange;
+mod gzip;
 pub(crate) mod h1;
 mod h2;
 mod message;
@@ -51,13 +52,15 @@ pub struct HttpRuntime {
     pub modified: chrono::DateTime<chrono::Utc>,
     /// 404s per source, to tag wordlist scanning.
     pub scans: classify::ScanTracker,
+    /// Pages already gzip'd.
+    pub gzipped: gzip::Cache,
 }
 
 impl HttpRuntime {
     /// A runtime for a personality, serving plain HTTP.
     pub fn new(personality: Arc<HttpPersonality>) -> Self {
         let modified = chrono::DateTime::from_timestamp(chrono::Utc::now().timestamp() - 30 * 86_400, 0).unwrap_or_default();
-        HttpRuntime { personality, tls: None, modified, scans: classify::ScanTracker::new(Duration::from_secs(60), 20) }
+        HttpRuntime { personality, tls: None, modified, scans: classify::ScanTracker::new(Duration::from_secs(60), 20), gzipped: gzip::Cache::default() }
     }
 
     /// A runtime for a decoy: loads or generates its certificate (in

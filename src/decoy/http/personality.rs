@@ -144,6 +144,18 @@ fn text_html() -> String {
     "text/html".into()
 }
 
+/// nginx's gzip settings.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GzipSettings {
+    /// zlib level (nginx's `gzip_comp_level`, 1 by default).
+    pub level: u8,
+    /// Content types compressed (`gzip_types`; nginx always includes text/html).
+    pub types: Vec<String>,
+    /// Shorter bodies are sent as they are (`gzip_min_length`, 20 by default).
+    pub min_length_bytes: usize,
+}
+
 /// An HTTP personality.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -186,6 +198,9 @@ pub struct HttpPersonality {
     /// to a path that climbs above the root (`/../`, also percent-encoded), as nginx does.
     #[serde(default)]
     pub normalise_path: bool,
+    /// Compress answers as nginx's `gzip on` does (Debian's default configuration).
+    #[serde(default)]
+    pub gzip: Option<GzipSettings>,
     /// A request declaring a longer body gets 413 and a close before its body is read
     /// (nginx's `client_max_body_size`, 1 MiB by default). None: no such limit.
     #[serde(default)]

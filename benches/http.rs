@@ -5,7 +5,8 @@
 //! Run: `CARGO_TARGET_DIR=/tmp/hw-bench-target cargo build --release && \
 //!       CARGO_TARGET_DIR=/tmp/hw-bench-target cargo bench --bench http`
 //! (`HW_BENCH_BIN` points at another binary; `HW_BENCH_PATH` requests another path,
-//! e.g. `/nope` for 404s). Loopback only; wrk runs for a fixed 10 s.
+//! e.g. `/nope` for 404s; `HW_BENCH_HEADER` adds a request header, e.g.
+//! `Accept-Encoding: gzip`). Loopback only; wrk runs for a fixed 10 s.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // benchmark code: a panic is a failed benchmark, not a crashed decoy
 
 #[path = "common/process.rs"]
@@ -29,7 +30,14 @@ fn main() {
     let (pid, addr) = (decoy.pid, decoy.addr);
 
     let cpu_before = cpu_seconds(pid);
-    let out = Command::new("wrk").args(["-t2", "-c64", "-d10s", "--latency"]).arg(format!("http://{addr}{path}")).output().expect("wrk (apt-get install wrk)");
+    // HW_BENCH_HEADER adds one request header, e.g. "Accept-Encoding: gzip" or "Range: bytes=0-99".
+    let header: Vec<String> = std::env::var("HW_BENCH_HEADER").map(|h| vec!["-H".to_string(), h]).unwrap_or_default();
+    let out = Command::new("wrk")
+        .args(["-t2", "-c64", "-d10s", "--latency"])
+        .args(&header)
+        .arg(format!("http://{addr}{path}"))
+        .output()
+        .expect("wrk (apt-get install wrk)");
     let cpu = cpu_seconds(pid) - cpu_before;
     let report = String::from_utf8_lossy(&out.stdout);
     println!("{report}");

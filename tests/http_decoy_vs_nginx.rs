@@ -161,6 +161,36 @@ fn nginx_default_answers_like_a_real_debian_nginx() {
         assert_eq!(got, want, "request {:?}", String::from_utf8_lossy(&req.1[..req.1.len().min(160)]));
         count += 1;
     }
+    // Expect: 100-continue: what arrives before the body is sent, and the answer.
+    let expect = |addr: SocketAddr, head: &str| {
+        use std::io::{Read, Write};
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.write_all(head.as_bytes()).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_millis(500))).unwrap();
+        let mut before = vec![0u8; 4096];
+        let n = s.read(&mut before).unwrap_or(0);
+        before.truncate(n);
+        let _ = s.write_all(b"abc");
+        s.set_read_timeout(Some(std::time::Duration::from_secs(1))).unwrap();
+        let mut after = Vec::new();
+        let mut chunk = [0u8; 4096];
+        while let Ok(n @ 1..) = s.read(&mut chunk) {
+            after.extend_from_slice(&chunk[..n]);
+        }
+        let interim = before.strip_prefix(&b"HTTP/1.1 100 Continue\r\n\r\n"[..]).is_some();
+        let answered_first = !interim && !before.is_empty();
+        let whole = [if interim { &before[25..] } else { &before[..] }, &after[..]].concat();
+        (interim, answered_first, response_shape(&whole))
+    };
+    for head in [
+        "GET / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\nConnection: close\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n",
+        "POST /nope HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n",
+        "GET /nope HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n",
+    ] {
+        assert_eq!(expect(decoy, head), expect(real, head), "{head:?}");
+        count += 1;
+    }
     eprintln!("{count} requests answered alike");
     assert!(count >= 60);
     drop(nginx);

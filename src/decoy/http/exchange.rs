@@ -73,6 +73,22 @@ impl Exchange {
         response
     }
 
+    /// For a request that says `Expect: 100-continue`, with a personality that answers
+    /// it (`expect_continue`): Some(true) when the body will be read (nginx: a static
+    /// page with GET or HEAD, so `100 Continue` goes first), Some(false) when the answer
+    /// comes before the body. None: read the body without a word (other personalities).
+    pub fn continues(&self, req: &Request) -> Option<bool> {
+        let p = &self.rt.personality;
+        if !p.expect_continue {
+            return None;
+        }
+        let path = if p.normalise_path { request::normalise_path(req.path()) } else { Some(req.path().to_vec()) };
+        let route = path.as_deref().and_then(|path| p.route(path));
+        let declared = req.header("content-length").and_then(|v| std::str::from_utf8(v).ok()).and_then(|v| v.trim().parse::<u64>().ok());
+        let too_large = p.client_max_body_bytes.is_some_and(|max| declared.is_some_and(|n| n > max));
+        Some(!too_large && p.realm.is_none() && route.is_some_and(|r| r.is_static && r.realm.is_none()) && matches!(req.method.as_slice(), b"GET" | b"HEAD"))
+    }
+
     /// Answers a parsed request and records it.
     pub async fn respond(&self, req: Request, keep_alive: bool) -> Response {
         let p = &self.rt.personality;

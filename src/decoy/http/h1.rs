@@ -72,6 +72,21 @@ where
         };
         buf.advance(len);
         let mut body = BodyReader::new(limits.body_kept);
+        if expects_continue(&request, &framing) {
+            match ex.continues(&request) {
+                // The body will be read: say so first, as nginx does.
+                Some(true) => {
+                    if let Err(reason) = write_all(io, b"HTTP/1.1 100 Continue\r\n\r\n", limits).await {
+                        return reason;
+                    }
+                }
+                Some(false) => match answer_before_body(io, ex, request, &framing, &mut buf, limits).await {
+                    None => continue,
+                    Some(reason) => return reason,
+                },
+                None => {}
+            }
+        }
         let read = match framing {
             Framing::None => Ok(true),
             // Refused unread (the exchange answers 413 and the connection closes).
@@ -106,6 +121,48 @@ where
             linger(io).await;
             return if complete { CloseReason::PeerClosed } else { CloseReason::MaxBytes };
         }
+    }
+}
+
+/// Whether the request waits for `100 Continue` before sending its body.
+fn expects_continue(request: &Request, framing: &Framing) -> bool {
+    !matches!(framing, Framing::None)
+        && request.version == Version::Http11
+        && request.header("expect").is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"100-continue"))
+}
+
+async fn write_all<S: AsyncWrite + Unpin>(io: &mut S, bytes: &[u8], limits: &H1Limits) -> Result<(), CloseReason> {
+    match timeout(limits.header_timeout, io.write_all(bytes)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(CloseReason::Error),
+        Err(_) => Err(CloseReason::IdleTimeout),
+    }
+}
+
+/// Answers a request that waits for `100 Continue` without reading its body (nginx
+/// does for what it will not serve), then discards the body if it comes. None when the
+/// connection goes on.
+async fn answer_before_body<S>(io: &mut S, ex: &Exchange, mut request: Request, framing: &Framing, buf: &mut BytesMut, limits: &H1Limits) -> Option<CloseReason>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    let keep_alive = request.wants_keep_alive();
+    request.body = BodyReader::new(0).finish(false);
+    let response = ex.respond(request, keep_alive).await;
+    let mut out = Vec::new();
+    response.encode_http1(&mut out);
+    if let Err(reason) = write_all(io, &out, limits).await {
+        return Some(reason);
+    }
+    let mut discarded = BodyReader::new(0);
+    let read = match framing {
+        Framing::Length(n) => read_length(io, buf, *n, &mut discarded, limits).await,
+        _ => read_chunked(io, buf, &mut discarded, limits).await,
+    };
+    match read {
+        Ok(true) if !response.close => None,
+        Ok(_) => Some(CloseReason::PeerClosed),
+        Err(reason) => Some(reason),
     }
 }
 

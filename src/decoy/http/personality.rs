@@ -198,6 +198,11 @@ pub struct HttpPersonality {
     /// to a path that climbs above the root (`/../`, also percent-encoded), as nginx does.
     #[serde(default)]
     pub normalise_path: bool,
+    /// Answer `Expect: 100-continue` as nginx does: `100 Continue` before reading the
+    /// body of a request for a static page, an immediate answer (the body discarded
+    /// when it comes) for anything else. Off: the body is read without a word.
+    #[serde(default)]
+    pub expect_continue: bool,
     /// Compress answers as nginx's `gzip on` does (Debian's default configuration).
     #[serde(default)]
     pub gzip: Option<GzipSettings>,

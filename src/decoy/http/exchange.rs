@@ -4,9 +4,9 @@
 
 use bytes::Bytes;
 
+use super::answer::{from_page, Answer};
 use super::message::{Malformed, Request, Response, Version};
-use super::personality::{ErrorPage, Route};
-use super::static_file::{self, Conditions, Outcome, Validators};
+use super::personality::Route;
 use super::{aws, classify, date, request, HttpRuntime};
 use crate::decoy::connection::Recorder;
 use crate::event::{AttackerBytes, EventKind, HttpCredential};
@@ -24,34 +24,9 @@ pub struct Exchange {
     pub recorder: Recorder,
 }
 
-/// What to answer, before headers are laid out.
-struct Answer {
-    status: u16,
-    reason: String,
-    content_type: String,
-    body: Bytes,
-    /// Extra headers (route's, Location, WWW-Authenticate, ...), in the order added.
-    extra: Vec<(String, String)>,
-    is_static: bool,
-    /// Replace `{method}` and `{uri}` in the body with the request's.
-    echo: bool,
-    /// Last-Modified and ETag, for a static file's answer (200, 206, 304).
-    validators: Option<(String, String)>,
-    /// The body gzip'd (nginx's `gzip on`), and whether it goes out over h2 (no chunks).
-    gzipped: Option<(Bytes, bool)>,
-}
-
-/// The boundary of the next `multipart/byteranges` answer: a counter, zero-padded as
-/// nginx writes it.
-fn next_boundary() -> String {
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-    format!("{:020}", NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
-}
-
 impl Exchange {
     fn page(&self, status: u16) -> Answer {
-        let (status, page) = self.rt.personality.error(status);
-        from_page(status, page)
+        Answer::page(&self.rt, status)
     }
 
     /// The answer to a request that could not be parsed; the raw bytes are recorded.
@@ -127,11 +102,11 @@ impl Exchange {
             }
         };
 
-        let gzip = self.gzip_accepted(&req);
+        let gzip = Answer::gzip_accepted(&self.rt, &req);
         let answer = if answer.is_static && answer.status == 200 && matches!(req.method.as_slice(), b"GET" | b"HEAD") {
             // nginx serves a compressed answer whole, whatever the Range.
-            let ranges = !gzip || !self.gzip_type(&answer.content_type);
-            self.conditional(&req, answer, ranges)
+            let ranges = !gzip || !Answer::gzip_type(&self.rt, &answer.content_type);
+            answer.conditional(&self.rt, &req, ranges)
         } else {
             answer
         };
@@ -181,83 +156,10 @@ impl Exchange {
             answer.body = Bytes::from(body);
         }
         if gzip {
-            self.gzip(&mut answer, req.version == Version::H2);
+            answer.gzip(&self.rt, req.version == Version::H2);
         }
         let host = req.header("host").map(|h| String::from_utf8_lossy(h).into_owned());
         self.lay_out(answer, host.as_deref(), req.method == b"HEAD", close)
-    }
-
-    /// A static file's answer after its request's conditions and ranges.
-    fn conditional(&self, req: &Request, mut a: Answer, ranges: bool) -> Answer {
-        let len = a.body.len() as u64;
-        let modified = self.rt.modified;
-        let etag = format!("\"{:x}-{:x}\"", modified.timestamp(), len);
-        let validators = Some((date::format(modified), etag.clone()));
-        let c = Conditions {
-            if_match: req.header("if-match"),
-            if_unmodified_since: req.header("if-unmodified-since"),
-            if_none_match: req.header("if-none-match"),
-            if_modified_since: req.header("if-modified-since"),
-            if_range: req.header("if-range"),
-            range: req.header("range").filter(|_| ranges),
-        };
-        match static_file::decide(&c, &Validators { etag: &etag, modified_unix: modified.timestamp() }, len) {
-            Outcome::Full => Answer { validators, ..a },
-            Outcome::NotModified => {
-                Answer { status: 304, reason: "Not Modified".into(), content_type: String::new(), body: Bytes::new(), is_static: false, validators, ..a }
-            }
-            Outcome::PreconditionFailed => self.page(412),
-            Outcome::Unsatisfiable => {
-                let mut page = self.page(416);
-                page.extra.push(("Content-Range".into(), format!("bytes */{len}")));
-                page
-            }
-            Outcome::Partial(parts) => {
-                a.status = 206;
-                a.reason = "Partial Content".into();
-                a.is_static = false;
-                a.validators = validators;
-                if let [one] = parts.as_slice() {
-                    a.extra.push(("Content-Range".into(), static_file::content_range(*one, len)));
-                    a.body = a.body.slice(one.0 as usize..one.1 as usize);
-                } else {
-                    let boundary = next_boundary();
-                    a.body = Bytes::from(static_file::multipart(&boundary, &a.content_type, &a.body, &parts));
-                    a.content_type = format!("multipart/byteranges; boundary={boundary}");
-                }
-                a
-            }
-        }
-    }
-
-    /// Whether nginx would compress for this request: gzip on, HTTP/1.1 or later, an
-    /// Accept-Encoding that takes gzip, and not through a proxy (`Via`; `gzip_proxied off`).
-    fn gzip_accepted(&self, req: &Request) -> bool {
-        self.rt.personality.gzip.is_some()
-            && req.version != Version::Http10
-            && req.header("via").is_none()
-            && req.header("accept-encoding").is_some_and(super::gzip::accepted)
-    }
-
-    /// Whether answers of this content type are compressed.
-    fn gzip_type(&self, content_type: &str) -> bool {
-        let base = content_type.split(';').next().unwrap_or_default().trim();
-        self.rt.personality.gzip.as_ref().is_some_and(|g| g.types.iter().any(|t| t.eq_ignore_ascii_case(base)))
-    }
-
-    /// Compresses the answer as nginx does: 200, 403 and 404 of a listed type and
-    /// long enough; the ETag becomes weak.
-    fn gzip(&self, a: &mut Answer, h2: bool) {
-        let Some(g) = &self.rt.personality.gzip else { return };
-        if !matches!(a.status, 200 | 403 | 404) || !self.gzip_type(&a.content_type) || a.body.len() < g.min_length_bytes {
-            return;
-        }
-        if let Some(compressed) = self.rt.gzipped.get(&a.body, g.level) {
-            a.gzipped = Some((compressed, h2));
-            if let Some((_, etag)) = &mut a.validators {
-                *etag = format!("W/{etag}");
-            }
-        }
     }
 
     fn canary(&self, response: UrlResponse) -> Answer {
@@ -398,17 +300,6 @@ impl Exchange {
             port => format!("{scheme}://{name}:{port}{path}"),
         }
     }
-}
-
-impl Answer {
-    /// `200 OK` with this body and no extra headers.
-    fn ok(content_type: String, body: Bytes) -> Answer {
-        Answer { status: 200, reason: "OK".into(), content_type, body, extra: Vec::new(), is_static: false, echo: false, validators: None, gzipped: None }
-    }
-}
-
-fn from_page(status: u16, page: &ErrorPage) -> Answer {
-    Answer { status, reason: page.reason.clone(), echo: page.echo, ..Answer::ok(page.content_type.clone(), Bytes::from(page.body.clone())) }
 }
 
 /// A Host header fit to echo in a Location: host name, IP or [IPv6] and port only.

@@ -5,12 +5,14 @@
 //! HTTP/1 is served by our own reader and writer (`h1`), so that every byte on the
 //! wire is the personality's; h2 (over TLS, when the personality offers it) by hyper.
 
+mod answer;
 mod aws;
 mod classify;
 mod date;
 mod exchange;
 mod gzip;
 pub(crate) mod h1;
+mod h1_body;
 mod h2;
 mod message;
 mod personality;

@@ -1,0 +1,129 @@
+//! What a decoy answers before its headers are laid out, and how nginx shapes the
+//! answer for a static page: validators, conditions and ranges (`static_file`), and
+//! gzip (`gzip`).
+
+use bytes::Bytes;
+
+use super::message::{Request, Version};
+use super::personality::ErrorPage;
+use super::static_file::{self, Conditions, Outcome, Validators};
+use super::{date, HttpRuntime};
+
+/// What to answer, before headers are laid out.
+pub struct Answer {
+    pub status: u16,
+    pub reason: String,
+    pub content_type: String,
+    pub body: Bytes,
+    /// Extra headers (route's, Location, WWW-Authenticate, ...), in the order added.
+    pub extra: Vec<(String, String)>,
+    pub is_static: bool,
+    /// Replace `{method}` and `{uri}` in the body with the request's.
+    pub echo: bool,
+    /// Last-Modified and ETag, for a static file's answer (200, 206, 304).
+    pub validators: Option<(String, String)>,
+    /// The body gzip'd (nginx's `gzip on`), and whether it goes out over h2 (no chunks).
+    pub gzipped: Option<(Bytes, bool)>,
+}
+
+/// The boundary of the next `multipart/byteranges` answer: a counter, zero-padded as
+/// nginx writes it.
+fn next_boundary() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    format!("{:020}", NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+}
+
+impl Answer {
+    /// `200 OK` with this body and no extra headers.
+    pub fn ok(content_type: String, body: Bytes) -> Answer {
+        Answer { status: 200, reason: "OK".into(), content_type, body, extra: Vec::new(), is_static: false, echo: false, validators: None, gzipped: None }
+    }
+}
+
+/// An error page's answer.
+pub fn from_page(status: u16, page: &ErrorPage) -> Answer {
+    Answer { status, reason: page.reason.clone(), echo: page.echo, ..Answer::ok(page.content_type.clone(), Bytes::from(page.body.clone())) }
+}
+
+impl Answer {
+    /// The personality's page for a status.
+    pub fn page(rt: &HttpRuntime, status: u16) -> Answer {
+        let (status, page) = rt.personality.error(status);
+        from_page(status, page)
+    }
+
+    /// A static file's answer after its request's conditions and ranges.
+    pub fn conditional(self, rt: &HttpRuntime, req: &Request, ranges: bool) -> Answer {
+        let mut a = self;
+        let len = a.body.len() as u64;
+        let modified = rt.modified;
+        let etag = format!("\"{:x}-{:x}\"", modified.timestamp(), len);
+        let validators = Some((date::format(modified), etag.clone()));
+        let c = Conditions {
+            if_match: req.header("if-match"),
+            if_unmodified_since: req.header("if-unmodified-since"),
+            if_none_match: req.header("if-none-match"),
+            if_modified_since: req.header("if-modified-since"),
+            if_range: req.header("if-range"),
+            range: req.header("range").filter(|_| ranges),
+        };
+        match static_file::decide(&c, &Validators { etag: &etag, modified_unix: modified.timestamp() }, len) {
+            Outcome::Full => Answer { validators, ..a },
+            Outcome::NotModified => {
+                Answer { status: 304, reason: "Not Modified".into(), content_type: String::new(), body: Bytes::new(), is_static: false, validators, ..a }
+            }
+            Outcome::PreconditionFailed => Answer::page(rt, 412),
+            Outcome::Unsatisfiable => {
+                let mut page = Answer::page(rt, 416);
+                page.extra.push(("Content-Range".into(), format!("bytes */{len}")));
+                page
+            }
+            Outcome::Partial(parts) => {
+                a.status = 206;
+                a.reason = "Partial Content".into();
+                a.is_static = false;
+                a.validators = validators;
+                if let [one] = parts.as_slice() {
+                    a.extra.push(("Content-Range".into(), static_file::content_range(*one, len)));
+                    a.body = a.body.slice(one.0 as usize..one.1 as usize);
+                } else {
+                    let boundary = next_boundary();
+                    a.body = Bytes::from(static_file::multipart(&boundary, &a.content_type, &a.body, &parts));
+                    a.content_type = format!("multipart/byteranges; boundary={boundary}");
+                }
+                a
+            }
+        }
+    }
+
+    /// Whether nginx would compress for this request: gzip on, HTTP/1.1 or later, an
+    /// Accept-Encoding that takes gzip, and not through a proxy (`Via`; `gzip_proxied off`).
+    pub fn gzip_accepted(rt: &HttpRuntime, req: &Request) -> bool {
+        rt.personality.gzip.is_some()
+            && req.version != Version::Http10
+            && req.header("via").is_none()
+            && req.header("accept-encoding").is_some_and(super::gzip::accepted)
+    }
+
+    /// Whether answers of this content type are compressed.
+    pub fn gzip_type(rt: &HttpRuntime, content_type: &str) -> bool {
+        let base = content_type.split(';').next().unwrap_or_default().trim();
+        rt.personality.gzip.as_ref().is_some_and(|g| g.types.iter().any(|t| t.eq_ignore_ascii_case(base)))
+    }
+
+    /// Compresses the answer as nginx does: 200, 403 and 404 of a listed type and
+    /// long enough; the ETag becomes weak.
+    pub fn gzip(&mut self, rt: &HttpRuntime, h2: bool) {
+        let a = self;
+        let Some(g) = &rt.personality.gzip else { return };
+        if !matches!(a.status, 200 | 403 | 404) || !Answer::gzip_type(rt, &a.content_type) || a.body.len() < g.min_length_bytes {
+            return;
+        }
+        if let Some(compressed) = rt.gzipped.get(&a.body, g.level) {
+            a.gzipped = Some((compressed, h2));
+            if let Some((_, etag)) = &mut a.validators {
+                *etag = format!("W/{etag}");
+            }
+        }
+    }
+}

@@ -131,10 +131,32 @@ pub fn ssh_userauth(bytes: &[u8]) {
 
 /// An HTTP/1 request head, then the credentials in it (basic, bearer, SigV4, forms).
 pub fn http_request(bytes: &[u8]) {
+    use crate::decoy::http::static_file::{decide, multipart, Conditions, Outcome, Validators};
     if let Ok((request, _)) = crate::decoy::http::h1::parse_head(bytes, 100) {
         let _ = crate::decoy::http::request::credential(&request);
         let _ = crate::decoy::http::request::headers(&request);
         let _ = crate::decoy::http::request::form_login(bytes, "username", "password");
+        // What nginx-default reads of a static page's request: the path it routes,
+        // Accept-Encoding, conditions and ranges (over a file whose length comes from
+        // the input); every part it answers lies inside the file.
+        if let Some(path) = crate::decoy::http::request::normalise_path(request.path()) {
+            assert!(path.starts_with(b"/") && !path.windows(4).any(|w| w == b"/../"));
+        }
+        let _ = request.header("accept-encoding").map(crate::decoy::http::gzip::accepted);
+        let len = u64::from(bytes.first().copied().unwrap_or(0)) * 7;
+        let c = Conditions {
+            if_match: request.header("if-match"),
+            if_unmodified_since: request.header("if-unmodified-since"),
+            if_none_match: request.header("if-none-match"),
+            if_modified_since: request.header("if-modified-since"),
+            if_range: request.header("if-range"),
+            range: request.header("range"),
+        };
+        if let Outcome::Partial(parts) = decide(&c, &Validators { etag: "\"6b13d9d8-267\"", modified_unix: 1_796_463_064 }, len) {
+            assert!(parts.iter().all(|&(start, end)| start < end && end <= len));
+            let body = vec![b'x'; len as usize];
+            let _ = multipart("00000000000000000001", "text/html", &body, &parts);
+        }
     }
 }
 

@@ -191,6 +191,11 @@ fn nginx_default_answers_like_a_real_debian_nginx() {
         assert_eq!(expect(decoy, head), expect(real, head), "{head:?}");
         count += 1;
     }
+    // HTTP/0.9 simple requests: the body alone, byte for byte.
+    for simple in [&b"GET /\r\n"[..], b"GET /nope\r\n", b"POST /\r\n", b"GET /index.nginx-debian.html\r\n", b"GET /../\r\n"] {
+        assert_eq!(http_raw(decoy, simple), http_raw(real, simple), "{:?}", String::from_utf8_lossy(simple));
+        count += 1;
+    }
     eprintln!("{count} requests answered alike");
     assert!(count >= 60);
     drop(nginx);

@@ -100,7 +100,7 @@ impl Answer {
     /// Accept-Encoding that takes gzip, and not through a proxy (`Via`; `gzip_proxied off`).
     pub fn gzip_accepted(rt: &HttpRuntime, req: &Request) -> bool {
         rt.personality.gzip.is_some()
-            && req.version != Version::Http10
+            && matches!(req.version, Version::Http11 | Version::H2)
             && req.header("via").is_none()
             && req.header("accept-encoding").is_some_and(super::gzip::accepted)
     }

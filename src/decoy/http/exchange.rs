@@ -83,7 +83,9 @@ impl Exchange {
 
         let no_host = p.require_host && req.version == Version::Http11 && req.header("host").is_none();
         // No Host on HTTP/1.1, or a path above the root.
-        let answer = if no_host || normalised.is_none() {
+        let simple = req.version == Version::Http09;
+        close |= simple;
+        let answer = if no_host || normalised.is_none() || (simple && req.method != b"GET") {
             close = true;
             self.page(400)
         } else if p.client_max_body_bytes.is_some_and(|max| declared.is_some_and(|n| n > max)) {
@@ -159,7 +161,12 @@ impl Exchange {
             answer.gzip(&self.rt, req.version == Version::H2);
         }
         let host = req.header("host").map(|h| String::from_utf8_lossy(h).into_owned());
-        self.lay_out(answer, host.as_deref(), req.method == b"HEAD", close)
+        let mut response = self.lay_out(answer, host.as_deref(), req.method == b"HEAD", close);
+        if simple {
+            // HTTP/0.9 has no status line and no headers: the body is the answer.
+            response.raw = Some(response.body.clone());
+        }
+        response
     }
 
     fn canary(&self, response: UrlResponse) -> Answer {

@@ -35,6 +35,8 @@ pub struct H1Limits {
     pub body_kept: usize,
     /// A declared body longer than this is not read at all (the exchange answers 413).
     pub refuse_body_over: Option<u64>,
+    /// Answer HTTP/0.9 simple requests (`GET /path` and nothing more) as nginx does.
+    pub http09: bool,
 }
 
 pub(crate) enum Framing {
@@ -68,6 +70,9 @@ where
             Head::Malformed(m) => return refuse(io, ex, m, &buf[..buf.len().min(limits.max_head_bytes)], limits).await,
         };
         let (mut request, framing) = match parse_head(&buf[..len], limits.max_headers) {
+            Ok((request, _)) if request.version == Version::Http09 && !limits.http09 => {
+                return refuse(io, ex, Malformed::BadRequest, &buf[..len], limits).await;
+            }
             Ok(parsed) => parsed,
             Err(m) => return refuse(io, ex, m, &buf[..len], limits).await,
         };
@@ -253,6 +258,10 @@ impl HeadScan {
                 if line.len() > limits.max_request_line_bytes {
                     return Some(Err(too_long(self.past_request_line)));
                 }
+                // An HTTP/0.9 simple request is its request line alone: `GET /path`.
+                if limits.http09 && !self.past_request_line && !line.is_empty() && line.split(|&b| b == b' ').count() == 2 {
+                    return Some(Ok(self.pos + 1));
+                }
                 self.past_request_line |= !line.is_empty();
                 self.line_start = self.pos + 1;
             }
@@ -281,7 +290,7 @@ pub(super) fn io_reason(e: &std::io::Error) -> CloseReason {
 fn request_line(line: &[u8]) -> Result<(Vec<u8>, Vec<u8>, Version), Malformed> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let mut parts = line.split(|&b| b == b' ');
-    let (Some(method), Some(target), Some(version), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some(method), Some(target), version, None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
         return Err(Malformed::BadRequest);
     };
     // nginx accepts only upper-case methods.
@@ -291,7 +300,9 @@ fn request_line(line: &[u8]) -> Result<(Vec<u8>, Vec<u8>, Version), Malformed> {
     if target.is_empty() || target.iter().any(|&b| b < 0x21 || b == 0x7f) || !(target.starts_with(b"/") || target.windows(3).any(|w| w == b"://")) {
         return Err(Malformed::BadRequest);
     }
-    let version = match version {
+    let version = match version.unwrap_or_default() {
+        // No version at all: an HTTP/0.9 simple request.
+        b"" if version.is_none() => Version::Http09,
         b"HTTP/1.0" => Version::Http10,
         v if v.len() == 8 && v.starts_with(b"HTTP/1.") && v[7].is_ascii_digit() => Version::Http11,
         // A well-formed later version is refused for what it is (nginx: 505).
@@ -309,6 +320,9 @@ pub(crate) fn parse_head(head: &[u8], max_headers: usize) -> Result<(Request, Fr
     let head = &head[start..];
     let nl = head.iter().position(|&b| b == b'\n').ok_or(Malformed::BadRequest)?;
     let (method, target, version) = request_line(&head[..nl])?;
+    if version == Version::Http09 {
+        return Ok((Request { method, target, version, headers: Vec::new(), body: Default::default() }, Framing::None));
+    }
     let mut slots = vec![httparse::EMPTY_HEADER; max_headers];
     let headers = match httparse::parse_headers(&head[nl + 1..], &mut slots) {
         Ok(httparse::Status::Complete((_, headers))) => headers,
@@ -404,6 +418,7 @@ mod tests {
             max_body_bytes: cap,
             body_kept: 4,
             refuse_body_over: None,
+            http09: false,
         }
     }
 

@@ -7,6 +7,8 @@ use bytes::Bytes;
 /// HTTP version of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Version {
+    /// A simple request: `GET /path` alone; the answer is the body alone.
+    Http09,
     Http10,
     Http11,
     H2,
@@ -16,6 +18,7 @@ impl Version {
     /// As recorded in events.
     pub fn as_str(self) -> &'static str {
         match self {
+            Version::Http09 => "HTTP/0.9",
             Version::Http10 => "HTTP/1.0",
             Version::Http11 => "HTTP/1.1",
             Version::H2 => "HTTP/2.0",
@@ -106,6 +109,7 @@ impl Request {
         let connection = self.header("connection").unwrap_or_default();
         let has = |token: &str| connection.split(|&b| b == b',').any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()));
         match self.version {
+            Version::Http09 => false,
             Version::Http10 => has("keep-alive"),
             Version::Http11 => !has("close"),
             Version::H2 => true,

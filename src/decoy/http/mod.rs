@@ -10,14 +10,14 @@ mod aws;
 mod classify;
 mod date;
 mod exchange;
-mod gzip;
+pub(crate) mod gzip;
 pub(crate) mod h1;
 mod h1_body;
 mod h2;
 mod message;
 mod personality;
 pub(crate) mod request;
-mod static_file;
+pub(crate) mod static_file;
 
 use std::path::Path;
 use std::sync::atomic::Ordering;
@@ -89,6 +89,7 @@ impl HttpRuntime {
             max_body_bytes: MAX_BODY_BYTES,
             body_kept: request::BODY_KEPT,
             refuse_body_over: self.personality.client_max_body_bytes,
+            http09: self.personality.http09,
         }
     }
 }

@@ -203,6 +203,10 @@ pub struct HttpPersonality {
     /// when it comes) for anything else. Off: the body is read without a word.
     #[serde(default)]
     pub expect_continue: bool,
+    /// Answer HTTP/0.9 simple requests (`GET /path` alone) with the body alone, as
+    /// nginx does; other methods get the 400 page's body. Off: 400.
+    #[serde(default)]
+    pub http09: bool,
     /// Compress answers as nginx's `gzip on` does (Debian's default configuration).
     #[serde(default)]
     pub gzip: Option<GzipSettings>,

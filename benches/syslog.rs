@@ -69,14 +69,7 @@ async fn main() {
     // 1. Commit N events.
     let (events, bus_rx) = honeyward::pipeline::bus(config.store.queue_capacity_events.get(), honeyward::token::Matcher::empty());
     let (committed_tx, mut committed_rx) = watch::channel(0u64);
-    let writer = honeyward::store::spawn_writer(
-        &config.store,
-        honeyward::store::Retention::new(config.store.retention, vec![]),
-        config.sensor.name.clone(),
-        bus_rx,
-        std::sync::Arc::new(committed_tx),
-    )
-    .expect("writer");
+    let writer = spawn_writer(&config, bus_rx, committed_tx);
     for i in 0..EVENTS {
         events.emit(event(i)).await;
     }
@@ -142,14 +135,7 @@ async fn latency() {
     let config = honeyward::config::parse_str("bench", &yaml).expect("config");
     let (events, bus_rx) = honeyward::pipeline::bus(config.store.queue_capacity_events.get(), honeyward::token::Matcher::empty());
     let (committed_tx, committed_rx) = watch::channel(0u64);
-    let writer = honeyward::store::spawn_writer(
-        &config.store,
-        honeyward::store::Retention::new(config.store.retention, vec![]),
-        config.sensor.name.clone(),
-        bus_rx,
-        std::sync::Arc::new(committed_tx),
-    )
-    .expect("writer");
+    let writer = spawn_writer(&config, bus_rx, committed_tx);
     let receiver = std::thread::spawn(move || receive_latencies(listener, RATE_EVENTS));
     let sink_config = config.sinks[0].clone();
     let reader = honeyward::store::StoreReader::open(&config.store.path, false).expect("reader");
@@ -182,4 +168,14 @@ async fn latency() {
         q(0.99),
         lat[lat.len() - 1]
     );
+}
+
+/// The store writer with no sinks to wait for (retention as configured: none).
+fn spawn_writer(
+    config: &honeyward::config::Config,
+    bus_rx: tokio::sync::mpsc::Receiver<honeyward::event::Event>,
+    committed_tx: tokio::sync::watch::Sender<u64>,
+) -> honeyward::store::WriterHandle {
+    let retention = honeyward::store::Retention::new(config.store.retention, vec![]);
+    honeyward::store::spawn_writer(&config.store, retention, config.sensor.name.clone(), bus_rx, std::sync::Arc::new(committed_tx)).expect("writer")
 }

@@ -21,13 +21,7 @@ pub(crate) async fn store_throughput(sync: &str, n: u64) -> Res<Throughput> {
     let store = store_config(dir.path(), sync)?;
     let (events, bus_rx) = honeyward::pipeline::bus(store.queue_capacity_events.get(), honeyward::token::Matcher::empty());
     let (committed_tx, mut committed_rx) = watch::channel(0u64);
-    let writer = honeyward::store::spawn_writer(
-        &store,
-        honeyward::store::Retention::new(store.retention, vec![]),
-        "bench".into(),
-        bus_rx,
-        std::sync::Arc::new(committed_tx),
-    )?;
+    let writer = spawn_writer(&store, bus_rx, committed_tx)?;
 
     // Count how many distinct commits the watcher sees (a lower bound on commits).
     let mut counter_rx = committed_rx.clone();
@@ -93,13 +87,7 @@ pub(crate) async fn commit_latency(sync: &str, rate: u64, duration: Duration) ->
     let store = store_config(dir.path(), sync)?;
     let (events, bus_rx) = honeyward::pipeline::bus(store.queue_capacity_events.get(), honeyward::token::Matcher::empty());
     let (committed_tx, mut committed_rx) = watch::channel(0u64);
-    let writer = honeyward::store::spawn_writer(
-        &store,
-        honeyward::store::Retention::new(store.retention, vec![]),
-        "bench".into(),
-        bus_rx,
-        std::sync::Arc::new(committed_tx),
-    )?;
+    let writer = spawn_writer(&store, bus_rx, committed_tx)?;
     let n = (rate as f64 * duration.as_secs_f64()).round().max(1.0) as usize;
     let interval = Duration::from_secs_f64(1.0 / rate.max(1) as f64);
 
@@ -169,4 +157,13 @@ pub(crate) async fn commit_latency(sync: &str, rate: u64, duration: Duration) ->
         writer_cpu,
         writer_wakeups,
     })
+}
+
+/// The store writer with no sinks to wait for (retention as configured: none).
+fn spawn_writer(
+    store: &honeyward::config::StoreConfig,
+    bus_rx: tokio::sync::mpsc::Receiver<honeyward::event::Event>,
+    committed_tx: watch::Sender<u64>,
+) -> Result<honeyward::store::WriterHandle, honeyward::store::StoreError> {
+    honeyward::store::spawn_writer(store, honeyward::store::Retention::new(store.retention, vec![]), "bench".into(), bus_rx, std::sync::Arc::new(committed_tx))
 }

@@ -1,4 +1,5 @@
-//! Keyed hashes of matching material (HMAC-SHA256 with ring).
+//! Keyed hashes of matching material (HMAC-SHA256 with ring), and the keys derived from
+//! the master key for sensors (see `sensor_index`).
 //!
 //! The registry stores only these digests, never a planted secret, so the database
 //! on its own reveals nothing worth stealing. The key lives in the state directory
@@ -77,6 +78,20 @@ impl MaterialKey {
         out.copy_from_slice(tag.as_ref());
         out
     }
+}
+
+pub const PREHASH_PURPOSE: &[u8] = b"honeyward prehash key v1";
+
+/// The key observed values are prehashed with, derived from the master key.
+pub fn prehasher(master: &MaterialKey) -> MaterialKey {
+    MaterialKey::from_bytes(&master.derive(PREHASH_PURPOSE))
+}
+
+/// The key of one sensor's digests, derived from the master key.
+pub fn sensor_key(master: &MaterialKey, sensor: &str) -> [u8; DIGEST_LEN] {
+    let mut purpose = b"honeyward sensor key v1\0".to_vec();
+    purpose.extend_from_slice(sensor.as_bytes());
+    master.derive(&purpose)
 }
 
 #[cfg(test)]

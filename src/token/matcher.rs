@@ -4,12 +4,13 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+use super::keyed_hash::{prehasher, sensor_key};
 use super::keyed_hash::{Digest, MaterialKey};
 use super::kind::{MaterialKind, TokenKind};
 use super::model::UrlResponse;
 use super::patient::HoneyPatient;
 use super::registry::Registry;
-use super::sensor_index::{decode_digest, encode_digest, prehasher, sensor_key};
+use super::sensor_index::{decode_digest, encode_digest};
 use super::TokenError;
 use crate::event::{Plant, TokenHit, TokenState};
 

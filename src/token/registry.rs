@@ -193,7 +193,7 @@ impl Registry {
 
 /// The digest and the prehash of one piece of material, as a controller registers it.
 fn digests(key: &MaterialKey, kind: MaterialKind, value: &[u8]) -> (Digest, Digest) {
-    (key.digest(kind, value), super::sensor_index::prehasher(key).digest(kind, value))
+    (key.digest(kind, value), super::keyed_hash::prehasher(key).digest(kind, value))
 }
 
 /// The plant columns, in the order [`plant_at`] reads them.

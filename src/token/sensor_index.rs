@@ -20,27 +20,13 @@ use base64::Engine;
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
-use super::keyed_hash::{Digest, MaterialKey, DIGEST_LEN};
+use super::keyed_hash::{prehasher, sensor_key, Digest, MaterialKey, DIGEST_LEN, PREHASH_PURPOSE};
 use super::kind::MaterialKind;
 use super::model::{TokenFacts, UrlResponse};
 use super::patient::HoneyPatient;
 use super::registry::{sql, Registry};
 use super::TokenError;
 use crate::event::{TokenKind, TokenState};
-
-const PREHASH_PURPOSE: &[u8] = b"honeyward prehash key v1";
-
-/// The key observed values are prehashed with, derived from the master key.
-pub fn prehasher(master: &MaterialKey) -> MaterialKey {
-    MaterialKey::from_bytes(&master.derive(PREHASH_PURPOSE))
-}
-
-/// The key of one sensor's digests, derived from the master key.
-pub fn sensor_key(master: &MaterialKey, sensor: &str) -> [u8; DIGEST_LEN] {
-    let mut purpose = b"honeyward sensor key v1\0".to_vec();
-    purpose.extend_from_slice(sensor.as_bytes());
-    master.derive(&purpose)
-}
 
 /// What a sensor's decoys can observe, from the decoy types its heartbeat declared.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

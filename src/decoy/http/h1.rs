@@ -11,7 +11,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::{timeout, Instant};
 
 use super::exchange::Exchange;
-use super::h1_body::{read_chunked, read_length};
+use super::h1_body::{io_reason, read_chunked, read_length, BodyLimits};
 use super::message::{BodyReader, Malformed, Request, Version};
 use crate::event::CloseReason;
 
@@ -37,6 +37,13 @@ pub struct H1Limits {
     pub refuse_body_over: Option<u64>,
     /// Answer HTTP/0.9 simple requests (`GET /path` and nothing more) as nginx does.
     pub http09: bool,
+}
+
+impl H1Limits {
+    /// What reading a body may take.
+    fn body(&self) -> BodyLimits {
+        BodyLimits { wait: self.header_timeout, max_bytes: self.max_body_bytes }
+    }
 }
 
 pub(crate) enum Framing {
@@ -97,8 +104,8 @@ where
             Framing::None => Ok(true),
             // Refused unread (the exchange answers 413 and the connection closes).
             Framing::Length(n) if limits.refuse_body_over.is_some_and(|max| n > max) => Ok(false),
-            Framing::Length(n) => read_length(io, &mut buf, n, &mut body, limits).await,
-            Framing::Chunked => read_chunked(io, &mut buf, &mut body, limits).await,
+            Framing::Length(n) => read_length(io, &mut buf, n, &mut body, limits.body()).await,
+            Framing::Chunked => read_chunked(io, &mut buf, &mut body, limits.body()).await,
         };
         let complete = match read {
             Ok(complete) => complete,
@@ -162,8 +169,8 @@ where
     }
     let mut discarded = BodyReader::new(0);
     let read = match framing {
-        Framing::Length(n) => read_length(io, buf, *n, &mut discarded, limits).await,
-        _ => read_chunked(io, buf, &mut discarded, limits).await,
+        Framing::Length(n) => read_length(io, buf, *n, &mut discarded, limits.body()).await,
+        _ => read_chunked(io, buf, &mut discarded, limits.body()).await,
     };
     match read {
         Ok(true) if !response.close => None,
@@ -274,14 +281,6 @@ impl HeadScan {
             return Some(Err(Malformed::HeaderTooLarge));
         }
         None
-    }
-}
-
-pub(super) fn io_reason(e: &std::io::Error) -> CloseReason {
-    if e.to_string().contains("byte cap") {
-        CloseReason::MaxBytes
-    } else {
-        CloseReason::Error
     }
 }
 
@@ -427,15 +426,15 @@ mod tests {
         let mut buf = BytesMut::from(&b"3\r\nabc\r\n4;ext=1\r\ndefg\r\n0\r\nX-Trailer: 1\r\n\r\nNEXT"[..]);
         let mut body = BodyReader::new(4);
         let mut io = tokio::io::empty();
-        assert_eq!(read_chunked(&mut io, &mut buf, &mut body, &limits(100)).await.ok(), Some(true));
+        assert_eq!(read_chunked(&mut io, &mut buf, &mut body, limits(100).body()).await.ok(), Some(true));
         assert_eq!(&buf[..], b"NEXT", "the next request stays in the buffer");
         assert_eq!(body.finish(false).bytes, 7);
         let mut buf = BytesMut::from(&b"10\r\n0123456789abcdef\r\n0\r\n\r\n"[..]);
         let mut body = BodyReader::new(4);
-        assert_eq!(read_chunked(&mut io, &mut buf, &mut body, &limits(5)).await.ok(), Some(false));
+        assert_eq!(read_chunked(&mut io, &mut buf, &mut body, limits(5).body()).await.ok(), Some(false));
         assert_eq!(body.bytes(), 5);
         let mut buf = BytesMut::from(&b"zz\r\n"[..]);
-        assert!(read_chunked(&mut io, &mut buf, &mut BodyReader::new(4), &limits(5)).await.is_err());
+        assert!(read_chunked(&mut io, &mut buf, &mut BodyReader::new(4), limits(5).body()).await.is_err());
     }
 
     #[tokio::test]
@@ -444,7 +443,7 @@ mod tests {
         client.write_all(&[b'x'; 100]).await.unwrap();
         let mut buf = BytesMut::from(&b"abc"[..]);
         let mut body = BodyReader::new(4);
-        assert_eq!(read_length(&mut server, &mut buf, 1000, &mut body, &limits(50)).await.ok(), Some(false));
+        assert_eq!(read_length(&mut server, &mut buf, 1000, &mut body, limits(50).body()).await.ok(), Some(false));
         assert_eq!(body.bytes(), 50);
     }
 }

@@ -8,9 +8,24 @@ use bytes::{Buf, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::time::timeout;
 
-use super::h1::{io_reason, H1Limits};
 use super::message::BodyReader;
 use crate::event::CloseReason;
+
+/// How long each read may wait, and how many body bytes are read at most.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct BodyLimits {
+    pub wait: Duration,
+    pub max_bytes: u64,
+}
+
+/// Why a read ended, as a connection's close reason.
+pub(super) fn io_reason(e: &std::io::Error) -> CloseReason {
+    if e.to_string().contains("byte cap") {
+        CloseReason::MaxBytes
+    } else {
+        CloseReason::Error
+    }
+}
 
 /// Reads more bytes into `buf`; Err with the close reason on EOF, error or timeout.
 async fn fill<S: AsyncRead + Unpin>(io: &mut S, buf: &mut BytesMut, wait: Duration) -> Result<(), CloseReason> {
@@ -39,10 +54,10 @@ pub(super) async fn read_length<S: AsyncRead + Unpin>(
     buf: &mut BytesMut,
     mut left: u64,
     body: &mut BodyReader,
-    limits: &H1Limits,
+    limits: BodyLimits,
 ) -> Result<bool, CloseReason> {
     loop {
-        let (n, capped) = take(buf, left, body, limits.max_body_bytes);
+        let (n, capped) = take(buf, left, body, limits.max_bytes);
         left -= n;
         if left == 0 {
             return Ok(true);
@@ -50,12 +65,12 @@ pub(super) async fn read_length<S: AsyncRead + Unpin>(
         if capped {
             return Ok(false);
         }
-        fill(io, buf, limits.header_timeout).await?;
+        fill(io, buf, limits.wait).await?;
     }
 }
 
 /// A chunked body (chunk extensions and trailers are read and ignored).
-pub(super) async fn read_chunked<S: AsyncRead + Unpin>(io: &mut S, buf: &mut BytesMut, body: &mut BodyReader, limits: &H1Limits) -> Result<bool, CloseReason> {
+pub(super) async fn read_chunked<S: AsyncRead + Unpin>(io: &mut S, buf: &mut BytesMut, body: &mut BodyReader, limits: BodyLimits) -> Result<bool, CloseReason> {
     const MAX_LINE: usize = 4096;
     loop {
         // The chunk-size line.
@@ -67,7 +82,7 @@ pub(super) async fn read_chunked<S: AsyncRead + Unpin>(io: &mut S, buf: &mut Byt
             if buf.len() > MAX_LINE {
                 return Err(CloseReason::ProtocolError);
             }
-            fill(io, buf, limits.header_timeout).await?;
+            fill(io, buf, limits.wait).await?;
         };
         let digits = line[..].split(|&b| b == b';' || b == b'\r' || b == b'\n').next().unwrap_or_default().trim_ascii();
         let size = std::str::from_utf8(digits).ok().and_then(|s| u64::from_str_radix(s, 16).ok()).ok_or(CloseReason::ProtocolError)?;
@@ -82,24 +97,24 @@ pub(super) async fn read_chunked<S: AsyncRead + Unpin>(io: &mut S, buf: &mut Byt
                         }
                     }
                     None if buf.len() > MAX_LINE => return Err(CloseReason::ProtocolError),
-                    None => fill(io, buf, limits.header_timeout).await?,
+                    None => fill(io, buf, limits.wait).await?,
                 }
             }
         }
         let mut left = size;
         while left > 0 {
-            let (n, capped) = take(buf, left, body, limits.max_body_bytes);
+            let (n, capped) = take(buf, left, body, limits.max_bytes);
             left -= n;
             if capped && left > 0 {
                 return Ok(false);
             }
             if left > 0 {
-                fill(io, buf, limits.header_timeout).await?;
+                fill(io, buf, limits.wait).await?;
             }
         }
         // The CRLF after the chunk data.
         while buf.len() < 2 && !buf.starts_with(b"\n") {
-            fill(io, buf, limits.header_timeout).await?;
+            fill(io, buf, limits.wait).await?;
         }
         if buf.starts_with(b"\r\n") {
             buf.advance(2);

@@ -65,6 +65,7 @@ impl Checker<'_> {
             max_connections: self.number(&raw.max_connections, "max_connections", 1024, 1..=1_000_000) as usize,
             max_connections_per_source: self.number(&raw.max_connections_per_source, "max_connections_per_source", 64, 1..=1_000_000) as usize,
             idle_timeout: Duration::from_secs(self.number(&raw.idle_timeout_seconds, "idle_timeout_seconds", 30, 1..=86_400)),
+            idle_timeout_set: raw.idle_timeout_seconds.is_some(),
             session_timeout: Duration::from_secs(self.number(&raw.session_timeout_seconds, "session_timeout_seconds", 300, 1..=86_400)),
             max_session_bytes: self.number(&raw.max_session_bytes, "max_session_bytes", default_bytes, 1..=1 << 30),
         }

@@ -16,6 +16,10 @@ pub struct ConnectionLimits {
     pub max_connections: usize,
     pub max_connections_per_source: usize,
     pub idle_timeout: Duration,
+    /// Whether `idle_timeout_seconds` was written in the configuration; if not, an
+    /// HTTP personality may keep its product's own timeouts instead (nginx: 60 s for a
+    /// request head, 75 s for an idle keep-alive connection).
+    pub idle_timeout_set: bool,
     pub session_timeout: Duration,
     pub max_session_bytes: u64,
 }

@@ -79,12 +79,20 @@ impl HttpRuntime {
     }
 
     fn h1_limits(&self, limits: &ConnectionLimits) -> h1::H1Limits {
-        let keep_alive = self.personality.keep_alive_header_seconds.map_or(limits.idle_timeout, |s| Duration::from_secs(s.into()).min(limits.idle_timeout));
+        let p = &self.personality;
+        let (header_timeout, keep_alive) = match p.timeouts.filter(|_| !limits.idle_timeout_set) {
+            // The product's own timing, as a scanner measures it.
+            Some(t) => (Duration::from_secs(t.header_seconds.into()), Duration::from_secs(t.keep_alive_seconds.into())),
+            None => {
+                let keep_alive = p.keep_alive_header_seconds.map_or(limits.idle_timeout, |s| Duration::from_secs(s.into()).min(limits.idle_timeout));
+                (limits.idle_timeout, keep_alive)
+            }
+        };
         h1::H1Limits {
             max_head_bytes: MAX_HEAD_BYTES,
             max_request_line_bytes: MAX_REQUEST_LINE_BYTES,
             max_headers: MAX_HEADERS,
-            header_timeout: limits.idle_timeout,
+            header_timeout,
             keep_alive_timeout: keep_alive,
             max_body_bytes: MAX_BODY_BYTES,
             body_kept: request::BODY_KEPT,
@@ -148,6 +156,27 @@ fn modified_time(dir: &Path) -> Result<chrono::DateTime<chrono::Utc>, crate::tls
 #[cfg(test)]
 mod tests {
     use std::os::unix::fs::PermissionsExt;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    #[test]
+    fn nginx_default_keeps_nginxs_timeouts_unless_the_decoy_sets_its_own() {
+        let nginx = Arc::new(super::HttpPersonality::built_in("nginx-default").unwrap().unwrap());
+        let rt = super::HttpRuntime::new(nginx);
+        let mut limits = crate::config::ConnectionLimits {
+            max_connections: 10,
+            max_connections_per_source: 10,
+            idle_timeout: Duration::from_secs(30),
+            idle_timeout_set: false,
+            session_timeout: Duration::from_secs(300),
+            max_session_bytes: 1 << 20,
+        };
+        let h1 = rt.h1_limits(&limits);
+        assert_eq!((h1.header_timeout, h1.keep_alive_timeout), (Duration::from_secs(60), Duration::from_secs(75)));
+        limits.idle_timeout_set = true;
+        let h1 = rt.h1_limits(&limits);
+        assert_eq!((h1.header_timeout, h1.keep_alive_timeout), (Duration::from_secs(30), Duration::from_secs(30)));
+    }
 
     #[test]
     fn a_decoys_file_time_is_chosen_once_in_the_past_and_kept() {

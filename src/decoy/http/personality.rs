@@ -144,6 +144,16 @@ fn text_html() -> String {
     "text/html".into()
 }
 
+/// How long the product waits (nginx: `client_header_timeout`, `keepalive_timeout`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductTimeouts {
+    /// For a whole request head once it has begun, and for each read of a body.
+    pub header_seconds: u32,
+    /// For the next request on an idle keep-alive connection.
+    pub keep_alive_seconds: u32,
+}
+
 /// nginx's gzip settings.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -203,6 +213,9 @@ pub struct HttpPersonality {
     /// when it comes) for anything else. Off: the body is read without a word.
     #[serde(default)]
     pub expect_continue: bool,
+    /// The product's own timeouts, used unless the decoy sets `idle_timeout_seconds`.
+    #[serde(default)]
+    pub timeouts: Option<ProductTimeouts>,
     /// Answer HTTP/0.9 simple requests (`GET /path` alone) with the body alone, as
     /// nginx does; other methods get the 400 page's body. Off: 400.
     #[serde(default)]

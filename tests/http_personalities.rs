@@ -6,7 +6,7 @@ mod common;
 
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::*;
 
@@ -91,6 +91,27 @@ fn pacs_viewer_answers_like_a_real_orthanc_and_lets_only_planted_credentials_in(
     assert_eq!(reqs[2]["details"]["credential"]["secret"]["text"], "x", "wrong passwords are recorded");
     assert!(reqs[5..11].iter().all(|r| r["token"]["label"] == "orthanc admin in pacs-ws-03 notes"), "every request with the planted password is a token hit");
     assert_eq!(count_kind(&db, "data_received"), 1, "the request that did not parse is recorded raw");
+}
+
+#[test]
+fn a_silent_connection_to_pacs_viewer_is_held_like_orthancs_and_an_idle_keep_alive_one_closes_after_a_second() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let hw = Honeyward::start(dir.path(), &config("  - name: pacs\n    type: http\n    listen: 127.0.0.1:0\n    personality: pacs-viewer\n"));
+    // Silent: Orthanc waits 30 s for a first request (a 1 s close made nmap say
+    // `tcpwrapped`); still open after 3 s.
+    let mut s = TcpStream::connect(hw.addr("pacs")).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    let mut byte = [0u8; 1];
+    let err = s.read(&mut byte).expect_err("no answer and no close while silent");
+    assert!(matches!(err.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut), "{err}");
+    // After a request, an idle keep-alive connection is closed after 1 s, as Orthanc does.
+    s.write_all(b"GET /app/explorer.html HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    let _ = s.read_to_end(&mut answer);
+    assert!(answer.starts_with(b"HTTP/1.1 "), "{}", String::from_utf8_lossy(&answer));
+    assert!(started.elapsed() < Duration::from_secs(3), "closed after {:?}", started.elapsed());
 }
 
 #[test]

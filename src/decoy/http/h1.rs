@@ -70,8 +70,13 @@ where
     // bounds how far it grows).
     let mut buf = BytesMut::with_capacity(1024);
     let mut out = Vec::new();
+    // A new connection waits for its first request as long as for a request head
+    // (nginx: client_header_timeout; Orthanc: 30 s); later ones the keep-alive time.
+    let mut idle = limits.header_timeout;
     loop {
-        let len = match read_head(io, &mut buf, limits).await {
+        let head = read_head(io, &mut buf, limits, idle).await;
+        idle = limits.keep_alive_timeout;
+        let len = match head {
             Head::Complete(len) => len,
             Head::Closed(reason) => return reason,
             Head::Malformed(m) => return refuse(io, ex, m, &buf[..buf.len().min(limits.max_head_bytes)], limits).await,
@@ -207,9 +212,9 @@ async fn linger<S: AsyncRead + AsyncWrite + Unpin>(io: &mut S) {
     }
 }
 
-/// Reads until `buf` holds a whole head. The keep-alive timeout applies before the
-/// first byte, the header deadline after it (a slow sender cannot stretch it).
-async fn read_head<S: AsyncRead + Unpin>(io: &mut S, buf: &mut BytesMut, limits: &H1Limits) -> Head {
+/// Reads until `buf` holds a whole head. `idle` applies before the first byte, the
+/// header deadline after it (a slow sender cannot stretch it).
+async fn read_head<S: AsyncRead + Unpin>(io: &mut S, buf: &mut BytesMut, limits: &H1Limits, idle: Duration) -> Head {
     let mut deadline = (!buf.is_empty()).then(|| Instant::now() + limits.header_timeout);
     let mut scan = HeadScan::default();
     loop {
@@ -223,7 +228,7 @@ async fn read_head<S: AsyncRead + Unpin>(io: &mut S, buf: &mut BytesMut, limits:
         }
         let wait = match deadline {
             Some(d) => d.saturating_duration_since(Instant::now()),
-            None => limits.keep_alive_timeout,
+            None => idle,
         };
         match timeout(wait, io.read_buf(buf)).await {
             Err(_) => return Head::Closed(CloseReason::IdleTimeout),

@@ -107,6 +107,24 @@ fn the_dcmtk_storescp_personality_answers_association_echo_and_release_byte_for_
     for (i, rq) in cases.iter().enumerate() {
         assert_eq!(exchange(decoy, rq, &[]), exchange(real, rq, &[]), "case {i}");
     }
+    // After A-ASSOCIATE-RJ and after A-RELEASE-RP the close is the peer's: both wait.
+    let still_open = |addr: SocketAddr, rq: &[u8], then: &[Vec<u8>]| {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.write_all(rq).unwrap();
+        read_one(&mut s);
+        for pdu in then {
+            s.write_all(pdu).unwrap();
+            read_one(&mut s);
+        }
+        s.set_read_timeout(Some(Duration::from_millis(1500))).unwrap();
+        let mut byte = [0u8; 1];
+        matches!(s.read(&mut byte), Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut))
+    };
+    let rejected = &cases[2];
+    assert!(still_open(real, rejected, &[]) && still_open(decoy, rejected, &[]), "open after A-ASSOCIATE-RJ");
+    let released = [echo_pdata(), release.clone()];
+    assert!(still_open(real, &echo_rq("ANY-SCP"), &released) && still_open(decoy, &echo_rq("ANY-SCP"), &released), "open after A-RELEASE-RP");
     let (real_d, decoy_d) = (run("echoscu", &["-d", "127.0.0.1", &port_real.to_string()]), run("echoscu", &["-d", "127.0.0.1", &port(decoy)]));
     let theirs = |out: &str| out.lines().filter(|l| l.contains("Their ") || l.contains("Accepted Transfer")).map(str::to_string).collect::<Vec<_>>();
     assert_eq!(theirs(&decoy_d), theirs(&real_d));

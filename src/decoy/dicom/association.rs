@@ -92,6 +92,7 @@ where
     if let Some((result, source, reason)) = reject {
         let _ = tokio::time::timeout(artim, tokio::io::AsyncWriteExt::write_all(io, &pdu::associate_rj(result, source, reason))).await;
         recorder.emit(event).await;
+        await_peer_close(io, artim).await;
         return CloseReason::PeerClosed.into();
     }
 
@@ -120,6 +121,7 @@ where
             Err(Other::ReleaseRq) => {
                 let _ = link.send(&pdu::release_rp()).await;
                 recorder.emit(EventKind::DicomRelease { how: "release".into(), reason: None }).await;
+                await_peer_close(link.io, artim).await;
                 return CloseReason::PeerClosed.into();
             }
             Err(Other::AbortRq) => {
@@ -226,5 +228,20 @@ async fn refuse_unreadable<S: AsyncRead + AsyncWrite + Unpin>(rt: &DicomRuntime,
             refuse(rt, io, recorder, INVALID_PARAMETER, why).await
         }
         ReadError::Malformed(t) => refuse(rt, io, recorder, INVALID_PARAMETER, format!("PDU type 0x{t:02x} does not decode")).await,
+    }
+}
+
+/// After A-ASSOCIATE-RJ or A-RELEASE-RP the close is the peer's, as in DCMTK (and so
+/// storescp and Orthanc): wait until it closes, its ARTIM timer's worth at most,
+/// discarding up to 64 KiB it may still send.
+async fn await_peer_close<S: AsyncRead + Unpin>(io: &mut S, artim: std::time::Duration) {
+    let until = Instant::now() + artim;
+    let mut sink = [0u8; 4096];
+    let mut read = 0;
+    while read < 64 * 1024 {
+        match tokio::time::timeout_at(until, tokio::io::AsyncReadExt::read(io, &mut sink)).await {
+            Ok(Ok(n)) if n > 0 => read += n,
+            _ => break,
+        }
     }
 }

@@ -92,7 +92,7 @@ fn the_dcmtk_storescp_personality_answers_association_echo_and_release_byte_for_
         assert_eq!(exchange(decoy, &rq, &then), exchange(real, &rq, &then), "A-ASSOCIATE-AC, C-ECHO-RSP and A-RELEASE-RP for called AE {called}");
     }
     // Contexts storescp refuses (query/retrieve: 3; a compressed-only transfer syntax:
-    // 4), a foreign application context and protocol version 2.
+    // 4), NUL-padded UIDs, a foreign application context and protocol version 2.
     let explicit: &[&str] = &["1.2.840.10008.1.2.1", "1.2.840.10008.1.2"];
     let cases = [
         rq(
@@ -102,6 +102,8 @@ fn the_dcmtk_storescp_personality_answers_association_echo_and_release_byte_for_
             &[(1, "1.2.840.10008.5.1.4.1.2.2.1", explicit), (3, "1.2.840.10008.1.1", explicit), (5, "1.2.840.10008.5.1.4.1.1.2", &["1.2.840.10008.1.2.4.50"])],
         ),
         rq("ANY-SCP", 1, "1.2.3.4", &[(1, "1.2.840.10008.1.1", explicit)]),
+        // UIDs padded to even length with NUL, as some toolkits send them.
+        rq("ANY-SCP", 1, "1.2.840.10008.3.1.1.1", &[(1, "1.2.840.10008.1.1\0", &["1.2.840.10008.1.2\0"]), (3, "1.2.840.10008.5.1.4.1.1.2\0", explicit)]),
         rq("ANY-SCP", 2, "1.2.840.10008.3.1.1.1", &[(1, "1.2.840.10008.1.1", explicit)]),
     ];
     for (i, rq) in cases.iter().enumerate() {
@@ -121,7 +123,7 @@ fn the_dcmtk_storescp_personality_answers_association_echo_and_release_byte_for_
         let mut byte = [0u8; 1];
         matches!(s.read(&mut byte), Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut))
     };
-    let rejected = &cases[2];
+    let rejected = &cases[3];
     assert!(still_open(real, rejected, &[]) && still_open(decoy, rejected, &[]), "open after A-ASSOCIATE-RJ");
     let released = [echo_pdata(), release.clone()];
     assert!(still_open(real, &echo_rq("ANY-SCP"), &released) && still_open(decoy, &echo_rq("ANY-SCP"), &released), "open after A-RELEASE-RP");

@@ -147,8 +147,12 @@ fn negotiate(rt: &DicomRuntime, rq: &AssociationRQ) -> (Vec<ContextAnswer>, Vec<
     let mut results = Vec::new();
     let mut recorded = Vec::new();
     for pc in rq.presentation_contexts.iter().take(128) {
-        let (result, ts) = rt.personality.negotiate(&pc.abstract_syntax, &pc.transfer_syntaxes);
-        results.push((pc.id, result, ts.to_string(), pc.abstract_syntax.clone()));
+        // DCMTK drops the NUL that pads a UID to even length (trailing spaces it keeps,
+        // and so does not recognise the UID); the event keeps what was sent.
+        let unpadded = |uid: &str| uid.trim_end_matches('\0').to_string();
+        let transfer_syntaxes: Vec<String> = pc.transfer_syntaxes.iter().map(|t| unpadded(t)).collect();
+        let (result, ts) = rt.personality.negotiate(&unpadded(&pc.abstract_syntax), &transfer_syntaxes);
+        results.push((pc.id, result, ts.to_string(), unpadded(&pc.abstract_syntax)));
         recorded.push(DicomContext {
             id: pc.id,
             abstract_syntax: AttackerBytes::new(pc.abstract_syntax.as_str()),

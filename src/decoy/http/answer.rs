@@ -53,9 +53,8 @@ impl Answer {
     }
 
     /// A static file's answer after its request's conditions and ranges.
-    pub fn conditional(self, rt: &HttpRuntime, req: &Request, ranges: bool) -> Answer {
-        let mut a = self;
-        let len = a.body.len() as u64;
+    pub fn conditional(mut self, rt: &HttpRuntime, req: &Request, ranges: bool) -> Answer {
+        let len = self.body.len() as u64;
         let modified = rt.modified;
         let etag = format!("\"{:x}-{:x}\"", modified.timestamp(), len);
         let validators = Some((date::format(modified), etag.clone()));
@@ -68,9 +67,9 @@ impl Answer {
             range: req.header("range").filter(|_| ranges),
         };
         match static_file::decide(&c, &Validators { etag: &etag, modified_unix: modified.timestamp() }, len) {
-            Outcome::Full => Answer { validators, ..a },
+            Outcome::Full => Answer { validators, ..self },
             Outcome::NotModified => {
-                Answer { status: 304, reason: "Not Modified".into(), content_type: String::new(), body: Bytes::new(), is_static: false, validators, ..a }
+                Answer { status: 304, reason: "Not Modified".into(), content_type: String::new(), body: Bytes::new(), is_static: false, validators, ..self }
             }
             Outcome::PreconditionFailed => Answer::page(rt, 412),
             Outcome::Unsatisfiable => {
@@ -79,19 +78,19 @@ impl Answer {
                 page
             }
             Outcome::Partial(parts) => {
-                a.status = 206;
-                a.reason = "Partial Content".into();
-                a.is_static = false;
-                a.validators = validators;
+                self.status = 206;
+                self.reason = "Partial Content".into();
+                self.is_static = false;
+                self.validators = validators;
                 if let [one] = parts.as_slice() {
-                    a.extra.push(("Content-Range".into(), static_file::content_range(*one, len)));
-                    a.body = a.body.slice(one.0 as usize..one.1 as usize);
+                    self.extra.push(("Content-Range".into(), static_file::content_range(*one, len)));
+                    self.body = self.body.slice(one.0 as usize..one.1 as usize);
                 } else {
                     let boundary = next_boundary();
-                    a.body = Bytes::from(static_file::multipart(&boundary, &a.content_type, &a.body, &parts));
-                    a.content_type = format!("multipart/byteranges; boundary={boundary}");
+                    self.body = Bytes::from(static_file::multipart(&boundary, &self.content_type, &self.body, &parts));
+                    self.content_type = format!("multipart/byteranges; boundary={boundary}");
                 }
-                a
+                self
             }
         }
     }
@@ -114,14 +113,13 @@ impl Answer {
     /// Compresses the answer as nginx does: 200, 403 and 404 of a listed type and
     /// long enough; the ETag becomes weak.
     pub fn gzip(&mut self, rt: &HttpRuntime, h2: bool) {
-        let a = self;
         let Some(g) = &rt.personality.gzip else { return };
-        if !matches!(a.status, 200 | 403 | 404) || !Answer::gzip_type(rt, &a.content_type) || a.body.len() < g.min_length_bytes {
+        if !matches!(self.status, 200 | 403 | 404) || !Answer::gzip_type(rt, &self.content_type) || self.body.len() < g.min_length_bytes {
             return;
         }
-        if let Some(compressed) = rt.gzipped.get(&a.body, g.level) {
-            a.gzipped = Some((compressed, h2));
-            if let Some((_, etag)) = &mut a.validators {
+        if let Some(compressed) = rt.gzipped.get(&self.body, g.level) {
+            self.gzipped = Some((compressed, h2));
+            if let Some((_, etag)) = &mut self.validators {
                 *etag = format!("W/{etag}");
             }
         }

@@ -6,7 +6,7 @@ use bytes::Bytes;
 
 use super::answer::{from_page, Answer};
 use super::message::{Malformed, Request, Response, Version};
-use super::personality::Route;
+use super::personality::{HttpPersonality, Route};
 use super::{aws, classify, date, request, HttpRuntime};
 use crate::decoy::connection::Recorder;
 use crate::event::{AttackerBytes, EventKind, HttpCredential};
@@ -57,20 +57,21 @@ impl Exchange {
         if !p.expect_continue {
             return None;
         }
-        let path = if p.normalise_path { request::normalise_path(req.path()) } else { Some(req.path().to_vec()) };
-        let route = path.as_deref().and_then(|path| p.route(path));
-        let declared = req.header("content-length").and_then(|v| std::str::from_utf8(v).ok()).and_then(|v| v.trim().parse::<u64>().ok());
-        let too_large = p.client_max_body_bytes.is_some_and(|max| declared.is_some_and(|n| n > max));
-        Some(!too_large && p.realm.is_none() && route.is_some_and(|r| r.is_static && r.realm.is_none()) && matches!(req.method.as_slice(), b"GET" | b"HEAD"))
+        let route = routed_path(p, req).and_then(|path| p.route(&path));
+        Some(
+            !declares_too_much(p, req)
+                && p.realm.is_none()
+                && route.is_some_and(|r| r.is_static && r.realm.is_none())
+                && matches!(req.method.as_slice(), b"GET" | b"HEAD"),
+        )
     }
 
     /// Answers a parsed request and records it.
     pub async fn respond(&self, req: Request, keep_alive: bool) -> Response {
         let p = &self.rt.personality;
         let path = req.path();
-        let normalised = if p.normalise_path { request::normalise_path(path) } else { Some(path.to_vec()) };
+        let normalised = routed_path(p, &req);
         let route = normalised.as_deref().and_then(|path| p.route(path));
-        let declared = req.header("content-length").and_then(|v| std::str::from_utf8(v).ok()).and_then(|v| v.trim().parse::<u64>().ok());
         let tokens = self.recorder.context().events.tokens();
         let canary = tokens.find(MaterialKind::UrlPath, path);
         let mut credential = request::credential(&req);
@@ -88,7 +89,7 @@ impl Exchange {
         let answer = if no_host || normalised.is_none() || (simple && req.method != b"GET") {
             close = true;
             self.page(400)
-        } else if p.client_max_body_bytes.is_some_and(|max| declared.is_some_and(|n| n > max)) {
+        } else if declares_too_much(p, &req) {
             close = true;
             self.page(413)
         } else if let Some(canary) = &canary {
@@ -307,6 +308,22 @@ impl Exchange {
             port => format!("{scheme}://{name}:{port}{path}"),
         }
     }
+}
+
+/// The path routes are matched on: normalised when the personality says so (None above
+/// the root), else as sent.
+fn routed_path(p: &HttpPersonality, req: &Request) -> Option<Vec<u8>> {
+    if p.normalise_path {
+        request::normalise_path(req.path())
+    } else {
+        Some(req.path().to_vec())
+    }
+}
+
+/// Whether the request declares a body over the personality's limit (nginx: 413 unread).
+fn declares_too_much(p: &HttpPersonality, req: &Request) -> bool {
+    let declared = req.header("content-length").and_then(|v| std::str::from_utf8(v).ok()).and_then(|v| v.trim().parse::<u64>().ok());
+    p.client_max_body_bytes.is_some_and(|max| declared.is_some_and(|n| n > max))
 }
 
 /// A Host header fit to echo in a Location: host name, IP or [IPv6] and port only.

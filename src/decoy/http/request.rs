@@ -113,21 +113,19 @@ pub fn form_login(body: &[u8], username_field: &str, password_field: &str) -> Op
 /// repeated slashes merged, as nginx routes it; None if it climbs above the root.
 pub fn normalise_path(path: &[u8]) -> Option<Vec<u8>> {
     let dots = |segment: &[u8]| -> usize {
-        let decoded = percent_decode(segment, false);
-        match decoded.as_slice() {
+        match percent_decode(segment, false).as_slice() {
             b"." => 1,
             b".." => 2,
             _ => 0,
         }
     };
     let mut kept: Vec<&[u8]> = Vec::new();
-    let segments: Vec<&[u8]> = path.split(|&b| b == b'/').collect();
-    let last = segments.len().saturating_sub(1);
+    // A path ending in `/`, `.` or `..` names a directory: it keeps its trailing slash.
     let mut trailing = false;
-    for (i, segment) in segments.iter().enumerate() {
-        trailing = i == last && (segment.is_empty() || dots(segment) > 0);
-        match dots(segment) {
-            _ if segment.is_empty() => {}
+    for segment in path.split(|&b| b == b'/') {
+        let kind = if segment.is_empty() { 1 } else { dots(segment) };
+        trailing = kind > 0;
+        match kind {
             1 => {}
             2 => {
                 kept.pop()?;

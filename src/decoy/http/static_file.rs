@@ -47,12 +47,18 @@ fn http_time(value: &[u8]) -> Option<i64> {
 /// Whether an If-Match / If-None-Match list names `etag` (`*` names any); `weak`
 /// comparison ignores a `W/` prefix on either side.
 fn names(list: &[u8], etag: &str, weak: bool) -> bool {
-    let strip = |t: &[u8]| if weak { t.strip_prefix(b"W/").unwrap_or(t).to_vec() } else { t.to_vec() };
-    let ours = strip(etag.as_bytes());
+    fn strip(t: &[u8], weak: bool) -> &[u8] {
+        if weak {
+            t.strip_prefix(b"W/").unwrap_or(t)
+        } else {
+            t
+        }
+    }
+    let ours = strip(etag.as_bytes(), weak);
     if !weak && ours.starts_with(b"W/") {
         return false;
     }
-    list.split(|&b| b == b',').map(<[u8]>::trim_ascii).any(|t| t == b"*" || strip(t) == ours)
+    list.split(|&b| b == b',').map(<[u8]>::trim_ascii).any(|t| t == b"*" || strip(t, weak) == ours)
 }
 
 /// The outcome for a file of `len` bytes.

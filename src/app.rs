@@ -144,7 +144,7 @@ pub async fn start_as(config: Config, shutdown: Shutdown, after_bind: AfterBind)
     let (events, bus_rx) = pipeline::bus(config.store.queue_capacity_events.get(), matcher.clone());
     let (committed_tx, committed_rx) = watch::channel(0u64);
     let committed_tx = Arc::new(committed_tx);
-    let retention = store::Retention::new(config.store.retention, config.sinks.iter().map(|s| s.name().to_string()).collect());
+    let retention = store::Retention::of(&config);
     let writer = store::spawn_writer(&config.store, retention.clone(), config.sensor.name.clone(), bus_rx, Arc::clone(&committed_tx))?;
 
     let abort = CancellationToken::new();
@@ -239,21 +239,23 @@ pub async fn start_as(config: Config, shutdown: Shutdown, after_bind: AfterBind)
     Ok(Running { listeners, shutdown, stopped })
 }
 
-/// Applies `store.retention` every 5 s: the age rule, and the size rule for events the
-/// writer did not commit itself (a controller's ingest).
+/// Applies `store.retention` every 5 s, over one connection of its own: the age rule,
+/// and the size rule for events the writer did not commit itself (a controller's ingest).
 async fn keep_retention(store: crate::config::StoreConfig, retention: store::Retention, shutdown: Shutdown) {
+    let opened = tokio::task::spawn_blocking(move || store::open_connection(&store.path, store.sync, false)).await;
+    let conn = match opened {
+        Ok(Ok(c)) => Arc::new(std::sync::Mutex::new(c)),
+        Ok(Err(e)) => return tracing::error!(error = %e, "retention cannot open the store; nothing will be deleted"),
+        Err(_) => return,
+    };
     let mut tick = tokio::time::interval(Duration::from_secs(5));
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => break,
             _ = tick.tick() => {}
         }
-        let (path, sync, r) = (store.path.clone(), store.sync, retention.clone());
-        let pass = tokio::task::spawn_blocking(move || {
-            let conn = store::open_connection(&path, sync, false).map_err(|e| e.to_string())?;
-            r.enforce(&conn, crate::event::Timestamp::now()).map_err(|e| e.to_string())
-        })
-        .await;
+        let (c, r) = (Arc::clone(&conn), retention.clone());
+        let pass = tokio::task::spawn_blocking(move || r.enforce(&c.lock().unwrap_or_else(|p| p.into_inner()), crate::event::Timestamp::now())).await;
         match pass {
             Ok(Ok(0)) => {}
             Ok(Ok(n)) => tracing::info!(events = n, "retention deleted events every sink had passed"),

@@ -79,8 +79,7 @@ pub async fn start_controller(
     let ingest = crate::store::open_connection(&config.store.path, config.store.sync, true)?;
     // Sensors' batches cannot grow the store past its cap either: a full store answers
     // 503 and the sensor keeps the batch.
-    let sinks = config.sinks.iter().map(|s| s.name().to_string()).collect();
-    crate::store::Retention::new(config.store.retention, sinks)
+    crate::store::Retention::of(config)
         .limit(&ingest)
         .map_err(|cause| crate::store::StoreError::Sqlite { path: config.store.path.display().to_string(), cause })?;
     let registry = crate::token::Registry::open(&config.store.path, &config.store.state_dir, config.store.sync)?;

@@ -47,6 +47,11 @@ impl Retention {
         Retention { config, sinks }
     }
 
+    /// The retention a configuration asks for, guarding its sinks.
+    pub fn of(config: &crate::config::Config) -> Self {
+        Retention::new(config.store.retention, config.sinks.iter().map(|s| s.name().to_string()).collect())
+    }
+
     /// Whether there is anything to enforce.
     pub fn is_active(&self) -> bool {
         self.config.max_age.is_some() || self.config.max_size_bytes.is_some()

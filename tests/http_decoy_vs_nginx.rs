@@ -161,6 +161,19 @@ fn nginx_default_answers_like_a_real_debian_nginx() {
         assert_eq!(got, want, "request {:?}", String::from_utf8_lossy(&req.1[..req.1.len().min(160)]));
         count += 1;
     }
+    // From here on, every request the decoy answers is recorded exactly once (an
+    // answered Expect request's late body is discarded, not taken for a request).
+    let db = hw.store();
+    // Earlier requests' events may still be on their way to the store: wait until settled.
+    let mut recorded_before = count_kind(&db, "http_request");
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let now = count_kind(&db, "http_request");
+        if now == recorded_before {
+            break;
+        }
+        recorded_before = now;
+    }
     // Expect: 100-continue: what arrives before the body is sent, and the answer.
     let expect = |addr: SocketAddr, head: &str| {
         use std::io::{Read, Write};
@@ -196,6 +209,10 @@ fn nginx_default_answers_like_a_real_debian_nginx() {
         assert_eq!(http_raw(decoy, simple), http_raw(real, simple), "{:?}", String::from_utf8_lossy(simple));
         count += 1;
     }
+    // 4 Expect requests and 5 simple ones.
+    assert!(eventually(10, || count_kind(&db, "http_request") == recorded_before + 9), "{}", count_kind(&db, "http_request") - recorded_before);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(count_kind(&db, "http_request"), recorded_before + 9, "each recorded once");
     eprintln!("{count} requests answered alike");
     assert!(count >= 60);
     drop(nginx);

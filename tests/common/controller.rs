@@ -2,8 +2,9 @@
 //! sensors, their credentials, and requests signed as a sensor would sign them (sent
 //! with curl, TLS verified against the controller's CA).
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use super::{cli, free_port, Honeyward};
 
@@ -115,4 +116,31 @@ impl SignedRequest<'_> {
         let (answer, status) = text.rsplit_once('\n').unwrap_or(("", &text));
         (status.trim().parse().unwrap_or(0), answer.to_string())
     }
+}
+
+/// A field (`name: value`) of the CLI's output, such as a created token's secret.
+pub fn secret(out: &str, field: &str) -> String {
+    out.lines().find_map(|l| l.trim().strip_prefix(&format!("{field}: "))).unwrap_or_else(|| panic!("{field} in {out}")).to_string()
+}
+
+/// One SSH password attempt with the real OpenSSH client (through sshpass).
+pub fn try_password(addr: SocketAddr, user: &str, password: &str) {
+    let _ = Command::new("sshpass")
+        .args([
+            "-p",
+            password,
+            "ssh",
+            "-p",
+            &addr.port().to_string(),
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+            "-o",
+            "ConnectTimeout=5",
+        ])
+        .arg(format!("{user}@127.0.0.1"))
+        .arg("true")
+        .stdin(Stdio::null())
+        .output();
 }

@@ -214,24 +214,29 @@ fn findscu_lists_the_honey_cohort_and_a_honey_patient_token_raises_a_critical_hi
     assert!(cmds[2].get("token").is_none());
 }
 
+/// (Study Instance UID, instances) of the study with the fewest instances, as
+/// findscu lists them.
+fn smallest_study(addr: &str) -> (String, usize) {
+    let list =
+        run("findscu", &["-v", "-S", "-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID", "-k", "NumberOfStudyRelatedInstances", "127.0.0.1", addr]);
+    let value = |l: &str| l.split('[').nth(1).and_then(|v| v.split(']').next()).map(|v| v.trim_end_matches(['\0', ' ']).to_string());
+    let mut studies: Vec<(String, usize)> = Vec::new();
+    for l in list.lines() {
+        match (value(l), studies.last_mut()) {
+            (Some(uid), _) if l.contains("StudyInstanceUID") => studies.push((uid, 0)),
+            (Some(n), Some(last)) if l.contains("NumberOfStudyRelatedInstances") => last.1 = n.parse().unwrap(),
+            _ => {}
+        }
+    }
+    studies.into_iter().min_by_key(|(_, n)| *n).expect("findscu listed studies")
+}
+
 #[test]
 fn getscu_retrieves_valid_files_and_storescu_objects_are_quarantined_until_the_quota_is_full() {
     let dir = tempfile::tempdir().unwrap();
     let hw = Honeyward::start(dir.path(), &config(&dicom_decoy("pacs", "orthanc", "    quarantine_max_objects: 1\n")));
     let addr = port(hw.addr("pacs"));
-    let list = run("findscu", &["-v", "-S", "-k", "QueryRetrieveLevel=STUDY", "-k", "PatientID", "-k", "StudyInstanceUID", "127.0.0.1", &addr]);
-    let uid = list
-        .lines()
-        .find(|l| l.contains("StudyInstanceUID") && l.contains('['))
-        .unwrap()
-        .split('[')
-        .nth(1)
-        .unwrap()
-        .split(']')
-        .next()
-        .unwrap()
-        .trim_end_matches(['\0', ' '])
-        .to_string();
+    let (uid, instances) = smallest_study(&addr);
     let out_dir = dir.path().join("retrieved");
     std::fs::create_dir_all(&out_dir).unwrap();
     let got = run(
@@ -239,7 +244,7 @@ fn getscu_retrieves_valid_files_and_storescu_objects_are_quarantined_until_the_q
         &["-v", "-S", "-k", "QueryRetrieveLevel=STUDY", "-k", &format!("StudyInstanceUID={uid}"), "-od", out_dir.to_str().unwrap(), "127.0.0.1", &addr],
     );
     let files: Vec<_> = std::fs::read_dir(&out_dir).unwrap().flatten().map(|e| e.path()).collect();
-    assert_eq!(files.len(), 1, "{got}");
+    assert_eq!(files.len(), instances, "every instance of the study: {got}");
     let dump = run("dcmdump", &[files[0].to_str().unwrap()]);
     assert!(dump.contains("MONOCHROME2") && dump.contains(&uid), "{dump}");
 
@@ -295,24 +300,12 @@ fn movescu_sends_instances_only_to_a_mapped_destination_and_is_refused_elsewhere
     let extra = format!("    move_destinations:\n      ARCHIVE2: 127.0.0.1:{port_real}\n");
     let hw = Honeyward::start(dir.path(), &config(&dicom_decoy("pacs", "orthanc", &extra)));
     let addr = port(hw.addr("pacs"));
-    let list = run("findscu", &["-v", "-S", "-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID", "127.0.0.1", &addr]);
-    let uid = list
-        .lines()
-        .find(|l| l.contains("StudyInstanceUID") && l.contains('['))
-        .unwrap()
-        .split('[')
-        .nth(1)
-        .unwrap()
-        .split(']')
-        .next()
-        .unwrap()
-        .trim_end_matches(['\0', ' '])
-        .to_string();
+    let (uid, instances) = smallest_study(&addr);
 
     let moved =
         run("movescu", &["-v", "-S", "-aem", "ARCHIVE2", "-k", "QueryRetrieveLevel=STUDY", "-k", &format!("StudyInstanceUID={uid}"), "127.0.0.1", &addr]);
     assert!(moved.contains("Received Final Move Response (Success)"), "{moved}");
-    assert!(eventually(10, || std::fs::read_dir(&received).unwrap().count() == 1), "the real storescp received the instance");
+    assert!(eventually(10, || std::fs::read_dir(&received).unwrap().count() == instances), "the real storescp received every instance");
     let refused =
         run("movescu", &["-v", "-S", "-aem", "ATTACKER", "-k", "QueryRetrieveLevel=STUDY", "-k", &format!("StudyInstanceUID={uid}"), "127.0.0.1", &addr]);
     assert!(refused.contains("Received Final Move Response (Refused: MoveDestinationUnknown)"), "{refused}");

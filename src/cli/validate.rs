@@ -28,7 +28,7 @@ pub fn summary(cfg: &Config) -> Result<String, ConfigErrors> {
     let mut out = format!("ok: {} (sensor {}, store {})\n", cfg.origin, cfg.sensor.name, cfg.store.path.display());
     let mut errors = Vec::new();
     for d in &cfg.decoys {
-        let detail = match decoy_detail(d) {
+        let detail = match decoy_detail(d, &cfg.cohort) {
             Ok(detail) => detail,
             Err(e) => {
                 errors.push(e);
@@ -113,7 +113,7 @@ pub fn summary(cfg: &Config) -> Result<String, ConfigErrors> {
 
 /// What the summary says about one decoy: its banner, or its personality read as `run`
 /// reads it.
-fn decoy_detail(d: &DecoyConfig) -> Result<String, ConfigError> {
+fn decoy_detail(d: &DecoyConfig, cohort: &config::CohortConfig) -> Result<String, ConfigError> {
     Ok(match d {
         DecoyConfig::Tcp(t) => format!("banner {} bytes, capture {} bytes", t.banner.len(), t.capture_bytes),
         DecoyConfig::Http(h) => {
@@ -129,12 +129,13 @@ fn decoy_detail(d: &DecoyConfig) -> Result<String, ConfigError> {
         DecoyConfig::Dicom(d) => {
             let p = personality::dicom(d)?;
             format!(
-                "personality {} (AE {}, implementation {} {}), {} synthetic patients, quarantine {} objects / {} MiB",
+                "personality {} (AE {}, implementation {} {}), {} synthetic patients{}, quarantine {} objects / {} MiB",
                 p.name,
                 d.ae_title.as_deref().unwrap_or(&p.ae_title),
                 p.implementation_class_uid,
                 p.implementation_version_name.as_deref().unwrap_or("-"),
-                d.cohort_size,
+                d.cohort_size.unwrap_or(cohort.patients),
+                if d.cohort_size.is_some() || d.uid_root.is_some() { " (its own cohort)" } else { " (the shared cohort)" },
                 d.quarantine_max_objects,
                 d.quarantine_max_bytes >> 20
             )

@@ -8,6 +8,7 @@ use marked_yaml::{LoaderOptions, Node};
 use super::alerts::{IncidentConfig, RawAlerts};
 use super::canaries::{CanaryConfig, RawCanary};
 use super::checker::{scalar_at, Checker};
+use super::cohort::{CohortConfig, RawCohort};
 use super::console::ConsoleConfig;
 use super::decoys::DecoyConfig;
 use super::error::{ConfigError, ConfigErrors};
@@ -44,9 +45,11 @@ pub struct Config {
     pub upstream: Option<UpstreamConfig>,
     /// The web console and `/metrics`.
     pub console: Option<ConsoleConfig>,
+    /// The synthetic patients the PACS-like decoys serve.
+    pub cohort: CohortConfig,
 }
 
-const SECTIONS: &[&str] = &["sensor", "store", "decoys", "sinks", "canaries", "alerts", "controller", "upstream", "console"];
+const SECTIONS: &[&str] = &["sensor", "store", "decoys", "sinks", "canaries", "alerts", "controller", "upstream", "console", "cohort"];
 
 /// Reads and validates a configuration file.
 pub fn load_file(path: &Path) -> Result<Config, ConfigErrors> {
@@ -111,6 +114,8 @@ impl Checker<'_> {
         let controller = self.controller(section("controller"));
         let upstream = self.upstream(section("upstream"));
         let console = self.console(section("console"));
+        let cohort: RawCohort = section("cohort").map(|n| self.parse(n).unwrap_or_default()).unwrap_or_default();
+        let cohort = self.cohort(cohort);
         let mut sensor = self.sensor(sensor);
         if let Some(u) = &upstream {
             // The sensor's name is the one it was enrolled under.
@@ -130,6 +135,6 @@ impl Checker<'_> {
             }
             sinks.push(SinkConfig::Controller(u.clone()));
         }
-        Config { origin: origin.to_string(), sensor, store: self.store(store), decoys, sinks, canaries, alerts, controller, upstream, console }
+        Config { origin: origin.to_string(), sensor, store: self.store(store), decoys, sinks, canaries, alerts, controller, upstream, console, cohort }
     }
 }

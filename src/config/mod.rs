@@ -1,6 +1,6 @@
 //! Configuration: one YAML file → raw serde types → validated types, one file (or
 //! folder) per section: `sensor`, `store`, `decoys/`, `sinks/`, `canaries`, `alerts`,
-//! `fleet` (controller and upstream), `console`.
+//! `fleet` (controller and upstream), `console`, `cohort`.
 //!
 //! Parsing collects every mistake in the file before giving up, each with
 //! `file:line:col` and a one-line hint. Nothing downstream re-checks a value.
@@ -9,6 +9,7 @@
 mod alerts;
 mod canaries;
 mod checker;
+mod cohort;
 mod console;
 mod decoys;
 mod error;
@@ -24,6 +25,7 @@ mod url;
 
 pub use alerts::{Cidr, Ignore, IncidentConfig};
 pub use canaries::CanaryConfig;
+pub use cohort::CohortConfig;
 pub use console::ConsoleConfig;
 pub use decoys::{
     AcceptPolicy, ConnectionLimits, DecoyConfig, DicomDecoyConfig, HttpDecoyConfig, PersonalityChoice, SshDecoyConfig, TcpDecoyConfig, TlsSource,

@@ -5,6 +5,7 @@ use schemars::JsonSchema;
 
 use super::alerts::RawAlerts;
 use super::canaries::RawCanary;
+use super::cohort::RawCohort;
 use super::console::RawConsole;
 use super::decoys::RawDecoy;
 use super::fleet::{RawController, RawUpstream};
@@ -44,6 +45,9 @@ pub struct RawConfig {
     /// The web console and Prometheus `/metrics` (loopback, plain HTTP).
     #[serde(default)]
     pub console: Option<RawConsole>,
+    /// The synthetic patients the PACS-like decoys (DICOM, Orthanc) serve.
+    #[serde(default)]
+    pub cohort: Option<RawCohort>,
 }
 
 /// The JSON Schema of the configuration file, pretty-printed.

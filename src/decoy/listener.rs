@@ -14,7 +14,7 @@ use super::context::DecoyContext;
 use super::error::{DecoyError, SetupError};
 use super::personality;
 use super::{dicom, http, ssh, tcp};
-use crate::config::{DecoyConfig, TcpDecoyConfig};
+use crate::config::{CohortConfig, DecoyConfig, TcpDecoyConfig};
 use crate::event::EventKind;
 
 /// A decoy that is listening.
@@ -34,8 +34,8 @@ pub enum BoundDecoy {
 }
 
 /// Binds a decoy's listening socket and prepares what it needs (e.g. SSH host keys in
-/// `state_dir`) without serving yet, so that every decoy can be bound before any starts.
-pub async fn bind(config: &DecoyConfig, state_dir: &Path) -> Result<BoundDecoy, DecoyError> {
+/// `state_dir`; the shared `cohort` of PACS-like decoys) without serving yet, so that every decoy can be bound before any starts.
+pub async fn bind(config: &DecoyConfig, state_dir: &Path, cohort: &CohortConfig) -> Result<BoundDecoy, DecoyError> {
     let unreadable = |cause| DecoyError::Personality { decoy: config.name().to_string(), cause: Box::new(cause) };
     Ok(match config {
         DecoyConfig::Tcp(c) => BoundDecoy::Tcp { config: Arc::new(c.clone()), listener: listen(config, 0)? },
@@ -62,8 +62,8 @@ pub async fn bind(config: &DecoyConfig, state_dir: &Path) -> Result<BoundDecoy, 
         DecoyConfig::Dicom(c) => {
             let p = personality::dicom(c).map_err(unreadable)?;
             let listener = listen(config, 0)?;
-            let (config, state_dir) = (c.clone(), state_dir.to_path_buf());
-            let runtime = prepare(&c.name, move || dicom::DicomRuntime::for_decoy(&config, p, &state_dir)).await?;
+            let (config, state_dir, cohort) = (c.clone(), state_dir.to_path_buf(), cohort.clone());
+            let runtime = prepare(&c.name, move || dicom::DicomRuntime::for_decoy(&config, p, &state_dir, &cohort)).await?;
             BoundDecoy::Dicom { runtime: Arc::new(runtime), listener }
         }
     })

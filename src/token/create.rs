@@ -1,10 +1,10 @@
 //! Generating a new token of any kind: its public facts, its secrets, and the
 //! material it will be recognised by.
 
+use super::clinical;
 use super::generate as gen;
 use super::kind::{MaterialKind, TokenKind};
 use super::model::{NewToken, Secrets, Token, TokenFacts, UrlResponse};
-use super::patient;
 use super::secret::Secret;
 use super::sshkey::{self, KeyAlgorithm};
 use super::TokenError;
@@ -102,7 +102,9 @@ pub fn generate(opts: &CreateOptions) -> Result<NewToken, TokenError> {
             facts.url_response = Some(opts.url_response);
         }
         TokenKind::Patient => {
-            let p = patient::generate(&mut rng, &opts.uid_root, opts.studies);
+            let site = clinical::Site { uid_root: opts.uid_root.clone(), ..clinical::Site::default() };
+            let today = chrono::Utc::now().date_naive();
+            let p = clinical::patient(&mut rng, &site, opts.studies, today - chrono::Duration::days(5 * 365), today);
             material.extend(p.identifiers().into_iter().map(|id| (MaterialKind::PatientId, id.into_bytes())));
             facts.patient = Some(p);
         }

@@ -59,6 +59,8 @@ struct Index {
     prehashed: Vec<(MaterialKind, Digest, Arc<Target>)>,
     /// Honey patients of `patient` tokens (not secret), for the DICOM decoy's archive.
     patients: Arc<Vec<HoneyPatient>>,
+    /// Seed of the decoys' synthetic cohort (see [`cohort_seed`]).
+    cohort_seed: u64,
 }
 
 /// A found token: cheap to return (no allocation); turn it into a [`TokenHit`] to
@@ -114,6 +116,13 @@ impl SensorDigests {
     }
 }
 
+/// The cohort seed: derived from the prehash key, which a controller derives from its
+/// master key and gives every sensor (a one-way derivation; the seed reveals nothing).
+fn cohort_seed(prehash: &MaterialKey) -> u64 {
+    let bytes = prehash.derive(b"honeyward cohort seed v1");
+    u64::from_le_bytes(bytes[..8].try_into().unwrap_or_default())
+}
+
 /// Shared, cheaply cloned handle to the current index.
 #[derive(Clone)]
 pub struct Matcher {
@@ -153,6 +162,10 @@ impl Matcher {
             None => Digester::Direct(registry.key().clone()),
         };
         let prehasher = matches!(digester, Digester::Direct(_)).then(|| prehasher(registry.key()));
+        let cohort_seed = match (&digester, &prehasher) {
+            (Digester::Prehashed { prehash, .. }, _) | (_, Some(prehash)) => cohort_seed(prehash),
+            _ => 0,
+        };
         let (mut targets, mut prehashed) = (HashMap::new(), Vec::new());
         for row in registry.material()? {
             let Some(token) = tokens.get(&row.token) else { continue };
@@ -166,7 +179,7 @@ impl Matcher {
             }
             targets.insert((row.material, row.digest), target);
         }
-        let fresh = Arc::new(Index { version, digester: Some(digester), targets, prehashed, patients: Arc::new(patients) });
+        let fresh = Arc::new(Index { version, digester: Some(digester), targets, prehashed, patients: Arc::new(patients), cohort_seed });
         *self.index.write().unwrap_or_else(|p| p.into_inner()) = fresh;
         Ok(())
     }
@@ -183,6 +196,12 @@ impl Matcher {
     /// The honey patients of every `patient` token (active or revoked).
     pub fn patients(&self) -> Arc<Vec<HoneyPatient>> {
         Arc::clone(&self.index.read().unwrap_or_else(|p| p.into_inner()).patients)
+    }
+
+    /// The seed the decoys generate their synthetic cohort from: the same on a
+    /// controller, a standalone run and every sensor of that controller.
+    pub fn cohort_seed(&self) -> u64 {
+        self.index.read().unwrap_or_else(|p| p.into_inner()).cohort_seed
     }
 
     /// The registry version the index was built from.

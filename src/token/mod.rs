@@ -1,6 +1,7 @@
 //! Honeytokens: secrets that exist only to be stolen. Generation, templates and
 //! planting, the registry of keyed digests, and the matcher decoys consult.
 
+pub mod clinical;
 mod create;
 mod dicom_file;
 mod follow;
@@ -27,7 +28,7 @@ pub use keyed_hash::{Digest, MaterialKey};
 pub use kind::{default_template, material_of, MaterialKind, ALL as ALL_KINDS};
 pub use matcher::{Matcher, SensorDigests, TokenMatch};
 pub use model::{NewToken, Secrets, Token, TokenFacts, UrlResponse};
-pub use patient::{generate as generate_patient, HoneyPatient, Instance, Study};
+pub use patient::{HoneyPatient, Series, Study};
 pub use plant::write_planted;
 pub use registry::{version_of, Registry};
 pub use secret::Secret;

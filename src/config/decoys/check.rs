@@ -145,25 +145,13 @@ impl Checker<'_> {
             }
             ae.value
         });
-        let uid_root = raw.uid_root.map_or_else(
-            || "2.25".to_string(),
-            |r| {
-                if !is_uid_root(&r.value) {
-                    self.error(
-                        r.position,
-                        format!("{:?} is not a DICOM UID root", r.value),
-                        "digits and dots, at most 24 characters, e.g. 2.25 or 1.2.826.0.1.3680043.10.543",
-                    );
-                }
-                r.value
-            },
-        );
+        let uid_root = self.uid_root(raw.uid_root);
         Some(DecoyConfig::Dicom(DicomDecoyConfig {
             name: raw.name.value,
             listen,
             personality,
             ae_title,
-            cohort_size: self.number(&raw.cohort_size, "cohort_size", 40, 0..=10_000) as usize,
+            cohort_size: raw.cohort_size.as_ref().map(|_| self.number(&raw.cohort_size, "cohort_size", 40, 0..=10_000) as usize),
             uid_root,
             quarantine_max_objects: self.number(&raw.quarantine_max_objects, "quarantine_max_objects", 1000, 0..=10_000_000),
             quarantine_max_bytes: self.number(&raw.quarantine_max_bytes, "quarantine_max_bytes", 256 << 20, 0..=1 << 40),
@@ -207,10 +195,4 @@ impl Checker<'_> {
             }
         }
     }
-}
-
-/// Whether `root` can prefix generated UIDs: digits and dots, no empty or
-/// zero-led components, at most 24 characters (so UIDs stay within 64).
-fn is_uid_root(root: &str) -> bool {
-    !root.is_empty() && root.len() <= 24 && root.split('.').all(|c| !c.is_empty() && c.bytes().all(|b| b.is_ascii_digit()) && (c == "0" || !c.starts_with('0')))
 }

@@ -152,8 +152,9 @@ pub struct DicomDecoyConfig {
     pub listen: SocketAddr,
     pub personality: PersonalityChoice,
     pub ae_title: Option<String>,
-    pub cohort_size: usize,
-    pub uid_root: String,
+    /// This decoy's own cohort size and UID root, when it overrides `cohort:`.
+    pub cohort_size: Option<usize>,
+    pub uid_root: Option<String>,
     pub quarantine_max_objects: u64,
     pub quarantine_max_bytes: u64,
     /// C-MOVE destinations: (AE title, address). Others are refused.

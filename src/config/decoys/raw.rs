@@ -138,9 +138,10 @@ pub struct RawDicomDecoy {
     pub personality: Option<At<String>>,
     /// Our AE title (default: the personality's, e.g. ORTHANC).
     pub ae_title: Option<At<String>>,
-    /// Synthetic patients in the archive besides the honey-patient tokens (default 40).
+    /// This archive's own number of synthetic patients, instead of `cohort.patients`
+    /// (it then serves its own cohort, not the one the other decoys share).
     pub cohort_size: Option<At<u64>>,
-    /// DICOM UID root of the cohort's studies (default 2.25).
+    /// This archive's own UID root, instead of `cohort.uid_root`.
     pub uid_root: Option<At<String>>,
     /// Most C-STORE objects kept in quarantine (default 1000).
     pub quarantine_max_objects: Option<At<u64>>,

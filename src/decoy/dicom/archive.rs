@@ -3,9 +3,10 @@
 //! matched as C-FIND does (universal, single value, `*`/`?` wildcards, date ranges,
 //! UID lists). Pure functions over strings; nothing here reads the network.
 
-use rand::SeedableRng;
+use std::sync::{Arc, RwLock};
 
-use crate::token::{HoneyPatient, HONEY_SOP_CLASS};
+use crate::token::clinical::{self, Site};
+use crate::token::{HoneyPatient, Series, Study, HONEY_SOP_CLASS};
 
 /// Query/retrieve level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -28,12 +29,14 @@ impl Level {
     }
 }
 
-/// One record: a patient, and at lower levels one of its studies (each honey study
-/// has one series with one instance).
+/// One record: a patient, and at lower levels one of its studies, series, instances.
 #[derive(Debug, Clone, Copy)]
 pub struct Record<'a> {
     pub patient: &'a HoneyPatient,
     pub study: Option<usize>,
+    pub series: Option<usize>,
+    /// Instance Number (from 1).
+    pub instance: Option<u32>,
     pub level: Level,
     /// The patient comes from a token (a hit), not the cohort.
     pub token: bool,
@@ -42,7 +45,17 @@ pub struct Record<'a> {
 /// (group, element) of the attributes the archive knows.
 pub type Tag = (u16, u16);
 
-impl Record<'_> {
+impl<'a> Record<'a> {
+    /// The study the record is in (at STUDY level and below).
+    pub fn study(&self) -> Option<&'a Study> {
+        self.patient.studies.get(self.study?)
+    }
+
+    /// The series the record is in (at SERIES level and below).
+    pub fn series(&self) -> Option<&'a Series> {
+        self.study()?.series.get(self.series?)
+    }
+
     /// The record's value for `tag`, if the archive knows it at this level.
     pub fn value(&self, tag: Tag) -> Option<String> {
         let p = self.patient;
@@ -53,46 +66,57 @@ impl Record<'_> {
             (0x0010, 0x0030) => Some(p.birth_date.clone()),
             (0x0010, 0x0040) => Some(p.sex.clone()),
             (0x0020, 0x1200) => Some(p.studies.len().to_string()),
+            (0x0020, 0x1202) => Some(p.studies.iter().map(|s| s.series.len()).sum::<usize>().to_string()),
+            (0x0020, 0x1204) => Some(p.studies.iter().map(Study::instance_count).sum::<u32>().to_string()),
             _ => None,
         };
         if patient.is_some() {
             return patient;
         }
-        let s = &p.studies[self.study?];
+        let s = self.study()?;
         let study = match tag {
             (0x0020, 0x000D) => Some(s.study_instance_uid.clone()),
             (0x0008, 0x0020) => Some(s.study_date.clone()),
-            (0x0008, 0x0030) => Some("101500".into()),
+            (0x0008, 0x0030) => Some(s.study_time.clone()),
             (0x0008, 0x0050) => Some(s.accession_number.clone()),
             (0x0008, 0x1030) => Some(s.description.clone()),
-            (0x0008, 0x0061) => Some(s.modality.clone()),
-            (0x0008, 0x0090) => Some(String::new()),
-            (0x0020, 0x0010) => Some("1".into()),
-            (0x0020, 0x1206) => Some("1".into()),
-            (0x0020, 0x1208) => Some(s.instances.len().to_string()),
+            (0x0008, 0x0061) => Some(s.modalities()),
+            (0x0008, 0x0080) => Some(s.institution_name.clone()),
+            (0x0008, 0x0090) => Some(s.referring_physician.clone()),
+            (0x0020, 0x0010) => Some(s.accession_number.clone()),
+            (0x0020, 0x1206) => Some(s.series.len().to_string()),
+            (0x0020, 0x1208) => Some(s.instance_count().to_string()),
             _ => None,
         };
         if study.is_some() || self.level == Level::Study {
             return study;
         }
-        let series = match tag {
-            (0x0020, 0x000E) => Some(s.series_instance_uid.clone()),
-            (0x0008, 0x0060) => Some(s.modality.clone()),
-            (0x0020, 0x0011) => Some("1".into()),
-            (0x0008, 0x103E) => Some(s.description.clone()),
-            (0x0020, 0x1209) => Some(s.instances.len().to_string()),
+        let series = self.series()?;
+        let in_series = match tag {
+            (0x0020, 0x000E) => Some(series.series_instance_uid.clone()),
+            (0x0008, 0x0060) => Some(series.modality.clone()),
+            (0x0020, 0x0011) => Some(series.number.to_string()),
+            (0x0008, 0x103E) => Some(series.description.clone()),
+            (0x0018, 0x0015) => Some(s.body_part.clone()),
+            (0x0008, 0x1010) => Some(s.station_name.clone()),
+            (0x0020, 0x1209) => Some(series.instance_count.to_string()),
             _ => None,
         };
-        if series.is_some() || self.level == Level::Series {
-            return series;
+        if in_series.is_some() || self.level == Level::Series {
+            return in_series;
         }
-        let instance = s.instances.first()?;
+        let number = self.instance?;
         match tag {
-            (0x0008, 0x0018) => Some(instance.sop_instance_uid.clone()),
+            (0x0008, 0x0018) => series.instance_uid(number),
             (0x0008, 0x0016) => Some(HONEY_SOP_CLASS.to_string()),
-            (0x0020, 0x0013) => Some("1".into()),
+            (0x0020, 0x0013) => Some(number.to_string()),
             _ => None,
         }
+    }
+
+    /// Whether every key the record knows a value for matches it.
+    fn fits(&self, keys: &[(Tag, String)]) -> bool {
+        keys.iter().all(|(tag, pattern)| self.value(*tag).is_none_or(|v| matches(*tag, pattern, &v)))
     }
 }
 
@@ -143,8 +167,10 @@ fn wildcard(pattern: &[u8], value: &[u8]) -> bool {
 /// A matched record, owned (the token list may change while it is being answered).
 #[derive(Debug, Clone)]
 pub struct Found {
-    pub patient: HoneyPatient,
+    pub patient: Arc<HoneyPatient>,
     pub study: Option<usize>,
+    pub series: Option<usize>,
+    pub instance: Option<u32>,
     /// The patient is a token's honey patient.
     pub token: bool,
 }
@@ -152,46 +178,103 @@ pub struct Found {
 impl Found {
     /// The record at `level`.
     pub fn record(&self, level: Level) -> Record<'_> {
-        Record { patient: &self.patient, study: self.study, level, token: self.token }
+        Record { patient: &self.patient, study: self.study, series: self.series, instance: self.instance, level, token: self.token }
     }
 }
 
-/// The synthetic cohort (token patients are passed in with each query, as the
-/// registry changes while the decoy runs).
+/// The instance numbers of `series` an IMAGE-level query can match: those its SOP
+/// Instance UID key names, when it names them plainly, else all.
+fn candidate_instances(series: &Series, keys: &[(Tag, String)]) -> Vec<u32> {
+    let named = keys.iter().find(|(tag, p)| *tag == (0x0008, 0x0018) && !p.trim().is_empty() && !p.contains(['*', '?']));
+    match named {
+        Some((_, uids)) => uids.split('\\').filter_map(|u| series.instance_number(u.trim_matches(|c| c == ' ' || c == '\0'))).collect(),
+        None => (1..=series.instance_count).collect(),
+    }
+}
+
+/// Every record at `level` under `patient` that matches `keys`, pushed onto `out`
+/// until it holds `limit`; a level's keys prune everything below it.
+fn walk(patient: &Arc<HoneyPatient>, token: bool, level: Level, keys: &[(Tag, String)], limit: usize, out: &mut Vec<Found>) {
+    let at = |study, series, instance, level| Record { patient, study, series, instance, level, token };
+    let found = |study, series, instance| Found { patient: Arc::clone(patient), study, series, instance, token };
+    if !at(None, None, None, Level::Patient).fits(keys) {
+        return;
+    }
+    if level == Level::Patient {
+        return out.push(found(None, None, None));
+    }
+    for (st, study) in patient.studies.iter().enumerate() {
+        if out.len() >= limit || !at(Some(st), None, None, Level::Study).fits(keys) {
+            continue;
+        }
+        if level == Level::Study {
+            out.push(found(Some(st), None, None));
+            continue;
+        }
+        for (se, series) in study.series.iter().enumerate() {
+            if out.len() >= limit || !at(Some(st), Some(se), None, Level::Series).fits(keys) {
+                continue;
+            }
+            if level == Level::Series {
+                out.push(found(Some(st), Some(se), None));
+                continue;
+            }
+            for n in candidate_instances(series, keys) {
+                if out.len() < limit && at(Some(st), Some(se), Some(n), Level::Image).fits(keys) {
+                    out.push(found(Some(st), Some(se), Some(n)));
+                }
+            }
+        }
+    }
+}
+
+/// The synthetic cohort, regenerated when the seed changes (a sensor learns the
+/// shared seed with its first token index); token patients are passed in with each
+/// query, as the registry changes while the decoy runs.
 pub struct Archive {
-    cohort: Vec<HoneyPatient>,
+    size: usize,
+    site: Site,
+    cohort: RwLock<(u64, Arc<Vec<Arc<HoneyPatient>>>)>,
 }
 
 impl Archive {
-    /// A cohort of `size` patients generated from `seed` (stable across restarts).
-    pub fn new(size: usize, seed: u64, uid_root: &str) -> Self {
-        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-        let cohort = (0..size).map(|i| crate::token::generate_patient(&mut rng, uid_root, 1 + i % 3)).collect();
-        Archive { cohort }
+    /// A cohort of `size` patients scanned at `site`.
+    pub fn new(size: usize, site: Site) -> Self {
+        Archive { size, site, cohort: RwLock::new((0, Arc::new(Vec::new()))) }
     }
 
-    /// Every record at `level` matching all `keys` (tag, pattern), token patients first.
-    pub fn query(&self, level: Level, keys: &[(Tag, String)], limit: usize, token_patients: &[HoneyPatient]) -> Vec<Found> {
-        let mut out = Vec::new();
-        let sources: [(&[HoneyPatient], bool); 2] = [(token_patients, true), (&self.cohort, false)];
-        for (patients, token) in sources {
-            for patient in patients.iter() {
-                let studies: Vec<Option<usize>> = if level == Level::Patient { vec![None] } else { (0..patient.studies.len()).map(Some).collect() };
-                for study in studies {
-                    let record = Record { patient, study, level, token };
-                    let hit = keys.iter().all(|(tag, pattern)| record.value(*tag).is_none_or(|v| matches(*tag, pattern, &v)));
-                    if hit && out.len() < limit {
-                        out.push(Found { patient: patient.clone(), study, token });
-                    }
-                }
+    /// The cohort generated from `seed`.
+    pub fn cohort(&self, seed: u64) -> Arc<Vec<Arc<HoneyPatient>>> {
+        {
+            let current = self.cohort.read().unwrap_or_else(|p| p.into_inner());
+            if current.0 == seed && current.1.len() == self.size {
+                return Arc::clone(&current.1);
             }
+        }
+        let fresh: Arc<Vec<Arc<HoneyPatient>>> = Arc::new(clinical::cohort(seed, self.size, &self.site).into_iter().map(Arc::new).collect());
+        *self.cohort.write().unwrap_or_else(|p| p.into_inner()) = (seed, Arc::clone(&fresh));
+        fresh
+    }
+
+    /// Every record at `level` matching all `keys` (tag, pattern), token patients
+    /// first, then the cohort of `seed`; at most `limit`.
+    pub fn query(&self, level: Level, keys: &[(Tag, String)], limit: usize, token_patients: &[HoneyPatient], seed: u64) -> Vec<Found> {
+        let mut out = Vec::new();
+        for patient in token_patients {
+            walk(&Arc::new(patient.clone()), true, level, keys, limit, &mut out);
+        }
+        for patient in self.cohort(seed).iter() {
+            if out.len() >= limit {
+                break;
+            }
+            walk(patient, false, level, keys, limit, &mut out);
         }
         out
     }
 
     /// Patients in the cohort.
     pub fn cohort_size(&self) -> usize {
-        self.cohort.len()
+        self.size
     }
 }
 
@@ -232,14 +315,33 @@ mod tests {
 
     #[test]
     fn the_cohort_is_stable_for_a_seed_and_answers_by_level() {
-        let a = Archive::new(20, 7, "2.25");
-        let b = Archive::new(20, 7, "2.25");
-        assert_eq!(a.cohort, b.cohort);
-        assert_eq!(a.query(Level::Patient, &[], 1000, &[]).len(), 20);
-        let studies: usize = a.cohort.iter().map(|p| p.studies.len()).sum();
-        assert_eq!(a.query(Level::Study, &[((0x0010, 0x0010), "*".into())], 1000, &[]).len(), studies);
-        let first = &a.cohort[0];
-        let by_id = a.query(Level::Study, &[((0x0010, 0x0020), first.nhs_number.clone())], 1000, &[]);
+        let a = Archive::new(20, Site::default());
+        let b = Archive::new(20, Site::default());
+        assert_eq!(a.cohort(7), b.cohort(7));
+        assert_ne!(a.cohort(7), a.cohort(8), "a new seed is a new cohort");
+        let cohort = a.cohort(7);
+        assert_eq!(a.query(Level::Patient, &[], 1000, &[], 7).len(), 20);
+        let studies: usize = cohort.iter().map(|p| p.studies.len()).sum();
+        assert_eq!(a.query(Level::Study, &[((0x0010, 0x0010), "*".into())], 1000, &[], 7).len(), studies);
+        let first = &cohort[0];
+        let by_id = a.query(Level::Study, &[((0x0010, 0x0020), first.nhs_number.clone())], 1000, &[], 7);
         assert_eq!(by_id.len(), first.studies.len());
+        let series: usize = first.studies.iter().map(|s| s.series.len()).sum();
+        assert_eq!(a.query(Level::Series, &[((0x0010, 0x0020), first.nhs_number.clone())], 1000, &[], 7).len(), series);
+    }
+
+    #[test]
+    fn an_image_query_by_instance_uid_finds_that_instance_alone() {
+        let a = Archive::new(10, Site::default());
+        let cohort = a.cohort(3);
+        let series = &cohort[4].studies[0].series[0];
+        let uid = series.instance_uid(series.instance_count).unwrap();
+        let found = a.query(Level::Image, &[((0x0008, 0x0018), uid.clone())], 1000, &[], 3);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].record(Level::Image).value((0x0008, 0x0018)), Some(uid));
+        assert_eq!(found[0].record(Level::Image).value((0x0020, 0x0013)), Some(series.instance_count.to_string()));
+        let all = a.query(Level::Image, &[((0x0020, 0x000E), series.series_instance_uid.clone())], 10_000, &[], 3);
+        assert_eq!(all.len() as u32, series.instance_count);
+        assert_eq!(a.query(Level::Image, &[], 7, &[], 3).len(), 7, "the limit holds");
     }
 }

@@ -24,8 +24,9 @@ use tokio::net::TcpStream;
 use super::connection::Connection;
 use super::counting::{ByteCounts, Counting};
 use super::error::SetupError;
-use crate::config::DicomDecoyConfig;
+use crate::config::{CohortConfig, DicomDecoyConfig};
 use crate::event::CloseReason;
+use crate::token::clinical::Site;
 pub use personality::{DicomPersonality, BUILT_IN as BUILT_IN_PERSONALITIES};
 
 /// Everything a DICOM decoy needs at run time.
@@ -42,26 +43,22 @@ pub struct DicomRuntime {
 }
 
 impl DicomRuntime {
-    /// Opens the quarantine (`STATE_DIR/dicom/NAME/quarantine`) and seeds the cohort
-    /// (seed kept in `STATE_DIR/dicom/NAME/cohort.seed`, so restarts show the same
-    /// archive). Blocking: call it off the runtime.
-    pub fn for_decoy(config: &DicomDecoyConfig, personality: Arc<DicomPersonality>, state_dir: &Path) -> Result<Self, SetupError> {
+    /// Opens the quarantine (`STATE_DIR/dicom/NAME/quarantine`) and sets up the
+    /// archive of the shared cohort (or of the decoy's own size and UID root, when it
+    /// sets them). Blocking: call it off the runtime.
+    pub fn for_decoy(config: &DicomDecoyConfig, personality: Arc<DicomPersonality>, state_dir: &Path, cohort: &CohortConfig) -> Result<Self, SetupError> {
         let dir = state_dir.join("dicom").join(&config.name);
         crate::state_file::private_dir(&dir)?;
-        let seed_file = dir.join("cohort.seed");
-        let seed = match std::fs::read_to_string(&seed_file) {
-            Ok(text) => text.trim().parse::<u64>().map_err(|e| SetupError::Damaged { path: seed_file.clone(), reason: e.to_string() })?,
-            Err(_) => {
-                let seed: u64 = rand::random();
-                crate::state_file::write_new(&seed_file, seed.to_string().as_bytes(), 0o600)?;
-                seed
-            }
+        let site = Site {
+            uid_root: config.uid_root.clone().unwrap_or_else(|| cohort.uid_root.clone()),
+            institution_name: cohort.institution_name.clone(),
+            site_code: cohort.site_code.clone(),
         };
         let quarantine = quarantine::Quarantine::open(&dir.join("quarantine"), config.quarantine_max_objects, config.quarantine_max_bytes)?;
         Ok(DicomRuntime {
             ae_title: config.ae_title.clone().unwrap_or_else(|| personality.ae_title.clone()),
             personality,
-            archive: archive::Archive::new(config.cohort_size, seed, &config.uid_root),
+            archive: archive::Archive::new(config.cohort_size.unwrap_or(cohort.patients), site),
             quarantine,
             idle: config.limits.idle_timeout,
             move_destinations: config.move_destinations.clone(),

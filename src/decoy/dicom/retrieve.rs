@@ -57,17 +57,18 @@ pub fn outcome(done: u16, failed: u16) -> u16 {
 /// A C-STORE-RQ command and data set (in `ts`) for one found instance; for C-MOVE
 /// sub-operations the Move Originator AE and Message ID are added.
 pub fn store_request(f: &Found, message_id: u16, ts: &TransferSyntax, originator: Option<(&str, u16)>) -> Option<(Vec<u8>, Vec<u8>)> {
-    let study = &f.patient.studies[f.record(Level::Image).study?];
-    let instance = study.instances.first()?;
+    let record = f.record(Level::Image);
+    let (study, series, number) = (record.study()?, record.series()?, f.instance?);
+    let uid = series.instance_uid(number)?;
     let mut data = Vec::new();
-    instance_dataset(&f.patient, study, instance).write_dataset_with_ts(&mut data, ts).ok()?;
+    instance_dataset(&f.patient, study, series, number)?.write_dataset_with_ts(&mut data, ts).ok()?;
     let mut elements = vec![
         (0x0002, Value::Uid(HONEY_SOP_CLASS)),
         (0x0100, Value::Us(field::C_STORE_RQ)),
         (0x0110, Value::Us(message_id)),
         (0x0700, Value::Us(0)),
         (0x0800, Value::Us(0)),
-        (0x1000, Value::Uid(&instance.sop_instance_uid)),
+        (0x1000, Value::Uid(&uid)),
     ];
     if let Some((ae, id)) = originator {
         elements.push((0x1030, Value::Ae(ae)));

@@ -27,6 +27,8 @@ const UNRECOGNIZED_OPERATION: u16 = 0x0211;
 /// Most keys kept from an identifier; most records answered.
 const MAX_KEYS: usize = 64;
 const MAX_MATCHES: usize = 500;
+/// Most instances one C-GET or C-MOVE sends (a large CT study has about 800).
+const MAX_RETRIEVED: usize = 2000;
 
 /// A parsed query/retrieve identifier.
 struct Identifier {
@@ -190,8 +192,9 @@ where
         (Some(id), Some(level), Some((_, service))) => {
             let keys: Vec<((u16, u16), String)> = id.keys.iter().map(|(t, _, v)| ((t.0, t.1), v.clone())).collect();
             // A retrieve sends instances whatever the level it names.
-            let at = if service == Service::Find { level } else { Level::Image };
-            (SUCCESS, rt.archive.query(at, &keys, MAX_MATCHES, &recorder.context().events.tokens().patients()))
+            let (at, limit) = if service == Service::Find { (level, MAX_MATCHES) } else { (Level::Image, MAX_RETRIEVED) };
+            let tokens = recorder.context().events.tokens();
+            (SUCCESS, rt.archive.query(at, &keys, limit, &tokens.patients(), tokens.cohort_seed()))
         }
         _ => (IDENTIFIER_DOES_NOT_MATCH, Vec::new()),
     };

@@ -117,8 +117,9 @@ pub async fn start_as(config: Config, shutdown: Shutdown, after_bind: AfterBind)
     refuse_exposed(&config)?;
     // Bind every decoy before starting anything, so a busy port fails cleanly.
     let mut bound = Vec::with_capacity(config.decoys.len());
+    let around = decoy::Surroundings::of(&config);
     for d in &config.decoys {
-        bound.push((d.clone(), decoy::bind(d, &config.store.state_dir, &config.cohort).await?));
+        bound.push((d.clone(), decoy::bind(d, &around).await?));
     }
     let console_listener = match &config.console {
         Some(c) => Some(crate::console::bind(c).await?),

@@ -33,7 +33,11 @@ fn pacs_viewer_answers_like_a_real_orthanc_and_lets_only_planted_credentials_in(
     let real: SocketAddr = ([127, 0, 0, 1], http).into();
     assert!(eventually(20, || TcpStream::connect(real).is_ok()), "Orthanc started");
 
-    let hw = Honeyward::start(dir.path(), &config("  - name: pacs\n    type: http\n    listen: 127.0.0.1:0\n    personality: pacs-viewer\n"));
+    // No synthetic cohort: /patients is empty, as on the freshly installed real server.
+    let hw = Honeyward::start(
+        dir.path(),
+        &format!("{}cohort:\n  patients: 0\n", config("  - name: pacs\n    type: http\n    listen: 127.0.0.1:0\n    personality: pacs-viewer\n")),
+    );
     let decoy = hw.addr("pacs");
     // The real server's only user, planted as a token: the decoy lets it in.
     cli(
@@ -97,7 +101,11 @@ fn pacs_viewer_answers_like_a_real_orthanc_and_lets_only_planted_credentials_in(
 fn a_silent_connection_to_pacs_viewer_is_held_like_orthancs_and_an_idle_keep_alive_one_closes_after_a_second() {
     use std::io::{Read, Write};
     let dir = tempfile::tempdir().unwrap();
-    let hw = Honeyward::start(dir.path(), &config("  - name: pacs\n    type: http\n    listen: 127.0.0.1:0\n    personality: pacs-viewer\n"));
+    // No synthetic cohort: /patients is empty, as on the freshly installed real server.
+    let hw = Honeyward::start(
+        dir.path(),
+        &format!("{}cohort:\n  patients: 0\n", config("  - name: pacs\n    type: http\n    listen: 127.0.0.1:0\n    personality: pacs-viewer\n")),
+    );
     // Silent: Orthanc waits 30 s for a first request (a 1 s close made nmap say
     // `tcpwrapped`); still open after 3 s.
     let mut s = TcpStream::connect(hw.addr("pacs")).unwrap();

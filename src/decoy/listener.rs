@@ -3,7 +3,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,7 +14,7 @@ use super::context::DecoyContext;
 use super::error::{DecoyError, SetupError};
 use super::personality;
 use super::{dicom, http, ssh, tcp};
-use crate::config::{CohortConfig, DecoyConfig, TcpDecoyConfig};
+use crate::config::{CohortConfig, Config, DecoyConfig, TcpDecoyConfig};
 use crate::event::EventKind;
 
 /// A decoy that is listening.
@@ -33,9 +33,35 @@ pub enum BoundDecoy {
     Dicom { runtime: Arc<dicom::DicomRuntime>, listener: TcpListener },
 }
 
+/// What a decoy may know of the configuration around it.
+#[derive(Debug, Clone)]
+pub struct Surroundings {
+    /// Where decoys keep their state (host keys, certificates, quarantine).
+    pub state_dir: PathBuf,
+    /// The shared cohort of PACS-like decoys.
+    pub cohort: CohortConfig,
+    /// The first DICOM decoy's AE title and port (what Orthanc's `/system` reports).
+    pub pacs: Option<(String, u16)>,
+}
+
+impl Surroundings {
+    pub fn of(config: &Config) -> Self {
+        let pacs = config.decoys.iter().find_map(|d| match d {
+            DecoyConfig::Dicom(c) => {
+                let ae = c.ae_title.clone().or_else(|| personality::dicom(c).ok().map(|p| p.ae_title.clone()));
+                Some((ae.unwrap_or_else(|| "ORTHANC".into()), c.listen.port()))
+            }
+            _ => None,
+        });
+        Surroundings { state_dir: config.store.state_dir.clone(), cohort: config.cohort.clone(), pacs }
+    }
+}
+
 /// Binds a decoy's listening socket and prepares what it needs (e.g. SSH host keys in
-/// `state_dir`; the shared `cohort` of PACS-like decoys) without serving yet, so that every decoy can be bound before any starts.
-pub async fn bind(config: &DecoyConfig, state_dir: &Path, cohort: &CohortConfig) -> Result<BoundDecoy, DecoyError> {
+/// the state directory) without serving yet, so that every decoy can be bound before
+/// any starts.
+pub async fn bind(config: &DecoyConfig, around: &Surroundings) -> Result<BoundDecoy, DecoyError> {
+    let state_dir = around.state_dir.as_path();
     let unreadable = |cause| DecoyError::Personality { decoy: config.name().to_string(), cause: Box::new(cause) };
     Ok(match config {
         DecoyConfig::Tcp(c) => BoundDecoy::Tcp { config: Arc::new(c.clone()), listener: listen(config, 0)? },
@@ -55,14 +81,14 @@ pub async fn bind(config: &DecoyConfig, state_dir: &Path, cohort: &CohortConfig)
         DecoyConfig::Http(c) => {
             let p = personality::http(c).map_err(unreadable)?;
             let listener = listen(config, 0)?;
-            let (config, state_dir) = (c.clone(), state_dir.to_path_buf());
-            let runtime = prepare(&c.name, move || Ok(http::HttpRuntime::for_decoy(&config, p, &state_dir)?)).await?;
+            let (config, around) = (c.clone(), around.clone());
+            let runtime = prepare(&c.name, move || Ok(http::HttpRuntime::for_decoy(&config, p, &around)?)).await?;
             BoundDecoy::Http { runtime: Arc::new(runtime), listener }
         }
         DecoyConfig::Dicom(c) => {
             let p = personality::dicom(c).map_err(unreadable)?;
             let listener = listen(config, 0)?;
-            let (config, state_dir, cohort) = (c.clone(), state_dir.to_path_buf(), cohort.clone());
+            let (config, state_dir, cohort) = (c.clone(), state_dir.to_path_buf(), around.cohort.clone());
             let runtime = prepare(&c.name, move || dicom::DicomRuntime::for_decoy(&config, p, &state_dir, &cohort)).await?;
             BoundDecoy::Dicom { runtime: Arc::new(runtime), listener }
         }

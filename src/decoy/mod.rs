@@ -3,6 +3,7 @@
 //! Every decoy shares the accept loop in [`listener`] (connection limits,
 //! backpressure, shutdown) and records connections through [`Connection`].
 
+mod cohort;
 mod connection;
 mod context;
 mod counting;
@@ -16,9 +17,10 @@ pub mod personality;
 pub mod ssh;
 mod tcp;
 
+pub use cohort::Cohort;
 pub use connection::{Connection, Recorder};
 pub use context::DecoyContext;
 pub use error::{DecoyError, PersonalityError, SetupError};
 pub use limits::{ConnectionGate, ConnectionPermit};
-pub use listener::{bind, BoundDecoy, Listening};
+pub use listener::{bind, BoundDecoy, Listening, Surroundings};
 pub use memory::MemoryBudget;

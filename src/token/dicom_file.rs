@@ -37,7 +37,13 @@ fn pixels() -> Vec<u8> {
 pub fn patient_file(p: &HoneyPatient) -> Result<Vec<u8>, TokenError> {
     let study = p.studies.first().ok_or_else(|| TokenError::Invalid("honey patient has no study".into()))?;
     let series = study.series.first().ok_or_else(|| TokenError::Invalid("honey study has no series".into()))?;
-    let obj = instance_dataset(p, study, series, 1).ok_or_else(|| TokenError::Invalid("honey series has no instance".into()))?;
+    instance_file(p, study, series, 1)
+}
+
+/// Encodes instance `number` of a series as a Part 10 file (explicit VR little endian,
+/// the file meta of a DCMTK-written file).
+pub fn instance_file(p: &HoneyPatient, study: &Study, series: &Series, number: u32) -> Result<Vec<u8>, TokenError> {
+    let obj = instance_dataset(p, study, series, number).ok_or_else(|| TokenError::Invalid("honey series has no such instance".into()))?;
     let meta = FileMetaTableBuilder::new()
         .transfer_syntax(uids::EXPLICIT_VR_LITTLE_ENDIAN)
         .implementation_class_uid(IMPLEMENTATION_CLASS_UID)

@@ -3,9 +3,10 @@
 //! matched as C-FIND does (universal, single value, `*`/`?` wildcards, date ranges,
 //! UID lists). Pure functions over strings; nothing here reads the network.
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
-use crate::token::clinical::{self, Site};
+use crate::decoy::cohort::Cohort;
+use crate::token::clinical::Site;
 use crate::token::{HoneyPatient, Series, Study, HONEY_SOP_CLASS};
 
 /// Query/retrieve level.
@@ -228,32 +229,16 @@ fn walk(patient: &Arc<HoneyPatient>, token: bool, level: Level, keys: &[(Tag, St
     }
 }
 
-/// The synthetic cohort, regenerated when the seed changes (a sensor learns the
-/// shared seed with its first token index); token patients are passed in with each
+/// The archive: the shared synthetic cohort; token patients are passed in with each
 /// query, as the registry changes while the decoy runs.
 pub struct Archive {
-    size: usize,
-    site: Site,
-    cohort: RwLock<(u64, Arc<Vec<Arc<HoneyPatient>>>)>,
+    pub cohort: Cohort,
 }
 
 impl Archive {
     /// A cohort of `size` patients scanned at `site`.
     pub fn new(size: usize, site: Site) -> Self {
-        Archive { size, site, cohort: RwLock::new((0, Arc::new(Vec::new()))) }
-    }
-
-    /// The cohort generated from `seed`.
-    pub fn cohort(&self, seed: u64) -> Arc<Vec<Arc<HoneyPatient>>> {
-        {
-            let current = self.cohort.read().unwrap_or_else(|p| p.into_inner());
-            if current.0 == seed && current.1.len() == self.size {
-                return Arc::clone(&current.1);
-            }
-        }
-        let fresh: Arc<Vec<Arc<HoneyPatient>>> = Arc::new(clinical::cohort(seed, self.size, &self.site).into_iter().map(Arc::new).collect());
-        *self.cohort.write().unwrap_or_else(|p| p.into_inner()) = (seed, Arc::clone(&fresh));
-        fresh
+        Archive { cohort: Cohort::new(size, site) }
     }
 
     /// Every record at `level` matching all `keys` (tag, pattern), token patients
@@ -263,18 +248,13 @@ impl Archive {
         for patient in token_patients {
             walk(&Arc::new(patient.clone()), true, level, keys, limit, &mut out);
         }
-        for patient in self.cohort(seed).iter() {
+        for patient in self.cohort.patients(seed).iter() {
             if out.len() >= limit {
                 break;
             }
             walk(patient, false, level, keys, limit, &mut out);
         }
         out
-    }
-
-    /// Patients in the cohort.
-    pub fn cohort_size(&self) -> usize {
-        self.size
     }
 }
 
@@ -317,9 +297,9 @@ mod tests {
     fn the_cohort_is_stable_for_a_seed_and_answers_by_level() {
         let a = Archive::new(20, Site::default());
         let b = Archive::new(20, Site::default());
-        assert_eq!(a.cohort(7), b.cohort(7));
-        assert_ne!(a.cohort(7), a.cohort(8), "a new seed is a new cohort");
-        let cohort = a.cohort(7);
+        assert_eq!(a.cohort.patients(7), b.cohort.patients(7));
+        assert_ne!(a.cohort.patients(7), a.cohort.patients(8), "a new seed is a new cohort");
+        let cohort = a.cohort.patients(7);
         assert_eq!(a.query(Level::Patient, &[], 1000, &[], 7).len(), 20);
         let studies: usize = cohort.iter().map(|p| p.studies.len()).sum();
         assert_eq!(a.query(Level::Study, &[((0x0010, 0x0010), "*".into())], 1000, &[], 7).len(), studies);
@@ -333,7 +313,7 @@ mod tests {
     #[test]
     fn an_image_query_by_instance_uid_finds_that_instance_alone() {
         let a = Archive::new(10, Site::default());
-        let cohort = a.cohort(3);
+        let cohort = a.cohort.patients(3);
         let series = &cohort[4].studies[0].series[0];
         let uid = series.instance_uid(series.instance_count).unwrap();
         let found = a.query(Level::Image, &[((0x0008, 0x0018), uid.clone())], 1000, &[], 3);

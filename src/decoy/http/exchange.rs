@@ -98,6 +98,8 @@ impl Exchange {
             self.page(403) // replaced by S3's own answer below
         } else if let Some(refusal) = p.realm.as_deref().and_then(|realm| self.refuse(realm, credential.as_ref())) {
             refusal
+        } else if let Some(answer) = self.application(&req) {
+            answer
         } else {
             match route {
                 None => self.page(404),
@@ -168,6 +170,24 @@ impl Exchange {
             response.raw = Some(response.body.clone());
         }
         response
+    }
+
+    /// The application's answer (Orthanc's REST API), when the personality has one and
+    /// it knows the path.
+    fn application(&self, req: &Request) -> Option<Answer> {
+        let orthanc = self.rt.orthanc.as_ref()?;
+        let target = std::str::from_utf8(&req.target).ok()?;
+        let path = std::str::from_utf8(req.path()).ok()?;
+        let tokens = self.recorder.context().events.tokens();
+        if req.method != b"GET" {
+            // Writes (uploads, deletions) are refused as if the method were not allowed.
+            let allow = orthanc.allowed(tokens, path)?;
+            let mut a = self.page(405);
+            a.extra.push(("Allow".into(), allow.into()));
+            return Some(a);
+        }
+        let query = target.split_once('?').map_or("", |(_, q)| q);
+        orthanc.answer(tokens, path, query)
     }
 
     fn canary(&self, response: UrlResponse) -> Answer {

@@ -15,11 +15,15 @@ pub(crate) mod h1;
 mod h1_body;
 mod h2;
 mod message;
+pub(crate) mod orthanc;
 mod personality;
 pub(crate) mod request;
 pub(crate) mod static_file;
 
 use std::path::Path;
+
+use crate::decoy::Surroundings;
+use crate::token::clinical::Site;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,7 +36,7 @@ pub use crate::config::TlsSource;
 use crate::config::{ConnectionLimits, HttpDecoyConfig};
 use crate::event::CloseReason;
 use exchange::Exchange;
-pub use personality::{HttpPersonality, BUILT_IN as BUILT_IN_PERSONALITIES};
+pub use personality::{Application, HttpPersonality, BUILT_IN as BUILT_IN_PERSONALITIES};
 
 /// Largest body read from a request (the rest is never read; the connection closes).
 pub const MAX_BODY_BYTES: u64 = 1 << 20;
@@ -56,20 +60,39 @@ pub struct HttpRuntime {
     pub scans: classify::ScanTracker,
     /// Pages already gzip'd.
     pub gzipped: gzip::Cache,
+    /// The application behind the routes (`application: orthanc`).
+    pub orthanc: Option<orthanc::Orthanc>,
 }
 
 impl HttpRuntime {
     /// A runtime for a personality, serving plain HTTP.
     pub fn new(personality: Arc<HttpPersonality>) -> Self {
         let modified = chrono::DateTime::from_timestamp(chrono::Utc::now().timestamp() - 30 * 86_400, 0).unwrap_or_default();
-        HttpRuntime { personality, tls: None, modified, scans: classify::ScanTracker::new(Duration::from_secs(60), 20), gzipped: gzip::Cache::default() }
+        HttpRuntime {
+            personality,
+            tls: None,
+            modified,
+            scans: classify::ScanTracker::new(Duration::from_secs(60), 20),
+            gzipped: gzip::Cache::default(),
+            orthanc: None,
+        }
     }
 
     /// A runtime for a decoy: loads or generates its certificate (in
-    /// `STATE_DIR/http/NAME/`) when it serves HTTPS. Blocking: call it off the runtime.
-    pub fn for_decoy(config: &HttpDecoyConfig, personality: Arc<HttpPersonality>, state_dir: &Path) -> Result<Self, crate::tls::TlsError> {
+    /// `STATE_DIR/http/NAME/`) when it serves HTTPS, and sets up its application over
+    /// the shared cohort. Blocking: call it off the runtime.
+    pub fn for_decoy(config: &HttpDecoyConfig, personality: Arc<HttpPersonality>, around: &Surroundings) -> Result<Self, crate::tls::TlsError> {
+        let state_dir = around.state_dir.as_path();
         let http2 = personality.http2;
+        let application = personality.application;
         let mut rt = Self::new(personality);
+        rt.orthanc = application.map(|Application::Orthanc| {
+            let c = &around.cohort;
+            let site = Site { uid_root: c.uid_root.clone(), institution_name: c.institution_name.clone(), site_code: c.site_code.clone() };
+            let (dicom_aet, dicom_port) = around.pacs.clone().unwrap_or_else(|| ("ORTHANC".into(), 4242));
+            let system = orthanc::System { name: crate::config::host_name().to_uppercase(), dicom_aet, dicom_port, http_port: config.listen.port() };
+            orthanc::Orthanc::new(crate::decoy::Cohort::new(c.patients, site), system)
+        });
         rt.modified = modified_time(&state_dir.join("http").join(&config.name))?;
         if let Some(source) = &config.tls {
             let (chain, key) = crate::tls::load(source, &state_dir.join("http").join(&config.name))?;

@@ -166,6 +166,15 @@ pub struct GzipSettings {
     pub min_length_bytes: usize,
 }
 
+/// An application a personality can put behind its routes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Application {
+    /// Orthanc 1.10's REST API (patients, studies, series, instances, statistics,
+    /// changes, tools) over the honey cohort the DICOM decoys serve.
+    Orthanc,
+}
+
 /// An HTTP personality.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -227,6 +236,10 @@ pub struct HttpPersonality {
     /// (nginx's `client_max_body_size`, 1 MiB by default). None: no such limit.
     #[serde(default)]
     pub client_max_body_bytes: Option<u64>,
+    /// An application behind the routes, answered before them for a signed-in client:
+    /// `orthanc` is Orthanc's REST API over the shared honey cohort.
+    #[serde(default)]
+    pub application: Option<Application>,
     /// Default methods of routes; others get 405.
     pub methods: Vec<String>,
     pub routes: Vec<Route>,

@@ -1,0 +1,188 @@
+//! pacs-viewer's Orthanc REST API side by side with Debian's real Orthanc 1.10.1
+//! holding the same honey patient: every instance the decoy serves is downloaded from
+//! it and uploaded into the real server, then the same requests (with and without
+//! credentials) must get the same status line, headers and body, after masking what
+//! depends on the moment of storage (LastUpdate, IsStable, change dates, file UUIDs).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, not a crashed decoy
+
+mod common;
+
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+
+fn run(cmd: &str, args: &[&str]) -> String {
+    let out = Command::new(cmd).args(args).output().unwrap_or_else(|e| panic!("{cmd} must be installed (scripts/test.sh installs dcmtk): {e}"));
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+const AUTH: &str = "Authorization: Basic b3J0aGFuYzpvcnRoYW5j\r\n"; // orthanc:orthanc
+
+fn get(addr: SocketAddr, path: &str, auth: bool) -> Vec<u8> {
+    let req = format!("GET {path} HTTP/1.1\r\nHost: x\r\n{}\r\n", if auth { AUTH } else { "" });
+    http_raw(addr, req.as_bytes())
+}
+
+fn json(addr: SocketAddr, path: &str) -> serde_json::Value {
+    serde_json::from_slice(&response_shape(&get(addr, path, true)).2).unwrap()
+}
+
+/// The body with what depends on the moment of storage masked.
+fn masked(body: &[u8], ports: &[(u16, u16)]) -> String {
+    let mut text = String::from_utf8_lossy(body).into_owned();
+    for key in ["LastUpdate", "Date", "FileUuid"] {
+        let pattern = format!("\"{key}\" : \"");
+        let mut from = 0;
+        while let Some(i) = text[from..].find(&pattern) {
+            let start = from + i + pattern.len();
+            let end = start + text[start..].find('"').unwrap();
+            text.replace_range(start..end, "…");
+            from = start;
+        }
+    }
+    text = text.replace("\"IsStable\" : false", "\"IsStable\" : …").replace("\"IsStable\" : true", "\"IsStable\" : …");
+    for (decoy, real) in ports {
+        text = text.replace(&format!(" : {decoy},"), &format!(" : {real},"));
+    }
+    text
+}
+
+#[test]
+fn pacs_viewer_answers_orthancs_rest_api_like_a_real_orthanc_holding_the_same_patient() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = String::from_utf8(Command::new("hostname").output().unwrap().stdout).unwrap().trim().to_uppercase();
+    let (http, dicom) = (free_port(), free_port());
+    let storage = dir.path().join("orthanc-db");
+    let conf = format!(
+        "{{\"Name\": \"{host}\", \"DicomAet\": \"PACS01\", \"StorageDirectory\": \"{s}\", \"IndexDirectory\": \"{s}\", \"HttpPort\": {http}, \"DicomPort\": {dicom}, \"RemoteAccessAllowed\": false, \"AuthenticationEnabled\": true, \"RegisteredUsers\": {{\"orthanc\": \"orthanc\"}}, \"Plugins\": []}}",
+        s = storage.display()
+    );
+    std::fs::write(dir.path().join("orthanc.json"), conf).unwrap();
+    let _orthanc = Reaped(
+        Command::new("/usr/sbin/Orthanc")
+            .arg(dir.path().join("orthanc.json"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Orthanc must be installed: scripts/test.sh installs it"),
+    );
+    let real: SocketAddr = ([127, 0, 0, 1], http).into();
+    assert!(eventually(20, || TcpStream::connect(real).is_ok()), "Orthanc started");
+
+    // No synthetic cohort: the archive holds the token's honey patient alone, as the
+    // real server will.
+    // Fixed ports: /system reports the configured ones.
+    let decoys = format!(
+        "  - name: viewer\n    type: http\n    listen: 127.0.0.1:{}\n    personality: pacs-viewer\n  - name: pacs\n    type: dicom\n    listen: 127.0.0.1:{}\n    ae_title: PACS01\n",
+        free_port(),
+        free_port()
+    );
+    let hw = Honeyward::start(dir.path(), &format!("{}cohort:\n  patients: 0\n", config(&decoys)));
+    let (decoy, pacs) = (hw.addr("viewer"), hw.addr("pacs"));
+    cli(dir.path(), &["token", "create", "http-basic", "--label", "orthanc admin", "--username", "orthanc", "--password", "orthanc"]);
+    cli(dir.path(), &["token", "create", "patient", "--label", "honey patient on the PACS", "--studies", "2"]);
+    std::thread::sleep(Duration::from_millis(1200));
+
+    // Every instance the decoy lists, downloaded from it and stored in the real server
+    // in the decoy's order (Orthanc lists resources in the order they were stored).
+    let instances: Vec<String> = serde_json::from_value(json(decoy, "/instances")).unwrap();
+    assert!(!instances.is_empty());
+    for id in &instances {
+        let file = response_shape(&get(decoy, &format!("/instances/{id}/file"), true)).2;
+        let mut upload = format!("POST /instances HTTP/1.1\r\nHost: x\r\n{AUTH}Content-Length: {}\r\n\r\n", file.len()).into_bytes();
+        upload.extend_from_slice(&file);
+        let (status, _, body) = response_shape(&http_raw(real, &upload));
+        assert_eq!(status, "HTTP/1.1 200 OK", "{}", String::from_utf8_lossy(&body));
+        assert!(String::from_utf8_lossy(&body).contains(id.as_str()), "the real server names the instance as the decoy does");
+    }
+
+    let mut paths: Vec<String> = [
+        "/system",
+        "/statistics",
+        "/patients",
+        "/studies",
+        "/series",
+        "/patients?expand",
+        "/studies?expand",
+        "/series?expand",
+        "/instances?since=2&limit=3",
+        "/changes",
+        "/changes?since=3&limit=4",
+        "/plugins",
+        "/modalities",
+        "/peers",
+        "/jobs",
+        "/exports",
+        "/tools/generate-uid",
+        "/patients/00000000-00000000-00000000-00000000-00000000",
+        "/nope",
+    ]
+    .iter()
+    .map(|p| p.to_string())
+    .collect();
+    let patient: Vec<String> = serde_json::from_value(json(decoy, "/patients")).unwrap();
+    let studies: Vec<String> = serde_json::from_value(json(decoy, "/studies")).unwrap();
+    let series: Vec<String> = serde_json::from_value(json(decoy, "/series")).unwrap();
+    for p in &patient {
+        paths.extend(["", "/studies", "/series", "/statistics"].map(|s| format!("/patients/{p}{s}")));
+    }
+    for s in &studies {
+        paths.extend(["", "/series", "/statistics"].map(|x| format!("/studies/{s}{x}")));
+    }
+    for s in &series {
+        paths.extend(["", "/statistics"].map(|x| format!("/series/{s}{x}")));
+        let inside: Vec<String> =
+            json(decoy, &format!("/series/{s}"))["Instances"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+        for i in [inside.first().unwrap(), inside.last().unwrap()] {
+            paths.extend(["", "/simplified-tags", "/file"].map(|x| format!("/instances/{i}{x}")));
+        }
+    }
+    let ports = [(pacs.port(), dicom), (decoy.port(), http)];
+    let mut compared = 0;
+    for path in &paths {
+        for auth in [true, false] {
+            let (want, got) = (response_shape(&get(real, path, auth)), response_shape(&get(decoy, path, auth)));
+            let (want_body, got_body) = (masked(&want.2, &[]), masked(&got.2, &ports));
+            assert_eq!((&got.0, &got.1), (&want.0, &want.1), "GET {path} (credentials: {auth})");
+            assert!(got_body == want_body, "GET {path} (credentials: {auth})\n--- decoy\n{got_body}\n--- Orthanc\n{want_body}");
+            compared += 1;
+        }
+    }
+    eprintln!("{compared} requests compared with the real Orthanc");
+    assert!(compared >= 60, "{compared} requests compared");
+    // The clock and the UID generator have Orthanc's formats.
+    let now = String::from_utf8(response_shape(&get(decoy, "/tools/now", true)).2).unwrap();
+    assert!(now.len() == 15 && now.as_bytes()[8] == b'T', "{now}");
+    let uid = String::from_utf8(response_shape(&get(decoy, "/tools/generate-uid?level=study", true)).2).unwrap();
+    assert!(uid.starts_with("1.2.276.0.7230010.3.1.2.") && uid.split('.').count() == 12, "{uid}");
+
+    // The DICOM decoy answers C-FIND for the same patient with the same facts.
+    let facts = json(decoy, &format!("/patients/{}", patient[0]))["MainDicomTags"].clone();
+    let found = run(
+        "findscu",
+        &[
+            "-v",
+            "-S",
+            "-k",
+            "QueryRetrieveLevel=PATIENT",
+            "-k",
+            &format!("PatientID={}", facts["PatientID"].as_str().unwrap()),
+            "-k",
+            "PatientName",
+            "-k",
+            "PatientBirthDate",
+            "-k",
+            "NumberOfPatientRelatedStudies",
+            "127.0.0.1",
+            &pacs.port().to_string(),
+        ],
+    );
+    for key in ["PatientName", "PatientBirthDate"] {
+        assert!(found.contains(&format!("[{}]", facts[key].as_str().unwrap())), "{key} in {found}");
+    }
+    let count = found.lines().filter(|l| l.contains("NumberOfPatientRelatedStudies") && l.contains('[')).find_map(|l| l.split('[').nth(1)?.split(']').next());
+    assert_eq!(count.map(str::trim), Some(studies.len().to_string().as_str()), "as many studies: {found}");
+}

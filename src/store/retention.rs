@@ -106,7 +106,7 @@ impl Retention {
         if let (Some(age), Some(now)) = (self.config.max_age, age_at) {
             let cut = now.as_micros().saturating_sub(age.as_micros() as i64);
             loop {
-                let n = delete_chunk(conn, floor, Some(cut))?;
+                let n = delete_chunk(conn, floor, Some(cut), CHUNK_EVENTS)?;
                 deleted += n;
                 if n == 0 {
                     break;
@@ -116,8 +116,17 @@ impl Retention {
         }
         if let Some(max) = self.config.max_size_bytes {
             if used_bytes(conn)? > max / 10 * 9 {
-                while used_bytes(conn)? > max / 10 * 8 {
-                    let n = delete_chunk(conn, floor, None)?;
+                let target = max / 10 * 8;
+                loop {
+                    let used = used_bytes(conn)?;
+                    if used <= target {
+                        break;
+                    }
+                    // As many of the oldest as the excess is of the store, not a fixed
+                    // chunk: with a small cap a chunk can be every event there is.
+                    let count: i64 = conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?;
+                    let share = (count as u128 * u128::from(used - target)).div_ceil(u128::from(used.max(1))) as i64;
+                    let n = delete_chunk(conn, floor, None, share.clamp(1, CHUNK_EVENTS))?;
                     deleted += n;
                     if n == 0 {
                         break;
@@ -153,12 +162,12 @@ impl Retention {
     }
 }
 
-/// Deletes the oldest deletable events (up to a chunk), older than `before_us` if given.
-fn delete_chunk(conn: &Connection, floor: i64, before_us: Option<i64>) -> rusqlite::Result<u64> {
+/// Deletes the oldest deletable events (up to `limit`), older than `before_us` if given.
+fn delete_chunk(conn: &Connection, floor: i64, before_us: Option<i64>, limit: i64) -> rusqlite::Result<u64> {
     let n = conn.execute(
         &format!(
             "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE seq <= ?1 AND (?2 IS NULL OR time_us < ?2)
-             AND seq NOT IN ({PROTECTED}) ORDER BY seq LIMIT {CHUNK_EVENTS})"
+             AND seq NOT IN ({PROTECTED}) ORDER BY seq LIMIT {limit})"
         ),
         params![floor, before_us],
     )?;
@@ -236,5 +245,24 @@ mod tests {
         assert!(is_full(&e), "{e}");
         let auto_vacuum: i64 = conn.query_row("PRAGMA auto_vacuum", [], |r| r.get(0)).unwrap();
         assert_eq!(auto_vacuum, 2, "new stores are created with incremental vacuum");
+    }
+
+    #[test]
+    fn a_store_over_its_cap_loses_only_about_the_excess_not_every_event() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = crate::store::open_connection(&dir.path().join("s.db"), crate::config::StoreSync::Normal, true).unwrap();
+        for _ in 0..10 {
+            let batch: Vec<Event> = (0..100).map(|_| closed(Timestamp::now())).collect();
+            crate::store::commit(&mut conn, &batch, &mut Vec::new()).unwrap();
+        }
+        conn.execute_batch("INSERT INTO sink_cursors VALUES ('a', 1000, 0); UPDATE incident_cursor SET seq = 1000;").unwrap();
+        // A cap the store is just over: a fixed chunk (2,000) would take all 1,000.
+        let cap = used_bytes(&conn).unwrap() * 10 / 9 - 1;
+        let r = Retention::new(RetentionConfig { max_age: None, max_size_bytes: Some(cap) }, vec!["a".into()]);
+        let deleted = r.enforce_size(&conn).unwrap();
+        let left = seqs(&conn);
+        assert!(deleted > 0 && left.len() > 500, "deleted {deleted}, left {}", left.len());
+        assert_eq!(left.first().copied(), Some(deleted as i64 + 1), "the oldest went first");
+        assert!(used_bytes(&conn).unwrap() <= cap / 10 * 8);
     }
 }

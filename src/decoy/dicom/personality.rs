@@ -98,6 +98,14 @@ pub struct DicomPersonality {
     pub services: Vec<Service>,
     /// Transfer syntaxes accepted, most preferred first.
     pub transfer_syntaxes: Vec<String>,
+    /// Transfer syntaxes accepted for storage SOP classes, most preferred first, when
+    /// they differ (Orthanc takes every compressed syntax DCMTK knows). Default: as above.
+    #[serde(default)]
+    pub storage_transfer_syntaxes: Option<Vec<String>>,
+    /// The result of a storage context none of whose transfer syntaxes is accepted
+    /// (Orthanc: 3, abstract syntax not supported). Default 4, as DCMTK answers.
+    #[serde(default)]
+    pub storage_no_transfer_syntax_result: Option<u8>,
     /// ARTIM: seconds to wait for an A-ASSOCIATE-RQ (and between PDUs).
     pub artim_timeout_seconds: u64,
     pub malformed: Malformed,
@@ -139,8 +147,11 @@ impl DicomPersonality {
         if !self.supports(abstract_syntax) {
             return (3, rejected());
         }
-        match self.transfer_syntaxes.iter().find(|ours| proposed.iter().any(|p| p == *ours)) {
+        let storage = abstract_syntax.starts_with(STORAGE_PREFIX);
+        let ours = self.storage_transfer_syntaxes.as_ref().filter(|_| storage).unwrap_or(&self.transfer_syntaxes);
+        match ours.iter().find(|ours| proposed.iter().any(|p| p == *ours)) {
             Some(ts) => (0, ts.as_str()),
+            None if storage => (self.storage_no_transfer_syntax_result.unwrap_or(4), rejected()),
             None => (4, rejected()),
         }
     }

@@ -379,8 +379,9 @@ mod tests {
     #[test]
     fn routes_match_exactly_or_by_prefix() {
         let p = HttpPersonality::built_in("pacs-viewer").unwrap().unwrap();
-        assert_eq!(p.route(b"/system").unwrap().path, "/system");
-        assert!(p.route(b"/app/explorer.html").is_some());
+        assert_eq!(p.route(b"/app/explorer.html").unwrap().path, "/app/explorer.html");
+        assert_eq!(p.route(b"/app/missing.js").unwrap().path, "/app/*");
+        assert!(p.route(b"/system").is_none(), "the REST API is the application's");
         assert!(p.route(b"/nope").is_none() || p.route(b"/nope").unwrap().path.ends_with('*'));
     }
 }

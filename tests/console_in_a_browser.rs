@@ -30,7 +30,7 @@ fn artifacts() -> PathBuf {
 #[test]
 fn a_passkey_user_sees_ssh_http_and_dicom_incidents_as_text_and_creates_and_downloads_a_token_in_headless_chromium() {
     let dir = tempfile::tempdir().unwrap();
-    let decoys = "  - name: jump\n    type: ssh\n    listen: 127.0.0.1:0\n    failure_delay_ms: 0\n    accept: tokens\n  - name: portal\n    type: http\n    listen: 127.0.0.1:0\n  - name: pacs\n    type: dicom\n    listen: 127.0.0.1:0\n    personality: orthanc\n";
+    let decoys = "  - name: jump\n    type: ssh\n    listen: 127.0.0.1:0\n    failure_delay_ms: 0\n    accept: tokens\n  - name: portal\n    type: http\n    listen: 127.0.0.1:0\n  - name: pacs\n    type: dicom\n    listen: 127.0.0.1:0\n    personality: orthanc\n    unknown_ae_queries: answer\n";
     let yaml = config(decoys) + "console:\n  listen: 127.0.0.1:0\n";
     let hw = Honeyward::start(dir.path(), &yaml);
     // No terminal here: the first-start sign-up link is in a private file, not the log.

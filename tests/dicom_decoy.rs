@@ -13,7 +13,8 @@ use std::time::Duration;
 use common::*;
 
 fn dicom_decoy(name: &str, personality: &str, extra: &str) -> String {
-    format!("  - name: {name}\n    type: dicom\n    listen: 127.0.0.1:0\n    personality: {personality}\n    cohort_size: 12\n{extra}")
+    // DCMTK's tools call as FINDSCU, GETSCU, MOVESCU: answer them whatever the AE.
+    format!("  - name: {name}\n    type: dicom\n    listen: 127.0.0.1:0\n    personality: {personality}\n    cohort_size: 12\n    unknown_ae_queries: answer\n{extra}")
 }
 
 fn run(cmd: &str, args: &[&str]) -> String {

@@ -104,7 +104,17 @@ fn compare(decoy: SocketAddr, real: SocketAddr, called: &str) -> usize {
         all.reverse();
         assert_eq!(preference(decoy, called, sop, all.clone()), preference(real, called, sop, all), "{called}: {name}, order of preference");
     }
-    compared
+    // Padding: DCMTK drops a trailing NUL but keeps spaces, so it does not know a
+    // space-padded UID.
+    let padded: &[(u8, &str, &[&str])] = &[
+        (1, "1.2.840.10008.1.1 ", &["1.2.840.10008.1.2\0"]),
+        (3, "1.2.840.10008.1.1\0", &["1.2.840.10008.1.2 "]),
+        (5, "1.2.840.10008.5.1.4.1.1.2 ", &["1.2.840.10008.1.2.1 "]),
+        (7, " 1.2.840.10008.1.1", &["1.2.840.10008.1.2\0"]),
+        (9, "1.2.840.10008.5.1.4.1.1.7\0", &["1.2.840.10008.1.2.1\0", "1.2.840.10008.1.2 "]),
+    ];
+    assert_eq!(results(decoy, called, padded), results(real, called, padded), "{called}: padded UIDs");
+    compared + padded.len()
 }
 
 #[test]

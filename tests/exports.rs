@@ -22,7 +22,7 @@ fn run(cmd: &str, args: &[&str]) -> String {
 #[test]
 fn a_stix_bundle_of_real_incidents_validates_and_carries_no_patient_data_and_the_navigator_layer_and_csv_match_the_incidents() {
     let dir = tempfile::tempdir().unwrap();
-    let decoys = "  - name: ward-portal\n    type: http\n    listen: 127.0.0.1:0\n    personality: ehr-login\n  - name: ward-portal-v6\n    type: http\n    listen: '[::1]:0'\n  - name: radiology-pacs\n    type: dicom\n    listen: 127.0.0.1:0\n    personality: orthanc\n";
+    let decoys = "  - name: ward-portal\n    type: http\n    listen: 127.0.0.1:0\n    personality: ehr-login\n  - name: ward-portal-v6\n    type: http\n    listen: '[::1]:0'\n  - name: radiology-pacs\n    type: dicom\n    listen: 127.0.0.1:0\n    personality: orthanc\n    unknown_ae_queries: answer\n";
     let hw = Honeyward::start(dir.path(), &config(decoys));
     let cli = |args: &[&str]| cli(dir.path(), args);
     cli(&["token", "create", "patient", "--label", "honey patient in the radiology export", "--out", "patient.json"]);

@@ -76,7 +76,7 @@ fn pacs_viewer_answers_orthancs_rest_api_like_a_real_orthanc_holding_the_same_pa
     // real server will.
     // Fixed ports: /system reports the configured ones.
     let decoys = format!(
-        "  - name: viewer\n    type: http\n    listen: 127.0.0.1:{}\n    personality: pacs-viewer\n  - name: pacs\n    type: dicom\n    listen: 127.0.0.1:{}\n    ae_title: PACS01\n",
+        "  - name: viewer\n    type: http\n    listen: 127.0.0.1:{}\n    personality: pacs-viewer\n  - name: pacs\n    type: dicom\n    listen: 127.0.0.1:{}\n    ae_title: PACS01\n    known_aes: [FINDSCU]\n",
         free_port(),
         free_port()
     );

@@ -129,13 +129,21 @@ fn decoy_detail(d: &DecoyConfig, cohort: &config::CohortConfig) -> Result<String
         DecoyConfig::Dicom(d) => {
             let p = personality::dicom(d)?;
             format!(
-                "personality {} (AE {}, implementation {} {}), {} synthetic patients{}, quarantine {} objects / {} MiB",
+                "personality {} (AE {}, implementation {} {}), {} synthetic patients{}, queries from unknown AEs {}{}, quarantine {} objects / {} MiB",
                 p.name,
                 d.ae_title.as_deref().unwrap_or(&p.ae_title),
                 p.implementation_class_uid,
                 p.implementation_version_name.as_deref().unwrap_or("-"),
                 d.cohort_size.unwrap_or(cohort.patients),
                 if d.cohort_size.is_some() || d.uid_root.is_some() { " (its own cohort)" } else { " (the shared cohort)" },
+                match d.unknown_ae_queries.unwrap_or(p.unknown_ae_queries) {
+                    config::UnknownAeQueries::Answer => "answered",
+                    config::UnknownAeQueries::Abort => "aborted",
+                },
+                match p.idle_timeout_seconds.filter(|_| !d.limits.idle_timeout_set) {
+                    Some(s) => format!(", ARTIM {} s and association idle {s} s (the product's, not the idle limit below)", p.artim_timeout_seconds),
+                    None => String::new(),
+                },
                 d.quarantine_max_objects,
                 d.quarantine_max_bytes >> 20
             )

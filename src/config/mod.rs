@@ -29,6 +29,7 @@ pub use cohort::CohortConfig;
 pub use console::ConsoleConfig;
 pub use decoys::{
     AcceptPolicy, ConnectionLimits, DecoyConfig, DicomDecoyConfig, HttpDecoyConfig, PersonalityChoice, SshDecoyConfig, TcpDecoyConfig, TlsSource,
+    UnknownAeQueries,
 };
 pub use error::{ConfigError, ConfigErrors};
 pub use fleet::{ControllerConfig, NatsConfig, SensorCredential, UpstreamConfig};

@@ -171,6 +171,8 @@ impl Checker<'_> {
                     }
                 })
                 .collect(),
+            known_aes: raw.known_aes.unwrap_or_default().into_iter().map(|ae| ae.trim().to_string()).collect(),
+            unknown_ae_queries: raw.unknown_ae_queries.map(|q| q.value),
             limits: self.limits_with(raw.limits, 64 << 20),
         }))
     }

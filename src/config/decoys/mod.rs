@@ -10,6 +10,18 @@ use std::time::Duration;
 
 pub(super) use raw::RawDecoy;
 
+/// What a PACS does with a query or retrieve (C-FIND, C-GET, C-MOVE) from a calling AE
+/// it does not know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum UnknownAeQueries {
+    /// Answer it from the archive (storescp-like and permissive PACS).
+    Answer,
+    /// A-ABORT the association, as a stock Orthanc does when the AE is not among its
+    /// modalities.
+    Abort,
+}
+
 /// Limits every decoy enforces on its connections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConnectionLimits {
@@ -159,6 +171,10 @@ pub struct DicomDecoyConfig {
     pub quarantine_max_bytes: u64,
     /// C-MOVE destinations: (AE title, address). Others are refused.
     pub move_destinations: Vec<(String, SocketAddr)>,
+    /// Calling AE titles treated as known modalities (besides move destinations).
+    pub known_aes: Vec<String>,
+    /// Queries from other AEs: the decoy's choice, else the personality's.
+    pub unknown_ae_queries: Option<UnknownAeQueries>,
     pub limits: ConnectionLimits,
 }
 

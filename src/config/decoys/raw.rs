@@ -150,6 +150,13 @@ pub struct RawDicomDecoy {
     /// C-MOVE destinations honeyward may send honey instances to: AE title →
     /// `IP:PORT`. A move to any other AE is refused (0xA801) without a connection.
     pub move_destinations: Option<std::collections::BTreeMap<String, At<String>>>,
+    /// Calling AE titles this PACS knows as modalities (besides the move destinations):
+    /// their queries are always answered.
+    pub known_aes: Option<Vec<String>>,
+    /// Queries and retrieves from any other AE: `answer` them, or `abort` the
+    /// association as a stock Orthanc does. Default: the personality's (orthanc:
+    /// abort; dcm4chee: answer).
+    pub unknown_ae_queries: Option<At<super::UnknownAeQueries>>,
     /// Connection (association) limits; `idle_timeout_seconds` is the per-PDU deadline.
     pub limits: Option<RawLimits>,
 }

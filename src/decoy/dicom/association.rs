@@ -43,7 +43,8 @@ where
         Ok(r) => r,
         Err(e) => return refuse_unreadable(rt, io, recorder, e, false).await,
     };
-    let (rq, ae_fields) = match (received.pdu, received.ae_fields) {
+    let pdu::Received { pdu, ae_fields, raw_contexts } = received;
+    let (rq, ae_fields) = match (pdu, ae_fields) {
         (Pdu::AssociationRQ(rq), Some(fields)) => (rq, fields),
         (Pdu::Unknown { pdu_type, .. }, _) => {
             return refuse(rt, io, recorder, UNRECOGNIZED_PDU, format!("unrecognized PDU type 0x{pdu_type:02x} before association")).await
@@ -58,7 +59,8 @@ where
     };
 
     let called = rq.called_ae_title.trim().to_string();
-    let (results, contexts) = negotiate(rt, &rq);
+    let answers_queries = rt.answers_queries_from(rq.calling_ae_title.trim());
+    let (results, contexts) = negotiate(rt, &rq, &raw_contexts);
     let peer = |want: fn(&UserVariableItem) -> Option<String>| rq.user_variables.iter().find_map(want).map(AttackerBytes::new);
     let peer_max = rq.user_variables.iter().find_map(|u| if let UserVariableItem::MaxLength(n) = u { Some(*n) } else { None });
     let reject = if rq.protocol_version & 1 == 0 {
@@ -114,7 +116,7 @@ where
     loop {
         match link.next().await {
             Ok(message) => {
-                if let Err(reason) = services::dispatch(rt, &mut link, recorder, &accepted, message).await {
+                if let Err(reason) = services::dispatch(rt, &mut link, recorder, &accepted, message, answers_queries).await {
                     return reason.into();
                 }
             }
@@ -143,16 +145,22 @@ type ContextAnswer = (u8, u8, String, String);
 
 /// Each proposed context's answer, and
 /// the contexts as recorded.
-fn negotiate(rt: &DicomRuntime, rq: &AssociationRQ) -> (Vec<ContextAnswer>, Vec<DicomContext>) {
+fn negotiate(rt: &DicomRuntime, rq: &AssociationRQ, raw: &[pdu::RawContext]) -> (Vec<ContextAnswer>, Vec<DicomContext>) {
     let mut results = Vec::new();
     let mut recorded = Vec::new();
     for pc in rq.presentation_contexts.iter().take(128) {
-        // DCMTK drops the NUL that pads a UID to even length (trailing spaces it keeps,
-        // and so does not recognise the UID); the event keeps what was sent.
-        let unpadded = |uid: &str| uid.trim_end_matches('\0').to_string();
-        let transfer_syntaxes: Vec<String> = pc.transfer_syntaxes.iter().map(|t| unpadded(t)).collect();
-        let (result, ts) = rt.personality.negotiate(&unpadded(&pc.abstract_syntax), &transfer_syntaxes);
-        results.push((pc.id, result, ts.to_string(), unpadded(&pc.abstract_syntax)));
+        // DCMTK drops the NUL that pads a UID to even length, but keeps spaces (and so
+        // does not recognise a space-padded UID): negotiate on the UIDs as sent, which
+        // dicom-ul has trimmed. The event keeps what was sent.
+        let unpadded = |uid: &[u8]| String::from_utf8_lossy(uid).trim_end_matches('\0').to_string();
+        let sent = raw.iter().find(|r| r.id == pc.id);
+        let abstract_syntax = sent.map_or_else(|| pc.abstract_syntax.trim_end_matches('\0').to_string(), |r| unpadded(&r.abstract_syntax));
+        let transfer_syntaxes: Vec<String> = match sent {
+            Some(r) => r.transfer_syntaxes.iter().map(|t| unpadded(t)).collect(),
+            None => pc.transfer_syntaxes.iter().map(|t| t.trim_end_matches('\0').to_string()).collect(),
+        };
+        let (result, ts) = rt.personality.negotiate(&abstract_syntax, &transfer_syntaxes);
+        results.push((pc.id, result, ts.to_string(), abstract_syntax));
         recorded.push(DicomContext {
             id: pc.id,
             abstract_syntax: AttackerBytes::new(pc.abstract_syntax.as_str()),

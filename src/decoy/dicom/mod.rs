@@ -24,7 +24,7 @@ use tokio::net::TcpStream;
 use super::connection::Connection;
 use super::counting::{ByteCounts, Counting};
 use super::error::SetupError;
-use crate::config::{CohortConfig, DicomDecoyConfig};
+use crate::config::{CohortConfig, DicomDecoyConfig, UnknownAeQueries};
 use crate::event::CloseReason;
 use crate::token::clinical::Site;
 pub use personality::{DicomPersonality, BUILT_IN as BUILT_IN_PERSONALITIES};
@@ -40,6 +40,19 @@ pub struct DicomRuntime {
     pub idle: Duration,
     /// C-MOVE destinations the operator allows: (AE title, address).
     pub move_destinations: Vec<(String, std::net::SocketAddr)>,
+    /// Calling AEs whose queries are answered whatever the policy.
+    pub known_aes: Vec<String>,
+    /// What queries from other calling AEs get.
+    pub unknown_ae_queries: UnknownAeQueries,
+}
+
+impl DicomRuntime {
+    /// Whether queries and retrieves from `calling` are answered.
+    pub fn answers_queries_from(&self, calling: &str) -> bool {
+        self.unknown_ae_queries == UnknownAeQueries::Answer
+            || self.known_aes.iter().any(|ae| ae == calling)
+            || self.move_destinations.iter().any(|(ae, _)| ae == calling)
+    }
 }
 
 impl DicomRuntime {
@@ -54,14 +67,21 @@ impl DicomRuntime {
             institution_name: cohort.institution_name.clone(),
             site_code: cohort.site_code.clone(),
         };
+        let unknown_ae_queries = config.unknown_ae_queries.unwrap_or(personality.unknown_ae_queries);
+        let idle = match personality.idle_timeout_seconds.filter(|_| !config.limits.idle_timeout_set) {
+            Some(seconds) => Duration::from_secs(seconds),
+            None => config.limits.idle_timeout,
+        };
         let quarantine = quarantine::Quarantine::open(&dir.join("quarantine"), config.quarantine_max_objects, config.quarantine_max_bytes)?;
         Ok(DicomRuntime {
             ae_title: config.ae_title.clone().unwrap_or_else(|| personality.ae_title.clone()),
             personality,
             archive: archive::Archive::new(config.cohort_size.unwrap_or(cohort.patients), site),
             quarantine,
-            idle: config.limits.idle_timeout,
+            idle,
             move_destinations: config.move_destinations.clone(),
+            known_aes: config.known_aes.clone(),
+            unknown_ae_queries,
         })
     }
 }

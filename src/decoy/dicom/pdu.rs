@@ -18,6 +18,50 @@ pub struct Received {
     pub pdu: Pdu,
     /// Called and calling AE title fields, exactly as sent (RQ only).
     pub ae_fields: Option<([u8; 16], [u8; 16])>,
+    /// The proposed contexts' UIDs exactly as sent (RQ only): dicom-ul trims spaces,
+    /// which DCMTK does not, so a space-padded UID must be seen before it does.
+    pub raw_contexts: Vec<RawContext>,
+}
+
+/// A proposed presentation context's abstract and transfer syntaxes, as sent.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RawContext {
+    pub id: u8,
+    pub abstract_syntax: Vec<u8>,
+    pub transfer_syntaxes: Vec<Vec<u8>>,
+}
+
+/// The items (type, value) in `bytes`; stops at the first that does not fit.
+fn items(mut bytes: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
+    std::iter::from_fn(move || {
+        let (&kind, rest) = bytes.split_first()?;
+        let len = u16::from_be_bytes([*rest.get(1)?, *rest.get(2)?]) as usize;
+        let value = rest.get(3..3 + len)?;
+        bytes = &rest[3 + len..];
+        Some((kind, value))
+    })
+}
+
+/// The presentation contexts of a whole A-ASSOCIATE-RQ, their UIDs as sent (at most
+/// 128 contexts and 64 transfer syntaxes each; anything malformed ends the walk).
+pub fn raw_contexts(rq: &[u8]) -> Vec<RawContext> {
+    let Some(variable) = rq.get(74..) else { return Vec::new() };
+    items(variable)
+        .filter(|(kind, _)| *kind == 0x20)
+        .take(128)
+        .filter_map(|(_, value)| {
+            let id = *value.first()?;
+            let mut context = RawContext { id, ..RawContext::default() };
+            for (kind, sub) in items(value.get(4..)?) {
+                match kind {
+                    0x30 => context.abstract_syntax = sub.to_vec(),
+                    0x40 if context.transfer_syntaxes.len() < 64 => context.transfer_syntaxes.push(sub.to_vec()),
+                    _ => {}
+                }
+            }
+            Some(context)
+        })
+        .collect()
 }
 
 /// Why no PDU could be read.
@@ -55,7 +99,10 @@ pub async fn read<S: AsyncRead + Unpin>(io: &mut S, buf: &mut BytesMut, max_pdat
         (called, calling)
     });
     match read_pdu(whole.clone(), dicom_ul::pdu::MAXIMUM_PDU_SIZE, false) {
-        Ok(Some(pdu)) => Ok(Received { pdu, ae_fields }),
+        Ok(Some(pdu)) => {
+            let raw_contexts = if pdu_type == 0x01 { raw_contexts(&whole) } else { Vec::new() };
+            Ok(Received { pdu, ae_fields, raw_contexts })
+        }
         _ => Err(ReadError::Malformed(pdu_type)),
     }
 }
@@ -273,5 +320,18 @@ mod tests {
         let Pdu::AssociationAC(ac) = parsed else { panic!() };
         assert_eq!(ac.presentation_contexts.len(), 1);
         assert_eq!(ac.user_variables.len(), 3);
+    }
+
+    #[test]
+    fn raw_contexts_keep_the_padding_as_sent_and_survive_truncation() {
+        let rq = associate_rq("ANY", "ME", &[(1, "1.2.840.10008.1.1 ", &["1.2.840.10008.1.2\0"]), (3, "1.2.3", &["1.2.840.10008.1.2.1", "1.2.3 "])], &[]);
+        let got = raw_contexts(&rq);
+        assert_eq!(got.len(), 2);
+        assert_eq!((got[0].id, got[0].abstract_syntax.as_slice()), (1, &b"1.2.840.10008.1.1 "[..]));
+        assert_eq!(got[0].transfer_syntaxes, vec![b"1.2.840.10008.1.2\0".to_vec()]);
+        assert_eq!(got[1].transfer_syntaxes.len(), 2);
+        for cut in 0..rq.len() {
+            let _ = raw_contexts(&rq[..cut]); // never panics on a short PDU
+        }
     }
 }

@@ -4,7 +4,12 @@
 
 use serde::Deserialize;
 
+use crate::config::UnknownAeQueries;
 use crate::decoy::error::PersonalityError;
+
+fn answer() -> UnknownAeQueries {
+    UnknownAeQueries::Answer
+}
 
 /// Built-in personalities: (name, YAML).
 pub const BUILT_IN: &[(&str, &str)] = &[
@@ -108,6 +113,10 @@ pub struct DicomPersonality {
     pub storage_no_transfer_syntax_result: Option<u8>,
     /// ARTIM: seconds to wait for an A-ASSOCIATE-RQ (and between PDUs).
     pub artim_timeout_seconds: u64,
+    /// Seconds an established association may stay silent before the product ends it,
+    /// used unless the decoy sets `limits.idle_timeout_seconds`. None: that limit.
+    #[serde(default)]
+    pub idle_timeout_seconds: Option<u64>,
     pub malformed: Malformed,
     /// The transfer syntax written in a rejected context's result (DCMTK always
     /// writes implicit VR little endian; none: the first one proposed).
@@ -117,6 +126,10 @@ pub struct DicomPersonality {
     /// storescp just closes).
     #[serde(default)]
     pub idle_abort: bool,
+    /// Queries and retrieves from calling AEs the product does not know, in its default
+    /// configuration (the decoy's `unknown_ae_queries` overrides it).
+    #[serde(default = "answer")]
+    pub unknown_ae_queries: UnknownAeQueries,
 }
 
 impl DicomPersonality {
@@ -147,7 +160,7 @@ impl DicomPersonality {
         if !self.supports(abstract_syntax) {
             return (3, rejected());
         }
-        let storage = abstract_syntax.starts_with(STORAGE_PREFIX);
+        let storage = is_storage(abstract_syntax);
         let ours = self.storage_transfer_syntaxes.as_ref().filter(|_| storage).unwrap_or(&self.transfer_syntaxes);
         match ours.iter().find(|ours| proposed.iter().any(|p| p == *ours)) {
             Some(ts) => (0, ts.as_str()),
@@ -164,8 +177,14 @@ impl DicomPersonality {
         if let Some((_, _, service)) = QUERY_RETRIEVE.iter().find(|(uid, _, _)| *uid == abstract_syntax) {
             return offers(*service);
         }
-        abstract_syntax.starts_with(STORAGE_PREFIX) && offers(Service::Store)
+        is_storage(abstract_syntax) && offers(Service::Store)
     }
+}
+
+/// A storage SOP class UID: under the storage root, digits and dots only (a UID with
+/// a space in it is no SOP class DCMTK knows).
+fn is_storage(uid: &str) -> bool {
+    uid.starts_with(STORAGE_PREFIX) && uid.bytes().all(|b| b.is_ascii_digit() || b == b'.')
 }
 
 /// The information model and service of a query/retrieve SOP class.

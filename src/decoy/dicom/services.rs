@@ -24,6 +24,8 @@ const OUT_OF_RESOURCES: u16 = 0xA700;
 const MOVE_DESTINATION_UNKNOWN: u16 = 0xA801;
 const IDENTIFIER_DOES_NOT_MATCH: u16 = 0xA900;
 const UNRECOGNIZED_OPERATION: u16 = 0x0211;
+/// Recorded (never sent) for a query refused with an A-ABORT: "refused: not authorized".
+const REFUSED_UNKNOWN_AE: u16 = 0x0124;
 /// Most keys kept from an identifier; most records answered.
 const MAX_KEYS: usize = 64;
 const MAX_MATCHES: usize = 500;
@@ -100,8 +102,17 @@ struct Outcome {
     token: Option<crate::token::TokenMatch>,
 }
 
-/// Handles one message. Err ends the association with that reason.
-pub async fn dispatch<S>(rt: &DicomRuntime, link: &mut Link<'_, S>, recorder: &Recorder, accepted: &[Accepted], m: Message) -> Result<(), CloseReason>
+/// Handles one message; queries and retrieves only when `answers_queries` (else the
+/// association is aborted, as a stock Orthanc does for an unknown AE). Err ends the
+/// association with that reason.
+pub async fn dispatch<S>(
+    rt: &DicomRuntime,
+    link: &mut Link<'_, S>,
+    recorder: &Recorder,
+    accepted: &[Accepted],
+    m: Message,
+    answers_queries: bool,
+) -> Result<(), CloseReason>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -140,6 +151,25 @@ where
                 })
                 .await;
             return Ok(());
+        }
+        field::C_FIND_RQ | field::C_GET_RQ | field::C_MOVE_RQ if !answers_queries => {
+            let id = m.data.as_deref().and_then(|d| parse_identifier(d, &ctx.transfer_syntax));
+            recorder
+                .emit(EventKind::DicomCommand {
+                    command: dimse::name(c.field),
+                    sop_class: c.sop_class.as_deref().map(AttackerBytes::new),
+                    level: id.as_ref().and_then(|i| i.level.as_deref()).map(AttackerBytes::new),
+                    keys: id.as_ref().map(recorded_keys).unwrap_or_default(),
+                    move_destination: c.move_destination.as_deref().map(AttackerBytes::new),
+                    matches: 0,
+                    status: REFUSED_UNKNOWN_AE,
+                })
+                .await;
+            recorder
+                .emit(EventKind::DicomRelease { how: "abort-sent".into(), reason: Some("query or retrieve from a calling AE the PACS does not know".into()) })
+                .await;
+            let _ = link.send(&super::pdu::abort(0, 0)).await;
+            return Err(CloseReason::ProtocolError);
         }
         field::C_FIND_RQ | field::C_GET_RQ | field::C_MOVE_RQ => query_retrieve(rt, link, recorder, accepted, &ctx, &m, &sop_class).await?,
         field::C_CANCEL_RQ => Outcome::default(),

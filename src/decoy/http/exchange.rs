@@ -6,8 +6,8 @@ use bytes::Bytes;
 
 use super::answer::{from_page, Answer};
 use super::message::{Malformed, Request, Response, Version};
-use super::personality::{HttpPersonality, Route};
-use super::{aws, classify, date, request, HttpRuntime};
+use super::personality::{Compression, HttpPersonality, Route};
+use super::{aws, classify, date, gzip, request, HttpRuntime};
 use crate::decoy::connection::Recorder;
 use crate::event::{AttackerBytes, EventKind, HttpCredential};
 use crate::token::{MaterialKind, TokenKind, TokenState, UrlResponse};
@@ -163,6 +163,13 @@ impl Exchange {
         if gzip {
             answer.gzip(&self.rt, req.version == Version::H2);
         }
+        if p.compression == Some(Compression::Orthanc) && answer.status == 200 && !answer.body.is_empty() {
+            let coding = req.header("accept-encoding").and_then(gzip::ZlibCoding::orthanc_choice);
+            if let Some((coding, compressed)) = coding.and_then(|c| Some((c, gzip::zlib_encoded(&answer.body, c)?))) {
+                answer.body = Bytes::from(compressed);
+                answer.extra.push(("Content-Encoding".into(), coding.name().into()));
+            }
+        }
         let host = req.header("host").map(|h| String::from_utf8_lossy(h).into_owned());
         let mut response = self.lay_out(answer, host.as_deref(), req.method == b"HEAD", close);
         if simple {
@@ -179,6 +186,9 @@ impl Exchange {
         let target = std::str::from_utf8(&req.target).ok()?;
         let path = std::str::from_utf8(req.path()).ok()?;
         let tokens = self.recorder.context().events.tokens();
+        if !matches!(req.method.as_slice(), b"GET" | b"POST" | b"PUT" | b"DELETE") {
+            return Some(super::orthanc::unrouted_method());
+        }
         if req.method != b"GET" {
             // Writes (uploads, deletions) are refused as if the method were not allowed.
             let allow = orthanc.allowed(tokens, path)?;

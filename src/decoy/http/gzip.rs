@@ -31,8 +31,55 @@ pub fn accepted(accept_encoding: &[u8]) -> bool {
 }
 
 /// Raw deflate of `input` with stock zlib.
-#[allow(unsafe_code)] // zlib's C API; see the SAFETY comments
 fn deflate_raw(input: &[u8], level: i32, window_bits: i32, mem_level: i32) -> Option<Vec<u8>> {
+    deflate_with(input, level, -window_bits, mem_level)
+}
+
+/// `input` compressed as servers that hand zlib the whole body do it (Orthanc): zlib's
+/// own gzip wrapper (mtime 0, OS Unix) or zlib format, default level and memory.
+pub fn zlib_encoded(input: &[u8], coding: ZlibCoding) -> Option<Vec<u8>> {
+    let window_bits = match coding {
+        ZlibCoding::Gzip => 15 + 16,
+        ZlibCoding::Deflate => 15,
+    };
+    deflate_with(input, 6, window_bits, 8)
+}
+
+/// The two codings of [`zlib_encoded`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ZlibCoding {
+    Gzip,
+    Deflate,
+}
+
+impl ZlibCoding {
+    /// The `Content-Encoding` value.
+    pub fn name(self) -> &'static str {
+        match self {
+            ZlibCoding::Gzip => "gzip",
+            ZlibCoding::Deflate => "deflate",
+        }
+    }
+
+    /// The coding Orthanc picks from `Accept-Encoding`: the exact tokens `gzip` or
+    /// `deflate` (a token with parameters, or in other case, does not count), gzip
+    /// first.
+    pub fn orthanc_choice(accept_encoding: &[u8]) -> Option<ZlibCoding> {
+        let tokens: Vec<&[u8]> = accept_encoding.split(|&b| b == b',').map(<[u8]>::trim_ascii).collect();
+        if tokens.contains(&&b"gzip"[..]) {
+            Some(ZlibCoding::Gzip)
+        } else if tokens.contains(&&b"deflate"[..]) {
+            Some(ZlibCoding::Deflate)
+        } else {
+            None
+        }
+    }
+}
+
+/// Compresses with stock zlib; `window_bits` as deflateInit2 takes it (negative: raw,
+/// 8..=15: zlib format, +16: gzip).
+#[allow(unsafe_code)] // zlib's C API; see the SAFETY comments
+fn deflate_with(input: &[u8], level: i32, window_bits: i32, mem_level: i32) -> Option<Vec<u8>> {
     use libz_sys::{deflate, deflateEnd, deflateInit2_, uInt, voidpf, z_stream, zlibVersion, Z_DEFAULT_STRATEGY, Z_DEFLATED, Z_FINISH, Z_OK, Z_STREAM_END};
 
     unsafe extern "C" fn zalloc(_: voidpf, items: uInt, size: uInt) -> voidpf {
@@ -61,10 +108,10 @@ fn deflate_raw(input: &[u8], level: i32, window_bits: i32, mem_level: i32) -> Op
     };
     let size = i32::try_from(std::mem::size_of::<z_stream>()).ok()?;
     // Deflate output is never larger than the input plus 5 bytes per 16 KiB block and a few more.
-    let mut out = vec![0u8; input.len() + input.len() / 1000 + 64];
+    let mut out = vec![0u8; input.len() + input.len() / 1000 + 96];
     // SAFETY: `stream` is initialised with allocators above; the version string is
     // zlib's own.
-    if unsafe { deflateInit2_(&mut stream, level, Z_DEFLATED, -window_bits, mem_level, Z_DEFAULT_STRATEGY, zlibVersion(), size) } != Z_OK {
+    if unsafe { deflateInit2_(&mut stream, level, Z_DEFLATED, window_bits, mem_level, Z_DEFAULT_STRATEGY, zlibVersion(), size) } != Z_OK {
         return None;
     }
     stream.next_in = input.as_ptr().cast_mut();
@@ -176,5 +223,32 @@ mod tests {
         assert!(framed.starts_with(format!("{:x}\r\n", gz.len()).as_bytes()) && framed.ends_with(b"\r\n0\r\n\r\n"));
         let cache = Cache::default();
         assert_eq!(cache.get(&page, 1).unwrap(), Bytes::from(gz));
+    }
+
+    #[test]
+    fn orthanc_picks_gzip_or_deflate_by_exact_tokens_and_zlib_round_trips() {
+        for (header, want) in [
+            (&b"gzip"[..], Some(ZlibCoding::Gzip)),
+            (b"deflate", Some(ZlibCoding::Deflate)),
+            (b"gzip, deflate", Some(ZlibCoding::Gzip)),
+            (b"deflate, gzip", Some(ZlibCoding::Gzip)),
+            (b"gzip;q=0", None),
+            (b"gzip;q=0.5, deflate;q=1", None),
+            (b"GZIP", None),
+            (b"x-gzip", None),
+            (b"*", None),
+            (b"br,  deflate ", Some(ZlibCoding::Deflate)),
+        ] {
+            assert_eq!(ZlibCoding::orthanc_choice(header), want, "{}", String::from_utf8_lossy(header));
+        }
+        let body = b"{\n   \"ApiVersion\" : 16\n}".repeat(50);
+        let gz = zlib_encoded(&body, ZlibCoding::Gzip).unwrap();
+        assert_eq!(&gz[..10], &[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3], "zlib's gzip header: no mtime, Unix");
+        let z = zlib_encoded(&body, ZlibCoding::Deflate).unwrap();
+        assert_eq!(&z[..2], &[0x78, 0x9c], "zlib format, default level");
+        let mut inflated = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut inflated).unwrap();
+        assert_eq!(inflated, body);
+        assert!(zlib_encoded(b"", ZlibCoding::Gzip).is_some());
     }
 }

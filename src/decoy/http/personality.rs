@@ -166,6 +166,15 @@ pub struct GzipSettings {
     pub min_length_bytes: usize,
 }
 
+/// A product's own way of compressing answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Compression {
+    /// Orthanc (civetweb with zlib): gzip preferred, deflate (zlib format) otherwise,
+    /// Content-Length kept.
+    Orthanc,
+}
+
 /// An application a personality can put behind its routes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -236,6 +245,11 @@ pub struct HttpPersonality {
     /// (nginx's `client_max_body_size`, 1 MiB by default). None: no such limit.
     #[serde(default)]
     pub client_max_body_bytes: Option<u64>,
+    /// Compress as the product does besides nginx's `gzip:`: `orthanc` is gzip or
+    /// deflate from zlib at its default level for every 200 with a body, whatever its
+    /// type or HTTP version, when `Accept-Encoding` names exactly `gzip` or `deflate`.
+    #[serde(default)]
+    pub compression: Option<Compression>,
     /// An application behind the routes, answered before them for a signed-in client:
     /// `orthanc` is Orthanc's REST API over the shared honey cohort.
     #[serde(default)]

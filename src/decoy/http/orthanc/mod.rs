@@ -170,6 +170,12 @@ impl Orthanc {
     }
 }
 
+/// Orthanc's answer to a method its REST API does not route (anything but GET, POST,
+/// PUT and DELETE: HEAD, OPTIONS, ...): a bare 404.
+pub fn unrouted_method() -> Answer {
+    empty(404)
+}
+
 /// Orthanc's answer for an unknown resource: the status alone, no body, no type.
 fn empty(status: u16) -> Answer {
     let reason = if status == 404 { "Not Found" } else { "Bad Request" };

@@ -157,7 +157,34 @@ pub fn http_request(bytes: &[u8]) {
             let body = vec![b'x'; len as usize];
             let _ = multipart("00000000000000000001", "text/html", &body, &parts);
         }
+        // ehr-login's application: the session cookie, the form's token and username.
+        let mut posted = request.clone();
+        posted.body.kept = bytes.to_vec();
+        let portal = portal();
+        let _ = portal.render(&posted, "{csrf}{message}", None);
+        let _ = portal.attempt(&posted, request.header("user-agent").unwrap_or_default());
+        // pacs-viewer's REST API on the path and query as sent.
+        let target = String::from_utf8_lossy(&request.target);
+        let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+        let _ = orthanc().allowed(&crate::token::Matcher::empty(), path);
+        let _ = orthanc().answer(&crate::token::Matcher::empty(), path, query);
     }
+}
+
+fn portal() -> &'static crate::decoy::http::portal::Portal {
+    static PORTAL: std::sync::OnceLock<crate::decoy::http::portal::Portal> = std::sync::OnceLock::new();
+    PORTAL.get_or_init(|| {
+        let p = crate::decoy::http::HttpPersonality::built_in("ehr-login").and_then(Result::ok).and_then(|p| p.portal);
+        crate::decoy::http::portal::Portal::new(p.unwrap_or_else(|| unreachable!("ehr-login has a portal")))
+    })
+}
+
+fn orthanc() -> &'static crate::decoy::http::orthanc::Orthanc {
+    static ORTHANC: std::sync::OnceLock<crate::decoy::http::orthanc::Orthanc> = std::sync::OnceLock::new();
+    ORTHANC.get_or_init(|| {
+        let system = crate::decoy::http::orthanc::System { name: "PACS".into(), dicom_aet: "ORTHANC".into(), dicom_port: 4242, http_port: 8042 };
+        crate::decoy::http::orthanc::Orthanc::new(crate::decoy::Cohort::new(3, crate::token::clinical::Site::default()), system)
+    })
 }
 
 /// What a browser sends the console in a passkey ceremony: CBOR (attestation object,

@@ -1,6 +1,6 @@
 //! The DICOM decoys' timers side by side with the real products on loopback: a
 //! connection that never sends an A-ASSOCIATE-RQ (ARTIM) and an association left
-//! silent after the AC must be ended after the same time (within a second), the same
+//! silent after the AC must be ended after the same time (within 2.5 s: the real servers' own jitter), the same
 //! way (Orthanc's A-ABORT, storescp's bare close). All probes run at once: about 61 s.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, not a crashed decoy
 
@@ -82,7 +82,8 @@ fn silent_connections_and_idle_associations_end_when_and_how_the_real_orthanc_an
     for pair in ended.chunks(2) {
         let [(name, _, (real_s, real_bytes)), (_, _, (decoy_s, decoy_bytes))] = pair else { unreachable!() };
         eprintln!("{name}: real {real_s:.1} s, decoy {decoy_s:.1} s");
-        assert!((real_s - decoy_s).abs() < 1.0, "{name}: the real server ended it after {real_s:.1} s, the decoy after {decoy_s:.1} s");
+        // storescp's own close comes 0.1 to 1.5 s after its 60 s (measured on a busy machine).
+        assert!((real_s - decoy_s).abs() < 2.5, "{name}: the real server ended it after {real_s:.1} s, the decoy after {decoy_s:.1} s");
         assert_eq!(decoy_bytes, real_bytes, "{name}: what was sent before the close");
     }
 }

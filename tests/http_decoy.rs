@@ -161,7 +161,7 @@ fn aws_cli_with_a_planted_key_pointed_at_the_decoy_raises_a_token_hit() {
 }
 
 #[test]
-fn the_ehr_portal_records_every_form_login_and_a_planted_password_raises_a_token_hit() {
+fn the_ehr_portal_keeps_sessions_checks_csrf_locks_after_five_failures_records_every_form_login_and_a_planted_password_raises_a_token_hit() {
     let dir = tempfile::tempdir().unwrap();
     let decoy = http_decoy("ehr").replace("personality: nginx-default", "personality: ehr-login");
     let hw = Honeyward::start(dir.path(), &config(&decoy));
@@ -188,21 +188,51 @@ fn the_ehr_portal_records_every_form_login_and_a_planted_password_raises_a_token
     assert!(out.status.success());
     std::thread::sleep(Duration::from_millis(1200));
 
-    let page = Command::new("curl").args(["-s", &format!("http://{addr}/")]).output().unwrap();
-    assert!(String::from_utf8_lossy(&page.stdout).contains("<title>Clinical Portal - Sign in</title>"));
-    let post = |user: &str, pass: &str| {
-        let out = Command::new("curl")
-            .args(["-s", "--data-urlencode", &format!("username={user}"), "--data-urlencode", &format!("password={pass}"), &format!("http://{addr}/login")])
-            .output()
-            .unwrap();
+    // A browser's visit: the page sets a session cookie and carries a CSRF token.
+    let jar = dir.path().join("cookies.txt");
+    let curl = |args: &[&str]| {
+        let out = Command::new("curl").args(["-s", "-b", jar.to_str().unwrap(), "-c", jar.to_str().unwrap()]).args(args).output().unwrap();
         String::from_utf8_lossy(&out.stdout).to_string()
     };
-    assert!(post("admin", "admin").contains("Your username or password is incorrect"));
-    assert!(post("dr.patel", "Quill-Harbor-Vexa72%").contains("Your username or password is incorrect"));
+    let page = curl(&[&format!("http://{addr}/")]);
+    assert!(page.contains("<title>Clinical Portal - Sign in</title>"));
+    assert!(std::fs::read_to_string(&jar).unwrap().contains("PHPSESSID"), "a session cookie");
+    let token = page.split("name=\"csrf_token\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let post = |user: &str, pass: &str, token: &str| {
+        let started = std::time::Instant::now();
+        let answer = curl(&[
+            "--data-urlencode",
+            &format!("csrf_token={token}"),
+            "--data-urlencode",
+            &format!("username={user}"),
+            "--data-urlencode",
+            &format!("password={pass}"),
+            &format!("http://{addr}/login"),
+        ]);
+        (answer, started.elapsed())
+    };
+    let (answer, took) = post("admin", "admin", &token);
+    assert!(answer.contains("Your username or password is incorrect"), "{answer}");
+    assert!(took >= Duration::from_millis(150), "a failed sign-in takes a password check's time: {took:?}");
+    assert!(post("dr.patel", "Quill-Harbor-Vexa72%", &token).0.contains("Your username or password is incorrect"));
+    assert!(post("admin", "admin", "forged").0.contains("Your session has expired"), "a forged CSRF token");
+    // Five failures lock the username, with the application's message.
+    for _ in 0..3 {
+        post("admin", "admin", &token);
+    }
+    assert!(post("admin", "admin", &token).0.contains("This account has been locked"));
+    assert!(post("Admin", "admin", &token).0.contains("This account has been locked"), "whatever the case");
+    assert!(post("dr.jones", "x", &token).0.contains("incorrect"), "another user is not locked");
+    // The stylesheet and script are static files nginx serves; a POST to them gets nginx's 405.
+    assert!(curl(&[&format!("http://{addr}/static/portal.css")]).contains("font-family"));
+    assert!(curl(&[&format!("http://{addr}/static/portal.js")]).contains("getModifierState"));
+    assert!(curl(&["-X", "POST", &format!("http://{addr}/static/portal.css")]).contains("<title>405 Not Allowed</title>"));
 
     let db = hw.store();
-    assert!(eventually(10, || count_kind(&db, "http_request") == 3));
+    assert!(eventually(10, || count_kind(&db, "http_request") == 13));
     let reqs = bodies(&db, "http_request");
+    assert!(reqs[3]["details"]["tags"].as_array().unwrap().iter().any(|t| t == "csrf-missing"), "{}", reqs[3]);
+    assert!(reqs[7]["details"]["tags"].as_array().unwrap().iter().any(|t| t == "account-locked"), "{}", reqs[7]);
     assert_eq!(reqs[1]["details"]["credential"]["scheme"], "form");
     assert_eq!(reqs[1]["details"]["credential"]["username"]["text"], "admin");
     assert_eq!(reqs[1]["details"]["credential"]["secret"]["text"], "admin");

@@ -174,7 +174,7 @@ fn canary_urls_answer_with_the_response_their_token_asks_for() {
     let curl =
         |url: &str| String::from_utf8_lossy(&Command::new("curl").args(["-s", "-i", "-A", "Outlook-Express/7.0", url]).output().unwrap().stdout).to_string();
     let r = curl(&redirect);
-    assert!(r.starts_with("HTTP/1.1 302 Moved Temporarily\r\n") && r.contains(&format!("\r\nLocation: http://127.0.0.1:{}/\r\n", addr.port())), "{r}");
+    assert!(r.starts_with("HTTP/1.1 302 Moved Temporarily\r\n") && r.contains(&format!("\r\nLocation: http://127.0.0.1:{}/login\r\n", addr.port())), "{r}");
     let p = curl(&pixel);
     assert!(p.starts_with("HTTP/1.1 200 OK\r\n") && p.contains("Content-Type: image/gif\r\nContent-Length: 43\r\n"), "{p}");
     assert!(curl(&missing).starts_with("HTTP/1.1 404 Not Found\r\n"));

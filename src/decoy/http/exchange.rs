@@ -7,6 +7,7 @@ use bytes::Bytes;
 use super::answer::{from_page, Answer};
 use super::message::{Malformed, Request, Response, Version};
 use super::personality::{Compression, HttpPersonality, Route};
+use super::portal::Attempt;
 use super::{aws, classify, date, gzip, request, HttpRuntime};
 use crate::decoy::connection::Recorder;
 use crate::event::{AttackerBytes, EventKind, HttpCredential};
@@ -79,6 +80,11 @@ impl Exchange {
         if let Some(form) = login {
             credential = request::form_login(&req.body.kept, &form.username_field, &form.password_field).or(credential);
         }
+        // The application judges the sign-in (session, token, lockout); it always fails.
+        let attempt = login.zip(self.rt.portal.as_ref()).map(|(_, portal)| {
+            let username = credential.as_ref().and_then(|c| c.username.as_ref()).map(|u| u.as_bytes().to_vec()).unwrap_or_default();
+            portal.attempt(&req, &username)
+        });
         let aws_key_id = credential.as_ref().filter(|c| c.scheme == "aws-sigv4").and_then(|c| c.secret.as_ref()).map(|k| k.to_text_lossy());
         let mut close = !keep_alive;
 
@@ -106,6 +112,7 @@ impl Exchange {
                 Some(r) => self.route(r, &req, credential.as_ref(), login.map(|l| l.failure_body.as_str())),
             }
         };
+        let answer = self.rendered(answer, &req, normalised.as_deref(), attempt);
 
         let gzip = Answer::gzip_accepted(&self.rt, &req);
         let answer = if answer.is_static && answer.status == 200 && matches!(req.method.as_slice(), b"GET" | b"HEAD") {
@@ -122,6 +129,11 @@ impl Exchange {
         }
         if answer.status == 404 && self.rt.scans.not_found(self.recorder.source().ip()) {
             tags.push(classify::SCANNING.to_string());
+        }
+        match attempt {
+            Some(Attempt::Expired) => tags.push("csrf-missing".into()),
+            Some(Attempt::Locked) => tags.push("account-locked".into()),
+            _ => {}
         }
         let status = if aws_key_id.is_some() { 403 } else { answer.status };
         let user_agent = req.header("user-agent").map(|v| AttackerBytes::new(&v[..v.len().min(request::MAX_HEADER_VALUE)]));
@@ -146,6 +158,12 @@ impl Exchange {
         let event_id = event.id.to_string();
         self.recorder.context().events.emit(event).await;
 
+        if attempt == Some(Attempt::Failed) || attempt == Some(Attempt::Locked) {
+            // The application checks a password hash before it answers.
+            if let Some(portal) = &self.rt.portal {
+                tokio::time::sleep(portal.failure_delay()).await;
+            }
+        }
         close |= req.body.over_cap;
         if let Some(key_id) = aws_key_id {
             let mut r = aws::access_denied(&key_id, event_id);
@@ -198,6 +216,22 @@ impl Exchange {
         }
         let query = target.split_once('?').map_or("", |(_, q)| q);
         orthanc.answer(tokens, path, query)
+    }
+
+    /// A page the application renders (or a sign-in's answer): the session's CSRF
+    /// token filled in, and a session cookie when the request had none.
+    fn rendered(&self, mut answer: Answer, req: &Request, path: Option<&[u8]>, sign_in: Option<Attempt>) -> Answer {
+        let Some(portal) = &self.rt.portal else { return answer };
+        if answer.status != 200 || !(sign_in.is_some() || path.is_some_and(|p| portal.renders(p))) {
+            return answer;
+        }
+        let (page, cookie) = portal.render(req, &String::from_utf8_lossy(&answer.body), sign_in);
+        answer.body = Bytes::from(page);
+        answer.is_static = false;
+        if let Some(cookie) = cookie {
+            answer.extra.push(("Set-Cookie".into(), cookie));
+        }
+        answer
     }
 
     fn canary(&self, response: UrlResponse) -> Answer {

@@ -17,6 +17,7 @@ mod h2;
 mod message;
 pub(crate) mod orthanc;
 mod personality;
+pub(crate) mod portal;
 pub(crate) mod request;
 pub(crate) mod static_file;
 
@@ -62,11 +63,14 @@ pub struct HttpRuntime {
     pub gzipped: gzip::Cache,
     /// The application behind the routes (`application: orthanc`).
     pub orthanc: Option<orthanc::Orthanc>,
+    /// The sign-in application (`portal:`).
+    pub portal: Option<portal::Portal>,
 }
 
 impl HttpRuntime {
     /// A runtime for a personality, serving plain HTTP.
     pub fn new(personality: Arc<HttpPersonality>) -> Self {
+        let portal = personality.portal.clone().map(portal::Portal::new);
         let modified = chrono::DateTime::from_timestamp(chrono::Utc::now().timestamp() - 30 * 86_400, 0).unwrap_or_default();
         HttpRuntime {
             personality,
@@ -75,6 +79,7 @@ impl HttpRuntime {
             scans: classify::ScanTracker::new(Duration::from_secs(60), 20),
             gzipped: gzip::Cache::default(),
             orthanc: None,
+            portal,
         }
     }
 

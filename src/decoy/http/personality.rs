@@ -21,7 +21,8 @@ pub const BUILT_IN: &[(&str, &str)] = &[
 pub const BUILT_IN_PAGES: &[(&str, &str)] = &[
     ("nginx-welcome.html", include_str!("../../../templates/http/nginx-welcome.html")),
     ("ehr-login.html", include_str!("../../../templates/http/ehr-login.html")),
-    ("ehr-login-failed.html", include_str!("../../../templates/http/ehr-login-failed.html")),
+    ("ehr-portal.css", include_str!("../../../templates/http/ehr-portal.css")),
+    ("ehr-portal.js", include_str!("../../../templates/http/ehr-portal.js")),
     ("nas-login.html", include_str!("../../../templates/http/nas-login.html")),
     ("orthanc-explorer.html", include_str!("../../../templates/http/orthanc-explorer.html")),
 ];
@@ -250,6 +251,10 @@ pub struct HttpPersonality {
     /// type or HTTP version, when `Accept-Encoding` names exactly `gzip` or `deflate`.
     #[serde(default)]
     pub compression: Option<Compression>,
+    /// The sign-in application behind the pages: session cookie, CSRF token, lockout,
+    /// the time a failed sign-in takes.
+    #[serde(default)]
+    pub portal: Option<super::portal::PortalSettings>,
     /// An application behind the routes, answered before them for a signed-in client:
     /// `orthanc` is Orthanc's REST API over the shared honey cohort.
     #[serde(default)]

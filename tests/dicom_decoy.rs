@@ -10,16 +10,12 @@ use std::net::{SocketAddr, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use common::real_pacs::dcmtk as run;
 use common::*;
 
 fn dicom_decoy(name: &str, personality: &str, extra: &str) -> String {
     // DCMTK's tools call as FINDSCU, GETSCU, MOVESCU: answer them whatever the AE.
     format!("  - name: {name}\n    type: dicom\n    listen: 127.0.0.1:0\n    personality: {personality}\n    cohort_size: 12\n    unknown_ae_queries: answer\n{extra}")
-}
-
-fn run(cmd: &str, args: &[&str]) -> String {
-    let out = Command::new(cmd).args(args).output().unwrap_or_else(|e| panic!("{cmd} must be installed (scripts/test.sh installs dcmtk): {e}"));
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
 
 fn port(addr: SocketAddr) -> String {

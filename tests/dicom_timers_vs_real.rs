@@ -8,7 +8,6 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -45,31 +44,18 @@ fn ended_after(addr: SocketAddr, called: &str, associate: bool) -> (f64, Vec<u8>
 #[test]
 fn silent_connections_and_idle_associations_end_when_and_how_the_real_orthanc_and_storescp_end_them() {
     let dir = tempfile::tempdir().unwrap();
-    let (orthanc_http, orthanc_dicom) = (free_port(), free_port());
-    let storage = dir.path().join("orthanc-db");
-    let conf = format!(
-        "{{\"Name\": \"PACS\", \"StorageDirectory\": \"{s}\", \"IndexDirectory\": \"{s}\", \"HttpPort\": {orthanc_http}, \"DicomPort\": {orthanc_dicom}, \"RemoteAccessAllowed\": false, \"Plugins\": []}}",
-        s = storage.display()
-    );
-    std::fs::write(dir.path().join("orthanc.json"), conf).unwrap();
-    let spawn = |cmd: &mut Command| {
-        Reaped(cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("Orthanc and DCMTK: scripts/test.sh installs them"))
-    };
-    let _orthanc = spawn(Command::new("/usr/sbin/Orthanc").arg(dir.path().join("orthanc.json")));
+    let (_orthanc, _, orthanc) = real_pacs::orthanc(dir.path(), "");
     // storescp serves one association at a time: one server per probe.
-    let (storescp_a, storescp_b) = (free_port(), free_port());
-    let _a = spawn(Command::new("storescp").arg("--output-directory").arg(dir.path()).arg(storescp_a.to_string()));
-    let _b = spawn(Command::new("storescp").arg("--output-directory").arg(dir.path()).arg(storescp_b.to_string()));
-    let at = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
-    assert!(eventually(20, || [orthanc_dicom, storescp_a, storescp_b].iter().all(|p| TcpStream::connect(at(*p)).is_ok())), "the real servers started");
+    let (_a, storescp_a) = real_pacs::storescp(dir.path());
+    let (_b, storescp_b) = real_pacs::storescp(dir.path());
     let decoys = "  - name: orthanc\n    type: dicom\n    listen: 127.0.0.1:0\n    personality: orthanc\n  - name: storescp\n    type: dicom\n    listen: 127.0.0.1:0\n    personality: dcmtk-storescp\n";
     let hw = Honeyward::start(dir.path(), &config(decoys));
 
     let probes = [
-        ("Orthanc, silent", at(orthanc_dicom), hw.addr("orthanc"), "ORTHANC", false),
-        ("Orthanc, idle association", at(orthanc_dicom), hw.addr("orthanc"), "ORTHANC", true),
-        ("storescp, silent", at(storescp_a), hw.addr("storescp"), "STORESCP", false),
-        ("storescp, idle association", at(storescp_b), hw.addr("storescp"), "STORESCP", true),
+        ("Orthanc, silent", orthanc, hw.addr("orthanc"), "ORTHANC", false),
+        ("Orthanc, idle association", orthanc, hw.addr("orthanc"), "ORTHANC", true),
+        ("storescp, silent", storescp_a, hw.addr("storescp"), "STORESCP", false),
+        ("storescp, idle association", storescp_b, hw.addr("storescp"), "STORESCP", true),
     ];
     let handles: Vec<_> = probes
         .iter()

@@ -9,7 +9,6 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::*;
@@ -120,21 +119,8 @@ fn compare(decoy: SocketAddr, real: SocketAddr, called: &str) -> usize {
 #[test]
 fn every_sop_class_accepts_the_same_transfer_syntaxes_as_the_real_orthanc_and_storescp() {
     let dir = tempfile::tempdir().unwrap();
-    let (orthanc_http, orthanc_dicom, storescp_port) = (free_port(), free_port(), free_port());
-    let storage = dir.path().join("orthanc-db");
-    let conf = format!(
-        "{{\"Name\": \"PACS\", \"StorageDirectory\": \"{s}\", \"IndexDirectory\": \"{s}\", \"HttpPort\": {orthanc_http}, \"DicomPort\": {orthanc_dicom}, \"RemoteAccessAllowed\": false, \"Plugins\": []}}",
-        s = storage.display()
-    );
-    std::fs::write(dir.path().join("orthanc.json"), conf).unwrap();
-    let spawn = |cmd: &mut Command| {
-        Reaped(cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("Orthanc and DCMTK: scripts/test.sh installs them"))
-    };
-    let _orthanc = spawn(Command::new("/usr/sbin/Orthanc").arg(dir.path().join("orthanc.json")));
-    let _storescp = spawn(Command::new("storescp").arg("--output-directory").arg(dir.path()).arg(storescp_port.to_string()));
-    let real_orthanc: SocketAddr = ([127, 0, 0, 1], orthanc_dicom).into();
-    let real_storescp: SocketAddr = ([127, 0, 0, 1], storescp_port).into();
-    assert!(eventually(20, || TcpStream::connect(real_orthanc).is_ok() && TcpStream::connect(real_storescp).is_ok()), "the real servers started");
+    let (_orthanc, _, real_orthanc) = real_pacs::orthanc(dir.path(), "\"Name\": \"PACS\"");
+    let (_storescp, real_storescp) = real_pacs::storescp(dir.path());
 
     let decoys = "  - name: orthanc\n    type: dicom\n    listen: 127.0.0.1:0\n    personality: orthanc\n  - name: storescp\n    type: dicom\n    listen: 127.0.0.1:0\n    personality: dcmtk-storescp\n";
     let hw = Honeyward::start(dir.path(), &config(decoys));

@@ -6,15 +6,8 @@
 
 mod common;
 
-use std::net::{SocketAddr, TcpStream};
-use std::process::{Command, Stdio};
-
+use common::real_pacs::dcmtk as run;
 use common::*;
-
-fn run(cmd: &str, args: &[&str]) -> String {
-    let out = Command::new(cmd).args(args).output().unwrap_or_else(|e| panic!("{cmd} must be installed (scripts/test.sh installs dcmtk): {e}"));
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-}
 
 /// What a DCMTK tool reports of the outcome: its status and abort lines.
 fn outcome(text: &str) -> Vec<String> {
@@ -40,29 +33,13 @@ fn tools(port: u16, file: &str) -> Vec<(&'static str, Vec<String>)> {
 #[test]
 fn queries_from_an_unknown_calling_ae_are_aborted_as_a_stock_orthanc_aborts_them() {
     let dir = tempfile::tempdir().unwrap();
-    let (http, dicom) = (free_port(), free_port());
-    let storage = dir.path().join("orthanc-db");
-    let conf = format!(
-        "{{\"StorageDirectory\": \"{s}\", \"IndexDirectory\": \"{s}\", \"HttpPort\": {http}, \"DicomPort\": {dicom}, \"RemoteAccessAllowed\": false, \"Plugins\": []}}",
-        s = storage.display()
-    );
-    std::fs::write(dir.path().join("orthanc.json"), conf).unwrap();
-    let _orthanc = Reaped(
-        Command::new("/usr/sbin/Orthanc")
-            .arg(dir.path().join("orthanc.json"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Orthanc must be installed: scripts/test.sh installs it"),
-    );
-    assert!(eventually(20, || TcpStream::connect(SocketAddr::from(([127, 0, 0, 1], dicom))).is_ok()), "Orthanc started");
+    let (_orthanc, _, real) = real_pacs::orthanc(dir.path(), "");
     let decoys = "  - name: stock\n    type: dicom\n    listen: 127.0.0.1:0\n    personality: orthanc\n  - name: knows\n    type: dicom\n    listen: 127.0.0.1:0\n    personality: orthanc\n    known_aes: [FINDSCU]\n";
     let hw = Honeyward::start(dir.path(), &config(decoys));
     let file = dir.path().join("honey.dcm");
     cli(dir.path(), &["token", "create", "patient", "--label", "honey", "--template", "dicom", "--out", file.to_str().unwrap()]);
 
-    let (real, decoy) = (tools(dicom, file.to_str().unwrap()), tools(hw.addr("stock").port(), file.to_str().unwrap()));
+    let (real, decoy) = (tools(real.port(), file.to_str().unwrap()), tools(hw.addr("stock").port(), file.to_str().unwrap()));
     for ((tool, want), (_, got)) in real.iter().zip(&decoy) {
         assert_eq!(got, want, "{tool}");
     }

@@ -4,8 +4,8 @@
 
 mod common;
 
-use std::net::{SocketAddr, TcpStream};
-use std::process::{Command, Stdio};
+use std::net::TcpStream;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -14,24 +14,8 @@ use common::*;
 #[allow(clippy::useless_format)] // one shape for every request in the list
 fn pacs_viewer_answers_like_a_real_orthanc_and_lets_only_planted_credentials_in() {
     let dir = tempfile::tempdir().unwrap();
-    let (http, dicom) = (free_port(), free_port());
-    let storage = dir.path().join("orthanc-db");
-    let conf = format!(
-        "{{\"Name\": \"PACS-RAD-01\", \"StorageDirectory\": \"{s}\", \"IndexDirectory\": \"{s}\", \"HttpPort\": {http}, \"DicomPort\": {dicom}, \"RemoteAccessAllowed\": false, \"AuthenticationEnabled\": true, \"RegisteredUsers\": {{\"orthanc\": \"orthanc\"}}, \"Plugins\": []}}",
-        s = storage.display()
-    );
-    std::fs::write(dir.path().join("orthanc.json"), conf).unwrap();
-    let orthanc = Reaped(
-        Command::new("/usr/sbin/Orthanc")
-            .arg(dir.path().join("orthanc.json"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Orthanc must be installed: scripts/test.sh installs it"),
-    );
-    let real: SocketAddr = ([127, 0, 0, 1], http).into();
-    assert!(eventually(20, || TcpStream::connect(real).is_ok()), "Orthanc started");
+    let settings = "\"Name\": \"PACS-RAD-01\", \"AuthenticationEnabled\": true, \"RegisteredUsers\": {\"orthanc\": \"orthanc\"}";
+    let (orthanc, real, _) = real_pacs::orthanc(dir.path(), settings);
 
     // No synthetic cohort: /patients is empty, as on the freshly installed real server.
     let hw = Honeyward::start(

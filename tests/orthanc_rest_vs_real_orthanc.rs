@@ -7,16 +7,12 @@
 
 mod common;
 
-use std::net::{SocketAddr, TcpStream};
-use std::process::{Command, Stdio};
+use std::net::SocketAddr;
+use std::process::Command;
 use std::time::Duration;
 
+use common::real_pacs::dcmtk as run;
 use common::*;
-
-fn run(cmd: &str, args: &[&str]) -> String {
-    let out = Command::new(cmd).args(args).output().unwrap_or_else(|e| panic!("{cmd} must be installed (scripts/test.sh installs dcmtk): {e}"));
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-}
 
 const AUTH: &str = "Authorization: Basic b3J0aGFuYzpvcnRoYW5j\r\n"; // orthanc:orthanc
 
@@ -53,24 +49,10 @@ fn masked(body: &[u8], ports: &[(u16, u16)]) -> String {
 fn pacs_viewer_answers_orthancs_rest_api_like_a_real_orthanc_holding_the_same_patient() {
     let dir = tempfile::tempdir().unwrap();
     let host = String::from_utf8(Command::new("hostname").output().unwrap().stdout).unwrap().trim().to_uppercase();
-    let (http, dicom) = (free_port(), free_port());
-    let storage = dir.path().join("orthanc-db");
-    let conf = format!(
-        "{{\"Name\": \"{host}\", \"DicomAet\": \"PACS01\", \"StorageDirectory\": \"{s}\", \"IndexDirectory\": \"{s}\", \"HttpPort\": {http}, \"DicomPort\": {dicom}, \"RemoteAccessAllowed\": false, \"AuthenticationEnabled\": true, \"RegisteredUsers\": {{\"orthanc\": \"orthanc\"}}, \"Plugins\": []}}",
-        s = storage.display()
-    );
-    std::fs::write(dir.path().join("orthanc.json"), conf).unwrap();
-    let _orthanc = Reaped(
-        Command::new("/usr/sbin/Orthanc")
-            .arg(dir.path().join("orthanc.json"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Orthanc must be installed: scripts/test.sh installs it"),
-    );
-    let real: SocketAddr = ([127, 0, 0, 1], http).into();
-    assert!(eventually(20, || TcpStream::connect(real).is_ok()), "Orthanc started");
+    let settings =
+        format!("\"Name\": \"{host}\", \"DicomAet\": \"PACS01\", \"AuthenticationEnabled\": true, \"RegisteredUsers\": {{\"orthanc\": \"orthanc\"}}");
+    let (_orthanc, real, real_dicom) = real_pacs::orthanc(dir.path(), &settings);
+    let (http, dicom) = (real.port(), real_dicom.port());
 
     // No synthetic cohort: the archive holds the token's honey patient alone, as the
     // real server will.

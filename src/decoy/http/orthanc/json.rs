@@ -22,47 +22,42 @@ fn indent(out: &mut String, level: usize) {
 /// Writes `value` at `level`; a container that follows a key starts on a fresh line.
 fn write(out: &mut String, value: &Value, level: usize) {
     match value {
-        Value::Array(items) if !items.is_empty() => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                out.push('\n');
-                indent(out, level + 1);
-                write(out, item, level + 1);
-                if i + 1 < items.len() {
-                    out.push(',');
-                }
-            }
-            out.push('\n');
-            indent(out, level);
-            out.push(']');
-        }
+        Value::Array(items) if !items.is_empty() => members(out, level, ('[', ']'), items.iter().map(|v| (None, v))),
         Value::Object(map) if !map.is_empty() => {
-            out.push('{');
             let mut keys: Vec<&String> = map.keys().collect();
             keys.sort();
-            for (i, key) in keys.iter().enumerate() {
-                out.push('\n');
-                indent(out, level + 1);
-                out.push_str(&Value::String((*key).clone()).to_string());
-                out.push_str(" : ");
-                let child = &map[*key];
-                if is_open_container(child) {
-                    out.push('\n');
-                    indent(out, level + 1);
-                }
-                write(out, child, level + 1);
-                if i + 1 < keys.len() {
-                    out.push(',');
-                }
-            }
-            out.push('\n');
-            indent(out, level);
-            out.push('}');
+            members(out, level, ('{', '}'), keys.into_iter().map(|k| (Some(k), &map[k])));
         }
         Value::Array(_) => out.push_str("[]"),
         Value::Object(_) => out.push_str("{}"),
         scalar => out.push_str(&scalar.to_string()),
     }
+}
+
+/// A non-empty container's members, one a line between its brackets: `"key" : ` before
+/// each object member, and a fresh line before a member that is itself a container.
+fn members<'a>(out: &mut String, level: usize, (open, close): (char, char), items: impl ExactSizeIterator<Item = (Option<&'a String>, &'a Value)>) {
+    out.push(open);
+    let last = items.len().saturating_sub(1);
+    for (i, (key, child)) in items.enumerate() {
+        out.push('\n');
+        indent(out, level + 1);
+        if let Some(key) = key {
+            out.push_str(&Value::String(key.clone()).to_string());
+            out.push_str(" : ");
+            if is_open_container(child) {
+                out.push('\n');
+                indent(out, level + 1);
+            }
+        }
+        write(out, child, level + 1);
+        if i < last {
+            out.push(',');
+        }
+    }
+    out.push('\n');
+    indent(out, level);
+    out.push(close);
 }
 
 fn is_open_container(v: &Value) -> bool {

@@ -112,7 +112,10 @@ impl Exchange {
                 Some(r) => self.route(r, &req, credential.as_ref(), login.map(|l| l.failure_body.as_str())),
             }
         };
-        let answer = self.rendered(answer, &req, normalised.as_deref(), attempt);
+        let answer = match &self.rt.portal {
+            Some(portal) => portal.rendered(answer, &req, normalised.as_deref(), attempt),
+            None => answer,
+        };
 
         let gzip = Answer::gzip_accepted(&self.rt, &req);
         let answer = if answer.is_static && answer.status == 200 && matches!(req.method.as_slice(), b"GET" | b"HEAD") {
@@ -216,22 +219,6 @@ impl Exchange {
         }
         let query = target.split_once('?').map_or("", |(_, q)| q);
         orthanc.answer(tokens, path, query)
-    }
-
-    /// A page the application renders (or a sign-in's answer): the session's CSRF
-    /// token filled in, and a session cookie when the request had none.
-    fn rendered(&self, mut answer: Answer, req: &Request, path: Option<&[u8]>, sign_in: Option<Attempt>) -> Answer {
-        let Some(portal) = &self.rt.portal else { return answer };
-        if answer.status != 200 || !(sign_in.is_some() || path.is_some_and(|p| portal.renders(p))) {
-            return answer;
-        }
-        let (page, cookie) = portal.render(req, &String::from_utf8_lossy(&answer.body), sign_in);
-        answer.body = Bytes::from(page);
-        answer.is_static = false;
-        if let Some(cookie) = cookie {
-            answer.extra.push(("Set-Cookie".into(), cookie));
-        }
-        answer
     }
 
     fn canary(&self, response: UrlResponse) -> Answer {

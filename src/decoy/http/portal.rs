@@ -12,6 +12,7 @@ use base64::Engine as _;
 use rand::RngExt;
 use serde::Deserialize;
 
+use super::answer::Answer;
 use super::message::Request;
 
 /// Most usernames whose failures are counted at once.
@@ -159,6 +160,22 @@ impl Portal {
             return Attempt::Locked;
         }
         Attempt::Failed
+    }
+
+    /// `answer` as the application renders it when it is one of its pages (or a
+    /// sign-in's answer): the session's CSRF token and the outcome's message filled in,
+    /// a session cookie when the request had none, and never a static file's validators.
+    pub fn rendered(&self, mut answer: Answer, req: &Request, path: Option<&[u8]>, sign_in: Option<Attempt>) -> Answer {
+        if answer.status != 200 || !(sign_in.is_some() || path.is_some_and(|p| self.renders(p))) {
+            return answer;
+        }
+        let (page, cookie) = self.render(req, &String::from_utf8_lossy(&answer.body), sign_in);
+        answer.body = bytes::Bytes::from(page);
+        answer.is_static = false;
+        if let Some(cookie) = cookie {
+            answer.extra.push(("Set-Cookie".into(), cookie));
+        }
+        answer
     }
 
     /// How long a failed sign-in takes: a random time in the configured range.

@@ -25,6 +25,8 @@ pub const BUILT_IN_PAGES: &[(&str, &str)] = &[
     ("ehr-portal.js", include_str!("../../../templates/http/ehr-portal.js")),
     ("nas-login.html", include_str!("../../../templates/http/nas-login.html")),
     ("orthanc-explorer.html", include_str!("../../../templates/http/orthanc-explorer.html")),
+    ("orthanc-explorer.css", include_str!("../../../templates/http/orthanc-explorer.css")),
+    ("orthanc-explorer.js", include_str!("../../../templates/http/orthanc-explorer.js")),
 ];
 
 /// Largest page file read for a personality.

@@ -166,8 +166,9 @@ pub fn http_request(bytes: &[u8]) {
         // pacs-viewer's REST API on the path and query as sent.
         let target = String::from_utf8_lossy(&request.target);
         let (path, query) = target.split_once('?').unwrap_or((&target, ""));
-        let _ = orthanc().allowed(&crate::token::Matcher::empty(), path);
-        let _ = orthanc().answer(&crate::token::Matcher::empty(), path, query);
+        let (orthanc, tokens) = orthanc();
+        let _ = orthanc.allowed(tokens, path);
+        let _ = orthanc.answer(tokens, path, query);
     }
 }
 
@@ -179,11 +180,14 @@ fn portal() -> &'static crate::decoy::http::portal::Portal {
     })
 }
 
-fn orthanc() -> &'static crate::decoy::http::orthanc::Orthanc {
-    static ORTHANC: std::sync::OnceLock<crate::decoy::http::orthanc::Orthanc> = std::sync::OnceLock::new();
+/// pacs-viewer's REST API over a small cohort, and a matcher kept across inputs (the
+/// catalogue is rebuilt only when the matcher's patients change).
+fn orthanc() -> &'static (crate::decoy::http::orthanc::Orthanc, crate::token::Matcher) {
+    static ORTHANC: std::sync::OnceLock<(crate::decoy::http::orthanc::Orthanc, crate::token::Matcher)> = std::sync::OnceLock::new();
     ORTHANC.get_or_init(|| {
         let system = crate::decoy::http::orthanc::System { name: "PACS".into(), dicom_aet: "ORTHANC".into(), dicom_port: 4242, http_port: 8042 };
-        crate::decoy::http::orthanc::Orthanc::new(crate::decoy::Cohort::new(3, crate::token::clinical::Site::default()), system)
+        let orthanc = crate::decoy::http::orthanc::Orthanc::new(crate::decoy::Cohort::new(3, crate::token::clinical::Site::default()), system);
+        (orthanc, crate::token::Matcher::empty())
     })
 }
 

@@ -163,8 +163,9 @@ impl Exchange {
 
         if attempt == Some(Attempt::Failed) || attempt == Some(Attempt::Locked) {
             // The application checks a password hash before it answers.
+            // Boxed: a timer inline would grow every request's future, portal or not.
             if let Some(portal) = &self.rt.portal {
-                tokio::time::sleep(portal.failure_delay()).await;
+                Box::pin(tokio::time::sleep(portal.failure_delay())).await;
             }
         }
         close |= req.body.over_cap;

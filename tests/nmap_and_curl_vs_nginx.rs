@@ -1,0 +1,76 @@
+//! What an intruder's ordinary tools say of nginx-default and of a real Debian nginx
+//! on loopback: `nmap -sV --script http-headers,http-methods,http-title` and
+//! `curl --compressed` must report the same, apart from the date and the page's
+//! modification time (and so its ETag), which differ by nature.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, not a crashed decoy
+
+mod common;
+
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+
+use common::*;
+
+/// nmap's report for `port`, without the lines that name the scan, the time or the
+/// port, and with script lines sorted (nmap prints scripts in the order they finish).
+fn nmap(port: u16) -> Vec<String> {
+    let out = Command::new("nmap")
+        .args(["-Pn", "-sV", "-p", &port.to_string(), "--script", "http-headers,http-methods,http-title", "127.0.0.1"])
+        .output()
+        .expect("nmap must be installed: scripts/test.sh installs it");
+    let text = String::from_utf8_lossy(&out.stdout).replace(&port.to_string(), "PORT");
+    let skip = ["Starting Nmap", "Nmap done", "Host is up", "scan report", "Service detection performed", "Date:", "Last-Modified:", "ETag:"];
+    let mut lines: Vec<String> =
+        text.lines().filter(|l| !l.trim().is_empty() && !skip.iter().any(|s| l.contains(s))).map(|l| l.trim_end().to_string()).collect();
+    lines.sort();
+    lines
+}
+
+/// `curl --compressed -i`: header names in order with values (time-dependent ones
+/// masked), then the decompressed body.
+fn curl_compressed(port: u16) -> (Vec<String>, String) {
+    let out = Command::new("curl").args(["-s", "-i", "--compressed", &format!("http://127.0.0.1:{port}/")]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let masked = ["date", "last-modified", "etag"];
+    let headers = head
+        .lines()
+        .map(|l| match l.split_once(':') {
+            Some((name, _)) if masked.contains(&name.to_ascii_lowercase().as_str()) => format!("{name}: …"),
+            _ => l.to_string(),
+        })
+        .collect();
+    (headers, body.to_string())
+}
+
+#[test]
+fn nmap_and_curl_say_the_same_of_nginx_default_as_of_a_real_nginx() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let d = dir.path().display();
+    let conf = format!(
+        "daemon off; master_process off; pid {d}/nginx.pid; error_log {d}/error.log;\nevents {{ worker_connections 64; }}\nhttp {{ include /etc/nginx/mime.types; default_type application/octet-stream; access_log off; gzip on;\n server {{ listen 127.0.0.1:{port} default_server; root /var/www/html; index index.html index.htm index.nginx-debian.html; server_name _; location / {{ try_files $uri $uri/ =404; }} }} }}\n"
+    );
+    std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();
+    let _nginx = Reaped(
+        Command::new("/usr/sbin/nginx")
+            .arg("-c")
+            .arg(dir.path().join("nginx.conf"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nginx must be installed: scripts/test.sh installs it"),
+    );
+    assert!(eventually(10, || TcpStream::connect(("127.0.0.1", port)).is_ok()), "nginx started");
+    let hw = Honeyward::start(dir.path(), &config("  - name: web\n    type: http\n    listen: 127.0.0.1:0\n    personality: nginx-default\n"));
+    let decoy = hw.addr("web").port();
+
+    let (real, ours) = (nmap(port), nmap(decoy));
+    assert!(real.iter().any(|l| l.contains("nginx 1.22.1")) && real.iter().any(|l| l.contains("Welcome to nginx!")), "{real:#?}");
+    assert_eq!(ours, real, "nmap -sV with the http-headers, http-methods and http-title scripts");
+
+    let (real, ours) = (curl_compressed(port), curl_compressed(decoy));
+    assert!(real.0.iter().any(|h| h == "Content-Encoding: gzip"), "{:?}", real.0);
+    assert_eq!(ours, real, "curl --compressed");
+}

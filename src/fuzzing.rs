@@ -186,7 +186,8 @@ fn orthanc() -> &'static (crate::decoy::http::orthanc::Orthanc, crate::token::Ma
     static ORTHANC: std::sync::OnceLock<(crate::decoy::http::orthanc::Orthanc, crate::token::Matcher)> = std::sync::OnceLock::new();
     ORTHANC.get_or_init(|| {
         let system = crate::decoy::http::orthanc::System { name: "PACS".into(), dicom_aet: "ORTHANC".into(), dicom_port: 4242, http_port: 8042 };
-        let orthanc = crate::decoy::http::orthanc::Orthanc::new(crate::decoy::Cohort::new(3, crate::token::clinical::Site::default()), system);
+        let orthanc =
+            crate::decoy::http::orthanc::Orthanc::new(std::sync::Arc::new(crate::decoy::Cohort::new(3, crate::token::clinical::Site::default())), system);
         (orthanc, crate::token::Matcher::empty())
     })
 }

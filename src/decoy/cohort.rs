@@ -4,6 +4,7 @@
 
 use std::sync::{Arc, RwLock};
 
+use crate::config::CohortConfig;
 use crate::token::clinical::{self, Site};
 use crate::token::HoneyPatient;
 
@@ -12,6 +13,12 @@ pub struct Cohort {
     size: usize,
     site: Site,
     cached: RwLock<(u64, Arc<Vec<Arc<HoneyPatient>>>)>,
+}
+
+impl std::fmt::Debug for Cohort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cohort").field("size", &self.size).field("site", &self.site).finish_non_exhaustive()
+    }
 }
 
 impl Cohort {
@@ -31,6 +38,17 @@ impl Cohort {
         let fresh: Arc<Vec<Arc<HoneyPatient>>> = Arc::new(clinical::cohort(seed, self.size, &self.site).into_iter().map(Arc::new).collect());
         *self.cached.write().unwrap_or_else(|p| p.into_inner()) = (seed, Arc::clone(&fresh));
         fresh
+    }
+
+    /// The cohort a configuration describes, or with this decoy's own size and UID
+    /// root where it sets them.
+    pub fn of(config: &CohortConfig, size: Option<usize>, uid_root: Option<&str>) -> Self {
+        let site = Site {
+            uid_root: uid_root.unwrap_or(&config.uid_root).to_string(),
+            institution_name: config.institution_name.clone(),
+            site_code: config.site_code.clone(),
+        };
+        Cohort::new(size.unwrap_or(config.patients), site)
     }
 
     /// Patients in the cohort.

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
+use super::cohort::Cohort;
 use super::connection::Connection;
 use super::context::DecoyContext;
 use super::error::{DecoyError, SetupError};
@@ -38,8 +39,10 @@ pub enum BoundDecoy {
 pub struct Surroundings {
     /// Where decoys keep their state (host keys, certificates, quarantine).
     pub state_dir: PathBuf,
-    /// The shared cohort of PACS-like decoys.
+    /// The cohort section of the configuration.
     pub cohort: CohortConfig,
+    /// The cohort PACS-like decoys share (built once, generated on first use).
+    pub shared_cohort: Arc<Cohort>,
     /// The first DICOM decoy's AE title and port (what Orthanc's `/system` reports).
     pub pacs: Option<(String, u16)>,
 }
@@ -53,7 +56,8 @@ impl Surroundings {
             }
             _ => None,
         });
-        Surroundings { state_dir: config.store.state_dir.clone(), cohort: config.cohort.clone(), pacs }
+        let shared_cohort = Arc::new(Cohort::of(&config.cohort, None, None));
+        Surroundings { state_dir: config.store.state_dir.clone(), cohort: config.cohort.clone(), shared_cohort, pacs }
     }
 }
 
@@ -88,8 +92,8 @@ pub async fn bind(config: &DecoyConfig, around: &Surroundings) -> Result<BoundDe
         DecoyConfig::Dicom(c) => {
             let p = personality::dicom(c).map_err(unreadable)?;
             let listener = listen(config, 0)?;
-            let (config, state_dir, cohort) = (c.clone(), state_dir.to_path_buf(), around.cohort.clone());
-            let runtime = prepare(&c.name, move || dicom::DicomRuntime::for_decoy(&config, p, &state_dir, &cohort)).await?;
+            let (config, around) = (c.clone(), around.clone());
+            let runtime = prepare(&c.name, move || dicom::DicomRuntime::for_decoy(&config, p, &around)).await?;
             BoundDecoy::Dicom { runtime: Arc::new(runtime), listener }
         }
     })

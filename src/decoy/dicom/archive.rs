@@ -6,7 +6,6 @@
 use std::sync::Arc;
 
 use crate::decoy::cohort::Cohort;
-use crate::token::clinical::Site;
 use crate::token::{HoneyPatient, Series, Study, HONEY_SOP_CLASS};
 
 /// Query/retrieve level.
@@ -232,13 +231,12 @@ fn walk(patient: &Arc<HoneyPatient>, token: bool, level: Level, keys: &[(Tag, St
 /// The archive: the shared synthetic cohort; token patients are passed in with each
 /// query, as the registry changes while the decoy runs.
 pub struct Archive {
-    pub cohort: Cohort,
+    pub cohort: Arc<Cohort>,
 }
 
 impl Archive {
-    /// A cohort of `size` patients scanned at `site`.
-    pub fn new(size: usize, site: Site) -> Self {
-        Archive { cohort: Cohort::new(size, site) }
+    pub fn new(cohort: Arc<Cohort>) -> Self {
+        Archive { cohort }
     }
 
     /// Every record at `level` matching all `keys` (tag, pattern), token patients
@@ -261,6 +259,7 @@ impl Archive {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::token::clinical::Site;
 
     #[test]
     fn table_of_matches() {
@@ -295,8 +294,8 @@ mod tests {
 
     #[test]
     fn the_cohort_is_stable_for_a_seed_and_answers_by_level() {
-        let a = Archive::new(20, Site::default());
-        let b = Archive::new(20, Site::default());
+        let a = Archive::new(Arc::new(Cohort::new(20, Site::default())));
+        let b = Archive::new(Arc::new(Cohort::new(20, Site::default())));
         assert_eq!(a.cohort.patients(7), b.cohort.patients(7));
         assert_ne!(a.cohort.patients(7), a.cohort.patients(8), "a new seed is a new cohort");
         let cohort = a.cohort.patients(7);
@@ -312,7 +311,7 @@ mod tests {
 
     #[test]
     fn an_image_query_by_instance_uid_finds_that_instance_alone() {
-        let a = Archive::new(10, Site::default());
+        let a = Archive::new(Arc::new(Cohort::new(10, Site::default())));
         let cohort = a.cohort.patients(3);
         let series = &cohort[4].studies[0].series[0];
         let uid = series.instance_uid(series.instance_count).unwrap();

@@ -14,7 +14,6 @@ mod quarantine;
 mod retrieve;
 mod services;
 
-use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,9 +23,9 @@ use tokio::net::TcpStream;
 use super::connection::Connection;
 use super::counting::{ByteCounts, Counting};
 use super::error::SetupError;
-use crate::config::{CohortConfig, DicomDecoyConfig, UnknownAeQueries};
+use crate::config::{DicomDecoyConfig, UnknownAeQueries};
+use crate::decoy::{Cohort, Surroundings};
 use crate::event::CloseReason;
-use crate::token::clinical::Site;
 pub use personality::{DicomPersonality, BUILT_IN as BUILT_IN_PERSONALITIES};
 
 /// Everything a DICOM decoy needs at run time.
@@ -59,13 +58,12 @@ impl DicomRuntime {
     /// Opens the quarantine (`STATE_DIR/dicom/NAME/quarantine`) and sets up the
     /// archive of the shared cohort (or of the decoy's own size and UID root, when it
     /// sets them). Blocking: call it off the runtime.
-    pub fn for_decoy(config: &DicomDecoyConfig, personality: Arc<DicomPersonality>, state_dir: &Path, cohort: &CohortConfig) -> Result<Self, SetupError> {
-        let dir = state_dir.join("dicom").join(&config.name);
+    pub fn for_decoy(config: &DicomDecoyConfig, personality: Arc<DicomPersonality>, around: &Surroundings) -> Result<Self, SetupError> {
+        let dir = around.state_dir.join("dicom").join(&config.name);
         crate::state_file::private_dir(&dir)?;
-        let site = Site {
-            uid_root: config.uid_root.clone().unwrap_or_else(|| cohort.uid_root.clone()),
-            institution_name: cohort.institution_name.clone(),
-            site_code: cohort.site_code.clone(),
+        let cohort = match (config.cohort_size, config.uid_root.as_deref()) {
+            (None, None) => Arc::clone(&around.shared_cohort),
+            (size, uid_root) => Arc::new(Cohort::of(&around.cohort, size, uid_root)),
         };
         let unknown_ae_queries = config.unknown_ae_queries.unwrap_or(personality.unknown_ae_queries);
         let idle = match personality.idle_timeout_seconds.filter(|_| !config.limits.idle_timeout_set) {
@@ -76,7 +74,7 @@ impl DicomRuntime {
         Ok(DicomRuntime {
             ae_title: config.ae_title.clone().unwrap_or_else(|| personality.ae_title.clone()),
             personality,
-            archive: archive::Archive::new(config.cohort_size.unwrap_or(cohort.patients), site),
+            archive: archive::Archive::new(cohort),
             quarantine,
             idle,
             move_destinations: config.move_destinations.clone(),

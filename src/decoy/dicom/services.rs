@@ -153,23 +153,14 @@ where
             return Ok(());
         }
         field::C_FIND_RQ | field::C_GET_RQ | field::C_MOVE_RQ if !answers_queries => {
+            // Recorded like any command, then the association is aborted (below).
             let id = m.data.as_deref().and_then(|d| parse_identifier(d, &ctx.transfer_syntax));
-            recorder
-                .emit(EventKind::DicomCommand {
-                    command: dimse::name(c.field),
-                    sop_class: c.sop_class.as_deref().map(AttackerBytes::new),
-                    level: id.as_ref().and_then(|i| i.level.as_deref()).map(AttackerBytes::new),
-                    keys: id.as_ref().map(recorded_keys).unwrap_or_default(),
-                    move_destination: c.move_destination.as_deref().map(AttackerBytes::new),
-                    matches: 0,
-                    status: REFUSED_UNKNOWN_AE,
-                })
-                .await;
-            recorder
-                .emit(EventKind::DicomRelease { how: "abort-sent".into(), reason: Some("query or retrieve from a calling AE the PACS does not know".into()) })
-                .await;
-            let _ = link.send(&super::pdu::abort(0, 0)).await;
-            return Err(CloseReason::ProtocolError);
+            Outcome {
+                level: id.as_ref().and_then(|i| i.level.as_deref()).map(AttackerBytes::new),
+                keys: id.as_ref().map(recorded_keys).unwrap_or_default(),
+                status: REFUSED_UNKNOWN_AE,
+                ..Outcome::default()
+            }
         }
         field::C_FIND_RQ | field::C_GET_RQ | field::C_MOVE_RQ => query_retrieve(rt, link, recorder, accepted, &ctx, &m, &sop_class).await?,
         field::C_CANCEL_RQ => Outcome::default(),
@@ -190,6 +181,13 @@ where
     });
     e.token = outcome.token.map(|t| t.hit());
     recorder.context().events.emit(e).await;
+    if outcome.status == REFUSED_UNKNOWN_AE {
+        recorder
+            .emit(EventKind::DicomRelease { how: "abort-sent".into(), reason: Some("query or retrieve from a calling AE the PACS does not know".into()) })
+            .await;
+        let _ = link.send(&super::pdu::abort(0, 0)).await;
+        return Err(CloseReason::ProtocolError);
+    }
     Ok(())
 }
 

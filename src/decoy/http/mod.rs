@@ -24,7 +24,6 @@ pub(crate) mod static_file;
 use std::path::Path;
 
 use crate::decoy::Surroundings;
-use crate::token::clinical::Site;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -92,11 +91,9 @@ impl HttpRuntime {
         let application = personality.application;
         let mut rt = Self::new(personality);
         rt.orthanc = application.map(|Application::Orthanc| {
-            let c = &around.cohort;
-            let site = Site { uid_root: c.uid_root.clone(), institution_name: c.institution_name.clone(), site_code: c.site_code.clone() };
             let (dicom_aet, dicom_port) = around.pacs.clone().unwrap_or_else(|| ("ORTHANC".into(), 4242));
             let system = orthanc::System { name: crate::config::host_name().to_uppercase(), dicom_aet, dicom_port, http_port: config.listen.port() };
-            orthanc::Orthanc::new(crate::decoy::Cohort::new(c.patients, site), system)
+            orthanc::Orthanc::new(Arc::clone(&around.shared_cohort), system)
         });
         rt.modified = modified_time(&state_dir.join("http").join(&config.name))?;
         if let Some(source) = &config.tls {

@@ -51,7 +51,8 @@ impl Level {
         }
     }
 
-    fn of(place: Place) -> Level {
+    /// The level a resource is at.
+    pub fn of(place: Place) -> Level {
         match place {
             Place::Patient(..) => Level::Patients,
             Place::Study(..) => Level::Studies,
@@ -75,29 +76,30 @@ pub struct Catalogue {
 
 impl Catalogue {
     pub fn new(patients: Vec<Arc<HoneyPatient>>) -> Self {
-        let mut listed: [Vec<Place>; 4] = Default::default();
-        let mut ids = HashMap::new();
-        let mut c = Catalogue { patients: Vec::new(), listed: Default::default(), ids: HashMap::new(), first_sizes: HashMap::new() };
-        c.patients = patients;
-        for (p, patient) in c.patients.iter().enumerate() {
-            let places = std::iter::once(Place::Patient(p)).chain(patient.studies.iter().enumerate().flat_map(move |(st, study)| {
-                std::iter::once(Place::Study(p, st)).chain(study.series.iter().enumerate().flat_map(move |(se, series)| {
-                    std::iter::once(Place::Series(p, st, se)).chain((1..=series.instance_count).map(move |n| Place::Instance(p, st, se, n)))
+        // Every resource in storage order: a patient, then each study, its series and
+        // their instances.
+        let places: Vec<Place> = patients
+            .iter()
+            .enumerate()
+            .flat_map(|(p, patient)| {
+                std::iter::once(Place::Patient(p)).chain(patient.studies.iter().enumerate().flat_map(move |(st, study)| {
+                    std::iter::once(Place::Study(p, st)).chain(study.series.iter().enumerate().flat_map(move |(se, series)| {
+                        std::iter::once(Place::Series(p, st, se)).chain((1..=series.instance_count).map(move |n| Place::Instance(p, st, se, n)))
+                    }))
                 }))
-            }));
-            for place in places {
-                if let Place::Series(p, st, se) = place {
-                    let first = c.instance(Place::Instance(p, st, se, 1)).and_then(|(p, st, se, n)| crate::token::instance_file(p, st, se, n).ok());
-                    c.first_sizes.insert((p, st, se), first.map_or(0, |f| f.len() as u64));
-                }
-                if let Some(id) = c.id(place) {
-                    listed[Level::of(place) as usize].push(place);
-                    ids.insert(id, place);
-                }
+            })
+            .collect();
+        let mut c = Catalogue { patients, listed: Default::default(), ids: HashMap::new(), first_sizes: HashMap::new() };
+        for place in places {
+            if let Place::Series(p, st, se) = place {
+                let first = c.instance(Place::Instance(p, st, se, 1)).and_then(|(p, st, se, n)| crate::token::instance_file(p, st, se, n).ok());
+                c.first_sizes.insert((p, st, se), first.map_or(0, |f| f.len() as u64));
+            }
+            if let Some(id) = c.id(place) {
+                c.listed[Level::of(place) as usize].push(place);
+                c.ids.insert(id, place);
             }
         }
-        c.listed = listed;
-        c.ids = ids;
         c
     }
 
@@ -135,11 +137,6 @@ impl Catalogue {
             parts.push(series.instance_uid(n)?);
         }
         Some(orthanc_id(&parts.iter().map(String::as_str).collect::<Vec<_>>()))
-    }
-
-    /// The level a resource is at.
-    pub fn level_of(&self, place: Place) -> Level {
-        Level::of(place)
     }
 
     /// The resource's children, in order.

@@ -33,7 +33,7 @@ type Built = (u64, Arc<Vec<HoneyPatient>>, Arc<Catalogue>);
 
 /// The REST application of one decoy.
 pub struct Orthanc {
-    pub cohort: Cohort,
+    pub cohort: Arc<Cohort>,
     pub system: System,
     catalogue: RwLock<Option<Built>>,
     /// DCMTK's UID generator state: host id, process id, counter.
@@ -48,7 +48,7 @@ const JSON: &str = "application/json; charset=utf-8";
 const MAX_LISTED: usize = 20_000;
 
 impl Orthanc {
-    pub fn new(cohort: Cohort, system: System) -> Self {
+    pub fn new(cohort: Arc<Cohort>, system: System) -> Self {
         let seed = rand::random::<u64>();
         Orthanc {
             cohort,
@@ -193,7 +193,7 @@ fn list(c: &Catalogue, places: &[Place], expand: bool) -> Value {
 /// so a patient's series come last study first.
 fn descendants(c: &Catalogue, place: Place, level: Level) -> Vec<Place> {
     let mut current = vec![place];
-    while current.first().is_some_and(|p| c.level_of(*p) != level) {
+    while current.first().is_some_and(|p| Level::of(*p) != level) {
         let mut next: Vec<Place> = Vec::new();
         for p in &current {
             let mut children = c.children(*p);

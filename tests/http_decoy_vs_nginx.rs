@@ -6,36 +6,21 @@
 mod common;
 
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Command, Stdio};
 
 use common::*;
 
 #[test]
 fn nginx_default_answers_like_a_real_debian_nginx() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let conf = format!(
-        "daemon off; master_process off; pid {d}/nginx.pid; error_log {d}/error.log;\nevents {{ worker_connections 64; }}\nhttp {{ include /etc/nginx/mime.types; default_type application/octet-stream; access_log off; gzip on;\n server {{ listen 127.0.0.1:{port} default_server; root /var/www/html; index index.html index.htm index.nginx-debian.html; server_name _; location / {{ try_files $uri $uri/ =404; }}\n location /secure/ {{ auth_basic \"Restricted\"; auth_basic_user_file {d}/htpasswd; }}\n location /go {{ return 302 /login; }} }} }}\n",
-        d = dir.path().display()
-    );
-    std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();
     std::fs::write(dir.path().join("htpasswd"), "admin:$apr1$x$y\n").unwrap();
     // The stock personality plus what the nginx config adds: a basic-auth realm and a redirect.
     let personality = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/decoys/nginx-default.yaml")).unwrap()
         + "  - {path: /secure/*, realm: Restricted}\n  - {path: /go, status: 302, location: /login}\n";
     std::fs::write(dir.path().join("nginx-auth.yaml"), personality).unwrap();
-    let nginx = Reaped(
-        Command::new("/usr/sbin/nginx")
-            .arg("-c")
-            .arg(dir.path().join("nginx.conf"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("nginx must be installed: scripts/test.sh installs it"),
+    let (nginx, real) = real_nginx::nginx(
+        dir.path(),
+        " location /secure/ { auth_basic \"Restricted\"; auth_basic_user_file {dir}/htpasswd; }\n location /go { return 302 /login; }",
     );
-    let real: SocketAddr = ([127, 0, 0, 1], port).into();
-    assert!(eventually(10, || TcpStream::connect(real).is_ok()));
 
     let hw = Honeyward::start(
         dir.path(),

@@ -6,8 +6,7 @@
 
 mod common;
 
-use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use common::*;
 
@@ -46,23 +45,8 @@ fn curl_compressed(port: u16) -> (Vec<String>, String) {
 #[test]
 fn nmap_and_curl_say_the_same_of_nginx_default_as_of_a_real_nginx() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let d = dir.path().display();
-    let conf = format!(
-        "daemon off; master_process off; pid {d}/nginx.pid; error_log {d}/error.log;\nevents {{ worker_connections 64; }}\nhttp {{ include /etc/nginx/mime.types; default_type application/octet-stream; access_log off; gzip on;\n server {{ listen 127.0.0.1:{port} default_server; root /var/www/html; index index.html index.htm index.nginx-debian.html; server_name _; location / {{ try_files $uri $uri/ =404; }} }} }}\n"
-    );
-    std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();
-    let _nginx = Reaped(
-        Command::new("/usr/sbin/nginx")
-            .arg("-c")
-            .arg(dir.path().join("nginx.conf"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("nginx must be installed: scripts/test.sh installs it"),
-    );
-    assert!(eventually(10, || TcpStream::connect(("127.0.0.1", port)).is_ok()), "nginx started");
+    let (_nginx, real) = real_nginx::nginx(dir.path(), "");
+    let port = real.port();
     let hw = Honeyward::start(dir.path(), &config("  - name: web\n    type: http\n    listen: 127.0.0.1:0\n    personality: nginx-default\n"));
     let decoy = hw.addr("web").port();
 

@@ -9,6 +9,7 @@ mod common;
 
 use std::net::SocketAddr;
 use std::process::Command;
+use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::real_pacs::dcmtk as run;
@@ -16,9 +17,21 @@ use common::*;
 
 const AUTH: &str = "Authorization: Basic b3J0aGFuYzpvcnRoYW5j\r\n"; // orthanc:orthanc
 
+/// The decoy's port, and how many requests were sent to it (each must be stored once).
+static DECOY_PORT: AtomicU16 = AtomicU16::new(0);
+static SENT_TO_DECOY: AtomicUsize = AtomicUsize::new(0);
+
+/// One request to either server, counted when it goes to the decoy.
+fn ask(addr: SocketAddr, request: &[u8]) -> Vec<u8> {
+    if addr.port() == DECOY_PORT.load(Ordering::Relaxed) {
+        SENT_TO_DECOY.fetch_add(1, Ordering::Relaxed);
+    }
+    http_raw(addr, request)
+}
+
 fn get(addr: SocketAddr, path: &str, auth: bool) -> Vec<u8> {
     let req = format!("GET {path} HTTP/1.1\r\nHost: x\r\n{}\r\n", if auth { AUTH } else { "" });
-    http_raw(addr, req.as_bytes())
+    ask(addr, req.as_bytes())
 }
 
 fn json(addr: SocketAddr, path: &str) -> serde_json::Value {
@@ -64,6 +77,7 @@ fn pacs_viewer_answers_orthancs_rest_api_like_a_real_orthanc_holding_the_same_pa
     );
     let hw = Honeyward::start(dir.path(), &format!("{}cohort:\n  patients: 0\n", config(&decoys)));
     let (decoy, pacs) = (hw.addr("viewer"), hw.addr("pacs"));
+    DECOY_PORT.store(decoy.port(), Ordering::Relaxed);
     cli(dir.path(), &["token", "create", "http-basic", "--label", "orthanc admin", "--username", "orthanc", "--password", "orthanc"]);
     cli(dir.path(), &["token", "create", "patient", "--label", "honey patient on the PACS", "--studies", "2"]);
     std::thread::sleep(Duration::from_millis(1200));
@@ -76,7 +90,7 @@ fn pacs_viewer_answers_orthancs_rest_api_like_a_real_orthanc_holding_the_same_pa
         let file = response_shape(&get(decoy, &format!("/instances/{id}/file"), true)).2;
         let mut upload = format!("POST /instances HTTP/1.1\r\nHost: x\r\n{AUTH}Content-Length: {}\r\n\r\n", file.len()).into_bytes();
         upload.extend_from_slice(&file);
-        let (status, _, body) = response_shape(&http_raw(real, &upload));
+        let (status, _, body) = response_shape(&ask(real, &upload));
         assert_eq!(status, "HTTP/1.1 200 OK", "{}", String::from_utf8_lossy(&body));
         assert!(String::from_utf8_lossy(&body).contains(id.as_str()), "the real server names the instance as the decoy does");
     }
@@ -149,7 +163,7 @@ fn pacs_viewer_answers_orthancs_rest_api_like_a_real_orthanc_holding_the_same_pa
         ("HEAD", "/patients"),
     ] {
         let req = format!("{method} {path} HTTP/1.1\r\nHost: x\r\n{AUTH}Content-Length: 0\r\n\r\n");
-        let (want, got) = (http_raw(real, req.as_bytes()), http_raw(decoy, req.as_bytes()));
+        let (want, got) = (ask(real, req.as_bytes()), ask(decoy, req.as_bytes()));
         assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(&want), "{method} {path}");
     }
     // Compressed as Orthanc compresses: the same bytes, where nothing is masked.
@@ -157,7 +171,7 @@ fn pacs_viewer_answers_orthancs_rest_api_like_a_real_orthanc_holding_the_same_pa
     for path in ["/statistics", "/plugins", "/exports", "/patients", "/studies", "/series", "/nope", file.as_str()] {
         for coding in ["gzip", "deflate", "gzip, deflate", "gzip;q=1", "br"] {
             let req = format!("GET {path} HTTP/1.1\r\nHost: x\r\n{AUTH}Accept-Encoding: {coding}\r\n\r\n");
-            let (want, got) = (response_shape(&http_raw(real, req.as_bytes())), response_shape(&http_raw(decoy, req.as_bytes())));
+            let (want, got) = (response_shape(&ask(real, req.as_bytes())), response_shape(&ask(decoy, req.as_bytes())));
             assert_eq!(got, want, "GET {path} accepting {coding}");
         }
     }
@@ -195,4 +209,11 @@ fn pacs_viewer_answers_orthancs_rest_api_like_a_real_orthanc_holding_the_same_pa
     }
     let count = found.lines().filter(|l| l.contains("NumberOfPatientRelatedStudies") && l.contains('[')).find_map(|l| l.split('[').nth(1)?.split(']').next());
     assert_eq!(count.map(str::trim), Some(studies.len().to_string().as_str()), "as many studies: {found}");
+
+    // Every request the decoy answered is stored exactly once.
+    let sent = SENT_TO_DECOY.load(Ordering::Relaxed) as i64;
+    let db = hw.store();
+    assert!(eventually(10, || count_kind(&db, "http_request") >= sent), "{} of {sent} stored", count_kind(&db, "http_request"));
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(count_kind(&db, "http_request"), sent, "each request stored once");
 }

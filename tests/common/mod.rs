@@ -4,6 +4,7 @@
 
 pub mod certs;
 pub mod controller;
+pub mod real_nginx;
 pub mod real_pacs;
 pub mod real_ssh;
 pub mod rsyslog;

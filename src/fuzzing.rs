@@ -129,9 +129,21 @@ pub fn ssh_userauth(bytes: &[u8]) {
     }
 }
 
-/// An HTTP/1 request head, then the credentials in it (basic, bearer, SigV4, forms).
+/// A TLS client's ALPN list; an HTTP/1 request head, then the credentials in it (basic,
+/// bearer, SigV4, forms).
 pub fn http_request(bytes: &[u8]) {
     use crate::decoy::http::static_file::{decide, multipart, Conditions, Outcome, Validators};
+    // The HTTPS decoys read the client's ALPN list before any request: what they pick
+    // is one of their own protocols.
+    let (limits, alpn) = nginx_default();
+    let picked = crate::decoy::http::tls::alpn_select(alpn, bytes);
+    assert!(picked.is_none_or(|p| [&b"h2"[..], b"http/1.1", b"http/1.0", b"http/0.9"].contains(&p)));
+    // The head scanner with nginx-default's limits (refusing a bad method byte at
+    // once), fed all at once and then byte by byte: both ways give the same verdict.
+    let whole = crate::decoy::http::h1::HeadScan::default().advance(bytes, limits);
+    let mut scan = crate::decoy::http::h1::HeadScan::default();
+    let piecewise = (1..=bytes.len()).find_map(|n| scan.advance(&bytes[..n], limits));
+    assert_eq!(whole, piecewise);
     if let Ok((request, _)) = crate::decoy::http::h1::parse_head(bytes, 100) {
         let _ = crate::decoy::http::request::credential(&request);
         let _ = crate::decoy::http::request::headers(&request);
@@ -162,7 +174,7 @@ pub fn http_request(bytes: &[u8]) {
         posted.body.kept = bytes.to_vec();
         let portal = portal();
         let _ = portal.render(&posted, "{csrf}{message}", None);
-        let _ = portal.attempt(&posted, request.header("user-agent").unwrap_or_default());
+        let _ = portal.attempt(&posted, request.header("user-agent").unwrap_or_default(), std::net::Ipv4Addr::LOCALHOST.into());
         // pacs-viewer's REST API on the path and query as sent.
         let target = String::from_utf8_lossy(&request.target);
         let (path, query) = target.split_once('?').unwrap_or((&target, ""));
@@ -170,6 +182,26 @@ pub fn http_request(bytes: &[u8]) {
         let _ = orthanc.allowed(tokens, path);
         let _ = orthanc.answer(tokens, path, query);
     }
+}
+
+/// nginx-default's HTTP/1 limits and its ALPN list, as a decoy with default limits
+/// gets them.
+fn nginx_default() -> &'static (crate::decoy::http::h1::H1Limits, Vec<u8>) {
+    static NGINX: std::sync::OnceLock<(crate::decoy::http::h1::H1Limits, Vec<u8>)> = std::sync::OnceLock::new();
+    NGINX.get_or_init(|| {
+        let p = crate::decoy::http::HttpPersonality::built_in("nginx-default").and_then(Result::ok).expect("nginx-default parses");
+        let alpn = p.tls.alpn_wire(p.http2);
+        let rt = crate::decoy::http::HttpRuntime::new(std::sync::Arc::new(p));
+        let limits = crate::config::ConnectionLimits {
+            max_connections: 1,
+            max_connections_per_source: 1,
+            idle_timeout: std::time::Duration::from_secs(30),
+            idle_timeout_set: false,
+            session_timeout: std::time::Duration::from_secs(300),
+            max_session_bytes: 1 << 20,
+        };
+        (rt.h1_limits(&limits), alpn)
+    })
 }
 
 fn portal() -> &'static crate::decoy::http::portal::Portal {

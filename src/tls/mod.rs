@@ -22,4 +22,9 @@ pub enum TlsError {
     /// rustls refused the configuration (e.g. a key that does not fit the certificate).
     #[error("{what}: {cause}")]
     Rustls { what: &'static str, cause: rustls::Error },
+    /// OpenSSL refused the configuration of a decoy's TLS (`src/decoy/http/tls.rs`).
+    #[error("{what}: {cause}")]
+    OpenSsl { what: &'static str, cause: openssl::error::ErrorStack },
+    #[error("no certificate in the chain")]
+    NoCertificate,
 }

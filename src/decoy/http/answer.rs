@@ -18,12 +18,14 @@ pub struct Answer {
     /// Extra headers (route's, Location, WWW-Authenticate, ...), in the order added.
     pub extra: Vec<(String, String)>,
     pub is_static: bool,
+    /// From the application behind the server, length unknown to it (see `Route::dynamic`).
+    pub dynamic: bool,
     /// Replace `{method}` and `{uri}` in the body with the request's.
     pub echo: bool,
     /// Last-Modified and ETag, for a static file's answer (200, 206, 304).
     pub validators: Option<(String, String)>,
-    /// The body gzip'd (nginx's `gzip on`), and whether it goes out over h2 (no chunks).
-    pub gzipped: Option<(Bytes, bool)>,
+    /// The body gzip'd (nginx's `gzip on`).
+    pub gzipped: Option<Bytes>,
 }
 
 /// The boundary of the next `multipart/byteranges` answer: a counter, zero-padded as
@@ -36,7 +38,18 @@ fn next_boundary() -> String {
 impl Answer {
     /// `200 OK` with this body and no extra headers.
     pub fn ok(content_type: String, body: Bytes) -> Answer {
-        Answer { status: 200, reason: "OK".into(), content_type, body, extra: Vec::new(), is_static: false, echo: false, validators: None, gzipped: None }
+        Answer {
+            status: 200,
+            reason: "OK".into(),
+            content_type,
+            body,
+            extra: Vec::new(),
+            is_static: false,
+            dynamic: false,
+            echo: false,
+            validators: None,
+            gzipped: None,
+        }
     }
 }
 
@@ -112,13 +125,15 @@ impl Answer {
 
     /// Compresses the answer as nginx does: 200, 403 and 404 of a listed type and
     /// long enough; the ETag becomes weak.
-    pub fn gzip(&mut self, rt: &HttpRuntime, h2: bool) {
+    pub fn gzip(&mut self, rt: &HttpRuntime) {
         let Some(g) = &rt.personality.gzip else { return };
         if !matches!(self.status, 200 | 403 | 404) || !Answer::gzip_type(rt, &self.content_type) || self.body.len() < g.min_length_bytes {
             return;
         }
-        if let Some(compressed) = rt.gzipped.get(&self.body, g.level) {
-            self.gzipped = Some((compressed, h2));
+        // An application's page differs at each request: compressed, not cached.
+        let compressed = if self.dynamic { super::gzip::compress(&self.body, g.level).map(Bytes::from) } else { rt.gzipped.get(&self.body, g.level) };
+        if let Some(compressed) = compressed {
+            self.gzipped = Some(compressed);
             if let Some((_, etag)) = &mut self.validators {
                 *etag = format!("W/{etag}");
             }

@@ -23,6 +23,9 @@ const MALFORMED_KEPT: usize = 4096;
 pub struct Exchange {
     pub rt: std::sync::Arc<HttpRuntime>,
     pub recorder: Recorder,
+    /// Plain HTTP arrived on the TLS port: every request is answered with the
+    /// personality's `plain_http_on_tls` page (nginx's 400), then the connection closes.
+    pub plain_on_tls_port: bool,
 }
 
 impl Exchange {
@@ -42,7 +45,7 @@ impl Exchange {
         };
         let kept = &raw[..raw.len().min(MALFORMED_KEPT)];
         self.recorder.emit(EventKind::DataReceived { data: AttackerBytes::new(kept), truncated: raw.len() > kept.len() }).await;
-        let mut response = self.lay_out(answer, None, false, true);
+        let mut response = self.lay_out(answer, None, false, true, Version::Http11);
         if let Some(whole) = &p.malformed_raw {
             response.raw = Some(Bytes::from(whole.replace("{date}", &date::now())));
         }
@@ -55,6 +58,9 @@ impl Exchange {
     /// comes before the body. None: read the body without a word (other personalities).
     pub fn continues(&self, req: &Request) -> Option<bool> {
         let p = &self.rt.personality;
+        if self.plain_on_tls_port {
+            return Some(false);
+        }
         if !p.expect_continue {
             return None;
         }
@@ -83,7 +89,7 @@ impl Exchange {
         // The application judges the sign-in (session, token, lockout); it always fails.
         let attempt = login.zip(self.rt.portal.as_ref()).map(|(_, portal)| {
             let username = credential.as_ref().and_then(|c| c.username.as_ref()).map(|u| u.as_bytes().to_vec()).unwrap_or_default();
-            portal.attempt(&req, &username)
+            portal.attempt(&req, &username, self.recorder.source().ip())
         });
         let aws_key_id = credential.as_ref().filter(|c| c.scheme == "aws-sigv4").and_then(|c| c.secret.as_ref()).map(|k| k.to_text_lossy());
         let mut close = !keep_alive;
@@ -92,9 +98,14 @@ impl Exchange {
         // No Host on HTTP/1.1, or a path above the root.
         let simple = req.version == Version::Http09;
         close |= simple;
+        let mut told_off = false;
         let answer = if no_host || normalised.is_none() || (simple && req.method != b"GET") {
             close = true;
             self.page(400)
+        } else if self.plain_on_tls_port {
+            close = true;
+            told_off = true;
+            p.plain_http_on_tls.as_ref().map_or_else(|| self.page(400), |page| from_page(400, page))
         } else if declares_too_much(p, &req) {
             close = true;
             self.page(413)
@@ -133,9 +144,12 @@ impl Exchange {
         if answer.status == 404 && self.rt.scans.not_found(self.recorder.source().ip()) {
             tags.push(classify::SCANNING.to_string());
         }
+        if told_off {
+            tags.push("plain-http-on-tls-port".into());
+        }
         match attempt {
             Some(Attempt::Expired) => tags.push("csrf-missing".into()),
-            Some(Attempt::Locked) => tags.push("account-locked".into()),
+            Some(Attempt::Locked) => tags.push(self.rt.portal.as_ref().map_or("account-locked", |p| p.locked_tag()).into()),
             _ => {}
         }
         let status = if aws_key_id.is_some() { 403 } else { answer.status };
@@ -183,7 +197,7 @@ impl Exchange {
             answer.body = Bytes::from(body);
         }
         if gzip {
-            answer.gzip(&self.rt, req.version == Version::H2);
+            answer.gzip(&self.rt);
         }
         if p.compression == Some(Compression::Orthanc) && answer.status == 200 && !answer.body.is_empty() {
             let coding = req.header("accept-encoding").and_then(gzip::ZlibCoding::orthanc_choice);
@@ -193,7 +207,7 @@ impl Exchange {
             }
         }
         let host = req.header("host").map(|h| String::from_utf8_lossy(h).into_owned());
-        let mut response = self.lay_out(answer, host.as_deref(), req.method == b"HEAD", close);
+        let mut response = self.lay_out(answer, host.as_deref(), req.method == b"HEAD", close, req.version);
         if simple {
             // HTTP/0.9 has no status line and no headers: the body is the answer.
             response.raw = Some(response.body.clone());
@@ -261,7 +275,7 @@ impl Exchange {
         }
         if let Some(failure) = login_failure {
             let content_type = r.content_type.clone().unwrap_or_else(|| "text/html".into());
-            return Answer { extra: r.headers.clone(), ..Answer::ok(content_type, Bytes::from(failure.to_string())) };
+            return Answer { extra: r.headers.clone(), dynamic: r.dynamic, ..Answer::ok(content_type, Bytes::from(failure.to_string())) };
         }
         if !p.allows(r, &req.method) {
             let mut a = self.page(405);
@@ -270,12 +284,14 @@ impl Exchange {
             }
             return a;
         }
-        let mut a = match &r.body {
+        let body = r.binary.clone().or_else(|| r.body.clone().map(Bytes::from));
+        let mut a = match body {
             Some(body) => Answer {
                 status: r.status,
                 reason: r.reason.clone().unwrap_or_else(|| if r.status == 200 { "OK".into() } else { p.error(r.status).1.reason.clone() }),
                 is_static: r.is_static,
-                ..Answer::ok(r.content_type.clone().unwrap_or_else(|| "text/html".into()), Bytes::from(body.clone()))
+                dynamic: r.dynamic,
+                ..Answer::ok(r.content_type.clone().unwrap_or_else(|| "text/html".into()), body)
             },
             None => self.page(r.status),
         };
@@ -286,10 +302,15 @@ impl Exchange {
         a
     }
 
-    /// Puts the answer's headers in the personality's order.
-    fn lay_out(&self, mut a: Answer, host: Option<&str>, head_only: bool, close: bool) -> Response {
+    /// Puts the answer's headers in the personality's order, and delimits its body as
+    /// nginx does: by Content-Length when it knows the length; otherwise (gzip'd, or
+    /// from the application) by chunks to HTTP/1.1, by the close to HTTP/1.0, and by
+    /// frames over h2.
+    fn lay_out(&self, mut a: Answer, host: Option<&str>, head_only: bool, mut close: bool, version: Version) -> Response {
         let p = &self.rt.personality;
         let gzipped = a.gzipped.take();
+        let unsized_body = gzipped.is_some() || a.dynamic;
+        close |= unsized_body && version == Version::Http10;
         let mut candidates: Vec<(String, String)> = Vec::with_capacity(12);
         if let Some(server) = &p.server {
             candidates.push(("Server".into(), server.clone()));
@@ -300,19 +321,22 @@ impl Exchange {
         if !a.content_type.is_empty() {
             candidates.push(("Content-Type".into(), a.content_type));
         }
-        if a.status != 304 && gzipped.is_none() {
+        if a.status != 304 && !unsized_body {
             candidates.push(("Content-Length".into(), a.body.len().to_string()));
         }
         if let Some((modified, _)) = &a.validators {
             candidates.push(("Last-Modified".into(), modified.clone()));
         }
-        if let Some((compressed, h2)) = gzipped {
-            if !h2 && !head_only {
-                candidates.push(("Transfer-Encoding".into(), "chunked".into()));
-            }
-            a.body = if h2 { compressed } else { Bytes::from(super::gzip::chunked(&compressed)) };
-            a.extra.insert(0, ("Content-Encoding".into(), "gzip".into()));
+        if let Some(compressed) = gzipped {
+            a.body = compressed;
+            // nginx's gzip filter adds the header after the application's own.
+            let at = if a.dynamic { a.extra.len() } else { 0 };
+            a.extra.insert(at, ("Content-Encoding".into(), "gzip".into()));
             a.is_static = false;
+        }
+        if unsized_body && version == Version::Http11 && !head_only {
+            candidates.push(("Transfer-Encoding".into(), "chunked".into()));
+            a.body = Bytes::from(super::gzip::chunked(&a.body));
         }
         let say_close = close && p.announce_close;
         candidates.push(("Connection".into(), if say_close { "close" } else { "keep-alive" }.into()));

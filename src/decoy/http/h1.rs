@@ -37,6 +37,8 @@ pub struct H1Limits {
     pub refuse_body_over: Option<u64>,
     /// Answer HTTP/0.9 simple requests (`GET /path` and nothing more) as nginx does.
     pub http09: bool,
+    /// Refuse a byte no method has the moment it arrives, as nginx's parser does.
+    pub early_method_check: bool,
 }
 
 impl H1Limits {
@@ -90,7 +92,8 @@ where
         };
         buf.advance(len);
         let mut body = BodyReader::new(limits.body_kept);
-        if expects_continue(&request, &framing) {
+        // Plain HTTP on the TLS port is answered before its body, as nginx does.
+        if expects_continue(&request, &framing) || (ex.plain_on_tls_port && !matches!(framing, Framing::None)) {
             match ex.continues(&request) {
                 // The body will be read: say so first, as nginx does.
                 Some(true) => {
@@ -245,22 +248,35 @@ async fn read_head<S: AsyncRead + Unpin>(io: &mut S, buf: &mut BytesMut, limits:
 /// client sending one byte per packet costs no more than one sending it all at once).
 /// Accepts bare LF line ends and empty lines before the request line, as nginx does.
 #[derive(Debug, Default)]
-struct HeadScan {
+pub(crate) struct HeadScan {
     /// Next byte to look at.
     pos: usize,
     /// Start of the line being read.
     line_start: usize,
     /// The request line has been seen.
     past_request_line: bool,
+    /// Bytes of the method read so far, and whether the space after it has come.
+    method_bytes: usize,
+    method_done: bool,
 }
 
 impl HeadScan {
     /// `Some(Ok(end))` when the head is complete, `Some(Err)` when it breaks a limit
     /// (like nginx: request line over the line cap → 414; a header line over it, or the
     /// head over its cap → "header too large"), `None` to read more.
-    fn advance(&mut self, buf: &[u8], limits: &H1Limits) -> Option<Result<usize, Malformed>> {
+    pub(crate) fn advance(&mut self, buf: &[u8], limits: &H1Limits) -> Option<Result<usize, Malformed>> {
         let too_long = |past: bool| if past { Malformed::HeaderTooLarge } else { Malformed::UriTooLong };
         while self.pos < buf.len() {
+            // nginx refuses a method byte that is not A-Z, `_` or `-` the moment it
+            // arrives (empty lines may come first), not at the end of the line.
+            if limits.early_method_check && !self.past_request_line && !self.method_done {
+                match buf[self.pos] {
+                    b'\r' | b'\n' if self.method_bytes == 0 => {}
+                    b' ' if self.method_bytes > 0 => self.method_done = true,
+                    b'A'..=b'Z' | b'_' | b'-' => self.method_bytes += 1,
+                    _ => return Some(Err(Malformed::BadRequest)),
+                }
+            }
             if buf[self.pos] == b'\n' {
                 let line = &buf[self.line_start..self.pos];
                 let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -393,6 +409,28 @@ mod tests {
     }
 
     #[test]
+    fn with_nginxs_parser_a_byte_no_method_has_is_refused_as_it_arrives() {
+        let nginx = H1Limits { early_method_check: true, ..limits(0) };
+        let refused = Some(Err(Malformed::BadRequest));
+        for (sent, want) in [
+            (&b"\x16\x03\x01"[..], refused),
+            (b"GET\x01", refused),
+            (b"GEt", refused),
+            (b"\r\nget", refused),
+            (b" GET", refused),
+            (b"\r\n\r\nGET /", None),
+            (b"M-SEARCH_X / HT", None),
+            (b"GET /\x16 HTTP", None),
+        ] {
+            assert_eq!(HeadScan::default().advance(sent, &nginx), want, "{sent:?}");
+            assert_eq!(HeadScan::default().advance(sent, &limits(0)), None, "others wait for the line: {sent:?}");
+        }
+        let head = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+        let mut scan = HeadScan::default();
+        assert_eq!((1..=head.len()).find_map(|n| scan.advance(&head[..n], &nginx)), Some(Ok(head.len())), "byte by byte");
+    }
+
+    #[test]
     fn table_of_heads() {
         let ok = |h: &[u8]| parse_head(h, 8).map(|(r, _)| r);
         let r = ok(b"GET /a?b HTTP/1.0\r\nX-A: 1\r\n\r\n").unwrap();
@@ -423,6 +461,7 @@ mod tests {
             body_kept: 4,
             refuse_body_over: None,
             http09: false,
+            early_method_check: false,
         }
     }
 

@@ -1,64 +1,95 @@
-//! h2 (negotiated by ALPN over TLS) through hyper: each stream's request becomes a
-//! [`Request`] for the exchange, whose [`Response`] goes back as an h2 response
-//! (connection-specific headers dropped, names lower-cased as h2 requires).
+//! h2 (negotiated by ALPN over TLS) on the h2 crate, set up as nginx 1.22 sets up its
+//! HTTP/2: its SETTINGS (128 streams, 64 KiB stream windows, the largest frame size)
+//! and its connection window opened to 2^31-1, so a client's first frames look the
+//! same. Each stream's request becomes a [`Request`] for the exchange, whose
+//! [`Response`] goes back with the personality's headers (HTTP/1-only ones dropped,
+//! names lower-cased), nothing added.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::body::Body as _;
-use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use h2::server::SendResponse;
+use h2::RecvStream;
 use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::task::JoinSet;
+use tokio::time::timeout;
 
 use super::exchange::Exchange;
 use super::h1::H1Limits;
 use super::message::{BodyReader, Request, Response, Version};
 use crate::event::CloseReason;
 
-/// Most concurrent streams per connection.
-const MAX_STREAMS: u32 = 32;
+/// nginx's `http2_max_concurrent_streams`.
+const MAX_STREAMS: u32 = 128;
+/// nginx's `http2_recv_buffer`-driven stream window (SETTINGS_INITIAL_WINDOW_SIZE).
+const STREAM_WINDOW_BYTES: u32 = 65_536;
+/// nginx announces the largest frame size h2 allows.
+const MAX_FRAME_BYTES: u32 = (1 << 24) - 1;
+/// nginx opens the connection window to the largest h2 allows.
+const CONNECTION_WINDOW_BYTES: u32 = i32::MAX as u32;
+/// Response bytes buffered per stream before the peer's window opens.
+const SEND_BUFFER_BYTES: usize = 256 * 1024;
 
-/// Serves h2 on `io` until the peer goes away or an error.
+/// Serves h2 on `io` until the peer goes away, an error, or the keep-alive time
+/// passes with no stream open.
 pub async fn serve<S>(io: S, ex: Arc<Exchange>, limits: H1Limits) -> CloseReason
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
-        let ex = Arc::clone(&ex);
-        async move { Ok::<_, Infallible>(answer(&ex, req, &limits).await) }
-    });
-    let mut builder = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
+    let mut builder = h2::server::Builder::new();
     builder
-        .timer(TokioTimer::new())
         .max_concurrent_streams(MAX_STREAMS)
+        .initial_window_size(STREAM_WINDOW_BYTES)
+        .max_frame_size(MAX_FRAME_BYTES)
+        .initial_connection_window_size(CONNECTION_WINDOW_BYTES)
+        // Bounds what HPACK may expand a header block to (nginx has such a limit but
+        // does not announce it; h2 announces what it enforces).
         .max_header_list_size(limits.max_head_bytes as u32)
-        .keep_alive_interval(None)
-        .max_send_buf_size(256 * 1024);
-    match builder.serve_connection(TokioIo::new(io), service).await {
-        Ok(()) => CloseReason::PeerClosed,
-        Err(e) if e.is_timeout() => CloseReason::IdleTimeout,
-        Err(_) => CloseReason::ProtocolError,
+        .max_send_buffer_size(SEND_BUFFER_BYTES);
+    let mut conn = match timeout(limits.header_timeout, builder.handshake::<_, Bytes>(io)).await {
+        Ok(Ok(conn)) => conn,
+        Ok(Err(_)) => return CloseReason::ProtocolError,
+        Err(_) => return CloseReason::IdleTimeout,
+    };
+    let mut streams = JoinSet::new();
+    loop {
+        let idle = streams.is_empty();
+        tokio::select! {
+            next = conn.accept() => match next {
+                Some(Ok((request, respond))) => {
+                    let ex = Arc::clone(&ex);
+                    streams.spawn(async move { answer(&ex, request, respond, &limits).await });
+                }
+                Some(Err(e)) if e.is_io() => return CloseReason::PeerClosed,
+                Some(Err(_)) => return CloseReason::ProtocolError,
+                None => return CloseReason::PeerClosed,
+            },
+            Some(_) = streams.join_next(), if !idle => {}
+            _ = tokio::time::sleep(limits.keep_alive_timeout), if idle => {
+                // nginx says GOAWAY before it closes an idle connection.
+                conn.graceful_shutdown();
+                let _ = timeout(std::time::Duration::from_secs(1), conn.accept()).await;
+                return CloseReason::IdleTimeout;
+            }
+        }
     }
 }
 
-async fn answer(ex: &Exchange, req: hyper::Request<Incoming>, limits: &H1Limits) -> hyper::Response<Full<Bytes>> {
+async fn answer(ex: &Exchange, req: http::Request<RecvStream>, mut respond: SendResponse<Bytes>, limits: &H1Limits) {
     let (parts, mut body) = req.into_parts();
     let mut reader = BodyReader::new(limits.body_kept);
     let mut complete = true;
-    loop {
+    while !body.is_end_stream() {
         if reader.bytes() >= limits.max_body_bytes {
-            complete = body.is_end_stream();
+            complete = false;
             break;
         }
-        match tokio::time::timeout(limits.header_timeout, body.frame()).await {
-            Ok(Some(Ok(frame))) => {
-                if let Ok(data) = frame.into_data() {
-                    let room = (limits.max_body_bytes - reader.bytes()) as usize;
-                    reader.update(&data[..data.len().min(room)]);
-                    complete &= data.len() <= room;
-                }
+        match timeout(limits.header_timeout, body.data()).await {
+            Ok(Some(Ok(data))) => {
+                let _ = body.flow_control().release_capacity(data.len());
+                let room = (limits.max_body_bytes - reader.bytes()) as usize;
+                reader.update(&data[..data.len().min(room)]);
+                complete &= data.len() <= room;
             }
             Ok(None) => break,
             _ => {
@@ -80,7 +111,13 @@ async fn answer(ex: &Exchange, req: hyper::Request<Incoming>, limits: &H1Limits)
         headers,
         body: reader.finish(!complete),
     };
-    convert(ex.respond(request, true).await)
+    let (head, body) = convert(ex.respond(request, true).await);
+    let end = body.is_empty();
+    if let Ok(mut stream) = respond.send_response(head, end) {
+        if !end {
+            let _ = stream.send_data(body, true);
+        }
+    }
 }
 
 /// Headers that mean something only on an HTTP/1 connection.
@@ -88,16 +125,14 @@ fn connection_specific(name: &str) -> bool {
     ["connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection"].iter().any(|h| name.eq_ignore_ascii_case(h))
 }
 
-fn convert(r: Response) -> hyper::Response<Full<Bytes>> {
-    let mut builder = hyper::Response::builder().status(r.status);
+/// The response head (headers in the personality's order) and body.
+fn convert(r: Response) -> (http::Response<()>, Bytes) {
+    let mut builder = http::Response::builder().status(r.status);
     for (name, value) in r.headers.iter().filter(|(n, _)| !connection_specific(n)) {
-        if r.head_only && name.eq_ignore_ascii_case("content-length") {
-            continue;
-        }
         builder = builder.header(name.to_ascii_lowercase(), value);
     }
     let body = if r.head_only { Bytes::new() } else { r.body };
-    builder.body(Full::new(body)).unwrap_or_else(|_| hyper::Response::new(Full::new(Bytes::new())))
+    (builder.body(()).unwrap_or_default(), body)
 }
 
 #[cfg(test)]
@@ -115,7 +150,7 @@ mod tests {
             close: false,
             raw: None,
         };
-        let h = convert(r);
+        let (h, _) = convert(r);
         let names: Vec<&str> = h.headers().keys().map(|k| k.as_str()).collect();
         assert_eq!(names, ["server"]);
     }

@@ -20,6 +20,7 @@ mod personality;
 pub(crate) mod portal;
 pub(crate) mod request;
 pub(crate) mod static_file;
+pub(crate) mod tls;
 
 use std::path::Path;
 
@@ -50,8 +51,8 @@ const MAX_HEADERS: usize = 100;
 /// Everything an HTTP decoy needs at run time.
 pub struct HttpRuntime {
     pub personality: Arc<HttpPersonality>,
-    /// HTTPS, when configured.
-    pub tls: Option<tokio_rustls::TlsAcceptor>,
+    /// HTTPS, when configured: OpenSSL set up as the imitated server sets it up.
+    pub tls: Option<openssl::ssl::SslContext>,
     /// Last-Modified (and the ETag's time) of static pages, like a file's mtime: chosen
     /// once per decoy, weeks to months before its first start, and kept in the state
     /// directory, so it does not change at every restart.
@@ -98,12 +99,12 @@ impl HttpRuntime {
         rt.modified = modified_time(&state_dir.join("http").join(&config.name))?;
         if let Some(source) = &config.tls {
             let (chain, key) = crate::tls::load(source, &state_dir.join("http").join(&config.name))?;
-            rt.tls = Some(tokio_rustls::TlsAcceptor::from(crate::tls::server_config(chain, key, http2)?));
+            rt.tls = Some(tls::context(&chain, &key, &rt.personality.tls, http2)?);
         }
         Ok(rt)
     }
 
-    fn h1_limits(&self, limits: &ConnectionLimits) -> h1::H1Limits {
+    pub(crate) fn h1_limits(&self, limits: &ConnectionLimits) -> h1::H1Limits {
         let p = &self.personality;
         let (header_timeout, keep_alive) = match p.timeouts.filter(|_| !limits.idle_timeout_set) {
             // The product's own timing, as a scanner measures it.
@@ -123,6 +124,7 @@ impl HttpRuntime {
             body_kept: request::BODY_KEPT,
             refuse_body_over: self.personality.client_max_body_bytes,
             http09: self.personality.http09,
+            early_method_check: self.personality.early_method_check,
         }
     }
 }
@@ -131,21 +133,38 @@ impl HttpRuntime {
 pub async fn handle(rt: Arc<HttpRuntime>, stream: TcpStream, mut conn: Connection) {
     let limits = conn.context().limits;
     let counts = Arc::new(ByteCounts::default());
-    let mut io = Counting::new(stream, Arc::clone(&counts), limits.max_session_bytes);
-    let acceptor = rt.tls.clone();
     let h1_limits = rt.h1_limits(&limits);
     let shutdown = conn.context().shutdown.clone();
-    let exchange = Exchange { rt: Arc::clone(&rt), recorder: conn.recorder() };
+    let mut exchange = Exchange { rt: Arc::clone(&rt), recorder: conn.recorder(), plain_on_tls_port: false };
+    let io_counts = Arc::clone(&counts);
     let serve = async move {
-        let Some(acceptor) = acceptor else {
+        let Some(context) = exchange.rt.tls.clone() else {
+            let mut io = Counting::new(stream, io_counts, limits.max_session_bytes);
             return h1::serve(&mut io, &exchange, &h1_limits).await;
         };
-        let mut tls = match tokio::time::timeout(limits.idle_timeout, acceptor.accept(io)).await {
-            Ok(Ok(tls)) => tls,
-            Ok(Err(_)) => return CloseReason::ProtocolError,
+        // Like nginx, the first byte decides: a TLS record, or plain HTTP to be told off.
+        let opening = tls::opening(&stream, h1_limits.header_timeout).await;
+        let mut io = Counting::new(stream, io_counts, limits.max_session_bytes);
+        match opening {
+            tls::Opening::Closed => return CloseReason::PeerClosed,
+            tls::Opening::Silent => return CloseReason::IdleTimeout,
+            tls::Opening::Plain => {
+                exchange.plain_on_tls_port = true;
+                return h1::serve(&mut io, &exchange, &h1_limits).await;
+            }
+            tls::Opening::Tls => {}
+        }
+        let Ok(ssl) = openssl::ssl::Ssl::new(&context) else { return CloseReason::Error };
+        let Ok(mut tls) = tokio_openssl::SslStream::new(ssl, io) else { return CloseReason::Error };
+        match tokio::time::timeout(h1_limits.header_timeout, std::pin::Pin::new(&mut tls).accept()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => {
+                tls::drain(tls.get_mut()).await;
+                return CloseReason::ProtocolError;
+            }
             Err(_) => return CloseReason::IdleTimeout,
-        };
-        if tls.get_ref().1.alpn_protocol() == Some(b"h2") {
+        }
+        if tls.ssl().selected_alpn_protocol() == Some(b"h2") {
             return h2::serve(tls, Arc::new(exchange), h1_limits).await;
         }
         h1::serve(&mut tls, &exchange, &h1_limits).await

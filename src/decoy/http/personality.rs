@@ -3,7 +3,7 @@
 //! allowed methods of the product imitated, byte for byte. YAML under `decoys/`.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
@@ -29,24 +29,51 @@ pub const BUILT_IN_PAGES: &[(&str, &str)] = &[
     ("orthanc-explorer.js", include_str!("../../../templates/http/orthanc-explorer.js")),
 ];
 
+/// Built-in binary files (`templates/http/`: icons, images), named by `binary_file`.
+pub const BUILT_IN_BINARY: &[(&str, &[u8])] = &[("ehr-favicon.ico", include_bytes!("../../../templates/http/ehr-favicon.ico"))];
+
 /// Largest page file read for a personality.
 const MAX_PAGE_BYTES: u64 = 1 << 20;
 
-/// A page named by `body_file`: next to the personality file (`base`), else built in.
-fn page_file(name: &str, base: Option<&Path>) -> Result<String, PersonalityError> {
-    if let Some(dir) = base {
-        let path = dir.join(name);
-        if let Ok(meta) = std::fs::metadata(&path) {
-            if meta.len() > MAX_PAGE_BYTES {
-                return Err(PersonalityError::TooLarge { path });
-            }
-            return std::fs::read_to_string(&path).map_err(|cause| PersonalityError::Unreadable { path, cause });
-        }
+/// A file a personality names, when it lies next to the personality file (`base`):
+/// its path and bytes, refused over `MAX_PAGE_BYTES`.
+fn file_near(name: &str, base: Option<&Path>) -> Option<Result<(PathBuf, Vec<u8>), PersonalityError>> {
+    let path = base?.join(name);
+    let meta = std::fs::metadata(&path).ok()?;
+    if meta.len() > MAX_PAGE_BYTES {
+        return Some(Err(PersonalityError::TooLarge { path }));
     }
-    BUILT_IN_PAGES.iter().find(|(n, _)| *n == name).map(|(_, text)| text.to_string()).ok_or_else(|| {
-        let names: Vec<&str> = BUILT_IN_PAGES.iter().map(|(n, _)| *n).collect();
+    Some(match std::fs::read(&path) {
+        Ok(bytes) => Ok((path, bytes)),
+        Err(cause) => Err(PersonalityError::Unreadable { path, cause }),
+    })
+}
+
+/// A built-in file of `table`, or an error naming the ones there are.
+fn built_in<T: Copy>(name: &str, table: &[(&str, T)]) -> Result<T, PersonalityError> {
+    table.iter().find(|(n, _)| *n == name).map(|(_, file)| *file).ok_or_else(|| {
+        let names: Vec<&str> = table.iter().map(|(n, _)| *n).collect();
         PersonalityError::PageMissing { name: name.to_string(), built_in: names.join(", ") }
     })
+}
+
+/// A page named by `body_file`: next to the personality file (`base`), else built in.
+fn page_file(name: &str, base: Option<&Path>) -> Result<String, PersonalityError> {
+    match file_near(name, base) {
+        Some(found) => {
+            let (path, bytes) = found?;
+            String::from_utf8(bytes).map_err(|e| PersonalityError::Unreadable { path, cause: std::io::Error::new(std::io::ErrorKind::InvalidData, e) })
+        }
+        None => built_in(name, BUILT_IN_PAGES).map(str::to_string),
+    }
+}
+
+/// A binary file named by `binary_file`: next to the personality file, else built in.
+fn binary_file(name: &str, base: Option<&Path>) -> Result<bytes::Bytes, PersonalityError> {
+    match file_near(name, base) {
+        Some(found) => found.map(|(_, bytes)| bytes::Bytes::from(bytes)),
+        None => built_in(name, BUILT_IN_BINARY).map(bytes::Bytes::from_static),
+    }
 }
 
 /// Built-in sets of error pages a personality can name in `error_pages`.
@@ -60,6 +87,8 @@ struct ErrorPageSet {
     errors: BTreeMap<u16, ErrorPage>,
     #[serde(default)]
     header_too_large: Option<ErrorPage>,
+    #[serde(default)]
+    plain_http_on_tls: Option<ErrorPage>,
 }
 
 /// A login form on a route: POSTs are recorded and always fail.
@@ -104,9 +133,20 @@ pub struct Route {
     /// personality says `absolute_redirects`.
     #[serde(default)]
     pub location: Option<String>,
+    /// A file served as it is (an icon, an image): next to the personality file, or
+    /// built in. Instead of `body`.
+    #[serde(default)]
+    pub binary_file: Option<String>,
+    /// `binary_file`'s bytes, once loaded.
+    #[serde(skip)]
+    pub binary: Option<bytes::Bytes>,
     /// A static file: adds Last-Modified, ETag and Accept-Ranges as nginx does.
     #[serde(default, rename = "static")]
     pub is_static: bool,
+    /// Rendered by the application behind nginx (PHP-FPM over FastCGI): sent without
+    /// Content-Length, so chunked to HTTP/1.1 clients and to the close for HTTP/1.0.
+    #[serde(default)]
+    pub dynamic: bool,
     /// Extra headers, placed where `header_order` says (or at `*`).
     #[serde(default)]
     pub headers: Vec<(String, String)>,
@@ -187,6 +227,59 @@ pub enum Application {
     Orthanc,
 }
 
+/// `portal:` of a personality: the sign-in application behind the pages (run by
+/// `portal.rs`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortalSettings {
+    /// The session cookie's name (PHP's `PHPSESSID`, Java's `JSESSIONID`, ...); none:
+    /// the application sets no cookie before a sign-in (an appliance's web API).
+    #[serde(default)]
+    pub session_cookie: Option<String>,
+    /// Attributes after the value in `Set-Cookie` (PHP's default: `path=/`).
+    #[serde(default = "cookie_path")]
+    pub cookie_attributes: String,
+    /// The form's hidden CSRF field; `{csrf}` in a page is replaced by the token. None:
+    /// sign-ins need no session or token.
+    #[serde(default)]
+    pub csrf_field: Option<String>,
+    /// Paths of the pages the application renders (session cookie, token filled).
+    pub pages: Vec<String>,
+    /// What a lockout locks: the username (a web application's account lockout) or the
+    /// source address (an appliance's auto-block).
+    #[serde(default)]
+    pub lockout_by: LockoutBy,
+    /// Failed sign-ins within `lockout_minutes` before the lock.
+    pub lockout_attempts: u32,
+    pub lockout_minutes: u64,
+    /// How long the lock lasts (default: `lockout_minutes`).
+    #[serde(default)]
+    pub locked_minutes: Option<u64>,
+    /// Fewest and most milliseconds a failed sign-in takes (a password hash check).
+    pub failure_delay_ms: (u64, u64),
+    /// What the page says (at `{message}`) after a failed sign-in, a sign-in without a
+    /// valid session or token, and a sign-in for a locked username (HTML).
+    pub failed_message: String,
+    #[serde(default)]
+    pub expired_message: String,
+    pub locked_message: String,
+}
+
+fn cookie_path() -> String {
+    "path=/".into()
+}
+
+/// What a portal's lockout counts failures by.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LockoutBy {
+    /// The username, whatever its case.
+    #[default]
+    Username,
+    /// The client's address.
+    Source,
+}
+
 /// An HTTP personality.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -241,6 +334,10 @@ pub struct HttpPersonality {
     /// nginx does; other methods get the 400 page's body. Off: 400.
     #[serde(default)]
     pub http09: bool,
+    /// Answer 400 as soon as a byte that no method has arrives (nginx's parser), not
+    /// at the end of the request line.
+    #[serde(default)]
+    pub early_method_check: bool,
     /// Compress answers as nginx's `gzip on` does (Debian's default configuration).
     #[serde(default)]
     pub gzip: Option<GzipSettings>,
@@ -256,7 +353,7 @@ pub struct HttpPersonality {
     /// The sign-in application behind the pages: session cookie, CSRF token, lockout,
     /// the time a failed sign-in takes.
     #[serde(default)]
-    pub portal: Option<super::portal::PortalSettings>,
+    pub portal: Option<PortalSettings>,
     /// An application behind the routes, answered before them for a signed-in client:
     /// `orthanc` is Orthanc's REST API over the shared honey cohort.
     #[serde(default)]
@@ -274,9 +371,17 @@ pub struct HttpPersonality {
     /// The page for requests whose headers are too large (nginx has its own).
     #[serde(default)]
     pub header_too_large: Option<ErrorPage>,
+    /// The page for plain HTTP sent to the TLS port (nginx's "The plain HTTP request
+    /// was sent to HTTPS port", with status 400).
+    #[serde(default)]
+    pub plain_http_on_tls: Option<ErrorPage>,
     /// Answer h2 when a TLS client offers it (ALPN).
     #[serde(default)]
     pub http2: bool,
+    /// How the imitated server sets up TLS, when the decoy serves HTTPS (defaults:
+    /// nginx 1.22.1 on Debian 12).
+    #[serde(default)]
+    pub tls: super::tls::TlsSettings,
 }
 
 impl HttpPersonality {
@@ -301,6 +406,12 @@ impl HttpPersonality {
                 }
                 r.body = Some(page_file(&file, base)?);
             }
+            if let Some(file) = r.binary_file.take() {
+                if r.body.is_some() {
+                    return Err(PersonalityError::Invalid(format!("route {}: set `body` or `binary_file`, not both", r.path)));
+                }
+                r.binary = Some(binary_file(&file, base)?);
+            }
             if let Some(login) = &mut r.login {
                 if let Some(file) = login.failure_body_file.take() {
                     login.failure_body = page_file(&file, base)?;
@@ -315,6 +426,9 @@ impl HttpPersonality {
             let base: ErrorPageSet = marked_yaml::from_yaml(0, text).map_err(|cause| PersonalityError::ErrorPageSet { set: set.clone(), cause })?;
             for (code, page) in base.errors {
                 p.errors.entry(code).or_insert(page);
+            }
+            if p.plain_http_on_tls.is_none() {
+                p.plain_http_on_tls = base.plain_http_on_tls;
             }
             if p.header_too_large.is_none() {
                 p.header_too_large = base.header_too_large;

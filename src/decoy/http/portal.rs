@@ -8,44 +8,14 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
-use rand::RngExt;
-use serde::Deserialize;
-
 use super::answer::Answer;
 use super::message::Request;
+pub use super::personality::{LockoutBy, PortalSettings};
+use base64::Engine as _;
+use rand::RngExt;
 
 /// Most usernames whose failures are counted at once.
 const MAX_TRACKED: usize = 10_000;
-
-/// `portal:` of a personality.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PortalSettings {
-    /// The session cookie's name (PHP's `PHPSESSID`, Java's `JSESSIONID`, ...).
-    pub session_cookie: String,
-    /// Attributes after the value in `Set-Cookie` (PHP's default: `path=/`).
-    #[serde(default = "cookie_path")]
-    pub cookie_attributes: String,
-    /// The form's hidden CSRF field; `{csrf}` in a page is replaced by the token.
-    pub csrf_field: String,
-    /// Paths of the pages the application renders (session cookie, token filled).
-    pub pages: Vec<String>,
-    /// Failed sign-ins before the username is locked, and for how long (minutes).
-    pub lockout_attempts: u32,
-    pub lockout_minutes: u64,
-    /// Fewest and most milliseconds a failed sign-in takes (a password hash check).
-    pub failure_delay_ms: (u64, u64),
-    /// What the page says (at `{message}`) after a failed sign-in, a sign-in without a
-    /// valid session or token, and a sign-in for a locked username (HTML).
-    pub failed_message: String,
-    pub expired_message: String,
-    pub locked_message: String,
-}
-
-fn cookie_path() -> String {
-    "path=/".into()
-}
 
 /// What became of a sign-in attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,9 +64,10 @@ impl Portal {
 
     /// The request's session id, when its cookie carries a plausible one.
     pub fn session(&self, req: &Request) -> Option<String> {
+        let name = self.settings.session_cookie.as_deref()?;
         let cookies = req.header("cookie")?;
         let text = std::str::from_utf8(cookies).ok()?;
-        let value = text.split(';').find_map(|c| c.trim().strip_prefix(self.settings.session_cookie.as_str())?.strip_prefix('='))?;
+        let value = text.split(';').find_map(|c| c.trim().strip_prefix(name)?.strip_prefix('='))?;
         plausible_session(value).then(|| value.to_string())
     }
 
@@ -126,18 +97,24 @@ impl Portal {
             Some(Attempt::Locked) => &self.settings.locked_message,
         };
         let page = body.replace("{csrf}", &self.csrf(&session)).replace("{message}", message);
-        let cookie = new.then(|| format!("{}={session}; {}", self.settings.session_cookie, self.settings.cookie_attributes));
+        let cookie = self.settings.session_cookie.as_ref().filter(|_| new).map(|name| format!("{name}={session}; {}", self.settings.cookie_attributes));
         (page, cookie)
     }
 
-    /// Judges a sign-in for `username` (every sign-in fails: this is a decoy).
-    pub fn attempt(&self, req: &Request, username: &[u8]) -> Attempt {
-        let token = form_field(&req.body.kept, &self.settings.csrf_field);
-        let valid = self.session(req).is_some_and(|s| token == Some(self.csrf(&s).as_bytes()));
-        if !valid {
-            return Attempt::Expired;
+    /// Judges a sign-in for `username` from `source` (every sign-in fails: this is a
+    /// decoy).
+    pub fn attempt(&self, req: &Request, username: &[u8], source: std::net::IpAddr) -> Attempt {
+        if let Some(field) = &self.settings.csrf_field {
+            let token = form_field(&req.body.kept, field);
+            let valid = self.session(req).is_some_and(|s| token == Some(self.csrf(&s).as_bytes()));
+            if !valid {
+                return Attempt::Expired;
+            }
         }
-        let key = String::from_utf8_lossy(&username[..username.len().min(256)]).to_lowercase();
+        let key = match self.settings.lockout_by {
+            LockoutBy::Username => String::from_utf8_lossy(&username[..username.len().min(256)]).to_lowercase(),
+            LockoutBy::Source => source.to_string(),
+        };
         let now = Instant::now();
         let window = Duration::from_secs(self.settings.lockout_minutes * 60);
         let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
@@ -156,7 +133,7 @@ impl Portal {
         }
         f.count += 1;
         if f.count >= self.settings.lockout_attempts {
-            f.locked_until = Some(now + window);
+            f.locked_until = Some(now + self.settings.locked_minutes.map_or(window, |m| Duration::from_secs(m * 60)));
             return Attempt::Locked;
         }
         Attempt::Failed
@@ -173,9 +150,19 @@ impl Portal {
         answer.body = bytes::Bytes::from(page);
         answer.is_static = false;
         if let Some(cookie) = cookie {
-            answer.extra.push(("Set-Cookie".into(), cookie));
+            // PHP's session_start() sends the cookie before its cache headers.
+            answer.extra.insert(0, ("Set-Cookie".into(), cookie));
         }
         answer
+    }
+
+    /// The tag of a sign-in refused by the lock: an account's lockout or an address's
+    /// block.
+    pub fn locked_tag(&self) -> &'static str {
+        match self.settings.lockout_by {
+            LockoutBy::Username => "account-locked",
+            LockoutBy::Source => "source-blocked",
+        }
     }
 
     /// How long a failed sign-in takes: a random time in the configured range.
@@ -191,9 +178,11 @@ mod tests {
 
     fn settings() -> PortalSettings {
         PortalSettings {
-            session_cookie: "PHPSESSID".into(),
+            session_cookie: Some("PHPSESSID".into()),
             cookie_attributes: "path=/".into(),
-            csrf_field: "csrf_token".into(),
+            csrf_field: Some("csrf_token".into()),
+            lockout_by: LockoutBy::Username,
+            locked_minutes: None,
             pages: vec!["/".into()],
             lockout_attempts: 3,
             lockout_minutes: 30,
@@ -203,6 +192,8 @@ mod tests {
             locked_message: "locked".into(),
         }
     }
+
+    const HOST: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 9));
 
     fn post(cookie: Option<&str>, body: &str) -> Request {
         let mut headers = vec![];
@@ -235,14 +226,26 @@ mod tests {
         assert_eq!(p.render(&post(Some(&jar), ""), "{message}", Some(Attempt::Locked)).0, "locked");
 
         let good = format!("username=Dr.Smith&password=x&csrf_token={token}");
-        assert_eq!(p.attempt(&post(None, &good), b"dr.smith"), Attempt::Expired, "no cookie");
-        assert_eq!(p.attempt(&post(Some(&jar), "username=dr.smith&password=x&csrf_token=forged"), b"dr.smith"), Attempt::Expired);
-        assert_eq!(p.attempt(&post(Some(&jar), &good), b"Dr.Smith"), Attempt::Failed);
-        assert_eq!(p.attempt(&post(Some(&jar), &good), b"dr.smith"), Attempt::Failed);
-        assert_eq!(p.attempt(&post(Some(&jar), &good), b"DR.SMITH"), Attempt::Locked, "the third failure locks, whatever the case");
-        assert_eq!(p.attempt(&post(Some(&jar), &good), b"dr.smith"), Attempt::Locked);
-        assert_eq!(p.attempt(&post(Some(&jar), &good), b"dr.jones"), Attempt::Failed, "per username");
+        assert_eq!(p.attempt(&post(None, &good), b"dr.smith", HOST), Attempt::Expired, "no cookie");
+        assert_eq!(p.attempt(&post(Some(&jar), "username=dr.smith&password=x&csrf_token=forged"), b"dr.smith", HOST), Attempt::Expired);
+        assert_eq!(p.attempt(&post(Some(&jar), &good), b"Dr.Smith", HOST), Attempt::Failed);
+        assert_eq!(p.attempt(&post(Some(&jar), &good), b"dr.smith", HOST), Attempt::Failed);
+        assert_eq!(p.attempt(&post(Some(&jar), &good), b"DR.SMITH", HOST), Attempt::Locked, "the third failure locks, whatever the case");
+        assert_eq!(p.attempt(&post(Some(&jar), &good), b"dr.smith", HOST), Attempt::Locked);
+        assert_eq!(p.attempt(&post(Some(&jar), &good), b"dr.jones", HOST), Attempt::Failed, "per username");
         let d = p.failure_delay();
         assert!(d >= Duration::from_millis(10) && d <= Duration::from_millis(20));
+    }
+
+    #[test]
+    fn an_appliance_blocks_the_address_whatever_the_account_and_needs_no_session() {
+        let s = PortalSettings { session_cookie: None, csrf_field: None, lockout_by: LockoutBy::Source, ..settings() };
+        let p = Portal::new(s);
+        let other = std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 10));
+        assert_eq!(p.render(&post(None, ""), "{message}", Some(Attempt::Failed)), ("wrong".to_string(), None), "no cookie set");
+        assert_eq!(p.attempt(&post(None, "account=admin"), b"admin", HOST), Attempt::Failed);
+        assert_eq!(p.attempt(&post(None, "account=backup"), b"backup", HOST), Attempt::Failed);
+        assert_eq!(p.attempt(&post(None, "account=guest"), b"guest", HOST), Attempt::Locked, "the third failure from one address blocks it");
+        assert_eq!(p.attempt(&post(None, "account=admin"), b"admin", other), Attempt::Failed, "per address");
     }
 }

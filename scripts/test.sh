@@ -17,6 +17,7 @@ NEEDED=(
   "dbclient:dropbear-bin"           # Dropbear's client, one of the SSH clients tested
   "plink:putty-tools"               # PuTTY's plink, one of the SSH clients tested
   "/usr/sbin/nginx:nginx"           # the real nginx the HTTP decoy is compared with
+  "/usr/sbin/php-fpm8.2:php8.2-fpm"  # the PHP behind nginx that ehr-login is compared with
   "/usr/sbin/Orthanc:orthanc"       # the real Orthanc the pacs-viewer personality is compared with
   "chromium:chromium"               # renders the ehr-login page headless
   "openssl:openssl"                 # makes an operator-style certificate for the HTTPS test
@@ -24,6 +25,7 @@ NEEDED=(
   "/usr/lib/*/rsyslog/lmnsd_gtls.so:rsyslog-gnutls"   # rsyslog's TLS listener (RFC 5425)
   "hydra:hydra"
   "nmap:nmap"
+  "nghttp:nghttp2-client"           # h2 frames of the HTTPS decoy and of the real nginx
   "python3:python3"                 # runs the HTTP receiver the HTTP sinks are tested against
   "/usr/sbin/nats-server:nats-server"   # JetStream between sensors and controller
   "systemd-analyze:systemd"         # verifies and rates the rendered systemd unit
@@ -58,8 +60,9 @@ if ! command -v aws >/dev/null 2>&1; then
 fi
 
 # SSH clients and auditors the SSH decoy is tested with, from PyPI: paramiko (what many
-# brute-forcers are built on), asyncssh, and ssh-audit (the fingerprinting tool).
-for mod_pkg in "paramiko:paramiko" "asyncssh:asyncssh" "ssh_audit:ssh-audit"; do
+# brute-forcers are built on), asyncssh, and ssh-audit (the fingerprinting tool); and
+# pyjarm, the JARM TLS fingerprinting probe the HTTPS decoy is compared with nginx by.
+for mod_pkg in "paramiko:paramiko" "asyncssh:asyncssh" "ssh_audit:ssh-audit" "jarm:pyjarm"; do
   mod=${mod_pkg%%:*}; pkg=${mod_pkg#*:}
   if ! python3 -c "import $mod" 2>/dev/null; then
     echo "scripts/test.sh: installing $pkg from PyPI"

@@ -48,6 +48,11 @@ fn nginx_default_answers_like_a_real_debian_nginx() {
         b"GET /secure/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
         b"GET /secure/x HTTP/1.1\r\nHost: x\r\nAuthorization: Basic YWRtaW46eA==\r\nConnection: close\r\n\r\n",
         b"GET /go HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        // A byte no method has, answered at once (no line end ever comes).
+        b"\x16\x03\x01\x00\x05hello",
+        b"GET\x01",
+        b"\r\nget /",
+        b"\x17\x03\x03\x00\x05",
     ];
     let too_many_headers: Vec<u8> =
         [&b"GET / HTTP/1.1\r\nHost: x\r\n"[..], &(0..10_000).flat_map(|i| format!("X-{i}: a\r\n").into_bytes()).collect::<Vec<u8>>(), b"\r\n"].concat();

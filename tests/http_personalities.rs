@@ -125,6 +125,20 @@ fn nas_login_records_sign_in_attempts_and_answers_like_the_web_api() {
     let login = &bodies(&db, "http_request")[1]["details"];
     assert_eq!(login["credential"]["username"]["text"], "backup-svc");
     assert_eq!(login["credential"]["secret"]["text"], "Summer2026!");
+
+    // Like DSM's Auto Block: the tenth failure from one address within 5 minutes
+    // blocks the address (error 407), whatever account comes next.
+    let sign_in = |account: &str| {
+        let data = format!("api=SYNO.API.Auth&version=7&method=login&account={account}&passwd=x");
+        String::from_utf8_lossy(&Command::new("curl").args(["-s", "--data", &data, &format!("{base}/webapi/entry.cgi")]).output().unwrap().stdout).to_string()
+    };
+    let answers: Vec<String> = ["admin", "root", "guest", "backup", "scan", "pacs", "admin", "it", "nas"].iter().map(|a| sign_in(a)).collect();
+    assert!(answers[..8].iter().all(|a| a.contains("\"code\":400")), "{answers:?}");
+    assert_eq!(answers[8], "{\"error\":{\"code\":407},\"success\":false}");
+    assert_eq!(sign_in("someone-else"), "{\"error\":{\"code\":407},\"success\":false}");
+    assert!(eventually(10, || count_kind(&db, "http_request") == 12));
+    let blocked = bodies(&db, "http_request").iter().filter(|e| e["details"]["tags"].to_string().contains("source-blocked")).count();
+    assert_eq!(blocked, 2);
 }
 
 #[test]

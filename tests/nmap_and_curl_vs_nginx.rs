@@ -6,24 +6,11 @@
 
 mod common;
 
+use std::net::SocketAddr;
 use std::process::Command;
 
+use common::tls_probes::nmap;
 use common::*;
-
-/// nmap's report for `port`, without the lines that name the scan, the time or the
-/// port, and with script lines sorted (nmap prints scripts in the order they finish).
-fn nmap(port: u16) -> Vec<String> {
-    let out = Command::new("nmap")
-        .args(["-Pn", "-sV", "-p", &port.to_string(), "--script", "http-headers,http-methods,http-title", "127.0.0.1"])
-        .output()
-        .expect("nmap must be installed: scripts/test.sh installs it");
-    let text = String::from_utf8_lossy(&out.stdout).replace(&port.to_string(), "PORT");
-    let skip = ["Starting Nmap", "Nmap done", "Host is up", "scan report", "Service detection performed", "Date:", "Last-Modified:", "ETag:"];
-    let mut lines: Vec<String> =
-        text.lines().filter(|l| !l.trim().is_empty() && !skip.iter().any(|s| l.contains(s))).map(|l| l.trim_end().to_string()).collect();
-    lines.sort();
-    lines
-}
 
 /// `curl --compressed -i`: header names in order with values (time-dependent ones
 /// masked), then the decompressed body.
@@ -50,7 +37,9 @@ fn nmap_and_curl_say_the_same_of_nginx_default_as_of_a_real_nginx() {
     let hw = Honeyward::start(dir.path(), &config("  - name: web\n    type: http\n    listen: 127.0.0.1:0\n    personality: nginx-default\n"));
     let decoy = hw.addr("web").port();
 
-    let (real, ours) = (nmap(port), nmap(decoy));
+    let scripts = "http-headers,http-methods,http-title";
+    let dropped = ["Date:", "Last-Modified:", "ETag:"];
+    let (real, ours) = (nmap(SocketAddr::from(([127, 0, 0, 1], port)), scripts, &dropped), nmap(hw.addr("web"), scripts, &dropped));
     assert!(real.iter().any(|l| l.contains("nginx 1.22.1")) && real.iter().any(|l| l.contains("Welcome to nginx!")), "{real:#?}");
     assert_eq!(ours, real, "nmap -sV with the http-headers, http-methods and http-title scripts");
 

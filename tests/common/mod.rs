@@ -8,6 +8,7 @@ pub mod real_nginx;
 pub mod real_pacs;
 pub mod real_ssh;
 pub mod rsyslog;
+pub mod tls_probes;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -190,8 +191,9 @@ pub fn eventually(secs: u64, mut f: impl FnMut() -> bool) -> bool {
     f()
 }
 
-/// Sends raw bytes to an HTTP server; returns the response (until close, or until the
-/// head and Content-Length bytes of body have arrived; 5 s read timeout).
+/// Sends raw bytes to an HTTP server; returns the response (until close, until the
+/// head and Content-Length bytes of body have arrived, or until a chunked body's last
+/// chunk; 5 s read timeout).
 pub fn http_raw(addr: SocketAddr, request: &[u8]) -> Vec<u8> {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(addr).unwrap();
@@ -210,6 +212,9 @@ pub fn http_raw(addr: SocketAddr, request: &[u8]) -> Vec<u8> {
             // Without Content-Length the body runs to the close (as civetweb's errors do).
             let len: Option<usize> = head.lines().find_map(|l| l.strip_prefix("content-length: ")).and_then(|v| v.parse().ok());
             if len.is_some_and(|len| out.len() >= end + 4 + len) {
+                break;
+            }
+            if head.contains("transfer-encoding: chunked") && out.ends_with(b"\r\n0\r\n\r\n") {
                 break;
             }
         }

@@ -29,6 +29,11 @@ commit=$(sed -n 's/^commit: *//p' "$about" 2>/dev/null || true)
 when=$(sed -n 's/^commit date: *//p' "$about" 2>/dev/null || true)
 when=${when:-$(date -u +%F)}
 
+# `--offline` below also keeps cargo-deny's `cargo metadata` from the network, so every
+# locked crate (those of other platforms too, which a build never downloads) must be in
+# cargo's cache first.
+cargo fetch --locked --quiet
+
 # cargo-deny reads its database as a git repository in a directory named after the
 # database's URL: ask it for that name, then lay the snapshot there as one commit
 # dated like the snapshot (the snapshot itself may be read-only).

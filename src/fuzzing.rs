@@ -184,6 +184,66 @@ pub fn http_request(bytes: &[u8]) {
     }
 }
 
+/// The h2 connection (frames, HPACK, flow control) over bytes as they arrive: after
+/// the client preface (unless the first byte says otherwise) the input is fed in pieces
+/// whose sizes come from the input; each request is answered with a body whose length
+/// comes from the input. What the decoy writes must be well-formed frames, and no body
+/// handed out may pass the cap. Then the HPACK decoder alone, and the encoder's output
+/// read back.
+pub fn h2_connection(bytes: &[u8]) {
+    use crate::decoy::http::h2::conn::{Conn, Limits, Ready};
+    use crate::decoy::http::h2::{frame, hpack};
+    let (first, rest) = bytes.split_first().unwrap_or((&0, &[]));
+    let limits = Limits { max_field_bytes: 8192, max_list_bytes: 32_768, max_body_bytes: 4096, body_kept: 1024 };
+    let mut conn = Conn::new(limits);
+    let mut input = Vec::with_capacity(rest.len() + frame::PREFACE.len());
+    if first & 1 == 0 {
+        input.extend_from_slice(frame::PREFACE);
+    }
+    input.extend_from_slice(rest);
+    let step = usize::from(first >> 1).max(1);
+    let mut buf = bytes::BytesMut::new();
+    let mut ready = Vec::new();
+    let mut out = Vec::new();
+    let reads_body = |target: &[u8]| target.len() % 2 == 0;
+    for piece in input.chunks(step) {
+        buf.extend_from_slice(piece);
+        let failed = conn.receive(&mut buf, &mut ready, &reads_body).is_err();
+        for r in ready.drain(..) {
+            if let Ready::Request(id, req) = r {
+                assert!(req.body.bytes <= limits.max_body_bytes);
+                let response = crate::decoy::http::message::Response {
+                    status: 200 + u16::from(*first % 5),
+                    reason: "OK".into(),
+                    headers: vec![("Server".into(), "nginx".into()), ("X-Len".into(), req.target.len().to_string())],
+                    body: bytes::Bytes::from(vec![b'x'; usize::from(*first) * 97]),
+                    head_only: false,
+                    close: false,
+                    raw: None,
+                };
+                conn.answer(id, &response);
+            }
+        }
+        if failed {
+            conn.queue_goaway();
+        }
+        out.append(&mut conn.out);
+        if failed {
+            break;
+        }
+    }
+    let mut written = &out[..];
+    while !written.is_empty() {
+        let head = frame::Head::parse(written).expect("whole frames only");
+        written = written.get(frame::HEADER_BYTES + head.length..).expect("whole frames only");
+    }
+    let _ = hpack::Decoder::new(8192, 32_768).decode(bytes);
+    let text = String::from_utf8_lossy(rest);
+    let headers = vec![("x-fuzz".to_string(), text.to_string()), ("Date".to_string(), text.to_string())];
+    let block = hpack::encode_response(200, &headers, true);
+    assert!(hpack::Decoder::new(usize::MAX, usize::MAX).decode(&block).is_ok());
+}
+
 /// nginx-default's HTTP/1 limits and its ALPN list, as a decoy with default limits
 /// gets them.
 fn nginx_default() -> &'static (crate::decoy::http::h1::H1Limits, Vec<u8>) {

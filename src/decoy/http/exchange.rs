@@ -33,6 +33,13 @@ impl Exchange {
         Answer::page(&self.rt, status)
     }
 
+    /// Records a request the decoy does not answer (an h2 stream reset as nginx
+    /// resets it): its raw bytes, as for one that does not parse.
+    pub async fn unanswered(&self, raw: &[u8]) {
+        let kept = &raw[..raw.len().min(MALFORMED_KEPT)];
+        self.recorder.emit(EventKind::DataReceived { data: AttackerBytes::new(kept), truncated: raw.len() > kept.len() }).await;
+    }
+
     /// The answer to a request that could not be parsed; the raw bytes are recorded.
     pub async fn malformed(&self, problem: Malformed, raw: &[u8]) -> Response {
         let p = &self.rt.personality;
@@ -43,13 +50,26 @@ impl Exchange {
             Malformed::NotImplemented => self.page(501),
             Malformed::VersionNotSupported => self.page(505),
         };
-        let kept = &raw[..raw.len().min(MALFORMED_KEPT)];
-        self.recorder.emit(EventKind::DataReceived { data: AttackerBytes::new(kept), truncated: raw.len() > kept.len() }).await;
+        self.unanswered(raw).await;
         let mut response = self.lay_out(answer, None, false, true, Version::Http11);
         if let Some(whole) = &p.malformed_raw {
             response.raw = Some(Bytes::from(whole.replace("{date}", &date::now())));
         }
         response
+    }
+
+    /// Whether the imitated server reads a request's body before it answers: an
+    /// application behind nginx does (dynamic routes, login forms); nginx's own static
+    /// files, redirects and error pages are answered from the head alone. Personalities
+    /// of other servers read it.
+    pub fn reads_body(&self, target: &[u8]) -> bool {
+        let p = &self.rt.personality;
+        if !p.early_method_check {
+            return true;
+        }
+        let path = target.split(|&b| b == b'?').next().unwrap_or_default();
+        let path = if p.normalise_path { request::normalise_path(path) } else { Some(path.to_vec()) };
+        path.and_then(|path| p.route(&path)).is_some_and(|r| r.dynamic || r.login.is_some())
     }
 
     /// For a request that says `Expect: 100-continue`, with a personality that answers

@@ -1,34 +1,71 @@
-//! h2 (negotiated by ALPN over TLS) on the h2 crate, set up as nginx 1.22 sets up its
-//! HTTP/2: its SETTINGS (128 streams, 64 KiB stream windows, the largest frame size)
-//! and its connection window opened to 2^31-1, so a client's first frames look the
-//! same. Each stream's request becomes a [`Request`] for the exchange, whose
-//! [`Response`] goes back with the personality's headers (HTTP/1-only ones dropped,
-//! names lower-cased), nothing added.
+//! h2 (negotiated by ALPN over TLS), written here so that it behaves on the wire as
+//! nginx 1.22's HTTP/2 does: its SETTINGS and connection window, its HPACK encoding
+//! of the response headers, DATA in 8 KiB chunks, its answers to broken frames,
+//! RST_STREAM for a body it will not read, GOAWAY when idle. [`conn`] holds the
+//! protocol without I/O; this module reads the attacker's bytes into it, answers its
+//! requests through the [`Exchange`] and writes what it says.
 
+pub(crate) mod conn;
+pub(crate) mod frame;
+pub(crate) mod hpack;
+mod request;
+mod table;
+
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
+use std::time::Duration;
 
-use bytes::Bytes;
-use h2::server::SendResponse;
-use h2::RecvStream;
-use tokio::io::{AsyncRead, AsyncWrite};
+use bytes::BytesMut;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::task::JoinSet;
-use tokio::time::timeout;
+use tokio::time::{timeout, Instant};
+
+pub use conn::{Conn, Limits, Ready};
 
 use super::exchange::Exchange;
 use super::h1::H1Limits;
-use super::message::{BodyReader, Request, Response, Version};
+use super::message::Response;
 use crate::event::CloseReason;
 
-/// nginx's `http2_max_concurrent_streams`.
-const MAX_STREAMS: u32 = 128;
-/// nginx's `http2_recv_buffer`-driven stream window (SETTINGS_INITIAL_WINDOW_SIZE).
-const STREAM_WINDOW_BYTES: u32 = 65_536;
-/// nginx announces the largest frame size h2 allows.
-const MAX_FRAME_BYTES: u32 = (1 << 24) - 1;
-/// nginx opens the connection window to the largest h2 allows.
-const CONNECTION_WINDOW_BYTES: u32 = i32::MAX as u32;
-/// Response bytes buffered per stream before the peer's window opens.
-const SEND_BUFFER_BYTES: usize = 256 * 1024;
+/// Bytes read from the socket at a time.
+const READ_BYTES: usize = 16 * 1024;
+/// After its GOAWAY nginx reads and drops what still comes, for up to 5 s of silence
+/// and 30 s in all (lingering_timeout, lingering_time).
+const LINGER_IDLE: Duration = Duration::from_secs(5);
+const LINGER_MAX: Duration = Duration::from_secs(30);
+/// How long a body nginx would not have read may keep its request waiting: nginx
+/// answers such a request from its head; the decoy waits this long for the body so
+/// that it is recorded with the request.
+const UNREAD_BODY_STALL: Duration = Duration::from_millis(300);
+
+/// The connection limits an h2 connection takes from the personality's HTTP/1 ones.
+pub fn limits(l: &H1Limits) -> Limits {
+    Limits { max_field_bytes: l.max_request_line_bytes, max_list_bytes: l.max_head_bytes, max_body_bytes: l.max_body_bytes, body_kept: l.body_kept }
+}
+
+/// Answers in the order their requests arrived, as nginx (answering each stream as
+/// it reads it) sends them.
+#[derive(Default)]
+struct InOrder {
+    order: VecDeque<u32>,
+    done: HashMap<u32, Response>,
+}
+
+impl InOrder {
+    fn push(&mut self, id: u32) {
+        self.order.push_back(id);
+    }
+
+    /// Takes a finished answer; hands `conn` every answer now due.
+    fn finished(&mut self, id: u32, response: Response, conn: &mut Conn) {
+        self.done.insert(id, response);
+        while let Some(response) = self.order.front().and_then(|id| self.done.remove(id)) {
+            if let Some(id) = self.order.pop_front() {
+                conn.answer(id, &response);
+            }
+        }
+    }
+}
 
 /// Serves h2 on `io` until the peer goes away, an error, or the keep-alive time
 /// passes with no stream open.
@@ -36,122 +73,153 @@ pub async fn serve<S>(io: S, ex: Arc<Exchange>, limits: H1Limits) -> CloseReason
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let mut builder = h2::server::Builder::new();
-    builder
-        .max_concurrent_streams(MAX_STREAMS)
-        .initial_window_size(STREAM_WINDOW_BYTES)
-        .max_frame_size(MAX_FRAME_BYTES)
-        .initial_connection_window_size(CONNECTION_WINDOW_BYTES)
-        // Bounds what HPACK may expand a header block to (nginx has such a limit but
-        // does not announce it; h2 announces what it enforces).
-        .max_header_list_size(limits.max_head_bytes as u32)
-        .max_send_buffer_size(SEND_BUFFER_BYTES);
-    let mut conn = match timeout(limits.header_timeout, builder.handshake::<_, Bytes>(io)).await {
-        Ok(Ok(conn)) => conn,
-        Ok(Err(_)) => return CloseReason::ProtocolError,
-        Err(_) => return CloseReason::IdleTimeout,
-    };
-    let mut streams = JoinSet::new();
+    let (mut rd, mut wr) = tokio::io::split(io);
+    let mut conn = Conn::new(self::limits(&limits));
+    let mut buf = BytesMut::with_capacity(READ_BYTES);
+    let mut answers: JoinSet<(u32, Response)> = JoinSet::new();
+    let mut in_order = InOrder::default();
+    let mut ready = Vec::new();
+    let reads_body = |target: &[u8]| ex.reads_body(target);
+    // nginx's header timer runs from the start until the first stream; afterwards its
+    // keep-alive timer runs whenever no stream is open. Neither is reset by frames
+    // that open no stream (PING, SETTINGS, WINDOW_UPDATE).
+    let mut idle_deadline = Some(Instant::now() + limits.header_timeout);
+    let mut started = 0;
+    let mut last_read = Instant::now();
     loop {
-        let idle = streams.is_empty();
+        spawn_answers(ready.drain(..), &mut answers, &mut in_order, &ex);
+        if !conn.out.is_empty() {
+            let out = std::mem::take(&mut conn.out);
+            match timeout(limits.header_timeout, wr.write_all(&out)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => return CloseReason::PeerClosed,
+                Err(_) => return CloseReason::IdleTimeout,
+            }
+        }
+        let open = !conn.idle() || !answers.is_empty();
+        if conn.going_away() && !open {
+            linger(&mut rd, &mut wr).await;
+            return CloseReason::PeerClosed;
+        }
+        if conn.streams_started() != started {
+            started = conn.streams_started();
+            idle_deadline = None;
+        }
+        if !open && idle_deadline.is_none() {
+            idle_deadline = Some(Instant::now() + limits.keep_alive_timeout);
+        }
+        // While streams are open: a body nginx would not have read is given up on
+        // soon; a request still arriving or an answer the peer does not take has the
+        // header timeout from the last bytes read.
+        let deadline = match idle_deadline {
+            Some(at) if !open => at,
+            _ if conn.waiting_on_unread_body() => last_read + UNREAD_BODY_STALL,
+            _ if conn.receiving() || conn.blocked() => last_read + limits.header_timeout,
+            _ => Instant::now() + limits.keep_alive_timeout,
+        };
         tokio::select! {
-            next = conn.accept() => match next {
-                Some(Ok((request, respond))) => {
-                    let ex = Arc::clone(&ex);
-                    streams.spawn(async move { answer(&ex, request, respond, &limits).await });
+            read = rd.read_buf(&mut buf) => match read {
+                Ok(0) | Err(_) => return CloseReason::PeerClosed,
+                Ok(_) => {
+                    last_read = Instant::now();
+                    if conn.receive(&mut buf, &mut ready, &reads_body).is_err() {
+                        return fail(conn, ready, answers, in_order, &ex, rd, wr, &limits).await;
+                    }
+                    if buf.capacity() - buf.len() < READ_BYTES / 4 {
+                        buf.reserve(READ_BYTES);
+                    }
                 }
-                Some(Err(e)) if e.is_io() => return CloseReason::PeerClosed,
-                Some(Err(_)) => return CloseReason::ProtocolError,
-                None => return CloseReason::PeerClosed,
             },
-            Some(_) = streams.join_next(), if !idle => {}
-            _ = tokio::time::sleep(limits.keep_alive_timeout), if idle => {
-                // nginx says GOAWAY before it closes an idle connection.
-                conn.graceful_shutdown();
-                let _ = timeout(std::time::Duration::from_secs(1), conn.accept()).await;
+            Some(done) = answers.join_next(), if !answers.is_empty() => {
+                if let Ok((id, response)) = done {
+                    in_order.finished(id, response, &mut conn);
+                }
+            }
+            _ = tokio::time::sleep_until(deadline) => {
+                if conn.waiting_on_unread_body() {
+                    conn.release_unread_bodies(&mut ready);
+                    continue;
+                }
+                if open {
+                    conn.expire();
+                    last_read = Instant::now();
+                    continue;
+                }
+                // GOAWAY, NO_ERROR between frames and PROTOCOL_ERROR inside one.
+                conn.go_away(conn.mid_frame(&buf));
+                let _ = timeout(Duration::from_secs(1), wr.write_all(&conn.out)).await;
+                linger(&mut rd, &mut wr).await;
                 return CloseReason::IdleTimeout;
             }
         }
     }
 }
 
-async fn answer(ex: &Exchange, req: http::Request<RecvStream>, mut respond: SendResponse<Bytes>, limits: &H1Limits) {
-    let (parts, mut body) = req.into_parts();
-    let mut reader = BodyReader::new(limits.body_kept);
-    let mut complete = true;
-    while !body.is_end_stream() {
-        if reader.bytes() >= limits.max_body_bytes {
-            complete = false;
+/// Answers each request through the exchange (which records it), in its own task.
+fn spawn_answers(ready: impl IntoIterator<Item = Ready>, answers: &mut JoinSet<(u32, Response)>, in_order: &mut InOrder, ex: &Arc<Exchange>) {
+    for r in ready {
+        let ex = Arc::clone(ex);
+        match r {
+            Ready::Request(id, req) => {
+                in_order.push(id);
+                answers.spawn(async move { (id, ex.respond(req, true).await) });
+            }
+            Ready::Refused(id, problem, raw) => {
+                in_order.push(id);
+                answers.spawn(async move { (id, ex.malformed(problem, &raw).await) });
+            }
+            Ready::Reset(raw) => {
+                tokio::spawn(async move { ex.unanswered(&raw).await });
+            }
+        }
+    }
+}
+
+/// Ends a connection after a protocol error: the requests complete before it are
+/// answered first (nginx had answered them before it read the bad frame), then GOAWAY.
+#[allow(clippy::too_many_arguments)]
+async fn fail<R, W>(
+    mut conn: Conn,
+    ready: Vec<Ready>,
+    mut answers: JoinSet<(u32, Response)>,
+    mut in_order: InOrder,
+    ex: &Arc<Exchange>,
+    mut rd: R,
+    mut wr: W,
+    limits: &H1Limits,
+) -> CloseReason
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    spawn_answers(ready, &mut answers, &mut in_order, ex);
+    let _ = timeout(limits.header_timeout, async {
+        while let Some(done) = answers.join_next().await {
+            if let Ok((id, response)) = done {
+                in_order.finished(id, response, &mut conn);
+            }
+        }
+    })
+    .await;
+    conn.queue_goaway();
+    let _ = timeout(limits.header_timeout, wr.write_all(&conn.out)).await;
+    linger(&mut rd, &mut wr).await;
+    CloseReason::ProtocolError
+}
+
+/// nginx's lingering close: close_notify and FIN, then what the peer still sends is
+/// read and dropped until it closes, falls silent or the time is up.
+async fn linger<R, W>(rd: &mut R, wr: &mut W)
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let _ = timeout(Duration::from_secs(1), wr.shutdown()).await;
+    let until = Instant::now() + LINGER_MAX;
+    let mut sink = [0u8; 4096];
+    while let Ok(Ok(n)) = tokio::time::timeout_at(until.min(Instant::now() + LINGER_IDLE), rd.read(&mut sink)).await {
+        if n == 0 {
             break;
         }
-        match timeout(limits.header_timeout, body.data()).await {
-            Ok(Some(Ok(data))) => {
-                let _ = body.flow_control().release_capacity(data.len());
-                let room = (limits.max_body_bytes - reader.bytes()) as usize;
-                reader.update(&data[..data.len().min(room)]);
-                complete &= data.len() <= room;
-            }
-            Ok(None) => break,
-            _ => {
-                complete = false;
-                break;
-            }
-        }
-    }
-    let mut headers: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity(parts.headers.len() + 1);
-    if let Some(authority) = parts.uri.authority() {
-        headers.push((b"host".to_vec(), authority.as_str().as_bytes().to_vec()));
-    }
-    headers.extend(parts.headers.iter().map(|(n, v)| (n.as_str().as_bytes().to_vec(), v.as_bytes().to_vec())));
-    let target = parts.uri.path_and_query().map_or_else(|| parts.uri.to_string(), |pq| pq.as_str().to_string());
-    let request = Request {
-        method: parts.method.as_str().as_bytes().to_vec(),
-        target: target.into_bytes(),
-        version: Version::H2,
-        headers,
-        body: reader.finish(!complete),
-    };
-    let (head, body) = convert(ex.respond(request, true).await);
-    let end = body.is_empty();
-    if let Ok(mut stream) = respond.send_response(head, end) {
-        if !end {
-            let _ = stream.send_data(body, true);
-        }
-    }
-}
-
-/// Headers that mean something only on an HTTP/1 connection.
-fn connection_specific(name: &str) -> bool {
-    ["connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection"].iter().any(|h| name.eq_ignore_ascii_case(h))
-}
-
-/// The response head (headers in the personality's order) and body.
-fn convert(r: Response) -> (http::Response<()>, Bytes) {
-    let mut builder = http::Response::builder().status(r.status);
-    for (name, value) in r.headers.iter().filter(|(n, _)| !connection_specific(n)) {
-        builder = builder.header(name.to_ascii_lowercase(), value);
-    }
-    let body = if r.head_only { Bytes::new() } else { r.body };
-    (builder.body(()).unwrap_or_default(), body)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn h1_only_headers_are_dropped_and_names_lower_cased() {
-        let r = Response {
-            status: 200,
-            reason: "OK".into(),
-            headers: vec![("Server".into(), "nginx/1.22.1".into()), ("Connection".into(), "keep-alive".into()), ("Keep-Alive".into(), "timeout=1".into())],
-            body: Bytes::from_static(b"x"),
-            head_only: false,
-            close: false,
-            raw: None,
-        };
-        let (h, _) = convert(r);
-        let names: Vec<&str> = h.headers().keys().map(|k| k.as_str()).collect();
-        assert_eq!(names, ["server"]);
     }
 }

@@ -13,7 +13,6 @@
 mod process;
 
 use std::process::Command;
-use std::time::Duration;
 
 use process::cpu_seconds;
 
@@ -47,16 +46,7 @@ fn main() {
     println!("server CPU: {cpu:.2} s = {:.4} ms per request (wrk runs on the same 2 cores)", cpu * 1000.0 / total.max(1) as f64);
 
     // Every request must be in the store: wait for the writer to catch up.
-    let db = rusqlite::Connection::open(dir.path().join("bench.db")).expect("store");
-    db.busy_timeout(Duration::from_secs(10)).expect("busy timeout");
-    let mut stored: i64 = -1;
-    for _ in 0..60 {
-        stored = db.query_row("SELECT count(*) FROM events WHERE kind = 300", [], |r| r.get(0)).unwrap_or(-1);
-        if stored >= total as i64 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(500));
-    }
+    let stored = process::stored(&dir.path().join("bench.db"), 300, total);
     println!("stored http_request events: {stored} (wrk completed {total}; wrk may count a few in flight at its deadline as not completed)");
     decoy.stop();
 }

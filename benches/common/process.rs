@@ -75,3 +75,20 @@ fn listening_address(child: &mut Child) -> SocketAddr {
     });
     rx.recv_timeout(Duration::from_secs(60)).expect("decoy address")
 }
+
+#[allow(dead_code)]
+/// Events of kind `kind` in the store at `db`, once there are `at_least` of them or
+/// 30 s have passed (the writer catching up after a load).
+pub fn stored(db: &std::path::Path, kind: i64, at_least: u64) -> i64 {
+    let db = rusqlite::Connection::open(db).expect("store");
+    db.busy_timeout(Duration::from_secs(10)).expect("busy timeout");
+    let mut stored: i64 = -1;
+    for _ in 0..60 {
+        stored = db.query_row("SELECT count(*) FROM events WHERE kind = ?1", [kind], |r| r.get(0)).unwrap_or(-1);
+        if stored >= at_least as i64 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    stored
+}

@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
@@ -70,16 +70,7 @@ fn exchange(addr: SocketAddr, frames: &[u8]) -> Vec<String> {
     out.extend(f(4, 0, 0, &[]));
     out.extend_from_slice(frames);
     tls.write_all(&out).unwrap();
-    let mut got = Vec::new();
-    let mut chunk = [0u8; 65536];
-    let end = loop {
-        match tls.read(&mut chunk) {
-            Ok(0) => break "closed",
-            Ok(n) => got.extend_from_slice(&chunk[..n]),
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => break "open",
-            Err(_) => break "reset",
-        }
-    };
+    let (got, end) = read_until_quiet(&mut tls);
     let mut lines = describe(&got);
     lines.push(end.to_string());
     lines

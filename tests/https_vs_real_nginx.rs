@@ -132,20 +132,11 @@ fn dateless(answer: &[u8]) -> String {
 /// What a client sending `bytes` gets back, and how the connection ends: closed,
 /// reset, or still open after 2 s.
 fn outcome(addr: SocketAddr, bytes: &[u8]) -> (String, &'static str) {
-    use std::io::{Read, Write};
+    use std::io::Write;
     let mut s = std::net::TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(std::time::Duration::from_secs(2))).unwrap();
     let _ = s.write_all(bytes);
-    let mut got = Vec::new();
-    let mut buf = [0u8; 4096];
-    let end = loop {
-        match s.read(&mut buf) {
-            Ok(0) => break "closed",
-            Ok(n) => got.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break "reset",
-            Err(_) => break "open",
-        }
-    };
+    let (got, end) = read_until_quiet(&mut s);
     (dateless(&got), end)
 }
 

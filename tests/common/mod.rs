@@ -248,6 +248,8 @@ pub struct Reaped(pub std::process::Child);
 
 impl Drop for Reaped {
     fn drop(&mut self) {
+        // Its children first (PHP-FPM's workers), which would outlive a killed master.
+        let _ = std::process::Command::new("pkill").args(["-KILL", "-P", &self.0.id().to_string()]).status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -290,3 +292,20 @@ pub fn dicom_associate_rq(called: &str, calling: &str, version: u16, application
 /// The Debian 12 SSH personality's MaxStartups line, for tests that raise it (a
 /// brute-force run opens more unauthenticated connections than sshd's 10:30:100 lets in).
 pub const MAX_STARTUPS: &str = "unauthenticated: {max_startups: {begin: 10, rate_percent: 30, full: 100}}";
+
+/// Reads what a peer sends until it closes, resets, or stays silent past the stream's
+/// read timeout: the bytes, and "closed", "reset", "open" or "error".
+pub fn read_until_quiet(r: &mut impl std::io::Read) -> (Vec<u8>, &'static str) {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 65536];
+    let end = loop {
+        match r.read(&mut buf) {
+            Ok(0) => break "closed",
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => break "open",
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break "reset",
+            Err(_) => break "error",
+        }
+    };
+    (got, end)
+}

@@ -244,6 +244,32 @@ pub fn h2_connection(bytes: &[u8]) {
     assert!(hpack::Decoder::new(usize::MAX, usize::MAX).decode(&block).is_ok());
 }
 
+/// NTLMSSP as a Windows decoy reads it: NEGOTIATE, AUTHENTICATE, the AV pairs of a
+/// CHALLENGE answered to the input's flags and of the client's NTLMv2 blob, and the
+/// NTLMv2 check and hashcat line over whatever response the input holds.
+pub fn ntlmssp(bytes: &[u8]) {
+    use crate::decoy::ntlm::{message, v2};
+    if let Ok(n) = message::parse_negotiate(bytes) {
+        let host = message::Host {
+            netbios_computer: n.workstation.clone(),
+            netbios_domain: n.domain.clone(),
+            dns_computer: String::new(),
+            dns_domain: String::new(),
+            dns_tree: String::new(),
+            version: message::Version { major: 10, minor: 0, build: 17763, ntlm_revision: 15 },
+        };
+        let c = message::challenge(n.flags, [0; 8], &host, 0);
+        assert!(message::av_pairs(&c).len() <= c.len() / 4);
+    }
+    let _ = message::av_pairs(bytes);
+    if let Ok(a) = message::parse_authenticate(bytes) {
+        let _ = v2::verify(&v2::nt_hash("x"), &a.user, &a.domain, &[0; 8], &a.nt_response);
+        let _ = v2::hashcat_5600(&a.user, &a.domain, &[0; 8], &a.nt_response);
+        let _ = v2::blob_time_and_challenge(&a.nt_response);
+        let _ = a.nt_response.get(44..).map(message::av_pairs);
+    }
+}
+
 /// nginx-default's HTTP/1 limits and its ALPN list, as a decoy with default limits
 /// gets them.
 fn nginx_default() -> &'static (crate::decoy::http::h1::H1Limits, Vec<u8>) {

@@ -13,6 +13,7 @@ pub mod http;
 mod limits;
 mod listener;
 pub mod memory;
+pub mod ntlm;
 pub mod personality;
 pub mod ssh;
 mod tcp;

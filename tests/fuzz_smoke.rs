@@ -89,6 +89,12 @@ fn every_key_exchange_survives_its_seeds_and_mutations() {
 }
 
 #[test]
+fn the_h2_connection_and_ntlmssp_parsers_survive_their_seeds_and_mutations() {
+    smoke("h2_connection", honeyward::fuzzing::h2_connection);
+    smoke("ntlmssp", honeyward::fuzzing::ntlmssp);
+}
+
+#[test]
 fn the_dicom_pdu_reader_survives_its_seeds_and_mutations() {
     // Separate: each call runs a small async runtime.
     smoke("dicom_pdu", honeyward::fuzzing::dicom_pdu);

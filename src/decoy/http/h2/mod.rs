@@ -43,25 +43,54 @@ pub fn limits(l: &H1Limits) -> Limits {
     Limits { max_field_bytes: l.max_request_line_bytes, max_list_bytes: l.max_head_bytes, max_body_bytes: l.max_body_bytes, body_kept: l.body_kept }
 }
 
-/// Answers in the order their requests arrived, as nginx (answering each stream as
-/// it reads it) sends them.
+/// The answers being prepared, handed to the connection in the order their requests
+/// arrived, as nginx (answering each stream as it reads it) sends them.
 #[derive(Default)]
-struct InOrder {
+struct Answers {
+    tasks: JoinSet<(u32, Response)>,
+    stream_of: HashMap<tokio::task::Id, u32>,
     order: VecDeque<u32>,
-    done: HashMap<u32, Response>,
+    done: HashMap<u32, Option<Response>>,
 }
 
-impl InOrder {
-    fn push(&mut self, id: u32) {
-        self.order.push_back(id);
+impl Answers {
+    fn is_empty(&self) -> bool {
+        self.tasks.is_empty()
     }
 
-    /// Takes a finished answer; hands `conn` every answer now due.
-    fn finished(&mut self, id: u32, response: Response, conn: &mut Conn) {
-        self.done.insert(id, response);
-        while let Some(response) = self.order.front().and_then(|id| self.done.remove(id)) {
-            if let Some(id) = self.order.pop_front() {
+    /// Answers each request through the exchange (which records it), in its own task.
+    fn spawn(&mut self, ready: impl IntoIterator<Item = Ready>, ex: &Arc<Exchange>) {
+        for r in ready {
+            let ex = Arc::clone(ex);
+            let (id, handle) = match r {
+                Ready::Request(id, req) => (id, self.tasks.spawn(async move { (id, ex.respond(req, true).await) })),
+                Ready::Refused(id, problem, raw) => (id, self.tasks.spawn(async move { (id, ex.malformed(problem, &raw).await) })),
+                Ready::Reset(raw) => {
+                    tokio::spawn(async move { ex.unanswered(&raw).await });
+                    continue;
+                }
+            };
+            self.stream_of.insert(handle.id(), id);
+            self.order.push_back(id);
+        }
+    }
+
+    /// Waits for the next answer; hands `conn` every answer now due. A task that
+    /// failed leaves its stream unanswered rather than holding up the others.
+    async fn next(&mut self, conn: &mut Conn) {
+        let Some(joined) = self.tasks.join_next_with_id().await else { return };
+        let (task, answer) = match joined {
+            Ok((task, (_, response))) => (task, Some(response)),
+            Err(e) => (e.id(), None),
+        };
+        if let Some(id) = self.stream_of.remove(&task) {
+            self.done.insert(id, answer);
+        }
+        while let Some(answer) = self.order.front().and_then(|id| self.done.remove(id)) {
+            if let (Some(id), Some(response)) = (self.order.pop_front(), answer) {
                 conn.answer(id, &response);
+            } else {
+                self.order.pop_front();
             }
         }
     }
@@ -76,8 +105,7 @@ where
     let (mut rd, mut wr) = tokio::io::split(io);
     let mut conn = Conn::new(self::limits(&limits));
     let mut buf = BytesMut::with_capacity(READ_BYTES);
-    let mut answers: JoinSet<(u32, Response)> = JoinSet::new();
-    let mut in_order = InOrder::default();
+    let mut answers = Answers::default();
     let mut ready = Vec::new();
     let reads_body = |target: &[u8]| ex.reads_body(target);
     // nginx's header timer runs from the start until the first stream; afterwards its
@@ -87,7 +115,7 @@ where
     let mut started = 0;
     let mut last_read = Instant::now();
     loop {
-        spawn_answers(ready.drain(..), &mut answers, &mut in_order, &ex);
+        answers.spawn(ready.drain(..), &ex);
         if !conn.out.is_empty() {
             let out = std::mem::take(&mut conn.out);
             match timeout(limits.header_timeout, wr.write_all(&out)).await {
@@ -123,18 +151,14 @@ where
                 Ok(_) => {
                     last_read = Instant::now();
                     if conn.receive(&mut buf, &mut ready, &reads_body).is_err() {
-                        return fail(conn, ready, answers, in_order, &ex, rd, wr, &limits).await;
+                        return fail(conn, ready, answers, &ex, rd, wr, &limits).await;
                     }
                     if buf.capacity() - buf.len() < READ_BYTES / 4 {
                         buf.reserve(READ_BYTES);
                     }
                 }
             },
-            Some(done) = answers.join_next(), if !answers.is_empty() => {
-                if let Ok((id, response)) = done {
-                    in_order.finished(id, response, &mut conn);
-                }
-            }
+            () = answers.next(&mut conn), if !answers.is_empty() => {}
             _ = tokio::time::sleep_until(deadline) => {
                 if conn.waiting_on_unread_body() {
                     conn.release_unread_bodies(&mut ready);
@@ -155,49 +179,17 @@ where
     }
 }
 
-/// Answers each request through the exchange (which records it), in its own task.
-fn spawn_answers(ready: impl IntoIterator<Item = Ready>, answers: &mut JoinSet<(u32, Response)>, in_order: &mut InOrder, ex: &Arc<Exchange>) {
-    for r in ready {
-        let ex = Arc::clone(ex);
-        match r {
-            Ready::Request(id, req) => {
-                in_order.push(id);
-                answers.spawn(async move { (id, ex.respond(req, true).await) });
-            }
-            Ready::Refused(id, problem, raw) => {
-                in_order.push(id);
-                answers.spawn(async move { (id, ex.malformed(problem, &raw).await) });
-            }
-            Ready::Reset(raw) => {
-                tokio::spawn(async move { ex.unanswered(&raw).await });
-            }
-        }
-    }
-}
-
 /// Ends a connection after a protocol error: the requests complete before it are
 /// answered first (nginx had answered them before it read the bad frame), then GOAWAY.
-#[allow(clippy::too_many_arguments)]
-async fn fail<R, W>(
-    mut conn: Conn,
-    ready: Vec<Ready>,
-    mut answers: JoinSet<(u32, Response)>,
-    mut in_order: InOrder,
-    ex: &Arc<Exchange>,
-    mut rd: R,
-    mut wr: W,
-    limits: &H1Limits,
-) -> CloseReason
+async fn fail<R, W>(mut conn: Conn, ready: Vec<Ready>, mut answers: Answers, ex: &Arc<Exchange>, mut rd: R, mut wr: W, limits: &H1Limits) -> CloseReason
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
-    spawn_answers(ready, &mut answers, &mut in_order, ex);
+    answers.spawn(ready, ex);
     let _ = timeout(limits.header_timeout, async {
-        while let Some(done) = answers.join_next().await {
-            if let Ok((id, response)) = done {
-                in_order.finished(id, response, &mut conn);
-            }
+        while !answers.is_empty() {
+            answers.next(&mut conn).await;
         }
     })
     .await;

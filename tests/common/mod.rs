@@ -248,8 +248,11 @@ pub struct Reaped(pub std::process::Child);
 
 impl Drop for Reaped {
     fn drop(&mut self) {
-        // Its children first (PHP-FPM's workers), which would outlive a killed master.
-        let _ = std::process::Command::new("pkill").args(["-KILL", "-P", &self.0.id().to_string()]).status();
+        // Its children too (PHP-FPM's workers), which would outlive a killed master:
+        // stopped first, so that it cannot start new ones while they are killed.
+        let pid = self.0.id().to_string();
+        let _ = std::process::Command::new("kill").args(["-STOP", &pid]).status();
+        let _ = std::process::Command::new("pkill").args(["-KILL", "-P", &pid]).status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }

@@ -68,8 +68,7 @@ impl Exchange {
             return true;
         }
         let path = target.split(|&b| b == b'?').next().unwrap_or_default();
-        let path = if p.normalise_path { request::normalise_path(path) } else { Some(path.to_vec()) };
-        path.and_then(|path| p.route(&path)).is_some_and(|r| r.dynamic || r.login.is_some())
+        routed(p, path).and_then(|path| p.route(&path)).is_some_and(|r| r.dynamic || r.login.is_some())
     }
 
     /// For a request that says `Expect: 100-continue`, with a personality that answers
@@ -406,13 +405,18 @@ impl Exchange {
     }
 }
 
+/// The request's path as routes are matched on it.
+fn routed_path(p: &HttpPersonality, req: &Request) -> Option<Vec<u8>> {
+    routed(p, req.path())
+}
+
 /// The path routes are matched on: normalised when the personality says so (None above
 /// the root), else as sent.
-fn routed_path(p: &HttpPersonality, req: &Request) -> Option<Vec<u8>> {
+fn routed(p: &HttpPersonality, path: &[u8]) -> Option<Vec<u8>> {
     if p.normalise_path {
-        request::normalise_path(req.path())
+        request::normalise_path(path)
     } else {
-        Some(req.path().to_vec())
+        Some(path.to_vec())
     }
 }
 

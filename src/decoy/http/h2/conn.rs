@@ -64,9 +64,9 @@ pub enum Ready {
 pub struct Closed(pub ErrorCode);
 
 struct Stream {
-    /// The request head while its body arrives; None once it has been handed out.
-    head: Option<request::Head>,
-    body: Option<BodyReader>,
+    /// The request head and its body while the body arrives; None once the request
+    /// has been handed out.
+    arriving: Option<(request::Head, BodyReader)>,
     /// The client has sent END_STREAM, and whether it came on the HEADERS frame.
     remote_done: bool,
     headers_ended: bool,
@@ -171,7 +171,7 @@ impl Conn {
 
     /// Whether a request head or body is still arriving (the header timeout applies).
     pub fn receiving(&self) -> bool {
-        self.block.is_some() || self.streaming.is_some() || self.streams.values().any(|s| s.head.is_some())
+        self.block.is_some() || self.streaming.is_some() || self.streams.values().any(|s| s.arriving.is_some())
     }
 
     /// Whether the connection has said GOAWAY and ends once its streams are done.
@@ -214,21 +214,16 @@ impl Conn {
             if self.block.as_ref().is_some_and(|b| head.kind != Kind::Continuation || head.stream != b.stream) {
                 return self.fail(ErrorCode::Protocol);
             }
-            self.bytes_in += (frame::HEADER_BYTES + head.length) as u64;
-            if matches!(head.kind, Kind::Data | Kind::Headers | Kind::Continuation) {
-                self.payload_in += head.length as u64;
-            }
-            if self.bytes_in / 8 > self.payload_in + FLOOD_ALLOWANCE_BYTES {
+            if self.flooded_by(&head) {
                 return self.fail(ErrorCode::NoError);
             }
             if matches!(head.kind, Kind::Data | Kind::Unknown(_)) {
                 // A padded DATA frame starts once its pad length has arrived too.
                 let padded = head.kind == Kind::Data && head.flags & frame::PADDED != 0 && head.length > 0;
                 if buf.len() < frame::HEADER_BYTES + usize::from(padded) {
-                    self.bytes_in -= (frame::HEADER_BYTES + head.length) as u64;
-                    self.payload_in -= if head.kind == Kind::Data { head.length as u64 } else { 0 };
                     return Ok(());
                 }
+                self.count(&head);
                 buf.advance(frame::HEADER_BYTES);
                 self.start_streaming(head, buf, ready)?;
                 continue;
@@ -240,17 +235,32 @@ impl Conn {
                 return self.fail(ErrorCode::EnhanceYourCalm);
             }
             if buf.len() < frame::HEADER_BYTES + head.length {
-                // Counted again when the whole frame is here.
-                self.bytes_in -= (frame::HEADER_BYTES + head.length) as u64;
-                if matches!(head.kind, Kind::Headers | Kind::Continuation) {
-                    self.payload_in -= head.length as u64;
-                }
                 return Ok(());
             }
+            self.count(&head);
             buf.advance(frame::HEADER_BYTES);
             let payload = buf.split_to(head.length).freeze();
             self.frame(head, &payload, ready, reads_body)?;
         }
+    }
+
+    /// A frame's bytes, and those of them that carry headers or body.
+    fn sizes(head: &Head) -> (u64, u64) {
+        let carried = matches!(head.kind, Kind::Data | Kind::Headers | Kind::Continuation);
+        ((frame::HEADER_BYTES + head.length) as u64, if carried { head.length as u64 } else { 0 })
+    }
+
+    /// Whether taking this frame would make the peer's traffic mostly overhead.
+    fn flooded_by(&self, head: &Head) -> bool {
+        let (bytes, payload) = Self::sizes(head);
+        (self.bytes_in + bytes) / 8 > self.payload_in + payload + FLOOD_ALLOWANCE_BYTES
+    }
+
+    /// Counts a frame as it is taken.
+    fn count(&mut self, head: &Head) {
+        let (bytes, payload) = Self::sizes(head);
+        self.bytes_in += bytes;
+        self.payload_in += payload;
     }
 
     /// Ends the connection with `code`: its GOAWAY is queued by [`Conn::queue_goaway`].
@@ -322,7 +332,7 @@ impl Conn {
                 // does not read stops at 64 KiB.
                 s.recv_window -= length;
                 s.remote_done = end_stream;
-                s.head.is_some().then_some(head.stream)
+                s.arriving.is_some().then_some(head.stream)
             }
             // Idle, closed, refused or unknown streams: taken and dropped.
             None => None,
@@ -342,12 +352,12 @@ impl Conn {
     fn body(&mut self, id: u32, data: &[u8], end: bool, ready: &mut Vec<Ready>) {
         let max = self.limits.max_body_bytes;
         let Some(s) = self.streams.get_mut(&id) else { return };
-        let Some(reader) = s.body.as_mut() else { return };
+        let Some((_, reader)) = s.arriving.as_mut() else { return };
         let room = max.saturating_sub(reader.bytes()) as usize;
         reader.update(&data[..data.len().min(room)]);
         let over = data.len() > room || (!end && s.recv_window <= 0);
         if end || over {
-            if let (Some(head), Some(reader)) = (s.head.take(), s.body.take()) {
+            if let Some((head, reader)) = s.arriving.take() {
                 ready.push(Ready::Request(id, head.into_request(reader.finish(over))));
             }
         }

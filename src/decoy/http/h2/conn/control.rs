@@ -122,8 +122,7 @@ impl Conn {
             self.goaway = true;
         }
         let mut stream = Stream {
-            head: None,
-            body: None,
+            arriving: None,
             remote_done: end_stream,
             headers_ended: end_stream,
             reads_body: true,
@@ -141,8 +140,7 @@ impl Conn {
                     frame::window_update(&mut self.out, id, (MAX_WINDOW - i64::from(STREAM_WINDOW_BYTES)) as u32);
                     stream.recv_window = MAX_WINDOW;
                 }
-                stream.head = Some(head);
-                stream.body = Some(BodyReader::new(self.limits.body_kept));
+                stream.arriving = Some((head, BodyReader::new(self.limits.body_kept)));
             }
             Err(Refusal::Malformed) => {
                 frame::rst_stream(&mut self.out, id, ErrorCode::Protocol);

@@ -14,7 +14,7 @@ impl Conn {
     /// pages), when the body has stalled: what arrived is recorded.
     pub fn release_unread_bodies(&mut self, ready: &mut Vec<Ready>) {
         for (&id, s) in self.streams.iter_mut().filter(|(_, s)| !s.reads_body) {
-            if let (Some(head), Some(reader)) = (s.head.take(), s.body.take()) {
+            if let Some((head, reader)) = s.arriving.take() {
                 ready.push(Ready::Request(id, head.into_request(reader.finish(true))));
             }
         }
@@ -22,7 +22,7 @@ impl Conn {
 
     /// Whether a request nginx answers without its body waits for that body.
     pub fn waiting_on_unread_body(&self) -> bool {
-        self.streams.values().any(|s| !s.reads_body && s.head.is_some())
+        self.streams.values().any(|s| !s.reads_body && s.arriving.is_some())
     }
 
     /// Resets every stream whose request is still arriving (nginx: its header and
@@ -30,7 +30,7 @@ impl Conn {
     /// Returns whether the connection was in the middle of a frame or block.
     pub fn expire(&mut self) -> bool {
         let mid_frame = self.block.take().is_some() || self.streaming.is_some();
-        let waiting: Vec<u32> = self.streams.iter().filter(|(_, s)| s.head.is_some() || !s.pending.is_empty()).map(|(&id, _)| id).collect();
+        let waiting: Vec<u32> = self.streams.iter().filter(|(_, s)| s.arriving.is_some() || !s.pending.is_empty()).map(|(&id, _)| id).collect();
         for id in waiting {
             self.reset(id, ErrorCode::Protocol);
         }

@@ -81,6 +81,9 @@ pub struct CreateArgs {
     /// Password (credential kinds; default: generated, strong and pronounceable).
     #[arg(long)]
     pub password: Option<String>,
+    /// NetBIOS domain of a windows-password account (default: NHSTRUST).
+    #[arg(long, value_name = "NAME")]
+    pub domain: Option<String>,
     /// Key algorithm for ssh-key.
     #[arg(long, value_enum, default_value_t = KeyAlgorithm::Ed25519)]
     pub algorithm: KeyAlgorithm,
@@ -237,6 +240,7 @@ fn create(a: CreateArgs) -> anyhow::Result<ExitCode> {
     let opts = CreateOptions {
         username: a.username.clone(),
         password: a.password.clone(),
+        domain: a.domain.clone(),
         key_algorithm: a.algorithm,
         uid_root: a.uid_root.clone(),
         studies: a.studies,
@@ -248,15 +252,15 @@ fn create(a: CreateArgs) -> anyhow::Result<ExitCode> {
     if a.kind == TokenKind::Url && opts.endpoint.is_none() {
         bail!("a url token needs --decoy NAME or --endpoint URL (the HTTP decoy that serves it)");
     }
-    let NewToken { token: t, secrets, material } = token::create_token(&opts)?;
+    let mut reg = registry(&a.store)?;
+    let NewToken { token: t, secrets, material, nt_hash } = reg.generate(&opts)?;
     let template_name = a.target.template.clone().unwrap_or_else(|| token::default_template(a.kind).to_string());
     // Render before registering, so a template error leaves nothing behind.
     let target_path = match (&a.plant, &a.out) {
         (Some(p), _) | (None, Some(p)) => Some(absolute(p)?),
         _ => None,
     };
-    let mut reg = registry(&a.store)?;
-    let new = NewToken { token: t.clone(), secrets: secrets.clone(), material };
+    let new = NewToken { token: t.clone(), secrets: secrets.clone(), material, nt_hash };
     if let Some(path) = &target_path {
         let mode = write_file(&t, &secrets, &a.target, &template_name, path, &host)?;
         reg.insert(&[&new])?;
@@ -290,6 +294,7 @@ fn print_once(t: &Token, s: &Secrets) {
             println!("  {k}: {v}");
         }
     };
+    show("domain", f.domain.as_deref());
     show("username", f.username.as_deref());
     show("password", s.password.as_ref().map(|v| v.expose()));
     show("access_key_id", s.access_key_id.as_ref().map(|v| v.expose()));

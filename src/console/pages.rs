@@ -257,7 +257,7 @@ pub async fn create_token(console: &Arc<Console>, s: &Session, body: &[u8]) -> a
     let c = Arc::clone(console);
     let by = s.account.clone();
     let made = tokio::task::spawn_blocking(move || -> anyhow::Result<Result<(String, Vec<u8>), String>> {
-        let new: NewToken = match token::create_token(&opts) {
+        let new: NewToken = match registry(&c)?.generate(&opts) {
             Ok(n) => n,
             Err(e) => return Ok(Err(e.to_string())),
         };

@@ -29,6 +29,16 @@ pub enum Technique {
     DataFromInformationRepositories,
     /// T1105: files pushed to a decoy (DICOM C-STORE).
     IngressToolTransfer,
+    /// T1552.006: a password planted in a Group Policy Preferences file used.
+    GroupPolicyPreferences,
+    /// T1021.002: a Windows login over SMB (admin shares, lateral movement).
+    SmbWindowsAdminShares,
+    /// T1021.001: a login over Remote Desktop.
+    RemoteDesktopProtocol,
+    /// T1210: an exploit of a remote service (MS17-010, EternalBlue).
+    ExploitationOfRemoteServices,
+    /// T1557.001: LLMNR/NBT-NS poisoning (Responder, Inveigh).
+    LlmnrNbtNsPoisoning,
 }
 
 impl Technique {
@@ -47,11 +57,16 @@ impl Technique {
             Technique::PrivateKeys => "T1552.004",
             Technique::DataFromInformationRepositories => "T1213",
             Technique::IngressToolTransfer => "T1105",
+            Technique::GroupPolicyPreferences => "T1552.006",
+            Technique::SmbWindowsAdminShares => "T1021.002",
+            Technique::RemoteDesktopProtocol => "T1021.001",
+            Technique::ExploitationOfRemoteServices => "T1210",
+            Technique::LlmnrNbtNsPoisoning => "T1557.001",
         }
     }
 
     /// Every technique honeyward reports.
-    pub const ALL: [Technique; 12] = [
+    pub const ALL: [Technique; 17] = [
         Technique::NetworkServiceDiscovery,
         Technique::PasswordGuessing,
         Technique::ExploitPublicFacingApplication,
@@ -64,6 +79,11 @@ impl Technique {
         Technique::PrivateKeys,
         Technique::DataFromInformationRepositories,
         Technique::IngressToolTransfer,
+        Technique::GroupPolicyPreferences,
+        Technique::SmbWindowsAdminShares,
+        Technique::RemoteDesktopProtocol,
+        Technique::ExploitationOfRemoteServices,
+        Technique::LlmnrNbtNsPoisoning,
     ];
 
     /// The technique with this ATT&CK identifier.
@@ -86,6 +106,11 @@ impl Technique {
             Technique::PrivateKeys => "Unsecured Credentials: Private Keys",
             Technique::DataFromInformationRepositories => "Data from Information Repositories",
             Technique::IngressToolTransfer => "Ingress Tool Transfer",
+            Technique::GroupPolicyPreferences => "Unsecured Credentials: Group Policy Preferences",
+            Technique::SmbWindowsAdminShares => "Remote Services: SMB/Windows Admin Shares",
+            Technique::RemoteDesktopProtocol => "Remote Services: Remote Desktop Protocol",
+            Technique::ExploitationOfRemoteServices => "Exploitation of Remote Services",
+            Technique::LlmnrNbtNsPoisoning => "Adversary-in-the-Middle: LLMNR/NBT-NS Poisoning and SMB Relay",
         }
     }
 }

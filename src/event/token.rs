@@ -28,6 +28,9 @@ pub enum TokenKind {
     File,
     /// A synthetic honey patient served by the DICOM and HTTP decoys.
     Patient,
+    /// A Windows / Active Directory account (domain, user, password), recognised from
+    /// the NTLM exchange of an SMB, RDP or HTTP login.
+    WindowsPassword,
 }
 
 impl TokenKind {
@@ -42,6 +45,7 @@ impl TokenKind {
             TokenKind::Url => "url",
             TokenKind::File => "file",
             TokenKind::Patient => "patient",
+            TokenKind::WindowsPassword => "windows-password",
         }
     }
 
@@ -61,6 +65,7 @@ pub const TOKEN_KINDS: &[TokenKind] = &[
     TokenKind::Url,
     TokenKind::File,
     TokenKind::Patient,
+    TokenKind::WindowsPassword,
 ];
 
 /// Whether hits on a token are live alerts.
@@ -119,14 +124,16 @@ pub struct TokenHit {
 impl TokenHit {
     /// The ATT&CK technique a use of this token is evidence of.
     pub fn technique(&self, file_opened: bool) -> Technique {
-        let from_history = self.plants.iter().any(|p| p.template.as_deref() == Some("bash_history"));
+        let planted_as = |name: &str| self.plants.iter().any(|p| p.template.as_deref() == Some(name));
+        let from_history = planted_as("bash_history");
         match self.kind {
             _ if file_opened => Technique::CredentialsInFiles,
+            TokenKind::WindowsPassword if planted_as("gpp_groups") => Technique::GroupPolicyPreferences,
             TokenKind::SshKey => Technique::PrivateKeys,
             TokenKind::SshPassword if from_history => Technique::ShellHistory,
             TokenKind::Patient => Technique::DataFromInformationRepositories,
             TokenKind::Url | TokenKind::File => Technique::CredentialsInFiles,
-            TokenKind::SshPassword | TokenKind::AwsKey | TokenKind::Bearer | TokenKind::HttpBasic => Technique::ValidAccounts,
+            TokenKind::SshPassword | TokenKind::AwsKey | TokenKind::Bearer | TokenKind::HttpBasic | TokenKind::WindowsPassword => Technique::ValidAccounts,
         }
     }
 }

@@ -163,8 +163,9 @@ async fn create_token(body: Vec<u8>, controller: &Arc<Controller>) -> Result<ser
     let host = controller.name.clone();
     let opts = CreateOptions { username: req.username, endpoint: req.endpoint, host, ..CreateOptions::new(kind, req.label) };
     let created = blocking(controller, move |c| {
-        let new: NewToken = crate::token::create_token(&opts)?;
-        c.registry.lock().unwrap_or_else(|p| p.into_inner()).insert(&[&new])?;
+        let mut registry = c.registry.lock().unwrap_or_else(|p| p.into_inner());
+        let new: NewToken = registry.generate(&opts)?;
+        registry.insert(&[&new])?;
         Ok::<_, crate::token::TokenError>(new)
     })
     .await

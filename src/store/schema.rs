@@ -177,6 +177,9 @@ const MIGRATIONS: &[&str] = &[
     // the prehash key its controller gave it (NULL elsewhere: direct digests).
     "ALTER TABLE token_material ADD COLUMN prehash BLOB;
     ALTER TABLE registry_version ADD COLUMN prehash_key BLOB;",
+    // 9: a Windows account's NT hash, sealed under a key derived from token.key (an
+    // NTLMv2 response can only be checked with the hash itself; see token/windows.rs).
+    "ALTER TABLE token_material ADD COLUMN sealed BLOB;",
 ];
 
 /// Opens (and with `create`, creates and migrates) the store at `path`.

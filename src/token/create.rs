@@ -7,6 +7,7 @@ use super::kind::{MaterialKind, TokenKind};
 use super::model::{NewToken, Secrets, Token, TokenFacts, UrlResponse};
 use super::secret::Secret;
 use super::sshkey::{self, KeyAlgorithm};
+use super::windows;
 use super::TokenError;
 use crate::event::Timestamp;
 use crate::event::TokenState;
@@ -32,6 +33,8 @@ pub struct CreateOptions {
     pub host: String,
     /// How a canary URL is answered.
     pub url_response: UrlResponse,
+    /// NetBIOS domain of a Windows account.
+    pub domain: Option<String>,
 }
 
 impl CreateOptions {
@@ -48,9 +51,13 @@ impl CreateOptions {
             endpoint: None,
             host: "localhost".into(),
             url_response: UrlResponse::default(),
+            domain: None,
         }
     }
 }
+
+/// The NetBIOS domain of a Windows account when none is given.
+pub const DEFAULT_DOMAIN: &str = "NHSTRUST";
 
 fn hint(access_key_id: &str) -> String {
     let n = access_key_id.len();
@@ -66,11 +73,29 @@ pub fn generate(opts: &CreateOptions) -> Result<NewToken, TokenError> {
     let mut facts = TokenFacts { endpoint: opts.endpoint.clone(), ..Default::default() };
     let mut secrets = Secrets::default();
     let mut material: Vec<(MaterialKind, Vec<u8>)> = Vec::new();
+    let mut nt_hash = None;
     match opts.kind {
         TokenKind::SshPassword | TokenKind::HttpBasic | TokenKind::File => {
             let password = opts.password.clone().unwrap_or_else(|| gen::password(&mut rng));
             facts.username = Some(opts.username.clone().unwrap_or_else(|| gen::username(&mut rng)));
             material.push((MaterialKind::Password, password.clone().into_bytes()));
+            secrets.password = Some(Secret::new(password));
+        }
+        TokenKind::WindowsPassword => {
+            let password = opts.password.clone().unwrap_or_else(|| gen::password(&mut rng));
+            let user = opts.username.clone().unwrap_or_else(|| gen::windows_username(&mut rng));
+            let domain = opts.domain.clone().unwrap_or_else(|| DEFAULT_DOMAIN.to_string());
+            if user.is_empty() || user.len() > 20 || user.contains(['\\', '/', '"', '[', ']', ':', ';', '|', '=', ',', '+', '*', '?', '<', '>', '@']) {
+                return Err(TokenError::Invalid(format!("`{user}` is not a Windows account name (at most 20 characters, none of \\/\"[]:;|=,+*?<>@)")));
+            }
+            if domain.is_empty() || domain.len() > 15 || !domain.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+                return Err(TokenError::Invalid(format!("`{domain}` is not a NetBIOS domain name (1 to 15 letters, digits or '-')")));
+            }
+            nt_hash = Some(windows::nt_hash(&password));
+            material.push((MaterialKind::Password, password.clone().into_bytes()));
+            material.push((MaterialKind::WindowsAccount, user.to_lowercase().into_bytes()));
+            facts.username = Some(user);
+            facts.domain = Some(domain);
             secrets.password = Some(Secret::new(password));
         }
         TokenKind::SshKey => {
@@ -118,5 +143,5 @@ pub fn generate(opts: &CreateOptions) -> Result<NewToken, TokenError> {
         facts,
         plants: Vec::new(),
     };
-    Ok(NewToken { token, secrets, material })
+    Ok(NewToken { token, secrets, material, nt_hash })
 }

@@ -54,6 +54,18 @@ pub fn username(rng: &mut impl Rng) -> String {
     USERNAMES.choose(rng).copied().unwrap_or("svc_backup").to_string()
 }
 
+/// A Windows service account as domain admins name them (`svc_` and a role).
+pub fn windows_username(rng: &mut impl Rng) -> String {
+    let svc: Vec<&str> = USERNAMES.iter().copied().filter(|u| u.starts_with("svc_")).collect();
+    let name = svc.choose(rng).copied().unwrap_or("svc_backup");
+    // Numbered like a second instance half of the time (`svc_pacs02`): fewer clashes
+    // between tokens, each of which owns its account name.
+    match rng.random_range(0..20u8) {
+        n @ 1..=9 => format!("{name}0{n}"),
+        _ => name.to_string(),
+    }
+}
+
 fn from_alphabet(rng: &mut impl Rng, alphabet: &[u8], len: usize) -> String {
     (0..len).map(|_| char::from(alphabet[rng.random_range(0..alphabet.len())])).collect()
 }

@@ -26,6 +26,8 @@ pub enum MaterialKind {
     FilePath,
     /// A patient identifier: NHS number, MRN, or a study instance UID.
     PatientId,
+    /// A Windows account name, lower-cased (its NT hash is kept sealed beside it).
+    WindowsAccount,
 }
 
 impl MaterialKind {
@@ -39,6 +41,7 @@ impl MaterialKind {
             MaterialKind::UrlPath => "url_path",
             MaterialKind::FilePath => "file_path",
             MaterialKind::PatientId => "patient_id",
+            MaterialKind::WindowsAccount => "windows_account",
         }
     }
 
@@ -52,6 +55,7 @@ impl MaterialKind {
             MaterialKind::UrlPath,
             MaterialKind::FilePath,
             MaterialKind::PatientId,
+            MaterialKind::WindowsAccount,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -69,6 +73,7 @@ pub fn default_template(kind: TokenKind) -> &'static str {
         TokenKind::Url => "intranet_html",
         TokenKind::File => "env",
         TokenKind::Patient => "patients_csv",
+        TokenKind::WindowsPassword => "net_use_bat",
     }
 }
 

@@ -11,6 +11,7 @@ use super::model::UrlResponse;
 use super::patient::HoneyPatient;
 use super::registry::Registry;
 use super::sensor_index::{decode_digest, encode_digest};
+use super::windows::{unseal, NtHash};
 use super::TokenError;
 use crate::event::{Plant, TokenHit, TokenState};
 
@@ -27,6 +28,8 @@ struct Target {
     token: Arc<TokenInfo>,
     /// The one plant this material identifies (a canary file's path).
     plant: Option<Plant>,
+    /// A Windows account's NT hash, unsealed (what its NTLM responses are checked with).
+    nt_hash: Option<NtHash>,
 }
 
 /// How an observed value becomes the digest it is looked up by.
@@ -170,7 +173,8 @@ impl Matcher {
         for row in registry.material()? {
             let Some(token) = tokens.get(&row.token) else { continue };
             let plant = row.plant.and_then(|id| plants.get(&id)).map(|(_, p)| p.clone());
-            let target = Arc::new(Target { token: Arc::clone(token), plant });
+            let nt_hash = row.sealed.as_deref().and_then(|s| unseal(registry.key(), &row.token, s));
+            let target = Arc::new(Target { token: Arc::clone(token), plant, nt_hash });
             // A canary file's path is known, so its prehash is too (also for old plants).
             let file = target.plant.as_ref().filter(|_| row.material == MaterialKind::FilePath);
             let prehash = file.and_then(|p| prehasher.as_ref().map(|k| k.digest(MaterialKind::FilePath, p.path.as_bytes()))).or(row.prehash);
@@ -226,6 +230,14 @@ impl Matcher {
         let digest = digester.digest(kind, value);
         let reported = matches!(digester, Digester::Prehashed { .. }).then_some(digest);
         index.targets.get(&(kind, digest)).map(|t| TokenMatch { target: Arc::clone(t), digest: reported })
+    }
+
+    /// The Windows-password token that owns account `user` (any case), with the NT hash
+    /// its NTLM responses are checked with.
+    pub fn windows_account(&self, user: &str) -> Option<(TokenMatch, NtHash)> {
+        let found = self.find(MaterialKind::WindowsAccount, user.to_lowercase().as_bytes())?;
+        let hash = found.target.nt_hash?;
+        Some((found, hash))
     }
 
     /// [`Matcher::find`], as the hit to record on an event.

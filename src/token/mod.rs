@@ -18,6 +18,7 @@ mod secret;
 mod sensor_index;
 mod sshkey;
 pub mod template;
+pub mod windows;
 
 pub use crate::event::{Plant, TokenHit, TokenKind, TokenState};
 pub use create::{generate as create_token, CreateOptions};

@@ -43,6 +43,9 @@ pub struct TokenFacts {
     pub endpoint: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub patient: Option<HoneyPatient>,
+    /// The NetBIOS domain of a Windows account (`windows-password`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
 }
 
 /// The secrets of a freshly generated token. Never stored once the token is planted.
@@ -95,4 +98,7 @@ pub struct NewToken {
     pub secrets: Secrets,
     /// (kind, plaintext) pairs the registry stores as keyed digests.
     pub material: Vec<(MaterialKind, Vec<u8>)>,
+    /// A Windows account's NT hash, which the registry keeps sealed beside the
+    /// account's [`MaterialKind::WindowsAccount`] digest.
+    pub nt_hash: Option<super::windows::NtHash>,
 }

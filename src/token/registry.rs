@@ -26,6 +26,8 @@ pub struct MaterialRow {
     /// Its digest under the prehash key, from which sensors' digests are derived (None
     /// for material registered before version 8 of the store, and on a sensor).
     pub prehash: Option<Digest>,
+    /// A Windows account's NT hash, sealed (see `token/windows.rs`).
+    pub sealed: Option<Vec<u8>>,
 }
 
 /// The registry, over its own connection to the store.
@@ -60,6 +62,30 @@ impl Registry {
         Ok(bytes.map(|b| MaterialKey::from_bytes(&b)))
     }
 
+    /// Generates a token that can be registered here: a Windows account name must be
+    /// one no other token owns (a generated one is drawn again; a chosen one is refused).
+    pub fn generate(&self, opts: &super::CreateOptions) -> Result<NewToken, TokenError> {
+        for _ in 0..64 {
+            let new = super::create_token(opts)?;
+            let taken = new.material.iter().filter(|(k, _)| *k == MaterialKind::WindowsAccount).try_fold(false, |taken, (k, v)| {
+                let digest = self.key.digest(*k, v);
+                let n: i64 = self
+                    .conn
+                    .query_row("SELECT count(*) FROM token_material WHERE material = ?1 AND digest = ?2", params![k.as_str(), &digest[..]], |r| r.get(0))
+                    .map_err(sql)?;
+                Ok::<_, TokenError>(taken || n > 0)
+            })?;
+            match (taken, &opts.username) {
+                (false, _) => return Ok(new),
+                (true, Some(user)) => {
+                    return Err(TokenError::Invalid(format!("another token already owns the Windows account `{user}`: choose another --username")))
+                }
+                (true, None) => continue,
+            }
+        }
+        Err(TokenError::Invalid("every generated Windows account name is taken: choose one with --username".into()))
+    }
+
     /// Registers new tokens (their digests, never their secrets) in one transaction.
     pub fn insert(&mut self, tokens: &[&NewToken]) -> Result<(), TokenError> {
         let tx = self.conn.transaction().map_err(sql)?;
@@ -67,14 +93,23 @@ impl Registry {
             let mut tok = tx
                 .prepare_cached("INSERT INTO tokens (id, kind, label, created_us, state, changed_us, facts) VALUES (?1, ?2, ?3, ?4, ?5, ?4, ?6)")
                 .map_err(sql)?;
-            let mut mat = tx.prepare_cached("INSERT OR IGNORE INTO token_material (material, digest, token, prehash) VALUES (?1, ?2, ?3, ?4)").map_err(sql)?;
+            let mut mat = tx
+                .prepare_cached("INSERT OR IGNORE INTO token_material (material, digest, token, prehash, sealed) VALUES (?1, ?2, ?3, ?4, ?5)")
+                .map_err(sql)?;
             for t in tokens {
                 let facts = serde_json::to_string(&t.token.facts).map_err(|e| TokenError::Store(e.to_string()))?;
                 let tk = &t.token;
                 tok.execute(params![tk.id, tk.kind.as_str(), tk.label, tk.created.as_micros(), tk.state.as_str(), facts]).map_err(sql)?;
                 for (kind, value) in &t.material {
                     let (digest, prehash) = digests(&self.key, *kind, value);
-                    mat.execute(params![kind.as_str(), &digest[..], tk.id, &prehash[..]]).map_err(sql)?;
+                    let account = *kind == MaterialKind::WindowsAccount;
+                    let sealed = t.nt_hash.filter(|_| account).map(|h| super::windows::seal(&self.key, &tk.id, &h));
+                    let added = mat.execute(params![kind.as_str(), &digest[..], tk.id, &prehash[..], sealed]).map_err(sql)?;
+                    if account && added == 0 {
+                        // The account name is how an NTLM login finds its token: one each.
+                        let user = String::from_utf8_lossy(value);
+                        return Err(TokenError::Invalid(format!("another token already owns the Windows account `{user}`: choose another --username")));
+                    }
                 }
             }
         }
@@ -174,18 +209,19 @@ impl Registry {
 
     /// Every piece of matching material.
     pub fn material(&self) -> Result<Vec<MaterialRow>, TokenError> {
-        let mut st = self.conn.prepare_cached("SELECT material, digest, token, plant, prehash FROM token_material").map_err(sql)?;
+        let mut st = self.conn.prepare_cached("SELECT material, digest, token, plant, prehash, sealed FROM token_material").map_err(sql)?;
         let rows = st
             .query_map([], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<i64>>(3)?, r.get::<_, Option<Vec<u8>>>(4)?))
+                let blob = |i| r.get::<_, Option<Vec<u8>>>(i);
+                Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<i64>>(3)?, blob(4)?, blob(5)?))
             })
             .map_err(sql)?;
         let mut out = Vec::new();
         for row in rows {
-            let (material, digest, token, plant, prehash) = row.map_err(sql)?;
+            let (material, digest, token, plant, prehash, sealed) = row.map_err(sql)?;
             let (Some(material), Ok(digest)) = (MaterialKind::parse(&material), Digest::try_from(digest.as_slice())) else { continue };
             let prehash = prehash.and_then(|p| Digest::try_from(p.as_slice()).ok());
-            out.push(MaterialRow { material, digest, token, plant, prehash });
+            out.push(MaterialRow { material, digest, token, plant, prehash, sealed });
         }
         Ok(out)
     }

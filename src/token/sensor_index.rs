@@ -57,7 +57,9 @@ impl Needs {
             MaterialKind::KeyFingerprint => SSH,
             MaterialKind::AccessKeyId | MaterialKind::BearerToken | MaterialKind::UrlPath => HTTP,
             MaterialKind::PatientId => DICOM,
-            MaterialKind::FilePath => 0,
+            // Checking an NTLM login needs the account's NT hash, which is not yet
+            // given to sensors: Windows accounts are recognised by a controller's decoys.
+            MaterialKind::FilePath | MaterialKind::WindowsAccount => 0,
         };
         self.0 & wanted != 0
     }

@@ -37,6 +37,11 @@ pub const TEMPLATES: &[TemplateInfo] = &[
     tpl!("patients_csv", 0o640, "a patients CSV export with the honey patient(s)"),
     tpl!("intranet_html", 0o644, "an intranet links page carrying the canary URL"),
     tpl!("bookmarks_html", 0o644, "a browser bookmarks export carrying the canary URL"),
+    tpl!("net_use_bat", 0o644, "a Windows batch file mapping a share with `net use` and the account"),
+    tpl!("pscredential_ps1", 0o644, "a PowerShell script building a PSCredential from the password"),
+    tpl!("unattend_xml", 0o644, "unattend.xml with domain-join and AutoLogon credentials"),
+    tpl!("rdp_file", 0o644, "a saved Remote Desktop connection (.rdp) with the account's user name"),
+    tpl!("gpp_groups_xml", 0o644, "a Group Policy Preferences Groups.xml with the password as cpassword"),
     TemplateInfo { name: "dicom", description: "DICOM Part 10 file of the honey patient (binary)", mode: 0o640, source: "" },
 ];
 
@@ -79,6 +84,16 @@ pub struct Context {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bearer: Option<String>,
     pub patients: Vec<HoneyPatient>,
+    /// The NetBIOS domain of a Windows account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub netbios_domain: Option<String>,
+    /// The password as Group Policy Preferences hides it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpassword: Option<String>,
+    /// When the token was made, as Windows tools write it (`2026-12-06 09:14:27`).
+    pub changed: String,
+    /// A GUID that stays the same for the token (upper-case, without braces).
+    pub guid: String,
 }
 
 /// `scheme://host:port/path` or `host:port` → (host, port).
@@ -122,7 +137,18 @@ pub fn context(token: &Token, secrets: &Secrets, host: &str) -> Context {
         secret_access_key: expose(&secrets.secret_access_key),
         bearer: expose(&secrets.bearer),
         patients: f.patient.iter().cloned().collect(),
+        netbios_domain: f.domain.clone(),
+        cpassword: secrets.password.as_ref().map(|p| super::windows::cpassword(p.expose())),
+        changed: chrono::DateTime::from_timestamp_micros(token.created.as_micros()).unwrap_or_default().format("%Y-%m-%d %H:%M:%S").to_string(),
+        guid: guid_of(&token.id),
     }
+}
+
+/// A GUID derived from the token id: the same on every render of that token.
+fn guid_of(id: &str) -> String {
+    let d = ring::digest::digest(&ring::digest::SHA256, id.as_bytes());
+    let h: String = d.as_ref()[..16].iter().map(|b| format!("{b:02X}")).collect();
+    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
 }
 
 /// Renders template `name` (from `user_dir/NAME.j2` if that exists, else built in).

@@ -138,10 +138,7 @@ fn text(b: &[u8], unicode: bool) -> String {
     }
 }
 
-/// UTF-16LE, as NTLM writes names.
-pub fn utf16le(s: &str) -> Vec<u8> {
-    s.encode_utf16().flat_map(u16::to_le_bytes).collect()
-}
+pub use crate::token::windows::utf16le;
 
 pub fn parse_negotiate(bytes: &[u8]) -> Result<Negotiate, NtlmError> {
     let b = expect(bytes, 1, 16)?;

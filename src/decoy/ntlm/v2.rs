@@ -4,14 +4,10 @@
 //! form for the analyst.
 
 use hmac::{Hmac, Mac};
-use md4::{Digest, Md4};
+
+pub use crate::token::windows::nt_hash;
 
 type HmacMd5 = Hmac<md5::Md5>;
-
-/// MD4 of the password in UTF-16LE.
-pub fn nt_hash(password: &str) -> [u8; 16] {
-    Md4::digest(super::message::utf16le(password)).into()
-}
 
 fn hmac_md5(key: &[u8], parts: &[&[u8]]) -> [u8; 16] {
     // HMAC takes a key of any length; this cannot fail.

@@ -3,6 +3,7 @@
 //! a planted credential's NT hash.
 
 pub mod message;
+pub mod spnego;
 pub mod v2;
 
 pub use message::{challenge, parse_authenticate, parse_negotiate, Authenticate, Host, Negotiate, NtlmError, Version};

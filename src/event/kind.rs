@@ -315,6 +315,51 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// What an SMB client offered in its NEGOTIATE, and the dialect the decoy chose.
+    SmbNegotiate {
+        /// `smb1` (an SMB1 NEGOTIATE, with dialect strings) or `smb2`.
+        protocol: String,
+        /// The dialects offered, comma-separated: SMB1 dialect strings, or SMB2
+        /// revisions (`2.0.2,2.1,3.0,3.0.2,3.1.1`; others as `0x....`).
+        dialects: AttackerBytes,
+        /// The dialect answered (`3.1.1`, `2.???` for SMB2's wildcard), absent when the
+        /// connection was dropped as the imitated server drops it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        chosen: Option<String>,
+        /// The client's GUID (SMB 2.1 and later), which stays the same across its
+        /// connections.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_guid: Option<String>,
+        /// True when the client requires signing.
+        signing_required: bool,
+    },
+    /// An NTLM login (in SMB, RDP's CredSSP or HTTP), checked against planted Windows
+    /// credentials and answered as the imitated server answers.
+    NtlmAuth {
+        /// `smb`, `rdp` or `http`.
+        protocol: String,
+        username: AttackerBytes,
+        domain: AttackerBytes,
+        workstation: AttackerBytes,
+        /// `v2`, `v1` or `anonymous`.
+        ntlm: String,
+        /// The AUTHENTICATE message's NegotiateFlags, in hex.
+        flags: String,
+        /// The client's Windows version from its message (`10.0.19041`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_version: Option<String>,
+        /// The service the client meant (MsvAvTargetName, e.g. `cifs/fs01`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        target: Option<AttackerBytes>,
+        /// The NTLMv2 response as hashcat mode 5600 takes it; removed when it is a
+        /// planted token's (the token names it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        hashcat: Option<AttackerBytes>,
+        /// True when the login was let in.
+        accepted: bool,
+        /// The NT status answered (`STATUS_LOGON_FAILURE`, `STATUS_SUCCESS`).
+        status: String,
+    },
     /// A watched canary file was opened on this host.
     FileOpened {
         /// The canary's path.
@@ -393,6 +438,8 @@ const KINDS: &[KindInfo] = &[
     KindInfo { id: 401, name: "dicom_command", severity: Severity::Medium, technique: Some(Technique::DataFromInformationRepositories) },
     KindInfo { id: 402, name: "dicom_store", severity: Severity::High, technique: Some(Technique::IngressToolTransfer) },
     KindInfo { id: 403, name: "dicom_release", severity: Severity::Low, technique: None },
+    KindInfo { id: 600, name: "smb_negotiate", severity: Severity::Low, technique: Some(Technique::NetworkServiceDiscovery) },
+    KindInfo { id: 610, name: "ntlm_auth", severity: Severity::Medium, technique: Some(Technique::PasswordGuessing) },
     KindInfo { id: 500, name: "file_opened", severity: Severity::High, technique: Some(Technique::CredentialsInFiles) },
     KindInfo { id: 501, name: "canary_missing", severity: Severity::High, technique: None },
     KindInfo { id: 900, name: "connections_refused", severity: Severity::Info, technique: None },
@@ -418,13 +465,15 @@ impl EventKind {
             EventKind::DicomCommand { .. } => 10,
             EventKind::DicomStore { .. } => 11,
             EventKind::DicomRelease { .. } => 12,
-            EventKind::FileOpened { .. } => 13,
-            EventKind::CanaryMissing { .. } => 14,
-            EventKind::ConnectionsRefused { .. } => 15,
-            EventKind::SensorRefused { .. } => 16,
-            EventKind::SensorSilent { .. } => 17,
-            EventKind::SpoolShed { .. } => 18,
-            EventKind::StoreFull { .. } => 19,
+            EventKind::SmbNegotiate { .. } => 13,
+            EventKind::NtlmAuth { .. } => 14,
+            EventKind::FileOpened { .. } => 15,
+            EventKind::CanaryMissing { .. } => 16,
+            EventKind::ConnectionsRefused { .. } => 17,
+            EventKind::SensorRefused { .. } => 18,
+            EventKind::SensorSilent { .. } => 19,
+            EventKind::SpoolShed { .. } => 20,
+            EventKind::StoreFull { .. } => 21,
         };
         &KINDS[index]
     }
@@ -448,6 +497,7 @@ impl EventKind {
     pub fn severity(&self) -> Severity {
         match self {
             EventKind::HttpRequest { tags, .. } if tags.iter().any(|t| t == "exploit") => Severity::High,
+            EventKind::NtlmAuth { accepted: true, .. } => Severity::High,
             _ => self.info().severity,
         }
     }
@@ -458,6 +508,8 @@ impl EventKind {
             EventKind::HttpRequest { tags, .. } if tags.iter().any(|t| t == "exploit") => Some(Technique::ExploitPublicFacingApplication),
             EventKind::HttpRequest { tags, .. } if tags.iter().any(|t| t == "scanning") => Some(Technique::WordlistScanning),
             EventKind::DicomCommand { command, .. } if command == "C-ECHO" => Some(Technique::NetworkServiceDiscovery),
+            EventKind::NtlmAuth { accepted: true, protocol, .. } if protocol == "smb" => Some(Technique::SmbWindowsAdminShares),
+            EventKind::NtlmAuth { accepted: true, protocol, .. } if protocol == "rdp" => Some(Technique::RemoteDesktopProtocol),
             _ => self.info().technique,
         }
     }
@@ -559,6 +611,26 @@ mod tests {
             EventKind::DicomCommand { command: "C-ECHO".into(), sop_class: None, level: None, keys: vec![], move_destination: None, matches: 0, status: 0 },
             EventKind::DicomStore { sop_class: None, sop_instance_uid: AttackerBytes::new("1.2.3"), bytes: 1, sha256: "0".repeat(64), quarantined: true },
             EventKind::DicomRelease { how: "release".into(), reason: None },
+            EventKind::SmbNegotiate {
+                protocol: "smb2".into(),
+                dialects: AttackerBytes::new("2.0.2,3.1.1"),
+                chosen: Some("3.1.1".into()),
+                client_guid: None,
+                signing_required: false,
+            },
+            EventKind::NtlmAuth {
+                protocol: "smb".into(),
+                username: AttackerBytes::new("alice"),
+                domain: AttackerBytes::new("TRUST"),
+                workstation: AttackerBytes::new("WS1"),
+                ntlm: "v2".into(),
+                flags: "0xe2088215".into(),
+                client_version: None,
+                target: None,
+                hashcat: Some(AttackerBytes::new("alice::TRUST:00:00:00")),
+                accepted: false,
+                status: "STATUS_LOGON_FAILURE".into(),
+            },
             EventKind::FileOpened { path: "/srv/x".into() },
             EventKind::CanaryMissing { path: "/srv/x".into() },
             EventKind::ConnectionsRefused { count: 1, limit: LimitKind::MaxConnections },

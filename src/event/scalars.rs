@@ -135,6 +135,26 @@ impl EventKind {
                 f("how", Cow::Borrowed(how));
                 opt(f, "reason", reason.as_deref().map(Cow::Borrowed));
             }
+            EventKind::SmbNegotiate { protocol, dialects, chosen, client_guid, signing_required } => {
+                f("protocol", Cow::Borrowed(protocol));
+                f("dialects", text(dialects));
+                opt(f, "chosen", chosen.as_deref().map(Cow::Borrowed));
+                opt(f, "client_guid", client_guid.as_deref().map(Cow::Borrowed));
+                f("signing_required", flag(*signing_required));
+            }
+            EventKind::NtlmAuth { protocol, username, domain, workstation, ntlm, flags, client_version, target, hashcat, accepted, status } => {
+                f("protocol", Cow::Borrowed(protocol));
+                f("username", text(username));
+                f("domain", text(domain));
+                f("workstation", text(workstation));
+                f("ntlm", Cow::Borrowed(ntlm));
+                f("flags", Cow::Borrowed(flags));
+                opt(f, "client_version", client_version.as_deref().map(Cow::Borrowed));
+                opt(f, "target", target.as_ref().map(text));
+                opt(f, "hashcat", hashcat.as_ref().map(text));
+                f("accepted", flag(*accepted));
+                f("status", Cow::Borrowed(status));
+            }
             EventKind::FileOpened { path } | EventKind::CanaryMissing { path } => f("path", Cow::Borrowed(path)),
             EventKind::ConnectionsRefused { count, limit } => {
                 f("count", num(count));

@@ -23,6 +23,8 @@ impl EventKind {
         let secret = match self {
             EventKind::SshAuth { password, .. } => password.take().map(|p| p.as_bytes().to_vec()),
             EventKind::HttpRequest { credential: Some(c), .. } if c.scheme != "aws-sigv4" => c.secret.take().map(|s| s.as_bytes().to_vec()),
+            // A planted account's crackable response is the token's, not evidence.
+            EventKind::NtlmAuth { hashcat, .. } => return hashcat.take().map(|h| h.as_bytes().to_vec()),
             _ => None,
         }?;
         self.scrub(&secret);

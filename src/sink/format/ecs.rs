@@ -20,7 +20,7 @@ pub(super) fn classify(e: &Event) -> (&'static [&'static str], &'static [&'stati
     match &e.kind {
         EventKind::ConnectionOpened => (&["network"], &["connection", "start"]),
         EventKind::ConnectionClosed { .. } => (&["network"], &["connection", "end"]),
-        EventKind::SshAuth { .. } => (&["authentication"], &["start"]),
+        EventKind::SshAuth { .. } | EventKind::NtlmAuth { .. } => (&["authentication"], &["start"]),
         EventKind::HttpRequest { .. } => (&["web", "network"], &["access"]),
         EventKind::FileOpened { .. } | EventKind::CanaryMissing { .. } => (&["file"], &["access"]),
         EventKind::DicomAssociation { .. } | EventKind::DicomCommand { .. } | EventKind::DicomStore { .. } => (&["network"], &["access"]),
@@ -38,6 +38,10 @@ pub(super) fn protocol(kind: &EventKind) -> Option<&'static str> {
         | EventKind::SshRequestRefused { .. } => Some("ssh"),
         EventKind::HttpRequest { .. } => Some("http"),
         EventKind::DicomAssociation { .. } | EventKind::DicomCommand { .. } | EventKind::DicomStore { .. } | EventKind::DicomRelease { .. } => Some("dicom"),
+        EventKind::SmbNegotiate { .. } => Some("smb"),
+        EventKind::NtlmAuth { protocol, .. } if protocol == "rdp" => Some("rdp"),
+        EventKind::NtlmAuth { protocol, .. } if protocol == "http" => Some("http"),
+        EventKind::NtlmAuth { .. } => Some("smb"),
         _ => None,
     }
 }
@@ -77,6 +81,8 @@ pub fn ecs_document(stored: &StoredEvent) -> Value {
     let outcome = match &e.kind {
         EventKind::SshAuth { accepted: true, .. } => "success",
         EventKind::SshAuth { accepted: false, .. } => "failure",
+        EventKind::NtlmAuth { accepted: true, .. } => "success",
+        EventKind::NtlmAuth { accepted: false, .. } => "failure",
         EventKind::HttpRequest { status, .. } if *status >= 400 => "failure",
         _ => "unknown",
     };
@@ -182,6 +188,8 @@ pub fn write_ecs(stored: &StoredEvent, out: &mut Vec<u8>) {
     let outcome = match &e.kind {
         EventKind::SshAuth { accepted: true, .. } => "success",
         EventKind::SshAuth { accepted: false, .. } => "failure",
+        EventKind::NtlmAuth { accepted: true, .. } => "success",
+        EventKind::NtlmAuth { accepted: false, .. } => "failure",
         EventKind::HttpRequest { status, .. } if *status >= 400 => "failure",
         _ => "unknown",
     };

@@ -17,7 +17,7 @@ pub const OCSF_VERSION: &str = "1.1.0";
 /// (class_uid, class name, activity_id, activity name) for an event.
 pub fn class_of(kind: &EventKind) -> (u32, &'static str, u32, &'static str) {
     match kind {
-        EventKind::SshAuth { .. } => (3002, "Authentication", 1, "Logon"),
+        EventKind::SshAuth { .. } | EventKind::NtlmAuth { .. } => (3002, "Authentication", 1, "Logon"),
         EventKind::HttpRequest { method, .. } => {
             let (id, name) = match method.as_bytes() {
                 b"CONNECT" => (1, "Connect"),
@@ -91,7 +91,7 @@ pub fn ocsf_event(stored: &StoredEvent) -> Value {
         v["dst_endpoint"] = endpoint(*d);
     }
     match &e.kind {
-        EventKind::SshAuth { username, accepted, .. } => {
+        EventKind::SshAuth { username, accepted, .. } | EventKind::NtlmAuth { username, accepted, .. } => {
             v["user"] = json!({"name": username.to_text_lossy()});
             v["status_id"] = json!(if *accepted { 1 } else { 2 });
             observables.push(json!({"name": "user.name", "type_id": 4, "value": username.to_text_lossy()}));
@@ -136,7 +136,7 @@ pub fn write_ocsf(stored: &StoredEvent, out: &mut Vec<u8>) {
         _ => None,
     };
     let (username, accepted) = match &e.kind {
-        EventKind::SshAuth { username, accepted, .. } => (Some(username.as_bytes()), *accepted),
+        EventKind::SshAuth { username, accepted, .. } | EventKind::NtlmAuth { username, accepted, .. } => (Some(username.as_bytes()), *accepted),
         _ => (None, false),
     };
 

@@ -152,6 +152,17 @@ fn decoy_detail(d: &DecoyConfig, cohort: &config::CohortConfig) -> Result<String
             let p = personality::ssh(s)?;
             format!("personality {} ({}), failure delay {}", p.name, p.banner(), describe_delay(&p.failure_delay))
         }
+        DecoyConfig::Smb(s) => {
+            let p = personality::smb(s)?;
+            let dialects: Vec<String> = p.dialects.iter().map(|&d| crate::decoy::smb::negotiate::dialect_name(d)).collect();
+            format!(
+                "personality {} (SMB {}), server {}\\{}, logins recorded and refused",
+                p.name,
+                dialects.join(", "),
+                s.netbios_domain.as_deref().unwrap_or(&p.netbios_domain),
+                s.netbios_name.as_deref().unwrap_or(&p.netbios_name)
+            )
+        }
     })
 }
 

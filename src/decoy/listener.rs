@@ -14,7 +14,7 @@ use super::connection::Connection;
 use super::context::DecoyContext;
 use super::error::{DecoyError, SetupError};
 use super::personality;
-use super::{dicom, http, ssh, tcp};
+use super::{dicom, http, smb, ssh, tcp};
 use crate::config::{CohortConfig, Config, DecoyConfig, TcpDecoyConfig};
 use crate::event::EventKind;
 
@@ -32,6 +32,7 @@ pub enum BoundDecoy {
     Ssh { runtime: Arc<ssh::SshRuntime>, listener: TcpListener },
     Http { runtime: Arc<http::HttpRuntime>, listener: TcpListener },
     Dicom { runtime: Arc<dicom::DicomRuntime>, listener: TcpListener },
+    Smb { runtime: Arc<smb::SmbRuntime>, listener: TcpListener },
 }
 
 /// What a decoy may know of the configuration around it.
@@ -96,6 +97,13 @@ pub async fn bind(config: &DecoyConfig, around: &Surroundings) -> Result<BoundDe
             let runtime = prepare(&c.name, move || dicom::DicomRuntime::for_decoy(&config, p, &around)).await?;
             BoundDecoy::Dicom { runtime: Arc::new(runtime), listener }
         }
+        DecoyConfig::Smb(c) => {
+            let p = personality::smb(c).map_err(unreadable)?;
+            let listener = listen(config, 0)?;
+            let (config, state_dir) = (c.clone(), state_dir.to_path_buf());
+            let runtime = prepare(&c.name, move || smb::SmbRuntime::for_decoy(&config, p, &state_dir)).await?;
+            BoundDecoy::Smb { runtime: Arc::new(runtime), listener }
+        }
     })
 }
 
@@ -121,9 +129,11 @@ async fn prepare<T: Send + 'static>(decoy: &str, f: impl FnOnce() -> Result<T, S
 impl BoundDecoy {
     fn listener(&self) -> &TcpListener {
         match self {
-            BoundDecoy::Tcp { listener, .. } | BoundDecoy::Ssh { listener, .. } | BoundDecoy::Http { listener, .. } | BoundDecoy::Dicom { listener, .. } => {
-                listener
-            }
+            BoundDecoy::Tcp { listener, .. }
+            | BoundDecoy::Ssh { listener, .. }
+            | BoundDecoy::Http { listener, .. }
+            | BoundDecoy::Dicom { listener, .. }
+            | BoundDecoy::Smb { listener, .. } => listener,
         }
     }
 
@@ -140,6 +150,7 @@ impl BoundDecoy {
             BoundDecoy::Ssh { runtime, listener } => accept_loop(listener, cx, move |stream, conn| ssh::handle(Arc::clone(&runtime), stream, conn)).await,
             BoundDecoy::Http { runtime, listener } => accept_loop(listener, cx, move |stream, conn| http::handle(Arc::clone(&runtime), stream, conn)).await,
             BoundDecoy::Dicom { runtime, listener } => accept_loop(listener, cx, move |stream, conn| dicom::handle(Arc::clone(&runtime), stream, conn)).await,
+            BoundDecoy::Smb { runtime, listener } => accept_loop(listener, cx, move |stream, conn| smb::handle(Arc::clone(&runtime), stream, conn)).await,
         }
     }
 }

@@ -6,8 +6,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::error::PersonalityError;
-use super::{dicom, http, ssh};
-use crate::config::{ConfigError, DicomDecoyConfig, HttpDecoyConfig, PersonalityChoice, SshDecoyConfig};
+use super::{dicom, http, smb, ssh};
+use crate::config::{ConfigError, DicomDecoyConfig, HttpDecoyConfig, PersonalityChoice, SmbDecoyConfig, SshDecoyConfig};
 
 /// The SSH decoy's personality, with the decoy's `failure_delay_ms` override applied.
 /// Blocking (it may read files).
@@ -28,6 +28,11 @@ pub fn http(c: &HttpDecoyConfig) -> Result<Arc<http::HttpPersonality>, ConfigErr
 /// The DICOM decoy's personality. Blocking (it may read files).
 pub fn dicom(c: &DicomDecoyConfig) -> Result<Arc<dicom::DicomPersonality>, ConfigError> {
     load(&c.personality, "DICOM", dicom::BUILT_IN_PERSONALITIES, |yaml, _| dicom::DicomPersonality::parse(yaml)).map(Arc::new)
+}
+
+/// The SMB decoy's personality. Blocking (it may read files).
+pub fn smb(c: &SmbDecoyConfig) -> Result<Arc<smb::SmbPersonality>, ConfigError> {
+    load(&c.personality, "SMB", smb::BUILT_IN_PERSONALITIES, |yaml, _| smb::SmbPersonality::parse(yaml)).map(Arc::new)
 }
 
 /// A built-in by name, or the file at the path (relative to the working directory).

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use marked_yaml::Node;
 
-use super::raw::{RawAccept, RawDicomDecoy, RawHttpDecoy, RawHttpTls, RawLimits, RawSshDecoy, RawTcpDecoy};
+use super::raw::{RawAccept, RawDicomDecoy, RawHttpDecoy, RawHttpTls, RawLimits, RawSmbDecoy, RawSshDecoy, RawTcpDecoy};
 use super::*;
 use crate::config::checker::Checker;
 use crate::config::spanned::At;
@@ -21,7 +21,8 @@ impl Checker<'_> {
                 "ssh" => self.parse::<RawSshDecoy>(item).and_then(|raw| self.ssh_decoy(raw, &mut listens)),
                 "http" => self.parse::<RawHttpDecoy>(item).and_then(|raw| self.http_decoy(raw, &mut listens)),
                 "dicom" => self.parse::<RawDicomDecoy>(item).and_then(|raw| self.dicom_decoy(raw, &mut listens)),
-                _ => self.unknown_type(&kind, "decoy", "tcp, ssh, http, dicom"),
+                "smb" => self.parse::<RawSmbDecoy>(item).map(|raw| self.smb_decoy(raw, &mut listens)),
+                _ => self.unknown_type(&kind, "decoy", "tcp, ssh, http, dicom, smb"),
             };
             out.extend(decoy);
         }
@@ -175,6 +176,39 @@ impl Checker<'_> {
             unknown_ae_queries: raw.unknown_ae_queries.map(|q| q.value),
             limits: self.limits_with(raw.limits, 64 << 20),
         }))
+    }
+
+    fn smb_decoy(&mut self, raw: RawSmbDecoy, listens: &mut Vec<(SocketAddr, String)>) -> DecoyConfig {
+        let listen = self.listen(&raw.listen, &raw.name.value, listens);
+        let personality = self.personality(raw.personality.as_ref(), "windows-server-2019-file", raw.name.position);
+        let mut netbios = |name: Option<At<String>>, what: &str| {
+            name.map(|n| {
+                let ok = (1..=15).contains(&n.value.len()) && n.value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+                if !ok {
+                    self.error(n.position, format!("{what} {:?} is not a NetBIOS name", n.value), "1 to 15 letters, digits, '-' or '_', e.g. FILESRV01");
+                }
+                n.value
+            })
+        };
+        let netbios_name = netbios(raw.netbios_name, "netbios_name");
+        let netbios_domain = netbios(raw.netbios_domain, "netbios_domain");
+        let dns_domain = raw.dns_domain.map(|d| {
+            let ok =
+                d.value.len() <= 253 && d.value.split('.').all(|l| !l.is_empty() && l.len() <= 63 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+            if !ok {
+                self.error(d.position, format!("dns_domain {:?} is not a DNS name", d.value), "e.g. trust.nhs.local");
+            }
+            d.value
+        });
+        DecoyConfig::Smb(SmbDecoyConfig {
+            name: raw.name.value,
+            listen,
+            personality,
+            netbios_name,
+            netbios_domain,
+            dns_domain,
+            limits: self.limits(raw.limits),
+        })
     }
 
     fn http_tls(&mut self, raw: At<RawHttpTls>) -> TlsSource {

@@ -43,6 +43,7 @@ pub enum DecoyConfig {
     Ssh(SshDecoyConfig),
     Http(HttpDecoyConfig),
     Dicom(DicomDecoyConfig),
+    Smb(SmbDecoyConfig),
 }
 
 impl DecoyConfig {
@@ -53,6 +54,7 @@ impl DecoyConfig {
             DecoyConfig::Ssh(c) => &c.name,
             DecoyConfig::Http(c) => &c.name,
             DecoyConfig::Dicom(c) => &c.name,
+            DecoyConfig::Smb(c) => &c.name,
         }
     }
 
@@ -63,6 +65,7 @@ impl DecoyConfig {
             DecoyConfig::Ssh(_) => "ssh",
             DecoyConfig::Http(_) => "http",
             DecoyConfig::Dicom(_) => "dicom",
+            DecoyConfig::Smb(_) => "smb",
         }
     }
 
@@ -73,6 +76,7 @@ impl DecoyConfig {
             DecoyConfig::Ssh(c) => c.listen,
             DecoyConfig::Http(c) => c.listen,
             DecoyConfig::Dicom(c) => c.listen,
+            DecoyConfig::Smb(c) => c.listen,
         }
     }
 
@@ -83,6 +87,7 @@ impl DecoyConfig {
             DecoyConfig::Ssh(c) => c.limits,
             DecoyConfig::Http(c) => c.limits,
             DecoyConfig::Dicom(c) => c.limits,
+            DecoyConfig::Smb(c) => c.limits,
         }
     }
 }
@@ -175,6 +180,20 @@ pub struct DicomDecoyConfig {
     pub known_aes: Vec<String>,
     /// Queries from other AEs: the decoy's choice, else the personality's.
     pub unknown_ae_queries: Option<UnknownAeQueries>,
+    pub limits: ConnectionLimits,
+}
+
+/// An SMB decoy.
+#[derive(Debug, Clone)]
+pub struct SmbDecoyConfig {
+    pub name: String,
+    pub listen: SocketAddr,
+    pub personality: PersonalityChoice,
+    /// The server's NetBIOS name, NetBIOS domain and DNS domain, when the decoy sets
+    /// them (else the personality's).
+    pub netbios_name: Option<String>,
+    pub netbios_domain: Option<String>,
+    pub dns_domain: Option<String>,
     pub limits: ConnectionLimits,
 }
 

@@ -18,6 +18,9 @@ pub enum RawDecoy {
     Http(RawHttpDecoy),
     /// A PACS that answers DICOM like a real product and serves honey patients.
     Dicom(RawDicomDecoy),
+    /// A Windows or Samba file server that records every NTLM login and recognises
+    /// planted Windows accounts.
+    Smb(RawSmbDecoy),
 }
 
 /// `type: tcp` decoy.
@@ -158,6 +161,32 @@ pub struct RawDicomDecoy {
     /// abort; dcm4chee: answer).
     pub unknown_ae_queries: Option<At<super::UnknownAeQueries>>,
     /// Connection (association) limits; `idle_timeout_seconds` is the per-PDU deadline.
+    pub limits: Option<RawLimits>,
+}
+
+/// `type: smb` decoy.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSmbDecoy {
+    #[serde(rename = "type")]
+    #[schemars(skip)]
+    #[allow(dead_code)]
+    pub kind: Option<String>,
+    /// Unique name, used in events and logs.
+    pub name: At<String>,
+    /// Address to listen on, `IP:PORT` (445, or 139 with the NetBIOS session service,
+    /// on a real sensor).
+    pub listen: At<String>,
+    /// Built-in personality (`windows-server-2019-file`, default;
+    /// `windows-server-2022-file`, `samba-debian12`) or the path of your own YAML.
+    pub personality: Option<At<String>>,
+    /// The server's NetBIOS name (1 to 15 characters; default: the personality's).
+    pub netbios_name: Option<At<String>>,
+    /// Its NetBIOS domain or workgroup (default: the personality's).
+    pub netbios_domain: Option<At<String>>,
+    /// Its DNS domain (default: the personality's).
+    pub dns_domain: Option<At<String>>,
+    /// Connection limits.
     pub limits: Option<RawLimits>,
 }
 

@@ -1,0 +1,183 @@
+//! The `smb` decoy: a Windows (or Samba) file server on TCP 445 or 139. It answers
+//! NEGOTIATE and the NTLM legs of SESSION_SETUP as the personality's server does,
+//! records what each client offered and every login (user, domain, workstation, NTLM
+//! flags and version, the NTLMv2 response as hashcat 5600), recognises a planted
+//! Windows account by checking the response against its NT hash, and refuses the
+//! login as the server refuses a wrong password.
+
+pub mod conn;
+pub mod negotiate;
+mod personality;
+pub mod wire;
+
+use std::sync::Arc;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use super::connection::{Connection, Recorder};
+use super::error::SetupError;
+use crate::config::SmbDecoyConfig;
+use crate::decoy::ntlm::{self, Host, Version};
+use crate::event::{AttackerBytes, CloseReason, EventKind};
+use conn::{Login, SmbConn, Step};
+pub use personality::{SmbPersonality, BUILT_IN as BUILT_IN_PERSONALITIES};
+use wire::frame_type;
+
+/// The largest message read before anyone is logged in. NEGOTIATE and SESSION_SETUP
+/// are a few hundred bytes; an SMB1 exploit's transaction a few KiB.
+const MAX_MESSAGE: usize = 128 * 1024;
+
+/// Everything an SMB decoy needs at run time.
+pub struct SmbRuntime {
+    pub personality: Arc<SmbPersonality>,
+    pub host: Arc<Host>,
+    /// Kept in the state directory, so the server keeps its GUID across restarts.
+    pub server_guid: [u8; 16],
+    /// When the decoy started, as a FILETIME.
+    pub start_time: u64,
+}
+
+impl SmbRuntime {
+    /// Loads (or makes) the server GUID in `STATE_DIR/smb/NAME`. Blocking.
+    pub fn for_decoy(config: &SmbDecoyConfig, p: Arc<SmbPersonality>, state_dir: &std::path::Path) -> Result<Self, SetupError> {
+        let dir = state_dir.join("smb").join(&config.name);
+        crate::state_file::private_dir(&dir)?;
+        let path = dir.join("server-guid");
+        let server_guid = match std::fs::read(&path) {
+            Ok(bytes) if bytes.len() == 16 => bytes.try_into().unwrap_or([0; 16]),
+            _ => {
+                let mut guid = [0u8; 16];
+                rand::RngExt::fill(&mut rand::rng(), &mut guid[..]);
+                crate::state_file::replace(&path, &guid, 0o600)?;
+                guid
+            }
+        };
+        let (major, minor, build) = p.ntlm.version().unwrap_or((10, 0, 17763));
+        let netbios_name = config.netbios_name.clone().unwrap_or_else(|| p.netbios_name.clone()).to_uppercase();
+        let netbios_domain = config.netbios_domain.clone().unwrap_or_else(|| p.netbios_domain.clone()).to_uppercase();
+        let dns_domain = config.dns_domain.clone().unwrap_or_else(|| p.dns_domain.clone());
+        let dns_computer = if dns_domain.is_empty() { netbios_name.to_lowercase() } else { format!("{}.{dns_domain}", netbios_name.to_lowercase()) };
+        let host = Host {
+            netbios_computer: netbios_name,
+            netbios_domain,
+            dns_computer,
+            dns_tree: dns_domain.clone(),
+            dns_domain,
+            version: Version { major, minor, build, ntlm_revision: p.ntlm.ntlm_revision },
+        };
+        Ok(SmbRuntime { personality: p, host: Arc::new(host), server_guid, start_time: conn::filetime_now() })
+    }
+}
+
+/// How reading the next message ended, when it did not give one.
+enum ReadEnd {
+    Closed(CloseReason),
+}
+
+/// Reads the next SMB message, answering a port-139 session request and skipping
+/// keep-alives on the way. Counts what it reads into `bytes_in`.
+async fn next_message(stream: &mut TcpStream, bytes_in: &mut u64, limits: &crate::config::ConnectionLimits) -> Result<Vec<u8>, ReadEnd> {
+    loop {
+        let mut head = [0u8; 4];
+        match tokio::time::timeout(limits.idle_timeout, stream.read_exact(&mut head)).await {
+            Err(_) => return Err(ReadEnd::Closed(CloseReason::IdleTimeout)),
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Err(ReadEnd::Closed(CloseReason::PeerClosed)),
+            Ok(Err(_)) => return Err(ReadEnd::Closed(CloseReason::Error)),
+            Ok(Ok(_)) => {}
+        }
+        *bytes_in += 4;
+        let (kind, len) = wire::frame_header(head);
+        if len > MAX_MESSAGE || *bytes_in + len as u64 > limits.max_session_bytes {
+            return Err(ReadEnd::Closed(CloseReason::MaxBytes));
+        }
+        let mut body = vec![0u8; len];
+        match tokio::time::timeout(limits.idle_timeout, stream.read_exact(&mut body)).await {
+            Err(_) => return Err(ReadEnd::Closed(CloseReason::IdleTimeout)),
+            Ok(Err(_)) => return Err(ReadEnd::Closed(CloseReason::PeerClosed)),
+            Ok(Ok(_)) => {}
+        }
+        *bytes_in += len as u64;
+        match kind {
+            frame_type::MESSAGE => return Ok(body),
+            frame_type::REQUEST => {
+                // Port 139: any called name is this server.
+                if stream.write_all(&[frame_type::POSITIVE, 0, 0, 0]).await.is_err() {
+                    return Err(ReadEnd::Closed(CloseReason::Error));
+                }
+            }
+            frame_type::KEEP_ALIVE => {}
+            _ => return Err(ReadEnd::Closed(CloseReason::ProtocolError)),
+        }
+    }
+}
+
+/// Checks a login against the planted Windows accounts and records it; the answer.
+async fn login(state: &mut SmbConn, login: &Login, recorder: &Recorder) -> Vec<u8> {
+    let a = &login.auth;
+    let tokens = recorder.context().events.tokens();
+    let planted = match tokens.windows_account(&a.user) {
+        Some((found, hash)) if a.is_v2() => ntlm::v2::verify(&hash, &a.user, &a.domain, &login.server_challenge, &a.nt_response).map(|_| found),
+        _ => None,
+    };
+    let (reply, status) = state.answer_login(login);
+    let (ntlm_kind, client_version, target, hashcat) = conn::describe(login);
+    let mut event = recorder.event(EventKind::NtlmAuth {
+        protocol: "smb".into(),
+        username: AttackerBytes::new(a.user.as_str()),
+        domain: AttackerBytes::new(a.domain.as_str()),
+        workstation: AttackerBytes::new(a.workstation.as_str()),
+        ntlm: ntlm_kind,
+        flags: format!("0x{:08x}", a.flags),
+        client_version,
+        target,
+        hashcat,
+        accepted: status == wire::status::SUCCESS && !a.is_anonymous(),
+        status: wire::status::name(status),
+    });
+    event.token = planted.map(|m| m.hit());
+    recorder.context().events.emit(event).await;
+    reply
+}
+
+/// Serves one connection.
+pub async fn handle(rt: Arc<SmbRuntime>, mut stream: TcpStream, mut conn: Connection) {
+    let limits = conn.context().limits;
+    let _ = stream.set_nodelay(true);
+    let recorder = conn.recorder();
+    let shutdown = conn.context().shutdown.clone();
+    let deadline = conn.deadline();
+    let mut state = SmbConn::new(Arc::clone(&rt.personality), Arc::clone(&rt.host), rt.server_guid, rt.start_time);
+    let (mut bytes_in, mut bytes_out) = (0u64, 0u64);
+    let reason = 'serve: loop {
+        let message = tokio::select! {
+            biased;
+            _ = shutdown.cancelled() => break CloseReason::Shutdown,
+            _ = tokio::time::sleep_until(deadline) => break CloseReason::SessionTimeout,
+            m = next_message(&mut stream, &mut bytes_in, &limits) => m,
+        };
+        let message = match message {
+            Ok(m) => m,
+            Err(ReadEnd::Closed(reason)) => break reason,
+        };
+        for step in state.on_message(&message) {
+            let out = match step {
+                Step::Send(bytes) => bytes,
+                Step::Emit(kind) => {
+                    recorder.emit(*kind).await;
+                    continue;
+                }
+                Step::Login(l) => login(&mut state, &l, &recorder).await,
+                Step::Close => break 'serve CloseReason::ProtocolError,
+            };
+            let framed = wire::frame(&out);
+            if stream.write_all(&framed).await.is_err() {
+                break 'serve CloseReason::Error;
+            }
+            bytes_out += framed.len() as u64;
+        }
+    };
+    conn.bytes_in = bytes_in;
+    conn.bytes_out = bytes_out;
+    conn.close(reason).await;
+}

@@ -31,6 +31,8 @@ NEEDED=(
   "systemd-analyze:systemd"         # verifies and rates the rendered systemd unit
   "node:nodejs"                     # runs playwright-core for the console's browser test
   "npm:npm"
+  "smbclient:smbclient"             # Samba's SMB client, driving the SMB decoy
+  "/usr/sbin/smbd:samba"            # the real smbd the samba-debian12 personality is compared with
 )
 
 missing=()
@@ -60,9 +62,10 @@ if ! command -v aws >/dev/null 2>&1; then
 fi
 
 # SSH clients and auditors the SSH decoy is tested with, from PyPI: paramiko (what many
-# brute-forcers are built on), asyncssh, and ssh-audit (the fingerprinting tool); and
-# pyjarm, the JARM TLS fingerprinting probe the HTTPS decoy is compared with nginx by.
-for mod_pkg in "paramiko:paramiko" "asyncssh:asyncssh" "ssh_audit:ssh-audit" "jarm:pyjarm"; do
+# brute-forcers are built on), asyncssh, and ssh-audit (the fingerprinting tool);
+# pyjarm, the JARM TLS fingerprinting probe the HTTPS decoy is compared with nginx by;
+# and impacket, the SMB/NTLM library behind most Windows lateral-movement tooling.
+for mod_pkg in "paramiko:paramiko" "asyncssh:asyncssh" "ssh_audit:ssh-audit" "jarm:pyjarm" "impacket:impacket"; do
   mod=${mod_pkg%%:*}; pkg=${mod_pkg#*:}
   if ! python3 -c "import $mod" 2>/dev/null; then
     echo "scripts/test.sh: installing $pkg from PyPI"

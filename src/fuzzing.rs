@@ -251,6 +251,7 @@ pub fn ntlmssp(bytes: &[u8]) {
     use crate::decoy::ntlm::{message, v2};
     if let Ok(n) = message::parse_negotiate(bytes) {
         let host = message::Host {
+            target: message::Target::Domain,
             netbios_computer: n.workstation.clone(),
             netbios_domain: n.domain.clone(),
             dns_computer: String::new(),
@@ -258,7 +259,7 @@ pub fn ntlmssp(bytes: &[u8]) {
             dns_tree: String::new(),
             version: message::Version { major: 10, minor: 0, build: 17763, ntlm_revision: 15 },
         };
-        let c = message::challenge(n.flags, [0; 8], &host, 0);
+        let c = message::challenge(message::windows_flags(n.flags, message::Target::Domain), [0; 8], &host, 0);
         assert!(message::av_pairs(&c).len() <= c.len() / 4);
     }
     let _ = message::av_pairs(bytes);
@@ -268,6 +269,52 @@ pub fn ntlmssp(bytes: &[u8]) {
         let _ = v2::blob_time_and_challenge(&a.nt_response);
         let _ = a.nt_response.get(44..).map(message::av_pairs);
     }
+}
+
+/// A client's side of an SMB connection, framed as on port 445 (4-byte NetBIOS header,
+/// then the message), fed message by message to a Windows Server 2022 personality's
+/// connection; every AUTHENTICATE is answered and described as the decoy does.
+pub fn smb_connection(bytes: &[u8]) {
+    use crate::decoy::smb::{conn, wire, SmbPersonality, BUILT_IN_PERSONALITIES};
+    static PERSONALITY: std::sync::OnceLock<std::sync::Arc<SmbPersonality>> = std::sync::OnceLock::new();
+    let p = PERSONALITY.get_or_init(|| std::sync::Arc::new(SmbPersonality::parse(BUILT_IN_PERSONALITIES[1].1).expect("windows-server-2022-file parses")));
+    let host = crate::decoy::ntlm::Host {
+        target: crate::decoy::ntlm::Target::Domain,
+        netbios_computer: "FS01".into(),
+        netbios_domain: "TRUST".into(),
+        dns_computer: "fs01.trust.local".into(),
+        dns_domain: "trust.local".into(),
+        dns_tree: "trust.local".into(),
+        version: crate::decoy::ntlm::Version { major: 10, minor: 0, build: 20348, ntlm_revision: 15 },
+    };
+    let mut c = conn::SmbConn::new(std::sync::Arc::clone(p), std::sync::Arc::new(host), [7; 16], 0);
+    let mut rest = bytes;
+    while let Some(head) = rest.get(..4) {
+        let (_, len) = wire::frame_header([head[0], head[1], head[2], head[3]]);
+        let Some(message) = rest.get(4..4 + len) else { break };
+        rest = &rest[4 + len..];
+        for step in c.on_message(message) {
+            match step {
+                conn::Step::Login(login) => {
+                    let _ = conn::describe(&login);
+                    let (reply, _) = c.answer_login(&login);
+                    assert!(wire::Header::read(&reply).is_some(), "every answer is an SMB2 message");
+                }
+                conn::Step::Send(reply) => assert!(!reply.is_empty()),
+                conn::Step::Emit(_) => {}
+                conn::Step::Close => return,
+            }
+        }
+    }
+}
+
+/// A SPNEGO token as the SMB and RDP decoys read one, and the NTLMSSP message in it.
+pub fn spnego(bytes: &[u8]) {
+    use crate::decoy::ntlm::spnego;
+    if let Ok(t) = spnego::parse(bytes) {
+        assert!(t.mech_types.len() <= 32);
+    }
+    let _ = spnego::ntlmssp(bytes);
 }
 
 /// nginx-default's HTTP/1 limits and its ALPN list, as a decoy with default limits

@@ -95,6 +95,12 @@ fn the_h2_connection_and_ntlmssp_parsers_survive_their_seeds_and_mutations() {
 }
 
 #[test]
+fn the_smb_connection_and_spnego_parsers_survive_their_seeds_and_mutations() {
+    smoke("smb_connection", honeyward::fuzzing::smb_connection);
+    smoke("spnego", honeyward::fuzzing::spnego);
+}
+
+#[test]
 fn the_dicom_pdu_reader_survives_its_seeds_and_mutations() {
     // Separate: each call runs a small async runtime.
     smoke("dicom_pdu", honeyward::fuzzing::dicom_pdu);

@@ -192,9 +192,18 @@ pub fn av_pairs(mut b: &[u8]) -> Vec<(u16, &[u8])> {
     pairs
 }
 
+/// What a CHALLENGE names as its target: a domain member names its NetBIOS domain;
+/// a standalone (workgroup) server its own name, with no DNS tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Domain,
+    Server,
+}
+
 /// What the server says of itself in its CHALLENGE: the personality's host.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Host {
+    pub target: Target,
     pub netbios_computer: String,
     pub netbios_domain: String,
     pub dns_computer: String,
@@ -203,18 +212,38 @@ pub struct Host {
     pub version: Version,
 }
 
-/// The CHALLENGE_MESSAGE for a client's NEGOTIATE: the flags a Windows server answers
-/// with, `challenge`, the host's names as target name and target info, its version,
-/// and the server's time (Windows FILETIME) in the target info.
-pub fn challenge(negotiate_flags: u32, challenge: [u8; 8], host: &Host, filetime: u64) -> Vec<u8> {
-    let unicode = negotiate_flags & flags::UNICODE != 0;
-    // Windows echoes what it supports of what was asked, and always says these.
-    let echoed = negotiate_flags
-        & (flags::UNICODE | flags::SIGN | flags::SEAL | flags::ALWAYS_SIGN | flags::EXTENDED_SESSIONSECURITY | flags::N128 | flags::KEY_EXCH | flags::N56);
-    let flags =
-        echoed | if unicode { 0 } else { flags::OEM } | flags::REQUEST_TARGET | flags::NTLM | flags::TARGET_TYPE_DOMAIN | flags::TARGET_INFO | flags::VERSION;
+/// The flags a Windows server answers a client's NEGOTIATE flags with: the client's
+/// own among those it supports (OEM only without Unicode), never LM_KEY, and always
+/// its version, its target info and what its target is.
+pub fn windows_flags(client: u32, target: Target) -> u32 {
+    let kept = flags::N56
+        | flags::KEY_EXCH
+        | flags::N128
+        | flags::EXTENDED_SESSIONSECURITY
+        | flags::ALWAYS_SIGN
+        | flags::NTLM
+        | flags::SEAL
+        | flags::SIGN
+        | flags::REQUEST_TARGET
+        | flags::UNICODE;
+    let oem = if client & flags::UNICODE == 0 { flags::OEM } else { 0 };
+    let kind = match target {
+        Target::Domain => flags::TARGET_TYPE_DOMAIN,
+        Target::Server => flags::TARGET_TYPE_SERVER,
+    };
+    client & kept | oem | flags::VERSION | flags::TARGET_INFO | kind
+}
+
+/// The CHALLENGE_MESSAGE answering `flags` (see [`windows_flags`]): `challenge`, the
+/// host's names as target name and target info, its version, and the server's time
+/// (Windows FILETIME) in the target info.
+pub fn challenge(flags: u32, challenge: [u8; 8], host: &Host, filetime: u64) -> Vec<u8> {
+    let unicode = flags & flags::UNICODE != 0;
     let name = |s: &str| if unicode { utf16le(s) } else { s.bytes().collect() };
-    let target_name = name(&host.netbios_domain);
+    let target_name = match host.target {
+        Target::Domain => name(&host.netbios_domain),
+        Target::Server => name(&host.netbios_computer),
+    };
     let mut info = Vec::new();
     for (id, value) in [
         (av::NB_DOMAIN_NAME, &host.netbios_domain),
@@ -223,7 +252,7 @@ pub fn challenge(negotiate_flags: u32, challenge: [u8; 8], host: &Host, filetime
         (av::DNS_COMPUTER_NAME, &host.dns_computer),
         (av::DNS_TREE_NAME, &host.dns_tree),
     ] {
-        if id == av::DNS_TREE_NAME && value.is_empty() {
+        if id == av::DNS_TREE_NAME && (value.is_empty() || host.target == Target::Server) {
             continue;
         }
         let v = utf16le(value);
@@ -261,6 +290,7 @@ mod tests {
 
     fn host() -> Host {
         Host {
+            target: Target::Domain,
             netbios_computer: "PACS-FS01".into(),
             netbios_domain: "TRUST".into(),
             dns_computer: "pacs-fs01.trust.nhs.uk".into(),
@@ -272,7 +302,8 @@ mod tests {
 
     #[test]
     fn a_challenge_carries_the_hosts_names_and_version_where_clients_read_them() {
-        let c = challenge(flags::UNICODE | flags::EXTENDED_SESSIONSECURITY | flags::KEY_EXCH, [1, 2, 3, 4, 5, 6, 7, 8], &host(), 0x01d9_0000_0000_0000);
+        let f = windows_flags(flags::UNICODE | flags::EXTENDED_SESSIONSECURITY | flags::KEY_EXCH, Target::Domain);
+        let c = challenge(f, [1, 2, 3, 4, 5, 6, 7, 8], &host(), 0x01d9_0000_0000_0000);
         assert_eq!(&c[..8], SIGNATURE);
         assert_eq!(u32_at(&c, 8), Some(2));
         assert_eq!(&c[24..32], &[1, 2, 3, 4, 5, 6, 7, 8]);
@@ -289,6 +320,22 @@ mod tests {
         assert_eq!(get(av::DNS_COMPUTER_NAME).as_deref(), Some("pacs-fs01.trust.nhs.uk"));
         assert_eq!(Version::read(&c[48..56]), Some(host().version));
         assert!(info.ends_with(&[0, 0, 0, 0]));
+    }
+
+    #[test]
+    fn the_flags_answered_are_those_windows_answers_each_client_with() {
+        // (client's NEGOTIATE flags, member's answer, workgroup server's answer), as
+        // captured from Windows Server 2019 (Windows client, smbclient, impacket, nmap).
+        for (client, member, workgroup) in [
+            (0xe208_8297, 0xe289_8215, 0xe28a_8215u32),
+            (0x6208_8215, 0x6289_8215, 0x628a_8215),
+            (0xa088_0205, 0xa289_0205, 0xa28a_0205),
+            (0xe008_8237, 0xe289_8235, 0xe28a_8235),
+            (0x6288_0205, 0x6289_0205, 0x628a_0205),
+        ] {
+            assert_eq!(windows_flags(client, Target::Domain), member, "{client:#x}");
+            assert_eq!(windows_flags(client, Target::Server), workgroup, "{client:#x}");
+        }
     }
 
     #[test]

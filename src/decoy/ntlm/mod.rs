@@ -6,4 +6,4 @@ pub mod message;
 pub mod spnego;
 pub mod v2;
 
-pub use message::{challenge, parse_authenticate, parse_negotiate, Authenticate, Host, Negotiate, NtlmError, Version};
+pub use message::{challenge, parse_authenticate, parse_negotiate, windows_flags, Authenticate, Host, Negotiate, NtlmError, Target, Version};

@@ -17,6 +17,9 @@ use crate::event::{AttackerBytes, EventKind};
 /// when out of resources).
 const MAX_PENDING: usize = 8;
 
+/// Kerberos user-to-user, 1.2.840.113554.1.2.2.3 (offered by Windows domain members).
+const OID_KRB5_U2U: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02, 0x03];
+
 /// SMB2_SESSION_FLAG_IS_NULL.
 const SESSION_NULL: u16 = 0x0002;
 
@@ -99,6 +102,7 @@ impl SmbConn {
                 Mech::Negoex => spnego::OID_NEGOEX,
                 Mech::MsKrb5 => spnego::OID_MS_KRB5,
                 Mech::Krb5 => spnego::OID_KRB5,
+                Mech::Krb5U2u => OID_KRB5_U2U,
                 Mech::Ntlmssp => spnego::OID_NTLMSSP,
             })
             .collect()
@@ -138,7 +142,8 @@ impl SmbConn {
         };
         self.dialect = Some(dialect);
         // The SMB2 answer to an SMB1 NEGOTIATE: message 0, one credit, no contexts.
-        let header = Header { command: command::NEGOTIATE, ..Header::default() }.response(status::SUCCESS, 1, 0);
+        // Windows writes SMB2's usual process id, 0xfeff.
+        let header = Header { command: command::NEGOTIATE, process_id: 0xfeff, ..Header::default() }.response(status::SUCCESS, 1, 0);
         vec![Step::Emit(Box::new(event)), Step::Send(self.negotiate_response(&header, dialect, Vec::new()))]
     }
 
@@ -172,7 +177,12 @@ impl SmbConn {
 
     fn on_negotiate(&mut self, h: &Header, m: &[u8]) -> Vec<Step> {
         let Some(offer) = negotiate::read_offer(m) else { return vec![Step::Close] };
-        let chosen = negotiate::choose(&self.p, &offer.dialects);
+        let mut chosen = negotiate::choose(&self.p, &offer.dialects);
+        let preauth = offer.contexts.iter().any(|(k, _)| *k == negotiate::context::PREAUTH_INTEGRITY);
+        let invalid = offer.dialects.is_empty() || (chosen == Some(0x0311) && !preauth);
+        if invalid {
+            chosen = None;
+        }
         let names: Vec<String> = offer.dialects.iter().map(|&d| negotiate::dialect_name(d)).collect();
         let event = EventKind::SmbNegotiate {
             protocol: "smb2".into(),
@@ -183,7 +193,7 @@ impl SmbConn {
         };
         let reply = h.response(status::SUCCESS, self.credits(h), 0);
         let Some(dialect) = chosen else {
-            let refused = Header { status: status::NOT_SUPPORTED, ..reply };
+            let refused = Header { status: if invalid { status::INVALID_PARAMETER } else { status::NOT_SUPPORTED }, ..reply };
             return vec![Step::Emit(Box::new(event)), Step::Send(wire::error_response(&refused))];
         };
         self.dialect = Some(dialect);
@@ -194,7 +204,9 @@ impl SmbConn {
         } else {
             Vec::new()
         };
-        vec![Step::Emit(Box::new(event)), Step::Send(self.negotiate_response(&reply, dialect, contexts))]
+        let mut response = self.negotiate_response(&reply, dialect, contexts);
+        negotiate::set_capabilities(&self.p, &mut response, dialect, offer.capabilities);
+        vec![Step::Emit(Box::new(event)), Step::Send(response)]
     }
 
     fn new_session_id(&mut self) -> u64 {
@@ -202,7 +214,8 @@ impl SmbConn {
         let r: u64 = rand::RngExt::random(&mut rand::rng());
         match self.p.session_ids {
             // A slot in the high half, a use count low: 0x0000_0c00_0000_0015.
-            SessionIds::Windows => ((r & 0x3ff) + 1) << 34 | (self.sessions_made + (r >> 60)),
+            // 0x0000_a000_0000_0015: a non-zero middle, a low part counting up.
+            SessionIds::Windows => ((r & 0xffff) | 0x1000) << 32 | (self.sessions_made + 0x10 + (r >> 59)),
             SessionIds::Random32 => (r & 0xffff_ffff).max(1),
         }
     }
@@ -250,7 +263,8 @@ impl SmbConn {
             rand::RngExt::fill(&mut rand::rng(), &mut challenge[..]);
             self.pending.retain(|p| p.id != id);
             self.pending.push(Pending { id, challenge });
-            let message = ntlm::challenge(negotiate.flags, challenge, &self.host, filetime_now());
+            let flags = ntlm::windows_flags(negotiate.flags, self.host.target);
+            let message = ntlm::challenge(flags, challenge, &self.host, filetime_now());
             let token = if spnego { spnego::neg_token_resp(Some(spnego::ACCEPT_INCOMPLETE), Some(spnego::OID_NTLMSSP), Some(&message), None) } else { message };
             return vec![Step::Send(self.session_setup_response(h, status::MORE_PROCESSING_REQUIRED, id, 0, &token))];
         }

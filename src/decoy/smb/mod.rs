@@ -18,7 +18,7 @@ use tokio::net::TcpStream;
 use super::connection::{Connection, Recorder};
 use super::error::SetupError;
 use crate::config::SmbDecoyConfig;
-use crate::decoy::ntlm::{self, Host, Version};
+use crate::decoy::ntlm::{self, Host, Target, Version};
 use crate::event::{AttackerBytes, CloseReason, EventKind};
 use conn::{Login, SmbConn, Step};
 pub use personality::{SmbPersonality, BUILT_IN as BUILT_IN_PERSONALITIES};
@@ -58,7 +58,12 @@ impl SmbRuntime {
         let netbios_domain = config.netbios_domain.clone().unwrap_or_else(|| p.netbios_domain.clone()).to_uppercase();
         let dns_domain = config.dns_domain.clone().unwrap_or_else(|| p.dns_domain.clone());
         let dns_computer = if dns_domain.is_empty() { netbios_name.to_lowercase() } else { format!("{}.{dns_domain}", netbios_name.to_lowercase()) };
+        let target = match p.ntlm.target {
+            personality::NtlmTarget::Domain => Target::Domain,
+            personality::NtlmTarget::Computer => Target::Server,
+        };
         let host = Host {
+            target,
             netbios_computer: netbios_name,
             netbios_domain,
             dns_computer,

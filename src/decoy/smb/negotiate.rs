@@ -159,13 +159,31 @@ pub struct Answer<'a> {
     pub contexts: Vec<(u16, Vec<u8>)>,
 }
 
+/// The capabilities answered on `dialect` to a client that announced `client`.
+pub fn capabilities(p: &SmbPersonality, dialect: u16, client: u32) -> u32 {
+    const DFS: u32 = 0x01;
+    const ENCRYPTION: u32 = 0x40;
+    match dialect {
+        0x0202 => p.capabilities & DFS,
+        0x0300 | 0x0302 => p.capabilities | (p.capabilities_if_asked & client),
+        0x0311 => p.capabilities | (p.capabilities_if_asked & client & !ENCRYPTION),
+        _ => p.capabilities,
+    }
+}
+
+/// Writes the capabilities answered to a client that announced `client` into a
+/// NEGOTIATE response.
+pub fn set_capabilities(p: &SmbPersonality, response: &mut [u8], dialect: u16, client: u32) {
+    if let Some(field) = response.get_mut(SMB2_HEADER + 24..SMB2_HEADER + 28) {
+        field.copy_from_slice(&capabilities(p, dialect, client).to_le_bytes());
+    }
+}
+
 /// The SMB2 NEGOTIATE response (MS-SMB2 §2.2.4) after `header`.
 pub fn response(p: &SmbPersonality, header: &Header, a: &Answer<'_>) -> Vec<u8> {
-    let three = a.dialect >= 0x0300 && a.dialect != WILDCARD;
-    let mut capabilities = if three { p.capabilities_3 } else { p.capabilities_2 };
-    if p.capability_encryption_3_0 && (a.dialect == 0x0300 || a.dialect == 0x0302) {
-        capabilities |= 0x40;
-    }
+    let capabilities = capabilities(p, a.dialect, 0);
+    // 2.0.2 has no multi-credit: its sizes stop at 64 KiB.
+    let size = |s: u32| if a.dialect == 0x0202 { s.min(65536) } else { s };
     let mut out = Vec::with_capacity(256);
     header.write(&mut out);
     out.extend(65u16.to_le_bytes());
@@ -174,9 +192,9 @@ pub fn response(p: &SmbPersonality, header: &Header, a: &Answer<'_>) -> Vec<u8> 
     out.extend((a.contexts.len() as u16).to_le_bytes());
     out.extend_from_slice(&a.server_guid);
     out.extend(capabilities.to_le_bytes());
-    out.extend(p.max_transact_size.to_le_bytes());
-    out.extend(p.max_read_size.to_le_bytes());
-    out.extend(p.max_write_size.to_le_bytes());
+    out.extend(size(p.max_transact_size).to_le_bytes());
+    out.extend(size(p.max_read_size).to_le_bytes());
+    out.extend(size(p.max_write_size).to_le_bytes());
     out.extend(a.system_time.to_le_bytes());
     out.extend(if p.start_time_zero { 0 } else { a.start_time }.to_le_bytes());
     let blob_at = SMB2_HEADER + 64;
@@ -265,7 +283,7 @@ mod tests {
     }
 
     #[test]
-    fn the_highest_shared_dialect_and_the_servers_cipher_are_chosen() {
+    fn the_highest_shared_dialect_and_the_clients_first_shared_cipher_are_chosen() {
         let p = windows();
         let enc = vec![3, 0, 4, 0, 1, 0, 2, 0]; // AES-256-GCM, AES-128-CCM, AES-128-GCM
         let m = smb2_negotiate(&[0x0202, 0x0210, 0x0300, 0x0302, 0x0311], &[(1, vec![1, 0, 32, 0, 1, 0]), (2, enc), (8, vec![1, 0, 1, 0])]);
@@ -273,7 +291,7 @@ mod tests {
         assert_eq!(offer.contexts.len(), 3);
         assert_eq!(choose(&p, &offer.dialects), Some(0x0311));
         let ctx = answer_contexts(&p, &offer, [9; 32]);
-        assert_eq!(ctx[1], (context::ENCRYPTION, vec![1, 0, 2, 0]), "2019 prefers AES-128-GCM");
+        assert_eq!(ctx[1], (context::ENCRYPTION, vec![1, 0, 1, 0]), "Windows takes the client's first cipher it has: 2019 has no AES-256");
         assert_eq!(ctx.len(), 2, "2019 answers no signing context");
         let blob = [0x60, 0];
         let a = Answer { dialect: 0x0311, server_guid: [1; 16], system_time: 5, start_time: 6, security_blob: &blob, contexts: ctx };

@@ -157,6 +157,7 @@ pub enum Mech {
     Negoex,
     MsKrb5,
     Krb5,
+    Krb5U2u,
     Ntlmssp,
 }
 
@@ -213,14 +214,14 @@ pub struct SmbPersonality {
     #[serde(deserialize_with = "revisions")]
     pub dialects: Vec<u16>,
     pub signing: Signing,
-    /// Capabilities answered for 2.x dialects, and for 3.x dialects.
+    /// Capabilities always answered (2.0.2 answers only DFS of them: the others came
+    /// with 2.1).
     #[serde(deserialize_with = "capabilities")]
-    pub capabilities_2: u32,
+    pub capabilities: u32,
+    /// Capabilities answered on 3.x dialects only when the client announced them too
+    /// (Windows); encryption only on 3.0 and 3.0.2, which negotiate it this way.
     #[serde(deserialize_with = "capabilities")]
-    pub capabilities_3: u32,
-    /// Only 3.0 and 3.0.2 announce encryption with a capability bit.
-    #[serde(default)]
-    pub capability_encryption_3_0: bool,
+    pub capabilities_if_asked: u32,
     pub max_transact_size: u32,
     pub max_read_size: u32,
     pub max_write_size: u32,

@@ -128,7 +128,7 @@ impl TokenHit {
         let from_history = planted_as("bash_history");
         match self.kind {
             _ if file_opened => Technique::CredentialsInFiles,
-            TokenKind::WindowsPassword if planted_as("gpp_groups") => Technique::GroupPolicyPreferences,
+            TokenKind::WindowsPassword if planted_as("gpp_groups_xml") => Technique::GroupPolicyPreferences,
             TokenKind::SshKey => Technique::PrivateKeys,
             TokenKind::SshPassword if from_history => Technique::ShellHistory,
             TokenKind::Patient => Technique::DataFromInformationRepositories,

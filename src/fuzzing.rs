@@ -275,7 +275,7 @@ pub fn ntlmssp(bytes: &[u8]) {
 /// then the message), fed message by message to a Windows Server 2022 personality's
 /// connection; every AUTHENTICATE is answered and described as the decoy does.
 pub fn smb_connection(bytes: &[u8]) {
-    use crate::decoy::smb::{conn, wire, SmbPersonality, BUILT_IN_PERSONALITIES};
+    use crate::decoy::smb::{conn, session, wire, SmbPersonality, BUILT_IN_PERSONALITIES};
     static PERSONALITY: std::sync::OnceLock<std::sync::Arc<SmbPersonality>> = std::sync::OnceLock::new();
     let p = PERSONALITY.get_or_init(|| std::sync::Arc::new(SmbPersonality::parse(BUILT_IN_PERSONALITIES[1].1).expect("windows-server-2022-file parses")));
     let host = crate::decoy::ntlm::Host {
@@ -296,7 +296,7 @@ pub fn smb_connection(bytes: &[u8]) {
         for step in c.on_message(message) {
             match step {
                 conn::Step::Login(login) => {
-                    let _ = conn::describe(&login);
+                    let _ = session::describe(&login);
                     let (reply, _) = c.answer_login(&login);
                     assert!(wire::Header::read(&reply).is_some(), "every answer is an SMB2 message");
                 }

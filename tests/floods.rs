@@ -1,4 +1,4 @@
-//! Floods, bounded in count and time, loopback only: for the TCP, SSH and HTTP decoys
+//! Floods, bounded in count and time, loopback only: for the TCP, SSH, HTTP and SMB decoys
 //! (the DICOM decoy's is in dicom_decoy_hostile_input.rs), 10,000 connections are
 //! opened and held, then 2,000 more are opened and dropped as fast as possible. A
 //! well-behaved client is still served, every accepted connection is recorded, and
@@ -169,4 +169,23 @@ fn at_its_memory_budget_the_http_decoy_refuses_new_connections_and_admits_again_
     assert!(eventually(60, served), "admits again once the held connections are gone (RSS now {} KiB)", rss_kib(pid));
     sampling.store(false, Relaxed);
     sampler.join().unwrap();
+}
+
+/// smbclient's NEGOTIATE, framed (the first message of its recorded stream).
+fn smb_negotiate() -> Vec<u8> {
+    let seed = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/corpus/smb_connection/seed-smbclient-wrong-password")).unwrap();
+    let len = usize::from(seed[1]) << 16 | usize::from(seed[2]) << 8 | usize::from(seed[3]);
+    seed[..4 + len].to_vec()
+}
+
+#[test]
+fn the_smb_decoy_holds_10000_negotiated_connections_survives_a_flood_and_records_every_one() {
+    let hello = smb_negotiate();
+    let served = |a: SocketAddr| {
+        let Ok(mut s) = TcpStream::connect_timeout(&a, Duration::from_secs(5)) else { return false };
+        let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+        let mut head = [0u8; 8];
+        s.write_all(&smb_negotiate()).is_ok() && s.read_exact(&mut head).is_ok() && &head[4..] == b"\xfeSMB"
+    };
+    flood("", "smb", &hello, served, 16 * HELD as u64);
 }

@@ -15,6 +15,7 @@ mod listener;
 pub mod memory;
 pub mod ntlm;
 pub mod personality;
+pub mod rdp;
 pub mod smb;
 pub mod ssh;
 mod tcp;

@@ -6,6 +6,7 @@ pub mod certs;
 pub mod controller;
 pub mod real_nginx;
 pub mod real_pacs;
+pub mod real_smb;
 pub mod real_ssh;
 pub mod rsyslog;
 pub mod tls_probes;

@@ -234,19 +234,32 @@ pub fn windows_flags(client: u32, target: Target) -> u32 {
     client & kept | oem | flags::VERSION | flags::TARGET_INFO | kind
 }
 
+/// The flags Samba answers a client's NEGOTIATE flags with: the client's own among
+/// those it supports (OEM only without Unicode), always NTLM and its version, and its
+/// target (always a server) and target info only when the client asked for a target.
+pub fn samba_flags(client: u32) -> u32 {
+    let kept = flags::UNICODE | flags::SIGN | flags::SEAL | flags::ALWAYS_SIGN | flags::EXTENDED_SESSIONSECURITY | flags::N128 | flags::N56 | flags::KEY_EXCH;
+    let oem = if client & flags::UNICODE == 0 { client & flags::OEM } else { 0 };
+    let target = if client & flags::REQUEST_TARGET != 0 { flags::REQUEST_TARGET | flags::TARGET_TYPE_SERVER | flags::TARGET_INFO } else { 0 };
+    client & kept | oem | flags::NTLM | flags::VERSION | target
+}
+
 /// The CHALLENGE_MESSAGE answering `flags` (see [`windows_flags`]): `challenge`, the
 /// host's names as target name and target info, its version, and the server's time
 /// (Windows FILETIME) in the target info.
 pub fn challenge(flags: u32, challenge: [u8; 8], host: &Host, filetime: u64) -> Vec<u8> {
     let unicode = flags & flags::UNICODE != 0;
     let name = |s: &str| if unicode { utf16le(s) } else { s.bytes().collect() };
-    let target_name = match host.target {
-        Target::Domain => name(&host.netbios_domain),
-        Target::Server => name(&host.netbios_computer),
+    // A server that names itself as target (standalone) names itself as domain too.
+    let nb_domain = match host.target {
+        Target::Domain => &host.netbios_domain,
+        Target::Server => &host.netbios_computer,
     };
+    let asked = flags & flags::TARGET_INFO != 0;
+    let target_name = if asked { name(nb_domain) } else { Vec::new() };
     let mut info = Vec::new();
     for (id, value) in [
-        (av::NB_DOMAIN_NAME, &host.netbios_domain),
+        (av::NB_DOMAIN_NAME, nb_domain),
         (av::NB_COMPUTER_NAME, &host.netbios_computer),
         (av::DNS_DOMAIN_NAME, &host.dns_domain),
         (av::DNS_COMPUTER_NAME, &host.dns_computer),
@@ -264,6 +277,9 @@ pub fn challenge(flags: u32, challenge: [u8; 8], host: &Host, filetime: u64) -> 
     info.extend(8u16.to_le_bytes());
     info.extend(filetime.to_le_bytes());
     info.extend([0, 0, 0, 0]); // MsvAvEOL
+    if !asked {
+        info.clear();
+    }
     const FIXED: usize = 56;
     let mut out = Vec::with_capacity(FIXED + target_name.len() + info.len());
     out.extend_from_slice(SIGNATURE);
@@ -336,6 +352,27 @@ mod tests {
             assert_eq!(windows_flags(client, Target::Domain), member, "{client:#x}");
             assert_eq!(windows_flags(client, Target::Server), workgroup, "{client:#x}");
         }
+    }
+
+    #[test]
+    fn the_flags_answered_are_those_samba_answers_each_client_with() {
+        // Captured from Debian 12's smbd 4.17 (client flags → challenge flags).
+        for (client, answer) in [
+            (0xe208_8297u32, 0xe28a_8215u32),
+            (0x6208_8215, 0x628a_8215),
+            (0x6008_8215, 0x628a_8215),
+            (0xa088_0205, 0xa28a_0205),
+            (0x0000_0207, 0x0282_0205),
+            (0x0000_0201, 0x0200_0201),
+            (0x0000_0202, 0x0200_0202),
+            (0x6280_8215, 0x6282_8215),
+            (0xe208_82b7, 0xe28a_8235),
+        ] {
+            assert_eq!(samba_flags(client), answer, "{client:#x}");
+        }
+        // Without REQUEST_TARGET: no target name and no target info.
+        let c = challenge(samba_flags(0x201), [0; 8], &host(), 0);
+        assert_eq!(c.len(), 56);
     }
 
     #[test]

@@ -8,6 +8,7 @@
 pub mod conn;
 pub mod negotiate;
 mod personality;
+pub mod session;
 pub mod wire;
 
 use std::sync::Arc;
@@ -44,7 +45,16 @@ impl SmbRuntime {
         let dir = state_dir.join("smb").join(&config.name);
         crate::state_file::private_dir(&dir)?;
         let path = dir.join("server-guid");
+        let netbios_name = config.netbios_name.clone().unwrap_or_else(|| p.netbios_name.clone()).to_uppercase();
         let server_guid = match std::fs::read(&path) {
+            // Samba's GUID is its NetBIOS name, lower-cased and padded.
+            _ if p.implementation == personality::Implementation::Samba => {
+                let mut guid = [0u8; 16];
+                for (g, b) in guid.iter_mut().zip(netbios_name.to_lowercase().bytes()) {
+                    *g = b;
+                }
+                guid
+            }
             Ok(bytes) if bytes.len() == 16 => bytes.try_into().unwrap_or([0; 16]),
             _ => {
                 let mut guid = [0u8; 16];
@@ -54,7 +64,6 @@ impl SmbRuntime {
             }
         };
         let (major, minor, build) = p.ntlm.version().unwrap_or((10, 0, 17763));
-        let netbios_name = config.netbios_name.clone().unwrap_or_else(|| p.netbios_name.clone()).to_uppercase();
         let netbios_domain = config.netbios_domain.clone().unwrap_or_else(|| p.netbios_domain.clone()).to_uppercase();
         let dns_domain = config.dns_domain.clone().unwrap_or_else(|| p.dns_domain.clone());
         let dns_computer = if dns_domain.is_empty() { netbios_name.to_lowercase() } else { format!("{}.{dns_domain}", netbios_name.to_lowercase()) };
@@ -126,7 +135,7 @@ async fn login(state: &mut SmbConn, login: &Login, recorder: &Recorder) -> Vec<u
         _ => None,
     };
     let (reply, status) = state.answer_login(login);
-    let (ntlm_kind, client_version, target, hashcat) = conn::describe(login);
+    let (ntlm_kind, client_version, target, hashcat) = session::describe(login);
     let mut event = recorder.event(EventKind::NtlmAuth {
         protocol: "smb".into(),
         username: AttackerBytes::new(a.user.as_str()),

@@ -2,7 +2,7 @@
 //! NEGOTIATE with its 3.1.1 contexts), the dialect chosen as the personality's server
 //! chooses it, and the SMB2 NEGOTIATE response written as that server writes it.
 
-use super::personality::{Preference, SmbPersonality};
+use super::personality::{Implementation, Preference, SmbPersonality};
 use super::wire::{buffer, u16_at, u32_at, Header, SMB1_HEADER, SMB2_HEADER};
 
 /// The most dialects (or contexts) read from one NEGOTIATE.
@@ -130,7 +130,9 @@ pub fn answer_contexts(p: &SmbPersonality, offer: &Offer<'_>, salt: [u8; 32]) ->
     preauth.extend_from_slice(&salt);
     out.push((context::PREAUTH_INTEGRITY, preauth));
     let find = |kind| offer.contexts.iter().find(|(k, _)| *k == kind).map(|(_, d)| *d);
-    if let Some(data) = find(context::ENCRYPTION) {
+    // Samba answers the cipher only to a client that announced encryption.
+    let wants_encryption = p.implementation == Implementation::Windows || offer.capabilities & 0x40 != 0;
+    if let Some(data) = find(context::ENCRYPTION).filter(|_| wants_encryption) {
         let server: Vec<u16> = p.ciphers.iter().map(|c| c.id()).collect();
         let cipher = pick(&server, &ids(data, 0, 2), p.cipher_preference).unwrap_or(0);
         let mut enc = vec![1, 0];
@@ -159,29 +161,32 @@ pub struct Answer<'a> {
     pub contexts: Vec<(u16, Vec<u8>)>,
 }
 
-/// The capabilities answered on `dialect` to a client that announced `client`.
-pub fn capabilities(p: &SmbPersonality, dialect: u16, client: u32) -> u32 {
+/// The capabilities answered on `dialect` to a client that announced `client`; on
+/// 3.1.1 encryption is announced this way only when no cipher was agreed in a context
+/// (Windows never: its clients always send one).
+pub fn capabilities(p: &SmbPersonality, dialect: u16, client: u32, cipher_agreed: bool) -> u32 {
     const DFS: u32 = 0x01;
     const ENCRYPTION: u32 = 0x40;
     match dialect {
         0x0202 => p.capabilities & DFS,
         0x0300 | 0x0302 => p.capabilities | (p.capabilities_if_asked & client),
-        0x0311 => p.capabilities | (p.capabilities_if_asked & client & !ENCRYPTION),
+        0x0311 if cipher_agreed || p.implementation == Implementation::Windows => p.capabilities | (p.capabilities_if_asked & client & !ENCRYPTION),
+        0x0311 => p.capabilities | (p.capabilities_if_asked & client),
         _ => p.capabilities,
     }
 }
 
 /// Writes the capabilities answered to a client that announced `client` into a
 /// NEGOTIATE response.
-pub fn set_capabilities(p: &SmbPersonality, response: &mut [u8], dialect: u16, client: u32) {
+pub fn set_capabilities(p: &SmbPersonality, response: &mut [u8], dialect: u16, client: u32, cipher_agreed: bool) {
     if let Some(field) = response.get_mut(SMB2_HEADER + 24..SMB2_HEADER + 28) {
-        field.copy_from_slice(&capabilities(p, dialect, client).to_le_bytes());
+        field.copy_from_slice(&capabilities(p, dialect, client, cipher_agreed).to_le_bytes());
     }
 }
 
 /// The SMB2 NEGOTIATE response (MS-SMB2 §2.2.4) after `header`.
 pub fn response(p: &SmbPersonality, header: &Header, a: &Answer<'_>) -> Vec<u8> {
-    let capabilities = capabilities(p, a.dialect, 0);
+    let capabilities = capabilities(p, a.dialect, 0, false);
     // 2.0.2 has no multi-credit: its sizes stop at 64 KiB.
     let size = |s: u32| if a.dialect == 0x0202 { s.min(65536) } else { s };
     let mut out = Vec::with_capacity(256);

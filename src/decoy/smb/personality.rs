@@ -161,14 +161,20 @@ pub enum Mech {
     Ntlmssp,
 }
 
-/// How session ids are made.
+/// Whose conventions the server follows where the protocol leaves a choice: how it
+/// fills in response headers and grants credits, makes session ids and its GUID,
+/// picks NTLM flags, answers SPNEGO without a token and SMB1-only clients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum SessionIds {
-    /// Windows: a counter in the high half and a small index (`0x0000_1000_0000_0021`).
+pub enum Implementation {
+    /// Windows: response flags only SERVER_TO_REDIR, credits as asked (one on
+    /// NEGOTIATE), session ids like `0x0000_a000_0000_0015`, a random GUID, the
+    /// encryption context whenever the client sent one, null sessions flagged.
     Windows,
-    /// Random 32-bit values (Samba).
-    Random32,
+    /// Samba: the request's flags and signature echoed, one credit until a login
+    /// succeeds, random 32-bit session ids, the NetBIOS name as GUID, the encryption
+    /// context only for clients announcing encryption, null sessions unflagged.
+    Samba,
 }
 
 /// What an anonymous (null session) login gets.
@@ -237,7 +243,7 @@ pub struct SmbPersonality {
     /// 3.1.1 signing algorithms (empty: no SIGNING_CAPABILITIES context answered).
     #[serde(default)]
     pub signing_algorithms: Vec<SigningAlgorithm>,
-    pub session_ids: SessionIds,
+    pub implementation: Implementation,
     /// Credits granted on each response (the client's request, at least 1, at most this).
     pub max_credits_granted: u16,
     pub anonymous: Anonymous,

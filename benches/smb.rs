@@ -1,7 +1,8 @@
 //! SMB decoy benchmark: failed NTLM logins per second (NEGOTIATE, SESSION_SETUP with
 //! the NTLM NEGOTIATE, SESSION_SETUP with an NTLMv2 AUTHENTICATE answered
 //! STATUS_LOGON_FAILURE) at 64 clients, the decoy's CPU per attempt, every attempt
-//! counted in its store; then the memory of idle negotiated connections.
+//! counted in its store; the same load against Debian's real smbd beside it; then the
+//! memory of idle negotiated connections.
 //!
 //! The client replays smbclient's own messages (the fuzz seed
 //! `fuzz/corpus/smb_connection/seed-smbclient-wrong-password`), putting in the session
@@ -53,8 +54,10 @@ fn status(m: &[u8]) -> u32 {
     u32::from_le_bytes(m[8..12].try_into().unwrap())
 }
 
-/// One failed login; true when every answer was the expected one.
-fn one(addr: SocketAddr, m: &[Vec<u8>]) -> std::io::Result<bool> {
+/// One failed login; true when every answer was the expected one (with `strict`, the
+/// refusal must be STATUS_LOGON_FAILURE: the real smbd refuses the replayed
+/// AUTHENTICATE, made for another challenge, with STATUS_INVALID_PARAMETER).
+fn one(addr: SocketAddr, m: &[Vec<u8>], strict: bool) -> std::io::Result<bool> {
     let mut s = TcpStream::connect(addr)?;
     s.set_nodelay(true)?;
     s.set_read_timeout(Some(Duration::from_secs(5)))?;
@@ -66,11 +69,12 @@ fn one(addr: SocketAddr, m: &[Vec<u8>]) -> std::io::Result<bool> {
     let mut auth = m[2].clone();
     auth[4 + 40..4 + 48].copy_from_slice(session);
     s.write_all(&auth)?;
-    let refused = status(&read_message(&mut s)?) == 0xc000_006d;
+    let last = status(&read_message(&mut s)?);
+    let refused = last == 0xc000_006d || (!strict && last >> 30 == 3);
     Ok(negotiated && status(&challenge) == 0xc000_0016 && refused)
 }
 
-fn measure(addr: SocketAddr, threads: usize, count: u64) -> (u64, u64, f64) {
+fn measure(addr: SocketAddr, threads: usize, count: u64, strict: bool) -> (u64, u64, f64) {
     let m = Arc::new(messages());
     let (done, errors) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
     let started = Instant::now();
@@ -79,7 +83,7 @@ fn measure(addr: SocketAddr, threads: usize, count: u64) -> (u64, u64, f64) {
             let (m, done, errors) = (Arc::clone(&m), Arc::clone(&done), Arc::clone(&errors));
             std::thread::spawn(move || {
                 while done.load(Ordering::Relaxed) + errors.load(Ordering::Relaxed) < count && started.elapsed() < TIME_LIMIT {
-                    match one(addr, &m) {
+                    match one(addr, &m, strict) {
                         Ok(true) => done.fetch_add(1, Ordering::Relaxed),
                         _ => errors.fetch_add(1, Ordering::Relaxed),
                     };
@@ -93,19 +97,57 @@ fn measure(addr: SocketAddr, threads: usize, count: u64) -> (u64, u64, f64) {
     (done.load(Ordering::Relaxed), errors.load(Ordering::Relaxed), started.elapsed().as_secs_f64())
 }
 
+/// Debian's smbd (standalone, map to guest = never) on a free loopback port, if it is
+/// installed; smbd forks a process per connection.
+fn smbd(dir: &std::path::Path) -> Option<(std::process::Child, SocketAddr)> {
+    if !std::path::Path::new("/usr/sbin/smbd").exists() {
+        return None;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+    let d = dir.join("smbd");
+    for sub in ["private", "lock", "state", "cache", "pid", "log", "state/ncalrpc"] {
+        std::fs::create_dir_all(d.join(sub)).ok()?;
+    }
+    let d = d.display();
+    let conf = format!(
+        "[global]\n netbios name = FILESRV01\n server role = standalone server\n interfaces = lo\n bind interfaces only = yes\n smb ports = {port}\n disable netbios = yes\n map to guest = never\n private dir = {d}/private\n lock directory = {d}/lock\n state directory = {d}/state\n cache directory = {d}/cache\n pid directory = {d}/pid\n ncalrpc dir = {d}/state/ncalrpc\n log file = {d}/log/%m.log\n log level = 0\n load printers = no\n printcap name = /dev/null\n"
+    );
+    std::fs::write(format!("{d}/smb.conf"), conf).ok()?;
+    let child = std::process::Command::new("/usr/sbin/smbd")
+        .args(["-F", "--no-process-group", "-s", &format!("{d}/smb.conf")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    let started = Instant::now();
+    while TcpStream::connect(addr).is_err() && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Some((child, addr))
+}
+
 fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let yaml = "store:\n  path: bench.db\n  sync: normal\n  flush_interval_ms: 20\ndecoys:\n  - name: fs\n    type: smb\n    listen: 127.0.0.1:0\n    limits:\n      max_connections: 100000\n      max_connections_per_source: 100000\n";
     let decoy = process::start(dir.path(), yaml);
     std::thread::sleep(Duration::from_secs(1));
     let cpu_before = process::cpu_seconds(decoy.pid);
-    let (n, errors, secs) = measure(decoy.addr, CLIENTS, ATTEMPTS);
+    let (n, errors, secs) = measure(decoy.addr, CLIENTS, ATTEMPTS, true);
     let cpu = process::cpu_seconds(decoy.pid) - cpu_before;
     println!("| clients | failed logins | errors | seconds | logins/s | decoy CPU ms per login |");
     println!("|---|---|---|---|---|---|");
     println!("| {CLIENTS} | {n} | {errors} | {secs:.2} | {:.0} | {:.3} |", n as f64 / secs, cpu * 1000.0 / n.max(1) as f64);
     let stored = process::stored(&dir.path().join("bench.db"), 610, n);
     println!("stored ntlm_auth events: {stored} (logins answered {n})");
+    if let Some((mut smbd, addr)) = smbd(dir.path()) {
+        std::thread::sleep(Duration::from_secs(1));
+        let (n, errors, secs) = measure(addr, CLIENTS, ATTEMPTS, false);
+        println!("| Debian smbd 4.17, {CLIENTS} clients | {n} | {errors} | {secs:.2} | {:.0} | - |", n as f64 / secs);
+        let _ = std::process::Command::new("pkill").args(["-KILL", "-P", &smbd.id().to_string()]).status();
+        let _ = smbd.kill();
+        let _ = smbd.wait();
+    }
 
     // Idle connections after NEGOTIATE: what each costs the decoy.
     std::thread::sleep(Duration::from_secs(2));

@@ -33,6 +33,9 @@ NEEDED=(
   "npm:npm"
   "smbclient:smbclient"             # Samba's SMB client, driving the SMB decoy
   "/usr/sbin/smbd:samba"            # the real smbd the samba-debian12 personality is compared with
+  "xfreerdp:freerdp2-x11"           # FreeRDP's client, driving the RDP decoy (/auth-only)
+  "xvfb-run:xvfb"                   # the X display xfreerdp wants even for /auth-only
+  "xauth:xauth"
 )
 
 missing=()

@@ -275,7 +275,7 @@ pub fn ntlmssp(bytes: &[u8]) {
 /// then the message), fed message by message to a Windows Server 2022 personality's
 /// connection; every AUTHENTICATE is answered and described as the decoy does.
 pub fn smb_connection(bytes: &[u8]) {
-    use crate::decoy::smb::{conn, session, wire, SmbPersonality, BUILT_IN_PERSONALITIES};
+    use crate::decoy::smb::{conn, wire, SmbPersonality, BUILT_IN_PERSONALITIES};
     static PERSONALITY: std::sync::OnceLock<std::sync::Arc<SmbPersonality>> = std::sync::OnceLock::new();
     let p = PERSONALITY.get_or_init(|| std::sync::Arc::new(SmbPersonality::parse(BUILT_IN_PERSONALITIES[1].1).expect("windows-server-2022-file parses")));
     let host = crate::decoy::ntlm::Host {
@@ -296,7 +296,8 @@ pub fn smb_connection(bytes: &[u8]) {
         for step in c.on_message(message) {
             match step {
                 conn::Step::Login(login) => {
-                    let _ = session::describe(&login);
+                    let attempt = crate::decoy::ntlm::login::Attempt { auth: &login.auth, server_challenge: login.server_challenge };
+                    let _ = attempt.event("smb", String::new(), false);
                     let (reply, _) = c.answer_login(&login);
                     assert!(wire::Header::read(&reply).is_some(), "every answer is an SMB2 message");
                 }
@@ -304,6 +305,25 @@ pub fn smb_connection(bytes: &[u8]) {
                 conn::Step::Emit(_) => {}
                 conn::Step::Close => return,
             }
+        }
+    }
+}
+
+/// What an RDP client sends before TLS and inside it: an X.224 Connection Request
+/// (TPKT framed) and a CredSSP TSRequest (with the NTLMSSP message in it).
+pub fn rdp(bytes: &[u8]) {
+    use crate::decoy::rdp::{credssp, x224};
+    if let Some(head) = bytes.get(..4) {
+        let _ = x224::tpkt_length([head[0], head[1], head[2], head[3]]);
+    }
+    if let Ok(cr) = x224::parse_connection_request(bytes) {
+        assert!(cr.cookie.is_none_or(|c| c.len() <= x224::MAX_COOKIE));
+    }
+    let _ = credssp::element_length(bytes);
+    if let Ok(t) = credssp::parse(bytes) {
+        if let Some(m) = t.nego_token.and_then(crate::decoy::ntlm::spnego::ntlmssp) {
+            let _ = crate::decoy::ntlm::parse_negotiate(m);
+            let _ = crate::decoy::ntlm::parse_authenticate(m);
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Floods, bounded in count and time, loopback only: for the TCP, SSH, HTTP and SMB decoys
+//! Floods, bounded in count and time, loopback only: for the TCP, SSH, HTTP, SMB and RDP decoys
 //! (the DICOM decoy's is in dicom_decoy_hostile_input.rs), 10,000 connections are
 //! opened and held, then 2,000 more are opened and dropped as fast as possible. A
 //! well-behaved client is still served, every accepted connection is recorded, and
@@ -188,4 +188,17 @@ fn the_smb_decoy_holds_10000_negotiated_connections_survives_a_flood_and_records
         s.write_all(&smb_negotiate()).is_ok() && s.read_exact(&mut head).is_ok() && &head[4..] == b"\xfeSMB"
     };
     flood("", "smb", &hello, served, 16 * HELD as u64);
+}
+
+#[test]
+fn the_rdp_decoy_holds_10000_connections_survives_a_flood_and_records_every_one() {
+    // nmap's X.224 Connection Request, answered with a Connection Confirm.
+    let request: Vec<u8> = [&[3u8, 0, 0, 42, 37, 0xe0, 0, 0, 0, 0, 0][..], b"Cookie: mstshash=nmap\r\n", &[1, 0, 8, 0, 3, 0, 0, 0]].concat();
+    let served = move |a: SocketAddr| {
+        let Ok(mut s) = TcpStream::connect_timeout(&a, Duration::from_secs(5)) else { return false };
+        let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+        let mut confirm = [0u8; 19];
+        s.write_all(&request).is_ok() && s.read_exact(&mut confirm).is_ok() && confirm[5] == 0xd0
+    };
+    flood("", "rdp", b"", served, 16 * HELD as u64);
 }

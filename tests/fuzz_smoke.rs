@@ -95,9 +95,10 @@ fn the_h2_connection_and_ntlmssp_parsers_survive_their_seeds_and_mutations() {
 }
 
 #[test]
-fn the_smb_connection_and_spnego_parsers_survive_their_seeds_and_mutations() {
+fn the_smb_connection_spnego_and_rdp_parsers_survive_their_seeds_and_mutations() {
     smoke("smb_connection", honeyward::fuzzing::smb_connection);
     smoke("spnego", honeyward::fuzzing::spnego);
+    smoke("rdp", honeyward::fuzzing::rdp);
 }
 
 #[test]

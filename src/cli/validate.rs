@@ -152,6 +152,16 @@ fn decoy_detail(d: &DecoyConfig, cohort: &config::CohortConfig) -> Result<String
             let p = personality::ssh(s)?;
             format!("personality {} ({}), failure delay {}", p.name, p.banner(), describe_delay(&p.failure_delay))
         }
+        DecoyConfig::Rdp(r) => {
+            let p = personality::rdp(r)?;
+            format!(
+                "personality {} (NLA required, NTLM as Windows {}), host {}\\{}, logins recorded and refused",
+                p.name,
+                p.ntlm.version,
+                r.names.netbios_domain.as_deref().unwrap_or(&p.netbios_domain),
+                r.names.netbios_name.as_deref().unwrap_or(&p.netbios_name)
+            )
+        }
         DecoyConfig::Smb(s) => {
             let p = personality::smb(s)?;
             let dialects: Vec<String> = p.dialects.iter().map(|&d| crate::decoy::smb::negotiate::dialect_name(d)).collect();
@@ -159,8 +169,8 @@ fn decoy_detail(d: &DecoyConfig, cohort: &config::CohortConfig) -> Result<String
                 "personality {} (SMB {}), server {}\\{}, logins recorded and refused",
                 p.name,
                 dialects.join(", "),
-                s.netbios_domain.as_deref().unwrap_or(&p.netbios_domain),
-                s.netbios_name.as_deref().unwrap_or(&p.netbios_name)
+                s.names.netbios_domain.as_deref().unwrap_or(&p.netbios_domain),
+                s.names.netbios_name.as_deref().unwrap_or(&p.netbios_name)
             )
         }
     })

@@ -45,6 +45,9 @@ pub enum SetupError {
     KeyGeneration(ssh_key::Error),
     #[error("TLS: {0}")]
     Tls(#[from] TlsError),
+    /// OpenSSL could not make or use the RDP decoy's certificate.
+    #[error("RDP certificate: {0}")]
+    RdpCertificate(String),
     /// The blocking set-up task panicked or was cancelled.
     #[error("set-up interrupted: {0}")]
     Interrupted(#[from] tokio::task::JoinError),

@@ -14,7 +14,7 @@ use super::connection::Connection;
 use super::context::DecoyContext;
 use super::error::{DecoyError, SetupError};
 use super::personality;
-use super::{dicom, http, smb, ssh, tcp};
+use super::{dicom, http, rdp, smb, ssh, tcp};
 use crate::config::{CohortConfig, Config, DecoyConfig, TcpDecoyConfig};
 use crate::event::EventKind;
 
@@ -33,6 +33,7 @@ pub enum BoundDecoy {
     Http { runtime: Arc<http::HttpRuntime>, listener: TcpListener },
     Dicom { runtime: Arc<dicom::DicomRuntime>, listener: TcpListener },
     Smb { runtime: Arc<smb::SmbRuntime>, listener: TcpListener },
+    Rdp { runtime: Arc<rdp::RdpRuntime>, listener: TcpListener },
 }
 
 /// What a decoy may know of the configuration around it.
@@ -104,6 +105,13 @@ pub async fn bind(config: &DecoyConfig, around: &Surroundings) -> Result<BoundDe
             let runtime = prepare(&c.name, move || smb::SmbRuntime::for_decoy(&config, p, &state_dir)).await?;
             BoundDecoy::Smb { runtime: Arc::new(runtime), listener }
         }
+        DecoyConfig::Rdp(c) => {
+            let p = personality::rdp(c).map_err(unreadable)?;
+            let listener = listen(config, 0)?;
+            let (config, state_dir) = (c.clone(), state_dir.to_path_buf());
+            let runtime = prepare(&c.name, move || rdp::RdpRuntime::for_decoy(&config, p, &state_dir)).await?;
+            BoundDecoy::Rdp { runtime: Arc::new(runtime), listener }
+        }
     })
 }
 
@@ -133,7 +141,8 @@ impl BoundDecoy {
             | BoundDecoy::Ssh { listener, .. }
             | BoundDecoy::Http { listener, .. }
             | BoundDecoy::Dicom { listener, .. }
-            | BoundDecoy::Smb { listener, .. } => listener,
+            | BoundDecoy::Smb { listener, .. }
+            | BoundDecoy::Rdp { listener, .. } => listener,
         }
     }
 
@@ -151,6 +160,7 @@ impl BoundDecoy {
             BoundDecoy::Http { runtime, listener } => accept_loop(listener, cx, move |stream, conn| http::handle(Arc::clone(&runtime), stream, conn)).await,
             BoundDecoy::Dicom { runtime, listener } => accept_loop(listener, cx, move |stream, conn| dicom::handle(Arc::clone(&runtime), stream, conn)).await,
             BoundDecoy::Smb { runtime, listener } => accept_loop(listener, cx, move |stream, conn| smb::handle(Arc::clone(&runtime), stream, conn)).await,
+            BoundDecoy::Rdp { runtime, listener } => accept_loop(listener, cx, move |stream, conn| rdp::handle(Arc::clone(&runtime), stream, conn)).await,
         }
     }
 }

@@ -6,8 +6,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::error::PersonalityError;
-use super::{dicom, http, smb, ssh};
-use crate::config::{ConfigError, DicomDecoyConfig, HttpDecoyConfig, PersonalityChoice, SmbDecoyConfig, SshDecoyConfig};
+use super::{dicom, http, rdp, smb, ssh};
+use crate::config::{ConfigError, DicomDecoyConfig, HttpDecoyConfig, PersonalityChoice, RdpDecoyConfig, SmbDecoyConfig, SshDecoyConfig};
 
 /// The SSH decoy's personality, with the decoy's `failure_delay_ms` override applied.
 /// Blocking (it may read files).
@@ -33,6 +33,11 @@ pub fn dicom(c: &DicomDecoyConfig) -> Result<Arc<dicom::DicomPersonality>, Confi
 /// The SMB decoy's personality. Blocking (it may read files).
 pub fn smb(c: &SmbDecoyConfig) -> Result<Arc<smb::SmbPersonality>, ConfigError> {
     load(&c.personality, "SMB", smb::BUILT_IN_PERSONALITIES, |yaml, _| smb::SmbPersonality::parse(yaml)).map(Arc::new)
+}
+
+/// The RDP decoy's personality. Blocking (it may read files).
+pub fn rdp(c: &RdpDecoyConfig) -> Result<Arc<rdp::RdpPersonality>, ConfigError> {
+    load(&c.personality, "RDP", rdp::BUILT_IN_PERSONALITIES, |yaml, _| rdp::RdpPersonality::parse(yaml)).map(Arc::new)
 }
 
 /// A built-in by name, or the file at the path (relative to the working directory).

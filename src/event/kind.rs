@@ -360,6 +360,24 @@ pub enum EventKind {
         /// The NT status answered (`STATUS_LOGON_FAILURE`, `STATUS_SUCCESS`).
         status: String,
     },
+    /// An RDP client's X.224 Connection Request and the decoy's answer.
+    RdpNegotiate {
+        /// The cookie line as sent (`Cookie: mstshash=alice`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cookie: Option<AttackerBytes>,
+        /// Its mstshash value: the user name the client was started with, or the tool.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mstshash: Option<AttackerBytes>,
+        /// The security protocols asked for (`ssl`, `hybrid`, `rdstls`, `hybrid_ex`,
+        /// `rdsaad`), comma-separated; `rdp` when none (standard RDP security).
+        requested: String,
+        /// The protocol chosen; absent when refused.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        selected: Option<String>,
+        /// Why it was refused (`hybrid_required_by_server`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        refused: Option<String>,
+    },
     /// A watched canary file was opened on this host.
     FileOpened {
         /// The canary's path.
@@ -440,6 +458,7 @@ const KINDS: &[KindInfo] = &[
     KindInfo { id: 403, name: "dicom_release", severity: Severity::Low, technique: None },
     KindInfo { id: 600, name: "smb_negotiate", severity: Severity::Low, technique: Some(Technique::NetworkServiceDiscovery) },
     KindInfo { id: 610, name: "ntlm_auth", severity: Severity::Medium, technique: Some(Technique::PasswordGuessing) },
+    KindInfo { id: 620, name: "rdp_negotiate", severity: Severity::Low, technique: Some(Technique::NetworkServiceDiscovery) },
     KindInfo { id: 500, name: "file_opened", severity: Severity::High, technique: Some(Technique::CredentialsInFiles) },
     KindInfo { id: 501, name: "canary_missing", severity: Severity::High, technique: None },
     KindInfo { id: 900, name: "connections_refused", severity: Severity::Info, technique: None },
@@ -467,13 +486,14 @@ impl EventKind {
             EventKind::DicomRelease { .. } => 12,
             EventKind::SmbNegotiate { .. } => 13,
             EventKind::NtlmAuth { .. } => 14,
-            EventKind::FileOpened { .. } => 15,
-            EventKind::CanaryMissing { .. } => 16,
-            EventKind::ConnectionsRefused { .. } => 17,
-            EventKind::SensorRefused { .. } => 18,
-            EventKind::SensorSilent { .. } => 19,
-            EventKind::SpoolShed { .. } => 20,
-            EventKind::StoreFull { .. } => 21,
+            EventKind::RdpNegotiate { .. } => 15,
+            EventKind::FileOpened { .. } => 16,
+            EventKind::CanaryMissing { .. } => 17,
+            EventKind::ConnectionsRefused { .. } => 18,
+            EventKind::SensorRefused { .. } => 19,
+            EventKind::SensorSilent { .. } => 20,
+            EventKind::SpoolShed { .. } => 21,
+            EventKind::StoreFull { .. } => 22,
         };
         &KINDS[index]
     }
@@ -630,6 +650,13 @@ mod tests {
                 hashcat: Some(AttackerBytes::new("alice::TRUST:00:00:00")),
                 accepted: false,
                 status: "STATUS_LOGON_FAILURE".into(),
+            },
+            EventKind::RdpNegotiate {
+                cookie: Some(AttackerBytes::new("Cookie: mstshash=alice")),
+                mstshash: Some(AttackerBytes::new("alice")),
+                requested: "ssl,hybrid".into(),
+                selected: Some("hybrid".into()),
+                refused: None,
             },
             EventKind::FileOpened { path: "/srv/x".into() },
             EventKind::CanaryMissing { path: "/srv/x".into() },

@@ -155,6 +155,13 @@ impl EventKind {
                 f("accepted", flag(*accepted));
                 f("status", Cow::Borrowed(status));
             }
+            EventKind::RdpNegotiate { cookie, mstshash, requested, selected, refused } => {
+                opt(f, "cookie", cookie.as_ref().map(text));
+                opt(f, "mstshash", mstshash.as_ref().map(text));
+                f("requested", Cow::Borrowed(requested));
+                opt(f, "selected", selected.as_deref().map(Cow::Borrowed));
+                opt(f, "refused", refused.as_deref().map(Cow::Borrowed));
+            }
             EventKind::FileOpened { path } | EventKind::CanaryMissing { path } => f("path", Cow::Borrowed(path)),
             EventKind::ConnectionsRefused { count, limit } => {
                 f("count", num(count));

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use marked_yaml::Node;
 
-use super::raw::{RawAccept, RawDicomDecoy, RawHttpDecoy, RawHttpTls, RawLimits, RawSmbDecoy, RawSshDecoy, RawTcpDecoy};
+use super::raw::{RawAccept, RawDicomDecoy, RawHttpDecoy, RawHttpTls, RawLimits, RawRdpDecoy, RawSmbDecoy, RawSshDecoy, RawTcpDecoy};
 use super::*;
 use crate::config::checker::Checker;
 use crate::config::spanned::At;
@@ -22,7 +22,8 @@ impl Checker<'_> {
                 "http" => self.parse::<RawHttpDecoy>(item).and_then(|raw| self.http_decoy(raw, &mut listens)),
                 "dicom" => self.parse::<RawDicomDecoy>(item).and_then(|raw| self.dicom_decoy(raw, &mut listens)),
                 "smb" => self.parse::<RawSmbDecoy>(item).map(|raw| self.smb_decoy(raw, &mut listens)),
-                _ => self.unknown_type(&kind, "decoy", "tcp, ssh, http, dicom, smb"),
+                "rdp" => self.parse::<RawRdpDecoy>(item).map(|raw| self.rdp_decoy(raw, &mut listens)),
+                _ => self.unknown_type(&kind, "decoy", "tcp, ssh, http, dicom, smb, rdp"),
             };
             out.extend(decoy);
         }
@@ -181,6 +182,19 @@ impl Checker<'_> {
     fn smb_decoy(&mut self, raw: RawSmbDecoy, listens: &mut Vec<(SocketAddr, String)>) -> DecoyConfig {
         let listen = self.listen(&raw.listen, &raw.name.value, listens);
         let personality = self.personality(raw.personality.as_ref(), "windows-server-2019-file", raw.name.position);
+        let names = self.windows_names(raw.netbios_name, raw.netbios_domain, raw.dns_domain);
+        DecoyConfig::Smb(SmbDecoyConfig { name: raw.name.value, listen, personality, names, limits: self.limits(raw.limits) })
+    }
+
+    fn rdp_decoy(&mut self, raw: RawRdpDecoy, listens: &mut Vec<(SocketAddr, String)>) -> DecoyConfig {
+        let listen = self.listen(&raw.listen, &raw.name.value, listens);
+        let personality = self.personality(raw.personality.as_ref(), "windows-10-workstation-rdp", raw.name.position);
+        let names = self.windows_names(raw.netbios_name, raw.netbios_domain, raw.dns_domain);
+        DecoyConfig::Rdp(RdpDecoyConfig { name: raw.name.value, listen, personality, names, limits: self.limits(raw.limits) })
+    }
+
+    /// A Windows host's names, each checked where it is written.
+    fn windows_names(&mut self, netbios_name: Option<At<String>>, netbios_domain: Option<At<String>>, dns_domain: Option<At<String>>) -> WindowsNames {
         let mut netbios = |name: Option<At<String>>, what: &str| {
             name.map(|n| {
                 let ok = (1..=15).contains(&n.value.len()) && n.value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
@@ -190,9 +204,9 @@ impl Checker<'_> {
                 n.value
             })
         };
-        let netbios_name = netbios(raw.netbios_name, "netbios_name");
-        let netbios_domain = netbios(raw.netbios_domain, "netbios_domain");
-        let dns_domain = raw.dns_domain.map(|d| {
+        let netbios_name = netbios(netbios_name, "netbios_name");
+        let netbios_domain = netbios(netbios_domain, "netbios_domain");
+        let dns_domain = dns_domain.map(|d| {
             let ok =
                 d.value.len() <= 253 && d.value.split('.').all(|l| !l.is_empty() && l.len() <= 63 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
             if !ok {
@@ -200,15 +214,7 @@ impl Checker<'_> {
             }
             d.value
         });
-        DecoyConfig::Smb(SmbDecoyConfig {
-            name: raw.name.value,
-            listen,
-            personality,
-            netbios_name,
-            netbios_domain,
-            dns_domain,
-            limits: self.limits(raw.limits),
-        })
+        WindowsNames { netbios_name, netbios_domain, dns_domain }
     }
 
     fn http_tls(&mut self, raw: At<RawHttpTls>) -> TlsSource {

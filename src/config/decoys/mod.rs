@@ -44,6 +44,7 @@ pub enum DecoyConfig {
     Http(HttpDecoyConfig),
     Dicom(DicomDecoyConfig),
     Smb(SmbDecoyConfig),
+    Rdp(RdpDecoyConfig),
 }
 
 impl DecoyConfig {
@@ -55,6 +56,7 @@ impl DecoyConfig {
             DecoyConfig::Http(c) => &c.name,
             DecoyConfig::Dicom(c) => &c.name,
             DecoyConfig::Smb(c) => &c.name,
+            DecoyConfig::Rdp(c) => &c.name,
         }
     }
 
@@ -66,6 +68,7 @@ impl DecoyConfig {
             DecoyConfig::Http(_) => "http",
             DecoyConfig::Dicom(_) => "dicom",
             DecoyConfig::Smb(_) => "smb",
+            DecoyConfig::Rdp(_) => "rdp",
         }
     }
 
@@ -77,6 +80,7 @@ impl DecoyConfig {
             DecoyConfig::Http(c) => c.listen,
             DecoyConfig::Dicom(c) => c.listen,
             DecoyConfig::Smb(c) => c.listen,
+            DecoyConfig::Rdp(c) => c.listen,
         }
     }
 
@@ -88,6 +92,7 @@ impl DecoyConfig {
             DecoyConfig::Http(c) => c.limits,
             DecoyConfig::Dicom(c) => c.limits,
             DecoyConfig::Smb(c) => c.limits,
+            DecoyConfig::Rdp(c) => c.limits,
         }
     }
 }
@@ -183,17 +188,37 @@ pub struct DicomDecoyConfig {
     pub limits: ConnectionLimits,
 }
 
+/// A Windows host's names, where a decoy (or its personality) sets them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WindowsNames {
+    /// NetBIOS computer name (1 to 15 characters).
+    pub netbios_name: Option<String>,
+    /// NetBIOS domain or workgroup.
+    pub netbios_domain: Option<String>,
+    /// DNS domain (empty: none).
+    pub dns_domain: Option<String>,
+}
+
 /// An SMB decoy.
 #[derive(Debug, Clone)]
 pub struct SmbDecoyConfig {
     pub name: String,
     pub listen: SocketAddr,
     pub personality: PersonalityChoice,
-    /// The server's NetBIOS name, NetBIOS domain and DNS domain, when the decoy sets
-    /// them (else the personality's).
-    pub netbios_name: Option<String>,
-    pub netbios_domain: Option<String>,
-    pub dns_domain: Option<String>,
+    /// The server's names, where the decoy sets them (else the personality's).
+    pub names: WindowsNames,
+    pub limits: ConnectionLimits,
+}
+
+/// An RDP decoy.
+#[derive(Debug, Clone)]
+pub struct RdpDecoyConfig {
+    pub name: String,
+    pub listen: SocketAddr,
+    pub personality: PersonalityChoice,
+    /// The host's names, where the decoy sets them (else the personality's).
+    pub names: WindowsNames,
     pub limits: ConnectionLimits,
 }
 

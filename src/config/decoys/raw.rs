@@ -21,6 +21,9 @@ pub enum RawDecoy {
     /// A Windows or Samba file server that records every NTLM login and recognises
     /// planted Windows accounts.
     Smb(RawSmbDecoy),
+    /// A Windows Remote Desktop host requiring NLA that records every NTLM login and
+    /// recognises planted Windows accounts.
+    Rdp(RawRdpDecoy),
 }
 
 /// `type: tcp` decoy.
@@ -183,6 +186,31 @@ pub struct RawSmbDecoy {
     /// The server's NetBIOS name (1 to 15 characters; default: the personality's).
     pub netbios_name: Option<At<String>>,
     /// Its NetBIOS domain or workgroup (default: the personality's).
+    pub netbios_domain: Option<At<String>>,
+    /// Its DNS domain (default: the personality's).
+    pub dns_domain: Option<At<String>>,
+    /// Connection limits.
+    pub limits: Option<RawLimits>,
+}
+
+/// `type: rdp` decoy.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRdpDecoy {
+    #[serde(rename = "type")]
+    #[schemars(skip)]
+    #[allow(dead_code)]
+    pub kind: Option<String>,
+    /// Unique name, used in events and logs (and to name its certificate).
+    pub name: At<String>,
+    /// Address to listen on, `IP:PORT` (3389 on a real sensor).
+    pub listen: At<String>,
+    /// Built-in personality (`windows-10-workstation-rdp`, default;
+    /// `windows-server-2019-rdp`) or the path of your own YAML.
+    pub personality: Option<At<String>>,
+    /// The host's NetBIOS name (1 to 15 characters; default: the personality's).
+    pub netbios_name: Option<At<String>>,
+    /// Its NetBIOS domain (default: the personality's).
     pub netbios_domain: Option<At<String>>,
     /// Its DNS domain (default: the personality's).
     pub dns_domain: Option<At<String>>,

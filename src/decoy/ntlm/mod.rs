@@ -2,6 +2,8 @@
 //! and the CHALLENGE a server answers with, and NTLMv2's check of a response against
 //! a planted credential's NT hash.
 
+pub mod login;
+pub mod look;
 pub mod message;
 pub mod spnego;
 pub mod v2;

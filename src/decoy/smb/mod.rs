@@ -19,8 +19,8 @@ use tokio::net::TcpStream;
 use super::connection::{Connection, Recorder};
 use super::error::SetupError;
 use crate::config::SmbDecoyConfig;
-use crate::decoy::ntlm::{self, Host, Target, Version};
-use crate::event::{AttackerBytes, CloseReason, EventKind};
+use crate::decoy::ntlm::{self, Host};
+use crate::event::CloseReason;
 use conn::{Login, SmbConn, Step};
 pub use personality::{SmbPersonality, BUILT_IN as BUILT_IN_PERSONALITIES};
 use wire::frame_type;
@@ -45,12 +45,12 @@ impl SmbRuntime {
         let dir = state_dir.join("smb").join(&config.name);
         crate::state_file::private_dir(&dir)?;
         let path = dir.join("server-guid");
-        let netbios_name = config.netbios_name.clone().unwrap_or_else(|| p.netbios_name.clone()).to_uppercase();
+        let host = p.ntlm.host(&config.names, &p.names());
         let server_guid = match std::fs::read(&path) {
             // Samba's GUID is its NetBIOS name, lower-cased and padded.
             _ if p.implementation == personality::Implementation::Samba => {
                 let mut guid = [0u8; 16];
-                for (g, b) in guid.iter_mut().zip(netbios_name.to_lowercase().bytes()) {
+                for (g, b) in guid.iter_mut().zip(host.netbios_computer.to_lowercase().bytes()) {
                     *g = b;
                 }
                 guid
@@ -62,23 +62,6 @@ impl SmbRuntime {
                 crate::state_file::replace(&path, &guid, 0o600)?;
                 guid
             }
-        };
-        let (major, minor, build) = p.ntlm.version().unwrap_or((10, 0, 17763));
-        let netbios_domain = config.netbios_domain.clone().unwrap_or_else(|| p.netbios_domain.clone()).to_uppercase();
-        let dns_domain = config.dns_domain.clone().unwrap_or_else(|| p.dns_domain.clone());
-        let dns_computer = if dns_domain.is_empty() { netbios_name.to_lowercase() } else { format!("{}.{dns_domain}", netbios_name.to_lowercase()) };
-        let target = match p.ntlm.target {
-            personality::NtlmTarget::Domain => Target::Domain,
-            personality::NtlmTarget::Computer => Target::Server,
-        };
-        let host = Host {
-            target,
-            netbios_computer: netbios_name,
-            netbios_domain,
-            dns_computer,
-            dns_tree: dns_domain.clone(),
-            dns_domain,
-            version: Version { major, minor, build, ntlm_revision: p.ntlm.ntlm_revision },
         };
         Ok(SmbRuntime { personality: p, host: Arc::new(host), server_guid, start_time: conn::filetime_now() })
     }
@@ -128,29 +111,9 @@ async fn next_message(stream: &mut TcpStream, bytes_in: &mut u64, limits: &crate
 
 /// Checks a login against the planted Windows accounts and records it; the answer.
 async fn login(state: &mut SmbConn, login: &Login, recorder: &Recorder) -> Vec<u8> {
-    let a = &login.auth;
-    let tokens = recorder.context().events.tokens();
-    let planted = match tokens.windows_account(&a.user) {
-        Some((found, hash)) if a.is_v2() => ntlm::v2::verify(&hash, &a.user, &a.domain, &login.server_challenge, &a.nt_response).map(|_| found),
-        _ => None,
-    };
     let (reply, status) = state.answer_login(login);
-    let (ntlm_kind, client_version, target, hashcat) = session::describe(login);
-    let mut event = recorder.event(EventKind::NtlmAuth {
-        protocol: "smb".into(),
-        username: AttackerBytes::new(a.user.as_str()),
-        domain: AttackerBytes::new(a.domain.as_str()),
-        workstation: AttackerBytes::new(a.workstation.as_str()),
-        ntlm: ntlm_kind,
-        flags: format!("0x{:08x}", a.flags),
-        client_version,
-        target,
-        hashcat,
-        accepted: status == wire::status::SUCCESS && !a.is_anonymous(),
-        status: wire::status::name(status),
-    });
-    event.token = planted.map(|m| m.hit());
-    recorder.context().events.emit(event).await;
+    let attempt = ntlm::login::Attempt { auth: &login.auth, server_challenge: login.server_challenge };
+    attempt.record(recorder, "smb", wire::status::name(status), status == wire::status::SUCCESS && !login.auth.is_anonymous()).await;
     reply
 }
 

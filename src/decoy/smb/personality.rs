@@ -5,7 +5,9 @@
 
 use serde::Deserialize;
 
+use crate::config::WindowsNames;
 use crate::decoy::error::PersonalityError;
+pub use crate::decoy::ntlm::look::NtlmLook;
 
 /// Built-in personalities: (name, YAML).
 pub const BUILT_IN: &[(&str, &str)] = &[
@@ -189,26 +191,6 @@ pub enum Anonymous {
     LogonFailure,
 }
 
-/// The NTLM side of a personality.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NtlmLook {
-    /// Product version in the CHALLENGE: `major.minor.build` (10.0.17763).
-    pub version: String,
-    pub ntlm_revision: u8,
-    /// Whether the target name is the domain (Windows joined to a domain, Samba) or
-    /// the computer.
-    pub target: NtlmTarget,
-}
-
-/// What the CHALLENGE names as its target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum NtlmTarget {
-    Domain,
-    Computer,
-}
-
 /// An SMB personality.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -263,6 +245,15 @@ fn capabilities<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error>
 }
 
 impl SmbPersonality {
+    /// The personality's own names of its host.
+    pub fn names(&self) -> WindowsNames {
+        WindowsNames {
+            netbios_name: Some(self.netbios_name.clone()),
+            netbios_domain: Some(self.netbios_domain.clone()),
+            dns_domain: Some(self.dns_domain.clone()),
+        }
+    }
+
     /// SecurityMode as answered.
     pub fn security_mode(&self) -> u16 {
         match self.signing {
@@ -291,15 +282,6 @@ impl SmbPersonality {
             return bad("max_credits_granted is at least 1");
         }
         Ok(p)
-    }
-}
-
-impl NtlmLook {
-    /// (major, minor, build) of `version`.
-    pub fn version(&self) -> Option<(u8, u8, u16)> {
-        let mut parts = self.version.split('.');
-        let v = (parts.next()?.parse().ok()?, parts.next()?.parse().ok()?, parts.next()?.parse().ok()?);
-        parts.next().is_none().then_some(v)
     }
 }
 

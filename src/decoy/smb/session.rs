@@ -7,7 +7,6 @@ use super::conn::{filetime_now, Login, Pending, SmbConn, Step};
 use super::personality::{Anonymous, Implementation};
 use super::wire::{self, buffer, status, u16_at, Header, SMB2_HEADER};
 use crate::decoy::ntlm::{self, spnego};
-use crate::event::AttackerBytes;
 
 /// Logins in progress on one connection (more are refused as Windows refuses them
 /// when out of resources).
@@ -124,26 +123,4 @@ impl SmbConn {
         }
         (wire::error_response(&self.reply(h, status::LOGON_FAILURE, self.credits(h), login.session_id)), status::LOGON_FAILURE)
     }
-}
-
-/// What the NTLM record says of an AUTHENTICATE: (`v2`/`v1`/`anonymous`, the client's
-/// version, the service it meant, the hashcat line).
-pub fn describe(login: &Login) -> (String, Option<String>, Option<AttackerBytes>, Option<AttackerBytes>) {
-    let a = &login.auth;
-    let kind = if a.is_anonymous() {
-        "anonymous"
-    } else if a.is_v2() {
-        "v2"
-    } else {
-        "v1"
-    };
-    let version = a.version.map(|v| format!("{}.{}.{}", v.major, v.minor, v.build));
-    let target = a.nt_response.get(44..).and_then(|pairs| {
-        ntlm::message::av_pairs(pairs).into_iter().find(|(id, _)| *id == ntlm::message::av::TARGET_NAME).map(|(_, v)| {
-            let units: Vec<u16> = v.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
-            AttackerBytes::new(String::from_utf16_lossy(&units))
-        })
-    });
-    let hashcat = ntlm::v2::hashcat_5600(&a.user, &a.domain, &login.server_challenge, &a.nt_response).filter(|_| a.is_v2()).map(AttackerBytes::new);
-    (kind.into(), version, target, hashcat)
 }

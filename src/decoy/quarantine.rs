@@ -1,6 +1,7 @@
-//! Where C-STORE objects go: streamed to a temporary file while hashed, then kept as
-//! `<sha256>.dcm` if the quotas (objects and bytes) allow, else deleted. The bytes are
-//! never parsed; names come from our hash, never from the attacker.
+//! Where what attackers push goes (DICOM C-STORE objects, SMB exploit payloads):
+//! streamed to a temporary file while hashed, then kept as `<sha256>.<ext>` if the
+//! quotas (objects and bytes) allow, else deleted. The bytes are never parsed or run;
+//! names come from our hash, never from the attacker.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -11,6 +12,8 @@ use crate::decoy::error::SetupError;
 /// The quarantine directory and its quotas.
 pub struct Quarantine {
     dir: PathBuf,
+    /// The kept files' extension (`dcm`, `bin`).
+    ext: &'static str,
     max_objects: u64,
     max_bytes: u64,
     objects: AtomicU64,
@@ -35,8 +38,8 @@ pub struct Stored {
 }
 
 impl Quarantine {
-    /// Opens (creating) `dir` and counts what it already holds.
-    pub fn open(dir: &Path, max_objects: u64, max_bytes: u64) -> Result<Self, SetupError> {
+    /// Opens (creating) `dir`, whose kept files end `.ext`, and counts what it holds.
+    pub fn open(dir: &Path, ext: &'static str, max_objects: u64, max_bytes: u64) -> Result<Self, SetupError> {
         crate::state_file::private_dir(dir)?;
         let (mut objects, mut bytes) = (0, 0);
         for entry in std::fs::read_dir(dir).map_err(|cause| SetupError::Unreadable { path: dir.to_path_buf(), cause })?.flatten() {
@@ -44,12 +47,12 @@ impl Quarantine {
             let name = name.to_string_lossy();
             if name.starts_with("tmp-") {
                 let _ = std::fs::remove_file(entry.path()); // left by a crash
-            } else if name.ends_with(".dcm") {
+            } else if name.strip_suffix(ext).is_some_and(|n| n.ends_with('.')) {
                 objects += 1;
                 bytes += entry.metadata().map(|m| m.len()).unwrap_or(0);
             }
         }
-        Ok(Quarantine { dir: dir.to_path_buf(), max_objects, max_bytes, objects: AtomicU64::new(objects), bytes: AtomicU64::new(bytes) })
+        Ok(Quarantine { dir: dir.to_path_buf(), ext, max_objects, max_bytes, objects: AtomicU64::new(objects), bytes: AtomicU64::new(bytes) })
     }
 
     /// Starts receiving an object.
@@ -67,7 +70,7 @@ impl Quarantine {
         let mut kept = false;
         if let (Some(mut file), false) = (w.file.take(), w.over) {
             let fits = self.objects.load(Ordering::Relaxed) < self.max_objects && self.bytes.load(Ordering::Relaxed) + w.bytes <= self.max_bytes;
-            let target = self.dir.join(format!("{sha256}.dcm"));
+            let target = self.dir.join(format!("{sha256}.{}", self.ext));
             if fits && file.flush().and_then(|()| file.sync_all()).is_ok() {
                 if target.exists() {
                     kept = true; // the same object again: one copy
@@ -115,7 +118,7 @@ mod tests {
     #[test]
     fn objects_are_kept_by_hash_until_a_quota_is_full() {
         let dir = tempfile::tempdir().unwrap();
-        let q = Quarantine::open(dir.path(), 2, 1 << 20).unwrap();
+        let q = Quarantine::open(dir.path(), "dcm", 2, 1 << 20).unwrap();
         let store = |data: &[u8]| {
             let mut w = q.begin();
             w.write(data, &q);
@@ -128,7 +131,7 @@ mod tests {
         assert!(!store(b"third").kept, "two objects is the quota");
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.file_name()).collect();
         assert_eq!(names.len(), 2, "no temporary files left: {names:?}");
-        let small = Quarantine::open(&dir.path().join("small"), 10, 4).unwrap();
+        let small = Quarantine::open(&dir.path().join("small"), "bin", 10, 4).unwrap();
         let mut w = small.begin();
         w.write(b"too large", &small);
         assert!(!small.finish(w).kept);

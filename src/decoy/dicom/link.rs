@@ -9,7 +9,7 @@ use tokio::time::Instant;
 
 use super::dimse::{self, Command};
 use super::pdu::{self, ReadError};
-use super::quarantine::{Quarantine, Stored, Writer};
+use crate::decoy::quarantine::{Quarantine, Stored, Writer};
 
 /// An accepted presentation context.
 #[derive(Debug, Clone)]

@@ -10,7 +10,6 @@ mod link;
 mod moving;
 pub(crate) mod pdu;
 mod personality;
-mod quarantine;
 mod retrieve;
 mod services;
 
@@ -34,7 +33,7 @@ pub struct DicomRuntime {
     /// Our AE title (the personality's unless the decoy sets one).
     pub ae_title: String,
     pub archive: archive::Archive,
-    pub quarantine: quarantine::Quarantine,
+    pub quarantine: crate::decoy::quarantine::Quarantine,
     /// Deadline for each PDU once associated.
     pub idle: Duration,
     /// C-MOVE destinations the operator allows: (AE title, address).
@@ -70,7 +69,8 @@ impl DicomRuntime {
             Some(seconds) => Duration::from_secs(seconds),
             None => config.limits.idle_timeout,
         };
-        let quarantine = quarantine::Quarantine::open(&dir.join("quarantine"), config.quarantine_max_objects, config.quarantine_max_bytes)?;
+        let quarantine =
+            crate::decoy::quarantine::Quarantine::open(&dir.join("quarantine"), "dcm", config.quarantine_max_objects, config.quarantine_max_bytes)?;
         Ok(DicomRuntime {
             ae_title: config.ae_title.clone().unwrap_or_else(|| personality.ae_title.clone()),
             personality,

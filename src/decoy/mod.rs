@@ -15,6 +15,8 @@ mod listener;
 pub mod memory;
 pub mod ntlm;
 pub mod personality;
+pub mod poison;
+pub mod quarantine;
 pub mod rdp;
 pub mod smb;
 pub mod ssh;

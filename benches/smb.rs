@@ -32,7 +32,8 @@ const IDLE: usize = 2_000;
 fn messages() -> Vec<Vec<u8>> {
     let seed = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/corpus/smb_connection/seed-smbclient-wrong-password")).expect("seed");
     let mut out = Vec::new();
-    let mut rest = &seed[..];
+    // The seed's first byte chooses the fuzz target's personality; the stream follows.
+    let mut rest = &seed[1..];
     while rest.len() >= 4 {
         let len = usize::from(rest[1]) << 16 | usize::from(rest[2]) << 8 | usize::from(rest[3]);
         out.push(rest[..4 + len].to_vec());

@@ -272,12 +272,17 @@ pub fn ntlmssp(bytes: &[u8]) {
 }
 
 /// A client's side of an SMB connection, framed as on port 445 (4-byte NetBIOS header,
-/// then the message), fed message by message to a Windows Server 2022 personality's
-/// connection; every AUTHENTICATE is answered and described as the decoy does.
+/// then the message), fed message by message to a connection of one of the built-in
+/// personalities (the first byte chooses: Windows Server 2022, Samba, or Windows 7
+/// with SMB1); every AUTHENTICATE is answered and described as the decoy does.
 pub fn smb_connection(bytes: &[u8]) {
     use crate::decoy::smb::{conn, wire, SmbPersonality, BUILT_IN_PERSONALITIES};
-    static PERSONALITY: std::sync::OnceLock<std::sync::Arc<SmbPersonality>> = std::sync::OnceLock::new();
-    let p = PERSONALITY.get_or_init(|| std::sync::Arc::new(SmbPersonality::parse(BUILT_IN_PERSONALITIES[1].1).expect("windows-server-2022-file parses")));
+    static PERSONALITIES: std::sync::OnceLock<Vec<std::sync::Arc<SmbPersonality>>> = std::sync::OnceLock::new();
+    let all = PERSONALITIES.get_or_init(|| {
+        [1, 2, 3].iter().map(|&i| std::sync::Arc::new(SmbPersonality::parse(BUILT_IN_PERSONALITIES[i].1).expect("built-in personalities parse"))).collect()
+    });
+    let Some((&choice, bytes)) = bytes.split_first() else { return };
+    let p = &all[usize::from(choice) % all.len()];
     let host = crate::decoy::ntlm::Host {
         target: crate::decoy::ntlm::Target::Domain,
         netbios_computer: "FS01".into(),
@@ -301,6 +306,11 @@ pub fn smb_connection(bytes: &[u8]) {
                     let (reply, _) = c.answer_login(&login);
                     assert!(wire::Header::read(&reply).is_some(), "every answer is an SMB2 message");
                 }
+                conn::Step::Login1(l) => {
+                    let (auth, _, how) = *l;
+                    let _ = c.answer_login1(&auth, &how);
+                }
+                conn::Step::Quarantine { data, .. } => assert!(data.len() <= 1 << 20),
                 conn::Step::Send(reply) => assert!(!reply.is_empty()),
                 conn::Step::Emit(_) => {}
                 conn::Step::Close => return,

@@ -174,8 +174,10 @@ fn at_its_memory_budget_the_http_decoy_refuses_new_connections_and_admits_again_
 /// smbclient's NEGOTIATE, framed (the first message of its recorded stream).
 fn smb_negotiate() -> Vec<u8> {
     let seed = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/corpus/smb_connection/seed-smbclient-wrong-password")).unwrap();
-    let len = usize::from(seed[1]) << 16 | usize::from(seed[2]) << 8 | usize::from(seed[3]);
-    seed[..4 + len].to_vec()
+    // The seed's first byte chooses the fuzz target's personality; the stream follows.
+    let stream = &seed[1..];
+    let len = usize::from(stream[1]) << 16 | usize::from(stream[2]) << 8 | usize::from(stream[3]);
+    stream[..4 + len].to_vec()
 }
 
 #[test]

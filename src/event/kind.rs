@@ -360,6 +360,22 @@ pub enum EventKind {
         /// The NT status answered (`STATUS_LOGON_FAILURE`, `STATUS_SUCCESS`).
         status: String,
     },
+    /// A step of an SMB exploit (MS17-010: the check, EternalBlue's oversized
+    /// transaction, DoublePulsar's ping): what was sent is quarantined by hash, never
+    /// run.
+    SmbExploit {
+        /// `ms17-010-check`, `eternalblue`, `doublepulsar-ping`, `doublepulsar-exec`.
+        stage: String,
+        /// The SMB1 command it came in (`SMB_COM_TRANSACTION`, `SMB_COM_NT_TRANSACT`, ...).
+        command: String,
+        /// Bytes of payload received for this step.
+        bytes: u64,
+        /// sha256 of the payload (the quarantine file's name).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sha256: Option<String>,
+        /// False when a quota kept it out of the quarantine.
+        quarantined: bool,
+    },
     /// An RDP client's X.224 Connection Request and the decoy's answer.
     RdpNegotiate {
         /// The cookie line as sent (`Cookie: mstshash=alice`).
@@ -458,6 +474,7 @@ const KINDS: &[KindInfo] = &[
     KindInfo { id: 403, name: "dicom_release", severity: Severity::Low, technique: None },
     KindInfo { id: 600, name: "smb_negotiate", severity: Severity::Low, technique: Some(Technique::NetworkServiceDiscovery) },
     KindInfo { id: 610, name: "ntlm_auth", severity: Severity::Medium, technique: Some(Technique::PasswordGuessing) },
+    KindInfo { id: 630, name: "smb_exploit", severity: Severity::High, technique: Some(Technique::ExploitationOfRemoteServices) },
     KindInfo { id: 620, name: "rdp_negotiate", severity: Severity::Low, technique: Some(Technique::NetworkServiceDiscovery) },
     KindInfo { id: 500, name: "file_opened", severity: Severity::High, technique: Some(Technique::CredentialsInFiles) },
     KindInfo { id: 501, name: "canary_missing", severity: Severity::High, technique: None },
@@ -486,14 +503,15 @@ impl EventKind {
             EventKind::DicomRelease { .. } => 12,
             EventKind::SmbNegotiate { .. } => 13,
             EventKind::NtlmAuth { .. } => 14,
-            EventKind::RdpNegotiate { .. } => 15,
-            EventKind::FileOpened { .. } => 16,
-            EventKind::CanaryMissing { .. } => 17,
-            EventKind::ConnectionsRefused { .. } => 18,
-            EventKind::SensorRefused { .. } => 19,
-            EventKind::SensorSilent { .. } => 20,
-            EventKind::SpoolShed { .. } => 21,
-            EventKind::StoreFull { .. } => 22,
+            EventKind::SmbExploit { .. } => 15,
+            EventKind::RdpNegotiate { .. } => 16,
+            EventKind::FileOpened { .. } => 17,
+            EventKind::CanaryMissing { .. } => 18,
+            EventKind::ConnectionsRefused { .. } => 19,
+            EventKind::SensorRefused { .. } => 20,
+            EventKind::SensorSilent { .. } => 21,
+            EventKind::SpoolShed { .. } => 22,
+            EventKind::StoreFull { .. } => 23,
         };
         &KINDS[index]
     }
@@ -651,6 +669,7 @@ mod tests {
                 accepted: false,
                 status: "STATUS_LOGON_FAILURE".into(),
             },
+            EventKind::SmbExploit { stage: "ms17-010-check".into(), command: "SMB_COM_TRANSACTION".into(), bytes: 0, sha256: None, quarantined: false },
             EventKind::RdpNegotiate {
                 cookie: Some(AttackerBytes::new("Cookie: mstshash=alice")),
                 mstshash: Some(AttackerBytes::new("alice")),

@@ -155,6 +155,13 @@ impl EventKind {
                 f("accepted", flag(*accepted));
                 f("status", Cow::Borrowed(status));
             }
+            EventKind::SmbExploit { stage, command, bytes, sha256, quarantined } => {
+                f("stage", Cow::Borrowed(stage));
+                f("command", Cow::Borrowed(command));
+                f("bytes", num(bytes));
+                opt(f, "sha256", sha256.as_deref().map(Cow::Borrowed));
+                f("quarantined", flag(*quarantined));
+            }
             EventKind::RdpNegotiate { cookie, mstshash, requested, selected, refused } => {
                 opt(f, "cookie", cookie.as_ref().map(text));
                 opt(f, "mstshash", mstshash.as_ref().map(text));

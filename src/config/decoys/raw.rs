@@ -181,7 +181,8 @@ pub struct RawSmbDecoy {
     /// on a real sensor).
     pub listen: At<String>,
     /// Built-in personality (`windows-server-2019-file`, default;
-    /// `windows-server-2022-file`, `samba-debian12`) or the path of your own YAML.
+    /// `windows-server-2022-file`, `samba-debian12`, `windows-7-modality` with SMB1)
+    /// or the path of your own YAML.
     pub personality: Option<At<String>>,
     /// The server's NetBIOS name (1 to 15 characters; default: the personality's).
     pub netbios_name: Option<At<String>>,

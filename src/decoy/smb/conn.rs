@@ -25,6 +25,11 @@ pub enum Step {
     Emit(Box<EventKind>),
     /// Check this login, then answer it with [`SmbConn::answer_login`].
     Login(Box<Login>),
+    /// Check this SMB1 login (the AUTHENTICATE, the challenge it answers), then answer
+    /// it with [`SmbConn::answer_login1`].
+    Login1(Box<(Authenticate, [u8; 8], super::smb1::Login1)>),
+    /// Quarantine an exploit's payload and record the step.
+    Quarantine { stage: &'static str, command: &'static str, data: Vec<u8> },
     /// Close the connection, as the server would.
     Close,
 }
@@ -54,6 +59,8 @@ pub struct SmbConn {
     dialect: Option<u16>,
     pub(super) pending: Vec<Pending>,
     pub(super) sessions_made: u64,
+    /// The SMB1 side, once an SMB1 NEGOTIATE was answered in SMB1.
+    smb1: Option<super::smb1::Smb1State>,
 }
 
 /// Now as a Windows FILETIME (100 ns since 1601).
@@ -80,7 +87,7 @@ fn guid(b: &[u8; 16]) -> String {
 
 impl SmbConn {
     pub fn new(p: Arc<SmbPersonality>, host: Arc<Host>, server_guid: [u8; 16], start_time: u64) -> Self {
-        SmbConn { p, host, server_guid, start_time, dialect: None, pending: Vec::new(), sessions_made: 0 }
+        SmbConn { p, host, server_guid, start_time, dialect: None, pending: Vec::new(), sessions_made: 0, smb1: None }
     }
 
     /// Credits granted on an answer that lets nobody in: Samba grants one until a
@@ -129,7 +136,23 @@ impl SmbConn {
         }
     }
 
+    /// What is left to do when the connection ends (an exploit payload cut short).
+    pub fn finish(&mut self) -> Vec<Step> {
+        self.smb1.as_mut().map(|s| s.capture_end()).unwrap_or_default()
+    }
+
+    /// The answer to a checked SMB1 login, and the NT status it carries.
+    pub fn answer_login1(&mut self, auth: &Authenticate, login: &super::smb1::Login1) -> (Vec<u8>, u32) {
+        match self.smb1.as_mut() {
+            Some(s) => s.answer_login(auth, login, &self.host),
+            None => (Vec::new(), status::LOGON_FAILURE),
+        }
+    }
+
     fn on_smb1(&mut self, m: &[u8]) -> Vec<Step> {
+        if let Some(state) = self.smb1.as_mut() {
+            return state.on_message(m, &self.host);
+        }
         let Some(h) = Smb1Header::read(m) else { return vec![Step::Close] };
         if h.command != 0x72 || self.dialect.is_some() {
             return vec![Step::Close];
@@ -144,8 +167,21 @@ impl SmbConn {
             signing_required: h.flags2 & 0x0010 != 0,
         };
         let Some(dialect) = chosen else {
+            if let (Smb1Only::Serve, Some(look)) = (self.p.smb1_only, &self.p.smb1) {
+                let blob = spnego::neg_token_init2(&self.mechs(), self.p.spnego_hint.as_deref());
+                if let Some((state, reply)) = super::smb1::Smb1State::negotiate(look, m, &dialects, self.server_guid, &blob, &self.host) {
+                    self.smb1 = Some(state);
+                    let event = match event {
+                        EventKind::SmbNegotiate { protocol, dialects, client_guid, signing_required, .. } => {
+                            EventKind::SmbNegotiate { protocol, dialects, chosen: Some("NT LM 0.12".into()), client_guid, signing_required }
+                        }
+                        other => other,
+                    };
+                    return vec![Step::Emit(Box::new(event)), Step::Send(reply)];
+                }
+            }
             return match self.p.smb1_only {
-                Smb1Only::Close => vec![Step::Emit(Box::new(event)), Step::Close],
+                Smb1Only::Close | Smb1Only::Serve => vec![Step::Emit(Box::new(event)), Step::Close],
                 Smb1Only::NoDialect => vec![Step::Emit(Box::new(event)), Step::Send(smb1_no_dialect(m)), Step::Close],
             };
         };

@@ -9,6 +9,7 @@ pub mod conn;
 pub mod negotiate;
 mod personality;
 pub mod session;
+pub mod smb1;
 pub mod wire;
 
 use std::sync::Arc;
@@ -29,6 +30,10 @@ use wire::frame_type;
 /// are a few hundred bytes; an SMB1 exploit's transaction a few KiB.
 const MAX_MESSAGE: usize = 128 * 1024;
 
+/// Exploit payloads kept per decoy, at most.
+const QUARANTINE_OBJECTS: u64 = 200;
+const QUARANTINE_BYTES: u64 = 64 << 20;
+
 /// Everything an SMB decoy needs at run time.
 pub struct SmbRuntime {
     pub personality: Arc<SmbPersonality>,
@@ -37,6 +42,8 @@ pub struct SmbRuntime {
     pub server_guid: [u8; 16],
     /// When the decoy started, as a FILETIME.
     pub start_time: u64,
+    /// Where exploit payloads are kept (`STATE_DIR/smb/NAME/quarantine`, by sha256).
+    pub quarantine: crate::decoy::quarantine::Quarantine,
 }
 
 impl SmbRuntime {
@@ -63,7 +70,8 @@ impl SmbRuntime {
                 guid
             }
         };
-        Ok(SmbRuntime { personality: p, host: Arc::new(host), server_guid, start_time: conn::filetime_now() })
+        let quarantine = crate::decoy::quarantine::Quarantine::open(&dir.join("quarantine"), "bin", QUARANTINE_OBJECTS, QUARANTINE_BYTES)?;
+        Ok(SmbRuntime { personality: p, host: Arc::new(host), server_guid, start_time: conn::filetime_now(), quarantine })
     }
 }
 
@@ -117,6 +125,23 @@ async fn login(state: &mut SmbConn, login: &Login, recorder: &Recorder) -> Vec<u
     reply
 }
 
+/// Keeps an exploit's payload in the quarantine (by sha256, never run) and records it.
+async fn quarantine(rt: &SmbRuntime, recorder: &Recorder, stage: &str, command: &str, data: &[u8]) {
+    let stored = (!data.is_empty()).then(|| {
+        let mut w = rt.quarantine.begin();
+        w.write(data, &rt.quarantine);
+        rt.quarantine.finish(w)
+    });
+    let kind = crate::event::EventKind::SmbExploit {
+        stage: stage.into(),
+        command: command.into(),
+        bytes: data.len() as u64,
+        quarantined: stored.as_ref().is_some_and(|s| s.kept),
+        sha256: stored.map(|s| s.sha256),
+    };
+    recorder.emit(kind).await;
+}
+
 /// Serves one connection.
 pub async fn handle(rt: Arc<SmbRuntime>, mut stream: TcpStream, mut conn: Connection) {
     let limits = conn.context().limits;
@@ -145,6 +170,17 @@ pub async fn handle(rt: Arc<SmbRuntime>, mut stream: TcpStream, mut conn: Connec
                     continue;
                 }
                 Step::Login(l) => login(&mut state, &l, &recorder).await,
+                Step::Login1(l) => {
+                    let (auth, challenge, how) = *l;
+                    let (reply, status) = state.answer_login1(&auth, &how);
+                    let attempt = ntlm::login::Attempt { auth: &auth, server_challenge: challenge };
+                    attempt.record(&recorder, "smb", wire::status::name(status), false).await;
+                    reply
+                }
+                Step::Quarantine { stage, command, data } => {
+                    quarantine(&rt, &recorder, stage, command, &data).await;
+                    continue;
+                }
                 Step::Close => break 'serve CloseReason::ProtocolError,
             };
             let framed = wire::frame(&out);
@@ -154,6 +190,11 @@ pub async fn handle(rt: Arc<SmbRuntime>, mut stream: TcpStream, mut conn: Connec
             bytes_out += framed.len() as u64;
         }
     };
+    for step in state.finish() {
+        if let Step::Quarantine { stage, command, data } = step {
+            quarantine(&rt, &recorder, stage, command, &data).await;
+        }
+    }
     conn.bytes_in = bytes_in;
     conn.bytes_out = bytes_out;
     conn.close(reason).await;

@@ -14,6 +14,7 @@ pub const BUILT_IN: &[(&str, &str)] = &[
     ("windows-server-2019-file", include_str!("../../../decoys/smb-windows-server-2019-file.yaml")),
     ("windows-server-2022-file", include_str!("../../../decoys/smb-windows-server-2022-file.yaml")),
     ("samba-debian12", include_str!("../../../decoys/smb-samba-debian12.yaml")),
+    ("windows-7-modality", include_str!("../../../decoys/smb-windows-7-modality.yaml")),
 ];
 
 /// What the server does with an SMB1 NEGOTIATE that offers no SMB2 dialect.
@@ -24,6 +25,30 @@ pub enum Smb1Only {
     Close,
     /// Answer with an SMB1 NEGOTIATE response naming no dialect (index 0xFFFF).
     NoDialect,
+    /// Speak SMB1 (NT LM 0.12), as Windows 7 and older do: see the `smb1` section.
+    Serve,
+}
+
+/// How an SMB1 server answers the MS17-010 check (a PeekNamedPipe on FID 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Ms17010 {
+    /// STATUS_INSUFF_SERVER_RESOURCES: what an unpatched Windows answers, so that the
+    /// intruder goes on to the exploit (which the decoy records and never runs).
+    Unpatched,
+    /// STATUS_INVALID_HANDLE: a patched Windows.
+    Patched,
+}
+
+/// The SMB1 side of a personality that speaks it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Smb1Look {
+    /// NativeOS and NativeLanMan of SESSION_SETUP_ANDX answers (what nmap's
+    /// smb-os-discovery prints).
+    pub native_os: String,
+    pub native_lanman: String,
+    pub ms17_010: Ms17010,
 }
 
 /// An SMB2 dialect.
@@ -198,6 +223,9 @@ pub struct SmbPersonality {
     pub name: String,
     /// What an SMB1-only NEGOTIATE gets.
     pub smb1_only: Smb1Only,
+    /// How SMB1 is spoken (with `smb1_only: serve`).
+    #[serde(default)]
+    pub smb1: Option<Smb1Look>,
     /// SMB2 dialects supported (`2.0.2` ... `3.1.1`).
     #[serde(deserialize_with = "revisions")]
     pub dialects: Vec<u16>,
@@ -268,6 +296,9 @@ impl SmbPersonality {
         let bad = |what: &str| Err(PersonalityError::Invalid(format!("personality {}: {what}", p.name)));
         if p.dialects.is_empty() {
             return bad("list at least one dialect");
+        }
+        if (p.smb1_only == Smb1Only::Serve) != p.smb1.is_some() {
+            return bad("smb1_only: serve goes with an smb1 section, and only it");
         }
         if p.dialects.contains(&0x0311) && p.ciphers.is_empty() {
             return bad("a 3.1.1 server lists at least one cipher");

@@ -36,6 +36,7 @@ NEEDED=(
   "xfreerdp:freerdp2-x11"           # FreeRDP's client, driving the RDP decoy (/auth-only)
   "xvfb-run:xvfb"                   # the X display xfreerdp wants even for /auth-only
   "xauth:xauth"
+  "ip:iproute2"                     # network namespaces for the poisoner canary's test
 )
 
 missing=()

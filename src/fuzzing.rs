@@ -338,6 +338,17 @@ pub fn rdp(bytes: &[u8]) {
     }
 }
 
+/// An answer to the poisoner canary's questions, read as each protocol (LLMNR, NBT-NS,
+/// mDNS) would read it.
+pub fn poison_answer(bytes: &[u8]) {
+    use crate::decoy::poison::wire::{parse_response, Protocol};
+    for p in [Protocol::Llmnr, Protocol::Nbns, Protocol::Mdns] {
+        if let Some(a) = parse_response(p, bytes) {
+            assert!(a.addresses.len() <= 16);
+        }
+    }
+}
+
 /// A SPNEGO token as the SMB and RDP decoys read one, and the NTLMSSP message in it.
 pub fn spnego(bytes: &[u8]) {
     use crate::decoy::ntlm::spnego;

@@ -95,10 +95,11 @@ fn the_h2_connection_and_ntlmssp_parsers_survive_their_seeds_and_mutations() {
 }
 
 #[test]
-fn the_smb_connection_spnego_and_rdp_parsers_survive_their_seeds_and_mutations() {
+fn the_smb_spnego_rdp_and_poisoner_answer_parsers_survive_their_seeds_and_mutations() {
     smoke("smb_connection", honeyward::fuzzing::smb_connection);
     smoke("spnego", honeyward::fuzzing::spnego);
     smoke("rdp", honeyward::fuzzing::rdp);
+    smoke("poison_answer", honeyward::fuzzing::poison_answer);
 }
 
 #[test]

@@ -152,6 +152,24 @@ fn decoy_detail(d: &DecoyConfig, cohort: &config::CohortConfig) -> Result<String
             let p = personality::ssh(s)?;
             format!("personality {} ({}), failure delay {}", p.name, p.banner(), describe_delay(&p.failure_delay))
         }
+        DecoyConfig::Poison(c) => {
+            let protocols: Vec<&str> = c
+                .protocols
+                .iter()
+                .map(|p| match p {
+                    config::ResolutionProtocol::Llmnr => "LLMNR",
+                    config::ResolutionProtocol::Nbns => "NBT-NS",
+                    config::ResolutionProtocol::Mdns => "mDNS",
+                })
+                .collect();
+            format!(
+                "asks for {} over {} on {} every {} s (sends packets on that interface only)",
+                c.names.join(", "),
+                protocols.join(", "),
+                c.interface,
+                c.interval.as_secs()
+            )
+        }
         DecoyConfig::Rdp(r) => {
             let p = personality::rdp(r)?;
             format!(

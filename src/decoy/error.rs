@@ -45,6 +45,9 @@ pub enum SetupError {
     KeyGeneration(ssh_key::Error),
     #[error("TLS: {0}")]
     Tls(#[from] TlsError),
+    /// The poisoner canary's interface cannot be used.
+    #[error("interface {0}")]
+    Interface(String),
     /// OpenSSL could not make or use the RDP decoy's certificate.
     #[error("RDP certificate: {0}")]
     RdpCertificate(String),

@@ -14,7 +14,7 @@ use super::connection::Connection;
 use super::context::DecoyContext;
 use super::error::{DecoyError, SetupError};
 use super::personality;
-use super::{dicom, http, rdp, smb, ssh, tcp};
+use super::{dicom, http, poison, rdp, smb, ssh, tcp};
 use crate::config::{CohortConfig, Config, DecoyConfig, TcpDecoyConfig};
 use crate::event::EventKind;
 
@@ -28,12 +28,35 @@ pub struct Listening {
 
 /// A decoy whose listening socket is bound, ready to serve.
 pub enum BoundDecoy {
-    Tcp { config: Arc<TcpDecoyConfig>, listener: TcpListener },
-    Ssh { runtime: Arc<ssh::SshRuntime>, listener: TcpListener },
-    Http { runtime: Arc<http::HttpRuntime>, listener: TcpListener },
-    Dicom { runtime: Arc<dicom::DicomRuntime>, listener: TcpListener },
-    Smb { runtime: Arc<smb::SmbRuntime>, listener: TcpListener },
-    Rdp { runtime: Arc<rdp::RdpRuntime>, listener: TcpListener },
+    Tcp {
+        config: Arc<TcpDecoyConfig>,
+        listener: TcpListener,
+    },
+    Ssh {
+        runtime: Arc<ssh::SshRuntime>,
+        listener: TcpListener,
+    },
+    Http {
+        runtime: Arc<http::HttpRuntime>,
+        listener: TcpListener,
+    },
+    Dicom {
+        runtime: Arc<dicom::DicomRuntime>,
+        listener: TcpListener,
+    },
+    Smb {
+        runtime: Arc<smb::SmbRuntime>,
+        listener: TcpListener,
+    },
+    Rdp {
+        runtime: Arc<rdp::RdpRuntime>,
+        listener: TcpListener,
+    },
+    /// The poisoner canary: a UDP socket on its interface, no listener.
+    Poison {
+        runtime: Arc<poison::canary::PoisonRuntime>,
+        socket: tokio::net::UdpSocket,
+    },
 }
 
 /// What a decoy may know of the configuration around it.
@@ -112,6 +135,12 @@ pub async fn bind(config: &DecoyConfig, around: &Surroundings) -> Result<BoundDe
             let runtime = prepare(&c.name, move || rdp::RdpRuntime::for_decoy(&config, p, &state_dir)).await?;
             BoundDecoy::Rdp { runtime: Arc::new(runtime), listener }
         }
+        DecoyConfig::Poison(c) => {
+            let (runtime, socket) = poison::canary::PoisonRuntime::open(c).map_err(|cause| DecoyError::Setup { decoy: c.name.clone(), cause })?;
+            let socket = tokio::net::UdpSocket::from_std(socket)
+                .map_err(|cause| DecoyError::Setup { decoy: c.name.clone(), cause: SetupError::Interface(cause.to_string()) })?;
+            BoundDecoy::Poison { runtime: Arc::new(runtime), socket }
+        }
     })
 }
 
@@ -135,20 +164,17 @@ async fn prepare<T: Send + 'static>(decoy: &str, f: impl FnOnce() -> Result<T, S
 }
 
 impl BoundDecoy {
-    fn listener(&self) -> &TcpListener {
+    /// The address actually bound (resolves port 0).
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         match self {
             BoundDecoy::Tcp { listener, .. }
             | BoundDecoy::Ssh { listener, .. }
             | BoundDecoy::Http { listener, .. }
             | BoundDecoy::Dicom { listener, .. }
             | BoundDecoy::Smb { listener, .. }
-            | BoundDecoy::Rdp { listener, .. } => listener,
+            | BoundDecoy::Rdp { listener, .. } => listener.local_addr(),
+            BoundDecoy::Poison { socket, .. } => socket.local_addr(),
         }
-    }
-
-    /// The address actually bound (resolves port 0).
-    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.listener().local_addr()
     }
 
     /// Serves until shutdown; returns once the listener is closed. Connection tasks
@@ -161,6 +187,7 @@ impl BoundDecoy {
             BoundDecoy::Dicom { runtime, listener } => accept_loop(listener, cx, move |stream, conn| dicom::handle(Arc::clone(&runtime), stream, conn)).await,
             BoundDecoy::Smb { runtime, listener } => accept_loop(listener, cx, move |stream, conn| smb::handle(Arc::clone(&runtime), stream, conn)).await,
             BoundDecoy::Rdp { runtime, listener } => accept_loop(listener, cx, move |stream, conn| rdp::handle(Arc::clone(&runtime), stream, conn)).await,
+            BoundDecoy::Poison { runtime, socket } => poison::canary::serve(runtime, socket, cx).await,
         }
     }
 }

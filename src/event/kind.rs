@@ -376,6 +376,19 @@ pub enum EventKind {
         /// False when a quota kept it out of the quarantine.
         quarantined: bool,
     },
+    /// An answer to the poisoner canary's question for a name that exists nowhere: a
+    /// Responder-style poisoner on the LAN (the event's source is its address).
+    NamePoisoning {
+        /// `llmnr`, `nbns` or `mdns`.
+        protocol: String,
+        /// The honey name it claimed, as its answer wrote it.
+        name: AttackerBytes,
+        /// The addresses it claimed the name has, comma-separated.
+        addresses: String,
+        /// The poisoner's MAC address, when the system's neighbour table knows it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mac: Option<String>,
+    },
     /// An RDP client's X.224 Connection Request and the decoy's answer.
     RdpNegotiate {
         /// The cookie line as sent (`Cookie: mstshash=alice`).
@@ -475,6 +488,7 @@ const KINDS: &[KindInfo] = &[
     KindInfo { id: 600, name: "smb_negotiate", severity: Severity::Low, technique: Some(Technique::NetworkServiceDiscovery) },
     KindInfo { id: 610, name: "ntlm_auth", severity: Severity::Medium, technique: Some(Technique::PasswordGuessing) },
     KindInfo { id: 630, name: "smb_exploit", severity: Severity::High, technique: Some(Technique::ExploitationOfRemoteServices) },
+    KindInfo { id: 640, name: "name_poisoning", severity: Severity::High, technique: Some(Technique::LlmnrNbtNsPoisoning) },
     KindInfo { id: 620, name: "rdp_negotiate", severity: Severity::Low, technique: Some(Technique::NetworkServiceDiscovery) },
     KindInfo { id: 500, name: "file_opened", severity: Severity::High, technique: Some(Technique::CredentialsInFiles) },
     KindInfo { id: 501, name: "canary_missing", severity: Severity::High, technique: None },
@@ -504,14 +518,15 @@ impl EventKind {
             EventKind::SmbNegotiate { .. } => 13,
             EventKind::NtlmAuth { .. } => 14,
             EventKind::SmbExploit { .. } => 15,
-            EventKind::RdpNegotiate { .. } => 16,
-            EventKind::FileOpened { .. } => 17,
-            EventKind::CanaryMissing { .. } => 18,
-            EventKind::ConnectionsRefused { .. } => 19,
-            EventKind::SensorRefused { .. } => 20,
-            EventKind::SensorSilent { .. } => 21,
-            EventKind::SpoolShed { .. } => 22,
-            EventKind::StoreFull { .. } => 23,
+            EventKind::NamePoisoning { .. } => 16,
+            EventKind::RdpNegotiate { .. } => 17,
+            EventKind::FileOpened { .. } => 18,
+            EventKind::CanaryMissing { .. } => 19,
+            EventKind::ConnectionsRefused { .. } => 20,
+            EventKind::SensorRefused { .. } => 21,
+            EventKind::SensorSilent { .. } => 22,
+            EventKind::SpoolShed { .. } => 23,
+            EventKind::StoreFull { .. } => 24,
         };
         &KINDS[index]
     }
@@ -670,6 +685,7 @@ mod tests {
                 status: "STATUS_LOGON_FAILURE".into(),
             },
             EventKind::SmbExploit { stage: "ms17-010-check".into(), command: "SMB_COM_TRANSACTION".into(), bytes: 0, sha256: None, quarantined: false },
+            EventKind::NamePoisoning { protocol: "llmnr".into(), name: AttackerBytes::new("pacs-backup02"), addresses: "10.0.0.66".into(), mac: None },
             EventKind::RdpNegotiate {
                 cookie: Some(AttackerBytes::new("Cookie: mstshash=alice")),
                 mstshash: Some(AttackerBytes::new("alice")),

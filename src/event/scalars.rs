@@ -162,6 +162,12 @@ impl EventKind {
                 opt(f, "sha256", sha256.as_deref().map(Cow::Borrowed));
                 f("quarantined", flag(*quarantined));
             }
+            EventKind::NamePoisoning { protocol, name, addresses, mac } => {
+                f("protocol", Cow::Borrowed(protocol));
+                f("name", text(name));
+                f("addresses", Cow::Borrowed(addresses));
+                opt(f, "mac", mac.as_deref().map(Cow::Borrowed));
+            }
             EventKind::RdpNegotiate { cookie, mstshash, requested, selected, refused } => {
                 opt(f, "cookie", cookie.as_ref().map(text));
                 opt(f, "mstshash", mstshash.as_ref().map(text));

@@ -53,9 +53,15 @@ impl Honeyward {
 
     /// Starts `honeyward ARGS` in `dir` (stdout to dir/stdout.log).
     pub fn spawn(dir: &Path, args: &[&str]) -> Self {
+        let mut command = Command::new(BIN);
+        command.args(args);
+        Self::spawn_with(dir, &mut command)
+    }
+
+    /// Starts `command` (which runs honeyward, e.g. inside `ip netns exec`) in `dir`.
+    pub fn spawn_with(dir: &Path, command: &mut Command) -> Self {
         let stdout = std::fs::File::create(dir.join("stdout.log")).unwrap();
-        let mut child = Command::new(BIN)
-            .args(args)
+        let mut child = command
             .current_dir(dir)
             .env("RUST_LOG", "info")
             // Tests run as root in CI; the root refusal has its own test.

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use marked_yaml::Node;
 
-use super::raw::{RawAccept, RawDicomDecoy, RawHttpDecoy, RawHttpTls, RawLimits, RawRdpDecoy, RawSmbDecoy, RawSshDecoy, RawTcpDecoy};
+use super::raw::{RawAccept, RawDicomDecoy, RawHttpDecoy, RawHttpTls, RawLimits, RawPoisonCanary, RawRdpDecoy, RawSmbDecoy, RawSshDecoy, RawTcpDecoy};
 use super::*;
 use crate::config::checker::Checker;
 use crate::config::spanned::At;
@@ -23,7 +23,8 @@ impl Checker<'_> {
                 "dicom" => self.parse::<RawDicomDecoy>(item).and_then(|raw| self.dicom_decoy(raw, &mut listens)),
                 "smb" => self.parse::<RawSmbDecoy>(item).map(|raw| self.smb_decoy(raw, &mut listens)),
                 "rdp" => self.parse::<RawRdpDecoy>(item).map(|raw| self.rdp_decoy(raw, &mut listens)),
-                _ => self.unknown_type(&kind, "decoy", "tcp, ssh, http, dicom, smb, rdp"),
+                "llmnr-canary" => self.parse::<RawPoisonCanary>(item).map(|raw| self.poison_canary(raw)),
+                _ => self.unknown_type(&kind, "decoy", "tcp, ssh, http, dicom, smb, rdp, llmnr-canary"),
             };
             out.extend(decoy);
         }
@@ -191,6 +192,25 @@ impl Checker<'_> {
         let personality = self.personality(raw.personality.as_ref(), "windows-10-workstation-rdp", raw.name.position);
         let names = self.windows_names(raw.netbios_name, raw.netbios_domain, raw.dns_domain);
         DecoyConfig::Rdp(RdpDecoyConfig { name: raw.name.value, listen, personality, names, limits: self.limits(raw.limits) })
+    }
+
+    fn poison_canary(&mut self, raw: RawPoisonCanary) -> DecoyConfig {
+        let interface = raw.interface.value.clone();
+        if interface.is_empty() || interface.len() > 15 || interface.contains(['/', ' ', '\0']) {
+            self.error(raw.interface.position, format!("{interface:?} is not a network interface name"), "e.g. eth0 (see `ip link`)");
+        }
+        let names = raw.names.value.clone();
+        let bad = names.iter().find(|n| n.is_empty() || n.len() > 15 || !n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+        if names.is_empty() || bad.is_some() {
+            self.error(
+                raw.names.position,
+                format!("honey names must be 1 to 15 letters, digits or '-'{}", bad.map(|b| format!(" ({b:?} is not)")).unwrap_or_default()),
+                "names that no machine has, e.g. [PACS-BACKUP02, FILESRV-OLD]",
+            );
+        }
+        let interval = Duration::from_secs(self.number(&raw.interval_seconds, "interval_seconds", 60, 1..=86_400));
+        let protocols = raw.protocols.unwrap_or_else(|| vec![ResolutionProtocol::Llmnr, ResolutionProtocol::Nbns, ResolutionProtocol::Mdns]);
+        DecoyConfig::Poison(PoisonCanaryConfig { name: raw.name.value, interface, names, interval, protocols, limits: self.limits(None) })
     }
 
     /// A Windows host's names, each checked where it is written.

@@ -45,6 +45,7 @@ pub enum DecoyConfig {
     Dicom(DicomDecoyConfig),
     Smb(SmbDecoyConfig),
     Rdp(RdpDecoyConfig),
+    Poison(PoisonCanaryConfig),
 }
 
 impl DecoyConfig {
@@ -57,6 +58,7 @@ impl DecoyConfig {
             DecoyConfig::Dicom(c) => &c.name,
             DecoyConfig::Smb(c) => &c.name,
             DecoyConfig::Rdp(c) => &c.name,
+            DecoyConfig::Poison(c) => &c.name,
         }
     }
 
@@ -69,6 +71,7 @@ impl DecoyConfig {
             DecoyConfig::Dicom(_) => "dicom",
             DecoyConfig::Smb(_) => "smb",
             DecoyConfig::Rdp(_) => "rdp",
+            DecoyConfig::Poison(_) => "llmnr-canary",
         }
     }
 
@@ -81,6 +84,8 @@ impl DecoyConfig {
             DecoyConfig::Dicom(c) => c.listen,
             DecoyConfig::Smb(c) => c.listen,
             DecoyConfig::Rdp(c) => c.listen,
+            // It listens for answers to its own queries only, on a port of the system's.
+            DecoyConfig::Poison(_) => SocketAddr::from(([0, 0, 0, 0], 0)),
         }
     }
 
@@ -93,6 +98,7 @@ impl DecoyConfig {
             DecoyConfig::Dicom(c) => c.limits,
             DecoyConfig::Smb(c) => c.limits,
             DecoyConfig::Rdp(c) => c.limits,
+            DecoyConfig::Poison(c) => c.limits,
         }
     }
 }
@@ -219,6 +225,32 @@ pub struct RdpDecoyConfig {
     pub personality: PersonalityChoice,
     /// The host's names, where the decoy sets them (else the personality's).
     pub names: WindowsNames,
+    pub limits: ConnectionLimits,
+}
+
+/// A name-resolution protocol the poisoner canary asks over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ResolutionProtocol {
+    /// LLMNR (UDP 5355, multicast 224.0.0.252).
+    Llmnr,
+    /// NetBIOS name service (UDP 137, broadcast).
+    Nbns,
+    /// Multicast DNS (UDP 5353, 224.0.0.251), asking for unicast answers.
+    Mdns,
+}
+
+/// The poisoner canary: the one component that sends packets. It asks the LAN, on one
+/// interface, for honey names that do not exist; any answer is a poisoner.
+#[derive(Debug, Clone)]
+pub struct PoisonCanaryConfig {
+    pub name: String,
+    /// The interface it asks on (and only that one).
+    pub interface: String,
+    /// Host names no machine has (NetBIOS names: at most 15 characters).
+    pub names: Vec<String>,
+    pub interval: Duration,
+    pub protocols: Vec<ResolutionProtocol>,
     pub limits: ConnectionLimits,
 }
 

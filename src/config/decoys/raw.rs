@@ -24,6 +24,10 @@ pub enum RawDecoy {
     /// A Windows Remote Desktop host requiring NLA that records every NTLM login and
     /// recognises planted Windows accounts.
     Rdp(RawRdpDecoy),
+    /// Asks the LAN for honey names that do not exist (LLMNR, NBT-NS, mDNS): any answer
+    /// is a Responder-style poisoner. The one component that sends packets.
+    #[serde(rename = "llmnr-canary")]
+    LlmnrCanary(RawPoisonCanary),
 }
 
 /// `type: tcp` decoy.
@@ -217,6 +221,27 @@ pub struct RawRdpDecoy {
     pub dns_domain: Option<At<String>>,
     /// Connection limits.
     pub limits: Option<RawLimits>,
+}
+
+/// `type: llmnr-canary`.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawPoisonCanary {
+    #[serde(rename = "type")]
+    #[schemars(skip)]
+    #[allow(dead_code)]
+    pub kind: Option<String>,
+    /// Unique name, used in events and logs.
+    pub name: At<String>,
+    /// The network interface to ask on (e.g. `eth0`); nothing is sent on any other.
+    pub interface: At<String>,
+    /// Honey host names that exist nowhere (1 to 15 letters, digits or '-'), e.g.
+    /// `PACS-BACKUP02`.
+    pub names: At<Vec<String>>,
+    /// Seconds between rounds of questions (1..=86400). Default 60.
+    pub interval_seconds: Option<At<u64>>,
+    /// Protocols to ask over (`llmnr`, `nbns`, `mdns`). Default all three.
+    pub protocols: Option<Vec<super::ResolutionProtocol>>,
 }
 
 /// Connection limits of a decoy.

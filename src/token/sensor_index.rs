@@ -35,15 +35,18 @@ pub struct Needs(u8);
 const SSH: u8 = 1;
 const HTTP: u8 = 2;
 const DICOM: u8 = 4;
+const WINDOWS: u8 = 8;
 
 impl Needs {
-    /// The needs of decoys of these types (`ssh`, `http`, `dicom`; others need nothing).
+    /// The needs of decoys of these types (`ssh`, `http`, `dicom`, `smb`, `rdp`; others
+    /// need nothing).
     pub fn of_decoy_types<'a>(types: impl IntoIterator<Item = &'a str>) -> Self {
         Needs(types.into_iter().fold(0, |bits, t| {
             bits | match t {
                 "ssh" => SSH,
                 "http" => HTTP,
                 "dicom" => DICOM,
+                "smb" | "rdp" => WINDOWS,
                 _ => 0,
             }
         }))
@@ -57,9 +60,10 @@ impl Needs {
             MaterialKind::KeyFingerprint => SSH,
             MaterialKind::AccessKeyId | MaterialKind::BearerToken | MaterialKind::UrlPath => HTTP,
             MaterialKind::PatientId => DICOM,
-            // Checking an NTLM login needs the account's NT hash, which is not yet
-            // given to sensors: Windows accounts are recognised by a controller's decoys.
-            MaterialKind::FilePath | MaterialKind::WindowsAccount => 0,
+            // Checking an NTLM login needs the account's NT hash too: given sealed
+            // under the sensor's own key (see `sensor_index`).
+            MaterialKind::WindowsAccount => WINDOWS,
+            MaterialKind::FilePath => 0,
         };
         self.0 & wanted != 0
     }
@@ -99,6 +103,10 @@ pub struct SensorMaterial {
     pub token: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plant: Option<i64>,
+    /// A Windows account's NT hash, sealed under this sensor's key (base64): what its
+    /// SMB and RDP decoys check NTLM logins with. Useless without that key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<String>,
 }
 
 /// Everything one sensor is given.
@@ -161,7 +169,14 @@ impl Registry {
             };
             used.insert(row.token.clone());
             let digest = encode_digest(&key.digest(row.material, &pre));
-            material.push(SensorMaterial { kind: row.material, digest, token: row.token, plant: row.plant.filter(|_| row.material == MaterialKind::FilePath) });
+            // The NT hash, opened with the master key and sealed again for this sensor.
+            let sealed = row
+                .sealed
+                .as_deref()
+                .and_then(|s| super::windows::unseal(&self.key, &row.token, s))
+                .map(|hash| b64().encode(super::windows::seal(&key, &row.token, &hash)));
+            let plant = row.plant.filter(|_| row.material == MaterialKind::FilePath);
+            material.push(SensorMaterial { kind: row.material, digest, token: row.token, plant, sealed });
         }
         let mut tokens: Vec<SensorToken> = self
             .load(None)?
@@ -226,10 +241,12 @@ impl Registry {
             for f in &index.files {
                 st.execute(params![f.plant, f.token, sensor, f.path]).map_err(sql)?;
             }
-            let mut st = tx.prepare("INSERT OR REPLACE INTO token_material (material, digest, token, plant) VALUES (?1, ?2, ?3, ?4)").map_err(sql)?;
+            let mut st =
+                tx.prepare("INSERT OR REPLACE INTO token_material (material, digest, token, plant, sealed) VALUES (?1, ?2, ?3, ?4, ?5)").map_err(sql)?;
             for m in &index.material {
                 let digest = decode_digest(&m.digest).ok_or_else(|| TokenError::Store(format!("index digest of {} is not a digest", m.token)))?;
-                st.execute(params![m.kind.as_str(), &digest[..], m.token, m.plant]).map_err(sql)?;
+                let sealed = m.sealed.as_deref().and_then(|s| b64().decode(s).ok());
+                st.execute(params![m.kind.as_str(), &digest[..], m.token, m.plant, sealed]).map_err(sql)?;
             }
         }
         tx.execute("UPDATE registry_version SET version = ?1, prehash_key = ?2 WHERE id = 1", params![index.version, prehash_key]).map_err(sql)?;
@@ -299,5 +316,35 @@ mod tests {
         let b = controller.sensor_index("ward-b", Needs::of_decoy_types(["ssh"])).unwrap();
         assert!(b.material.iter().all(|m| !index.material.iter().any(|n| n.digest == m.digest)));
         assert_eq!(controller.material_without_prehash().unwrap(), 0);
+    }
+
+    #[test]
+    fn a_windows_account_reaches_only_sensors_with_smb_or_rdp_decoys_sealed_under_their_own_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut controller = Registry::open(&dir.path().join("c.db"), &dir.path().join("c"), crate::config::StoreSync::Normal).unwrap();
+        let opts = CreateOptions {
+            username: Some("svc_pacs".into()),
+            password: Some("Trevolka-Mistan-Baiper47!".into()),
+            ..CreateOptions::new(TokenKind::WindowsPassword, "export job")
+        };
+        let account = controller.generate(&opts).unwrap();
+        controller.insert(&[&account]).unwrap();
+        let ssh_only = controller.sensor_index("ward-a", Needs::of_decoy_types(["ssh"])).unwrap();
+        assert!(ssh_only.material.iter().all(|m| m.kind != MaterialKind::WindowsAccount && m.sealed.is_none()));
+        let smb = controller.sensor_index("ward-a", Needs::of_decoy_types(["smb"])).unwrap();
+        let text = serde_json::to_string(&smb).unwrap();
+        let hash = super::super::windows::nt_hash("Trevolka-Mistan-Baiper47!");
+        let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+        for secret in ["svc_pacs", "Trevolka", hex.as_str(), "export job"] {
+            assert!(!text.contains(secret), "{secret:?} in the index");
+        }
+        let mut sensor = Registry::open(&dir.path().join("s.db"), &dir.path().join("s"), crate::config::StoreSync::Normal).unwrap();
+        sensor.install(&smb, "ward-a").unwrap();
+        let on_sensor = Matcher::load(&sensor).unwrap();
+        let (found, got) = on_sensor.windows_account("SVC_PACS").unwrap();
+        assert_eq!((found.id(), got), (account.token.id.as_str(), hash));
+        let rdp_b = controller.sensor_index("ward-b", Needs::of_decoy_types(["rdp"])).unwrap();
+        let sealed = |i: &SensorIndex| i.material.iter().find_map(|m| m.sealed.clone()).unwrap();
+        assert_ne!(sealed(&smb), sealed(&rdp_b), "each sensor's copy is sealed under its own key");
     }
 }

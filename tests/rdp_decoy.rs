@@ -122,28 +122,7 @@ fn a_planted_windows_password_used_with_xfreerdp_raises_a_critical_hit_naming_it
     let dir = tempfile::tempdir().unwrap();
     let yaml = config(DECOY);
     std::fs::write(dir.path().join("honeyward.yaml"), &yaml).unwrap();
-    std::fs::create_dir_all(dir.path().join("ws14")).unwrap();
-    let out = cli(
-        dir.path(),
-        &[
-            "token",
-            "create",
-            "windows-password",
-            "--label",
-            "saved RDP connection on ws14",
-            "--username",
-            "svc_ris",
-            "--password",
-            "Kranzair-Tairus-Trenkro64?",
-            "--template",
-            "rdp_file",
-            "--plant",
-            "ws14/pacs.rdp",
-            "-c",
-            "honeyward.yaml",
-        ],
-    );
-    let id = out.split_whitespace().nth(1).unwrap().to_string();
+    let id = common::plant_windows_password(dir.path(), "saved RDP connection on ws14", "svc_ris", "Kranzair-Tairus-Trenkro64?", "rdp_file", "ws14/pacs.rdp");
     let hw = Honeyward::start(dir.path(), &yaml);
     let out = xfreerdp(hw.addr("rdp"), "NHSTRUST", "svc_ris", "Kranzair-Tairus-Trenkro64?");
     assert!(out.contains("ERRCONNECT_LOGON_FAILURE"), "{out}");

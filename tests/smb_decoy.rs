@@ -83,28 +83,7 @@ fn a_planted_windows_password_used_with_smbclient_and_impacket_raises_a_critical
     let dir = tempfile::tempdir().unwrap();
     let yaml = config(&smb_decoy("windows-server-2019-file"));
     std::fs::write(dir.path().join("honeyward.yaml"), &yaml).unwrap();
-    std::fs::create_dir_all(dir.path().join("ws12")).unwrap();
-    let out = cli(
-        dir.path(),
-        &[
-            "token",
-            "create",
-            "windows-password",
-            "--label",
-            "export job on ws12",
-            "--username",
-            "svc_pacs",
-            "--password",
-            "Trevolka-Mistan-Baiper47!",
-            "--template",
-            "net_use_bat",
-            "--plant",
-            "ws12/export.bat",
-            "-c",
-            "honeyward.yaml",
-        ],
-    );
-    let id = out.split_whitespace().nth(1).unwrap().to_string();
+    let id = common::plant_windows_password(dir.path(), "export job on ws12", "svc_pacs", "Trevolka-Mistan-Baiper47!", "net_use_bat", "ws12/export.bat");
     let planted = std::fs::read_to_string(dir.path().join("ws12/export.bat")).unwrap();
     assert!(planted.contains("/user:NHSTRUST\\svc_pacs"), "{planted}");
     let hw = Honeyward::start(dir.path(), &yaml);

@@ -15,6 +15,17 @@ use std::time::Duration;
 
 use common::{config, real_smb, Honeyward};
 
+/// A real smbd (map to guest = never) and a samba-debian12 decoy named like it.
+fn side_by_side() -> (tempfile::TempDir, common::Reaped, Honeyward, SocketAddr, SocketAddr) {
+    let dir = tempfile::tempdir().unwrap();
+    let (smbd, real) = real_smb::smbd(&dir.path().join("smbd"), "   map to guest = never\n");
+    let decoy =
+        "  - name: fs\n    type: smb\n    listen: 127.0.0.1:0\n    personality: samba-debian12\n    netbios_name: FILESRV01\n    dns_domain: trust.local\n";
+    let hw = Honeyward::start(dir.path(), &config(decoy));
+    let addr = hw.addr("fs");
+    (dir, smbd, hw, real, addr)
+}
+
 fn hex(b: &[u8]) -> String {
     b.chunks(16).map(|l| l.iter().map(|x| format!("{x:02x}")).collect::<Vec<_>>().join(" ")).collect::<Vec<_>>().join("\n")
 }
@@ -163,15 +174,7 @@ fn smb1_negotiate(dialects: &[&str]) -> Vec<u8> {
 
 #[test]
 fn negotiate_and_the_ntlm_challenge_are_answered_byte_for_byte_as_debians_smbd_answers_them() {
-    let dir = tempfile::tempdir().unwrap();
-    let (_smbd, real) = real_smb::smbd(&dir.path().join("smbd"), "   map to guest = never\n");
-    let hw = Honeyward::start(
-        dir.path(),
-        &config(
-            "  - name: fs\n    type: smb\n    listen: 127.0.0.1:0\n    personality: samba-debian12\n    netbios_name: FILESRV01\n    dns_domain: trust.local\n",
-        ),
-    );
-    let decoy = hw.addr("fs");
+    let (_dir, _smbd, _hw, real, decoy) = side_by_side();
     let all = [0x0202, 0x0210, 0x0300, 0x0302, 0x0311];
     let cases: Vec<(&str, Vec<Vec<u8>>)> = vec![
         ("every dialect, a Windows client's capabilities and contexts", vec![negotiate(&all, 0x7f, true)]),
@@ -248,15 +251,7 @@ fn nmap(addr: SocketAddr) -> Vec<Vec<String>> {
 
 #[test]
 fn smbclient_impacket_and_nmap_see_the_same_server_in_the_decoy_as_in_debians_smbd() {
-    let dir = tempfile::tempdir().unwrap();
-    let (_smbd, real) = real_smb::smbd(&dir.path().join("smbd"), "   map to guest = never\n");
-    let hw = Honeyward::start(
-        dir.path(),
-        &config(
-            "  - name: fs\n    type: smb\n    listen: 127.0.0.1:0\n    personality: samba-debian12\n    netbios_name: FILESRV01\n    dns_domain: trust.local\n",
-        ),
-    );
-    let decoy = hw.addr("fs");
+    let (_dir, _smbd, _hw, real, decoy) = side_by_side();
     let (theirs, ours) = (smbclient(real, "TRUST\\alice%wrong"), smbclient(decoy, "TRUST\\alice%wrong"));
     assert!(theirs.0.contains("NT_STATUS_LOGON_FAILURE"), "{theirs:?}");
     assert_eq!(ours, theirs, "smbclient with a wrong password");

@@ -7,6 +7,7 @@ mod cohort;
 mod connection;
 mod context;
 mod counting;
+pub mod der;
 pub mod dicom;
 mod error;
 pub mod http;

@@ -237,6 +237,17 @@ pub fn cli(dir: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// Creates a windows-password token for `user`/`password` planted as `template` at
+/// `path` (relative to `dir`, whose honeyward.yaml names the store); its id.
+pub fn plant_windows_password(dir: &Path, label: &str, user: &str, password: &str, template: &str, path: &str) -> String {
+    if let Some(parent) = dir.join(path).parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    let args = ["token", "create", "windows-password", "--label", label, "--username", user, "--password", password, "--template", template, "--plant", path];
+    let out = cli(dir, &[&args[..], &["-c", "honeyward.yaml"]].concat());
+    out.split_whitespace().nth(1).unwrap().to_string()
+}
+
 /// An HTTP response as (status line, header names in order as sent, body).
 #[allow(dead_code)]
 pub fn response_shape(response: &[u8]) -> (String, Vec<String>, Vec<u8>) {

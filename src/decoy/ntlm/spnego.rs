@@ -4,6 +4,8 @@
 //! checked against the bytes at hand, nesting capped at [`MAX_DEPTH`], at most
 //! [`MAX_MECH_TYPES`] mechanism OIDs kept, and one linear pass over the input.
 
+use crate::decoy::der::{self, tlv, DerError, Tlv};
+
 /// SPNEGO, 1.3.6.1.5.5.2 (DER content bytes of the OID).
 pub const OID_SPNEGO: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x02];
 /// NTLMSSP, 1.3.6.1.4.1.311.2.2.10.
@@ -37,7 +39,6 @@ const TAG_ENUMERATED: u8 = 0x0a;
 const TAG_GENERAL_STRING: u8 = 0x1b;
 const TAG_SEQUENCE: u8 = 0x30;
 const TAG_APPLICATION_0: u8 = 0x60;
-const CONSTRUCTED: u8 = 0x20;
 
 /// Context-specific constructed tag `[n]` (n < 31).
 const fn ctx(n: u8) -> u8 {
@@ -64,6 +65,17 @@ pub enum SpnegoError {
     NotSpnego,
 }
 
+impl From<DerError> for SpnegoError {
+    fn from(e: DerError) -> Self {
+        match e {
+            DerError::Truncated => SpnegoError::Truncated,
+            DerError::BadTag => SpnegoError::BadTag,
+            DerError::TooLong => SpnegoError::TooLong,
+            DerError::TooDeep => SpnegoError::TooDeep,
+        }
+    }
+}
+
 /// What a client sent, parsed.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ClientToken<'a> {
@@ -79,35 +91,8 @@ pub struct ClientToken<'a> {
     pub init: bool,
 }
 
-/// One DER element: its tag and content bytes.
-#[derive(Clone, Copy)]
-struct Tlv<'a> {
-    tag: u8,
-    body: &'a [u8],
-}
-
-/// Reads the element at the start of `buf`; returns it and the bytes after it.
 fn read_tlv(buf: &[u8]) -> Result<(Tlv<'_>, &[u8]), SpnegoError> {
-    let tag = *buf.first().ok_or(SpnegoError::Truncated)?;
-    if tag & 0x1f == 0x1f {
-        return Err(SpnegoError::BadTag);
-    }
-    let first = *buf.get(1).ok_or(SpnegoError::Truncated)?;
-    let (len, start) = if first < 0x80 {
-        (usize::from(first), 2)
-    } else {
-        let count = usize::from(first & 0x7f);
-        if count == 0 || count > 4 {
-            return Err(SpnegoError::TooLong);
-        }
-        let octets = buf.get(2..2 + count).ok_or(SpnegoError::Truncated)?;
-        let len = octets.iter().fold(0u32, |acc, b| (acc << 8) | u32::from(*b));
-        (usize::try_from(len).map_err(|_| SpnegoError::TooLong)?, 2 + count)
-    };
-    let end = start.checked_add(len).ok_or(SpnegoError::Truncated)?;
-    let body = buf.get(start..end).ok_or(SpnegoError::Truncated)?;
-    let rest = buf.get(end..).ok_or(SpnegoError::Truncated)?;
-    Ok((Tlv { tag, body }, rest))
+    Ok(der::read_tlv(buf)?)
 }
 
 /// Reads the element at the start of `buf` and requires its tag to be `tag`.
@@ -120,20 +105,8 @@ fn expect(buf: &[u8], tag: u8) -> Result<&[u8], SpnegoError> {
     }
 }
 
-/// Checks that `buf` is a series of well-formed elements at `depth`, descending into
-/// constructed ones; each byte is read once per level, and levels are capped.
-fn check_nesting(mut buf: &[u8], depth: usize) -> Result<(), SpnegoError> {
-    while !buf.is_empty() {
-        if depth > MAX_DEPTH {
-            return Err(SpnegoError::TooDeep);
-        }
-        let (tlv, rest) = read_tlv(buf)?;
-        if tlv.tag & CONSTRUCTED != 0 {
-            check_nesting(tlv.body, depth + 1)?;
-        }
-        buf = rest;
-    }
-    Ok(())
+fn check_nesting(buf: &[u8], depth: usize) -> Result<(), SpnegoError> {
+    Ok(der::check_nesting(buf, depth, MAX_DEPTH)?)
 }
 
 /// Parses a GSS-API InitialContextToken (0x60 APPLICATION 0 with the SPNEGO OID then
@@ -236,27 +209,6 @@ pub fn ntlmssp(buffer: &[u8]) -> Option<&[u8]> {
     }
     let token = parse(buffer).ok()?.mech_token?;
     token.starts_with(NTLMSSP_SIGNATURE).then_some(token)
-}
-
-/// Appends a DER definite length in its minimal form.
-fn push_len(out: &mut Vec<u8>, len: usize) {
-    match u8::try_from(len) {
-        Ok(short) if short < 0x80 => out.push(short),
-        _ => {
-            let octets: Vec<u8> = (len as u64).to_be_bytes().into_iter().skip_while(|b| *b == 0).collect();
-            out.push(0x80 | octets.len() as u8);
-            out.extend_from_slice(&octets);
-        }
-    }
-}
-
-/// One DER element.
-fn tlv(tag: u8, body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(body.len() + 6);
-    out.push(tag);
-    push_len(&mut out, body.len());
-    out.extend_from_slice(body);
-    out
 }
 
 /// The NegTokenInit2 a Windows server puts in its SMB2 NEGOTIATE response:

@@ -1,12 +1,13 @@
 //! CredSSP's TSRequest (MS-CSSP 2.2.1) in DER: read from attacker bytes (bounded, linear), written as Windows writes it.
 
+use crate::decoy::der::{self, tlv, DerError, Tlv};
+
 /// Deepest nesting of DER elements accepted (the TSRequest itself is depth 1; its negoToken sits at depth 6).
 const MAX_DEPTH: usize = 8;
 
 const TAG_INTEGER: u8 = 0x02;
 const TAG_OCTET_STRING: u8 = 0x04;
 const TAG_SEQUENCE: u8 = 0x30;
-const CONSTRUCTED: u8 = 0x20;
 /// The class bits of a tag, and their value for context-specific tags.
 const CLASS_MASK: u8 = 0xc0;
 const CLASS_CONTEXT: u8 = 0x80;
@@ -50,39 +51,23 @@ pub enum CredsspError {
     TooDeep,
 }
 
-/// One DER element: its tag and content bytes.
-#[derive(Clone, Copy)]
-struct Tlv<'a> {
-    tag: u8,
-    body: &'a [u8],
+impl From<DerError> for CredsspError {
+    fn from(e: DerError) -> Self {
+        match e {
+            DerError::Truncated => CredsspError::Truncated,
+            DerError::BadTag => CredsspError::BadTag,
+            DerError::TooLong => CredsspError::TooLong,
+            DerError::TooDeep => CredsspError::TooDeep,
+        }
+    }
 }
 
-/// Reads a DER header at the start of `buf`: (tag, content length, header length), or None when `buf` ends inside it.
 fn header(buf: &[u8]) -> Result<Option<(u8, usize, usize)>, CredsspError> {
-    let Some(&tag) = buf.first() else { return Ok(None) };
-    if tag & 0x1f == 0x1f {
-        return Err(CredsspError::BadTag);
-    }
-    let Some(&first) = buf.get(1) else { return Ok(None) };
-    if first < 0x80 {
-        return Ok(Some((tag, usize::from(first), 2)));
-    }
-    let count = usize::from(first & 0x7f);
-    if count == 0 || count > 4 {
-        return Err(CredsspError::TooLong);
-    }
-    let Some(octets) = buf.get(2..2 + count) else { return Ok(None) };
-    let length = octets.iter().fold(0u32, |acc, &b| (acc << 8) | u32::from(b));
-    Ok(Some((tag, usize::try_from(length).map_err(|_| CredsspError::TooLong)?, 2 + count)))
+    Ok(der::header(buf)?)
 }
 
-/// Reads the element at the start of `buf`; returns it and the bytes after it.
 fn read_tlv(buf: &[u8]) -> Result<(Tlv<'_>, &[u8]), CredsspError> {
-    let (tag, length, start) = header(buf)?.ok_or(CredsspError::Truncated)?;
-    let end = start.checked_add(length).ok_or(CredsspError::TooLong)?;
-    let body = buf.get(start..end).ok_or(CredsspError::Truncated)?;
-    let rest = buf.get(end..).ok_or(CredsspError::Truncated)?;
-    Ok((Tlv { tag, body }, rest))
+    Ok(der::read_tlv(buf)?)
 }
 
 /// The content of `buf`, which must be exactly one element tagged `tag`.
@@ -93,19 +78,8 @@ fn expect(buf: &[u8], tag: u8) -> Result<&[u8], CredsspError> {
     }
 }
 
-/// Checks that `buf` holds well-formed elements at `depth`, descending into constructed ones (one pass per level, levels capped).
-fn check_nesting(mut buf: &[u8], depth: usize) -> Result<(), CredsspError> {
-    while !buf.is_empty() {
-        if depth > MAX_DEPTH {
-            return Err(CredsspError::TooDeep);
-        }
-        let (tlv, rest) = read_tlv(buf)?;
-        if tlv.tag & CONSTRUCTED != 0 {
-            check_nesting(tlv.body, depth + 1)?;
-        }
-        buf = rest;
-    }
-    Ok(())
+fn check_nesting(buf: &[u8], depth: usize) -> Result<(), CredsspError> {
+    Ok(der::check_nesting(buf, depth, MAX_DEPTH)?)
 }
 
 /// An INTEGER's content as a 32-bit pattern: 1 to 4 octets (sign-extended, so Windows' negative NTSTATUS reads back as
@@ -192,23 +166,6 @@ pub fn element_length(bytes: &[u8]) -> Result<Option<usize>, CredsspError> {
         Some((_, length, start)) => start.checked_add(length).map(Some).ok_or(CredsspError::TooLong),
         None => Ok(None),
     }
-}
-
-/// A DER element: `tag`, minimal definite length, `content`.
-fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(content.len() + 6);
-    out.push(tag);
-    if let Ok(short @ 0..0x80) = u8::try_from(content.len()) {
-        out.push(short);
-    } else {
-        let octets = (content.len() as u64).to_be_bytes();
-        let skip = octets.iter().take_while(|&&b| b == 0).count();
-        let used = octets.get(skip..).unwrap_or_default();
-        out.push(0x80 | used.len() as u8);
-        out.extend_from_slice(used);
-    }
-    out.extend_from_slice(content);
-    out
 }
 
 /// `[n] EXPLICIT INTEGER` whose content is the last `octets` octets of `value` (as big-endian u64).

@@ -276,7 +276,7 @@ pub fn ntlmssp(bytes: &[u8]) {
 /// personalities (the first byte chooses: Windows Server 2022, Samba, or Windows 7
 /// with SMB1); every AUTHENTICATE is answered and described as the decoy does.
 pub fn smb_connection(bytes: &[u8]) {
-    use crate::decoy::smb::{conn, wire, SmbPersonality, BUILT_IN_PERSONALITIES};
+    use crate::decoy::smb::{conn, step, wire, SmbPersonality, BUILT_IN_PERSONALITIES};
     static PERSONALITIES: std::sync::OnceLock<Vec<std::sync::Arc<SmbPersonality>>> = std::sync::OnceLock::new();
     let all = PERSONALITIES.get_or_init(|| {
         [1, 2, 3].iter().map(|&i| std::sync::Arc::new(SmbPersonality::parse(BUILT_IN_PERSONALITIES[i].1).expect("built-in personalities parse"))).collect()
@@ -300,20 +300,20 @@ pub fn smb_connection(bytes: &[u8]) {
         rest = &rest[4 + len..];
         for step in c.on_message(message) {
             match step {
-                conn::Step::Login(login) => {
+                step::Step::Login(login) => {
                     let attempt = crate::decoy::ntlm::login::Attempt { auth: &login.auth, server_challenge: login.server_challenge };
                     let _ = attempt.event("smb", String::new(), false);
                     let (reply, _) = c.answer_login(&login);
                     assert!(wire::Header::read(&reply).is_some(), "every answer is an SMB2 message");
                 }
-                conn::Step::Login1(l) => {
+                step::Step::Login1(l) => {
                     let (auth, _, how) = *l;
                     let _ = c.answer_login1(&auth, &how);
                 }
-                conn::Step::Quarantine { data, .. } => assert!(data.len() <= 1 << 20),
-                conn::Step::Send(reply) => assert!(!reply.is_empty()),
-                conn::Step::Emit(_) => {}
-                conn::Step::Close => return,
+                step::Step::Quarantine { data, .. } => assert!(data.len() <= 1 << 20),
+                step::Step::Send(reply) => assert!(!reply.is_empty()),
+                step::Step::Emit(_) => {}
+                step::Step::Close => return,
             }
         }
     }

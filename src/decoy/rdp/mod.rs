@@ -141,7 +141,7 @@ async fn credssp_exchange<S: AsyncRead + AsyncWrite + Unpin>(rt: &RdpRuntime, io
     let mut server_challenge = [0u8; 8];
     rand::RngExt::fill(&mut rand::rng(), &mut server_challenge[..]);
     let flags = ntlm::windows_flags(negotiate.flags, rt.host.target);
-    let challenge = ntlm::challenge(flags, server_challenge, &rt.host, super::smb::conn::filetime_now());
+    let challenge = ntlm::challenge(flags, server_challenge, &rt.host, ntlm::filetime_now());
     let challenge =
         if wrapped { spnego::neg_token_resp(Some(spnego::ACCEPT_INCOMPLETE), Some(spnego::OID_NTLMSSP), Some(&challenge), None) } else { challenge };
     if io.write_all(&credssp::encode(version, Some(&challenge), None, None, None)).await.is_err() {

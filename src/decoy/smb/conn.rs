@@ -2,47 +2,20 @@
 //! may be answered with SMB2's wildcard, and SMB2's), the SESSION_SETUP legs (see
 //! [`super::session`]), ECHO and LOGOFF, each answered as the personality's server
 //! answers. The driver hands in each message and carries out the steps it gets back;
-//! an AUTHENTICATE comes back as a [`Login`] for the driver to check against planted
+//! an AUTHENTICATE comes back as a [`Login`](super::step::Login) for the driver to check against planted
 //! accounts and answer with [`SmbConn::answer_login`].
 
 use std::sync::Arc;
 
 use super::negotiate::{self, Answer, WILDCARD};
 use super::personality::{Implementation, Mech, Smb1Only, SmbPersonality};
+use super::step::{filetime_now, Step};
 use super::wire::{self, command, status, Header, Protocol, Smb1Header, SMB2_HEADER};
 use crate::decoy::ntlm::{spnego, Authenticate, Host};
 use crate::event::{AttackerBytes, EventKind};
 
 /// Kerberos user-to-user, 1.2.840.113554.1.2.2.3 (offered by Windows domain members).
 const OID_KRB5_U2U: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02, 0x03];
-
-/// What the driver does next.
-#[derive(Debug)]
-pub enum Step {
-    /// Send this SMB message (the driver frames it).
-    Send(Vec<u8>),
-    /// Record this.
-    Emit(Box<EventKind>),
-    /// Check this login, then answer it with [`SmbConn::answer_login`].
-    Login(Box<Login>),
-    /// Check this SMB1 login (the AUTHENTICATE, the challenge it answers), then answer
-    /// it with [`SmbConn::answer_login1`].
-    Login1(Box<(Authenticate, [u8; 8], super::smb1::Login1)>),
-    /// Quarantine an exploit's payload and record the step.
-    Quarantine { stage: &'static str, command: &'static str, data: Vec<u8> },
-    /// Close the connection, as the server would.
-    Close,
-}
-
-/// An AUTHENTICATE to check.
-#[derive(Debug)]
-pub struct Login {
-    pub header: Header,
-    pub session_id: u64,
-    pub auth: Authenticate,
-    pub server_challenge: [u8; 8],
-    pub(super) spnego: bool,
-}
 
 pub(super) struct Pending {
     pub id: u64,
@@ -61,12 +34,6 @@ pub struct SmbConn {
     pub(super) sessions_made: u64,
     /// The SMB1 side, once an SMB1 NEGOTIATE was answered in SMB1.
     smb1: Option<super::smb1::Smb1State>,
-}
-
-/// Now as a Windows FILETIME (100 ns since 1601).
-pub fn filetime_now() -> u64 {
-    let since_unix = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    (since_unix.as_secs() + 11_644_473_600) * 10_000_000 + u64::from(since_unix.subsec_nanos() / 100)
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -142,7 +109,7 @@ impl SmbConn {
     }
 
     /// The answer to a checked SMB1 login, and the NT status it carries.
-    pub fn answer_login1(&mut self, auth: &Authenticate, login: &super::smb1::Login1) -> (Vec<u8>, u32) {
+    pub fn answer_login1(&mut self, auth: &Authenticate, login: &super::step::Login1) -> (Vec<u8>, u32) {
         match self.smb1.as_mut() {
             Some(s) => s.answer_login(auth, login, &self.host),
             None => (Vec::new(), status::LOGON_FAILURE),

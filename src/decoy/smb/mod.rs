@@ -10,6 +10,7 @@ pub mod negotiate;
 mod personality;
 pub mod session;
 pub mod smb1;
+pub mod step;
 pub mod wire;
 
 use std::sync::Arc;
@@ -22,8 +23,9 @@ use super::error::SetupError;
 use crate::config::SmbDecoyConfig;
 use crate::decoy::ntlm::{self, Host};
 use crate::event::CloseReason;
-use conn::{Login, SmbConn, Step};
+use conn::SmbConn;
 pub use personality::{SmbPersonality, BUILT_IN as BUILT_IN_PERSONALITIES};
+use step::{Login, Step};
 use wire::frame_type;
 
 /// The largest message read before anyone is logged in. NEGOTIATE and SESSION_SETUP
@@ -71,7 +73,7 @@ impl SmbRuntime {
             }
         };
         let quarantine = crate::decoy::quarantine::Quarantine::open(&dir.join("quarantine"), "bin", QUARANTINE_OBJECTS, QUARANTINE_BYTES)?;
-        Ok(SmbRuntime { personality: p, host: Arc::new(host), server_guid, start_time: conn::filetime_now(), quarantine })
+        Ok(SmbRuntime { personality: p, host: Arc::new(host), server_guid, start_time: step::filetime_now(), quarantine })
     }
 }
 

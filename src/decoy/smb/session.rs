@@ -3,8 +3,9 @@
 //! a [`Login`], and the answer to a checked login, as the personality's server gives
 //! it.
 
-use super::conn::{filetime_now, Login, Pending, SmbConn, Step};
+use super::conn::{Pending, SmbConn};
 use super::personality::{Anonymous, Implementation};
+use super::step::{filetime_now, Login, Step};
 use super::wire::{self, buffer, status, u16_at, Header, SMB2_HEADER};
 use crate::decoy::ntlm::{self, spnego};
 

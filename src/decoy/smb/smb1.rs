@@ -6,8 +6,8 @@
 //! transactions and DoublePulsar's requests are collected for the quarantine, never
 //! interpreted beyond their lengths.
 
-use super::conn::{filetime_now, Step};
 use super::personality::{Ms17010, Smb1Look};
+use super::step::{filetime_now, Login1, Step};
 use super::wire::{u16_at, u32_at};
 use crate::decoy::ntlm::{self, spnego, Authenticate, Host};
 use crate::event::EventKind;
@@ -50,15 +50,6 @@ const UNICODE: u16 = 0x8000;
 const MAX_CAPTURE: usize = 1 << 20;
 /// Windows 7's capabilities (the extended-security bit added when used).
 const CAPABILITIES: u32 = 0x0001_e3fc;
-
-/// A SESSION_SETUP_ANDX login to check, and how to answer it.
-#[derive(Debug)]
-pub struct Login1 {
-    pub request: [u8; HEADER],
-    pub uid: u16,
-    /// SPNEGO (extended security) rather than passwords in the request.
-    pub extended: bool,
-}
 
 /// Payload of an exploit transaction being received.
 struct Capture {

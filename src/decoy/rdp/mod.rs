@@ -187,6 +187,16 @@ async fn serve(rt: &RdpRuntime, stream: &mut TcpStream, recorder: &Recorder, idl
     if chosen.is_err() {
         return CloseReason::ProtocolError;
     }
+    // No TLS state until the ClientHello is there: a connection left waiting after its
+    // X.224 request costs a socket, not an OpenSSL session (about 40 KiB).
+    // (A peek, not readiness: the socket still reads as ready from the request.)
+    let mut first = [0u8; 1];
+    match tokio::time::timeout(idle, stream.peek(&mut first)).await {
+        Ok(Ok(0)) => return CloseReason::PeerClosed,
+        Ok(Ok(_)) => {}
+        Ok(Err(_)) => return CloseReason::Error,
+        Err(_) => return CloseReason::IdleTimeout,
+    }
     let Ok(ssl) = Ssl::new(rt.tls.context()) else { return CloseReason::Error };
     let Ok(mut tls) = tokio_openssl::SslStream::new(ssl, stream) else { return CloseReason::Error };
     match tokio::time::timeout(idle, std::pin::Pin::new(&mut tls).accept()).await {

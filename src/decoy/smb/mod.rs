@@ -6,11 +6,14 @@
 //! login as the server refuses a wrong password.
 
 pub mod conn;
+pub mod info;
 pub mod negotiate;
 mod personality;
 pub mod session;
+pub mod signing;
 pub mod smb1;
 pub mod step;
+mod transform;
 pub mod wire;
 
 use std::sync::Arc;

@@ -293,25 +293,49 @@ pub fn smb_connection(bytes: &[u8]) {
         version: crate::decoy::ntlm::Version { major: 10, minor: 0, build: 20348, ntlm_revision: 15 },
     };
     let mut c = conn::SmbConn::new(std::sync::Arc::clone(p), std::sync::Arc::new(host), [7; 16], 0);
+    let entry =
+        |path: &str, data: &[u8]| crate::decoy::smb::share::Entry { path: path.split('/').map(String::from).collect(), data: data.into(), patient: None };
+    let source = crate::decoy::smb::share::ShareSource {
+        name: "Radiology".into(),
+        entries: vec![entry("Reports/q3.csv", b"a,b\n"), entry("x.txt", &[7; 70_000])],
+        patients: false,
+    };
+    let view = std::sync::Arc::new(crate::decoy::smb::share::View::new(&[source], &[], 133_000_000_000_000_000));
+    // The session id the decoy last handed out (a SESSION_SETUP answer's).
+    let mut session: Option<u64> = None;
     let mut rest = bytes;
     while let Some(head) = rest.get(..4) {
         let (_, len) = wire::frame_header([head[0], head[1], head[2], head[3]]);
         let Some(message) = rest.get(4..4 + len) else { break };
         rest = &rest[4 + len..];
-        for step in c.on_message(message) {
+        // Session ids are random: a message naming session 1 is put in the last one made.
+        let mut message = message.to_vec();
+        if let (Some(id), Some(field)) = (session, message.get_mut(40..48)) {
+            if field == &1u64.to_le_bytes()[..] {
+                field.copy_from_slice(&id.to_le_bytes());
+            }
+        }
+        for step in c.on_message(&message) {
             match step {
                 step::Step::Login(login) => {
                     let attempt = crate::decoy::ntlm::login::Attempt { auth: &login.auth, server_challenge: login.server_challenge };
                     let _ = attempt.event("smb", String::new(), false);
-                    let (reply, _) = c.answer_login(&login);
+                    // Half the inputs are let in, so the honey share's commands are fuzzed too.
+                    let reply = if choice & 0x80 != 0 { c.accept_login(&login, &[9; 16], std::sync::Arc::clone(&view)) } else { c.answer_login(&login).0 };
                     assert!(wire::Header::read(&reply).is_some(), "every answer is an SMB2 message");
                 }
+                step::Step::Touch { kind, .. } => assert_eq!(kind.name(), "smb_file"),
                 step::Step::Login1(l) => {
                     let (auth, _, how) = *l;
                     let _ = c.answer_login1(&auth, &how);
                 }
                 step::Step::Quarantine { data, .. } => assert!(data.len() <= 1 << 20),
-                step::Step::Send(reply) => assert!(!reply.is_empty()),
+                step::Step::Send(reply) => {
+                    assert!(!reply.is_empty());
+                    if reply.get(12..14) == Some(&[1, 0][..]) {
+                        session = reply.get(40..48).and_then(|b| b.try_into().ok()).map(u64::from_le_bytes).filter(|&id| id != 0).or(session);
+                    }
+                }
                 step::Step::Emit(_) => {}
                 step::Step::Close => return,
             }

@@ -183,8 +183,26 @@ fn decoy_detail(d: &DecoyConfig, cohort: &config::CohortConfig) -> Result<String
         DecoyConfig::Smb(s) => {
             let p = personality::smb(s)?;
             let dialects: Vec<String> = p.dialects.iter().map(|&d| crate::decoy::smb::negotiate::dialect_name(d)).collect();
+            let who = if s.accept == config::AcceptPolicy::Tokens {
+                let shares: Vec<String> = s
+                    .shares
+                    .iter()
+                    .map(|sh| {
+                        format!(
+                            "{} ({} file{}{})",
+                            sh.name,
+                            sh.files.len(),
+                            if sh.files.len() == 1 { "" } else { "s" },
+                            if sh.patients { " and the honey patients" } else { "" }
+                        )
+                    })
+                    .collect();
+                format!("logins recorded, planted windows-password tokens let into read-only shares {}", shares.join(", "))
+            } else {
+                "logins recorded and refused".to_string()
+            };
             format!(
-                "personality {} (SMB {}), server {}\\{}, logins recorded and refused",
+                "personality {} (SMB {}), server {}\\{}, {who}",
                 p.name,
                 dialects.join(", "),
                 s.names.netbios_domain.as_deref().unwrap_or(&p.netbios_domain),

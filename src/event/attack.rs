@@ -39,6 +39,8 @@ pub enum Technique {
     ExploitationOfRemoteServices,
     /// T1557.001: LLMNR/NBT-NS poisoning (Responder, Inveigh).
     LlmnrNbtNsPoisoning,
+    /// T1039: files listed or read on a honey share.
+    DataFromNetworkSharedDrive,
 }
 
 impl Technique {
@@ -62,11 +64,12 @@ impl Technique {
             Technique::RemoteDesktopProtocol => "T1021.001",
             Technique::ExploitationOfRemoteServices => "T1210",
             Technique::LlmnrNbtNsPoisoning => "T1557.001",
+            Technique::DataFromNetworkSharedDrive => "T1039",
         }
     }
 
     /// Every technique honeyward reports.
-    pub const ALL: [Technique; 17] = [
+    pub const ALL: [Technique; 18] = [
         Technique::NetworkServiceDiscovery,
         Technique::PasswordGuessing,
         Technique::ExploitPublicFacingApplication,
@@ -84,6 +87,7 @@ impl Technique {
         Technique::RemoteDesktopProtocol,
         Technique::ExploitationOfRemoteServices,
         Technique::LlmnrNbtNsPoisoning,
+        Technique::DataFromNetworkSharedDrive,
     ];
 
     /// The technique with this ATT&CK identifier.
@@ -111,6 +115,7 @@ impl Technique {
             Technique::RemoteDesktopProtocol => "Remote Services: Remote Desktop Protocol",
             Technique::ExploitationOfRemoteServices => "Exploitation of Remote Services",
             Technique::LlmnrNbtNsPoisoning => "Adversary-in-the-Middle: LLMNR/NBT-NS Poisoning and SMB Relay",
+            Technique::DataFromNetworkSharedDrive => "Data from Network Shared Drive",
         }
     }
 }

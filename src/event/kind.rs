@@ -376,6 +376,29 @@ pub enum EventKind {
         /// False when a quota kept it out of the quarantine.
         quarantined: bool,
     },
+    /// A step inside an SMB session a planted Windows credential opened on a honey
+    /// share: a tree connect, an open, a listing, a read (summed per open file), a
+    /// refused write; each as the server answered it.
+    SmbFile {
+        /// `tree_connect`, `open`, `list`, `query_info`, `read`, `write`, `set_info`,
+        /// `ioctl` or `tree_disconnect`.
+        operation: String,
+        /// The account the session logged in as (`DOMAIN\user`).
+        user: AttackerBytes,
+        /// The share, as the client named it (`\\server\share` without the server).
+        share: AttackerBytes,
+        /// The path inside the share, as the client named it (empty: the share's root).
+        path: AttackerBytes,
+        /// The NT status answered (`STATUS_SUCCESS`, `STATUS_ACCESS_DENIED`).
+        status: String,
+        /// Bytes read (for `read`: the file's bytes sent over every read of one open).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        bytes: Option<u64>,
+        /// What else the request said: a listing's pattern and count, an open's access
+        /// and disposition, an information class.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        detail: Option<AttackerBytes>,
+    },
     /// An answer to the poisoner canary's question for a name that exists nowhere: a
     /// Responder-style poisoner on the LAN (the event's source is its address).
     NamePoisoning {
@@ -488,6 +511,7 @@ const KINDS: &[KindInfo] = &[
     KindInfo { id: 600, name: "smb_negotiate", severity: Severity::Low, technique: Some(Technique::NetworkServiceDiscovery) },
     KindInfo { id: 610, name: "ntlm_auth", severity: Severity::Medium, technique: Some(Technique::PasswordGuessing) },
     KindInfo { id: 630, name: "smb_exploit", severity: Severity::High, technique: Some(Technique::ExploitationOfRemoteServices) },
+    KindInfo { id: 650, name: "smb_file", severity: Severity::High, technique: Some(Technique::DataFromNetworkSharedDrive) },
     KindInfo { id: 640, name: "name_poisoning", severity: Severity::High, technique: Some(Technique::LlmnrNbtNsPoisoning) },
     KindInfo { id: 620, name: "rdp_negotiate", severity: Severity::Low, technique: Some(Technique::NetworkServiceDiscovery) },
     KindInfo { id: 500, name: "file_opened", severity: Severity::High, technique: Some(Technique::CredentialsInFiles) },
@@ -518,15 +542,16 @@ impl EventKind {
             EventKind::SmbNegotiate { .. } => 13,
             EventKind::NtlmAuth { .. } => 14,
             EventKind::SmbExploit { .. } => 15,
-            EventKind::NamePoisoning { .. } => 16,
-            EventKind::RdpNegotiate { .. } => 17,
-            EventKind::FileOpened { .. } => 18,
-            EventKind::CanaryMissing { .. } => 19,
-            EventKind::ConnectionsRefused { .. } => 20,
-            EventKind::SensorRefused { .. } => 21,
-            EventKind::SensorSilent { .. } => 22,
-            EventKind::SpoolShed { .. } => 23,
-            EventKind::StoreFull { .. } => 24,
+            EventKind::SmbFile { .. } => 16,
+            EventKind::NamePoisoning { .. } => 17,
+            EventKind::RdpNegotiate { .. } => 18,
+            EventKind::FileOpened { .. } => 19,
+            EventKind::CanaryMissing { .. } => 20,
+            EventKind::ConnectionsRefused { .. } => 21,
+            EventKind::SensorRefused { .. } => 22,
+            EventKind::SensorSilent { .. } => 23,
+            EventKind::SpoolShed { .. } => 24,
+            EventKind::StoreFull { .. } => 25,
         };
         &KINDS[index]
     }

@@ -94,6 +94,15 @@ fn serde_name_matches_table_name() {
             status: "STATUS_LOGON_FAILURE".into(),
         },
         EventKind::SmbExploit { stage: "ms17-010-check".into(), command: "SMB_COM_TRANSACTION".into(), bytes: 0, sha256: None, quarantined: false },
+        EventKind::SmbFile {
+            operation: "read".into(),
+            user: AttackerBytes::new("NHSTRUST\\svc_pacs02"),
+            share: AttackerBytes::new("Radiology"),
+            path: AttackerBytes::new("Reports\\q3.csv"),
+            status: "STATUS_SUCCESS".into(),
+            bytes: Some(4096),
+            detail: None,
+        },
         EventKind::NamePoisoning { protocol: "llmnr".into(), name: AttackerBytes::new("pacs-backup02"), addresses: "10.0.0.66".into(), mac: None },
         EventKind::RdpNegotiate {
             cookie: Some(AttackerBytes::new("Cookie: mstshash=alice")),

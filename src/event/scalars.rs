@@ -162,6 +162,15 @@ impl EventKind {
                 opt(f, "sha256", sha256.as_deref().map(Cow::Borrowed));
                 f("quarantined", flag(*quarantined));
             }
+            EventKind::SmbFile { operation, user, share, path, status, bytes, detail } => {
+                f("operation", Cow::Borrowed(operation));
+                f("user", text(user));
+                f("share", text(share));
+                f("path", text(path));
+                f("status", Cow::Borrowed(status));
+                opt(f, "bytes", bytes.as_ref().map(num));
+                opt(f, "detail", detail.as_ref().map(text));
+            }
             EventKind::NamePoisoning { protocol, name, addresses, mac } => {
                 f("protocol", Cow::Borrowed(protocol));
                 f("name", text(name));

@@ -184,7 +184,17 @@ impl Checker<'_> {
         let listen = self.listen(&raw.listen, &raw.name.value, listens);
         let personality = self.personality(raw.personality.as_ref(), "windows-server-2019-file", raw.name.position);
         let names = self.windows_names(raw.netbios_name, raw.netbios_domain, raw.dns_domain);
-        DecoyConfig::Smb(SmbDecoyConfig { name: raw.name.value, listen, personality, names, limits: self.limits(raw.limits) })
+        let accept = match raw.accept {
+            None => AcceptPolicy::Nobody,
+            Some(a) if a.value == "nobody" => AcceptPolicy::Nobody,
+            Some(a) if a.value == "tokens" => AcceptPolicy::Tokens,
+            Some(a) => {
+                self.error(a.position, format!("decoy `{}`: unknown accept mode `{}`", raw.name.value, a.value), "accept: nobody or tokens");
+                AcceptPolicy::Nobody
+            }
+        };
+        let shares = self.shares(raw.shares);
+        DecoyConfig::Smb(SmbDecoyConfig { name: raw.name.value, listen, personality, names, accept, shares, limits: self.limits(raw.limits) })
     }
 
     fn rdp_decoy(&mut self, raw: RawRdpDecoy, listens: &mut Vec<(SocketAddr, String)>) -> DecoyConfig {

@@ -3,6 +3,7 @@
 
 mod check;
 mod raw;
+mod shares;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -214,7 +215,38 @@ pub struct SmbDecoyConfig {
     pub personality: PersonalityChoice,
     /// The server's names, where the decoy sets them (else the personality's).
     pub names: WindowsNames,
+    /// `Nobody` or `Tokens` (an SMB decoy takes no password list).
+    pub accept: AcceptPolicy,
+    /// The honey shares a planted credential sees.
+    pub shares: Vec<HoneyShare>,
     pub limits: ConnectionLimits,
+}
+
+/// A honey share of an SMB decoy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HoneyShare {
+    /// Its name, as configured (clients' names are compared without case).
+    pub name: String,
+    pub files: Vec<ShareFile>,
+    /// A `Patients` folder with one DICOM file per honey patient.
+    pub patients: bool,
+}
+
+/// One file of a honey share.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShareFile {
+    /// The folders and the file's name, from the share's root.
+    pub path: Vec<String>,
+    pub content: ShareContent,
+}
+
+/// Where a honey file's bytes come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ShareContent {
+    /// A file on this host, read when the decoy starts.
+    Source(std::path::PathBuf),
+    /// Text from the configuration.
+    Text(String),
 }
 
 /// An RDP decoy.

@@ -194,8 +194,39 @@ pub struct RawSmbDecoy {
     pub netbios_domain: Option<At<String>>,
     /// Its DNS domain (default: the personality's).
     pub dns_domain: Option<At<String>>,
+    /// Who gets in: `nobody` (default: every login fails as a wrong password does) or
+    /// `tokens` (planted windows-password tokens open a session on the honey shares).
+    pub accept: Option<At<String>>,
+    /// The honey shares a planted credential sees (with `accept: tokens`). Default:
+    /// one share `Shared` holding the honey patients' images.
+    pub shares: Option<Vec<RawShare>>,
     /// Connection limits.
     pub limits: Option<RawLimits>,
+}
+
+/// One honey share of an SMB decoy.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawShare {
+    /// The share's name (`Radiology`, `Finance$`), as clients ask for it.
+    pub name: At<String>,
+    /// Files in the share, each from a file on this host or from text.
+    pub files: Option<Vec<RawShareFile>>,
+    /// `true`: a `Patients` folder with one DICOM file per honey patient (every read
+    /// of one is a critical hit on its patient token).
+    pub patients: Option<bool>,
+}
+
+/// One file of a honey share.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawShareFile {
+    /// Where it is in the share, folders separated by `/` (`Reports/2026/waiting-list.csv`).
+    pub path: At<String>,
+    /// Its content: a file on this host, read when the decoy starts (at most 16 MiB).
+    pub source: Option<At<String>>,
+    /// Or its content as text.
+    pub text: Option<String>,
 }
 
 /// `type: rdp` decoy.

@@ -17,9 +17,17 @@ impl Attempt<'_> {
     /// The planted account this login proves the password of, if any: the account's
     /// NT hash checks the NTLMv2 response (constant time).
     pub fn planted(&self, recorder: &Recorder) -> Option<TokenMatch> {
+        self.planted_with_key(recorder).map(|(found, _)| found)
+    }
+
+    /// [`Attempt::planted`], with the NTLMv2 session base key the login leaves.
+    pub fn planted_with_key(&self, recorder: &Recorder) -> Option<(TokenMatch, [u8; 16])> {
         let a = self.auth;
         let (found, hash) = recorder.context().events.tokens().windows_account(&a.user)?;
-        (a.is_v2() && v2::verify(&hash, &a.user, &a.domain, &self.server_challenge, &a.nt_response).is_some()).then_some(found)
+        if !a.is_v2() {
+            return None;
+        }
+        v2::verify(&hash, &a.user, &a.domain, &self.server_challenge, &a.nt_response).map(|key| (found, key))
     }
 
     /// `v2`, `v1` or `anonymous`.

@@ -7,10 +7,13 @@
 
 use std::sync::Arc;
 
+use super::files::{Related, Session};
 use super::negotiate::{self, Answer, WILDCARD};
 use super::personality::{Implementation, Mech, Smb1Only, SmbPersonality};
+use super::signing::{Preauth, SigningAlgorithm};
 use super::step::{filetime_now, Step};
-use super::wire::{self, command, status, Header, Protocol, Smb1Header, SMB2_HEADER};
+use super::transform::{self, Cipher};
+use super::wire::{self, command, status, Header, Protocol, Smb1Header, FLAG_RELATED, FLAG_SIGNED, SMB2_HEADER};
 use crate::decoy::ntlm::{spnego, Authenticate, Host};
 use crate::event::{AttackerBytes, EventKind};
 
@@ -20,7 +23,14 @@ const OID_KRB5_U2U: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x
 pub(super) struct Pending {
     pub id: u64,
     pub challenge: [u8; 8],
+    /// The session's pre-authentication hash so far (3.1.1).
+    pub preauth: Preauth,
+    /// The DER of the client's SPNEGO mechTypes, which the mechListMIC covers.
+    pub mech_types: Option<Vec<u8>>,
 }
+
+/// Parts of one compound request handled, at most.
+const MAX_COMPOUND: usize = 32;
 
 /// The server's side of one connection.
 pub struct SmbConn {
@@ -29,11 +39,23 @@ pub struct SmbConn {
     server_guid: [u8; 16],
     start_time: u64,
     /// The dialect negotiated (the wildcard until the SMB2 NEGOTIATE that follows it).
-    dialect: Option<u16>,
+    pub(super) dialect: Option<u16>,
     pub(super) pending: Vec<Pending>,
     pub(super) sessions_made: u64,
     /// The SMB1 side, once an SMB1 NEGOTIATE was answered in SMB1.
     smb1: Option<super::smb1::Smb1State>,
+    /// The connection's pre-authentication hash after NEGOTIATE (3.1.1).
+    pub(super) preauth: Preauth,
+    /// The signing algorithm agreed (AES-CMAC unless 3.1.1's context said otherwise).
+    pub(super) signing: SigningAlgorithm,
+    /// The client's NEGOTIATE required signing.
+    pub(super) client_requires_signing: bool,
+    /// Sessions a planted credential opened.
+    pub(super) sessions: Vec<Session>,
+    /// The cipher agreed (3.1.1's context; AES-128-CCM for 3.0 when offered).
+    pub(super) cipher: Option<Cipher>,
+    /// The request being answered came encrypted (its answer is not signed).
+    pub(super) in_transform: bool,
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -54,7 +76,22 @@ fn guid(b: &[u8; 16]) -> String {
 
 impl SmbConn {
     pub fn new(p: Arc<SmbPersonality>, host: Arc<Host>, server_guid: [u8; 16], start_time: u64) -> Self {
-        SmbConn { p, host, server_guid, start_time, dialect: None, pending: Vec::new(), sessions_made: 0, smb1: None }
+        SmbConn {
+            p,
+            host,
+            server_guid,
+            start_time,
+            dialect: None,
+            pending: Vec::new(),
+            sessions_made: 0,
+            smb1: None,
+            preauth: Preauth::new(),
+            signing: SigningAlgorithm::AesCmac,
+            client_requires_signing: false,
+            sessions: Vec::new(),
+            cipher: None,
+            in_transform: false,
+        }
     }
 
     /// Credits granted on an answer that lets nobody in: Samba grants one until a
@@ -95,17 +132,130 @@ impl SmbConn {
     pub fn on_message(&mut self, m: &[u8]) -> Vec<Step> {
         match wire::protocol(m) {
             Protocol::Smb1 => self.on_smb1(m),
-            Protocol::Smb2 => match Header::read(m) {
-                Some(h) => self.on_smb2(&h, m),
-                None => vec![Step::Close],
-            },
+            Protocol::Smb2 => self.on_smb2_frame(m, None),
+            Protocol::Transform => self.on_transform(m),
             Protocol::Other => vec![Step::Close],
         }
     }
 
-    /// What is left to do when the connection ends (an exploit payload cut short).
+    /// What is left to do when the connection ends (an exploit payload cut short,
+    /// files still open).
     pub fn finish(&mut self) -> Vec<Step> {
-        self.smb1.as_mut().map(|s| s.capture_end()).unwrap_or_default()
+        let mut steps = self.smb1.as_mut().map(|s| s.capture_end()).unwrap_or_default();
+        for si in 0..self.sessions.len() {
+            steps.extend(self.close_all(si));
+        }
+        steps
+    }
+
+    /// The session a planted credential opened with this id.
+    fn session_index(&self, id: u64) -> Option<usize> {
+        self.sessions.iter().position(|s| s.id == id)
+    }
+
+    /// An encrypted frame: decrypted with its session's keys, answered, and the answer
+    /// encrypted. One that does not decrypt ends the connection, as Windows ends it.
+    fn on_transform(&mut self, m: &[u8]) -> Vec<Step> {
+        let Some(si) = transform::session_id(m).and_then(|id| self.session_index(id)) else { return vec![Step::Close] };
+        let id = self.sessions[si].id;
+        let Some(crypt) = self.sessions[si].crypt.clone() else { return vec![Step::Close] };
+        let Ok(plain) = crypt.decrypt(m) else { return vec![Step::Close] };
+        if wire::protocol(&plain) != Protocol::Smb2 {
+            return vec![Step::Close];
+        }
+        self.in_transform = true;
+        let steps = self.on_smb2_frame(&plain, Some(id));
+        self.in_transform = false;
+        steps
+            .into_iter()
+            .map(|step| match step {
+                Step::Send(bytes) => Step::Send(crypt.encrypt(id, &bytes)),
+                other => other,
+            })
+            .collect()
+    }
+
+    /// One SMB2 frame: a request, or a compound of them (each part answered in turn,
+    /// the answers compounded the same way). Answers inside a session are signed when
+    /// the request was or the session requires it; a request with a wrong signature is
+    /// refused with STATUS_ACCESS_DENIED.
+    fn on_smb2_frame(&mut self, m: &[u8], encrypted: Option<u64>) -> Vec<Step> {
+        let mut parts = Vec::new();
+        let mut rest = m;
+        loop {
+            let Some(h) = Header::read(rest) else { return vec![Step::Close] };
+            let next = h.next_command as usize;
+            if next == 0 || parts.len() + 1 >= MAX_COMPOUND {
+                parts.push((h, rest));
+                break;
+            }
+            if next < SMB2_HEADER || next % 8 != 0 || next > rest.len() {
+                return vec![Step::Close];
+            }
+            parts.push((h, &rest[..next]));
+            rest = &rest[next..];
+        }
+        let mut steps = Vec::new();
+        let mut answers: Vec<(Vec<u8>, bool)> = Vec::new();
+        let mut related = Related::default();
+        for (mut h, part) in parts {
+            if h.flags & FLAG_RELATED != 0 && h.session_id == u64::MAX {
+                h.session_id = related.session;
+            }
+            let session = self.session_index(h.session_id);
+            let signed = h.flags & FLAG_SIGNED != 0;
+            // Inside a TRANSFORM the encryption vouches for the message: no signatures.
+            let sign = encrypted.is_none() && session.is_some_and(|si| signed || self.sessions[si].signing_required);
+            let bad_signature = encrypted.is_none()
+                && session.is_some_and(|si| {
+                    let s = &self.sessions[si];
+                    (signed && !s.signer.verify(part)) || (!signed && s.signing_required && h.command != command::CANCEL)
+                });
+            let out = if bad_signature {
+                vec![Step::Send(wire::error_response(&self.reply(&h, status::ACCESS_DENIED, 1, h.session_id)))]
+            } else {
+                match session {
+                    Some(si) if h.command != command::NEGOTIATE && h.command != command::SESSION_SETUP => self.on_session_command(si, &h, part, &mut related),
+                    _ => self.on_smb2(&h, part),
+                }
+            };
+            for step in out {
+                match step {
+                    Step::Send(mut bytes) => {
+                        if h.flags & FLAG_RELATED != 0 {
+                            if let Some(flags) = bytes.get_mut(16) {
+                                *flags |= FLAG_RELATED as u8;
+                            }
+                        }
+                        answers.push((bytes, sign && !bad_signature));
+                    }
+                    other => steps.push(other),
+                }
+            }
+        }
+        if answers.is_empty() {
+            return steps;
+        }
+        let count = answers.len();
+        let mut frame = Vec::new();
+        for (i, (mut bytes, sign)) in answers.into_iter().enumerate() {
+            if i + 1 < count {
+                bytes.resize(bytes.len().next_multiple_of(8), 0);
+                let next = (bytes.len() as u32).to_le_bytes();
+                if let Some(field) = bytes.get_mut(20..24) {
+                    field.copy_from_slice(&next);
+                }
+            }
+            if sign {
+                let id = wire::u64_at(&bytes, 40).unwrap_or(0);
+                if let Some(si) = self.session_index(id) {
+                    self.sessions[si].signer.sign(&mut bytes);
+                }
+            }
+            frame.extend_from_slice(&bytes);
+        }
+        steps.push(Step::Send(frame));
+        steps
     }
 
     /// The answer to a checked SMB1 login, and the NT status it carries.
@@ -225,8 +375,20 @@ impl SmbConn {
             Vec::new()
         };
         let cipher_agreed = contexts.iter().any(|(k, d)| *k == negotiate::context::ENCRYPTION && d.get(2..4) != Some(&[0, 0]));
+        let signing = contexts.iter().find(|(k, _)| *k == negotiate::context::SIGNING).and_then(|(_, d)| wire::u16_at(d, 2));
+        let contexts_cipher = contexts.iter().find(|(k, _)| *k == negotiate::context::ENCRYPTION).and_then(|(_, d)| wire::u16_at(d, 2));
+        self.signing = if signing == Some(2) { SigningAlgorithm::AesGmac } else { SigningAlgorithm::AesCmac };
+        self.client_requires_signing = offer.security_mode & 0x0002 != 0;
         let mut response = self.negotiate_response(&reply, dialect, contexts);
         negotiate::set_capabilities(&self.p, &mut response, dialect, offer.capabilities, cipher_agreed);
+        if dialect == 0x0311 {
+            self.preauth.update(m);
+            self.preauth.update(&response);
+            let cipher = contexts_cipher.and_then(Cipher::from_id);
+            self.cipher = cipher;
+        } else if dialect >= 0x0300 && wire::u32_at(&response, SMB2_HEADER + 24).is_some_and(|caps| caps & 0x40 != 0) {
+            self.cipher = Some(Cipher::Aes128Ccm);
+        }
         vec![Step::Emit(Box::new(event)), Step::Send(response)]
     }
 }

@@ -3,13 +3,17 @@
 //! records what each client offered and every login (user, domain, workstation, NTLM
 //! flags and version, the NTLMv2 response as hashcat 5600), recognises a planted
 //! Windows account by checking the response against its NT hash, and refuses the
-//! login as the server refuses a wrong password.
+//! login as the server refuses a wrong password — or, with `accept: tokens`, lets a
+//! planted account into read-only honey shares, every step recorded.
 
 pub mod conn;
+mod files;
 pub mod info;
+mod listing;
 pub mod negotiate;
 mod personality;
 pub mod session;
+pub mod share;
 pub mod signing;
 pub mod smb1;
 pub mod step;
@@ -49,6 +53,10 @@ pub struct SmbRuntime {
     pub start_time: u64,
     /// Where exploit payloads are kept (`STATE_DIR/smb/NAME/quarantine`, by sha256).
     pub quarantine: crate::decoy::quarantine::Quarantine,
+    /// Planted accounts get in (`accept: tokens`).
+    pub accept_tokens: bool,
+    /// The honey shares' configured files.
+    pub shares: Vec<share::ShareSource>,
 }
 
 impl SmbRuntime {
@@ -76,7 +84,9 @@ impl SmbRuntime {
             }
         };
         let quarantine = crate::decoy::quarantine::Quarantine::open(&dir.join("quarantine"), "bin", QUARANTINE_OBJECTS, QUARANTINE_BYTES)?;
-        Ok(SmbRuntime { personality: p, host: Arc::new(host), server_guid, start_time: step::filetime_now(), quarantine })
+        let accept_tokens = config.accept == crate::config::AcceptPolicy::Tokens;
+        let shares = if accept_tokens { share::load(&config.shares)? } else { Vec::new() };
+        Ok(SmbRuntime { personality: p, host: Arc::new(host), server_guid, start_time: step::filetime_now(), quarantine, accept_tokens, shares })
     }
 }
 
@@ -123,11 +133,33 @@ async fn next_message(stream: &mut TcpStream, bytes_in: &mut u64, limits: &crate
 }
 
 /// Checks a login against the planted Windows accounts and records it; the answer.
-async fn login(state: &mut SmbConn, login: &Login, recorder: &Recorder) -> Vec<u8> {
-    let (reply, status) = state.answer_login(login);
+/// With `accept: tokens`, a planted account's proven password opens a session.
+async fn login(rt: &SmbRuntime, state: &mut SmbConn, login: &Login, recorder: &Recorder) -> Vec<u8> {
     let attempt = ntlm::login::Attempt { auth: &login.auth, server_challenge: login.server_challenge };
-    attempt.record(recorder, "smb", wire::status::name(status), status == wire::status::SUCCESS && !login.auth.is_anonymous()).await;
+    let planted = attempt.planted_with_key(recorder);
+    if let (true, Some((found, base_key))) = (rt.accept_tokens, planted.as_ref()) {
+        let exported = ntlm::keys::exported_session_key(base_key, login.auth.flags, &login.auth.encrypted_session_key);
+        let patients = recorder.context().events.tokens().patients();
+        let view = Arc::new(share::View::new(&rt.shares, &patients, step::filetime_now()));
+        let reply = state.accept_login(login, &exported, view);
+        let mut event = recorder.event(attempt.event("smb", wire::status::name(wire::status::SUCCESS), true));
+        event.token = Some(found.hit());
+        recorder.context().events.emit(event).await;
+        return reply;
+    }
+    let (reply, status) = state.answer_login(login);
+    let mut event = recorder.event(attempt.event("smb", wire::status::name(status), status == wire::status::SUCCESS && !login.auth.is_anonymous()));
+    event.token = planted.map(|(m, _)| m.hit());
+    recorder.context().events.emit(event).await;
     reply
+}
+
+/// Records a step inside a session; reading a honey patient's image is a hit on
+/// the patient's token.
+async fn touch(recorder: &Recorder, kind: crate::event::EventKind, patient: Option<&str>) {
+    let mut event = recorder.event(kind);
+    event.token = patient.and_then(|nhs| recorder.context().events.tokens().lookup(crate::token::MaterialKind::PatientId, nhs.as_bytes()));
+    recorder.context().events.emit(event).await;
 }
 
 /// Keeps an exploit's payload in the quarantine (by sha256, never run) and records it.
@@ -174,7 +206,11 @@ pub async fn handle(rt: Arc<SmbRuntime>, mut stream: TcpStream, mut conn: Connec
                     recorder.emit(*kind).await;
                     continue;
                 }
-                Step::Login(l) => login(&mut state, &l, &recorder).await,
+                Step::Login(l) => login(&rt, &mut state, &l, &recorder).await,
+                Step::Touch { kind, patient } => {
+                    touch(&recorder, *kind, patient.as_deref()).await;
+                    continue;
+                }
                 Step::Login1(l) => {
                     let (auth, challenge, how) = *l;
                     let (reply, status) = state.answer_login1(&auth, &how);
@@ -196,8 +232,10 @@ pub async fn handle(rt: Arc<SmbRuntime>, mut stream: TcpStream, mut conn: Connec
         }
     };
     for step in state.finish() {
-        if let Step::Quarantine { stage, command, data } = step {
-            quarantine(&rt, &recorder, stage, command, &data).await;
+        match step {
+            Step::Quarantine { stage, command, data } => quarantine(&rt, &recorder, stage, command, &data).await,
+            Step::Touch { kind, patient } => touch(&recorder, *kind, patient.as_deref()).await,
+            _ => {}
         }
     }
     conn.bytes_in = bytes_in;

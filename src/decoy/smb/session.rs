@@ -88,25 +88,67 @@ impl SmbConn {
             let id = self.new_session_id();
             let mut challenge = [0u8; 8];
             rand::RngExt::fill(&mut rand::rng(), &mut challenge[..]);
-            self.pending.push(Pending { id, challenge });
             let message = ntlm::challenge(self.challenge_flags(negotiate.flags), challenge, &self.host, filetime_now());
             let token = if spnego { spnego::neg_token_resp(Some(spnego::ACCEPT_INCOMPLETE), Some(spnego::OID_NTLMSSP), Some(&message), None) } else { message };
-            return vec![Step::Send(self.session_setup_response(h, status::MORE_PROCESSING_REQUIRED, id, 0, &token))];
+            let reply = self.session_setup_response(h, status::MORE_PROCESSING_REQUIRED, id, 0, &token);
+            let mut preauth = self.preauth;
+            preauth.update(m);
+            preauth.update(&reply);
+            let mech_types = spnego::parse(blob).ok().filter(|t| t.init && !t.mech_types.is_empty()).map(|t| mech_types_der(&t.mech_types));
+            self.pending.push(Pending { id, challenge, preauth, mech_types });
+            return vec![Step::Send(reply)];
         }
         let Some(at) = self.pending.iter().position(|p| p.id == h.session_id) else {
             return self.error(h, status::USER_SESSION_DELETED, h.session_id);
         };
         match ntlm::parse_authenticate(token) {
             Ok(auth) => {
-                let pending = self.pending.remove(at);
-                vec![Step::Login(Box::new(Login { header: *h, session_id: pending.id, auth, server_challenge: pending.challenge, spnego }))]
+                let mut pending = self.pending.remove(at);
+                pending.preauth.update(m);
+                vec![Step::Login(Box::new(Login {
+                    header: *h,
+                    session_id: pending.id,
+                    auth,
+                    server_challenge: pending.challenge,
+                    spnego,
+                    preauth: pending.preauth,
+                    mech_types: pending.mech_types,
+                }))]
             }
             Err(_) => self.error(h, status::INVALID_PARAMETER, h.session_id),
         }
     }
 
-    /// The answer to a checked login, and the NT status it carries. Nobody is let in
-    /// yet: a login that was not anonymous fails as the server fails a wrong password.
+    /// Lets in a login that proved a planted account's password (`exported` is the
+    /// session key NTLM left both sides with): the session on the honey shares, and
+    /// the SESSION_SETUP answer, signed as 3.1.1 (or required signing) demands, with
+    /// SPNEGO's mechListMIC when the client's token listed mechanisms.
+    pub fn accept_login(&mut self, login: &Login, exported: &[u8; 16], view: std::sync::Arc<super::share::View>) -> Vec<u8> {
+        let h = &login.header;
+        let dialect = self.dialect.unwrap_or(0x0202);
+        let signer = super::signing::Signer::new(dialect, exported, &login.preauth, self.signing);
+        let signing_required = self.client_requires_signing || self.p.signing == super::personality::Signing::Required;
+        let user = format!("{}\\{}", login.auth.domain, login.auth.user);
+        let token = if login.spnego {
+            let mic = login.mech_types.as_deref().map(|der| ntlm::keys::server_mech_list_mic(exported, login.auth.flags, der));
+            spnego::neg_token_resp(Some(spnego::ACCEPT_COMPLETED), None, None, mic.as_ref().map(|m| &m[..]))
+        } else {
+            Vec::new()
+        };
+        let mut reply = self.session_setup_response(h, status::SUCCESS, login.session_id, 0, &token);
+        if dialect == 0x0311 || signing_required || h.flags & wire::FLAG_SIGNED != 0 {
+            signer.sign(&mut reply);
+        }
+        if self.sessions.len() >= MAX_PENDING {
+            self.sessions.remove(0);
+        }
+        let crypt = self.cipher.filter(|_| dialect >= 0x0300).map(|c| super::transform::Crypt::new(dialect, c, exported, &login.preauth));
+        self.sessions.push(super::files::Session::new(login.session_id, user, signer, crypt, signing_required, view));
+        reply
+    }
+
+    /// The answer to a checked login, and the NT status it carries, when it is not let
+    /// in: a login that was not anonymous fails as the server fails a wrong password.
     pub fn answer_login(&mut self, login: &Login) -> (Vec<u8>, u32) {
         let h = &login.header;
         if login.auth.is_anonymous() {
@@ -124,4 +166,11 @@ impl SmbConn {
         }
         (wire::error_response(&self.reply(h, status::LOGON_FAILURE, self.credits(h), login.session_id)), status::LOGON_FAILURE)
     }
+}
+
+/// The DER SEQUENCE OF OID the client's mechTypes were (as it sent them: DER has one
+/// encoding).
+fn mech_types_der(oids: &[&[u8]]) -> Vec<u8> {
+    let inner: Vec<u8> = oids.iter().flat_map(|oid| crate::decoy::der::tlv(0x06, oid)).collect();
+    crate::decoy::der::tlv(0x30, &inner)
 }

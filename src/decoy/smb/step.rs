@@ -13,6 +13,9 @@ pub enum Step {
     Send(Vec<u8>),
     /// Record this.
     Emit(Box<EventKind>),
+    /// Record this step inside a session; a read of a honey patient's image (its NHS
+    /// number) is a hit on the patient's token.
+    Touch { kind: Box<EventKind>, patient: Option<String> },
     /// Check this login, then answer it with `SmbConn::answer_login`.
     Login(Box<Login>),
     /// Check this SMB1 login (the AUTHENTICATE, the challenge it answers), then answer
@@ -32,6 +35,10 @@ pub struct Login {
     pub auth: Authenticate,
     pub server_challenge: [u8; 8],
     pub(super) spnego: bool,
+    /// The session's pre-authentication hash, AUTHENTICATE included (3.1.1).
+    pub(super) preauth: super::signing::Preauth,
+    /// The DER of the client's SPNEGO mechTypes, which the mechListMIC covers.
+    pub(super) mech_types: Option<Vec<u8>>,
 }
 
 /// A SESSION_SETUP_ANDX login to check, and how to answer it.

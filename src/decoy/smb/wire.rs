@@ -38,7 +38,21 @@ pub mod command {
     pub const SESSION_SETUP: u16 = 0x01;
     pub const LOGOFF: u16 = 0x02;
     pub const TREE_CONNECT: u16 = 0x03;
+    pub const TREE_DISCONNECT: u16 = 0x04;
+    pub const CREATE: u16 = 0x05;
+    pub const CLOSE: u16 = 0x06;
+    pub const FLUSH: u16 = 0x07;
+    pub const READ: u16 = 0x08;
+    pub const WRITE: u16 = 0x09;
+    pub const LOCK: u16 = 0x0a;
+    pub const IOCTL: u16 = 0x0b;
+    pub const CANCEL: u16 = 0x0c;
     pub const ECHO: u16 = 0x0d;
+    pub const QUERY_DIRECTORY: u16 = 0x0e;
+    pub const CHANGE_NOTIFY: u16 = 0x0f;
+    pub const QUERY_INFO: u16 = 0x10;
+    pub const SET_INFO: u16 = 0x11;
+    pub const OPLOCK_BREAK: u16 = 0x12;
 }
 
 /// NT status codes the decoy answers with (MS-ERREF §2.3.1).
@@ -51,9 +65,55 @@ pub mod status {
     pub const NOT_SUPPORTED: u32 = 0xc000_00bb;
     pub const USER_SESSION_DELETED: u32 = 0xc000_0203;
     pub const REQUEST_NOT_ACCEPTED: u32 = 0xc000_00d0;
+    pub const BUFFER_OVERFLOW: u32 = 0x8000_0005;
+    pub const NO_MORE_FILES: u32 = 0x8000_0006;
+    pub const INVALID_INFO_CLASS: u32 = 0xc000_0003;
+    pub const INFO_LENGTH_MISMATCH: u32 = 0xc000_0004;
+    pub const NO_SUCH_FILE: u32 = 0xc000_000f;
+    pub const INVALID_DEVICE_REQUEST: u32 = 0xc000_0010;
+    pub const END_OF_FILE: u32 = 0xc000_0011;
+    pub const BUFFER_TOO_SMALL: u32 = 0xc000_0023;
+    pub const OBJECT_NAME_INVALID: u32 = 0xc000_0033;
+    pub const OBJECT_NAME_NOT_FOUND: u32 = 0xc000_0034;
+    pub const OBJECT_NAME_COLLISION: u32 = 0xc000_0035;
+    pub const OBJECT_PATH_NOT_FOUND: u32 = 0xc000_003a;
+    pub const PRIVILEGE_NOT_HELD: u32 = 0xc000_0061;
+    pub const INSUFFICIENT_RESOURCES: u32 = 0xc000_009a;
+    pub const FILE_IS_A_DIRECTORY: u32 = 0xc000_00ba;
+    pub const NETWORK_NAME_DELETED: u32 = 0xc000_00c9;
+    pub const BAD_NETWORK_NAME: u32 = 0xc000_00cc;
+    pub const NOT_A_DIRECTORY: u32 = 0xc000_0103;
+    pub const FILE_CLOSED: u32 = 0xc000_0128;
+    pub const NOT_FOUND: u32 = 0xc000_0225;
 
     /// The status's name, as an analyst looks it up.
     pub fn name(code: u32) -> String {
+        let known = match code {
+            BUFFER_OVERFLOW => "BUFFER_OVERFLOW",
+            NO_MORE_FILES => "NO_MORE_FILES",
+            INVALID_INFO_CLASS => "INVALID_INFO_CLASS",
+            INFO_LENGTH_MISMATCH => "INFO_LENGTH_MISMATCH",
+            NO_SUCH_FILE => "NO_SUCH_FILE",
+            INVALID_DEVICE_REQUEST => "INVALID_DEVICE_REQUEST",
+            END_OF_FILE => "END_OF_FILE",
+            BUFFER_TOO_SMALL => "BUFFER_TOO_SMALL",
+            OBJECT_NAME_INVALID => "OBJECT_NAME_INVALID",
+            OBJECT_NAME_NOT_FOUND => "OBJECT_NAME_NOT_FOUND",
+            OBJECT_NAME_COLLISION => "OBJECT_NAME_COLLISION",
+            OBJECT_PATH_NOT_FOUND => "OBJECT_PATH_NOT_FOUND",
+            PRIVILEGE_NOT_HELD => "PRIVILEGE_NOT_HELD",
+            INSUFFICIENT_RESOURCES => "INSUFFICIENT_RESOURCES",
+            FILE_IS_A_DIRECTORY => "FILE_IS_A_DIRECTORY",
+            NETWORK_NAME_DELETED => "NETWORK_NAME_DELETED",
+            BAD_NETWORK_NAME => "BAD_NETWORK_NAME",
+            NOT_A_DIRECTORY => "NOT_A_DIRECTORY",
+            FILE_CLOSED => "FILE_CLOSED",
+            NOT_FOUND => "NOT_FOUND",
+            _ => "",
+        };
+        if !known.is_empty() {
+            return format!("STATUS_{known}");
+        }
         match code {
             SUCCESS => "STATUS_SUCCESS".into(),
             MORE_PROCESSING_REQUIRED => "STATUS_MORE_PROCESSING_REQUIRED".into(),
@@ -74,6 +134,8 @@ const SMB2_MAGIC: &[u8; 4] = b"\xfeSMB";
 const SMB1_MAGIC: &[u8; 4] = b"\xffSMB";
 /// SMB2_FLAGS_SERVER_TO_REDIR: set on every response.
 pub const FLAG_RESPONSE: u32 = 0x0000_0001;
+/// SMB2_FLAGS_RELATED_OPERATIONS: a compound's part that works on the one before.
+pub const FLAG_RELATED: u32 = 0x0000_0004;
 /// SMB2_FLAGS_SIGNED.
 pub const FLAG_SIGNED: u32 = 0x0000_0008;
 
@@ -82,6 +144,8 @@ pub const FLAG_SIGNED: u32 = 0x0000_0008;
 pub enum Protocol {
     Smb1,
     Smb2,
+    /// An SMB 3 TRANSFORM header: an encrypted SMB2 message follows.
+    Transform,
     /// Neither: not SMB at all.
     Other,
 }
@@ -91,6 +155,7 @@ pub fn protocol(message: &[u8]) -> Protocol {
     match message.get(..4) {
         Some(m) if m == SMB2_MAGIC => Protocol::Smb2,
         Some(m) if m == SMB1_MAGIC => Protocol::Smb1,
+        Some(m) if m == b"\xfdSMB" => Protocol::Transform,
         _ => Protocol::Other,
     }
 }
@@ -198,6 +263,17 @@ pub fn error_response(header: &Header) -> Vec<u8> {
     out.extend([0, 0]); // ErrorContextCount, Reserved
     out.extend(0u32.to_le_bytes()); // ByteCount
     out.push(0); // ErrorData: one byte, as servers send it
+    out
+}
+
+/// An SMB2 error response carrying `data` (STATUS_BUFFER_TOO_SMALL's needed size).
+pub fn error_response_with(header: &Header, data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(SMB2_HEADER + 8 + data.len());
+    header.write(&mut out);
+    out.extend(9u16.to_le_bytes());
+    out.extend([0, 0]);
+    out.extend((data.len() as u32).to_le_bytes());
+    out.extend_from_slice(data);
     out
 }
 

@@ -38,7 +38,7 @@ pub(super) fn protocol(kind: &EventKind) -> Option<&'static str> {
         | EventKind::SshRequestRefused { .. } => Some("ssh"),
         EventKind::HttpRequest { .. } => Some("http"),
         EventKind::DicomAssociation { .. } | EventKind::DicomCommand { .. } | EventKind::DicomStore { .. } | EventKind::DicomRelease { .. } => Some("dicom"),
-        EventKind::SmbNegotiate { .. } | EventKind::SmbExploit { .. } => Some("smb"),
+        EventKind::SmbNegotiate { .. } | EventKind::SmbExploit { .. } | EventKind::SmbFile { .. } => Some("smb"),
         EventKind::RdpNegotiate { .. } => Some("rdp"),
         EventKind::NtlmAuth { protocol, .. } if protocol == "rdp" => Some("rdp"),
         EventKind::NtlmAuth { protocol, .. } if protocol == "http" => Some("http"),

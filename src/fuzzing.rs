@@ -246,7 +246,8 @@ pub fn h2_connection(bytes: &[u8]) {
 
 /// NTLMSSP as a Windows decoy reads it: NEGOTIATE, AUTHENTICATE, the AV pairs of a
 /// CHALLENGE answered to the input's flags and of the client's NTLMv2 blob, and the
-/// NTLMv2 check and hashcat line over whatever response the input holds.
+/// NTLMv2 check and hashcat line over whatever response the input holds; and as the
+/// poisoner canary reads a poisoner's CHALLENGE and answers it.
 pub fn ntlmssp(bytes: &[u8]) {
     use crate::decoy::ntlm::{message, v2};
     if let Ok(n) = message::parse_negotiate(bytes) {
@@ -263,6 +264,11 @@ pub fn ntlmssp(bytes: &[u8]) {
         assert!(message::av_pairs(&c).len() <= c.len() / 4);
     }
     let _ = message::av_pairs(bytes);
+    // The poisoner canary reads a poisoner's CHALLENGE and answers it.
+    if let Ok(ch) = crate::decoy::ntlm::client::parse_challenge(bytes) {
+        let auth = crate::decoy::ntlm::client::authenticate(&ch, &[1; 16], "svc_backup", "NHSTRUST", "PACS-BACKUP02", [2; 8], 0);
+        assert!(message::parse_authenticate(&auth).is_ok(), "what the canary sends parses");
+    }
     if let Ok(a) = message::parse_authenticate(bytes) {
         let _ = v2::verify(&v2::nt_hash("x"), &a.user, &a.domain, &[0; 8], &a.nt_response);
         let _ = v2::hashcat_5600(&a.user, &a.domain, &[0; 8], &a.nt_response);

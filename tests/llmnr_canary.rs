@@ -111,3 +111,47 @@ fn without_a_canary_configured_nothing_is_sent() {
     std::thread::sleep(Duration::from_secs(4));
     assert_eq!(heard(&count), 0, "no question left honeyward");
 }
+
+#[test]
+fn a_poisoner_is_offered_a_planted_account_once_and_the_hash_it_captures_checks_out_for_the_planted_password() {
+    let ns = Namespaces::new("offer");
+    let dir = tempfile::tempdir().unwrap();
+    let count = dir.path().join("heard");
+    let _poisoner = poisoner(&ns, &count, false);
+    // The poisoner's SMB capture, as Responder's: impacket's smbserver in its namespace.
+    let capture = dir.path().join("capture.log");
+    let shared = dir.path().join("share");
+    std::fs::create_dir_all(&shared).unwrap();
+    let log = std::fs::File::create(&capture).unwrap();
+    let b = ns.b();
+    let smbserver = Command::new("ip")
+        .args(["netns", "exec", &b, "smbserver.py", "-smb2support", "-debug", "-ip", "10.203.0.2", "LOOT", shared.to_str().unwrap()])
+        .env("PYTHONUNBUFFERED", "1")
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .expect("impacket's smbserver.py (scripts/test.sh installs impacket)");
+    let _smbserver = Reaped(smbserver);
+    let yaml = config(
+        "  - name: canary\n    type: llmnr-canary\n    interface: hwc-veth-a\n    names: [PACS-BACKUP02]\n    interval_seconds: 3\n    offer:\n      account: svc_backup\n      domain: NHSTRUST\n",
+    );
+    std::fs::write(dir.path().join("honeyward.yaml"), yaml).unwrap();
+    let password = "Orlenta-Quist-Vabrin82!";
+    common::plant_windows_password(dir.path(), "backup job on ws07", "svc_backup", password, "net_use_bat", "ws07/backup.bat");
+    std::thread::sleep(Duration::from_millis(700));
+    let _hw = Honeyward::spawn_with(dir.path(), Command::new("ip").args(["netns", "exec", &ns.a(), common::BIN, "run", "-c", "honeyward.yaml"]));
+    let db = common::store(dir.path());
+    assert!(eventually(20, || bodies(&db, "name_poisoning").len() >= 6), "two rounds recorded; the poisoner heard {} questions", heard(&count));
+    let events = bodies(&db, "name_poisoning");
+    let offers: Vec<&str> = events.iter().filter_map(|e| e["details"]["offered"].as_str()).collect();
+    assert_eq!(offers.len(), 1, "one offer per poisoner however often it answers: {events:#?}");
+    assert!(offers[0].starts_with("NHSTRUST\\svc_backup to 10.203.0.2:445: STATUS_"), "{}", offers[0]);
+    let log = std::fs::read_to_string(&capture).unwrap();
+    let line = log
+        .lines()
+        .find_map(|l| l.find("svc_backup::NHSTRUST:").map(|at| l[at..].trim().to_string()))
+        .unwrap_or_else(|| panic!("offer {}; captured: {log}", offers[0]));
+    let check = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smb/ntlmv2_check.py");
+    let out = Command::new("python3").args([check, &line, password]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "match", "the poisoner holds a honeytoken's response: {line}");
+}

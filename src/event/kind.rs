@@ -411,6 +411,10 @@ pub enum EventKind {
         /// The poisoner's MAC address, when the system's neighbour table knows it.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         mac: Option<String>,
+        /// What the canary's offer of a planted account to the poisoner's SMB server
+        /// came to (`svc_backup to 10.0.0.66:445: STATUS_ACCESS_DENIED`), when it made one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        offered: Option<String>,
     },
     /// An RDP client's X.224 Connection Request and the decoy's answer.
     RdpNegotiate {

@@ -103,7 +103,13 @@ fn serde_name_matches_table_name() {
             bytes: Some(4096),
             detail: None,
         },
-        EventKind::NamePoisoning { protocol: "llmnr".into(), name: AttackerBytes::new("pacs-backup02"), addresses: "10.0.0.66".into(), mac: None },
+        EventKind::NamePoisoning {
+            protocol: "llmnr".into(),
+            name: AttackerBytes::new("pacs-backup02"),
+            addresses: "10.0.0.66".into(),
+            mac: None,
+            offered: None,
+        },
         EventKind::RdpNegotiate {
             cookie: Some(AttackerBytes::new("Cookie: mstshash=alice")),
             mstshash: Some(AttackerBytes::new("alice")),

@@ -171,11 +171,12 @@ impl EventKind {
                 opt(f, "bytes", bytes.as_ref().map(num));
                 opt(f, "detail", detail.as_ref().map(text));
             }
-            EventKind::NamePoisoning { protocol, name, addresses, mac } => {
+            EventKind::NamePoisoning { protocol, name, addresses, mac, offered } => {
                 f("protocol", Cow::Borrowed(protocol));
                 f("name", text(name));
                 f("addresses", Cow::Borrowed(addresses));
                 opt(f, "mac", mac.as_deref().map(Cow::Borrowed));
+                opt(f, "offered", offered.as_deref().map(Cow::Borrowed));
             }
             EventKind::RdpNegotiate { cookie, mstshash, requested, selected, refused } => {
                 opt(f, "cookie", cookie.as_ref().map(text));

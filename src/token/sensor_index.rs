@@ -38,15 +38,15 @@ const DICOM: u8 = 4;
 const WINDOWS: u8 = 8;
 
 impl Needs {
-    /// The needs of decoys of these types (`ssh`, `http`, `dicom`, `smb`, `rdp`; others
-    /// need nothing).
+    /// The needs of decoys of these types (`ssh`, `http`, `dicom`, `smb`, `rdp`, and
+    /// `llmnr-canary`, which may offer a planted Windows account; others need nothing).
     pub fn of_decoy_types<'a>(types: impl IntoIterator<Item = &'a str>) -> Self {
         Needs(types.into_iter().fold(0, |bits, t| {
             bits | match t {
                 "ssh" => SSH,
                 "http" => HTTP,
                 "dicom" => DICOM,
-                "smb" | "rdp" => WINDOWS,
+                "smb" | "rdp" | "llmnr-canary" => WINDOWS,
                 _ => 0,
             }
         }))

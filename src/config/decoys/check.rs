@@ -220,7 +220,27 @@ impl Checker<'_> {
         }
         let interval = Duration::from_secs(self.number(&raw.interval_seconds, "interval_seconds", 60, 1..=86_400));
         let protocols = raw.protocols.unwrap_or_else(|| vec![ResolutionProtocol::Llmnr, ResolutionProtocol::Nbns, ResolutionProtocol::Mdns]);
-        DecoyConfig::Poison(PoisonCanaryConfig { name: raw.name.value, interface, names, interval, protocols, limits: self.limits(None) })
+        let offer = raw.offer.map(|o| {
+            let name_ok = |s: &str, max: usize| (1..=max).contains(&s.len()) && !s.contains(['\\', '/', '@', ':', '\0', ' ']);
+            if !name_ok(&o.account.value, 104) {
+                self.error(
+                    o.account.position,
+                    format!("{:?} is not a Windows account name", o.account.value),
+                    "the --username of a windows-password token, e.g. svc_backup",
+                );
+            }
+            let domain = o.domain.map_or_else(
+                || "NHSTRUST".to_string(),
+                |d| {
+                    if !name_ok(&d.value, 255) {
+                        self.error(d.position, format!("{:?} is not a domain name", d.value), "a NetBIOS or DNS domain, e.g. NHSTRUST");
+                    }
+                    d.value
+                },
+            );
+            OfferAccount { account: o.account.value, domain }
+        });
+        DecoyConfig::Poison(PoisonCanaryConfig { name: raw.name.value, interface, names, interval, protocols, offer, limits: self.limits(None) })
     }
 
     /// A Windows host's names, each checked where it is written.

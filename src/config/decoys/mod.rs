@@ -283,7 +283,16 @@ pub struct PoisonCanaryConfig {
     pub names: Vec<String>,
     pub interval: Duration,
     pub protocols: Vec<ResolutionProtocol>,
+    /// A planted Windows account offered to a poisoner's SMB server, if any.
+    pub offer: Option<OfferAccount>,
     pub limits: ConnectionLimits,
+}
+
+/// The planted Windows account a poisoner canary offers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfferAccount {
+    pub account: String,
+    pub domain: String,
 }
 
 /// Where the certificate comes from.

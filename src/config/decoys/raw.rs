@@ -273,6 +273,20 @@ pub struct RawPoisonCanary {
     pub interval_seconds: Option<At<u64>>,
     /// Protocols to ask over (`llmnr`, `nbns`, `mdns`). Default all three.
     pub protocols: Option<Vec<super::ResolutionProtocol>>,
+    /// Offer a planted Windows account to a poisoner: log in to the SMB server it runs
+    /// at the address it claimed, so the NTLMv2 hash it captures is a honeytoken's
+    /// (its later use at any decoy is a hit). Default: nothing is offered.
+    pub offer: Option<RawOffer>,
+}
+
+/// `offer:` of a poisoner canary.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawOffer {
+    /// The account of a planted `windows-password` token (`svc_backup`).
+    pub account: At<String>,
+    /// The domain to log in with (default: NHSTRUST, the token's default).
+    pub domain: Option<At<String>>,
 }
 
 /// Connection limits of a decoy.

@@ -2,6 +2,7 @@
 //! and the CHALLENGE a server answers with, and NTLMv2's check of a response against
 //! a planted credential's NT hash.
 
+pub mod client;
 pub mod keys;
 pub mod login;
 pub mod look;

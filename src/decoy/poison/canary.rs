@@ -2,10 +2,15 @@
 //! each honey name over LLMNR (multicast), NBT-NS (broadcast) and mDNS (multicast,
 //! asking for a unicast answer). No machine has those names, so nothing legitimate
 //! answers; an answer naming one of them comes from a poisoner (Responder, Inveigh),
-//! recorded with its address, the addresses it claimed and its MAC when known.
+//! recorded with its address, the addresses it claimed and its MAC when known. With
+//! `offer:`, the canary then logs in to the SMB server the poisoner runs at the
+//! address it claimed (its own), with a planted Windows account, at most once per
+//! poisoner in ten minutes.
 
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use tokio::net::UdpSocket;
 
@@ -20,6 +25,11 @@ const LLMNR: SocketAddrV4 = SocketAddrV4::new(Ipv4Addr::new(224, 0, 0, 252), 535
 const MDNS: SocketAddrV4 = SocketAddrV4::new(Ipv4Addr::new(224, 0, 0, 251), 5353);
 /// Answers read per round, at most (a flood of answers is recorded, not followed).
 const MAX_ANSWERS_PER_ROUND: usize = 256;
+/// One offer per poisoner in this long; poisoners remembered, at most.
+const OFFER_EVERY: Duration = Duration::from_secs(600);
+const MAX_OFFERED: usize = 256;
+/// The whole login to a poisoner's SMB server, at most.
+const OFFER_DEADLINE: Duration = Duration::from_secs(5);
 
 /// What the canary needs at run time.
 pub struct PoisonRuntime {
@@ -87,12 +97,42 @@ fn ours(config: &PoisonCanaryConfig, name: &str) -> bool {
     config.names.iter().any(|n| n.eq_ignore_ascii_case(bare))
 }
 
+/// Offers the planted account to the poisoner at `from`, when configured, when it
+/// claimed its own address (never a third party's), and when it was not offered one
+/// lately; what came of it.
+async fn offer(rt: &PoisonRuntime, cx: &DecoyContext, from: SocketAddr, claimed: &[IpAddr], offered: &mut HashMap<IpAddr, Instant>) -> Option<String> {
+    let account = rt.config.offer.as_ref()?;
+    if !claimed.contains(&from.ip()) || offered.get(&from.ip()).is_some_and(|at| at.elapsed() < OFFER_EVERY) {
+        return None;
+    }
+    offered.retain(|_, at| at.elapsed() < OFFER_EVERY);
+    if offered.len() >= MAX_OFFERED {
+        return None;
+    }
+    offered.insert(from.ip(), Instant::now());
+    let to = SocketAddr::new(from.ip(), 445);
+    let Some((_, nt_hash)) = cx.events.tokens().windows_account(&account.account) else {
+        return Some(format!("{} is no planted windows-password account: nothing offered", account.account));
+    };
+    let workstation = rt.config.names.first().cloned().unwrap_or_default();
+    let bait = super::bait::Bait { user: account.account.clone(), domain: account.domain.clone(), nt_hash, workstation };
+    let outcome = tokio::select! {
+        _ = cx.shutdown.cancelled() => return None,
+        o = super::bait::offer(to, &bait, OFFER_DEADLINE) => o,
+    };
+    Some(match outcome {
+        Ok(status) => format!("{}\\{} to {to}: {status}", account.domain, account.account),
+        Err(e) => format!("{}\\{} to {to}: {e}", account.domain, account.account),
+    })
+}
+
 /// Asks and listens until shutdown.
 pub async fn serve(rt: Arc<PoisonRuntime>, socket: UdpSocket, cx: DecoyContext) {
     let mut tick = tokio::time::interval(rt.config.interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut buf = vec![0u8; 2048];
     let mut answers = 0usize;
+    let mut offered: HashMap<IpAddr, Instant> = HashMap::new();
     loop {
         tokio::select! {
             _ = cx.shutdown.cancelled() => return,
@@ -120,11 +160,13 @@ pub async fn serve(rt: Arc<PoisonRuntime>, socket: UdpSocket, cx: DecoyContext) 
                     SocketAddr::V6(_) => None,
                 };
                 let addresses: Vec<String> = answer.addresses.iter().map(|a| a.to_string()).collect();
+                let offered = offer(&rt, &cx, from, &answer.addresses, &mut offered).await;
                 let mut event = cx.event(EventKind::NamePoisoning {
                     protocol: label.into(),
                     name: AttackerBytes::new(answer.name.as_str()),
                     addresses: addresses.join(","),
                     mac,
+                    offered,
                 });
                 event.source = Some(Remote(from));
                 cx.events.emit(event).await;

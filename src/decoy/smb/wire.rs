@@ -176,20 +176,20 @@ pub struct Header {
     pub signature: [u8; 16],
 }
 
-pub(super) fn u16_at(b: &[u8], at: usize) -> Option<u16> {
+pub fn u16_at(b: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_le_bytes(b.get(at..at.checked_add(2)?)?.try_into().ok()?))
 }
 
-pub(super) fn u32_at(b: &[u8], at: usize) -> Option<u32> {
+pub fn u32_at(b: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_le_bytes(b.get(at..at.checked_add(4)?)?.try_into().ok()?))
 }
 
-pub(super) fn u64_at(b: &[u8], at: usize) -> Option<u64> {
+pub fn u64_at(b: &[u8], at: usize) -> Option<u64> {
     Some(u64::from_le_bytes(b.get(at..at.checked_add(8)?)?.try_into().ok()?))
 }
 
 /// The bytes an (offset from the header, length) pair points to, if inside `message`.
-pub(super) fn buffer(message: &[u8], offset: u16, len: u16) -> Option<&[u8]> {
+pub fn buffer(message: &[u8], offset: u16, len: u16) -> Option<&[u8]> {
     let (offset, len) = (usize::from(offset), usize::from(len));
     if len == 0 {
         return Some(&[]);

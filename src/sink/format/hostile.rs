@@ -56,7 +56,7 @@ pub fn kinds(raw: &[u8]) -> Vec<EventKind> {
             methods_tried: None,
         },
         EventKind::SmbNegotiate { protocol: "smb1".into(), dialects: b(raw), chosen: None, client_guid: Some(lossy(raw)), signing_required: true },
-        EventKind::NamePoisoning { protocol: "llmnr".into(), name: b(raw), addresses: lossy(raw), mac: Some(lossy(raw)) },
+        EventKind::NamePoisoning { protocol: "llmnr".into(), name: b(raw), addresses: lossy(raw), mac: Some(lossy(raw)), offered: Some(lossy(raw)) },
         EventKind::SmbFile { operation: "read".into(), user: b(raw), share: b(raw), path: b(raw), status: lossy(raw), bytes: Some(1), detail: Some(b(raw)) },
         EventKind::RdpNegotiate { cookie: Some(b(raw)), mstshash: Some(b(raw)), requested: "rdp".into(), selected: None, refused: Some(lossy(raw)) },
         EventKind::NtlmAuth {

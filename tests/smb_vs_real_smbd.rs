@@ -249,6 +249,16 @@ fn nmap(addr: SocketAddr) -> Vec<Vec<String>> {
     scripts
 }
 
+/// `nmap -sV`'s account of the port: the service and version columns (the port number
+/// left out).
+fn nmap_version(addr: SocketAddr) -> String {
+    let port = addr.port().to_string();
+    let out = Command::new("nmap").args(["-sV", "-Pn", "-n", "-p", &port, "127.0.0.1"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let line = text.lines().find(|l| l.starts_with(&format!("{port}/tcp"))).unwrap_or_default();
+    line.split_whitespace().skip(1).collect::<Vec<_>>().join(" ")
+}
+
 #[test]
 fn smbclient_impacket_and_nmap_see_the_same_server_in_the_decoy_as_in_debians_smbd() {
     let (_dir, _smbd, _hw, real, decoy) = side_by_side();
@@ -261,4 +271,10 @@ fn smbclient_impacket_and_nmap_see_the_same_server_in_the_decoy_as_in_debians_sm
     let (theirs, ours) = (nmap(real), nmap(decoy));
     assert!(theirs.iter().flatten().any(|l| l.contains("Message signing enabled but not required")), "{theirs:?}");
     assert_eq!(ours, theirs, "nmap's SMB scripts");
+    // Version detection takes the better part of a minute: both at once.
+    let theirs = std::thread::spawn(move || nmap_version(real));
+    let ours = nmap_version(decoy);
+    let theirs = theirs.join().unwrap();
+    assert!(theirs.starts_with("open "), "{theirs}");
+    assert_eq!(ours, theirs, "nmap -sV");
 }

@@ -112,3 +112,30 @@ fn a_planted_windows_password_used_with_smbclient_and_impacket_raises_a_critical
     assert_eq!(guess["details"]["username"]["text"], "svc_pacs");
     assert!(guess["details"]["hashcat"]["text"].is_string());
 }
+
+#[test]
+fn nmap_sees_windows_server_2019_and_2022_file_servers_with_smb1_removed_and_signing_not_required() {
+    let dir = tempfile::tempdir().unwrap();
+    let decoys = "  - name: fs2019\n    type: smb\n    listen: 127.0.0.4:445\n    personality: windows-server-2019-file\n    netbios_name: PACS-FS01\n  - name: fs2022\n    type: smb\n    listen: 127.0.0.5:445\n    personality: windows-server-2022-file\n    netbios_name: PACS-FS02\n";
+    let _hw = Honeyward::start(dir.path(), &config(decoys));
+    let scan = |ip: &'static str| {
+        std::thread::spawn(move || {
+            let out = Command::new("nmap")
+                .args(["-Pn", "-n", "-sV", "-p", "445", "--script", "smb-protocols,smb2-security-mode,smb-os-discovery,smb-vuln-ms17-010", ip])
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        })
+    };
+    // Version detection takes half a minute: both at once.
+    let scans = [scan("127.0.0.4"), scan("127.0.0.5")];
+    for text in scans.map(|s| s.join().unwrap()) {
+        // As nmap 7.93 sees a Windows Server 2019 or 2022 without SMB1: the port's
+        // service guessed (no SMB1 answer to its probe), every SMB2/3 dialect, signing
+        // enabled and not required, and nothing from the SMB1-only scripts.
+        assert!(text.contains("445/tcp open  microsoft-ds?"), "{text}");
+        assert!(text.contains("|     202\n|     210\n|     300\n|     302\n|_    311"), "{text}");
+        assert!(text.contains("|   311: \n|_    Message signing enabled but not required"), "{text}");
+        assert!(!text.contains("smb-os-discovery") && !text.contains("VULNERABLE"), "{text}");
+    }
+}

@@ -388,6 +388,28 @@ pub fn spnego(bytes: &[u8]) {
     let _ = spnego::ntlmssp(bytes);
 }
 
+/// What a client writes to the srvsvc pipe (DCE/RPC binds and requests, in as many
+/// writes as the first byte says): every answer is whole PDUs, within the cap.
+pub fn srvsvc(bytes: &[u8]) {
+    use crate::decoy::smb::srvsvc::{Pipe, ShareEntry};
+    let shares = [ShareEntry { name: "Radiology".into(), kind: 0, remark: "scans".into() }];
+    let Some((&pieces, rest)) = bytes.split_first() else { return };
+    let mut pipe = Pipe::default();
+    let step = rest.len() / usize::from(pieces.clamp(1, 8)) + 1;
+    for chunk in rest.chunks(step) {
+        if pipe.write(chunk, &shares).is_err() {
+            return;
+        }
+    }
+    let out = pipe.read(usize::MAX);
+    let mut at = 0;
+    while at < out.len() {
+        let len = out.get(at + 8..at + 10).map_or(0, |l| usize::from(u16::from_le_bytes([l[0], l[1]])));
+        assert!(len >= 16 && at + len <= out.len(), "answers are whole PDUs");
+        at += len;
+    }
+}
+
 /// nginx-default's HTTP/1 limits and its ALPN list, as a decoy with default limits
 /// gets them.
 fn nginx_default() -> &'static (crate::decoy::http::h1::H1Limits, Vec<u8>) {

@@ -98,6 +98,7 @@ fn the_h2_connection_and_ntlmssp_parsers_survive_their_seeds_and_mutations() {
 fn the_smb_spnego_rdp_and_poisoner_answer_parsers_survive_their_seeds_and_mutations() {
     smoke("smb_connection", honeyward::fuzzing::smb_connection);
     smoke("spnego", honeyward::fuzzing::spnego);
+    smoke("srvsvc", honeyward::fuzzing::srvsvc);
     smoke("rdp", honeyward::fuzzing::rdp);
     smoke("poison_answer", honeyward::fuzzing::poison_answer);
 }

@@ -174,3 +174,37 @@ fn impacket_with_a_planted_password_lists_and_downloads_and_a_wrong_password_sti
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("STATUS_LOGON_FAILURE"), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(file_events(&hw, dir.path(), 4).iter().all(|e| detail(e, "user") == "NHSTRUST\\svc_pacs"));
 }
+
+#[test]
+fn share_listings_show_the_honey_shares_to_a_planted_account_and_nothing_to_a_null_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hw, _) = start(dir.path(), "windows-server-2019-file");
+    let addr = hw.addr("fileserv");
+    let out = Command::new("smbclient")
+        .args(["-L", &format!("//{}", addr.ip()), "-p", &addr.port().to_string(), "-U", &format!("NHSTRUST\\svc_pacs%{PASSWORD}")])
+        .env("HOME", "/nonexistent")
+        .output()
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    for line in
+        ["ADMIN$          Disk      Remote Admin", "C$              Disk      Default share", "IPC$            IPC       Remote IPC", "Radiology       Disk"]
+    {
+        assert!(text.contains(line), "{line:?} in {text}");
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smb/impacket_shares.py");
+    let out = Command::new("python3").arg(&script).args([&addr.ip().to_string(), &addr.port().to_string(), "NHSTRUST", "svc_pacs", PASSWORD]).output().unwrap();
+    let listed = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(listed.trim(), "ADMIN$ C$ IPC$ Radiology", "{listed}{}", String::from_utf8_lossy(&out.stderr));
+    // ADMIN$ is there but not for this account, as on Windows.
+    let out = smbclient(addr, "ADMIN$", &format!("NHSTRUST\\svc_pacs%{PASSWORD}"), "SMB3_11", "ls", dir.path(), &[]);
+    assert!(out.contains("NT_STATUS_ACCESS_DENIED"), "{out}");
+    // A null session reaches IPC$, and Windows keeps srvsvc from it.
+    let out =
+        Command::new("smbclient").args(["-L", &format!("//{}", addr.ip()), "-p", &addr.port().to_string(), "-N"]).env("HOME", "/nonexistent").output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("Anonymous login successful") && !text.contains("Radiology") && !text.contains("IPC$"), "{text}");
+    let events = file_events(&hw, dir.path(), 3);
+    let listing = events.iter().find(|e| detail(e, "operation") == "list_shares").unwrap();
+    assert_eq!(detail(listing, "detail"), "NetrShareEnum level 1, 4 shares");
+    assert!(events.iter().any(|e| detail(e, "user") == "(null session)" && detail(e, "status") == "STATUS_ACCESS_DENIED"), "{events:#?}");
+}

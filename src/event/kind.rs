@@ -380,8 +380,8 @@ pub enum EventKind {
     /// share: a tree connect, an open, a listing, a read (summed per open file), a
     /// refused write; each as the server answered it.
     SmbFile {
-        /// `tree_connect`, `open`, `list`, `query_info`, `read`, `write`, `set_info`,
-        /// `ioctl` or `tree_disconnect`.
+        /// `tree_connect`, `open`, `list`, `list_shares` (srvsvc), `query_info`, `read`,
+        /// `write`, `set_info`, `flush` or `ioctl`.
         operation: String,
         /// The account the session logged in as (`DOMAIN\user`).
         user: AttackerBytes,

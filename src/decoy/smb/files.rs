@@ -41,10 +41,12 @@ pub(super) struct Session {
     /// Every answer signed (the server or the client requires it).
     pub signing_required: bool,
     pub view: Arc<View>,
+    /// A null session: IPC$ only, its pipes as the personality lets anonymous users in.
+    pub anonymous: bool,
     pub trees: Vec<Tree>,
     pub opens: Vec<Open>,
     next_tree: u32,
-    next_file: u64,
+    pub next_file: u64,
 }
 
 /// A connected share; `share` is None for IPC$.
@@ -64,6 +66,8 @@ pub(super) struct Open {
     pub found: Found,
     /// A listing's names left to send, once one was asked for.
     pub listing: Option<Vec<(String, bool)>>,
+    /// The srvsvc pipe, when this is an open of it on IPC$.
+    pub pipe: Option<Box<super::srvsvc::Pipe>>,
     pub read_bytes: u64,
     pub reads: u32,
 }
@@ -78,7 +82,7 @@ pub(super) struct Related {
 
 impl Session {
     pub fn new(id: u64, user: String, signer: Signer, crypt: Option<super::transform::Crypt>, signing_required: bool, view: Arc<View>) -> Session {
-        Session { id, user, signer, crypt, signing_required, view, trees: Vec::new(), opens: Vec::new(), next_tree: 1, next_file: 1 }
+        Session { id, user, signer, crypt, signing_required, view, anonymous: false, trees: Vec::new(), opens: Vec::new(), next_tree: 1, next_file: 1 }
     }
 
     pub fn tree(&self, id: u32) -> Option<&Tree> {
@@ -147,7 +151,7 @@ impl SmbConn {
     pub(super) fn file_event(s: &Session, operation: &str, share: &str, path: &str, code: u32, bytes: Option<u64>, detail: Option<String>) -> EventKind {
         EventKind::SmbFile {
             operation: operation.into(),
-            user: AttackerBytes::new(s.user.as_str()),
+            user: AttackerBytes::new(if s.anonymous { "(null session)" } else { s.user.as_str() }),
             share: AttackerBytes::new(share),
             path: AttackerBytes::new(path),
             status: status::name(code),
@@ -196,8 +200,9 @@ impl SmbConn {
         related.tree = tree_id;
         match (h.command, share) {
             (command::CREATE, Some(share)) => self.create(si, h, m, share, &share_name, related),
-            (command::CREATE, None) => vec![self.answer(h, status::OBJECT_NAME_NOT_FOUND, &[])],
+            (command::CREATE, None) => self.open_pipe(si, h, m, related),
             (command::CLOSE, _) => self.close(si, h, m, related),
+            (command::READ, None) | (command::WRITE, None) | (command::IOCTL, None) => self.on_pipe(si, h, m, related),
             (command::READ, _) => self.read(si, h, m, related),
             (command::QUERY_DIRECTORY, Some(share)) => self.query_directory(si, h, m, share, related),
             (command::QUERY_INFO, Some(share)) => self.query_info(si, h, m, share, related),
@@ -236,9 +241,13 @@ impl SmbConn {
         let session = &self.sessions[si];
         let share = session.view.share(&name);
         let ipc = name.eq_ignore_ascii_case("IPC$");
+        let admin = self.p.implementation == super::personality::Implementation::Windows && ["ADMIN$", "C$"].iter().any(|a| a.eq_ignore_ascii_case(&name));
         let code = match (share, ipc) {
             _ if session.trees.len() >= MAX_TREES => status::INSUFFICIENT_RESOURCES,
-            (Some(_), _) | (None, true) => status::SUCCESS,
+            (None, true) => status::SUCCESS,
+            // Nobody here is an administrator; a null session reaches IPC$ only.
+            _ if admin || (session.anonymous && !ipc) => status::ACCESS_DENIED,
+            (Some(_), _) => status::SUCCESS,
             (None, false) => status::BAD_NETWORK_NAME,
         };
         // How the client protects its session: what an analyst compares with its tooling.
@@ -314,7 +323,7 @@ impl SmbConn {
         let session = &mut self.sessions[si];
         let id = (session.next_file, rand::RngExt::random::<u64>(&mut rand::rng()) | 1);
         session.next_file += 1;
-        session.opens.push(Open { id, tree: related.tree, path, named, found, listing: None, read_bytes: 0, reads: 0 });
+        session.opens.push(Open { id, tree: related.tree, path, named, found, listing: None, pipe: None, read_bytes: 0, reads: 0 });
         related.file = Some(id);
         let mut body = Vec::with_capacity(89);
         body.extend(89u16.to_le_bytes());

@@ -156,6 +156,15 @@ impl SmbConn {
                 Anonymous::Allow => {
                     let token = if login.spnego { spnego::neg_token_resp(Some(spnego::ACCEPT_COMPLETED), None, None, None) } else { Vec::new() };
                     let flags = if self.p.implementation == Implementation::Windows { SESSION_NULL } else { 0 };
+                    // A null session: IPC$ only, nothing signed.
+                    let signer = super::signing::Signer::new(0x0202, &[0; 16], &login.preauth, self.signing);
+                    let view = std::sync::Arc::new(super::share::View::new(&[], &[], 0));
+                    if self.sessions.len() >= MAX_PENDING {
+                        self.sessions.remove(0);
+                    }
+                    let mut session = super::files::Session::new(login.session_id, String::new(), signer, None, false, view);
+                    session.anonymous = true;
+                    self.sessions.push(session);
                     return (self.session_setup_response(h, status::SUCCESS, login.session_id, flags, &token), status::SUCCESS);
                 }
                 Anonymous::Deny => {

@@ -85,6 +85,8 @@ pub mod status {
     pub const NOT_A_DIRECTORY: u32 = 0xc000_0103;
     pub const FILE_CLOSED: u32 = 0xc000_0128;
     pub const NOT_FOUND: u32 = 0xc000_0225;
+    pub const PIPE_EMPTY: u32 = 0xc000_00d9;
+    pub const PIPE_DISCONNECTED: u32 = 0xc000_00b0;
 
     /// The status's name, as an analyst looks it up.
     pub fn name(code: u32) -> String {
@@ -109,6 +111,8 @@ pub mod status {
             NOT_A_DIRECTORY => "NOT_A_DIRECTORY",
             FILE_CLOSED => "FILE_CLOSED",
             NOT_FOUND => "NOT_FOUND",
+            PIPE_EMPTY => "PIPE_EMPTY",
+            PIPE_DISCONNECTED => "PIPE_DISCONNECTED",
             _ => "",
         };
         if !known.is_empty() {

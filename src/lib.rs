@@ -33,7 +33,8 @@
 //! - Shared plumbing: [`pem`] (reading operator-given PEM files), [`tls`] (generated
 //!   certificates, rustls configurations), [`state_file`] (files kept in the state directory),
 //!   [`shutdown`] (the signal that stops decoys and drains the rest),
-//!   [`privilege`] (dropping root after binding).
+//!   [`privilege`] (dropping root after binding), [`secret_eq`] (comparing secrets in
+//!   constant time).
 //! - The edge: [`app`] wires one process together and stops it in order; [`cli`] is the
 //!   command line; [`deploy`] renders systemd and Kubernetes files. Nothing below the
 //!   edge imports it.
@@ -54,6 +55,7 @@ pub mod incident;
 pub mod pem;
 pub mod pipeline;
 pub mod privilege;
+pub mod secret_eq;
 pub mod shutdown;
 pub mod sink;
 pub mod state_file;

@@ -92,7 +92,7 @@ pub fn query_value(query: Option<&str>, key: &str) -> Option<String> {
 
 /// Constant-time comparison of two secrets.
 pub fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    crate::secret_eq::same(a.as_bytes(), b.as_bytes())
 }
 
 #[cfg(test)]

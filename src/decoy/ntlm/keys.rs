@@ -119,17 +119,14 @@ pub fn server_mech_list_mic(exported: &[u8; 16], flags: u32, mech_types_der: &[u
 /// Whether a client's mechListMIC over the same bytes is right (client-to-server keys, SeqNum 0), constant time.
 pub fn client_mech_list_mic_ok(exported: &[u8; 16], flags: u32, mech_types_der: &[u8], mic: &[u8]) -> bool {
     let want = first_signature(exported, flags, Direction::ClientToServer, mech_types_der);
-    mic.len() == want.len() && mic.iter().zip(&want).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    crate::secret_eq::same(mic, &want)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn hex(s: &str) -> Vec<u8> {
-        let s: String = s.chars().filter(|c| c.is_ascii_hexdigit()).collect();
-        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
-    }
+    use crate::secret_eq::hex;
 
     fn key(s: &str) -> [u8; 16] {
         hex(s).try_into().unwrap()

@@ -66,10 +66,7 @@ pub fn blob_time_and_challenge(nt_response: &[u8]) -> Option<(u64, [u8; 8])> {
 mod tests {
     use super::*;
 
-    fn hex(s: &str) -> Vec<u8> {
-        let s: String = s.chars().filter(|c| c.is_ascii_hexdigit()).collect();
-        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
-    }
+    use crate::secret_eq::hex;
 
     /// MS-NLMP §4.2.4: user "User", domain "Domain", password "Password", server
     /// challenge 0123456789abcdef, client challenge aa…, time 0, target info naming

@@ -3,10 +3,7 @@
 //! cutting of listings, checked by a small reference parser over generated names and sizes.
 use super::*;
 
-fn hex(s: &str) -> Vec<u8> {
-    let s: String = s.split_whitespace().collect();
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
-}
+use crate::secret_eq::hex;
 
 fn file(name: &str) -> Node<'_> {
     Node { name, directory: false, size: 5000, created: 0x01d8_1234_5678_9abc, written: 0x01d9_0000_1111_2222, file_id: 0x0005_0000_0000_1234 }

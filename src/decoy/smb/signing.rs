@@ -77,11 +77,6 @@ fn first_16(bytes: &[u8]) -> [u8; 16] {
     out
 }
 
-/// Whether two byte strings are equal, in time that depends only on their lengths.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// One session's signing key and algorithm.
 #[derive(Clone)]
 pub struct Signer {
@@ -140,7 +135,7 @@ impl Signer {
         }
         let zero = [0u8; 16];
         let want = self.mac(message, &[&message[..SIGNATURE_AT], &zero, &message[SIGNATURE_AT + 16..]]);
-        constant_time_eq(&want, &message[SIGNATURE_AT..SIGNATURE_AT + 16])
+        crate::secret_eq::same(&want, &message[SIGNATURE_AT..SIGNATURE_AT + 16])
     }
 
     /// The MAC of the concatenated `parts` (the message with its signature zeroed);
@@ -201,10 +196,7 @@ fn gmac_nonce(message: &[u8]) -> [u8; 12] {
 mod tests {
     use super::*;
 
-    fn hex(s: &str) -> Vec<u8> {
-        let s: String = s.chars().filter(|c| c.is_ascii_hexdigit()).collect();
-        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
-    }
+    use crate::secret_eq::hex;
 
     fn key(s: &str) -> [u8; 16] {
         hex(s).try_into().unwrap()

@@ -304,10 +304,7 @@ pub fn encode_response(status: u16, headers: &[(String, String)], table_update: 
 mod tests {
     use super::*;
 
-    fn hex(s: &str) -> Vec<u8> {
-        let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
-    }
+    use crate::secret_eq::hex;
 
     fn pairs(fields: &[Field]) -> Vec<(String, String)> {
         fields.iter().map(|f| (String::from_utf8_lossy(&f.name).into(), String::from_utf8_lossy(&f.value).into())).collect()

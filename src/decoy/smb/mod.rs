@@ -92,31 +92,26 @@ impl SmbRuntime {
     }
 }
 
-/// How reading the next message ended, when it did not give one.
-enum ReadEnd {
-    Closed(CloseReason),
-}
-
 /// Reads the next SMB message, answering a port-139 session request and skipping
 /// keep-alives on the way. Counts what it reads into `bytes_in`.
-async fn next_message(stream: &mut TcpStream, bytes_in: &mut u64, limits: &crate::config::ConnectionLimits) -> Result<Vec<u8>, ReadEnd> {
+async fn next_message(stream: &mut TcpStream, bytes_in: &mut u64, limits: &crate::config::ConnectionLimits) -> Result<Vec<u8>, CloseReason> {
     loop {
         let mut head = [0u8; 4];
         match tokio::time::timeout(limits.idle_timeout, stream.read_exact(&mut head)).await {
-            Err(_) => return Err(ReadEnd::Closed(CloseReason::IdleTimeout)),
-            Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Err(ReadEnd::Closed(CloseReason::PeerClosed)),
-            Ok(Err(_)) => return Err(ReadEnd::Closed(CloseReason::Error)),
+            Err(_) => return Err(CloseReason::IdleTimeout),
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Err(CloseReason::PeerClosed),
+            Ok(Err(_)) => return Err(CloseReason::Error),
             Ok(Ok(_)) => {}
         }
         *bytes_in += 4;
         let (kind, len) = wire::frame_header(head);
         if len > MAX_MESSAGE || *bytes_in + len as u64 > limits.max_session_bytes {
-            return Err(ReadEnd::Closed(CloseReason::MaxBytes));
+            return Err(CloseReason::MaxBytes);
         }
         let mut body = vec![0u8; len];
         match tokio::time::timeout(limits.idle_timeout, stream.read_exact(&mut body)).await {
-            Err(_) => return Err(ReadEnd::Closed(CloseReason::IdleTimeout)),
-            Ok(Err(_)) => return Err(ReadEnd::Closed(CloseReason::PeerClosed)),
+            Err(_) => return Err(CloseReason::IdleTimeout),
+            Ok(Err(_)) => return Err(CloseReason::PeerClosed),
             Ok(Ok(_)) => {}
         }
         *bytes_in += len as u64;
@@ -125,11 +120,11 @@ async fn next_message(stream: &mut TcpStream, bytes_in: &mut u64, limits: &crate
             frame_type::REQUEST => {
                 // Port 139: any called name is this server.
                 if stream.write_all(&[frame_type::POSITIVE, 0, 0, 0]).await.is_err() {
-                    return Err(ReadEnd::Closed(CloseReason::Error));
+                    return Err(CloseReason::Error);
                 }
             }
             frame_type::KEEP_ALIVE => {}
-            _ => return Err(ReadEnd::Closed(CloseReason::ProtocolError)),
+            _ => return Err(CloseReason::ProtocolError),
         }
     }
 }
@@ -199,7 +194,7 @@ pub async fn handle(rt: Arc<SmbRuntime>, mut stream: TcpStream, mut conn: Connec
         };
         let message = match message {
             Ok(m) => m,
-            Err(ReadEnd::Closed(reason)) => break reason,
+            Err(reason) => break reason,
         };
         for step in state.on_message(&message) {
             let out = match step {

@@ -118,19 +118,20 @@ fn a_poisoner_is_offered_a_planted_account_once_and_the_hash_it_captures_checks_
     let dir = tempfile::tempdir().unwrap();
     let count = dir.path().join("heard");
     let _poisoner = poisoner(&ns, &count, false);
-    // The poisoner's SMB capture, as Responder's: impacket's smbserver in its namespace.
+    // The poisoner's SMB capture, as Responder's: impacket's SMB server in its namespace.
     let capture = dir.path().join("capture.log");
     let shared = dir.path().join("share");
     std::fs::create_dir_all(&shared).unwrap();
     let log = std::fs::File::create(&capture).unwrap();
     let b = ns.b();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smb/capture_server.py");
     let smbserver = Command::new("ip")
-        .args(["netns", "exec", &b, "smbserver.py", "-smb2support", "-debug", "-ip", "10.203.0.2", "LOOT", shared.to_str().unwrap()])
+        .args(["netns", "exec", &b, "python3", script, "10.203.0.2", shared.to_str().unwrap()])
         .env("PYTHONUNBUFFERED", "1")
         .stdout(log.try_clone().unwrap())
         .stderr(log)
         .spawn()
-        .expect("impacket's smbserver.py (scripts/test.sh installs impacket)");
+        .expect("python3 with impacket (scripts/test.sh installs it)");
     let _smbserver = Reaped(smbserver);
     let yaml = config(
         "  - name: canary\n    type: llmnr-canary\n    interface: hwc-veth-a\n    names: [PACS-BACKUP02]\n    interval_seconds: 3\n    offer:\n      account: svc_backup\n      domain: NHSTRUST\n",

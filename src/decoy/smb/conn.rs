@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use super::files::{Related, Session};
+use super::logged_in::{Related, Session};
 use super::negotiate::{self, Answer, WILDCARD};
 use super::personality::{Implementation, Mech, Smb1Only, SmbPersonality};
 use super::signing::{Preauth, SigningAlgorithm};

@@ -4,8 +4,9 @@
 //! as a read-only Windows share answers and recorded as `smb_file`.
 
 use super::conn::SmbConn;
-use super::files::{file_id, response, Related, READ_ACCESS};
+use super::files::{file_id, response, READ_ACCESS};
 use super::info::{self, Node, Volume};
+use super::logged_in::Related;
 use super::share::Found;
 use super::step::Step;
 use super::wire::{status, u16_at, u32_at, Header, SMB2_HEADER};

@@ -10,6 +10,7 @@ pub mod conn;
 mod files;
 pub mod info;
 mod listing;
+mod logged_in;
 pub mod negotiate;
 mod personality;
 mod pipe;

@@ -4,7 +4,8 @@
 //! other pipe is not there. A listing is recorded as `smb_file` `list_shares`.
 
 use super::conn::SmbConn;
-use super::files::{file_id, response, Open, Related};
+use super::files::{file_id, response};
+use super::logged_in::{Open, Related};
 use super::personality::Implementation;
 use super::share::Found;
 use super::srvsvc::{Call, Pipe, ShareEntry, STYPE_DISKTREE, STYPE_IPC, STYPE_SPECIAL};

@@ -143,7 +143,7 @@ impl SmbConn {
             self.sessions.remove(0);
         }
         let crypt = self.cipher.filter(|_| dialect >= 0x0300).map(|c| super::transform::Crypt::new(dialect, c, exported, &login.preauth));
-        self.sessions.push(super::files::Session::new(login.session_id, user, signer, crypt, signing_required, view));
+        self.sessions.push(super::logged_in::Session::new(login.session_id, user, signer, crypt, signing_required, view));
         reply
     }
 
@@ -162,7 +162,7 @@ impl SmbConn {
                     if self.sessions.len() >= MAX_PENDING {
                         self.sessions.remove(0);
                     }
-                    let mut session = super::files::Session::new(login.session_id, String::new(), signer, None, false, view);
+                    let mut session = super::logged_in::Session::new(login.session_id, String::new(), signer, None, false, view);
                     session.anonymous = true;
                     self.sessions.push(session);
                     return (self.session_setup_response(h, status::SUCCESS, login.session_id, flags, &token), status::SUCCESS);

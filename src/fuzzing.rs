@@ -410,6 +410,43 @@ pub fn srvsvc(bytes: &[u8]) {
     }
 }
 
+/// An MLLP stream cut into as many reads as the first byte says: every message comes
+/// out within the cap, and framing it again reads back the same.
+pub fn mllp(bytes: &[u8]) {
+    use crate::decoy::hl7::mllp::{frame, Deframer, Frame, KEPT};
+    let Some((&pieces, rest)) = bytes.split_first() else { return };
+    let mut d = Deframer::new(1024);
+    let step = rest.len() / usize::from(pieces.clamp(1, 16)) + 1;
+    let mut frames: Vec<Frame> = rest.chunks(step).flat_map(|c| d.push(c)).collect();
+    frames.extend(d.finish());
+    for f in frames {
+        match f {
+            Frame::Message(m) => {
+                assert!(m.len() <= 1024);
+                let mut again = Deframer::new(1024);
+                assert_eq!(again.push(&frame(&m)), vec![Frame::Message(m)]);
+            }
+            Frame::Stray { kept, length } | Frame::Oversized { kept, length } => assert!(kept.len() <= KEPT && kept.len() <= length),
+        }
+    }
+}
+
+/// An HL7 v2 message as the decoy reads it: delimiters, segments, the summary, and
+/// the ACK in each code, which must read back as an ACK with the same control id.
+pub fn hl7_message(bytes: &[u8]) {
+    use crate::decoy::hl7::{ack, message};
+    let Ok(m) = message::parse(bytes) else { return };
+    assert!(m.segments.len() <= message::MAX_SEGMENTS);
+    let summary = m.summary();
+    for code in [ack::AckCode::Accept, ack::AckCode::Error, ack::AckCode::Reject] {
+        let a = ack::ack(&m, code, "20261206101500", Some("fuzz"));
+        let back = message::parse(&a).expect("an ACK parses");
+        let back = back.summary();
+        assert_eq!(back.message_type, "ACK");
+        assert_eq!(back.control_id, summary.control_id, "the control id is echoed");
+    }
+}
+
 /// nginx-default's HTTP/1 limits and its ALPN list, as a decoy with default limits
 /// gets them.
 fn nginx_default() -> &'static (crate::decoy::http::h1::H1Limits, Vec<u8>) {

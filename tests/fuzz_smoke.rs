@@ -108,3 +108,9 @@ fn the_dicom_pdu_reader_survives_its_seeds_and_mutations() {
     // Separate: each call runs a small async runtime.
     smoke("dicom_pdu", honeyward::fuzzing::dicom_pdu);
 }
+
+#[test]
+fn the_hl7_framer_and_message_parser_survive_their_seeds_and_mutations() {
+    smoke("mllp", honeyward::fuzzing::mllp);
+    smoke("hl7_message", honeyward::fuzzing::hl7_message);
+}

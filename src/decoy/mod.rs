@@ -10,6 +10,7 @@ mod counting;
 pub mod der;
 pub mod dicom;
 mod error;
+pub mod hl7;
 pub mod http;
 mod limits;
 mod listener;

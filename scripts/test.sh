@@ -68,8 +68,9 @@ fi
 # SSH clients and auditors the SSH decoy is tested with, from PyPI: paramiko (what many
 # brute-forcers are built on), asyncssh, and ssh-audit (the fingerprinting tool);
 # pyjarm, the JARM TLS fingerprinting probe the HTTPS decoy is compared with nginx by;
-# and impacket, the SMB/NTLM library behind most Windows lateral-movement tooling.
-for mod_pkg in "paramiko:paramiko" "asyncssh:asyncssh" "ssh_audit:ssh-audit" "jarm:pyjarm" "impacket:impacket"; do
+# impacket, the SMB/NTLM library behind most Windows lateral-movement tooling; and the
+# HL7 v2 clients the hl7 decoy is driven with: hl7 (its mllp_send) and hl7apy.
+for mod_pkg in "paramiko:paramiko" "asyncssh:asyncssh" "ssh_audit:ssh-audit" "jarm:pyjarm" "impacket:impacket" "hl7:hl7" "hl7apy:hl7apy"; do
   mod=${mod_pkg%%:*}; pkg=${mod_pkg#*:}
   if ! python3 -c "import $mod" 2>/dev/null; then
     echo "scripts/test.sh: installing $pkg from PyPI"

@@ -28,8 +28,9 @@ pub use canaries::CanaryConfig;
 pub use cohort::CohortConfig;
 pub use console::ConsoleConfig;
 pub use decoys::{
-    AcceptPolicy, ConnectionLimits, DecoyConfig, DicomDecoyConfig, HoneyShare, HttpDecoyConfig, OfferAccount, PersonalityChoice, PoisonCanaryConfig,
-    RdpDecoyConfig, ResolutionProtocol, ShareContent, ShareFile, SmbDecoyConfig, SshDecoyConfig, TcpDecoyConfig, TlsSource, UnknownAeQueries, WindowsNames,
+    AcceptPolicy, ConnectionLimits, DecoyConfig, DicomDecoyConfig, Hl7DecoyConfig, HoneyShare, HttpDecoyConfig, OfferAccount, PersonalityChoice,
+    PoisonCanaryConfig, RdpDecoyConfig, ResolutionProtocol, ShareContent, ShareFile, SmbDecoyConfig, SshDecoyConfig, TcpDecoyConfig, TlsSource,
+    UnknownAeQueries, WindowsNames,
 };
 pub use error::{ConfigError, ConfigErrors};
 pub use fleet::{ControllerConfig, NatsConfig, SensorCredential, UpstreamConfig};

@@ -69,6 +69,8 @@ fn table_of_single_mistakes() {
         ("console:\n  listen: 127.0.0.1:9080\n  public_url: ftp://x/y\n", "invalid public_url", 3),
         ("console:\n  listen: 127.0.0.1:9080\n  session_hours: 0\n", "outside the allowed range", 3),
         ("decoys:\n  - {name: f, type: smb, listen: '127.0.0.1:1',\n     accept: everyone}\n", "unknown accept mode `everyone`", 3),
+        ("decoys:\n  - {name: h, type: hl7, listen: '127.0.0.1:1',\n     personality: cloverleaf}\n", "unknown HL7 personality `cloverleaf`", 3),
+        ("decoys:\n  - {name: h, type: hl7, listen: '127.0.0.1:1', max_message_bytes: 10}\n", "outside the allowed range", 2),
         ("decoys:\n  - name: f\n    type: smb\n    listen: '127.0.0.1:1'\n    shares:\n      - name: 'IPC$'\n", "not a share name", 6),
         ("decoys:\n  - name: f\n    type: smb\n    listen: '127.0.0.1:1'\n    shares:\n      - name: S\n        files:\n          - {path: '../etc/passwd', text: x}\n", "not a path in a share", 8),
         ("decoys:\n  - name: f\n    type: smb\n    listen: '127.0.0.1:1'\n    shares:\n      - name: S\n        files:\n          - {path: a.txt}\n", "needs one of source or text", 8),

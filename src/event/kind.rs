@@ -399,6 +399,43 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         detail: Option<AttackerBytes>,
     },
+    /// An HL7 v2 message (or what came instead of one) on an MLLP interface, and the
+    /// acknowledgement the decoy sent, as the imitated engine sends it.
+    Hl7Message {
+        /// `message`, `no start block` (bytes outside any frame), `oversized` (over
+        /// `max_message_bytes`), `unterminated` (the connection ended inside a frame),
+        /// `not hl7` (a frame without an MSH).
+        framing: String,
+        /// MSH-9 as sent (`ADT^A01^ADT_A01`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message_type: Option<AttackerBytes>,
+        /// MSH-10, MSH-11 and MSH-12.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        control_id: Option<AttackerBytes>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        processing_id: Option<AttackerBytes>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        version: Option<AttackerBytes>,
+        /// MSH-3/MSH-4 and MSH-5/MSH-6 as `application/facility`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sending: Option<AttackerBytes>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        receiving: Option<AttackerBytes>,
+        /// Patient identifiers (PID-2/3/4, QPD query values) and names (PID-5), comma-separated.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        patient_ids: Option<AttackerBytes>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        patient_names: Option<AttackerBytes>,
+        /// Segment ids in order, comma-separated.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        segments: Option<String>,
+        /// MSA-1 of the acknowledgement sent (`AA`, `AE`, `AR`), when one was.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ack: Option<String>,
+        /// The frame's length, and its first 4 KiB as sent.
+        bytes: u64,
+        raw: AttackerBytes,
+    },
     /// An answer to the poisoner canary's question for a name that exists nowhere: a
     /// Responder-style poisoner on the LAN (the event's source is its address).
     NamePoisoning {
@@ -516,6 +553,7 @@ const KINDS: &[KindInfo] = &[
     KindInfo { id: 610, name: "ntlm_auth", severity: Severity::Medium, technique: Some(Technique::PasswordGuessing) },
     KindInfo { id: 630, name: "smb_exploit", severity: Severity::High, technique: Some(Technique::ExploitationOfRemoteServices) },
     KindInfo { id: 650, name: "smb_file", severity: Severity::High, technique: Some(Technique::DataFromNetworkSharedDrive) },
+    KindInfo { id: 700, name: "hl7_message", severity: Severity::Medium, technique: Some(Technique::DataFromInformationRepositories) },
     KindInfo { id: 640, name: "name_poisoning", severity: Severity::High, technique: Some(Technique::LlmnrNbtNsPoisoning) },
     KindInfo { id: 620, name: "rdp_negotiate", severity: Severity::Low, technique: Some(Technique::NetworkServiceDiscovery) },
     KindInfo { id: 500, name: "file_opened", severity: Severity::High, technique: Some(Technique::CredentialsInFiles) },
@@ -547,15 +585,16 @@ impl EventKind {
             EventKind::NtlmAuth { .. } => 14,
             EventKind::SmbExploit { .. } => 15,
             EventKind::SmbFile { .. } => 16,
-            EventKind::NamePoisoning { .. } => 17,
-            EventKind::RdpNegotiate { .. } => 18,
-            EventKind::FileOpened { .. } => 19,
-            EventKind::CanaryMissing { .. } => 20,
-            EventKind::ConnectionsRefused { .. } => 21,
-            EventKind::SensorRefused { .. } => 22,
-            EventKind::SensorSilent { .. } => 23,
-            EventKind::SpoolShed { .. } => 24,
-            EventKind::StoreFull { .. } => 25,
+            EventKind::Hl7Message { .. } => 17,
+            EventKind::NamePoisoning { .. } => 18,
+            EventKind::RdpNegotiate { .. } => 19,
+            EventKind::FileOpened { .. } => 20,
+            EventKind::CanaryMissing { .. } => 21,
+            EventKind::ConnectionsRefused { .. } => 22,
+            EventKind::SensorRefused { .. } => 23,
+            EventKind::SensorSilent { .. } => 24,
+            EventKind::SpoolShed { .. } => 25,
+            EventKind::StoreFull { .. } => 26,
         };
         &KINDS[index]
     }

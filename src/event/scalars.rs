@@ -171,6 +171,39 @@ impl EventKind {
                 opt(f, "bytes", bytes.as_ref().map(num));
                 opt(f, "detail", detail.as_ref().map(text));
             }
+            EventKind::Hl7Message {
+                framing,
+                message_type,
+                control_id,
+                processing_id,
+                version,
+                sending,
+                receiving,
+                patient_ids,
+                patient_names,
+                segments,
+                ack,
+                bytes,
+                raw,
+            } => {
+                f("framing", Cow::Borrowed(framing));
+                for (key, value) in [
+                    ("message_type", message_type),
+                    ("control_id", control_id),
+                    ("processing_id", processing_id),
+                    ("version", version),
+                    ("sending", sending),
+                    ("receiving", receiving),
+                    ("patient_ids", patient_ids),
+                    ("patient_names", patient_names),
+                ] {
+                    opt(f, key, value.as_ref().map(text));
+                }
+                opt(f, "segments", segments.as_deref().map(Cow::Borrowed));
+                opt(f, "ack", ack.as_deref().map(Cow::Borrowed));
+                f("bytes", num(bytes));
+                f("raw", text(raw));
+            }
             EventKind::NamePoisoning { protocol, name, addresses, mac, offered } => {
                 f("protocol", Cow::Borrowed(protocol));
                 f("name", text(name));

@@ -45,7 +45,7 @@ impl Needs {
             bits | match t {
                 "ssh" => SSH,
                 "http" => HTTP,
-                "dicom" => DICOM,
+                "dicom" | "hl7" => DICOM,
                 "smb" | "rdp" | "llmnr-canary" => WINDOWS,
                 _ => 0,
             }

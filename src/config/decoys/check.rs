@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use marked_yaml::Node;
 
-use super::raw::{RawAccept, RawDicomDecoy, RawHttpDecoy, RawHttpTls, RawLimits, RawPoisonCanary, RawRdpDecoy, RawSmbDecoy, RawSshDecoy, RawTcpDecoy};
+use super::raw::{
+    RawAccept, RawDicomDecoy, RawHl7Decoy, RawHttpDecoy, RawHttpTls, RawLimits, RawPoisonCanary, RawRdpDecoy, RawSmbDecoy, RawSshDecoy, RawTcpDecoy,
+};
 use super::*;
 use crate::config::checker::Checker;
 use crate::config::spanned::At;
@@ -23,8 +25,9 @@ impl Checker<'_> {
                 "dicom" => self.parse::<RawDicomDecoy>(item).and_then(|raw| self.dicom_decoy(raw, &mut listens)),
                 "smb" => self.parse::<RawSmbDecoy>(item).map(|raw| self.smb_decoy(raw, &mut listens)),
                 "rdp" => self.parse::<RawRdpDecoy>(item).map(|raw| self.rdp_decoy(raw, &mut listens)),
+                "hl7" => self.parse::<RawHl7Decoy>(item).map(|raw| self.hl7_decoy(raw, &mut listens)),
                 "llmnr-canary" => self.parse::<RawPoisonCanary>(item).map(|raw| self.poison_canary(raw)),
-                _ => self.unknown_type(&kind, "decoy", "tcp, ssh, http, dicom, smb, rdp, llmnr-canary"),
+                _ => self.unknown_type(&kind, "decoy", "tcp, ssh, http, dicom, smb, rdp, hl7, llmnr-canary"),
             };
             out.extend(decoy);
         }
@@ -202,6 +205,16 @@ impl Checker<'_> {
         let personality = self.personality(raw.personality.as_ref(), "windows-10-workstation-rdp", raw.name.position);
         let names = self.windows_names(raw.netbios_name, raw.netbios_domain, raw.dns_domain);
         DecoyConfig::Rdp(RdpDecoyConfig { name: raw.name.value, listen, personality, names, limits: self.limits(raw.limits) })
+    }
+
+    fn hl7_decoy(&mut self, raw: RawHl7Decoy, listens: &mut Vec<(SocketAddr, String)>) -> DecoyConfig {
+        let listen = self.listen(&raw.listen, &raw.name.value, listens);
+        if let Some(p) = raw.personality.as_ref().filter(|p| p.value != "mirth-connect") {
+            self.error(p.position, format!("unknown HL7 personality `{}`", p.value), "mirth-connect");
+        }
+        let max_message_bytes = self.number(&raw.max_message_bytes, "max_message_bytes", 1 << 20, 1024..=64 << 20) as usize;
+        // A session may carry many messages, and the 10 MB frames an attacker tries.
+        DecoyConfig::Hl7(Hl7DecoyConfig { name: raw.name.value, listen, max_message_bytes, limits: self.limits_with(raw.limits, 64 << 20) })
     }
 
     fn poison_canary(&mut self, raw: RawPoisonCanary) -> DecoyConfig {

@@ -46,6 +46,7 @@ pub enum DecoyConfig {
     Dicom(DicomDecoyConfig),
     Smb(SmbDecoyConfig),
     Rdp(RdpDecoyConfig),
+    Hl7(Hl7DecoyConfig),
     Poison(PoisonCanaryConfig),
 }
 
@@ -59,6 +60,7 @@ impl DecoyConfig {
             DecoyConfig::Dicom(c) => &c.name,
             DecoyConfig::Smb(c) => &c.name,
             DecoyConfig::Rdp(c) => &c.name,
+            DecoyConfig::Hl7(c) => &c.name,
             DecoyConfig::Poison(c) => &c.name,
         }
     }
@@ -72,6 +74,7 @@ impl DecoyConfig {
             DecoyConfig::Dicom(_) => "dicom",
             DecoyConfig::Smb(_) => "smb",
             DecoyConfig::Rdp(_) => "rdp",
+            DecoyConfig::Hl7(_) => "hl7",
             DecoyConfig::Poison(_) => "llmnr-canary",
         }
     }
@@ -85,6 +88,7 @@ impl DecoyConfig {
             DecoyConfig::Dicom(c) => c.listen,
             DecoyConfig::Smb(c) => c.listen,
             DecoyConfig::Rdp(c) => c.listen,
+            DecoyConfig::Hl7(c) => c.listen,
             // It listens for answers to its own queries only, on a port of the system's.
             DecoyConfig::Poison(_) => SocketAddr::from(([0, 0, 0, 0], 0)),
         }
@@ -99,6 +103,7 @@ impl DecoyConfig {
             DecoyConfig::Dicom(c) => c.limits,
             DecoyConfig::Smb(c) => c.limits,
             DecoyConfig::Rdp(c) => c.limits,
+            DecoyConfig::Hl7(c) => c.limits,
             DecoyConfig::Poison(c) => c.limits,
         }
     }
@@ -247,6 +252,16 @@ pub enum ShareContent {
     Source(std::path::PathBuf),
     /// Text from the configuration.
     Text(String),
+}
+
+/// An HL7 v2 (MLLP) decoy.
+#[derive(Debug, Clone)]
+pub struct Hl7DecoyConfig {
+    pub name: String,
+    pub listen: SocketAddr,
+    /// The largest message taken.
+    pub max_message_bytes: usize,
+    pub limits: ConnectionLimits,
 }
 
 /// An RDP decoy.

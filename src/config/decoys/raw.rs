@@ -24,6 +24,9 @@ pub enum RawDecoy {
     /// A Windows Remote Desktop host requiring NLA that records every NTLM login and
     /// recognises planted Windows accounts.
     Rdp(RawRdpDecoy),
+    /// An HL7 v2 interface (MLLP) of an integration engine: every message recorded and
+    /// acknowledged as the engine does.
+    Hl7(RawHl7Decoy),
     /// Asks the LAN for honey names that do not exist (LLMNR, NBT-NS, mDNS): any answer
     /// is a Responder-style poisoner. The one component that sends packets.
     #[serde(rename = "llmnr-canary")]
@@ -227,6 +230,27 @@ pub struct RawShareFile {
     pub source: Option<At<String>>,
     /// Or its content as text.
     pub text: Option<String>,
+}
+
+/// `type: hl7` decoy.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawHl7Decoy {
+    #[serde(rename = "type")]
+    #[schemars(skip)]
+    #[allow(dead_code)]
+    pub kind: Option<String>,
+    /// Unique name, used in events and logs.
+    pub name: At<String>,
+    /// Address to listen on, `IP:PORT` (2575, HL7's port, on a real sensor).
+    pub listen: At<String>,
+    /// Built-in personality: `mirth-connect` (default; NextGen Connect's MLLP listener).
+    pub personality: Option<At<String>>,
+    /// The largest message taken, in bytes (1024..=67108864). Default 1048576; a
+    /// longer frame is recorded (its first 4 KiB) and not acknowledged.
+    pub max_message_bytes: Option<At<u64>>,
+    /// Connection limits.
+    pub limits: Option<RawLimits>,
 }
 
 /// `type: rdp` decoy.

@@ -1,7 +1,10 @@
-//! The HL7 v2 decoy's pieces (issue 20): MLLP framing, the message parser and the
-//! acknowledgements an integration engine sends back. Pure so far; the decoy that
-//! serves them comes next.
+//! The `hl7` decoy (issue 20): an integration engine's HL7 v2 interface over MLLP.
+//! Its pieces: MLLP framing, the message parser, the acknowledgements an engine
+//! sends back, and the listener that serves them.
 
 pub mod ack;
 pub mod message;
 pub mod mllp;
+mod serve;
+
+pub use serve::handle;

@@ -40,6 +40,7 @@ pub(super) fn protocol(kind: &EventKind) -> Option<&'static str> {
         EventKind::DicomAssociation { .. } | EventKind::DicomCommand { .. } | EventKind::DicomStore { .. } | EventKind::DicomRelease { .. } => Some("dicom"),
         EventKind::SmbNegotiate { .. } | EventKind::SmbExploit { .. } | EventKind::SmbFile { .. } => Some("smb"),
         EventKind::RdpNegotiate { .. } => Some("rdp"),
+        EventKind::Hl7Message { .. } => Some("hl7"),
         EventKind::NtlmAuth { protocol, .. } if protocol == "rdp" => Some("rdp"),
         EventKind::NtlmAuth { protocol, .. } if protocol == "http" => Some("http"),
         EventKind::NtlmAuth { .. } => Some("smb"),

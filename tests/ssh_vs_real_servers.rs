@@ -189,9 +189,21 @@ fn nmap_service_and_ssh_scripts_report_the_same_as_for_the_real_servers() {
     ];
     for (real, fake, scripts) in scripts {
         for &script in scripts {
-            let (r, f) = (nmap(real, script), nmap(fake, script));
+            // nmap's scripts time out on their own: on a loaded machine one of
+            // ssh-hostkey's connections (one per key type) can miss, against either
+            // server. Scanned again, up to three times, until both answers agree.
+            let mut scans = Vec::new();
+            for _ in 0..3 {
+                let (r, f) = (nmap(real, script), nmap(fake, script));
+                let agree = f == r;
+                scans.push((r, f));
+                if agree {
+                    break;
+                }
+            }
+            let (r, f) = scans.pop().unwrap();
             assert!(r.contains(&format!("| {script}:")), "{r}");
-            assert_eq!(f, r, "{script}");
+            assert_eq!(f, r, "{script} (after {} scans)", scans.len() + 1);
         }
     }
 }

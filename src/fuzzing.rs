@@ -431,15 +431,26 @@ pub fn mllp(bytes: &[u8]) {
     }
 }
 
-/// An HL7 v2 message as the decoy reads it: delimiters, segments, the summary, and
-/// the ACK in each code, which must read back as an ACK with the same control id.
+/// An HL7 v2 message as the decoy reads it: delimiters, segments, the summary, the
+/// ACK in each code, which must read back as an ACK with the same control id, and,
+/// for a patient query, its criteria and the answer naming a patient, which must read
+/// back with one PID.
 pub fn hl7_message(bytes: &[u8]) {
-    use crate::decoy::hl7::{ack, message};
+    use crate::decoy::hl7::{ack, message, query, response};
     let Ok(m) = message::parse(bytes) else { return };
     assert!(m.segments.len() <= message::MAX_SEGMENTS);
     let summary = m.summary();
+    let stamp = ack::Stamp::echo("20261206101500");
+    if let Some((kind, criteria)) = query::query(&m) {
+        assert!(criteria.limit <= query::MAX_ANSWERED && criteria.ids.len() <= 8);
+        static PATIENT: std::sync::OnceLock<crate::token::HoneyPatient> = std::sync::OnceLock::new();
+        let p = PATIENT.get_or_init(|| crate::token::clinical::cohort(1, 1, &crate::token::clinical::Site::default()).pop().expect("one patient"));
+        let reply = response::respond(&m, kind, &criteria, &[p], &stamp, "GHR");
+        let back = message::parse(&reply).expect("an answer parses");
+        assert_eq!(back.all(b"PID").count(), usize::from(!criteria.is_empty()), "one PID per patient");
+    }
     for code in [ack::AckCode::Accept, ack::AckCode::Error, ack::AckCode::Reject] {
-        let a = ack::ack(&m, code, "20261206101500", Some("fuzz"));
+        let a = ack::ack(&m, code, &stamp, Some((ack::Problem::InternalError, "fuzz")));
         let back = message::parse(&a).expect("an ACK parses");
         let back = back.summary();
         assert_eq!(back.message_type, "ACK");

@@ -38,23 +38,72 @@ fn detail(e: &serde_json::Value, key: &str) -> String {
     v["text"].as_str().or(v.as_str()).unwrap_or_default().to_string()
 }
 
+/// The honey patient a new `patient` token holds: (NHS number, MRN, family name, birth date).
+fn honey_patient(dir: &Path) -> (String, String, String, String) {
+    cli(dir, &["token", "create", "patient", "--label", "honey patient in the PAS", "--out", "patient.json", "-c", "honeyward.yaml"]);
+    let tokens = cli(dir, &["token", "list", "--json", "-c", "honeyward.yaml"]);
+    let token: serde_json::Value = serde_json::from_str(tokens.lines().next().unwrap()).unwrap();
+    let p = &token["facts"]["patient"];
+    let s = |k: &str| p[k].as_str().unwrap().to_string();
+    (s("nhs_number"), s("mrn"), s("family_name"), s("birth_date"))
+}
+
 #[test]
-fn adt_oru_and_a_pdq_query_get_mirths_acks_that_hl7apy_validates_and_each_message_is_stored_once() {
+fn adt_oru_and_patient_queries_get_replies_that_hl7apy_validates_and_each_message_is_stored_once() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("honeyward.yaml"), config(DECOY)).unwrap();
-    cli(dir.path(), &["token", "create", "patient", "--label", "honey patient in the PAS", "--out", "patient.json", "-c", "honeyward.yaml"]);
-    let tokens = cli(dir.path(), &["token", "list", "--json", "-c", "honeyward.yaml"]);
-    let nhs = tokens.split("\"nhs_number\":\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let (nhs, mrn, family, _) = honey_patient(dir.path());
     let hw = Honeyward::start(dir.path(), &config(DECOY));
     let addr = hw.addr("engine");
-    let qbp = format!("MSH|^~\\&|PORTAL|WEB|MIRTH|HOSP|20261206101700||QBP^Q22^QBP_Q21|Q0001|P|2.5\rQPD|IHE PDQ Query|Q0001|@PID.3.1^{nhs}\rRCP|I\r");
-    let files = [write(dir.path(), "adt", ADT), write(dir.path(), "oru", ORU), write(dir.path(), "qbp", &qbp)];
+    let messages = [
+        ("adt", ADT.to_string()),
+        ("oru", ORU.to_string()),
+        // IHE PDQ by NHS number, then by family name and birth date.
+        ("pdq", format!("MSH|^~\\&|PORTAL|WEB|MIRTH|HOSP|20261206101700||QBP^Q22^QBP_Q21|Q0001|P|2.5\rQPD|IHE PDQ Query|Q0001|@PID.3.1^{nhs}\rRCP|I\r")),
+        (
+            "pdq-name",
+            // (hl7apy reads QPD-3 as one value, so one parameter here: the unit tests
+            // cover name and birth date together.)
+            format!(
+                "MSH|^~\\&|PORTAL|WEB|MIRTH|HOSP|20261206101701||QBP^Q22^QBP_Q21|Q0002|P|2.5\rQPD|IHE PDQ Query|Q0002|@PID.5.1.1^{}\rRCP|I|10^RD\r",
+                family.to_lowercase()
+            ),
+        ),
+        // Get demographics by MRN; the original-mode query by NHS number.
+        ("q21", format!("MSH|^~\\&|PORTAL|WEB|MIRTH|HOSP|20261206101702||QBP^Q21^QBP_Q21|Q0003|P|2.5.1\rQPD|IHE PIX Query|Q0003|{mrn}^^^GHR^MR\rRCP|I\r")),
+        ("a19", format!("MSH|^~\\&|PORTAL|WEB|MIRTH|HOSP|20261206101703||QRY^A19|Q0004|P|2.3\rQRD|20261206101703|R|I|Q0004|||10^RD|{nhs}|DEM\r")),
+        // A query naming nobody, and one naming a patient who is not there.
+        ("pdq-empty", "MSH|^~\\&|PORTAL|WEB|MIRTH|HOSP|20261206101704||QBP^Q22^QBP_Q21|Q0005|P|2.5\rQPD|IHE PDQ Query|Q0005\rRCP|I\r".to_string()),
+        (
+            "pdq-none",
+            "MSH|^~\\&|PORTAL|WEB|MIRTH|HOSP|20261206101705||QBP^Q22^QBP_Q21|Q0006|P|2.5\rQPD|IHE PDQ Query|Q0006|@PID.3.1^0000000000\rRCP|I\r".to_string(),
+        ),
+    ];
+    let files: Vec<String> = messages.iter().map(|(name, m)| write(dir.path(), name, m)).collect();
     let out = send(addr, &files);
-    assert_eq!(
-        out.lines().collect::<Vec<_>>(),
-        ["ack AA MSG00001 ACK^A01^ACK 2.5.1 valid", "ack AA LAB777 ACK^R01^ACK 2.5.1 valid", "ack AA Q0001 ACK^Q22^ACK 2.5 valid"],
-        "{out}"
-    );
+    let honey = format!("{}^", family.to_uppercase());
+    let lines: Vec<Vec<&str>> = out.lines().map(|l| l.split(' ').collect()).collect();
+    assert_eq!(lines.len(), messages.len(), "{out}");
+    let expect = [
+        ("AA", "MSG00001", "ACK^A01^ACK", "2.5.1", "valid", "0"),
+        ("AA", "LAB777", "ACK^R01^ACK", "2.5.1", "valid", "0"),
+        ("AA", "Q0001", "RSP^K22^RSP_K21", "2.5", "valid", "1"),
+        ("AA", "Q0002", "RSP^K22^RSP_K21", "2.5", "valid", "1+"),
+        ("AA", "Q0003", "RSP^K21^RSP_K21", "2.5.1", "valid", "1"),
+        ("AA", "Q0004", "ADR^A19", "2.3", "tolerant", "1"),
+        ("AE", "Q0005", "RSP^K22^RSP_K21", "2.5", "valid", "0"),
+        ("AA", "Q0006", "RSP^K22^RSP_K21", "2.5", "valid", "0"),
+    ];
+    for (line, (code, id, kind, version, validity, pids)) in lines.iter().zip(expect) {
+        // Mirth echoes the control id in its own MSH-10.
+        assert_eq!(line[1..7], [code, id, kind, id, version, validity], "{out}");
+        // Token patients come first; another patient of the cohort may share a family name.
+        assert!(line[7] == pids || (pids == "1+" && line[7] != "0"), "{out}");
+        if pids != "0" {
+            assert_eq!(line[8], nhs, "{out}");
+            assert!(line[9].starts_with(&honey), "{out}");
+        }
+    }
     // mllp_send, the package's command line, sends a framed file and gets the same ACK.
     let framed = write(dir.path(), "adt.mllp", &format!("\x0b{ADT}\x1c\r"));
     let cli_out = Command::new("python3")
@@ -66,7 +115,8 @@ fn adt_oru_and_a_pdq_query_get_mirths_acks_that_hl7apy_validates_and_each_messag
     assert!(text.contains("MSA|AA|MSG00001"), "{text}{}", String::from_utf8_lossy(&cli_out.stderr));
 
     let db = hw.store();
-    assert!(eventually(10, || bodies(&db, "hl7_message").len() == 4), "{:#?}", bodies(&db, "hl7_message"));
+    let stored = messages.len() + 1;
+    assert!(eventually(10, || bodies(&db, "hl7_message").len() == stored), "{:#?}", bodies(&db, "hl7_message"));
     let json = cli(dir.path(), &["events", "list", "--json", "--kind", "hl7_message", "-c", "honeyward.yaml"]);
     let events: Vec<serde_json::Value> = json.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let adt = events.iter().find(|e| detail(e, "control_id") == "MSG00001").unwrap();
@@ -75,10 +125,50 @@ fn adt_oru_and_a_pdq_query_get_mirths_acks_that_hl7apy_validates_and_each_messag
     assert_eq!((detail(adt, "patient_ids"), detail(adt, "patient_names")), ("1234567".into(), "DOE^John".into()));
     assert_eq!((detail(adt, "segments"), detail(adt, "ack"), detail(adt, "version")), ("MSH,EVN,PID,PV1".into(), "AA".into(), "2.5.1".into()));
     assert!(adt.get("token").is_none());
-    let query = events.iter().find(|e| detail(e, "control_id") == "Q0001").unwrap();
-    assert_eq!(detail(query, "patient_ids"), nhs);
-    assert_eq!(query["token"]["kind"], "patient", "{query:#}");
-    assert_eq!(query["severity"], "critical");
+    // Every query that named or was answered with the honey patient is a hit on its token.
+    for id in ["Q0001", "Q0002", "Q0003", "Q0004"] {
+        let query = events.iter().find(|e| detail(e, "control_id") == id).unwrap();
+        assert_eq!((query["token"]["kind"].as_str(), query["severity"].as_str()), (Some("patient"), Some("critical")), "{query:#}");
+        let matches = query["details"]["matches"].as_u64().unwrap();
+        assert!(matches == 1 || (id == "Q0002" && matches > 1), "{query:#}");
+    }
+    assert_eq!(detail(events.iter().find(|e| detail(e, "control_id") == "Q0001").unwrap(), "patient_ids"), nhs);
+    for (id, ack) in [("Q0005", "AE"), ("Q0006", "AA")] {
+        let query = events.iter().find(|e| detail(e, "control_id") == id).unwrap();
+        assert!(query.get("token").is_none() && detail(query, "ack") == ack && query["details"]["matches"] == 0, "{query:#}");
+    }
+}
+
+#[test]
+fn rhapsody_and_a_generic_listener_stamp_their_own_replies_and_a_message_without_a_type_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let decoys = "  - name: rhapsody\n    type: hl7\n    personality: rhapsody\n    listen: 127.0.0.1:0\n  - name: generic\n    type: hl7\n    personality: generic-2.5.1\n    listen: 127.0.0.1:0\n";
+    let hw = Honeyward::start(dir.path(), &config(decoys));
+    let files = [write(dir.path(), "adt", ADT), write(dir.path(), "adt23", &ADT.replace("|2.5.1\r", "|2.3\r"))];
+    let rhapsody = send(hw.addr("rhapsody"), &files);
+    let generic = send(hw.addr("generic"), &files);
+    let fields = |out: &str| out.lines().map(|l| l.split(' ').map(String::from).collect::<Vec<_>>()).collect::<Vec<_>>();
+    for (out, versions) in [(&rhapsody, ["2.5.1", "2.3"]), (&generic, ["2.5.1", "2.5.1"])] {
+        let lines = fields(out);
+        for (line, version) in lines.iter().zip(versions) {
+            // The engine's own control id (a counter), the message's in MSA-2.
+            assert_eq!((line[1].as_str(), line[2].as_str(), line[5].as_str()), ("AA", "MSG00001", version), "{out}");
+            assert!(line[4] != "MSG00001" && line[4].parse::<u64>().is_ok(), "{out}");
+        }
+        assert_eq!(lines[1][4].parse::<u64>().unwrap(), lines[0][4].parse::<u64>().unwrap() + 1, "{out}");
+    }
+    // No message type, and a version that is not HL7 v2: AR with the error's code.
+    let mut s = TcpStream::connect(hw.addr("generic")).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    for (message, code) in
+        [("MSH|^~\\&|A|B|C|D|2026|||X1|P|2.5\r", "200^Unsupported message type"), ("MSH|^~\\&|A|B|C|D|2026||ADT^A01|X2|P|3.0\r", "203^Unsupported version id")]
+    {
+        s.write_all(format!("\x0b{message}\x1c\r").as_bytes()).unwrap();
+        let mut reply = [0u8; 4096];
+        let n = s.read(&mut reply).unwrap();
+        let text = String::from_utf8_lossy(&reply[..n]).to_string();
+        assert!(text.contains("\rMSA|AR|X") && text.contains(&format!("ERR|||{code}^HL70357|E|")), "{text:?}");
+    }
 }
 
 #[test]

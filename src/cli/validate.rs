@@ -180,7 +180,9 @@ fn decoy_detail(d: &DecoyConfig, cohort: &config::CohortConfig) -> Result<String
                 r.names.netbios_name.as_deref().unwrap_or(&p.netbios_name)
             )
         }
-        DecoyConfig::Hl7(h) => format!("personality mirth-connect (MLLP, every message acknowledged AA), messages of at most {} bytes", h.max_message_bytes),
+        DecoyConfig::Hl7(h) => {
+            format!("personality {} (MLLP; patient queries answered from the cohort), messages of at most {} bytes", h.engine.name(), h.max_message_bytes)
+        }
         DecoyConfig::Smb(s) => {
             let p = personality::smb(s)?;
             let dialects: Vec<String> = p.dialects.iter().map(|&d| crate::decoy::smb::negotiate::dialect_name(d)).collect();

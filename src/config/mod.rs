@@ -28,7 +28,7 @@ pub use canaries::CanaryConfig;
 pub use cohort::CohortConfig;
 pub use console::ConsoleConfig;
 pub use decoys::{
-    AcceptPolicy, ConnectionLimits, DecoyConfig, DicomDecoyConfig, Hl7DecoyConfig, HoneyShare, HttpDecoyConfig, OfferAccount, PersonalityChoice,
+    AcceptPolicy, ConnectionLimits, DecoyConfig, DicomDecoyConfig, Hl7DecoyConfig, Hl7Engine, HoneyShare, HttpDecoyConfig, OfferAccount, PersonalityChoice,
     PoisonCanaryConfig, RdpDecoyConfig, ResolutionProtocol, ShareContent, ShareFile, SmbDecoyConfig, SshDecoyConfig, TcpDecoyConfig, TlsSource,
     UnknownAeQueries, WindowsNames,
 };

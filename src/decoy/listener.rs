@@ -49,7 +49,7 @@ pub enum BoundDecoy {
         listener: TcpListener,
     },
     Hl7 {
-        config: Arc<crate::config::Hl7DecoyConfig>,
+        runtime: Arc<super::hl7::Hl7Runtime>,
         listener: TcpListener,
     },
     Rdp {
@@ -139,7 +139,7 @@ pub async fn bind(config: &DecoyConfig, around: &Surroundings) -> Result<BoundDe
             let runtime = prepare(&c.name, move || rdp::RdpRuntime::for_decoy(&config, p, &state_dir)).await?;
             BoundDecoy::Rdp { runtime: Arc::new(runtime), listener }
         }
-        DecoyConfig::Hl7(c) => BoundDecoy::Hl7 { config: Arc::new(c.clone()), listener: listen(config, 0)? },
+        DecoyConfig::Hl7(c) => BoundDecoy::Hl7 { runtime: Arc::new(super::hl7::Hl7Runtime::for_decoy(c, around)), listener: listen(config, 0)? },
         DecoyConfig::Poison(c) => {
             let (runtime, socket) = poison::canary::PoisonRuntime::open(c).map_err(|cause| DecoyError::Setup { decoy: c.name.clone(), cause })?;
             let socket = tokio::net::UdpSocket::from_std(socket)
@@ -193,7 +193,9 @@ impl BoundDecoy {
             BoundDecoy::Dicom { runtime, listener } => accept_loop(listener, cx, move |stream, conn| dicom::handle(Arc::clone(&runtime), stream, conn)).await,
             BoundDecoy::Smb { runtime, listener } => accept_loop(listener, cx, move |stream, conn| smb::handle(Arc::clone(&runtime), stream, conn)).await,
             BoundDecoy::Rdp { runtime, listener } => accept_loop(listener, cx, move |stream, conn| rdp::handle(Arc::clone(&runtime), stream, conn)).await,
-            BoundDecoy::Hl7 { config, listener } => accept_loop(listener, cx, move |stream, conn| super::hl7::handle(Arc::clone(&config), stream, conn)).await,
+            BoundDecoy::Hl7 { runtime, listener } => {
+                accept_loop(listener, cx, move |stream, conn| super::hl7::handle(Arc::clone(&runtime), stream, conn)).await
+            }
             BoundDecoy::Poison { runtime, socket } => poison::canary::serve(runtime, socket, cx).await,
         }
     }

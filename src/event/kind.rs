@@ -431,6 +431,9 @@ pub enum EventKind {
         /// MSA-1 of the acknowledgement sent (`AA`, `AE`, `AR`), when one was.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         ack: Option<String>,
+        /// For a patient query, how many patients the answer named.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        matches: Option<u32>,
         /// The frame's length, and its first 4 KiB as sent.
         bytes: u64,
         raw: AttackerBytes,

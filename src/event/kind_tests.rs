@@ -115,6 +115,7 @@ fn serde_name_matches_table_name() {
             patient_names: Some(AttackerBytes::new("SMITH^Jane")),
             segments: Some("MSH,PID".into()),
             ack: Some("AA".into()),
+            matches: None,
             bytes: 120,
             raw: AttackerBytes::new("MSH|^~\\&|"),
         },

@@ -183,6 +183,7 @@ impl EventKind {
                 patient_names,
                 segments,
                 ack,
+                matches,
                 bytes,
                 raw,
             } => {
@@ -201,6 +202,7 @@ impl EventKind {
                 }
                 opt(f, "segments", segments.as_deref().map(Cow::Borrowed));
                 opt(f, "ack", ack.as_deref().map(Cow::Borrowed));
+                opt(f, "matches", matches.map(num));
                 f("bytes", num(bytes));
                 f("raw", text(raw));
             }

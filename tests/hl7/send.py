@@ -1,9 +1,11 @@
 """Sends HL7 v2 messages over MLLP with the `hl7` package's client (what its
-mllp_send uses) and checks each acknowledgement with hl7apy: parsed and validated
-strictly for versions hl7apy can build ACKs of (2.4 on), tolerantly before.
+mllp_send uses) and checks each reply with hl7apy: parsed and validated strictly
+(groups found) for versions hl7apy has message structures of (2.4 on), tolerantly
+before.
 
 usage: send.py HOST PORT MESSAGE_FILE...   (one message per file, segments on CR)
-Prints per message: "ack <MSA-1> <MSA-2> <ACK's MSH-9> <ACK's MSH-12> <valid|tolerant>".
+Prints per message:
+  "reply <MSA-1> <MSA-2> <MSH-9> <MSH-10> <MSH-12> <valid|tolerant> <PIDs> <first PID-3.1> <first PID-5>"
 """
 import sys
 
@@ -18,10 +20,16 @@ with MLLPClient(host, port) as client:
         message = open(path, "rb").read().decode("latin-1")
         # The client hands back the frame as received: its blocks taken off here.
         answer = client.send_message(message).decode("latin-1").lstrip("\x0b").rstrip("\x1c\r") + "\r"
-        version = str(hl7.parse(answer).segment("MSH")[12])
+        parsed = hl7.parse(answer)
+        version = str(parsed.segment("MSH")[12])
         strict = version >= "2.4"
         level = VALIDATION_LEVEL.STRICT if strict else VALIDATION_LEVEL.TOLERANT
-        ack = parse_message(answer, validation_level=level, find_groups=False)
+        reply = parse_message(answer, validation_level=level, find_groups=strict)
         if strict:
-            ack.validate()
-        print("ack", ack.msa.msa_1.value, ack.msa.msa_2.value, ack.msh.msh_9.value, ack.msh.msh_12.value, "valid" if strict else "tolerant")
+            reply.validate()
+        pids = [s for s in parsed if str(s[0]) == "PID"]
+        first_id = str(pids[0][3][0][0]) if pids else "-"
+        first_name = str(pids[0][5][0]) if pids else "-"
+        msh = parsed.segment("MSH")
+        msa = parsed.segment("MSA")
+        print("reply", msa[1], msa[2], msh[9], msh[10], msh[12], "valid" if strict else "tolerant", len(pids), first_id, first_name)

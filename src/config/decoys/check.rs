@@ -209,12 +209,17 @@ impl Checker<'_> {
 
     fn hl7_decoy(&mut self, raw: RawHl7Decoy, listens: &mut Vec<(SocketAddr, String)>) -> DecoyConfig {
         let listen = self.listen(&raw.listen, &raw.name.value, listens);
-        if let Some(p) = raw.personality.as_ref().filter(|p| p.value != "mirth-connect") {
-            self.error(p.position, format!("unknown HL7 personality `{}`", p.value), "mirth-connect");
-        }
+        let engine = match raw.personality.as_ref() {
+            None => Hl7Engine::MirthConnect,
+            Some(p) => Hl7Engine::ALL.into_iter().find(|e| e.name() == p.value).unwrap_or_else(|| {
+                let names: Vec<&str> = Hl7Engine::ALL.iter().map(|e| e.name()).collect();
+                self.error(p.position, format!("unknown HL7 personality `{}`", p.value), names.join(", "));
+                Hl7Engine::MirthConnect
+            }),
+        };
         let max_message_bytes = self.number(&raw.max_message_bytes, "max_message_bytes", 1 << 20, 1024..=64 << 20) as usize;
         // A session may carry many messages, and the 10 MB frames an attacker tries.
-        DecoyConfig::Hl7(Hl7DecoyConfig { name: raw.name.value, listen, max_message_bytes, limits: self.limits_with(raw.limits, 64 << 20) })
+        DecoyConfig::Hl7(Hl7DecoyConfig { name: raw.name.value, listen, engine, max_message_bytes, limits: self.limits_with(raw.limits, 64 << 20) })
     }
 
     fn poison_canary(&mut self, raw: RawPoisonCanary) -> DecoyConfig {

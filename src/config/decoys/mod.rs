@@ -254,11 +254,37 @@ pub enum ShareContent {
     Text(String),
 }
 
+/// The integration engine an HL7 decoy imitates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hl7Engine {
+    /// NextGen Connect (Mirth Connect)'s MLLP listener with its auto-generated ACK.
+    MirthConnect,
+    /// Rovi/Lyniate Rhapsody's HL7 TCP communication point.
+    Rhapsody,
+    /// A plain HL7 2.5.1 listener.
+    Generic251,
+}
+
+impl Hl7Engine {
+    pub const ALL: [Hl7Engine; 3] = [Hl7Engine::MirthConnect, Hl7Engine::Rhapsody, Hl7Engine::Generic251];
+
+    /// The name configurations use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Hl7Engine::MirthConnect => "mirth-connect",
+            Hl7Engine::Rhapsody => "rhapsody",
+            Hl7Engine::Generic251 => "generic-2.5.1",
+        }
+    }
+}
+
 /// An HL7 v2 (MLLP) decoy.
 #[derive(Debug, Clone)]
 pub struct Hl7DecoyConfig {
     pub name: String,
     pub listen: SocketAddr,
+    /// The engine imitated.
+    pub engine: Hl7Engine,
     /// The largest message taken.
     pub max_message_bytes: usize,
     pub limits: ConnectionLimits,

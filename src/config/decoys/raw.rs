@@ -244,7 +244,9 @@ pub struct RawHl7Decoy {
     pub name: At<String>,
     /// Address to listen on, `IP:PORT` (2575, HL7's port, on a real sensor).
     pub listen: At<String>,
-    /// Built-in personality: `mirth-connect` (default; NextGen Connect's MLLP listener).
+    /// The engine imitated: `mirth-connect` (default; NextGen Connect's MLLP listener
+    /// and auto-generated ACK), `rhapsody` (its own control ids, zoned times) or
+    /// `generic-2.5.1` (a plain 2.5.1 listener: every reply in 2.5.1).
     pub personality: Option<At<String>>,
     /// The largest message taken, in bytes (1024..=67108864). Default 1048576; a
     /// longer frame is recorded (its first 4 KiB) and not acknowledged.

@@ -121,6 +121,35 @@ impl<'a> Message<'a> {
         value.split(|&b| b == self.delimiters.component).collect()
     }
 
+    /// `value` with the delimiter escapes (`\F\`, `\S\`, `\T\`, `\R\`, `\E\`)
+    /// turned back into the characters they stand for; other escapes are kept.
+    pub fn unescape(&self, value: &[u8]) -> Vec<u8> {
+        let d = self.delimiters;
+        let mut out = Vec::with_capacity(value.len());
+        let mut i = 0;
+        while i < value.len() {
+            let ch = match (value[i] == d.escape, value.get(i + 1), value.get(i + 2) == Some(&d.escape)) {
+                (true, Some(b'F'), true) => Some(d.field),
+                (true, Some(b'S'), true) => Some(d.component),
+                (true, Some(b'T'), true) => Some(d.subcomponent),
+                (true, Some(b'R'), true) => Some(d.repetition),
+                (true, Some(b'E'), true) => Some(d.escape),
+                _ => None,
+            };
+            match ch {
+                Some(c) => {
+                    out.push(c);
+                    i += 3;
+                }
+                None => {
+                    out.push(value[i]);
+                    i += 1;
+                }
+            }
+        }
+        out
+    }
+
     /// The repetitions of a field value.
     pub fn repetitions(&self, value: &'a [u8]) -> Vec<&'a [u8]> {
         value.split(|&b| b == self.delimiters.repetition).collect()

@@ -1,21 +1,46 @@
-//! The `hl7` decoy at run time: an integration engine's MLLP listener (NextGen
-//! Connect's, "Mirth") that reads frames, acknowledges every HL7 message with an
-//! `AA` as Mirth's auto-generated ACK does, and records each as `hl7_message` with
-//! what it says, a honey patient named in it being a hit on that patient's token.
-//! Bytes outside frames, frames over the cap and frames cut off are recorded too.
+//! The `hl7` decoy at run time: an integration engine's MLLP listener that reads
+//! frames, answers patient queries from the cohort and acknowledges every other HL7
+//! message as the engine does (`AA`; `AR` for a message without a type or an HL7 v2
+//! version), and records each as `hl7_message` with what it says, a honey patient
+//! named or answered being a hit on that patient's token. Bytes outside frames,
+//! frames over the cap and frames cut off are recorded too.
 
 use std::sync::Arc;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::ack::{ack, AckCode};
-use super::message::parse;
+use super::ack::{ack, AckCode, Problem};
+use super::engine::Engine;
+use super::message::{parse, Message, Summary};
 use super::mllp::{frame, Deframer, Frame, KEPT};
+use super::query::{find, query};
+use super::response::respond;
 use crate::config::Hl7DecoyConfig;
 use crate::decoy::connection::{Connection, Recorder};
-use crate::event::{AttackerBytes, CloseReason, EventKind};
+use crate::decoy::{Cohort, Surroundings};
+use crate::event::{AttackerBytes, CloseReason, EventKind, TokenHit};
 use crate::token::MaterialKind;
+
+/// One decoy: its configuration, the engine it imitates and the cohort it answers from.
+#[derive(Debug)]
+pub struct Hl7Runtime {
+    pub config: Hl7DecoyConfig,
+    engine: Engine,
+    cohort: Arc<Cohort>,
+    site_code: String,
+}
+
+impl Hl7Runtime {
+    pub fn for_decoy(config: &Hl7DecoyConfig, around: &Surroundings) -> Self {
+        Hl7Runtime {
+            config: config.clone(),
+            engine: Engine::new(config.engine),
+            cohort: Arc::clone(&around.shared_cohort),
+            site_code: around.cohort.site_code.clone(),
+        }
+    }
+}
 
 /// Read size per call.
 const READ_CHUNK: usize = 16 * 1024;
@@ -28,10 +53,9 @@ fn pair(a: &str, b: &str) -> Option<AttackerBytes> {
     (!a.is_empty() || !b.is_empty()).then(|| AttackerBytes::new(format!("{a}/{b}")))
 }
 
-/// Records what a frame was, with the token of the first honey patient it names.
-async fn record(recorder: &Recorder, kind: EventKind, patient_ids: &[String]) {
-    let tokens = recorder.context().events.tokens();
-    let hit = patient_ids.iter().find_map(|id| tokens.lookup(MaterialKind::PatientId, id.as_bytes()));
+/// Records what a frame was, with the token of a honey patient it named or was
+/// answered with.
+async fn record(recorder: &Recorder, kind: EventKind, hit: Option<TokenHit>) {
     let mut event = recorder.event(kind);
     event.token = hit;
     recorder.context().events.emit(event).await;
@@ -51,23 +75,57 @@ fn unframed(framing: &str, kept: &[u8], length: usize) -> EventKind {
         patient_names: None,
         segments: None,
         ack: None,
+        matches: None,
         bytes: length as u64,
         raw: AttackerBytes::new(&kept[..kept.len().min(KEPT)]),
     }
 }
 
-/// Answers one frame: the ACK to send (if any), after recording it.
-async fn answer(recorder: &Recorder, f: Frame) -> Option<Vec<u8>> {
+/// Why a message is refused whatever it is, if it is.
+fn refusal(s: &Summary) -> Option<(Problem, &'static str)> {
+    if s.message_type.is_empty() {
+        return Some((Problem::UnsupportedMessageType, "MSH-9 names no message type"));
+    }
+    let v = s.version.as_bytes();
+    let hl7_v2 = v.len() >= 3 && v.starts_with(b"2.") && v[2].is_ascii_digit();
+    (!hl7_v2).then_some((Problem::UnsupportedVersion, "MSH-12 is not an HL7 v2 version"))
+}
+
+/// The reply to a message, its MSA-1, how many patients it named, and the token of
+/// the first honey patient among them.
+fn reply(rt: &Hl7Runtime, recorder: &Recorder, m: &Message<'_>, s: &Summary) -> (Vec<u8>, AckCode, Option<u32>, Option<TokenHit>) {
+    let stamp = rt.engine.stamp(chrono::Utc::now());
+    if let Some(problem) = refusal(s) {
+        return (ack(m, AckCode::Reject, &stamp, Some(problem)), AckCode::Reject, None, None);
+    }
+    let tokens = recorder.context().events.tokens();
+    let Some((kind, criteria)) = query(m) else {
+        return (ack(m, AckCode::Accept, &stamp, None), AckCode::Accept, None, None);
+    };
+    let (honey, seed) = (tokens.patients(), tokens.cohort_seed());
+    let cohort = rt.cohort.patients(seed);
+    let found = find(&criteria, &honey, &cohort);
+    let hit = found.iter().find(|(_, token)| *token).and_then(|(p, _)| tokens.lookup(MaterialKind::PatientId, p.nhs_number.as_bytes()));
+    let patients: Vec<_> = found.iter().map(|(p, _)| *p).collect();
+    let code = if criteria.is_empty() { AckCode::Error } else { AckCode::Accept };
+    (respond(m, kind, &criteria, &patients, &stamp, &rt.site_code), code, Some(patients.len() as u32), hit)
+}
+
+/// Answers one frame: the reply to send (if any), after recording it.
+async fn answer(rt: &Hl7Runtime, recorder: &Recorder, f: Frame) -> Option<Vec<u8>> {
     match f {
         Frame::Message(m) => {
             let Ok(message) = parse(&m) else {
-                record(recorder, unframed("not hl7", &m, m.len()), &[]).await;
+                record(recorder, unframed("not hl7", &m, m.len()), None).await;
                 return None;
             };
             let s = message.summary();
-            let now = chrono::Utc::now().format("%Y%m%d%H%M%S").to_string();
-            let reply = ack(&message, AckCode::Accept, &now, None);
+            let (reply, code, matches, answered) = reply(rt, recorder, &message, &s);
             let msh9 = message.segments.first().and_then(|msh| message.field(msh, 9)).unwrap_or_default();
+            let named = {
+                let tokens = recorder.context().events.tokens();
+                s.patient_ids.iter().find_map(|id| tokens.lookup(MaterialKind::PatientId, id.as_bytes()))
+            };
             let kind = EventKind::Hl7Message {
                 framing: "message".into(),
                 message_type: Some(AttackerBytes::new(msh9)),
@@ -79,26 +137,28 @@ async fn answer(recorder: &Recorder, f: Frame) -> Option<Vec<u8>> {
                 patient_ids: joined(&s.patient_ids),
                 patient_names: joined(&s.patient_names),
                 segments: Some(s.segments.join(",")),
-                ack: Some(AckCode::Accept.as_str().into()),
+                ack: Some(code.as_str().into()),
+                matches,
                 bytes: m.len() as u64,
                 raw: AttackerBytes::new(&m[..m.len().min(KEPT)]),
             };
-            record(recorder, kind, &s.patient_ids).await;
+            record(recorder, kind, named.or(answered)).await;
             Some(frame(&reply))
         }
         Frame::Stray { kept, length } => {
-            record(recorder, unframed("no start block", &kept, length), &[]).await;
+            record(recorder, unframed("no start block", &kept, length), None).await;
             None
         }
         Frame::Oversized { kept, length } => {
-            record(recorder, unframed("oversized", &kept, length), &[]).await;
+            record(recorder, unframed("oversized", &kept, length), None).await;
             None
         }
     }
 }
 
 /// Serves one connection.
-pub async fn handle(config: Arc<Hl7DecoyConfig>, mut stream: TcpStream, mut conn: Connection) {
+pub async fn handle(rt: Arc<Hl7Runtime>, mut stream: TcpStream, mut conn: Connection) {
+    let config = &rt.config;
     let limits = config.limits;
     let deadline = conn.deadline();
     let shutdown = conn.context().shutdown.clone();
@@ -123,7 +183,7 @@ pub async fn handle(config: Arc<Hl7DecoyConfig>, mut stream: TcpStream, mut conn
             break CloseReason::MaxBytes;
         }
         for f in deframer.push(&buf[..n]) {
-            if let Some(reply) = answer(&recorder, f).await {
+            if let Some(reply) = answer(&rt, &recorder, f).await {
                 if stream.write_all(&reply).await.is_err() {
                     break 'serve CloseReason::Error;
                 }
@@ -133,10 +193,10 @@ pub async fn handle(config: Arc<Hl7DecoyConfig>, mut stream: TcpStream, mut conn
     };
     match deframer.finish() {
         Some(Frame::Stray { kept, length }) if kept.first() == Some(&super::mllp::START) => {
-            record(&recorder, unframed("unterminated", &kept, length), &[]).await
+            record(&recorder, unframed("unterminated", &kept, length), None).await
         }
         Some(f) => {
-            let _ = answer(&recorder, f).await;
+            let _ = answer(&rt, &recorder, f).await;
         }
         None => {}
     }

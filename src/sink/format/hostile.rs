@@ -68,6 +68,7 @@ pub fn kinds(raw: &[u8]) -> Vec<EventKind> {
             patient_names: Some(b(raw)),
             segments: Some(lossy(raw)),
             ack: Some(lossy(raw)),
+            matches: Some(1),
             bytes: 1,
             raw: b(raw),
         },

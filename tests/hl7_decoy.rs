@@ -27,8 +27,12 @@ fn write(dir: &Path, name: &str, message: &str) -> String {
 }
 
 fn send(addr: SocketAddr, files: &[String]) -> String {
+    send_with(&[], addr, files)
+}
+
+fn send_with(options: &[&str], addr: SocketAddr, files: &[String]) -> String {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/hl7/send.py");
-    let out = Command::new("python3").arg(script).args([addr.ip().to_string(), addr.port().to_string()]).args(files).output().unwrap();
+    let out = Command::new("python3").arg(script).args(options).args([addr.ip().to_string(), addr.port().to_string()]).args(files).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }
@@ -197,4 +201,26 @@ fn broken_and_oversized_frames_are_recorded_and_the_connection_still_answers() {
     assert_eq!(framing, ["no start block", "oversized", "message", "unterminated"]);
     assert_eq!(events[1]["details"]["bytes"], 10 * 1024 * 1024);
     assert_eq!(events[0]["details"]["bytes"], ADT.len() + 2);
+}
+
+#[test]
+fn mllp_over_tls_answers_inside_tls_and_a_plain_client_on_the_tls_port_is_recorded_as_a_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let decoys = "  - name: engine\n    type: hl7\n    listen: 127.0.0.1:0\n    tls: {common_name: mirth01.trust.local}\n";
+    let hw = Honeyward::start(dir.path(), &config(decoys));
+    let files = [write(dir.path(), "adt", ADT)];
+    let out = send_with(&["--tls"], hw.addr("engine"), &files);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].starts_with("tls TLSv1.") && lines[0].ends_with("certificate"), "{out}");
+    assert!(lines[1].starts_with("reply AA MSG00001 ACK^A01^ACK MSG00001 2.5.1 valid"), "{out}");
+    let db = hw.store();
+    assert!(eventually(10, || bodies(&db, "hl7_message").len() == 1));
+    // A client that speaks plain MLLP gets no reply: the handshake fails.
+    let mut s = TcpStream::connect(hw.addr("engine")).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(format!("\x0b{ADT}\x1c\r").as_bytes()).unwrap();
+    let mut reply = Vec::new();
+    let _ = s.read_to_end(&mut reply);
+    assert!(!String::from_utf8_lossy(&reply).contains("MSA|"), "{reply:?}");
+    assert_eq!(bodies(&db, "hl7_message").len(), 1);
 }

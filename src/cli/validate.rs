@@ -181,7 +181,8 @@ fn decoy_detail(d: &DecoyConfig, cohort: &config::CohortConfig) -> Result<String
             )
         }
         DecoyConfig::Hl7(h) => {
-            format!("personality {} (MLLP; patient queries answered from the cohort), messages of at most {} bytes", h.engine.name(), h.max_message_bytes)
+            let tls = if h.tls.is_some() { " over TLS" } else { "" };
+            format!("personality {} (MLLP{tls}; patient queries answered from the cohort), messages of at most {} bytes", h.engine.name(), h.max_message_bytes)
         }
         DecoyConfig::Smb(s) => {
             let p = personality::smb(s)?;

@@ -139,7 +139,12 @@ pub async fn bind(config: &DecoyConfig, around: &Surroundings) -> Result<BoundDe
             let runtime = prepare(&c.name, move || rdp::RdpRuntime::for_decoy(&config, p, &state_dir)).await?;
             BoundDecoy::Rdp { runtime: Arc::new(runtime), listener }
         }
-        DecoyConfig::Hl7(c) => BoundDecoy::Hl7 { runtime: Arc::new(super::hl7::Hl7Runtime::for_decoy(c, around)), listener: listen(config, 0)? },
+        DecoyConfig::Hl7(c) => {
+            let listener = listen(config, 0)?;
+            let (config, around) = (c.clone(), around.clone());
+            let runtime = prepare(&c.name, move || Ok(super::hl7::Hl7Runtime::for_decoy(&config, &around)?)).await?;
+            BoundDecoy::Hl7 { runtime: Arc::new(runtime), listener }
+        }
         DecoyConfig::Poison(c) => {
             let (runtime, socket) = poison::canary::PoisonRuntime::open(c).map_err(|cause| DecoyError::Setup { decoy: c.name.clone(), cause })?;
             let socket = tokio::net::UdpSocket::from_std(socket)

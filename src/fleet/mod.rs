@@ -74,7 +74,7 @@ pub async fn start_controller(
             crate::tls::load(&source, &config.store.state_dir.join("controller"))?
         }
     };
-    let tls = crate::tls::server_config(chain, key, false)?;
+    let tls = crate::tls::server_config(chain, key, &[b"http/1.1"])?;
     let fleet = Fleet::open(&config.store.path)?;
     let ingest = crate::store::open_connection(&config.store.path, config.store.sync, true)?;
     // Sensors' batches cannot grow the store past its cap either: a full store answers

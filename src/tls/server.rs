@@ -35,8 +35,8 @@ pub fn load(source: &TlsSource, dir: &Path) -> Result<(Vec<CertificateDer<'stati
     }
 }
 
-/// A TLS server configuration offering h2 (when `http2`) and HTTP/1.1 by ALPN.
-pub fn server_config(chain: Vec<CertificateDer<'static>>, key: PrivateKeyDer<'static>, http2: bool) -> Result<Arc<rustls::ServerConfig>, TlsError> {
+/// A TLS server configuration offering the `alpn` protocols (none: no ALPN).
+pub fn server_config(chain: Vec<CertificateDer<'static>>, key: PrivateKeyDer<'static>, alpn: &[&[u8]]) -> Result<Arc<rustls::ServerConfig>, TlsError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -44,7 +44,7 @@ pub fn server_config(chain: Vec<CertificateDer<'static>>, key: PrivateKeyDer<'st
         .with_no_client_auth()
         .with_single_cert(chain, key)
         .map_err(|cause| TlsError::Rustls { what: "certificate and key do not fit together", cause })?;
-    config.alpn_protocols = if http2 { vec![b"h2".to_vec(), b"http/1.1".to_vec()] } else { vec![b"http/1.1".to_vec()] };
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     Ok(Arc::new(config))
 }
 
@@ -120,6 +120,6 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         assert_eq!(std::fs::metadata(dir.path().join("key.pem")).unwrap().permissions().mode() & 0o777, 0o600);
         let (chain, key) = load(&source, dir.path()).unwrap();
-        assert!(server_config(chain, key, true).is_ok());
+        assert!(server_config(chain, key, &[b"h2", b"http/1.1"]).is_ok());
     }
 }

@@ -5,9 +5,7 @@ use std::time::Duration;
 
 use marked_yaml::Node;
 
-use super::raw::{
-    RawAccept, RawDicomDecoy, RawHl7Decoy, RawHttpDecoy, RawHttpTls, RawLimits, RawPoisonCanary, RawRdpDecoy, RawSmbDecoy, RawSshDecoy, RawTcpDecoy,
-};
+use super::raw::{RawAccept, RawDicomDecoy, RawHl7Decoy, RawHttpDecoy, RawLimits, RawPoisonCanary, RawRdpDecoy, RawSmbDecoy, RawSshDecoy, RawTcpDecoy, RawTls};
 use super::*;
 use crate::config::checker::Checker;
 use crate::config::spanned::At;
@@ -137,7 +135,7 @@ impl Checker<'_> {
         let listen = self.listen(&raw.listen, &raw.name.value, listens);
         let personality = self.personality(raw.personality.as_ref(), "nginx-default", raw.name.position);
         let limits = self.limits(raw.limits);
-        let tls = raw.tls.map(|t| self.http_tls(t));
+        let tls = raw.tls.map(|t| self.tls(t));
         Some(DecoyConfig::Http(HttpDecoyConfig { name: raw.name.value, listen, personality, tls, limits }))
     }
 
@@ -219,7 +217,8 @@ impl Checker<'_> {
         };
         let max_message_bytes = self.number(&raw.max_message_bytes, "max_message_bytes", 1 << 20, 1024..=64 << 20) as usize;
         // A session may carry many messages, and the 10 MB frames an attacker tries.
-        DecoyConfig::Hl7(Hl7DecoyConfig { name: raw.name.value, listen, engine, max_message_bytes, limits: self.limits_with(raw.limits, 64 << 20) })
+        let tls = raw.tls.map(|t| self.tls(t));
+        DecoyConfig::Hl7(Hl7DecoyConfig { name: raw.name.value, listen, engine, max_message_bytes, tls, limits: self.limits_with(raw.limits, 64 << 20) })
     }
 
     fn poison_canary(&mut self, raw: RawPoisonCanary) -> DecoyConfig {
@@ -285,8 +284,8 @@ impl Checker<'_> {
         WindowsNames { netbios_name, netbios_domain, dns_domain }
     }
 
-    fn http_tls(&mut self, raw: At<RawHttpTls>) -> TlsSource {
-        let generated = |raw: RawHttpTls| TlsSource::Generated {
+    fn tls(&mut self, raw: At<RawTls>) -> TlsSource {
+        let generated = |raw: RawTls| TlsSource::Generated {
             common_name: raw.common_name.unwrap_or_else(crate::config::host_name),
             organisation: raw.organisation.unwrap_or_else(|| "IT Services".into()),
         };

@@ -287,6 +287,8 @@ pub struct Hl7DecoyConfig {
     pub engine: Hl7Engine,
     /// The largest message taken.
     pub max_message_bytes: usize,
+    /// MLLP over TLS with this certificate.
+    pub tls: Option<TlsSource>,
     pub limits: ConnectionLimits,
 }
 

@@ -115,15 +115,15 @@ pub struct RawHttpDecoy {
     /// `nas-login`) or the path of your own YAML.
     pub personality: Option<At<String>>,
     /// Serve HTTPS (h2 too when the personality offers it).
-    pub tls: Option<At<RawHttpTls>>,
+    pub tls: Option<At<RawTls>>,
     /// Connection limits (`idle_timeout_seconds` is also the header-read timeout).
     pub limits: Option<RawLimits>,
 }
 
-/// `tls:` of an HTTP decoy: your certificate, or one generated for this decoy.
+/// `tls:` of an HTTPS or MLLP decoy: your certificate, or one generated for this decoy.
 #[derive(Deserialize, JsonSchema, Default, Clone)]
 #[serde(deny_unknown_fields)]
-pub struct RawHttpTls {
+pub struct RawTls {
     /// PEM certificate chain (leaf first). With `key_file`.
     pub cert_file: Option<At<String>>,
     /// PEM private key. With `cert_file`.
@@ -251,6 +251,9 @@ pub struct RawHl7Decoy {
     /// The largest message taken, in bytes (1024..=67108864). Default 1048576; a
     /// longer frame is recorded (its first 4 KiB) and not acknowledged.
     pub max_message_bytes: Option<At<u64>>,
+    /// MLLP over TLS (as engines offer it on 6661 and similar): your certificate, or
+    /// `tls: {}` for one generated for this decoy. Without it, plain MLLP.
+    pub tls: Option<At<RawTls>>,
     /// Connection limits.
     pub limits: Option<RawLimits>,
 }

@@ -7,8 +7,9 @@
 
 use std::sync::Arc;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio_rustls::TlsAcceptor;
 
 use super::ack::{ack, AckCode, Problem};
 use super::engine::Engine;
@@ -20,25 +21,43 @@ use crate::config::Hl7DecoyConfig;
 use crate::decoy::connection::{Connection, Recorder};
 use crate::decoy::{Cohort, Surroundings};
 use crate::event::{AttackerBytes, CloseReason, EventKind, TokenHit};
+use crate::tls::TlsError;
 use crate::token::MaterialKind;
 
-/// One decoy: its configuration, the engine it imitates and the cohort it answers from.
-#[derive(Debug)]
+/// One decoy: its configuration, the engine it imitates, the cohort it answers from
+/// and, for MLLP over TLS, its acceptor.
 pub struct Hl7Runtime {
     pub config: Hl7DecoyConfig,
     engine: Engine,
     cohort: Arc<Cohort>,
     site_code: String,
+    tls: Option<TlsAcceptor>,
+}
+
+impl std::fmt::Debug for Hl7Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hl7Runtime").field("config", &self.config).field("tls", &self.tls.is_some()).finish_non_exhaustive()
+    }
 }
 
 impl Hl7Runtime {
-    pub fn for_decoy(config: &Hl7DecoyConfig, around: &Surroundings) -> Self {
-        Hl7Runtime {
+    /// The runtime of `config`; its certificate, when it speaks TLS, loaded (or
+    /// generated once) under the state directory.
+    pub fn for_decoy(config: &Hl7DecoyConfig, around: &Surroundings) -> Result<Self, TlsError> {
+        let tls = match &config.tls {
+            Some(source) => {
+                let (chain, key) = crate::tls::load(source, &around.state_dir.join("hl7").join(&config.name))?;
+                Some(TlsAcceptor::from(crate::tls::server_config(chain, key, &[])?))
+            }
+            None => None,
+        };
+        Ok(Hl7Runtime {
             config: config.clone(),
             engine: Engine::new(config.engine),
             cohort: Arc::clone(&around.shared_cohort),
             site_code: around.cohort.site_code.clone(),
-        }
+            tls,
+        })
     }
 }
 
@@ -156,8 +175,19 @@ async fn answer(rt: &Hl7Runtime, recorder: &Recorder, f: Frame) -> Option<Vec<u8
     }
 }
 
-/// Serves one connection.
-pub async fn handle(rt: Arc<Hl7Runtime>, mut stream: TcpStream, mut conn: Connection) {
+/// Serves one connection, inside TLS when the decoy speaks it (a handshake that
+/// fails or stalls past the idle timeout closes the connection).
+pub async fn handle(rt: Arc<Hl7Runtime>, stream: TcpStream, conn: Connection) {
+    let Some(acceptor) = rt.tls.clone() else { return serve(rt, stream, conn).await };
+    match tokio::time::timeout(rt.config.limits.idle_timeout, acceptor.accept(stream)).await {
+        Ok(Ok(tls)) => serve(rt, tls, conn).await,
+        Ok(Err(_)) => conn.close(CloseReason::Error).await,
+        Err(_) => conn.close(CloseReason::IdleTimeout).await,
+    }
+}
+
+/// Reads frames off `stream` and answers each until the connection ends.
+async fn serve<S: AsyncRead + AsyncWrite + Unpin>(rt: Arc<Hl7Runtime>, mut stream: S, mut conn: Connection) {
     let config = &rt.config;
     let limits = config.limits;
     let deadline = conn.deadline();

@@ -19,6 +19,7 @@ NEEDED=(
   "/usr/sbin/nginx:nginx"           # the real nginx the HTTP decoy is compared with
   "/usr/sbin/php-fpm8.2:php8.2-fpm"  # the PHP behind nginx that ehr-login is compared with
   "/usr/sbin/Orthanc:orthanc"       # the real Orthanc the pacs-viewer personality is compared with
+  "/usr/share/orthanc/plugins/libOrthancDicomWeb.so:orthanc-dicomweb"   # its DICOMweb plugin
   "chromium:chromium"               # renders the ehr-login page headless
   "openssl:openssl"                 # makes an operator-style certificate for the HTTPS test
   "/usr/sbin/rsyslogd:rsyslog"      # the real syslog receiver the syslog sink is tested against
@@ -69,8 +70,9 @@ fi
 # brute-forcers are built on), asyncssh, and ssh-audit (the fingerprinting tool);
 # pyjarm, the JARM TLS fingerprinting probe the HTTPS decoy is compared with nginx by;
 # impacket, the SMB/NTLM library behind most Windows lateral-movement tooling; and the
-# HL7 v2 clients the hl7 decoy is driven with: hl7 (its mllp_send) and hl7apy.
-for mod_pkg in "paramiko:paramiko" "asyncssh:asyncssh" "ssh_audit:ssh-audit" "jarm:pyjarm" "impacket:impacket" "hl7:hl7" "hl7apy:hl7apy"; do
+# HL7 v2 clients the hl7 decoy is driven with: hl7 (its mllp_send) and hl7apy;
+# dicomweb-client searches pacs-viewer's DICOMweb.
+for mod_pkg in "paramiko:paramiko" "asyncssh:asyncssh" "ssh_audit:ssh-audit" "jarm:pyjarm" "impacket:impacket" "hl7:hl7" "hl7apy:hl7apy" "dicomweb_client:dicomweb-client"; do
   mod=${mod_pkg%%:*}; pkg=${mod_pkg#*:}
   if ! python3 -c "import $mod" 2>/dev/null; then
     echo "scripts/test.sh: installing $pkg from PyPI"

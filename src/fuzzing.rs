@@ -180,7 +180,7 @@ pub fn http_request(bytes: &[u8]) {
         let (path, query) = target.split_once('?').unwrap_or((&target, ""));
         let (orthanc, tokens) = orthanc();
         let _ = orthanc.allowed(tokens, path);
-        let _ = orthanc.answer(tokens, path, query);
+        let _ = orthanc.answer(tokens, path, query, Some("pacs"));
     }
 }
 

@@ -1,5 +1,5 @@
-//! pacs-viewer's Orthanc REST API side by side with Debian's real Orthanc 1.10.1
-//! holding the same honey patient: every instance the decoy serves is downloaded from
+//! pacs-viewer's Orthanc REST API and DICOMweb side by side with Debian's real Orthanc
+//! 1.10.1 and its DICOMweb plugin 1.7 holding the same honey patient: every instance the decoy serves is downloaded from
 //! it and uploaded into the real server, then the same requests (with and without
 //! credentials) must get the same status line, headers and body, after masking what
 //! depends on the moment of storage (LastUpdate, IsStable, change dates, file UUIDs).
@@ -210,10 +210,104 @@ fn pacs_viewer_answers_orthancs_rest_api_like_a_real_orthanc_holding_the_same_pa
     let count = found.lines().filter(|l| l.contains("NumberOfPatientRelatedStudies") && l.contains('[')).find_map(|l| l.split('[').nth(1)?.split(']').next());
     assert_eq!(count.map(str::trim), Some(studies.len().to_string().as_str()), "as many studies: {found}");
 
+    dicomweb_answers_as_the_plugin_does(decoy, real, pacs, &studies);
+    // A DICOMweb answer showing the honey patient is a hit on its token.
+    let db = hw.store();
+    let hit = |target: &str| {
+        let like = format!("%\"target\":{{\"text\":\"{target}\"}}%\"token\":{{%\"kind\":\"patient\"%");
+        db.query_row("SELECT count(*) FROM events WHERE body LIKE ?1", [like], |r| r.get::<_, i64>(0)).unwrap()
+    };
+    assert!(eventually(10, || hit("/dicom-web/studies") >= 2), "QIDO-RS answers naming the honey patient are token hits");
+    assert_eq!(hit("/dicom-web/studies/1.2.3/series"), 0, "an empty answer is not");
+
     // Every request the decoy answered is stored exactly once.
     let sent = SENT_TO_DECOY.load(Ordering::Relaxed) as i64;
     let db = hw.store();
     assert!(eventually(10, || count_kind(&db, "http_request") >= sent), "{} of {sent} stored", count_kind(&db, "http_request"));
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(count_kind(&db, "http_request"), sent, "each request stored once");
+}
+
+/// A raw GET with a Host naming the server as a client would.
+fn get_web(addr: SocketAddr, path: &str, auth: bool) -> Vec<u8> {
+    let req = format!("GET {path} HTTP/1.1\r\nHost: pacs.trust.local\r\n{}\r\n", if auth { AUTH } else { "" });
+    ask(addr, req.as_bytes())
+}
+
+/// The multipart boundary of a WADO-RS retrieval (two random UUIDs) masked.
+fn boundary_masked(response: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(response).into_owned();
+    let Some(at) = text.find("boundary=") else { return response.to_vec() };
+    let boundary: String = text[at + 9..].chars().take_while(|c| *c != '\r').collect();
+    text.replace(&boundary, "BOUNDARY").into_bytes()
+}
+
+/// QIDO-RS and WADO-RS under /dicom-web/: the same bytes from the decoy and the real
+/// plugin (a retrieval's boundary masked), dicomweb-client's reading of both the same,
+/// and the DICOM decoy's C-FIND agreeing patient by patient.
+fn dicomweb_answers_as_the_plugin_does(decoy: SocketAddr, real: SocketAddr, pacs: SocketAddr, studies: &[String]) {
+    let mut paths: Vec<String> = ["/dicom-web/studies", "/dicom-web/series", "/dicom-web/instances?limit=3", "/dicom-web/series?limit=3&offset=2"]
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+    paths.extend(["/dicom-web/studies/1.2.3", "/dicom-web/studies/1.2.3/metadata", "/dicom-web/studies/1.2.3/series", "/dicom-web/nope"].map(String::from));
+    for s in studies {
+        let tags = json(decoy, &format!("/studies/{s}"));
+        let (st, pid) =
+            (tags["MainDicomTags"]["StudyInstanceUID"].as_str().unwrap().to_string(), tags["PatientMainDicomTags"]["PatientID"].as_str().unwrap().to_string());
+        let date = tags["MainDicomTags"]["StudyDate"].as_str().unwrap().to_string();
+        paths.extend([
+            format!("/dicom-web/studies?PatientID={pid}"),
+            format!("/dicom-web/studies?StudyDate={date}-"),
+            format!("/dicom-web/studies/{st}/series"),
+            format!("/dicom-web/studies/{st}/instances?limit=2"),
+            format!("/dicom-web/studies/{st}/metadata"),
+        ]);
+        let series: Vec<serde_json::Value> =
+            serde_json::from_slice(&response_shape(&get_web(decoy, &format!("/dicom-web/studies/{st}/series"), true)).2).unwrap();
+        let se = series.last().unwrap()["0020000E"]["Value"][0].as_str().unwrap().to_string();
+        paths.extend([
+            format!("/dicom-web/studies/{st}/series/{se}/metadata"),
+            format!("/dicom-web/studies/{st}/series/{se}/instances"),
+            format!("/dicom-web/studies/{st}/series/{se}"),
+        ]);
+        let instances: Vec<serde_json::Value> =
+            serde_json::from_slice(&response_shape(&get_web(decoy, &format!("/dicom-web/studies/{st}/series/{se}/instances"), true)).2).unwrap();
+        let sop = instances[0]["00080018"]["Value"][0].as_str().unwrap();
+        paths.extend([format!("/dicom-web/studies/{st}/series/{se}/instances/{sop}"), format!("/dicom-web/studies/{st}/series/{se}/instances/{sop}/metadata")]);
+    }
+    for path in &paths {
+        for auth in [true, false] {
+            let (want, got) = (boundary_masked(&get_web(real, path, auth)), boundary_masked(&get_web(decoy, path, auth)));
+            let at = got.iter().zip(&want).position(|(a, b)| a != b).unwrap_or(got.len().min(want.len()));
+            let around = |b: &[u8]| String::from_utf8_lossy(&b[at.saturating_sub(200)..(at + 200).min(b.len())]).into_owned();
+            assert!(got == want, "GET {path} (credentials: {auth}) differs at byte {at}\n--- decoy\n{}\n--- Orthanc\n{}", around(&got), around(&want));
+        }
+    }
+    eprintln!("{} DICOMweb requests compared with the real plugin", paths.len() * 2);
+
+    // dicomweb-client reads the same from both; findscu on the DICOM decoy agrees.
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/dicomweb/search.py");
+    let search = |addr: SocketAddr| {
+        let out = Command::new("python3").args([script, &format!("http://{addr}/dicom-web"), "orthanc", "orthanc"]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let (from_decoy, from_real) = (search(decoy), search(real));
+    assert_eq!(from_decoy, from_real);
+    // Its requests: the studies, then each study's series and metadata.
+    SENT_TO_DECOY.fetch_add(1 + 2 * studies.len(), Ordering::Relaxed);
+    // (DICOM pads an odd-length UID with a NUL, which findscu prints as it is.)
+    let found = run(
+        "findscu",
+        &["-v", "-S", "-k", "QueryRetrieveLevel=STUDY", "-k", "PatientID", "-k", "StudyInstanceUID", "-k", "StudyDate", "127.0.0.1", &pacs.port().to_string()],
+    )
+    .replace('\0', " ");
+    let web_studies: Vec<Vec<&str>> = from_decoy.lines().filter(|l| l.starts_with("study ")).map(|l| l.split(' ').collect()).collect();
+    assert_eq!(web_studies.len(), studies.len(), "{from_decoy}");
+    for study in &web_studies {
+        for value in &study[1..4] {
+            assert!(found.contains(&format!("[{value}]")) || found.contains(&format!("[{value} ]")), "{value} from DICOMweb, not from C-FIND:\n{found}");
+        }
+    }
 }

@@ -11,7 +11,9 @@ use super::TokenError;
 /// DCMTK's identity, as most exported files on a radiology workstation carry it.
 const IMPLEMENTATION_CLASS_UID: &str = "1.2.276.0.7230010.3.0.3.6.7";
 const IMPLEMENTATION_VERSION_NAME: &str = "OFFIS_DCMTK_367";
-const SIDE: u16 = 64;
+/// Rows and Columns of every honey image.
+pub const IMAGE_SIDE: u16 = 64;
+const SIDE: u16 = IMAGE_SIDE;
 /// The SOP class of every honey instance: Secondary Capture Image Storage.
 pub const SOP_CLASS: &str = uids::SECONDARY_CAPTURE_IMAGE_STORAGE;
 

@@ -22,7 +22,7 @@ pub mod windows;
 
 pub use crate::event::{Plant, TokenHit, TokenKind, TokenState};
 pub use create::{generate as create_token, CreateOptions};
-pub use dicom_file::{instance_dataset, instance_file, patient_file, SOP_CLASS as HONEY_SOP_CLASS};
+pub use dicom_file::{instance_dataset, instance_file, patient_file, IMAGE_SIDE, SOP_CLASS as HONEY_SOP_CLASS};
 pub use follow::follow_registry;
 pub use generate::{aws_access_key_id, aws_secret_access_key};
 pub use keyed_hash::{Digest, MaterialKey};

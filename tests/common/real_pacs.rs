@@ -7,15 +7,20 @@ use std::process::{Command, Stdio};
 
 use super::{eventually, free_port, Reaped};
 
-/// A real Orthanc 1.10.1 started in `dir` with its storage there and `settings`
-/// (more JSON members, e.g. `"Name": "PACS", "AuthenticationEnabled": true`): the
-/// guard, its HTTP address and its DICOM address, both accepting connections.
+/// Debian's DICOMweb plugin (1.7), loaded by every real Orthanc here, as pacs-viewer
+/// imitates an Orthanc with it.
+const DICOMWEB_PLUGIN: &str = "/usr/share/orthanc/plugins/libOrthancDicomWeb.so";
+
+/// A real Orthanc 1.10.1 with its DICOMweb plugin started in `dir` with its storage
+/// there and `settings` (more JSON members, e.g. `"Name": "PACS",
+/// "AuthenticationEnabled": true`): the guard, its HTTP address and its DICOM
+/// address, both accepting connections.
 pub fn orthanc(dir: &Path, settings: &str) -> (Reaped, SocketAddr, SocketAddr) {
     let (http, dicom) = (free_port(), free_port());
     let storage = dir.join("orthanc-db");
     let extra = if settings.is_empty() { String::new() } else { format!(", {settings}") };
     let conf = format!(
-        "{{\"StorageDirectory\": \"{s}\", \"IndexDirectory\": \"{s}\", \"HttpPort\": {http}, \"DicomPort\": {dicom}, \"RemoteAccessAllowed\": false, \"Plugins\": []{extra}}}",
+        "{{\"StorageDirectory\": \"{s}\", \"IndexDirectory\": \"{s}\", \"HttpPort\": {http}, \"DicomPort\": {dicom}, \"RemoteAccessAllowed\": false, \"Plugins\": [\"{DICOMWEB_PLUGIN}\"]{extra}}}",
         s = storage.display()
     );
     std::fs::write(dir.join("orthanc.json"), conf).expect("orthanc.json");

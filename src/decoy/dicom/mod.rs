@@ -25,6 +25,7 @@ use super::error::SetupError;
 use crate::config::{DicomDecoyConfig, UnknownAeQueries};
 use crate::decoy::{Cohort, Surroundings};
 use crate::event::CloseReason;
+pub use archive::matches;
 pub use personality::{DicomPersonality, BUILT_IN as BUILT_IN_PERSONALITIES};
 
 /// Everything a DICOM decoy needs at run time.

@@ -26,6 +26,11 @@ pub struct Answer {
     pub validators: Option<(String, String)>,
     /// The body gzip'd (nginx's `gzip on`).
     pub gzipped: Option<Bytes>,
+    /// The token of a honey patient the answer shows (an application's search or read).
+    pub token: Option<crate::event::TokenHit>,
+    /// Sent without a length and ended by closing the connection, as Orthanc streams a
+    /// multipart answer.
+    pub streamed: bool,
 }
 
 /// The boundary of the next `multipart/byteranges` answer: a counter, zero-padded as
@@ -49,6 +54,8 @@ impl Answer {
             echo: false,
             validators: None,
             gzipped: None,
+            token: None,
+            streamed: false,
         }
     }
 }

@@ -148,7 +148,7 @@ impl Exchange {
         };
 
         let gzip = Answer::gzip_accepted(&self.rt, &req);
-        let answer = if answer.is_static && answer.status == 200 && matches!(req.method.as_slice(), b"GET" | b"HEAD") {
+        let mut answer = if answer.is_static && answer.status == 200 && matches!(req.method.as_slice(), b"GET" | b"HEAD") {
             // nginx serves a compressed answer whole, whatever the Range.
             let ranges = !gzip || !Answer::gzip_type(&self.rt, &answer.content_type);
             answer.conditional(&self.rt, &req, ranges)
@@ -190,6 +190,9 @@ impl Exchange {
         let mut event = self.recorder.event(event);
         if let Some(c) = &canary {
             event.token = Some(c.hit());
+        }
+        if event.token.is_none() {
+            event.token = answer.token.take();
         }
         let event_id = event.id.to_string();
         self.recorder.context().events.emit(event).await;
@@ -252,7 +255,8 @@ impl Exchange {
             return Some(a);
         }
         let query = target.split_once('?').map_or("", |(_, q)| q);
-        orthanc.answer(tokens, path, query)
+        let host = req.header("host").map(|h| String::from_utf8_lossy(h).into_owned());
+        orthanc.answer(tokens, path, query, host.as_deref())
     }
 
     fn canary(&self, response: UrlResponse) -> Answer {
@@ -324,12 +328,12 @@ impl Exchange {
     /// Puts the answer's headers in the personality's order, and delimits its body as
     /// nginx does: by Content-Length when it knows the length; otherwise (gzip'd, or
     /// from the application) by chunks to HTTP/1.1, by the close to HTTP/1.0, and by
-    /// frames over h2.
+    /// frames over h2. A streamed answer is ended by the close, announced.
     fn lay_out(&self, mut a: Answer, host: Option<&str>, head_only: bool, mut close: bool, version: Version) -> Response {
         let p = &self.rt.personality;
         let gzipped = a.gzipped.take();
         let unsized_body = gzipped.is_some() || a.dynamic;
-        close |= unsized_body && version == Version::Http10;
+        close |= (unsized_body && version == Version::Http10) || a.streamed;
         let mut candidates: Vec<(String, String)> = Vec::with_capacity(12);
         if let Some(server) = &p.server {
             candidates.push(("Server".into(), server.clone()));
@@ -340,7 +344,7 @@ impl Exchange {
         if !a.content_type.is_empty() {
             candidates.push(("Content-Type".into(), a.content_type));
         }
-        if a.status != 304 && !unsized_body {
+        if a.status != 304 && !unsized_body && !a.streamed {
             candidates.push(("Content-Length".into(), a.body.len().to_string()));
         }
         if let Some((modified, _)) = &a.validators {
@@ -357,7 +361,7 @@ impl Exchange {
             candidates.push(("Transfer-Encoding".into(), "chunked".into()));
             a.body = Bytes::from(super::gzip::chunked(&a.body));
         }
-        let say_close = close && p.announce_close;
+        let say_close = (close && p.announce_close) || a.streamed;
         candidates.push(("Connection".into(), if say_close { "close" } else { "keep-alive" }.into()));
         if let (Some(seconds), false) = (p.keep_alive_header_seconds, say_close) {
             candidates.push(("Keep-Alive".into(), format!("timeout={seconds}")));

@@ -6,6 +6,7 @@
 //! from the same honey cohort the DICOM decoy serves, laid out as Orthanc writes JSON.
 
 mod catalogue;
+mod dicomweb;
 mod json;
 
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -16,7 +17,7 @@ use serde_json::{json, Value};
 
 use super::answer::Answer;
 use crate::decoy::Cohort;
-use crate::token::{HoneyPatient, Matcher};
+use crate::token::{HoneyPatient, Matcher, MaterialKind};
 use catalogue::{Catalogue, Level, Place};
 
 /// What `/system` says about the server.
@@ -93,7 +94,7 @@ impl Orthanc {
 
     /// The answer to `GET path?query` from a signed-in client, or None when the path is
     /// not part of the API (the personality's routes and 404 then apply).
-    pub fn answer(&self, tokens: &Matcher, path: &str, query: &str) -> Option<Answer> {
+    pub fn answer(&self, tokens: &Matcher, path: &str, query: &str, host: Option<&str>) -> Option<Answer> {
         let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         let param = |name: &str| query.split('&').find_map(|kv| kv.split_once('=').filter(|(k, _)| *k == name).map(|(_, v)| v).or((kv == name).then_some("")));
         let json_answer = |v: Value| Answer::ok(JSON.into(), Bytes::from(json::styled(&v)));
@@ -127,7 +128,17 @@ impl Orthanc {
                 let counter = self.uid_counter.fetch_add(1, Ordering::Relaxed);
                 Some(text(format!("1.2.276.0.7230010.3.1.{level}.{}.{}.{}.{counter}", self.uid_host, self.uid_pid, chrono::Utc::now().timestamp())))
             }
-            ["plugins"] => Some(json_answer(json!(["explorer.js"]))),
+            ["plugins"] => Some(json_answer(json!(["explorer.js", "dicom-web"]))),
+            ["dicom-web", rest @ ..] => {
+                let c = self.catalogue(tokens);
+                let base = format!("http://{}/dicom-web", host.unwrap_or("localhost"));
+                let (mut answer, shown) = dicomweb::answer(&c, rest, query, &base, path)?;
+                // A honey patient among those shown is a hit on its token.
+                let mut seen: Vec<usize> = shown;
+                seen.dedup();
+                answer.token = seen.iter().filter_map(|&p| c.patients.get(p)).find_map(|p| tokens.lookup(MaterialKind::PatientId, p.nhs_number.as_bytes()));
+                Some(answer)
+            }
             ["modalities"] | ["peers"] | ["jobs"] => Some(json_answer(json!([]))),
             ["exports"] => Some(json_answer(json!({"Done": true, "Exports": [], "Last": 0}))),
             ["changes"] => {

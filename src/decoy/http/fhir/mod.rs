@@ -6,13 +6,13 @@
 // Wired into the HTTP decoy next.
 #![allow(dead_code)]
 
-// pub mod bundle;
-// pub mod capability;
-// pub mod catalogue;
+pub mod bundle;
+pub mod capability;
+pub mod catalogue;
 pub mod matching;
 pub mod node;
 pub mod params;
-// pub mod resource;
+pub mod resource;
 pub mod search;
 
 /// The resource types the server holds.

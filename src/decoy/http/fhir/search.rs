@@ -12,6 +12,8 @@ pub const MAX_QUERY_BYTES: usize = 8 * 1024;
 pub const MAX_PARAMETERS: usize = 64;
 /// Longest parameter value, after percent-decoding.
 pub const MAX_VALUE_BYTES: usize = 1024;
+/// Most values (comma-separated ORs) over all criteria: matching costs values × resources.
+pub const MAX_VALUES: usize = 256;
 /// Page size when `_count` is not given, and the largest one served.
 pub const DEFAULT_COUNT: usize = 20;
 pub const MAX_COUNT: usize = 500;
@@ -202,6 +204,8 @@ pub enum SearchError {
     TooManyParameters,
     #[error("HAPI-0389: Value of parameter \"{name}\" exceeds {MAX_VALUE_BYTES} bytes")]
     ValueTooLong { name: String },
+    #[error("HAPI-0389: Request has more than {MAX_VALUES} search values")]
+    TooManyValues,
     #[error("HAPI-0524: Unknown search parameter \"{name}\" for resource type \"{resource}\". Valid search parameters for this search are: [{}]", .valid.join(", "))]
     UnknownParameter { resource: &'static str, name: String, valid: Vec<&'static str> },
     #[error("HAPI-1223: Invalid modifier \":{modifier}\" for search parameter \"{name}\"")]
@@ -244,7 +248,7 @@ pub fn parse(resource_type: &str, query: &str) -> Result<Search, SearchError> {
         getpages: None,
         bundle_type: None,
     };
-    let (mut seen, mut count_seen, mut offset_seen) = (0, false, false);
+    let (mut seen, mut values, mut count_seen, mut offset_seen) = (0, 0, false, false);
     for (name, value) in form_urlencoded::parse(query.as_bytes()) {
         seen += 1;
         if seen > MAX_PARAMETERS {
@@ -281,7 +285,14 @@ pub fn parse(resource_type: &str, query: &str) -> Result<Search, SearchError> {
             }
             "_count" | "_getpagesoffset" | "_offset" => {}
             _ if value.is_empty() => {}
-            _ => s.criteria.push(criterion(resource, &name, &value)?),
+            _ => {
+                let c = criterion(resource, &name, &value)?;
+                values += c.values.len();
+                if values > MAX_VALUES {
+                    return Err(SearchError::TooManyValues);
+                }
+                s.criteria.push(c);
+            }
         }
     }
     Ok(s)
@@ -334,7 +345,8 @@ fn criterion(resource: ResourceType, raw_name: &str, raw_value: &str) -> Result<
         }
     };
     let (param, value_modifier) = chain.unwrap_or((name, modifier));
-    let values = split_unescaped(raw_value, ',').map(|v| value(param, value_modifier, v, raw_name, raw_value)).collect::<Result<Vec<_>, _>>()?;
+    let values =
+        split_unescaped(raw_value, ',').take(MAX_VALUES + 1).map(|v| value(param, value_modifier, v, raw_name, raw_value)).collect::<Result<Vec<_>, _>>()?;
     Ok(Criterion { name, modifier, chain, values })
 }
 
@@ -526,9 +538,11 @@ fn unescape(text: &str) -> String {
     out
 }
 
-/// The patient identifiers, names and birth dates a search names (including through
-/// a chain, `subject.identifier=…`, or a `:identifier` reference), so that the caller
-/// can record them and look up honey-patient tokens. Deduplicated, in query order.
+/// The identifiers, names and birth dates a search names, so that the caller can
+/// record them and look up honey-patient tokens: a Patient search's; the patient's
+/// through a chain (`subject.identifier=…`) or a `:identifier` reference; and any
+/// resource's `identifier` values (study UIDs without `urn:oid:`, accessions).
+/// Deduplicated, in query order.
 pub fn named_patient_values(search: &Search) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -536,7 +550,7 @@ pub fn named_patient_values(search: &Search) -> Vec<String> {
         let param = match (search.resource, c.chain, c.modifier) {
             (_, Some((p, _)), _) => p,
             (_, None, Some(Modifier::Identifier)) if c.name.target() == Some(ResourceType::Patient) => ParamName::Identifier,
-            (ResourceType::Patient, None, _) => c.name,
+            (ResourceType::Patient, None, _) | (_, None, None | Some(Modifier::Not)) => c.name,
             _ => continue,
         };
         if !matches!(param, ParamName::Identifier | ParamName::Name | ParamName::Family | ParamName::Given | ParamName::Birthdate) {
@@ -544,7 +558,7 @@ pub fn named_patient_values(search: &Search) -> Vec<String> {
         }
         for v in &c.values {
             let text = match v {
-                Value::Token { code, .. } => code.clone(),
+                Value::Token { code, .. } => code.strip_prefix("urn:oid:").unwrap_or(code).to_string(),
                 Value::Str(s) => s.clone(),
                 Value::Date(d) => d.text(),
                 Value::Reference { .. } | Value::Missing(_) => continue,

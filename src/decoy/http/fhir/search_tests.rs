@@ -154,6 +154,9 @@ fn caps_on_size_and_count_are_typed_errors() {
     let long = format!("family={}", "x".repeat(MAX_VALUE_BYTES + 1));
     assert_eq!(parse("Patient", &long), Err(SearchError::ValueTooLong { name: "family".into() }));
     assert!(matches!(parse("Practitioner", ""), Err(SearchError::UnknownResource(t)) if t == "Practitioner"));
+    let ors = format!("family={}", vec!["a"; MAX_VALUES + 1].join(","));
+    assert_eq!(parse("Patient", &ors), Err(SearchError::TooManyValues));
+    assert!(parse("Patient", &format!("family={}", vec!["a"; MAX_VALUES].join(","))).is_ok());
 }
 
 #[test]
@@ -187,7 +190,7 @@ fn hostile_queries_never_panic_and_stay_fast() {
         }
     }
     // The largest accepted query, all commas and escapes, parses in one pass.
-    let worst = format!("family={}", "\\,".repeat(MAX_VALUE_BYTES / 2 - 1));
+    let worst = format!("family={}&given={}", "\\,".repeat(MAX_VALUE_BYTES / 2 - 1), "\\|,".repeat(MAX_VALUE_BYTES / 3 - 1));
     let started = std::time::Instant::now();
     for _ in 0..50 {
         let _ = parse("Patient", &worst);
@@ -199,6 +202,7 @@ fn hostile_queries_never_panic_and_stay_fast() {
 fn named_patient_values_are_the_identifiers_names_and_birth_dates_asked_for() {
     let s = parse("Patient", "identifier=https://fhir.nhs.uk/Id/nhs-number|9990000018&family=Ellis,Ellis&birthdate=1950-03-05&gender=female").unwrap();
     assert_eq!(named_patient_values(&s), vec!["9990000018", "Ellis", "1950-03-05"]);
-    let s = parse("ImagingStudy", "subject.given=Ann&patient:identifier=G1234567&modality=CT&patient=Patient/3").unwrap();
-    assert_eq!(named_patient_values(&s), vec!["Ann", "G1234567"]);
+    let s =
+        parse("ImagingStudy", "subject.given=Ann&patient:identifier=G1234567&modality=CT&patient=Patient/3&identifier=urn:dicom:uid|urn:oid:2.25.9").unwrap();
+    assert_eq!(named_patient_values(&s), vec!["Ann", "G1234567", "2.25.9"]);
 }

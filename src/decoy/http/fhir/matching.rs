@@ -5,8 +5,9 @@ use std::cmp::Ordering;
 
 use chrono::{Duration, NaiveDateTime};
 
+use super::date::{DateValue, Prefix};
 use super::params::{Modifier, ParamName};
-use super::search::{Criterion, DateValue, Prefix, Search, Sort, Value};
+use super::search::{Criterion, Search, Sort, Value};
 use super::ResourceType;
 
 /// One searchable value of a resource.

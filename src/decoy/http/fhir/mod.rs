@@ -9,6 +9,7 @@
 pub mod bundle;
 pub mod capability;
 pub mod catalogue;
+pub mod date;
 pub mod matching;
 pub mod node;
 pub mod params;

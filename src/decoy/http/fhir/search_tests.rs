@@ -1,4 +1,6 @@
+use super::super::date::{Precision, Prefix};
 use super::*;
+use chrono::{NaiveDate, NaiveTime};
 
 fn one(resource: &str, query: &str) -> Criterion {
     let s = parse(resource, query).unwrap();
@@ -205,4 +207,31 @@ fn named_patient_values_are_the_identifiers_names_and_birth_dates_asked_for() {
     let s =
         parse("ImagingStudy", "subject.given=Ann&patient:identifier=G1234567&modality=CT&patient=Patient/3&identifier=urn:dicom:uid|urn:oid:2.25.9").unwrap();
     assert_eq!(named_patient_values(&s), vec!["Ann", "G1234567", "2.25.9"]);
+}
+
+#[test]
+fn the_fuzz_entry_point_survives_its_seeds_and_mutations() {
+    use rand::{RngExt, SeedableRng};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/fhir_search");
+    let seeds: Vec<Vec<u8>> = std::fs::read_dir(dir).unwrap().map(|e| std::fs::read(e.unwrap().path()).unwrap()).collect();
+    assert!(seeds.len() >= 5);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0xf1);
+    for s in &seeds {
+        crate::fuzzing::fhir_search(s);
+    }
+    for _ in 0..3000 {
+        let mut v = seeds[rng.random_range(0..seeds.len())].clone();
+        for _ in 0..rng.random_range(1..6) {
+            let i = rng.random_range(0..=v.len());
+            match rng.random_range(0..4) {
+                0 if i < v.len() => v[i] ^= 1 << rng.random_range(0..8),
+                1 => v.truncate(i),
+                2 => v.insert(i, rng.random()),
+                _ => {
+                    v.splice(i..i, *b"%,|\\:.=&");
+                }
+            }
+        }
+        crate::fuzzing::fhir_search(&v);
+    }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chrono::{Duration, NaiveDateTime};
 
-use super::matching::{compare, matches, token, Fact, Facts};
+use super::matching::{compare, token, Fact, Facts, Matcher};
 use super::node::Node;
 use super::params::ParamName;
 use super::resource::{self as r, Hospital, Vital};
@@ -174,6 +174,11 @@ impl Catalogue {
 
     /// What the resource offers search, with its patient's for chained searches.
     pub fn facts(&self, e: Entry) -> Option<Facts> {
+        self.facts_with(e, true)
+    }
+
+    /// The resource's facts, and its patient's when `with_patient`.
+    fn facts_with(&self, e: Entry, with_patient: bool) -> Option<Facts> {
         let p = self.patient(e)?;
         let mut f = Facts::default();
         f.add(ParamName::Id, token("", &self.id(e)?));
@@ -223,10 +228,12 @@ impl Catalogue {
                 f.add(ParamName::Date, Fact::Date { start: at, end: at + Duration::seconds(1) });
             }
         }
-        let mut pf = Facts::default();
-        pf.add(ParamName::Id, token("", &patient_id));
-        self.patient_facts(p, &mut pf);
-        f.patient = Some(Box::new(pf));
+        if with_patient {
+            let mut pf = Facts::default();
+            pf.add(ParamName::Id, token("", &patient_id));
+            self.patient_facts(p, &mut pf);
+            f.patient = Some(Box::new(pf));
+        }
         Some(f)
     }
 
@@ -248,7 +255,10 @@ impl Catalogue {
 
     /// The resources a search matches, in the order it asks for.
     pub fn search(&self, s: &Search) -> Vec<Entry> {
-        let mut hits: Vec<(Entry, Facts)> = self.listed(s.resource).filter_map(|e| Some((e, self.facts(e)?))).filter(|(_, f)| matches(s, f)).collect();
+        let matcher = Matcher::new(s);
+        let with_patient = matcher.needs_patient();
+        let mut hits: Vec<(Entry, Facts)> =
+            self.listed(s.resource).filter_map(|e| Some((e, self.facts_with(e, with_patient)?))).filter(|(_, f)| matcher.matches(f)).collect();
         if !s.sort.is_empty() {
             hits.sort_by(|(_, a), (_, b)| compare(a, b, &s.sort));
         }
@@ -268,7 +278,7 @@ impl Catalogue {
         for spec in &s.include {
             let Some(params) = include_params(spec, s.resource) else { continue };
             for m in matched {
-                let Some(f) = self.facts(*m) else { continue };
+                let Some(f) = self.facts_with(*m, false) else { continue };
                 for (_, fact) in f.fields.iter().filter(|(n, _)| params.contains(n)) {
                     if let Fact::Reference { resource, id } = fact {
                         if let Some(e) = self.find(*resource, id) {
@@ -284,7 +294,7 @@ impl Catalogue {
             };
             let targets: HashSet<String> = matched.iter().filter(|e| e.resource_type() == s.resource).filter_map(|e| self.id(*e)).collect();
             for e in self.listed(source) {
-                let Some(f) = self.facts(e) else { continue };
+                let Some(f) = self.facts_with(e, false) else { continue };
                 let points = f
                     .fields
                     .iter()

@@ -56,36 +56,74 @@ pub fn token(system: &str, code: &str) -> Fact {
 
 /// Whether the resource matches every criterion of the search.
 pub fn matches(search: &Search, facts: &Facts) -> bool {
-    search.criteria.iter().all(|c| criterion_matches(c, facts))
+    Matcher::new(search).matches(facts)
 }
 
-fn criterion_matches(c: &Criterion, facts: &Facts) -> bool {
+/// A search ready to run over many resources: its string values case-folded once.
+pub struct Matcher<'a> {
+    search: &'a Search,
+    folded: Vec<Vec<String>>,
+}
+
+impl<'a> Matcher<'a> {
+    pub fn new(search: &'a Search) -> Self {
+        let fold = |v: &Value| if let Value::Str(s) = v { s.to_lowercase() } else { String::new() };
+        Matcher { search, folded: search.criteria.iter().map(|c| c.values.iter().map(fold).collect()).collect() }
+    }
+
+    /// Whether the resource matches every criterion.
+    pub fn matches(&self, facts: &Facts) -> bool {
+        self.search.criteria.iter().zip(&self.folded).all(|(c, folded)| criterion_matches(c, folded, facts))
+    }
+
+    /// Whether any criterion goes through the patient (a chain or `:identifier`).
+    pub fn needs_patient(&self) -> bool {
+        self.search.criteria.iter().any(|c| c.chain.is_some() || c.modifier == Some(Modifier::Identifier))
+    }
+}
+
+fn criterion_matches(c: &Criterion, folded: &[String], facts: &Facts) -> bool {
     if let Some((name, modifier)) = c.chain {
         let Some(patient) = facts.patient.as_deref() else { return false };
         // The reference itself must be there: a chain goes through it.
         if facts.of(c.name).next().is_none() {
             return false;
         }
-        return values_match(name, modifier, &c.values, patient);
+        return values_match(name, modifier, &c.values, folded, patient);
     }
     if c.modifier == Some(Modifier::Identifier) {
         let Some(patient) = facts.patient.as_deref() else { return false };
-        return facts.of(c.name).next().is_some() && values_match(ParamName::Identifier, None, &c.values, patient);
+        return facts.of(c.name).next().is_some() && values_match(ParamName::Identifier, None, &c.values, folded, patient);
     }
-    values_match(c.name, c.modifier, &c.values, facts)
+    values_match(c.name, c.modifier, &c.values, folded, facts)
 }
 
-fn values_match(name: ParamName, modifier: Option<Modifier>, values: &[Value], facts: &Facts) -> bool {
+fn values_match(name: ParamName, modifier: Option<Modifier>, values: &[Value], folded: &[String], facts: &Facts) -> bool {
+    let has_text = values.iter().any(|v| matches!(v, Value::Str(_)));
+    let any = |modifier: Option<Modifier>| {
+        facts.of(name).any(|f| {
+            // The fact's text folded once for all the values.
+            let lower = if has_text { fold(f) } else { Default::default() };
+            values.iter().zip(folded).any(|(v, fv)| value_matches(v, fv, modifier, f, &lower))
+        })
+    };
     if modifier == Some(Modifier::Not) {
-        return !values.iter().any(|v| facts.of(name).any(|f| value_matches(v, None, f)));
+        return !any(None);
     }
-    values.iter().any(|v| match v {
-        Value::Missing(missing) => *missing == facts.of(name).next().is_none(),
-        v => facts.of(name).any(|f| value_matches(v, modifier, f)),
-    })
+    values.iter().any(|v| matches!(v, Value::Missing(missing) if *missing == facts.of(name).next().is_none())) || any(modifier)
 }
 
-fn value_matches(value: &Value, modifier: Option<Modifier>, fact: &Fact) -> bool {
+/// A fact's text (a string, or a token's display) and code, lower-cased.
+fn fold(f: &Fact) -> [String; 2] {
+    match f {
+        Fact::Str(s) => [s.to_lowercase(), String::new()],
+        Fact::Token { display, code, .. } => [display.to_lowercase(), code.to_lowercase()],
+        _ => Default::default(),
+    }
+}
+
+/// One value against one fact; `folded` is the value's text lower-cased, `lower` the fact's.
+fn value_matches(value: &Value, folded: &str, modifier: Option<Modifier>, fact: &Fact, lower: &[String; 2]) -> bool {
     match (value, fact) {
         (Value::Token { .. }, Fact::Token { .. })
             if matches!(modifier, Some(Modifier::Above | Modifier::Below | Modifier::In | Modifier::NotIn | Modifier::OfType)) =>
@@ -101,11 +139,11 @@ fn value_matches(value: &Value, modifier: Option<Modifier>, fact: &Fact) -> bool
                 Some(s) => s == fs && code_ok,
             }
         }
-        (Value::Str(text), Fact::Token { display, code, .. }) => starts_with_ci(display, text) || starts_with_ci(code, text),
+        (Value::Str(_), Fact::Token { .. }) => lower[0].starts_with(folded) || lower[1].starts_with(folded),
         (Value::Str(text), Fact::Str(s)) => match modifier {
             Some(Modifier::Exact) => s == text,
-            Some(Modifier::Contains) => s.to_lowercase().contains(&text.to_lowercase()),
-            _ => starts_with_ci(s, text),
+            Some(Modifier::Contains) => lower[0].contains(folded),
+            _ => lower[0].starts_with(folded),
         },
         (Value::Date(d), Fact::Date { start, end }) => date_matches(d, *start, *end),
         (Value::Reference { resource, id }, Fact::Reference { resource: fr, id: fid }) => {
@@ -113,10 +151,6 @@ fn value_matches(value: &Value, modifier: Option<Modifier>, fact: &Fact) -> bool
         }
         _ => false,
     }
-}
-
-fn starts_with_ci(haystack: &str, needle: &str) -> bool {
-    haystack.to_lowercase().starts_with(&needle.to_lowercase())
 }
 
 /// FHIR's date comparison of a search range with a resource's range.

@@ -1,6 +1,6 @@
 //! A HAPI FHIR (R4, 4.0.1) JPA server as an intruder sees it, serving the honey patients:
 //! the ordered element tree and its JSON and XML forms (`node`), the search request
-//! parser and matcher (`search`, `params`, `matching`), and the resources, bundles,
+//! parser and matcher (`search`, `params`, `date`, `matching`), and the resources, bundles,
 //! outcomes and capability statement built from the cohort (`catalogue`, `resource`,
 //! `bundle`, `capability`). Pure: no I/O.
 // Wired into the HTTP decoy next.

@@ -458,6 +458,45 @@ pub fn hl7_message(bytes: &[u8]) {
     }
 }
 
+/// A FHIR search query (the first byte picks the resource type, the rest is the query
+/// string): parsed, its named values taken, run against a small catalogue with its
+/// includes, and the first matches written as JSON and XML; a refusal has a message.
+pub fn fhir_search(bytes: &[u8]) {
+    use crate::decoy::http::fhir::{node, search, ResourceType};
+    let Some((&pick, rest)) = bytes.split_first() else { return };
+    let resource = ResourceType::ALL[usize::from(pick) % ResourceType::ALL.len()];
+    let query = String::from_utf8_lossy(rest);
+    let s = match search::parse(resource.as_str(), &query) {
+        Ok(s) => s,
+        Err(e) => {
+            assert!(!e.to_string().is_empty());
+            return;
+        }
+    };
+    assert!(s.criteria.len() <= search::MAX_PARAMETERS && s.count <= search::MAX_COUNT);
+    assert!(s.criteria.iter().map(|c| c.values.len()).sum::<usize>() <= search::MAX_VALUES);
+    let _ = search::named_patient_values(&s);
+    let catalogue = fhir_catalogue();
+    let hits = catalogue.search(&s);
+    let page = &hits[..hits.len().min(s.count).min(3)];
+    let _ = catalogue.includes(&s, page);
+    for e in page {
+        let r = catalogue.render(*e).expect("a matched resource renders");
+        serde_json::from_str::<serde_json::Value>(&node::to_json(&r, s.pretty.unwrap_or(false))).expect("the JSON parses");
+        let _ = node::to_xml(&r, s.pretty.unwrap_or(false));
+    }
+}
+
+/// The FHIR decoy's resources of a small cohort.
+fn fhir_catalogue() -> &'static crate::decoy::http::fhir::catalogue::Catalogue {
+    static CATALOGUE: std::sync::OnceLock<crate::decoy::http::fhir::catalogue::Catalogue> = std::sync::OnceLock::new();
+    CATALOGUE.get_or_init(|| {
+        let site = crate::token::clinical::Site::default();
+        let patients = crate::token::clinical::cohort(5, 8, &site).into_iter().map(std::sync::Arc::new).collect();
+        crate::decoy::http::fhir::catalogue::Catalogue::for_site(patients, &site)
+    })
+}
+
 /// nginx-default's HTTP/1 limits and its ALPN list, as a decoy with default limits
 /// gets them.
 fn nginx_default() -> &'static (crate::decoy::http::h1::H1Limits, Vec<u8>) {

@@ -114,3 +114,8 @@ fn the_hl7_framer_and_message_parser_survive_their_seeds_and_mutations() {
     smoke("mllp", honeyward::fuzzing::mllp);
     smoke("hl7_message", honeyward::fuzzing::hl7_message);
 }
+
+#[test]
+fn the_fhir_search_parser_survives_its_seeds_and_mutations() {
+    smoke("fhir_search", honeyward::fuzzing::fhir_search);
+}

@@ -10,6 +10,7 @@ mod aws;
 mod classify;
 mod date;
 mod exchange;
+pub(crate) mod fhir;
 pub(crate) mod gzip;
 pub(crate) mod h1;
 mod h1_body;

@@ -71,8 +71,8 @@ fi
 # pyjarm, the JARM TLS fingerprinting probe the HTTPS decoy is compared with nginx by;
 # impacket, the SMB/NTLM library behind most Windows lateral-movement tooling; and the
 # HL7 v2 clients the hl7 decoy is driven with: hl7 (its mllp_send) and hl7apy;
-# dicomweb-client searches pacs-viewer's DICOMweb.
-for mod_pkg in "paramiko:paramiko" "asyncssh:asyncssh" "ssh_audit:ssh-audit" "jarm:pyjarm" "impacket:impacket" "hl7:hl7" "hl7apy:hl7apy" "dicomweb_client:dicomweb-client"; do
+# dicomweb-client searches pacs-viewer's DICOMweb; fhirclient reads fhir-server.
+for mod_pkg in "paramiko:paramiko" "asyncssh:asyncssh" "ssh_audit:ssh-audit" "jarm:pyjarm" "impacket:impacket" "hl7:hl7" "hl7apy:hl7apy" "dicomweb_client:dicomweb-client" "fhirclient:fhirclient"; do
   mod=${mod_pkg%%:*}; pkg=${mod_pkg#*:}
   if ! python3 -c "import $mod" 2>/dev/null; then
     echo "scripts/test.sh: installing $pkg from PyPI"
@@ -81,6 +81,14 @@ for mod_pkg in "paramiko:paramiko" "asyncssh:asyncssh" "ssh_audit:ssh-audit" "ja
 done
 command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
 export PATH="$PATH:$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')"
+# fhir.resources 6.4, the last release whose models are FHIR 4.0.1 (R4), validates what
+# fhir-server serves. It needs pydantic 1, so it lives in its own directory, which
+# tests/fhir_decoy.rs puts first on the path of its checker alone.
+export HONEYWARD_FHIR_R4_MODELS="${HONEYWARD_FHIR_R4_MODELS:-$HOME/.cache/honeyward-test/fhir-r4}"
+if [ ! -d "$HONEYWARD_FHIR_R4_MODELS/fhir/resources" ]; then
+  echo "scripts/test.sh: installing fhir.resources 6.4 (FHIR R4 models) into $HONEYWARD_FHIR_R4_MODELS"
+  python3 -m pip install --quiet --target "$HONEYWARD_FHIR_R4_MODELS" "fhir.resources==6.4.0" "pydantic[email]<2"
+fi
 
 # playwright-core (from npm, no browser download) drives Debian's chromium through its
 # DevTools protocol for the console test; prometheus-client (PyPI) is the reference

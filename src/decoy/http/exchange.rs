@@ -215,7 +215,8 @@ impl Exchange {
             let json = |b: &[u8]| serde_json::to_string(&String::from_utf8_lossy(b)).unwrap_or_default().trim_matches('"').to_string();
             let body = String::from_utf8_lossy(&answer.body)
                 .replace("{method}", &json(&req.method))
-                .replace("{uri}", &json(&request::percent_decode(req.path(), false)));
+                .replace("{uri}", &json(&request::percent_decode(req.path(), false)))
+                .replace("{timestamp}", &chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3f+00:00").to_string());
             answer.body = Bytes::from(body);
         }
         if gzip {
@@ -240,10 +241,18 @@ impl Exchange {
     /// The application's answer (Orthanc's REST API), when the personality has one and
     /// it knows the path.
     fn application(&self, req: &Request) -> Option<Answer> {
-        let orthanc = self.rt.orthanc.as_ref()?;
         let target = std::str::from_utf8(&req.target).ok()?;
         let path = std::str::from_utf8(req.path()).ok()?;
         let tokens = self.recorder.context().events.tokens();
+        if let Some(fhir) = &self.rt.fhir {
+            let host = req.header("host").map(|h| sanitise_host(&String::from_utf8_lossy(h)));
+            let scheme = if self.rt.tls.is_some() { "https" } else { "http" };
+            let origin = format!("{scheme}://{}", host.unwrap_or_else(|| self.recorder.destination().to_string()));
+            let accept = req.header("accept").and_then(|a| std::str::from_utf8(a).ok());
+            let query = target.split_once('?').map_or("", |(_, q)| q);
+            return fhir.answer(tokens, &super::fhir::FhirRequest { method: &req.method, path, query, accept, origin: &origin });
+        }
+        let orthanc = self.rt.orthanc.as_ref()?;
         if !matches!(req.method.as_slice(), b"GET" | b"POST" | b"PUT" | b"DELETE") {
             return Some(super::orthanc::unrouted_method());
         }
@@ -298,7 +307,9 @@ impl Exchange {
         }
         if let Some(failure) = login_failure {
             let content_type = r.content_type.clone().unwrap_or_else(|| "text/html".into());
-            return Answer { extra: r.headers.clone(), dynamic: r.dynamic, ..Answer::ok(content_type, Bytes::from(failure.to_string())) };
+            let reason = r.reason.clone().unwrap_or_else(|| if r.status == 200 { "OK".into() } else { p.error(r.status).1.reason.clone() });
+            let answer = Answer::ok(content_type, Bytes::from(failure.to_string()));
+            return Answer { status: r.status, reason, extra: r.headers.clone(), dynamic: r.dynamic, ..answer };
         }
         if !p.allows(r, &req.method) {
             let mut a = self.page(405);

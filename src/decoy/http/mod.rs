@@ -64,6 +64,8 @@ pub struct HttpRuntime {
     pub gzipped: gzip::Cache,
     /// The application behind the routes (`application: orthanc`).
     pub orthanc: Option<orthanc::Orthanc>,
+    /// Or `application: hapi-fhir`.
+    pub fhir: Option<fhir::FhirServer>,
     /// The sign-in application (`portal:`).
     pub portal: Option<portal::Portal>,
 }
@@ -80,6 +82,7 @@ impl HttpRuntime {
             scans: classify::ScanTracker::new(Duration::from_secs(60), 20),
             gzipped: gzip::Cache::default(),
             orthanc: None,
+            fhir: None,
             portal,
         }
     }
@@ -92,11 +95,20 @@ impl HttpRuntime {
         let http2 = personality.http2;
         let application = personality.application;
         let mut rt = Self::new(personality);
-        rt.orthanc = application.map(|Application::Orthanc| {
-            let (dicom_aet, dicom_port) = around.pacs.clone().unwrap_or_else(|| ("ORTHANC".into(), 4242));
-            let system = orthanc::System { name: crate::config::host_name().to_uppercase(), dicom_aet, dicom_port, http_port: config.listen.port() };
-            orthanc::Orthanc::new(Arc::clone(&around.shared_cohort), system)
-        });
+        match application {
+            Some(Application::Orthanc) => {
+                let (dicom_aet, dicom_port) = around.pacs.clone().unwrap_or_else(|| ("ORTHANC".into(), 4242));
+                let system = orthanc::System { name: crate::config::host_name().to_uppercase(), dicom_aet, dicom_port, http_port: config.listen.port() };
+                rt.orthanc = Some(orthanc::Orthanc::new(Arc::clone(&around.shared_cohort), system));
+            }
+            Some(Application::HapiFhir) => {
+                let c = &around.cohort;
+                let site =
+                    crate::token::clinical::Site { uid_root: c.uid_root.clone(), institution_name: c.institution_name.clone(), site_code: c.site_code.clone() };
+                rt.fhir = Some(fhir::FhirServer::new(Arc::clone(&around.shared_cohort), site));
+            }
+            None => {}
+        }
         rt.modified = modified_time(&state_dir.join("http").join(&config.name))?;
         if let Some(source) = &config.tls {
             let (chain, key) = crate::tls::load(source, &state_dir.join("http").join(&config.name))?;

@@ -15,6 +15,7 @@ pub const BUILT_IN: &[(&str, &str)] = &[
     ("ehr-login", include_str!("../../../decoys/ehr-login.yaml")),
     ("pacs-viewer", include_str!("../../../decoys/pacs-viewer.yaml")),
     ("nas-login", include_str!("../../../decoys/nas-login.yaml")),
+    ("fhir-server", include_str!("../../../decoys/fhir-server.yaml")),
 ];
 
 /// Built-in pages (`templates/http/`), named by `body_file` and `failure_body_file`.
@@ -178,7 +179,8 @@ pub struct ErrorPage {
     pub content_type: String,
     pub body: String,
     /// The body echoes the request: `{method}` and `{uri}` are replaced by the
-    /// request's, JSON-escaped (Orthanc's 404 does this).
+    /// request's, JSON-escaped (Orthanc's 404 does this), `{timestamp}` by the time
+    /// (Spring Boot's error JSON).
     #[serde(default)]
     pub echo: bool,
 }
@@ -225,6 +227,8 @@ pub enum Application {
     /// Orthanc 1.10's REST API (patients, studies, series, instances, statistics,
     /// changes, tools) over the honey cohort the DICOM decoys serve.
     Orthanc,
+    /// HAPI FHIR's JPA server under `/fhir` over the same cohort.
+    HapiFhir,
 }
 
 /// `portal:` of a personality: the sign-in application behind the pages (run by

@@ -9,7 +9,6 @@ use super::ResourceType;
 pub enum EntryMode {
     Match,
     Include,
-    Outcome,
 }
 
 impl EntryMode {
@@ -17,7 +16,6 @@ impl EntryMode {
         match self {
             EntryMode::Match => "match",
             EntryMode::Include => "include",
-            EntryMode::Outcome => "outcome",
         }
     }
 }
@@ -103,26 +101,12 @@ pub fn searchset(page: &Page, entries: Vec<BundleEntry>) -> Node {
         .with_opt("entry", Some(entries))
 }
 
-/// An issue's severity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Severity {
-    Fatal,
-    Error,
-    Warning,
-    Information,
-}
-
 /// An issue's type (the IssueType codes HAPI uses).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IssueCode {
     Processing,
     NotFound,
     NotSupported,
-    Invalid,
-    Security,
-    Exception,
-    Deleted,
-    TooCostly,
 }
 
 impl IssueCode {
@@ -131,11 +115,6 @@ impl IssueCode {
             IssueCode::Processing => "processing",
             IssueCode::NotFound => "not-found",
             IssueCode::NotSupported => "not-supported",
-            IssueCode::Invalid => "invalid",
-            IssueCode::Security => "security",
-            IssueCode::Exception => "exception",
-            IssueCode::Deleted => "deleted",
-            IssueCode::TooCostly => "too-costly",
         }
     }
 }
@@ -143,13 +122,8 @@ impl IssueCode {
 /// An OperationOutcome as HAPI writes one for an error: a generated narrative table of
 /// the issue, and the issue with its diagnostics (`HAPI-2001: Resource Patient/99999 is
 /// not known`).
-pub fn outcome(severity: Severity, code: IssueCode, diagnostics: &str) -> Node {
-    let (severity, label) = match severity {
-        Severity::Fatal => ("fatal", "FATAL"),
-        Severity::Error => ("error", "ERROR"),
-        Severity::Warning => ("warning", "WARNING"),
-        Severity::Information => ("information", "INFORMATION"),
-    };
+pub fn outcome(code: IssueCode, diagnostics: &str) -> Node {
+    let (severity, label) = ("error", "ERROR");
     let div = format!(
         "<div xmlns=\"http://www.w3.org/1999/xhtml\"><h1>Operation Outcome</h1><table border=\"0\"><tr><td style=\"font-weight: bold;\">{label}</td><td>[]</td><td>{}</td></tr></table></div>",
         escape_text(diagnostics)
@@ -230,7 +204,7 @@ mod tests {
 
     #[test]
     fn an_outcome_escapes_its_diagnostics_in_the_narrative() {
-        let o = outcome(Severity::Error, IssueCode::Processing, "HAPI-0524: Unknown search parameter \"<x>\"");
+        let o = outcome(IssueCode::Processing, "HAPI-0524: Unknown search parameter \"<x>\"");
         let json = to_json(&o, false);
         assert!(json.contains(r#""issue":[{"severity":"error","code":"processing","diagnostics":"HAPI-0524: Unknown search parameter \"<x>\""}]"#), "{json}");
         assert!(json.contains("<td>HAPI-0524: Unknown search parameter &quot;&lt;x&gt;&quot;</td>"), "{json}");

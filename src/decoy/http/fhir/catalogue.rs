@@ -93,12 +93,9 @@ impl Catalogue {
     }
 
     /// Resources of every type.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
     }
 
     /// The resource of type `t` with id `id` (ids as HAPI writes them: no leading zeros).
@@ -170,11 +167,6 @@ impl Catalogue {
                 r::observation(p, v, &id, &patient_id, encounter.as_deref(), at)
             }
         })
-    }
-
-    /// What the resource offers search, with its patient's for chained searches.
-    pub fn facts(&self, e: Entry) -> Option<Facts> {
-        self.facts_with(e, true)
     }
 
     /// The resource's facts, and its patient's when `with_patient`.

@@ -55,6 +55,7 @@ pub fn token(system: &str, code: &str) -> Fact {
 }
 
 /// Whether the resource matches every criterion of the search.
+#[cfg(test)]
 pub fn matches(search: &Search, facts: &Facts) -> bool {
     Matcher::new(search).matches(facts)
 }

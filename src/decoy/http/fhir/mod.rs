@@ -2,9 +2,7 @@
 //! the ordered element tree and its JSON and XML forms (`node`), the search request
 //! parser and matcher (`search`, `params`, `date`, `matching`), and the resources, bundles,
 //! outcomes and capability statement built from the cohort (`catalogue`, `resource`,
-//! `bundle`, `capability`). Pure: no I/O.
-// Wired into the HTTP decoy next.
-#![allow(dead_code)]
+//! `bundle`, `capability`), and the server that answers requests with them (`server`).
 
 pub mod bundle;
 pub mod capability;
@@ -15,6 +13,9 @@ pub mod node;
 pub mod params;
 pub mod resource;
 pub mod search;
+mod server;
+
+pub use server::{FhirRequest, FhirServer};
 
 /// The resource types the server holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

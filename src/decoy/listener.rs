@@ -115,7 +115,7 @@ pub async fn bind(config: &DecoyConfig, around: &Surroundings) -> Result<BoundDe
             let p = personality::http(c).map_err(unreadable)?;
             let listener = listen(config, 0)?;
             let (config, around) = (c.clone(), around.clone());
-            let runtime = prepare(&c.name, move || Ok(http::HttpRuntime::for_decoy(&config, p, &around)?)).await?;
+            let runtime = prepare(&c.name, move || http::HttpRuntime::for_decoy(&config, p, &around)).await?;
             BoundDecoy::Http { runtime: Arc::new(runtime), listener }
         }
         DecoyConfig::Dicom(c) => {

@@ -60,8 +60,26 @@ pub fn is_exploit(bytes: &[u8]) -> bool {
         b"wp-login.php",
         b"phpunit",
         b".env",
+        // Java deserialisation gadgets (XStream XML: Mirth Connect's CVE-2023-43208).
+        b"<dynamic-proxy",
+        b"invokertransformer",
+        b"chainedtransformer",
+        b"java.lang.processbuilder",
+        b"java.beans.eventhandler",
     ];
     PATTERNS.iter().any(|p| contains(&n, p))
+}
+
+/// The public exploit a request is built like, as a tag: an XStream gadget chain
+/// posted to Mirth Connect's REST API is CVE-2023-43208 (the bypass of CVE-2023-37679's
+/// fix; both deserialise the body before checking the session).
+pub fn known_exploit(method: &[u8], path: &[u8], body: &[u8]) -> Option<&'static str> {
+    let n = normalise(body);
+    let xstream = (contains(&n, b"<sorted-set") || contains(&n, b"<dynamic-proxy") || contains(&n, b"<map>"))
+        && [&b"eventbindinginvocationhandler"[..], b"invokertransformer", b"chainedtransformer", b"processbuilder", b"eventhandler"]
+            .iter()
+            .any(|g| contains(&n, g));
+    (method == b"POST" && path.starts_with(b"/api/") && xstream).then_some("cve-2023-43208")
 }
 
 /// Counts 404s per source over a sliding window to spot wordlist scanning.

@@ -159,6 +159,10 @@ impl Exchange {
         let mut tags = Vec::new();
         if classify::is_exploit(&req.target) || req.headers.iter().any(|(_, v)| classify::is_exploit(v)) || classify::is_exploit(&req.body.kept) {
             tags.push(classify::EXPLOIT.to_string());
+            tags.extend(classify::known_exploit(&req.method, req.path(), &req.body.kept).map(String::from));
+            if self.quarantined(&req) {
+                tags.push("quarantined".into());
+            }
         }
         if answer.status == 404 && self.rt.scans.not_found(self.recorder.source().ip()) {
             tags.push(classify::SCANNING.to_string());
@@ -183,7 +187,7 @@ impl Exchange {
             credential,
             body_bytes: req.body.bytes,
             body_sha256: req.body.sha256.clone(),
-            body: (!req.body.kept.is_empty()).then(|| AttackerBytes::new(req.body.kept.clone())),
+            body: (!req.body.kept.is_empty()).then(|| AttackerBytes::new(&req.body.kept[..req.body.kept.len().min(request::BODY_KEPT)])),
             status,
             tags,
         };
@@ -212,7 +216,16 @@ impl Exchange {
         }
         let mut answer = answer;
         if answer.echo {
-            let json = |b: &[u8]| serde_json::to_string(&String::from_utf8_lossy(b)).unwrap_or_default().trim_matches('"').to_string();
+            // Escaped for what the page is: HTML (Jetty's error page) or JSON.
+            let html = answer.content_type.contains("html");
+            let json = |b: &[u8]| {
+                let text = String::from_utf8_lossy(b);
+                if html {
+                    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+                } else {
+                    serde_json::to_string(&text).unwrap_or_default().trim_matches('"').to_string()
+                }
+            };
             let body = String::from_utf8_lossy(&answer.body)
                 .replace("{method}", &json(&req.method))
                 .replace("{uri}", &json(&request::percent_decode(req.path(), false)))
@@ -236,6 +249,19 @@ impl Exchange {
             response.raw = Some(response.body.clone());
         }
         response
+    }
+
+    /// Puts the request's body in the decoy's quarantine, when it keeps bodies and has
+    /// all of this one; whether it was kept.
+    fn quarantined(&self, req: &Request) -> bool {
+        let Some(q) = &self.rt.quarantine else { return false };
+        let body = &req.body;
+        if body.kept.is_empty() || body.over_cap || body.bytes != body.kept.len() as u64 {
+            return false;
+        }
+        let mut w = q.begin();
+        w.write(&body.kept, q);
+        q.finish(w).kept
     }
 
     /// The application's answer (Orthanc's REST API), when the personality has one and

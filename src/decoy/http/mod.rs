@@ -68,7 +68,13 @@ pub struct HttpRuntime {
     pub fhir: Option<fhir::FhirServer>,
     /// The sign-in application (`portal:`).
     pub portal: Option<portal::Portal>,
+    /// Where exploit payloads go (`quarantine_bodies_bytes:`).
+    pub quarantine: Option<crate::decoy::quarantine::Quarantine>,
 }
+
+/// Payloads one HTTP decoy keeps, and their bytes in all.
+const QUARANTINE_OBJECTS: u64 = 1_000;
+const QUARANTINE_BYTES: u64 = 256 << 20;
 
 impl HttpRuntime {
     /// A runtime for a personality, serving plain HTTP.
@@ -84,13 +90,14 @@ impl HttpRuntime {
             orthanc: None,
             fhir: None,
             portal,
+            quarantine: None,
         }
     }
 
     /// A runtime for a decoy: loads or generates its certificate (in
     /// `STATE_DIR/http/NAME/`) when it serves HTTPS, and sets up its application over
     /// the shared cohort. Blocking: call it off the runtime.
-    pub fn for_decoy(config: &HttpDecoyConfig, personality: Arc<HttpPersonality>, around: &Surroundings) -> Result<Self, crate::tls::TlsError> {
+    pub fn for_decoy(config: &HttpDecoyConfig, personality: Arc<HttpPersonality>, around: &Surroundings) -> Result<Self, crate::decoy::error::SetupError> {
         let state_dir = around.state_dir.as_path();
         let http2 = personality.http2;
         let application = personality.application;
@@ -110,6 +117,10 @@ impl HttpRuntime {
             None => {}
         }
         rt.modified = modified_time(&state_dir.join("http").join(&config.name))?;
+        if rt.personality.quarantine_bodies_bytes.is_some() {
+            let dir = state_dir.join("http").join(&config.name).join("quarantine");
+            rt.quarantine = Some(crate::decoy::quarantine::Quarantine::open(&dir, "bin", QUARANTINE_OBJECTS, QUARANTINE_BYTES)?);
+        }
         if let Some(source) = &config.tls {
             let (chain, key) = crate::tls::load(source, &state_dir.join("http").join(&config.name))?;
             rt.tls = Some(tls::context(&chain, &key, &rt.personality.tls, http2)?);
@@ -134,7 +145,7 @@ impl HttpRuntime {
             header_timeout,
             keep_alive_timeout: keep_alive,
             max_body_bytes: MAX_BODY_BYTES,
-            body_kept: request::BODY_KEPT,
+            body_kept: self.personality.quarantine_bodies_bytes.map_or(request::BODY_KEPT, |n| n.min(MAX_BODY_BYTES as usize)),
             refuse_body_over: self.personality.client_max_body_bytes,
             http09: self.personality.http09,
             early_method_check: self.personality.early_method_check,
@@ -161,6 +172,7 @@ pub async fn handle(rt: Arc<HttpRuntime>, stream: TcpStream, mut conn: Connectio
         match opening {
             tls::Opening::Closed => return CloseReason::PeerClosed,
             tls::Opening::Silent => return CloseReason::IdleTimeout,
+            tls::Opening::Plain if exchange.rt.personality.plain_http_on_tls_closes => return CloseReason::ProtocolError,
             tls::Opening::Plain => {
                 exchange.plain_on_tls_port = true;
                 return h1::serve(&mut io, &exchange, &h1_limits).await;

@@ -16,6 +16,7 @@ pub const BUILT_IN: &[(&str, &str)] = &[
     ("pacs-viewer", include_str!("../../../decoys/pacs-viewer.yaml")),
     ("nas-login", include_str!("../../../decoys/nas-login.yaml")),
     ("fhir-server", include_str!("../../../decoys/fhir-server.yaml")),
+    ("mirth-admin", include_str!("../../../decoys/mirth-admin.yaml")),
 ];
 
 /// Built-in pages (`templates/http/`), named by `body_file` and `failure_body_file`.
@@ -28,6 +29,8 @@ pub const BUILT_IN_PAGES: &[(&str, &str)] = &[
     ("orthanc-explorer.html", include_str!("../../../templates/http/orthanc-explorer.html")),
     ("orthanc-explorer.css", include_str!("../../../templates/http/orthanc-explorer.css")),
     ("orthanc-explorer.js", include_str!("../../../templates/http/orthanc-explorer.js")),
+    ("mirth-landing.html", include_str!("../../../templates/http/mirth-landing.html")),
+    ("mirth-webadmin.html", include_str!("../../../templates/http/mirth-webadmin.html")),
 ];
 
 /// Built-in binary files (`templates/http/`: icons, images), named by `binary_file`.
@@ -179,8 +182,9 @@ pub struct ErrorPage {
     pub content_type: String,
     pub body: String,
     /// The body echoes the request: `{method}` and `{uri}` are replaced by the
-    /// request's, JSON-escaped (Orthanc's 404 does this), `{timestamp}` by the time
-    /// (Spring Boot's error JSON).
+    /// request's, escaped as HTML when the page is HTML (Jetty's error page) and as
+    /// JSON otherwise (Orthanc's 404 does this), `{timestamp}` by the time (Spring
+    /// Boot's error JSON).
     #[serde(default)]
     pub echo: bool,
 }
@@ -349,6 +353,11 @@ pub struct HttpPersonality {
     /// (nginx's `client_max_body_size`, 1 MiB by default). None: no such limit.
     #[serde(default)]
     pub client_max_body_bytes: Option<u64>,
+    /// Keep request bodies up to this many bytes (at most 1 MiB; otherwise the first
+    /// 1 KiB), and put those tagged `exploit` in the decoy's quarantine
+    /// (`STATE_DIR/http/NAME/quarantine/<sha256>.bin`, never parsed or run).
+    #[serde(default)]
+    pub quarantine_bodies_bytes: Option<usize>,
     /// Compress as the product does besides nginx's `gzip:`: `orthanc` is gzip or
     /// deflate from zlib at its default level for every 200 with a body, whatever its
     /// type or HTTP version, when `Accept-Encoding` names exactly `gzip` or `deflate`.
@@ -379,6 +388,10 @@ pub struct HttpPersonality {
     /// was sent to HTTPS port", with status 400).
     #[serde(default)]
     pub plain_http_on_tls: Option<ErrorPage>,
+    /// Close without a word when plain HTTP comes to the TLS port, as a Java server's
+    /// TLS does (Jetty, Tomcat), instead of answering it.
+    #[serde(default)]
+    pub plain_http_on_tls_closes: bool,
     /// Answer h2 when a TLS client offers it (ALPN).
     #[serde(default)]
     pub http2: bool,

@@ -21,7 +21,7 @@ pub enum TokenCommand {
     Create(CreateArgs),
     /// List tokens with their plants and state.
     List(ListArgs),
-    /// Show one token in full (facts, plants; never secrets).
+    /// Show one token in full (facts, plants, the decoys it was hit through; never secrets).
     Show(ShowArgs),
     /// Record (and, for templates that need no secret, write) another plant of a token.
     Plant(PlantArgs),
@@ -171,7 +171,12 @@ pub fn execute(cmd: TokenCommand) -> anyhow::Result<ExitCode> {
         }
         TokenCommand::Show(a) => {
             let t = registry(&a.store)?.get(&a.id)?.ok_or_else(|| token::TokenError::NotFound(a.id.clone()))?;
-            println!("{}", crate::event::visible_json(&serde_json::to_string_pretty(&t)?));
+            // Where it was hit: the decoys (doors) it was touched through.
+            let store = config_source::store_config(&a.store)?;
+            let doors = crate::store::StoreReader::open(&store.path, false)?.token_doors(&a.id)?;
+            let mut shown = serde_json::to_value(&t)?;
+            shown["hits_by_decoy"] = serde_json::to_value(&doors)?;
+            println!("{}", crate::event::visible_json(&serde_json::to_string_pretty(&shown)?));
             Ok(ExitCode::SUCCESS)
         }
         TokenCommand::Plant(a) => plant_existing(a),

@@ -12,7 +12,7 @@ mod writer;
 
 pub use delivery::{Ack, DeadLetter, SinkOverview, SinkStatus};
 pub use incidents::{CountDelta, Incident, IncidentFilter, IncidentTally};
-pub use reader::{EventCount, EventFilter, StoreReader, StoredEvent};
+pub use reader::{EventCount, EventFilter, StoreReader, StoredEvent, TokenDoor};
 pub use retention::{is_full, used_bytes, Retention};
 pub use schema::open_connection;
 pub use spool::shed_spool;

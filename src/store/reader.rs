@@ -31,6 +31,15 @@ pub struct EventFilter {
     pub limit: usize,
 }
 
+/// One decoy a token was hit through.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TokenDoor {
+    pub decoy: Option<String>,
+    pub hits: u64,
+    pub first: Timestamp,
+    pub last: Timestamp,
+}
+
 /// (sensor, decoy, kind name, stored events).
 pub type EventCount = (String, Option<String>, &'static str, u64);
 
@@ -103,6 +112,26 @@ impl StoreReader {
             out.reverse();
         }
         Ok(out)
+    }
+
+    /// Where a token was hit: per decoy (None for host events such as a canary file),
+    /// the hits, and the first and last hit's time, in the order the doors were first
+    /// touched.
+    pub fn token_doors(&self, token_id: &str) -> Result<Vec<TokenDoor>, StoreError> {
+        let sql =
+            "SELECT decoy, count(*), min(time_us), max(time_us) FROM events WHERE json_extract(body, '$.token.id') = ?1 GROUP BY decoy ORDER BY min(time_us)";
+        let mut stmt = self.conn.prepare(sql).map_err(|e| self.wrap(e))?;
+        let rows = stmt
+            .query_map(params![token_id], |r| {
+                Ok(TokenDoor {
+                    decoy: r.get(0)?,
+                    hits: r.get::<_, i64>(1)? as u64,
+                    first: Timestamp::from_micros(r.get(2)?),
+                    last: Timestamp::from_micros(r.get(3)?),
+                })
+            })
+            .map_err(|e| self.wrap(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.wrap(e))
     }
 
     /// The highest committed sequence number (0 when empty).

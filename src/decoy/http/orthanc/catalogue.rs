@@ -31,6 +31,15 @@ pub enum Place {
     Instance(usize, usize, usize, u32),
 }
 
+impl Place {
+    /// The index of the resource's patient.
+    pub fn patient(self) -> usize {
+        match self {
+            Place::Patient(p) | Place::Study(p, _) | Place::Series(p, ..) | Place::Instance(p, ..) => p,
+        }
+    }
+}
+
 /// Resource levels, as the REST paths name them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {

@@ -279,14 +279,8 @@ fn search(c: &Catalogue, level: Level, candidates: Vec<Place>, query: &str, base
         found.sort_by(|a, b| a.0.cmp(&b.0));
     }
     let page: Vec<Place> = found.into_iter().skip(offset).take(limit).map(|(_, p)| p).collect();
-    let patients: Vec<usize> = page.iter().map(|p| patient_of(*p)).collect();
+    let patients: Vec<usize> = page.iter().map(|p| p.patient()).collect();
     (listing(page.into_iter().filter_map(|p| item(c, p, base)).collect()), patients)
-}
-
-fn patient_of(place: Place) -> usize {
-    match place {
-        Place::Patient(p) | Place::Study(p, _) | Place::Series(p, ..) | Place::Instance(p, ..) => p,
-    }
 }
 
 /// The answer to `GET /dicom-web/{rest}?{query}` and the patients (catalogue
@@ -295,11 +289,11 @@ pub fn answer(c: &Catalogue, rest: &[&str], query: &str, base: &str, uri: &str) 
     let all = |level: Level| c.listed[level as usize].clone();
     let under = |place: Place, level: Level| c.below(place, level);
     let metadata_of = |places: Vec<Place>| {
-        let patients = places.iter().map(|p| patient_of(*p)).collect();
+        let patients = places.iter().map(|p| p.patient()).collect();
         let items = places.into_iter().take(MAX_ITEMS).filter_map(|p| metadata(c, p, base)).collect();
         (listing(items), patients)
     };
-    let retrieved = |places: Vec<Place>| (retrieve(c, &places), places.iter().map(|p| patient_of(*p)).collect());
+    let retrieved = |places: Vec<Place>| (retrieve(c, &places), places.iter().map(|p| p.patient()).collect());
     Some(match rest {
         ["studies"] => search(c, Level::Studies, all(Level::Studies), query, base),
         ["series"] => search(c, Level::Series, all(Level::Series), query, base),

@@ -159,7 +159,9 @@ impl Orthanc {
                 let level = Level::parse(level)?;
                 let c = self.catalogue(tokens);
                 let Some(place) = c.find(level, id) else { return Some(empty(404)) };
-                Some(match rest {
+                // A honey patient's resource read is a hit on its token.
+                let token = c.patients.get(place.patient()).and_then(|p| tokens.lookup(MaterialKind::PatientId, p.nhs_number.as_bytes()));
+                let answer = match rest {
                     [] => json_answer(c.resource(place)?),
                     ["statistics"] => json_answer(statistics(&c, place)),
                     ["file"] => {
@@ -174,7 +176,8 @@ impl Orthanc {
                         json_answer(list(&c, &places, true))
                     }
                     _ => return None,
-                })
+                };
+                Some(Answer { token, ..answer })
             }
             _ => None,
         }

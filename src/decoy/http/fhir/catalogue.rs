@@ -3,7 +3,7 @@
 //! findable by type and id, searchable, each rendered as a [`Node`].
 
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use chrono::{Duration, NaiveDateTime};
 
@@ -58,6 +58,10 @@ pub struct Catalogue {
     /// Every resource in storage order: resource id `n` is `entries[n - 1]`.
     entries: Vec<Entry>,
     ids: Vec<PatientIds>,
+    /// Each resource's search facts (its patient's included), worked out on first use.
+    facts: Vec<OnceLock<Option<Facts>>>,
+    /// Each resource as compact JSON, written on first use.
+    json: Vec<OnceLock<Option<Arc<str>>>>,
 }
 
 impl Catalogue {
@@ -84,7 +88,9 @@ impl Catalogue {
             }
             ids.push(mine);
         }
-        Catalogue { patients, hospital, entries, ids }
+        let facts = (0..entries.len()).map(|_| OnceLock::new()).collect();
+        let json = (0..entries.len()).map(|_| OnceLock::new()).collect();
+        Catalogue { patients, hospital, entries, ids, facts, json }
     }
 
     /// The catalogue of a site's patients.
@@ -112,8 +118,8 @@ impl Catalogue {
         self.entries.iter().copied().filter(move |e| e.resource_type() == t)
     }
 
-    /// A resource's id.
-    pub fn id(&self, e: Entry) -> Option<String> {
+    /// The index of a resource in `entries` (its id less one).
+    fn index(&self, e: Entry) -> Option<usize> {
         let ids = self.ids.get(e.patient_index())?;
         let n = match e {
             Entry::Patient(_) => ids.patient,
@@ -121,7 +127,23 @@ impl Catalogue {
             Entry::ImagingStudy(_, st) => ids.studies.get(st)?.1,
             Entry::Observation(_, v) => ids.observations.iter().find(|(w, _)| *w == v)?.1,
         };
-        Some(n.to_string())
+        n.checked_sub(1)
+    }
+
+    /// The resource as compact JSON, written once.
+    pub fn json(&self, e: Entry) -> Option<Arc<str>> {
+        let slot = self.json.get(self.index(e)?)?;
+        slot.get_or_init(|| self.render(e).map(|n| Arc::from(super::node::to_json(&n, false)))).clone()
+    }
+
+    /// The resource's facts with its patient's, worked out once.
+    fn cached_facts(&self, i: usize, e: Entry) -> Option<&Facts> {
+        self.facts.get(i)?.get_or_init(|| self.facts_with(e, true)).as_ref()
+    }
+
+    /// A resource's id.
+    pub fn id(&self, e: Entry) -> Option<String> {
+        self.index(e).map(|i| (i + 1).to_string())
     }
 
     /// The honey patient a resource is about.
@@ -248,9 +270,14 @@ impl Catalogue {
     /// The resources a search matches, in the order it asks for.
     pub fn search(&self, s: &Search) -> Vec<Entry> {
         let matcher = Matcher::new(s);
-        let with_patient = matcher.needs_patient();
-        let mut hits: Vec<(Entry, Facts)> =
-            self.listed(s.resource).filter_map(|e| Some((e, self.facts_with(e, with_patient)?))).filter(|(_, f)| matcher.matches(f)).collect();
+        let mut hits: Vec<(Entry, &Facts)> = (0..self.entries.len())
+            .filter_map(|i| {
+                let e = *self.entries.get(i)?;
+                (e.resource_type() == s.resource).then_some(())?;
+                Some((e, self.cached_facts(i, e)?))
+            })
+            .filter(|(_, f)| matcher.matches(f))
+            .collect();
         if !s.sort.is_empty() {
             hits.sort_by(|(_, a), (_, b)| compare(a, b, &s.sort));
         }

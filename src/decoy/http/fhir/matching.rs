@@ -76,11 +76,6 @@ impl<'a> Matcher<'a> {
     pub fn matches(&self, facts: &Facts) -> bool {
         self.search.criteria.iter().zip(&self.folded).all(|(c, folded)| criterion_matches(c, folded, facts))
     }
-
-    /// Whether any criterion goes through the patient (a chain or `:identifier`).
-    pub fn needs_patient(&self) -> bool {
-        self.search.criteria.iter().any(|c| c.chain.is_some() || c.modifier == Some(Modifier::Identifier))
-    }
 }
 
 fn criterion_matches(c: &Criterion, folded: &[String], facts: &Facts) -> bool {

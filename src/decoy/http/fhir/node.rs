@@ -21,6 +21,10 @@ pub enum Node {
     /// A narrative: the whole `<div xmlns="http://www.w3.org/1999/xhtml">…</div>`,
     /// already escaped by whoever built it (a string in JSON, inline in XML).
     Xhtml(String),
+    /// A resource already written as compact JSON by [`to_json`] (a cached one): the
+    /// compact JSON writer copies it. Pretty JSON copies it too (unindented) and XML
+    /// cannot carry it (it is left out): build nodes for those.
+    Json(std::sync::Arc<str>),
 }
 
 impl Node {
@@ -204,11 +208,19 @@ fn write_json(out: &mut String, node: &Node, pretty: bool, depth: usize) {
             }
         }
         Node::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Node::Json(text) => out.push_str(text),
     }
 }
 
 /// A JSON string literal: quotes, backslashes and control characters escaped.
 fn json_string(out: &mut String, s: &str) {
+    if !s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        out.reserve(s.len() + 2);
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     out.push('"');
     for c in s.chars() {
         match c {
@@ -347,6 +359,7 @@ impl XmlWriter {
             Node::Dec(text) => self.primitive(key, if is_json_number(text) { text } else { "0" }, depth),
             Node::Int(n) => self.primitive(key, &n.to_string(), depth),
             Node::Bool(b) => self.primitive(key, if *b { "true" } else { "false" }, depth),
+            Node::Json(_) => {}
         }
     }
 
@@ -404,6 +417,7 @@ mod tests {
             Node::Int(n) => serde_json::Value::from(*n),
             Node::Dec(text) => serde_json::from_str(text).unwrap(),
             Node::Bool(b) => serde_json::Value::Bool(*b),
+            Node::Json(text) => serde_json::from_str(text).unwrap(),
         }
     }
 

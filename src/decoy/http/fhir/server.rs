@@ -196,7 +196,10 @@ impl FhirServer {
         let matched = c.search(&s);
         let page: Vec<Entry> = matched.iter().copied().skip(s.offset).take(s.count).collect();
         let included = c.includes(&s, &page);
-        let entry = |e: Entry, mode| Some(BundleEntry { resource_type: e.resource_type(), id: c.id(e)?, resource: c.render(e)?, mode });
+        // Compact JSON copies each resource as written once; other forms build it.
+        let cached = format == Format::Json && !pretty;
+        let resource = |e: Entry| if cached { c.json(e).map(Node::Json) } else { c.render(e) };
+        let entry = |e: Entry, mode| Some(BundleEntry { resource_type: e.resource_type(), id: c.id(e)?, resource: resource(e)?, mode });
         let mut entries: Vec<BundleEntry> = page.iter().filter_map(|e| entry(*e, EntryMode::Match)).collect();
         entries.extend(included.iter().filter_map(|e| entry(*e, EntryMode::Include)));
         let paging_id = s.getpages.clone().unwrap_or_else(|| self.remember(t, query));

@@ -18,7 +18,7 @@ fn embedded_default_and_complete_example_parse() {
     assert!(matches!(c.sinks[0], SinkConfig::Stdout(_)));
     let full = parse_str("hospital.yaml", EXAMPLE_COMPLETE).unwrap();
     assert_eq!(full.sensor.name, "pacs-vlan-sensor-01");
-    assert_eq!(full.decoys.len(), 8);
+    assert_eq!(full.decoys.len(), 10);
     assert!(full.decoys.iter().any(|d| matches!(d, DecoyConfig::Http(h) if h.tls.is_some())), "the example shows HTTPS");
     assert!(full.decoys.iter().any(|d| matches!(d, DecoyConfig::Smb(_))), "the example shows an SMB decoy");
 }

@@ -6,7 +6,7 @@ use std::sync::{Arc, RwLock};
 
 use crate::config::CohortConfig;
 use crate::token::clinical::{self, Site};
-use crate::token::HoneyPatient;
+use crate::token::{HoneyPatient, Matcher};
 
 /// A cohort of a fixed size and site, cached for the current seed.
 pub struct Cohort {
@@ -54,5 +54,38 @@ impl Cohort {
     /// Patients in the cohort.
     pub fn size(&self) -> usize {
         self.size
+    }
+}
+
+/// What a decoy builds from the cohort and the token patients together (Orthanc's and
+/// the FHIR server's catalogues), kept until the cohort seed or the tokens change.
+pub struct Built<T> {
+    cached: RwLock<Option<BuiltFrom<T>>>,
+}
+
+/// A built value and what it was built from: the cohort seed and the token patients.
+type BuiltFrom<T> = (u64, Arc<Vec<HoneyPatient>>, Arc<T>);
+
+impl<T> Default for Built<T> {
+    fn default() -> Self {
+        Built { cached: RwLock::new(None) }
+    }
+}
+
+impl<T> Built<T> {
+    /// The value for the current seed and token patients: the cohort's patients first,
+    /// then the tokens' (so that adding a token does not renumber the cohort).
+    pub fn get(&self, tokens: &Matcher, cohort: &Cohort, build: impl FnOnce(Vec<Arc<HoneyPatient>>) -> T) -> Arc<T> {
+        let (seed, patients) = (tokens.cohort_seed(), tokens.patients());
+        if let Some((s, p, v)) = self.cached.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            if *s == seed && Arc::ptr_eq(p, &patients) {
+                return Arc::clone(v);
+            }
+        }
+        let mut all: Vec<Arc<HoneyPatient>> = cohort.patients(seed).iter().cloned().collect();
+        all.extend(patients.iter().cloned().map(Arc::new));
+        let built = Arc::new(build(all));
+        *self.cached.write().unwrap_or_else(|e| e.into_inner()) = Some((seed, patients, Arc::clone(&built)));
+        built
     }
 }

@@ -24,7 +24,7 @@ pub mod smb;
 pub mod ssh;
 mod tcp;
 
-pub use cohort::Cohort;
+pub use cohort::{Built, Cohort};
 pub use connection::{Connection, Recorder};
 pub use context::DecoyContext;
 pub use error::{DecoyError, PersonalityError, SetupError};

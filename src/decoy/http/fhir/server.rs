@@ -5,7 +5,7 @@
 //! discovery document. A honey patient searched for or shown is a hit on its token.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 
@@ -16,10 +16,10 @@ use super::node::{to_json, to_xml, Node};
 use super::search::{named_patient_values, parse, Format, Search};
 use super::ResourceType;
 use crate::decoy::http::answer::Answer;
-use crate::decoy::Cohort;
+use crate::decoy::{Built, Cohort};
 use crate::event::TokenHit;
 use crate::token::clinical::Site;
-use crate::token::{HoneyPatient, Matcher, MaterialKind};
+use crate::token::{Matcher, MaterialKind};
 
 /// The server's base path.
 pub const BASE_PATH: &str = "/fhir";
@@ -39,13 +39,11 @@ pub struct FhirRequest<'a> {
     pub origin: &'a str,
 }
 
-type Built = (u64, Arc<Vec<HoneyPatient>>, Arc<Catalogue>);
-
 /// One decoy's FHIR server.
 pub struct FhirServer {
     cohort: Arc<Cohort>,
     site: Site,
-    catalogue: RwLock<Option<Built>>,
+    catalogue: Built<Catalogue>,
     /// Paging ids and the searches they continue: (id, resource type, query).
     searches: Mutex<VecDeque<(String, ResourceType, String)>>,
     /// When the server started (the CapabilityStatement's date).
@@ -111,22 +109,12 @@ fn failure(status: u16, code: IssueCode, diagnostics: &str, format: Format, pret
 
 impl FhirServer {
     pub fn new(cohort: Arc<Cohort>, site: Site) -> Self {
-        FhirServer { cohort, site, catalogue: RwLock::new(None), searches: Mutex::new(VecDeque::new()), started: now() }
+        FhirServer { cohort, site, catalogue: Built::default(), searches: Mutex::new(VecDeque::new()), started: now() }
     }
 
     /// The catalogue of the cohort and the token patients, rebuilt when either changes.
     fn catalogue(&self, tokens: &Matcher) -> Arc<Catalogue> {
-        let (seed, patients) = (tokens.cohort_seed(), tokens.patients());
-        if let Some((s, p, c)) = self.catalogue.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
-            if *s == seed && Arc::ptr_eq(p, &patients) {
-                return Arc::clone(c);
-            }
-        }
-        let mut all: Vec<Arc<HoneyPatient>> = self.cohort.patients(seed).iter().cloned().collect();
-        all.extend(patients.iter().cloned().map(Arc::new));
-        let built = Arc::new(Catalogue::for_site(all, &self.site));
-        *self.catalogue.write().unwrap_or_else(|e| e.into_inner()) = Some((seed, patients, Arc::clone(&built)));
-        built
+        self.catalogue.get(tokens, &self.cohort, |all| Catalogue::for_site(all, &self.site))
     }
 
     /// The answer to a request under [`BASE_PATH`] or SMART's discovery path, or None

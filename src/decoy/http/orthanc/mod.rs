@@ -10,14 +10,14 @@ mod dicomweb;
 mod json;
 
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use serde_json::{json, Value};
 
 use super::answer::Answer;
-use crate::decoy::Cohort;
-use crate::token::{HoneyPatient, Matcher, MaterialKind};
+use crate::decoy::{Built, Cohort};
+use crate::token::{Matcher, MaterialKind};
 use catalogue::{Catalogue, Level, Place};
 
 /// What `/system` says about the server.
@@ -29,14 +29,11 @@ pub struct System {
     pub http_port: u16,
 }
 
-/// A catalogue and what it was built from: the cohort seed and the token patients.
-type Built = (u64, Arc<Vec<HoneyPatient>>, Arc<Catalogue>);
-
 /// The REST application of one decoy.
 pub struct Orthanc {
     pub cohort: Arc<Cohort>,
     pub system: System,
-    catalogue: RwLock<Option<Built>>,
+    catalogue: Built<Catalogue>,
     /// DCMTK's UID generator state: host id, process id, counter.
     uid_host: u32,
     uid_pid: u32,
@@ -54,7 +51,7 @@ impl Orthanc {
         Orthanc {
             cohort,
             system,
-            catalogue: RwLock::new(None),
+            catalogue: Built::default(),
             uid_host: 8_000_000 + (seed % 900_000) as u32,
             uid_pid: 900 + (seed >> 32) as u32 % 30_000,
             uid_counter: AtomicU32::new(300_000 + (seed >> 16) as u32 % 20_000),
@@ -63,17 +60,7 @@ impl Orthanc {
 
     /// The catalogue of the token patients and the cohort, rebuilt when either changes.
     fn catalogue(&self, tokens: &Matcher) -> Arc<Catalogue> {
-        let (seed, patients) = (tokens.cohort_seed(), tokens.patients());
-        if let Some((s, p, c)) = self.catalogue.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
-            if *s == seed && Arc::ptr_eq(p, &patients) {
-                return Arc::clone(c);
-            }
-        }
-        let mut all: Vec<Arc<HoneyPatient>> = self.cohort.patients(seed).iter().cloned().collect();
-        all.extend(patients.iter().cloned().map(Arc::new));
-        let built = Arc::new(Catalogue::new(all));
-        *self.catalogue.write().unwrap_or_else(|e| e.into_inner()) = Some((seed, patients, Arc::clone(&built)));
-        built
+        self.catalogue.get(tokens, &self.cohort, Catalogue::new)
     }
 
     /// The methods Orthanc allows on `path` (its 405's `Allow`), when the API has it.

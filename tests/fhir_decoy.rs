@@ -91,6 +91,10 @@ fn fhir_clients_read_valid_r4_resources_and_honey_patients_bearer_tokens_and_cli
 
     let read = String::from_utf8_lossy(&http_raw(addr, b"GET /fhir/Patient/1 HTTP/1.1\r\nHost: ehr-fhir\r\nConnection: close\r\n\r\n")).to_string();
     assert!(read.contains("\r\nETag: W/\"1\"\r\n") && read.contains("\r\nContent-Location: http://ehr-fhir/fhir/Patient/1/_history/1\r\n"), "{read}");
+    // `_summary=count`: the total alone, the cohort and the honey patient.
+    let counted =
+        String::from_utf8_lossy(&http_raw(addr, b"GET /fhir/Patient?_summary=count HTTP/1.1\r\nHost: ehr-fhir\r\nConnection: close\r\n\r\n")).to_string();
+    assert!(counted.contains("\"total\":41") && !counted.contains("\"entry\""), "{counted}");
     assert!(eventually(10, || events(dir.path()).iter().any(|e| target(e) == "/fhir/Patient/1")));
     let all = events(dir.path());
     let search = all.iter().find(|e| target(e).starts_with("/fhir/Patient?identifier=")).unwrap();

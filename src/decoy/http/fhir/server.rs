@@ -13,7 +13,7 @@ use super::bundle::{outcome, searchset, BundleEntry, EntryMode, IssueCode, Page}
 use super::capability::{capability_statement, Server};
 use super::catalogue::{Catalogue, Entry};
 use super::node::{to_json, to_xml, Node};
-use super::search::{named_patient_values, parse, Format, Search};
+use super::search::{named_patient_values, parse, Format, Search, Summary};
 use super::ResourceType;
 use crate::decoy::http::answer::Answer;
 use crate::decoy::{Built, Cohort};
@@ -182,7 +182,9 @@ impl FhirServer {
         };
         let (format, pretty) = (encoding(s.format, r.accept), s.pretty.unwrap_or(false));
         let matched = c.search(&s);
-        let page: Vec<Entry> = matched.iter().copied().skip(s.offset).take(s.count).collect();
+        // `_summary=count` asks for the total alone.
+        let count = if s.summary == Some(Summary::Count) { 0 } else { s.count };
+        let page: Vec<Entry> = matched.iter().copied().skip(s.offset).take(count).collect();
         let included = c.includes(&s, &page);
         // Compact JSON copies each resource as written once; other forms build it.
         let cached = format == Format::Json && !pretty;
@@ -201,7 +203,7 @@ impl FhirServer {
             matched: matched.len(),
             show_total: true,
             offset: s.offset,
-            count: s.count,
+            count,
             self_link: &self_link,
             paging_id: &paging_id,
             format: format_name,

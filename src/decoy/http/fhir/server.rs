@@ -57,8 +57,7 @@ fn random_id(len: usize) -> String {
 }
 
 fn uuid() -> String {
-    let hex: String = rand::random::<u128>().to_be_bytes().iter().map(|b| format!("{b:02x}")).collect();
-    format!("{}-{}-4{}-a{}-{}", &hex[..8], &hex[8..12], &hex[13..16], &hex[17..20], &hex[20..32])
+    uuid::Uuid::new_v4().to_string()
 }
 
 fn now() -> String {

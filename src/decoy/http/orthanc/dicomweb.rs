@@ -161,12 +161,7 @@ fn listing(items: Vec<Value>) -> Answer {
 /// of two UUIDs cut to 70 characters, each part's type, length and MIME version; more
 /// than one file streamed (no length, the connection closed after).
 fn retrieve(c: &Catalogue, places: &[Place]) -> Answer {
-    let uuid = || {
-        let b = rand::random::<u128>().to_be_bytes();
-        let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-        format!("{}-{}-4{}-{}-{}", &hex[..8], &hex[8..12], &hex[13..16], &hex[16..20], &hex[20..32])
-    };
-    let boundary: String = format!("{}-{}", uuid(), uuid()).chars().take(70).collect();
+    let boundary: String = format!("{}-{}", uuid::Uuid::new_v4(), uuid::Uuid::new_v4()).chars().take(70).collect();
     let mut body = Vec::new();
     for &place in places.iter().take(MAX_RETRIEVED) {
         let Some((p, st, se, n)) = c.instance(place) else { continue };

@@ -57,6 +57,10 @@ pub struct SystemdArgs {
     /// 512 without one.
     #[arg(long)]
     pub memory_max_mb: Option<u64>,
+    /// Run as this existing system user (and its group) instead of a dynamic user made
+    /// at each start. The .deb and .rpm create `honeyward` and use it.
+    #[arg(long, value_name = "USER", value_parser = system_user_name)]
+    pub service_user: Option<String>,
 }
 
 /// Runs `honeyward deploy ...`.
@@ -67,7 +71,15 @@ pub fn execute(cmd: DeployCommand) -> anyhow::Result<ExitCode> {
             let config = loaded.map_err(|e| anyhow::anyhow!("{e}"))?;
             print!(
                 "{}",
-                render(&config, &UnitOptions { binary: a.binary, config_path: a.config_path, memory_max_mb: hard_memory_limit_mb(a.memory_max_mb, &config) })
+                render(
+                    &config,
+                    &UnitOptions {
+                        binary: a.binary,
+                        config_path: a.config_path,
+                        memory_max_mb: hard_memory_limit_mb(a.memory_max_mb, &config),
+                        service_user: a.service_user
+                    }
+                )
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -104,4 +116,15 @@ pub fn execute(cmd: DeployCommand) -> anyhow::Result<ExitCode> {
 /// start refusing), else 512 MiB.
 fn hard_memory_limit_mb(given: Option<u64>, config: &crate::config::Config) -> u64 {
     given.or_else(|| config.sensor.max_memory_mb.map(|m| m + m / 4)).unwrap_or(512)
+}
+
+/// A name systemd and useradd both accept: `[a-z_][a-z0-9_-]*`, at most 32 characters.
+fn system_user_name(name: &str) -> Result<String, String> {
+    let mut chars = name.chars();
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_lowercase() || c == '_');
+    if first_ok && name.len() <= 32 && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-') {
+        Ok(name.to_owned())
+    } else {
+        Err("a system user name is lower-case letters, digits, _ and -, starting with a letter or _".to_owned())
+    }
 }

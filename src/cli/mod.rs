@@ -1,4 +1,4 @@
-//! The command line: `run`, `validate`, `schema`, `example-config`, `events`.
+//! The command line: `run`, `validate`, `events`, `token`, ... and the shell's own (`version`, `man`, `completions`).
 
 mod config_source;
 mod console;
@@ -8,10 +8,12 @@ mod export;
 mod fleet;
 mod incidents;
 pub mod log;
+mod manual;
 mod run;
 mod sinks;
 mod token;
 mod validate;
+mod version;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -38,6 +40,7 @@ Look:      honeyward events list  |  honeyward incidents list  |  honeyward sink
 Deploy:    honeyward run -c FILE --user honeyward  |  honeyward deploy systemd -c FILE
 Fleet:     honeyward controller enrol NAME --out FILE  |  honeyward sensor -c FILE
 Share:     honeyward export stix --organisation NAME  |  export attack-navigator  |  export csv
+Shell:     honeyward completions bash  |  honeyward man token  |  honeyward version --json
 
 Exit codes: 0 success, 1 error (invalid configuration, port in use, store unreadable), 2 usage.";
 
@@ -110,6 +113,15 @@ pub enum Command {
     /// Accounts of the web console (`console:` section): sign-up links, passwords.
     #[command(subcommand)]
     Console(console::ConsoleCommand),
+    /// Print the version; with --json also the commit, target, features and rustc it was
+    /// built from.
+    Version(version::VersionArgs),
+    /// Print a manual page (`honeyward man token create`), or write them all with
+    /// --out-dir (the packages ship them).
+    Man(manual::ManArgs),
+    /// Print a shell completion script: bash, zsh, fish, elvish or powershell, e.g.
+    /// `honeyward completions bash > /etc/bash_completion.d/honeyward`.
+    Completions(manual::CompletionsArgs),
 }
 
 /// Options of `run`.
@@ -167,5 +179,8 @@ pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Deploy(cmd) => deploy::execute(cmd),
         Command::Export(cmd) => export::execute(cmd),
         Command::Console(cmd) => console::execute(cmd),
+        Command::Version(args) => version::version(args),
+        Command::Man(args) => manual::man(args),
+        Command::Completions(args) => Ok(manual::completions(args)),
     }
 }

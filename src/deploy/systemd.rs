@@ -13,6 +13,9 @@ pub struct UnitOptions {
     pub config_path: String,
     /// Memory cap (MemoryMax), MiB.
     pub memory_max_mb: u64,
+    /// An existing system user to run as (the packages create `honeyward`); `None`: a
+    /// dynamic user made for each start.
+    pub service_user: Option<String>,
 }
 
 /// Which command the configuration runs.
@@ -48,8 +51,7 @@ Type=simple
 ExecStart={binary} {mode} -c {config_path}
 Restart=on-failure
 RestartSec=2s
-# A user created for the service, owning nothing but the state directory.
-DynamicUser=yes
+{identity}
 StateDirectory=honeyward
 StateDirectoryMode=0700
 ConfigurationDirectory=honeyward
@@ -97,6 +99,10 @@ WantedBy=multi-user.target
         ports = if ports.is_empty() { "none".to_string() } else { ports.join(", ") },
         config_path = o.config_path,
         binary = o.binary,
+        identity = match &o.service_user {
+            None => "# A user created for the service, owning nothing but the state directory.\nDynamicUser=yes".to_string(),
+            Some(user) => format!("# The package's system user, owning nothing but the state directory.\nUser={user}\nGroup={user}"),
+        },
         memory = o.memory_max_mb,
         cap_note = if low {
             "Ports below 1024 are bound with this one capability; nothing else is kept."

@@ -92,6 +92,6 @@ HONEYWARD_STAGE_ROOT="$PWD/$root" rpmbuild -bb --quiet --target x86_64 \
 rpm_file="$out/honeyward-$version-1.x86_64.rpm"
 cp target/package/rpmbuild/RPMS/x86_64/honeyward-"$version"-1.x86_64.rpm "$rpm_file"
 if [ -n "${HONEYWARD_RPM_GPG_NAME:-}" ]; then
-  rpmsign --addsign --define "_gpg_name $HONEYWARD_RPM_GPG_NAME" "$rpm_file" >/dev/null
+  rpmsign --addsign --define "_gpg_name $HONEYWARD_RPM_GPG_NAME" --define "__gpg $(command -v gpg)" "$rpm_file" >/dev/null
 fi
 ls "$out"/honeyward_"$version"-1_*.deb "$rpm_file"

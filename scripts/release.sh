@@ -8,10 +8,8 @@
 #   honeyward-V.oci.tar         OCI image: static musl binary FROM scratch (scripts/container.sh)
 #   honeyward.cdx.json          CycloneDX SBOM          (cargo-sbom)
 #   honeyward.spdx.json         SPDX SBOM               (cargo-sbom)
-#   SHA256SUMS                  and NAME.sig beside every file: `ssh-keygen -Y sign`
-# Signing key: HONEYWARD_SIGNING_KEY (an OpenSSH private key; default
-# ~/.config/honeyward-release/signing_key, made on first use and never in the
-# repository). VERIFY.md says how a user checks each file; REPRODUCIBLE.md which flags
+#   SHA256SUMS                  and NAME.sig beside every file (scripts/sign.sh: `ssh-keygen -Y sign`)
+# VERIFY.md says how a user checks each file; REPRODUCIBLE.md which flags
 # make two builds of one commit byte-identical.
 # Set HONEYWARD_RELEASE_SKIP=oci,rpm,... to leave artifacts out.
 set -euo pipefail
@@ -37,20 +35,6 @@ case $skip in *,packages,*) ;; *) scripts/package.sh "$out/honeyward" "$out" "$v
 case $skip in *,oci,*) ;; *) scripts/container.sh "$out" "$version" ;; esac
 case $skip in *,sbom,*) ;; *) scripts/sbom.sh "$out" ;; esac
 
-# Checksums, then one signature per file (the checksum list included).
-(cd "$out" && find . -maxdepth 1 -type f ! -name '*.sig' ! -name SHA256SUMS -printf '%f\n' | LC_ALL=C sort | xargs sha256sum >SHA256SUMS)
-key=${HONEYWARD_SIGNING_KEY:-$HOME/.config/honeyward-release/signing_key}
-if [ ! -f "$key" ]; then
-  mkdir -p "$(dirname "$key")"
-  ssh-keygen -q -t ed25519 -N '' -C "honeyward release signing" -f "$key"
-  echo "scripts/release.sh: made a new signing key $key; publish $key.pub as in VERIFY.md"
-fi
-for f in "$out"/*; do
-  case $f in *.sig) continue ;; esac
-  rm -f "$f.sig"
-  ssh-keygen -q -Y sign -f "$key" -n honeyward-release "$f"
-done
-# The allowed-signers line a user puts in their file (VERIFY.md).
-printf 'release@honeyward %s\n' "$(cut -d' ' -f1,2 "$key.pub")" >"$out/allowed_signers"
+scripts/sign.sh "$out"
 echo "scripts/release.sh: artifacts in $out"
 (cd "$out" && cat SHA256SUMS)

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Two clean release builds of HEAD in two different directories (different checkout
-# and target paths), then their stripped binaries compared by SHA-256:
+# Two clean release builds of HEAD from two different checkout directories, then their
+# stripped binaries compared by SHA-256:
 #   scripts/reproducible-check.sh [WORK_DIR]
+# Each build starts from an empty target directory at the one fixed path release builds
+# use (REPRODUCIBLE.md: OpenSSL records paths inside it): WORK_DIR/target, emptied
+# between the two.
 # Takes two full release builds (about 10 minutes each on 2 cores). Exits 1 when the
 # hashes differ, and then says which sections differ.
 set -euo pipefail
@@ -10,10 +13,10 @@ work=${1:-$(mktemp -d)}
 rev=$(git rev-parse HEAD)
 for side in a b; do
   dir="$work/checkout-$side/honeyward"
-  rm -rf "$work/checkout-$side" "$work/target-$side"
+  rm -rf "$work/checkout-$side" "$work/target"
   git clone -q --no-hardlinks . "$dir"
   git -C "$dir" checkout -q "$rev"
-  (cd "$dir" && CARGO_TARGET_DIR="$work/target-$side" HONEYWARD_RELEASE_SKIP=packages,oci,sbom \
+  (cd "$dir" && HONEYWARD_RELEASE_TARGET_DIR="$work/target" HONEYWARD_RELEASE_SKIP=packages,oci,sbom \
      HONEYWARD_SIGNING_KEY="$work/key" scripts/release.sh "$work/dist-$side" >"$work/build-$side.log" 2>&1) ||
     { echo "build $side failed: $work/build-$side.log" >&2; exit 1; }
 done

@@ -38,6 +38,21 @@ NEEDED=(
   "xvfb-run:xvfb"                   # the X display xfreerdp wants even for /auth-only
   "xauth:xauth"
   "ip:iproute2"                     # network namespaces for the poisoner canary's test
+  # The packages (tests/packages.rs): built with rpmbuild, checked with lintian and
+  # rpmlint, the .rpm signed with gpg, man pages and completion as installed.
+  "lintian:lintian"
+  "rpmbuild:rpm"
+  "rpmlint:rpmlint"
+  "gpg:gnupg"
+  "expect:expect"
+  "man:man-db"
+  "/usr/share/bash-completion/bash_completion:bash-completion"
+  # The container image (tests/container_image.rs): a static build with musl-gcc for
+  # the C parts, assembled by buildah, read by skopeo.
+  "musl-gcc:musl-tools"
+  "buildah:buildah"
+  "skopeo:skopeo"
+  "file:file"
 )
 
 missing=()
@@ -118,6 +133,28 @@ if ! command -v stix2_validator >/dev/null 2>&1; then
   command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
   export PATH="$PATH:$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')"
 fi
+
+# From crates.io: cargo-deb builds the .deb that tests/packages.rs installs;
+# cargo-cyclonedx and cargo-sbom write the SBOMs (scripts/sbom.sh, tests/sbom.rs).
+for tool in cargo-deb cargo-cyclonedx cargo-sbom; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    echo "scripts/test.sh: installing $tool"
+    cargo install --locked --quiet "$tool"
+  fi
+done
+# The standards' own validators the SBOMs are checked with (PyPI): the SPDX project's
+# spdx-tools and CycloneDX's cyclonedx-python-lib with its JSON schemas.
+if ! command -v pyspdxtools >/dev/null 2>&1 || ! python3 -c 'import cyclonedx.validation.json, jsonschema' 2>/dev/null; then
+  echo "scripts/test.sh: installing spdx-tools and cyclonedx-python-lib from PyPI"
+  python3 -m pip install --quiet spdx-tools "cyclonedx-python-lib[json-validation]"
+  command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
+fi
+
+# The static binary the container image is assembled from (tests/container_image.rs),
+# built before the suite so it shares the host-side artifacts of this build.
+rustup target list --installed 2>/dev/null | grep -qx x86_64-unknown-linux-musl || rustup target add x86_64-unknown-linux-musl
+CC_x86_64_unknown_linux_musl=musl-gcc cargo build --locked --quiet --target x86_64-unknown-linux-musl --bin honeyward
+export HONEYWARD_TEST_MUSL_BINARY="${CARGO_TARGET_DIR:-target}/x86_64-unknown-linux-musl/debug/honeyward"
 
 # Hostile-input tests hold thousands of sockets on both ends.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true

@@ -10,7 +10,8 @@
 #
 # The image holds:
 #   /honeyward                           the binary (entrypoint), statically linked
-#   /etc/honeyward/honeyward.yaml        the quick-start with its decoys on 0.0.0.0
+#   /etc/honeyward/honeyward.yaml        the quick-start with its decoys on 0.0.0.0 (the console
+#                                        stays on 127.0.0.1: kubectl port-forward, podman exec)
 #   /etc/ssl/certs/ca-certificates.crt   this machine's CA bundle (HTTPS sinks)
 #   /etc/passwd, /etc/group              the user honeyward, uid/gid 65532, no shell
 #   /var/lib/honeyward                   state and store (a volume), owned by 65532
@@ -41,26 +42,28 @@ if ! file -b "$root/honeyward" | grep -q 'static'; then
   echo "scripts/container.sh: $binary is not statically linked" >&2; exit 1
 fi
 install -d -m 0755 "$root/etc/honeyward" "$root/etc/ssl/certs"
-sed 's#listen: 127\.0\.0\.1:#listen: 0.0.0.0:#' examples/quickstart.yaml >"$root/etc/honeyward/honeyward.yaml"
+sed 's#^    listen: 127\.0\.0\.1:#    listen: 0.0.0.0:#' examples/quickstart.yaml >"$root/etc/honeyward/honeyward.yaml"
 chmod 0644 "$root/etc/honeyward/honeyward.yaml"
 install -m 0644 /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt"
 printf 'honeyward:x:65532:65532:honeyward:/var/lib/honeyward:/sbin/nologin\n' >"$root/etc/passwd"
 printf 'honeyward:x:65532:\n' >"$root/etc/group"
 chmod 0644 "$root/etc/passwd" "$root/etc/group"
-install -d -m 0700 -o 65532 -g 65532 "$root/var/lib/honeyward"
-find "$root" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
+state=$(mktemp -d)
+find "$root" "$state" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 
 export STORAGE_DRIVER=${STORAGE_DRIVER:-vfs}
 container=$(buildah from scratch)
-trap 'buildah rm "$container" >/dev/null 2>&1 || true; rm -rf "$root"' EXIT
+trap 'buildah rm "$container" >/dev/null 2>&1 || true; rm -rf "$root" "$state"' EXIT
 buildah copy --quiet "$container" "$root/." / >/dev/null
+# buildah copies as root:root unless told: the state directory is the user's alone.
+buildah copy --quiet --chown 65532:65532 --chmod 0700 "$container" "$state" /var/lib/honeyward >/dev/null
 buildah config \
   --user 65532:65532 \
   --workingdir /var/lib/honeyward \
   --entrypoint '["/honeyward"]' \
   --cmd 'run -c /etc/honeyward/honeyward.yaml' \
   --volume /var/lib/honeyward \
-  --port 2222/tcp --port 2323/tcp --port 4242/tcp --port 8080/tcp --port 9080/tcp \
+  --port 2222/tcp --port 2323/tcp --port 4242/tcp --port 8080/tcp \
   --env SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
   --label org.opencontainers.image.title=honeyward \
   --label org.opencontainers.image.version="$version" \

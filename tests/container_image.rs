@@ -96,7 +96,7 @@ fn the_image_is_non_root_shell_free_and_its_binary_records_a_decoy_connection() 
     assert!(kind.contains("static"), "{kind}");
 
     // Run it: podman where it can run containers here, otherwise the root filesystem
-    // chrooted as uid 65532 in new network, mount and PID namespaces (its decoys listen
+    // chrooted as uid 65532 in its working directory, in new network, mount and PID namespaces (its decoys listen
     // on 0.0.0.0 there, where the only interface is a loopback of its own).
     for dir in ["proc", "dev", "tmp"] {
         std::fs::create_dir_all(rootfs.join(dir)).unwrap();
@@ -106,7 +106,9 @@ set -eu
 root=$1
 ip link set lo up
 mount -t proc proc "$root/proc"
-chroot --userspec=65532:65532 "$root" /honeyward run -c /etc/honeyward/honeyward.yaml >"$root/../stdout.log" 2>"$root/../stderr.log" &
+# As the runtime would: the image's root, its working directory, its user.
+unshare --root="$root" --wd=/var/lib/honeyward --setgid=65532 --setuid=65532 \
+  /honeyward run -c /etc/honeyward/honeyward.yaml >"$root/../stdout.log" 2>"$root/../stderr.log" &
 pid=$!
 for i in $(seq 1 300); do
   if curl -s -o /dev/null --max-time 2 http://127.0.0.1:8080/; then break; fi
@@ -124,6 +126,8 @@ wait "$pid"
         let version = String::from_utf8_lossy(&podman.unwrap().stdout).to_string();
         assert!(version.contains(&format!("\"target\":\"{MUSL}\"")), "{version}");
     }
+    // podman keeps what it loaded from the archive; leave its storage as it was.
+    let _ = Command::new("podman").args(["--storage-driver", "vfs", "rmi", "-f", &format!("localhost/honeyward:{}", env!("CARGO_PKG_VERSION"))]).output();
     let out = Command::new("unshare")
         .args(["--net", "--mount", "--pid", "--fork", "--kill-child", "bash", "-c", script, "unshare"])
         .arg(&rootfs)

@@ -300,3 +300,51 @@ fn the_rpm_carries_the_debs_layout_and_signed_passes_rpmlint() {
     assert!(errors.is_empty(), "{errors:?}");
     assert!(report.contains(" 0 errors"), "{report}");
 }
+
+#[test]
+fn every_signed_artifact_verifies_with_the_commands_in_verify_md_and_a_changed_byte_does_not() {
+    let p = packages();
+    let dir = tempfile::tempdir().unwrap();
+    let release = dir.path().join("release");
+    std::fs::create_dir(&release).unwrap();
+    for file in [&p.deb, &p.rpm] {
+        std::fs::copy(file, release.join(file.file_name().unwrap())).unwrap();
+    }
+    std::fs::copy(BIN, release.join("honeyward")).unwrap();
+    run(Command::new("objcopy").args(["--only-keep-debug", BIN]).arg(release.join("honeyward.debug")));
+    run(Command::new(format!("{ROOT}/scripts/sbom.sh")).arg(&release));
+    let key = dir.path().join("signing_key");
+    run(Command::new(format!("{ROOT}/scripts/sign.sh")).arg(&release).env("HONEYWARD_SIGNING_KEY", &key));
+
+    // The user's allowed-signers file holds the published line; the commands are
+    // VERIFY.md's own, taken from its code block.
+    let signers = dir.path().join("allowed_signers");
+    std::fs::copy(release.join("allowed_signers"), &signers).unwrap();
+    let verify = std::fs::read_to_string(format!("{ROOT}/VERIFY.md")).unwrap();
+    let block = verify
+        .split("```sh\n")
+        .find(|b| b.contains("ssh-keygen -Y verify"))
+        .unwrap()
+        .split("```")
+        .next()
+        .unwrap()
+        .replace("~/.config/honeyward/allowed_signers", &signers.display().to_string());
+    let check = |dir: &Path| Command::new("bash").arg("-c").arg(&block).current_dir(dir).stdin(Stdio::null()).output().unwrap();
+    let out = check(&release);
+    let said = text(&out);
+    let files = std::fs::read_dir(&release).unwrap().filter(|e| !e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".sig")).count() - 1; // allowed_signers
+    assert_eq!(said.matches("Good \"honeyward-release\" signature for release@honeyward.invalid").count(), files, "{said}");
+    assert!(!said.contains("BAD"), "{said}");
+    assert!(out.status.success(), "{said}");
+
+    // One changed byte in the .deb: its signature and its checksum both fail.
+    let deb = release.join(p.deb.file_name().unwrap());
+    let mut bytes = std::fs::read(&deb).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 1;
+    std::fs::write(&deb, bytes).unwrap();
+    let out = check(&release);
+    let said = text(&out);
+    assert!(said.contains(&format!("BAD: {}", p.deb.file_name().unwrap().to_string_lossy())), "{said}");
+    assert!(!out.status.success(), "sha256sum -c fails: {said}");
+}

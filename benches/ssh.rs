@@ -18,9 +18,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // benchmark code: a panic is a failed benchmark, not a crashed decoy
 
 use std::io::Read;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const CONCURRENCY: usize = 64;
 const ATTEMPTS: u64 = 20_000;
@@ -29,18 +29,11 @@ const IDLE_CONNECTIONS: usize = 2_000;
 const LATENCY_CONCURRENCY: usize = 16;
 const LATENCY_ATTEMPTS: u64 = 3_000;
 
-struct Client;
-
-impl russh::client::Handler for Client {
-    type Error = russh::Error;
-    async fn check_server_key(&mut self, _key: &russh::keys::PublicKeyOrCertificate) -> Result<bool, Self::Error> {
-        Ok(true)
-    }
-}
-
 #[path = "common/process.rs"]
 mod process;
 use process::{cpu_seconds, rss_kib};
+#[path = "common/ssh_load.rs"]
+mod ssh_load;
 
 /// The decoy's configuration: Debian 12's personality with MaxStartups raised (new
 /// builds), failure delay `delay_ms`, and a file sink when `sink` (the CPU figures are
@@ -49,17 +42,13 @@ fn config(dir: &std::path::Path, delay_ms: u64, sink: bool) -> String {
     let personality = if std::env::var("HW_BENCH_LEGACY").is_ok() {
         String::new()
     } else {
-        let yaml = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/decoys/openssh-debian12.yaml")).expect("personality");
-        let raised = yaml.replace(
-            "unauthenticated: {max_startups: {begin: 10, rate_percent: 30, full: 100}}",
-            "unauthenticated: {max_startups: {begin: 100000, rate_percent: 30, full: 200000}}",
-        );
-        assert_ne!(raised, yaml, "the personality's MaxStartups line changed");
+        let path = ssh_load::raised_personality(dir);
         // HW_BENCH_NO_BANNER_DELAY=1: what the imitated fork delay costs.
-        let raised =
-            if std::env::var("HW_BENCH_NO_BANNER_DELAY").is_ok() { raised.replace("banner_delay_ms: [8, 10]", "banner_delay_ms: [0, 0]") } else { raised };
-        std::fs::write(dir.join("bench-sshd.yaml"), raised).expect("personality copy");
-        format!("    personality: {}\n", dir.join("bench-sshd.yaml").display())
+        if std::env::var("HW_BENCH_NO_BANNER_DELAY").is_ok() {
+            let raised = std::fs::read_to_string(&path).expect("personality copy");
+            std::fs::write(&path, raised.replace("banner_delay_ms: [8, 10]", "banner_delay_ms: [0, 0]")).expect("personality copy");
+        }
+        format!("    personality: {}\n", path.display())
     };
     // HW_BENCH_FLUSH_MS=N: the store's group-commit interval (default 2 ms).
     let flush = std::env::var("HW_BENCH_FLUSH_MS").map(|ms| format!("  flush_interval_ms: {ms}\n")).unwrap_or_default();
@@ -72,41 +61,9 @@ fn config(dir: &std::path::Path, delay_ms: u64, sink: bool) -> String {
 /// Handshake + one wrong password per connection at `concurrency` until `attempts`
 /// or `limit`; returns (completed, errors, seconds, server CPU seconds).
 fn attempts(rt: &tokio::runtime::Runtime, addr: std::net::SocketAddr, pid: u32, concurrency: usize, attempts: u64, limit: Duration) -> (u64, u64, f64, f64) {
-    let config = Arc::new(russh::client::Config { nodelay: true, ..Default::default() });
-    let done = Arc::new(AtomicU64::new(0));
-    let errors = Arc::new(AtomicU64::new(0));
     let cpu_before = cpu_seconds(pid);
-    let started = Instant::now();
-    rt.block_on(async {
-        let mut tasks = Vec::new();
-        for _ in 0..concurrency {
-            let (config, done, errors) = (Arc::clone(&config), Arc::clone(&done), Arc::clone(&errors));
-            tasks.push(tokio::spawn(async move {
-                while done.load(Ordering::Relaxed) < attempts && started.elapsed() < limit {
-                    let attempt = async {
-                        let stream = tokio::net::TcpStream::connect(addr).await?;
-                        stream.set_nodelay(true)?;
-                        let mut handle = russh::client::connect_stream(Arc::clone(&config), stream, Client).await?;
-                        let result = handle.authenticate_password("radadmin", "Winter2026!").await?;
-                        let _ = handle.disconnect(russh::Disconnect::ByApplication, "", "").await;
-                        Ok::<bool, russh::Error>(result.success())
-                    };
-                    match attempt.await {
-                        Ok(false) => {
-                            done.fetch_add(1, Ordering::Relaxed);
-                        }
-                        _ => {
-                            errors.fetch_add(1, Ordering::Relaxed);
-                        }
-                    }
-                }
-            }));
-        }
-        for t in tasks {
-            let _ = t.await;
-        }
-    });
-    (done.load(Ordering::Relaxed), errors.load(Ordering::Relaxed), started.elapsed().as_secs_f64(), cpu_seconds(pid) - cpu_before)
+    let (done, errors, secs) = ssh_load::attempts(rt, addr, concurrency, attempts, limit);
+    (done, errors, secs, cpu_seconds(pid) - cpu_before)
 }
 
 fn stored_passwords(dir: &std::path::Path) -> i64 {

@@ -146,7 +146,8 @@ pub async fn start_as(config: Config, shutdown: Shutdown, after_bind: AfterBind)
     let (committed_tx, committed_rx) = watch::channel(0u64);
     let committed_tx = Arc::new(committed_tx);
     let retention = store::Retention::of(&config);
-    let writer = store::spawn_writer(&config.store, retention.clone(), config.sensor.name.clone(), bus_rx, Arc::clone(&committed_tx))?;
+    let recent = store::RecentBatch::new();
+    let writer = store::spawn_writer(&config.store, retention.clone(), config.sensor.name.clone(), bus_rx, Arc::clone(&committed_tx), recent.clone())?;
 
     let abort = CancellationToken::new();
     // Incidents form as events commit; everyone reads what the follower saves.
@@ -159,7 +160,16 @@ pub async fn start_as(config: Config, shutdown: Shutdown, after_bind: AfterBind)
     for s in &config.sinks {
         let reader = StoreReader::open(&config.store.path, true)?;
         let (sink, cursor) = AnySink::open(s, &reader).map_err(|reason| AppError::Sink { sink: s.name().to_string(), reason })?;
-        let run = SinkRun { config: s.clone(), sink, cursor, reader, incidents: config.alerts.clone(), committed: committed_rx.clone(), abort: abort.clone() };
+        let run = SinkRun {
+            config: s.clone(),
+            sink,
+            cursor,
+            reader,
+            incidents: config.alerts.clone(),
+            committed: committed_rx.clone(),
+            recent: recent.clone(),
+            abort: abort.clone(),
+        };
         sinks.push(tokio::spawn(run_sink(run)));
     }
 

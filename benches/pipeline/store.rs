@@ -165,5 +165,12 @@ fn spawn_writer(
     bus_rx: tokio::sync::mpsc::Receiver<honeyward::event::Event>,
     committed_tx: watch::Sender<u64>,
 ) -> Result<honeyward::store::WriterHandle, honeyward::store::StoreError> {
-    honeyward::store::spawn_writer(store, honeyward::store::Retention::new(store.retention, vec![]), "bench".into(), bus_rx, std::sync::Arc::new(committed_tx))
+    honeyward::store::spawn_writer(
+        store,
+        honeyward::store::Retention::new(store.retention, vec![]),
+        "bench".into(),
+        bus_rx,
+        std::sync::Arc::new(committed_tx),
+        honeyward::store::RecentBatch::new(),
+    )
 }

@@ -1,9 +1,12 @@
-//! Drives one sink: read from its cursor, select, deliver, advance; dead-letter what
-//! the destination refuses for good; back off and reopen on failure; drain to the
-//! last committed event at shutdown.
+//! Drives one sink: read from its cursor (or take the batch just committed, when it
+//! follows the cursor), select, deliver, advance; dead-letter what the destination
+//! refuses for good; back off and reopen on failure; drain to the last committed event
+//! at shutdown. The cursor is saved by a task of its own, so a delivery never waits
+//! for the store's write lock.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -12,15 +15,15 @@ use super::select::Selection;
 use super::{deliver, AnySink, Backoff};
 use crate::config::SinkConfig;
 use crate::incident::IncidentConfig;
-use crate::store::StoreReader;
+use crate::store::{RecentBatch, StoreReader};
 
 /// Events per batch read from the store.
 const BATCH_EVENTS: usize = 1024;
 
 /// Longest a delivered position stays unsaved while events keep flowing. Saving is a
-/// write that waits for the store writer's lock, so it is not done per batch; a crash
-/// in between re-sends at most this much (delivery is at-least-once, and the file
-/// sink reconciles with its own file).
+/// write that waits for the store writer's lock, so it is not done per batch (nor by
+/// the delivering task); a crash in between re-sends at most this much (delivery is
+/// at-least-once, and the file sink reconciles with its own file).
 const CURSOR_SAVE_INTERVAL: Duration = Duration::from_millis(250);
 
 /// Everything a sink task needs.
@@ -33,6 +36,9 @@ pub struct SinkRun {
     pub incidents: IncidentConfig,
     /// Highest committed sequence number; closed when the store writer has stopped.
     pub committed: watch::Receiver<u64>,
+    /// The batch just committed, if small (taken instead of a read when it follows
+    /// the cursor).
+    pub recent: RecentBatch,
     /// Cancelled to give up immediately (after the drain deadline at shutdown).
     pub abort: CancellationToken,
 }
@@ -78,23 +84,17 @@ async fn prime(selection: &mut Selection, reader: &Shared, cursor: u64, window_u
 /// Delivers events until the writer has stopped and everything committed was sent,
 /// or until `abort`.
 pub async fn run_sink(run: SinkRun) {
-    let SinkRun { config, mut sink, mut cursor, reader, incidents, mut committed, abort } = run;
+    let SinkRun { config, mut sink, mut cursor, reader, incidents, mut committed, recent, abort } = run;
     let name = config.name().to_string();
     let reader: Shared = Arc::new(Mutex::new(reader));
     let mut selection = Selection::new(&config, &incidents);
     prime(&mut selection, &reader, cursor, incidents.window_us).await;
     let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(30));
     let mut writer_done = false;
-    let mut saved = cursor;
-    let mut saved_at = Instant::now();
-    let mut success_noted: Option<Instant> = None;
+    let progress = Progress::spawn(Arc::clone(&reader), name.clone(), cursor);
     loop {
         let head = *committed.borrow_and_update();
         if cursor >= head {
-            if cursor != saved {
-                save_cursor(&reader, &name, cursor).await;
-                saved = cursor;
-            }
             if writer_done {
                 break;
             }
@@ -104,7 +104,11 @@ pub async fn run_sink(run: SinkRun) {
             }
             continue;
         }
-        let batch = match with_reader(&reader, move |r| r.events_after(cursor, BATCH_EVENTS)).await {
+        let read = match recent.after(cursor) {
+            Some(kept) => Some(Ok(kept.to_vec())),
+            None => with_reader(&reader, move |r| r.events_after(cursor, BATCH_EVENTS)).await,
+        };
+        let batch = match read {
             Some(Ok(batch)) => batch,
             Some(Err(e)) => {
                 tracing::error!(sink = %name, error = %e, "cannot read events for sink");
@@ -146,22 +150,15 @@ pub async fn run_sink(run: SinkRun) {
                 }
                 cursor = last;
                 backoff.reset();
-                if success_noted.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) && !batch.is_empty() {
-                    note(&reader, &name, None).await;
-                    success_noted = Some(Instant::now());
-                }
-                if saved_at.elapsed() >= CURSOR_SAVE_INTERVAL {
-                    save_cursor(&reader, &name, cursor).await;
-                    (saved, saved_at) = (cursor, Instant::now());
-                }
+                progress.delivered(cursor, !batch.is_empty());
             }
             Err(e) => {
                 if let Some(before) = before {
                     selection = before;
                 }
                 tracing::warn!(sink = %name, error = %e, "delivery failed; backing off");
+                progress.failing.store(true, Ordering::Relaxed);
                 note(&reader, &name, Some(e.to_string())).await;
-                success_noted = None;
                 if sleep_or_abort(backoff.next_delay(), &abort).await {
                     break;
                 }
@@ -176,6 +173,7 @@ pub async fn run_sink(run: SinkRun) {
                             prime(&mut selection, &reader, c, incidents.window_us).await;
                         }
                         cursor = c;
+                        progress.delivered(cursor, false);
                     }
                     Some(Err(e)) => tracing::warn!(sink = %name, error = %e, "cannot reopen sink"),
                     None => break,
@@ -183,12 +181,73 @@ pub async fn run_sink(run: SinkRun) {
             }
         }
     }
-    if cursor != saved {
-        save_cursor(&reader, &name, cursor).await;
-    }
+    progress.finish(cursor).await;
     tracing::debug!(sink = %name, cursor, "sink stopped");
 }
 
+/// The task that saves a sink's position and notes its deliveries, at most every
+/// `CURSOR_SAVE_INTERVAL`, off the delivering task.
+struct Progress {
+    /// The delivered position and how many deliveries sent events.
+    cursor: watch::Sender<(u64, u64)>,
+    /// Set while deliveries fail (the failure is noted at once by the sink): a position
+    /// saved meanwhile is not noted as a success.
+    failing: Arc<AtomicBool>,
+    /// Cuts the pause between saves short at the end.
+    finishing: Arc<tokio::sync::Notify>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Progress {
+    fn spawn(reader: Shared, name: String, cursor: u64) -> Self {
+        let (tx, mut rx) = watch::channel((cursor, 0u64));
+        let failing = Arc::new(AtomicBool::new(false));
+        let finishing = Arc::new(tokio::sync::Notify::new());
+        let (failed, finish) = (Arc::clone(&failing), Arc::clone(&finishing));
+        let task = tokio::spawn(async move {
+            let (mut saved, mut noted) = (cursor, 0);
+            loop {
+                let closed = rx.changed().await.is_err();
+                let (at, deliveries) = *rx.borrow_and_update();
+                if at != saved {
+                    save_cursor(&reader, &name, at).await;
+                    saved = at;
+                }
+                if deliveries != noted && !failed.load(Ordering::Relaxed) {
+                    note(&reader, &name, None).await;
+                    noted = deliveries;
+                }
+                if closed {
+                    break;
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(CURSOR_SAVE_INTERVAL) => {}
+                    _ = finish.notified() => {}
+                }
+            }
+        });
+        Progress { cursor: tx, failing, finishing, task }
+    }
+
+    /// The destination has everything up to `cursor`; `sent`: events went out.
+    fn delivered(&self, cursor: u64, sent: bool) {
+        if sent {
+            self.failing.store(false, Ordering::Relaxed);
+        }
+        self.cursor.send_modify(|(at, deliveries)| {
+            *at = cursor;
+            *deliveries += u64::from(sent);
+        });
+    }
+
+    /// Saves the final position and waits for it.
+    async fn finish(self, cursor: u64) {
+        self.delivered(cursor, false);
+        drop(self.cursor);
+        self.finishing.notify_one();
+        let _ = self.task.await;
+    }
+}
 /// Records the sink's last outcome: delivered (`failure` None) or why not.
 async fn note(reader: &Shared, name: &str, failure: Option<String>) {
     let sink_name = name.to_string();

@@ -5,6 +5,7 @@
 mod delivery;
 mod incidents;
 mod reader;
+mod recent;
 mod retention;
 mod schema;
 mod spool;
@@ -13,6 +14,7 @@ mod writer;
 pub use delivery::{Ack, DeadLetter, SinkOverview, SinkStatus};
 pub use incidents::{CountDelta, Incident, IncidentFilter, IncidentTally};
 pub use reader::{EventCount, EventFilter, StoreReader, StoredEvent, TokenDoor};
+pub use recent::{RecentBatch, RECENT_MAX_EVENTS};
 pub use retention::{is_full, used_bytes, Retention};
 pub use schema::open_connection;
 pub use spool::shed_spool;

@@ -1,5 +1,6 @@
 //! The single store writer: receives events from the bus, commits them in groups,
-//! and announces the highest committed sequence number to the sinks.
+//! and announces the highest committed sequence number to the sinks, handing them a
+//! small batch in memory as well (`RecentBatch`).
 //!
 //! Group commit: a batch is committed when it holds `batch_max_events` or when
 //! `flush_interval` has passed since its first event arrived, whichever comes first.
@@ -15,9 +16,10 @@ use std::time::Duration;
 use rusqlite::{params, Connection};
 use tokio::sync::{mpsc, watch};
 
+use super::recent::{RecentBatch, RECENT_MAX_EVENTS};
 use super::retention::{is_full, Retention};
 use super::schema::open_connection;
-use super::StoreError;
+use super::{StoreError, StoredEvent};
 use crate::config::StoreConfig;
 use crate::event::{Event, EventId, EventKind, Timestamp};
 
@@ -35,13 +37,15 @@ impl WriterHandle {
 }
 
 /// Opens the store and starts the writer thread. `committed` receives the highest
-/// committed sequence number after each commit.
+/// committed sequence number after each commit; `recent` the committed batch itself
+/// just before, when it is small.
 pub fn spawn_writer(
     config: &StoreConfig,
     retention: Retention,
     sensor: String,
     events: mpsc::Receiver<Event>,
     committed: std::sync::Arc<watch::Sender<u64>>,
+    recent: RecentBatch,
 ) -> Result<WriterHandle, StoreError> {
     let conn = open_connection(&config.path, config.sync, true)?;
     retention.limit(&conn).map_err(|cause| StoreError::Sqlite { path: config.path.display().to_string(), cause })?;
@@ -54,7 +58,7 @@ pub fn spawn_writer(
     let keep = Keep { retention, sensor, lost: 0, full_since: None };
     let thread = std::thread::Builder::new()
         .name("store-writer".into())
-        .spawn(move || run(conn, &path, keep, runtime, events, committed, batch_max, flush))
+        .spawn(move || run(conn, &path, keep, runtime, events, (committed, recent), batch_max, flush))
         .map_err(|e| StoreError::Sqlite { path: config.path.display().to_string(), cause: rusqlite::Error::ToSqlConversionFailure(Box::new(e)) })?;
     Ok(WriterHandle { thread })
 }
@@ -109,12 +113,13 @@ fn run(
     mut keep: Keep,
     runtime: tokio::runtime::Handle,
     mut rx: mpsc::Receiver<Event>,
-    committed: std::sync::Arc<watch::Sender<u64>>,
+    (committed, recent): (std::sync::Arc<watch::Sender<u64>>, RecentBatch),
     batch_max: usize,
     flush: Duration,
 ) {
     let mut batch: Vec<Event> = Vec::with_capacity(batch_max.min(65536));
     let mut body = Vec::with_capacity(1024);
+    let mut seqs: Vec<u64> = Vec::with_capacity(RECENT_MAX_EVENTS);
     loop {
         // While events wait to be counted as lost, look for room every second even
         // when nothing new arrives (a sink catching up lets retention make some).
@@ -145,8 +150,15 @@ fn run(
                 Err(_) => break,
             }
         }
-        let mut last = commit_with_retry(&mut conn, path, &mut keep, &batch, &mut body);
-        last = last.max(keep.after_commit(&mut conn, path, &mut body));
+        let committed_batch = commit_with_retry(&mut conn, path, &mut keep, &batch, &mut body, &mut seqs);
+        // The batch itself for the sinks, before they hear of it (store_full, below, is
+        // not in it: a sink reads that from the store).
+        if committed_batch > 0 && batch.len() <= RECENT_MAX_EVENTS {
+            recent.publish(batch.drain(..).zip(seqs.iter()).filter(|(_, &seq)| seq != 0).map(|(event, &seq)| StoredEvent { seq, event }).collect());
+        } else if committed_batch > 0 {
+            recent.clear();
+        }
+        let last = committed_batch.max(keep.after_commit(&mut conn, path, &mut body));
         batch.clear();
         if last > 0 {
             announce(&committed, last);
@@ -176,11 +188,12 @@ pub fn announce(committed: &watch::Sender<u64>, last: u64) {
 
 /// Commits the batch, retrying until it succeeds; returns the highest sequence number
 /// (0 if every event was already stored, or the store was full: then they are counted).
-fn commit_with_retry(conn: &mut Connection, path: &str, keep: &mut Keep, batch: &[Event], body: &mut Vec<u8>) -> u64 {
+/// `seqs` gets each event's sequence number (0: already stored).
+fn commit_with_retry(conn: &mut Connection, path: &str, keep: &mut Keep, batch: &[Event], body: &mut Vec<u8>, seqs: &mut Vec<u64>) -> u64 {
     let mut delay = Duration::from_millis(10);
     let mut waited = Duration::ZERO;
     loop {
-        match commit(conn, batch, body) {
+        match commit_numbered(conn, batch, body, Some(&mut *seqs)) {
             Ok(last) => return last,
             Err(e) if is_full(&e) => {
                 // Room, if sinks have passed anything. The first time, wait a little for
@@ -213,6 +226,14 @@ fn commit_with_retry(conn: &mut Connection, path: &str, keep: &mut Keep, batch: 
 /// Inserts one batch in one transaction. Events already present (same id) are skipped,
 /// which makes re-delivery from a remote sensor idempotent.
 pub fn commit(conn: &mut Connection, batch: &[Event], body: &mut Vec<u8>) -> Result<u64, rusqlite::Error> {
+    commit_numbered(conn, batch, body, None)
+}
+
+/// `commit`, noting each event's sequence number in `seqs` (0 for one skipped).
+fn commit_numbered(conn: &mut Connection, batch: &[Event], body: &mut Vec<u8>, mut seqs: Option<&mut Vec<u64>>) -> Result<u64, rusqlite::Error> {
+    if let Some(seqs) = seqs.as_deref_mut() {
+        seqs.clear();
+    }
     let tx = conn.transaction()?;
     let mut last = 0u64;
     {
@@ -238,6 +259,9 @@ pub fn commit(conn: &mut Connection, batch: &[Event], body: &mut Vec<u8>) -> Res
             ])?;
             if changed == 1 {
                 last = tx.last_insert_rowid() as u64;
+            }
+            if let Some(seqs) = seqs.as_deref_mut() {
+                seqs.push(if changed == 1 { last } else { 0 });
             }
         }
     }

@@ -155,10 +155,17 @@ fn rss_and_peak(pid: u32) -> (u64, u64) {
 fn memory(rt: &tokio::runtime::Runtime) {
     let dir = tempfile::tempdir().expect("temp dir");
     let quickstart = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/quickstart.yaml")).expect("quick-start");
-    // Any free ports; the SSH decoy with MaxStartups raised past the load.
     let personality = ssh_load::raised_personality(dir.path());
+    // Any free ports; the SSH decoy with MaxStartups and its connection limits raised
+    // past the load (one client address).
     let yaml = quickstart
-        .replace("listen: 127.0.0.1:2222\n    personality: openssh-debian12", &format!("listen: 127.0.0.1:2222\n    personality: {}", personality.display()))
+        .replace(
+            "listen: 127.0.0.1:2222\n    personality: openssh-debian12",
+            &format!(
+                "listen: 127.0.0.1:2222\n    personality: {}\n    limits:\n      max_connections: 100000\n      max_connections_per_source: 100000",
+                personality.display()
+            ),
+        )
         .replace("127.0.0.1:2323", "127.0.0.1:0")
         .replace("127.0.0.1:8080", "127.0.0.1:0")
         .replace("127.0.0.1:4242", "127.0.0.1:0")

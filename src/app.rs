@@ -47,6 +47,8 @@ pub enum AppError {
     Console(#[from] crate::console::ConsoleError),
     #[error("sink `{sink}` cannot start: {reason}")]
     Sink { sink: String, reason: SinkError },
+    #[error("cannot start the sinks' thread: {0}")]
+    SinkThread(std::io::Error),
 }
 
 /// A started honeyward.
@@ -156,6 +158,9 @@ pub async fn start_as(config: Config, shutdown: Shutdown, after_bind: AfterBind)
     if retention.is_active() {
         tasks.spawn(keep_retention(config.store.clone(), retention, shutdown.clone()));
     }
+    // The sinks run on a thread of their own: a committed event is delivered without
+    // queueing behind decoy work (an SSH brute force's handshakes) on the shared workers.
+    let sink_runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).thread_name("sinks").enable_all().build().map_err(AppError::SinkThread)?;
     let mut sinks = Vec::with_capacity(config.sinks.len());
     for s in &config.sinks {
         let reader = StoreReader::open(&config.store.path, true)?;
@@ -170,7 +175,7 @@ pub async fn start_as(config: Config, shutdown: Shutdown, after_bind: AfterBind)
             recent: recent.clone(),
             abort: abort.clone(),
         };
-        sinks.push(tokio::spawn(run_sink(run)));
+        sinks.push(sink_runtime.spawn(run_sink(run)));
     }
 
     let sensor: Arc<str> = Arc::from(config.sensor.name.as_str());
@@ -236,15 +241,18 @@ pub async fn start_as(config: Config, shutdown: Shutdown, after_bind: AfterBind)
         tasks.wait().await;
         tracing::info!("decoys stopped; committing queued events");
         writer.join().await;
-        let drained = async {
-            for s in &mut sinks {
+        let mut drained = async || {
+            for s in sinks.iter_mut().filter(|s| !s.is_finished()) {
                 let _ = s.await;
             }
         };
-        if tokio::time::timeout(SINK_DRAIN_DEADLINE, drained).await.is_err() {
+        if tokio::time::timeout(SINK_DRAIN_DEADLINE, drained()).await.is_err() {
             tracing::warn!("sinks did not catch up within {:?}; they resume from their cursors at next start", SINK_DRAIN_DEADLINE);
             abort.cancel();
+            // Aborted sinks save their cursors on the way out.
+            let _ = tokio::time::timeout(Duration::from_secs(1), drained()).await;
         }
+        sink_runtime.shutdown_background();
         tracing::info!("stopped");
     });
     Ok(Running { listeners, shutdown, stopped })

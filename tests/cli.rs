@@ -1,5 +1,6 @@
 //! The command line, driven as a user would: the embedded quick-start, `validate`,
-//! `schema`, `example-config`, `events list`, and a port that is already taken.
+//! `schema`, `example-config`, `events list`, a port that is already taken, and `version`,
+//! `man` and `completions`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, not a crashed decoy
 
 mod common;
@@ -134,4 +135,40 @@ fn a_port_already_in_use_names_the_decoy_and_address_and_nothing_keeps_running()
     assert!(err.contains(&format!("decoy `second` cannot listen on 127.0.0.1:{port}")), "{err}");
     assert!(err.contains("in use"), "{err}");
     assert!(!err.contains("listening on"), "a decoy started before the failure: {err}");
+}
+
+#[test]
+fn version_man_and_completions_describe_this_build_and_its_commands() {
+    let run = |args: &[&str]| {
+        let out = Command::new(BIN).args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let facts: serde_json::Value = serde_json::from_str(&run(&["version", "--json"])).unwrap();
+    assert_eq!(facts["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(facts["profile"], "debug");
+    assert!(facts["target"].as_str().unwrap().starts_with("x86_64-"), "{facts}");
+    assert!(facts["rustc"].as_str().unwrap().starts_with("rustc "), "{facts}");
+    let head = Command::new("git").args(["rev-parse", "HEAD"]).current_dir(env!("CARGO_MANIFEST_DIR")).output().unwrap();
+    if head.status.success() {
+        assert_eq!(facts["commit"], String::from_utf8_lossy(&head.stdout).trim(), "built from the checked-out commit");
+    }
+    assert!(run(&["version"]).starts_with(&format!("honeyward {} (", env!("CARGO_PKG_VERSION"))));
+
+    let page = run(&["man", "token", "create"]);
+    assert!(page.starts_with(".ie") && page.contains(".TH honeyward-token-create 1"), "{page}");
+    assert!(page.contains("windows\\-password"), "token kinds are listed: {page}");
+    let dir = tempfile::tempdir().unwrap();
+    run(&["man", "--out-dir", dir.path().to_str().unwrap()]);
+    let pages = std::fs::read_dir(dir.path()).unwrap().count();
+    assert!(pages >= 40 && dir.path().join("honeyward.1").exists() && dir.path().join("honeyward-token-create.1").exists(), "{pages} pages");
+    let wrong = Command::new(BIN).args(["man", "no-such-command"]).output().unwrap();
+    assert_eq!(wrong.status.code(), Some(1));
+
+    for shell in ["bash", "zsh", "fish"] {
+        let script = run(&["completions", shell]);
+        assert!(script.contains("incidents") && script.contains("create"), "{shell}");
+        // clap_complete offers a positional argument's values in bash and zsh only.
+        assert_eq!(script.contains("aws-key"), shell != "fish", "{shell}");
+    }
 }

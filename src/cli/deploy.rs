@@ -27,7 +27,8 @@ pub struct KubernetesArgs {
     pub config: Option<PathBuf>,
     #[arg(long, default_value = "honeyward")]
     pub namespace: String,
-    /// The container image (see deploy/container/Containerfile).
+    /// The container image, by digest: REGISTRY/honeyward@sha256:... (scripts/container.sh
+    /// writes it beside the image); a tag is accepted with a warning.
     #[arg(long, default_value = "registry.example.nhs.uk/honeyward:0.1.0")]
     pub image: String,
     /// Render even when a decoy or the controller listens on loopback (it will not be
@@ -94,6 +95,12 @@ pub fn execute(cmd: DeployCommand) -> anyhow::Result<ExitCode> {
                     anyhow::bail!("{what}: listen on 0.0.0.0 or [::] in the configuration (or pass --allow-loopback)");
                 }
                 eprintln!("warning: {what}");
+            }
+            if !a.image.contains("@sha256:") {
+                eprintln!(
+                    "warning: the image {} is named by tag, which its registry can point elsewhere; name it by digest (REGISTRY/honeyward@sha256:..., the .oci.digest file of a release)",
+                    a.image
+                );
             }
             let config_text = match source {
                 config_source::Source::File(p) => std::fs::read_to_string(&p)?,

@@ -15,7 +15,9 @@ if [ ! -f "$key" ]; then
   echo "scripts/sign.sh: made a new signing key $key; publish $key.pub as VERIFY.md says" >&2
 fi
 rm -f "$dir"/*.sig "$dir/SHA256SUMS" "$dir/allowed_signers"
-(cd "$dir" && find . -maxdepth 1 -type f -printf '%f\n' | LC_ALL=C sort | xargs -r sha256sum >SHA256SUMS)
+# Listed before the list exists (a redirection into DIR would create it first).
+sums=$(cd "$dir" && find . -maxdepth 1 -type f -printf '%f\n' | LC_ALL=C sort | xargs -r sha256sum)
+printf '%s\n' "$sums" >"$dir/SHA256SUMS"
 for f in "$dir"/*; do
   [ -f "$f" ] || continue
   ssh-keygen -q -Y sign -f "$key" -n honeyward-release "$f"

@@ -315,6 +315,8 @@ fn every_signed_artifact_verifies_with_the_commands_in_verify_md_and_a_changed_b
     run(Command::new(format!("{ROOT}/scripts/sbom.sh")).arg(&release));
     let key = dir.path().join("signing_key");
     run(Command::new(format!("{ROOT}/scripts/sign.sh")).arg(&release).env("HONEYWARD_SIGNING_KEY", &key));
+    let sums = std::fs::read_to_string(release.join("SHA256SUMS")).unwrap();
+    assert_eq!(sums.lines().count(), 6, "the six files, and not the list itself: {sums}");
 
     // The user's allowed-signers file holds the published line; the commands are
     // VERIFY.md's own, taken from its code block.

@@ -9,18 +9,13 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
+use common::run_ok as run;
 use common::*;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const MUSL: &str = "x86_64-unknown-linux-musl";
-
-fn run(cmd: &mut Command) -> Output {
-    let out = cmd.stdin(Stdio::null()).output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(out.status.success(), "{cmd:?} failed:\n{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    out
-}
 
 /// A static honeyward: HONEYWARD_TEST_MUSL_BINARY (scripts/test.sh builds it), or built
 /// here for the musl target (debug profile; the image's contents do not depend on it)

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
+use common::run_ok as run;
 use common::*;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -22,12 +23,6 @@ struct Packages {
     previous_deb: PathBuf,
     deb: PathBuf,
     rpm: PathBuf,
-}
-
-fn run(cmd: &mut Command) -> Output {
-    let out = cmd.stdin(Stdio::null()).output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(out.status.success(), "{cmd:?} failed:\n{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    out
 }
 
 fn text(out: &Output) -> String {
@@ -52,12 +47,6 @@ fn packages() -> &'static Packages {
             std::fs::read_dir(dir.path().join("previous")).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "deb")).unwrap();
         Packages { previous_deb, deb: find(".deb"), rpm: find(".rpm"), _dir: dir }
     })
-}
-
-#[allow(unsafe_code)] // a libc call; see the SAFETY comment
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() == 0 }
 }
 
 /// The packaged service, run as the unit runs it: user honeyward, in /var/lib/honeyward.
@@ -104,7 +93,7 @@ fn purge() {
 
 #[test]
 fn the_deb_installs_runs_as_its_own_user_upgrades_keeping_keys_and_store_and_purges_after_saying_so() {
-    if !is_root() {
+    if !honeyward::privilege::is_root() {
         eprintln!("skipped: installing a .deb needs root (CI runs as root)");
         return;
     }

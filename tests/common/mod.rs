@@ -229,6 +229,14 @@ pub fn http_raw(addr: SocketAddr, request: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Runs `cmd` (standard input empty); panics with everything it printed unless it succeeds.
+#[allow(dead_code)]
+pub fn run_ok(cmd: &mut Command) -> std::process::Output {
+    let out = cmd.stdin(Stdio::null()).output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(out.status.success(), "{cmd:?} failed:\n{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    out
+}
+
 /// Runs the honeyward CLI in `dir`; panics with its stderr unless it succeeds.
 #[allow(dead_code)]
 pub fn cli(dir: &Path, args: &[&str]) -> String {

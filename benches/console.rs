@@ -12,7 +12,7 @@
 #[allow(dead_code)] // this benchmark does not read CPU time
 mod process;
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -57,17 +57,7 @@ fn main() {
         "store:\n  path: bench.db\n  sync: normal\ndecoys:\n  - name: banner\n    type: tcp\n    listen: 127.0.0.1:0\n    banner: \"hello\\r\\n\"\n    limits:\n      max_connections: 20000\n      max_connections_per_source: 20000\nconsole:\n  listen: 127.0.0.1:{console_port}\n  password_login: true\n"
     );
     std::fs::write(dir.path().join("honeyward.yaml"), &yaml).unwrap();
-    let bin = std::env::var("HW_BENCH_BIN").unwrap_or_else(|_| "/tmp/hw-bench-target/release/honeyward".into());
-    let mut set = std::process::Command::new(&bin)
-        .args(["console", "password", "duty-analyst", "-c", "honeyward.yaml"])
-        .current_dir(dir.path())
-        .env("HONEYWARD_ALLOW_ROOT", "1")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    set.stdin.take().unwrap().write_all(b"a long enough passphrase\n").unwrap();
-    assert!(set.wait().unwrap().success(), "console password");
+    process::set_console_password(dir.path(), "duty-analyst");
     let decoy = process::start(dir.path(), &yaml);
     let (banner, console) = (decoy.addr, SocketAddr::from(([127, 0, 0, 1], console_port)));
     std::thread::sleep(Duration::from_millis(500));

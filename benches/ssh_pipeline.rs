@@ -6,12 +6,13 @@
 //!    (polled every 0.5 ms) and when its frame reaches a syslog receiver (RFC 5424 over
 //!    TCP, octet counting) in this process.
 //! 2. `memory` — the quick-start with its console: RSS once idle, the peak (VmHWM)
-//!    under an SSH load at concurrency 256, and RSS each second for 60 s after the load.
+//!    under an SSH load at concurrency 256, and RSS each second for 60 s after the load
+//!    (idle: once past `resident::QUIET`, when the sensor gives memory back).
 //!
 //! Run: `CARGO_TARGET_DIR=/tmp/hw-bench-target cargo build --release && \
 //!       CARGO_TARGET_DIR=/tmp/hw-bench-target cargo bench --bench ssh_pipeline`
 //! (`HW_BENCH_ONLY=latency` or `memory`; `HW_BENCH_LATENCY_CONCURRENCY`,
-//! `HW_BENCH_SYNC` change phase 1). Loopback only; bounded by count and time.
+//! `HW_BENCH_SYNC`, `HW_BENCH_FLUSH_MS` change phase 1). Loopback only; bounded by count and time.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // benchmark code: a panic is a failed benchmark, not a crashed decoy
 
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
@@ -68,12 +69,13 @@ fn report(what: &str, mut l: Vec<f64>, attempts: u64) {
 fn latency(rt: &tokio::runtime::Runtime) {
     let concurrency: usize = env_or("HW_BENCH_LATENCY_CONCURRENCY", 64);
     let sync: String = env_or("HW_BENCH_SYNC", "full".to_owned());
+    let flush = std::env::var("HW_BENCH_FLUSH_MS").map(|ms| format!("  flush_interval_ms: {ms}\n")).unwrap_or_default();
     let dir = tempfile::tempdir().expect("temp dir");
     let receiver = TcpListener::bind("127.0.0.1:0").expect("syslog receiver");
     let port = receiver.local_addr().expect("address").port();
     let personality = ssh_load::raised_personality(dir.path());
     let yaml = format!(
-        "store:\n  path: bench.db\n  sync: {sync}\ndecoys:\n  - name: ssh\n    type: ssh\n    listen: 127.0.0.1:0\n    personality: {}\n    failure_delay_ms: 0\n    limits:\n      max_connections: 100000\n      max_connections_per_source: 100000\nsinks:\n  - name: file\n    type: file\n    path: events.jsonl\n  - name: siem\n    type: syslog\n    address: 127.0.0.1:{port}\n    transport: tcp\n",
+        "store:\n  path: bench.db\n  sync: {sync}\n{flush}decoys:\n  - name: ssh\n    type: ssh\n    listen: 127.0.0.1:0\n    personality: {}\n    failure_delay_ms: 0\n    limits:\n      max_connections: 100000\n      max_connections_per_source: 100000\nsinks:\n  - name: file\n    type: file\n    path: events.jsonl\n  - name: siem\n    type: syslog\n    address: 127.0.0.1:{port}\n    transport: tcp\n",
         personality.display()
     );
     let stop = Arc::new(AtomicBool::new(false));
@@ -151,6 +153,13 @@ fn rss_and_peak(pid: u32) -> (u64, u64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
+/// RssAnon and RssFile of `pid`, MiB.
+fn breakdown(pid: u32) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| status.lines().find_map(|l| l.strip_prefix(name)).and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok()).unwrap_or(0.0);
+    format!("anonymous {:.1} MiB, file {:.1} MiB", field("RssAnon:") / 1024.0, field("RssFile:") / 1024.0)
+}
+
 /// Phase 2: the quick-start and its console, idle, under load, and after.
 fn memory(rt: &tokio::runtime::Runtime) {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -176,14 +185,16 @@ fn memory(rt: &tokio::runtime::Runtime) {
     let (ssh, rest) = rest.split_once("  - name: ehr").expect("the quick-start's http decoy");
     let yaml = format!("{before}  - name: ssh{}  - name: tcp-banner{banner}  - name: ehr{rest}", ssh.replace("127.0.0.1:2222", "127.0.0.1:0"));
     let decoy = process::start(dir.path(), &yaml);
-    std::thread::sleep(Duration::from_secs(5));
+    // Idle: past the quiet period after which the sensor gives memory back.
+    std::thread::sleep(honeyward::resident::QUIET + Duration::from_secs(5));
     let (idle, _) = rss_and_peak(decoy.pid);
-    println!("memory: quick-start with console, idle: RSS {:.1} MiB", idle as f64 / 1024.0);
+    println!("memory: quick-start with console, idle: RSS {:.1} MiB ({})", idle as f64 / 1024.0, breakdown(decoy.pid));
     let (n, errors, secs) = ssh_load::attempts(rt, decoy.addr, MEMORY_CONCURRENCY, MEMORY_ATTEMPTS, LIMIT);
     let (loaded, peak) = rss_and_peak(decoy.pid);
     println!(
-        "  SSH load at concurrency {MEMORY_CONCURRENCY}: {n} attempts in {secs:.2} s ({errors} errors); RSS at its end {:.1} MiB, peak (VmHWM) {:.1} MiB",
+        "  SSH load at concurrency {MEMORY_CONCURRENCY}: {n} attempts in {secs:.2} s ({errors} errors); RSS at its end {:.1} MiB ({}), peak (VmHWM) {:.1} MiB",
         loaded as f64 / 1024.0,
+        breakdown(decoy.pid),
         peak as f64 / 1024.0
     );
     let mut back = None;
@@ -196,9 +207,10 @@ fn memory(rt: &tokio::runtime::Runtime) {
         }
     }
     println!(
-        "  after the load: RSS {:.1} MiB at 60 s ({:.2}x idle); within 1.5x idle after {}",
+        "  after the load: RSS {:.1} MiB at 60 s ({:.2}x idle; {}); within 1.5x idle after {}",
         last as f64 / 1024.0,
         last as f64 / idle.max(1) as f64,
+        breakdown(decoy.pid),
         back.map_or("never (60 s)".to_owned(), |s| format!("{s} s"))
     );
     decoy.stop();

@@ -69,7 +69,11 @@ async fn main() {
     // 1. Commit N events.
     let (events, bus_rx) = honeyward::pipeline::bus(config.store.queue_capacity_events.get(), honeyward::token::Matcher::empty());
     let (committed_tx, mut committed_rx) = watch::channel(0u64);
-    let writer = spawn_writer(&config, bus_rx, committed_tx, honeyward::store::RecentBatch::new());
+    let writer = spawn_writer(
+        &config,
+        bus_rx,
+        honeyward::store::Handoff { committed: std::sync::Arc::new(committed_tx), recent: Default::default(), progress: Default::default() },
+    );
     for i in 0..EVENTS {
         events.emit(event(i)).await;
     }
@@ -95,6 +99,7 @@ async fn main() {
         incidents: Default::default(),
         committed: head_rx,
         recent: Default::default(),
+        progress: Default::default(),
         abort: tokio_util::sync::CancellationToken::new(),
     };
     let runner = tokio::spawn(honeyward::sink::run_sink(run));
@@ -136,8 +141,8 @@ async fn latency() {
     let config = honeyward::config::parse_str("bench", &yaml).expect("config");
     let (events, bus_rx) = honeyward::pipeline::bus(config.store.queue_capacity_events.get(), honeyward::token::Matcher::empty());
     let (committed_tx, committed_rx) = watch::channel(0u64);
-    let recent = honeyward::store::RecentBatch::new();
-    let writer = spawn_writer(&config, bus_rx, committed_tx, recent.clone());
+    let handoff = honeyward::store::Handoff { committed: std::sync::Arc::new(committed_tx), recent: Default::default(), progress: Default::default() };
+    let writer = spawn_writer(&config, bus_rx, handoff.clone());
     let receiver = std::thread::spawn(move || receive_latencies(listener, RATE_EVENTS));
     let sink_config = config.sinks[0].clone();
     let reader = honeyward::store::StoreReader::open(&config.store.path, false).expect("reader");
@@ -149,7 +154,8 @@ async fn latency() {
         reader,
         incidents: Default::default(),
         committed: committed_rx,
-        recent,
+        recent: handoff.recent,
+        progress: handoff.progress,
         abort: tokio_util::sync::CancellationToken::new(),
     };
     let runner = tokio::spawn(honeyward::sink::run_sink(run));
@@ -177,9 +183,8 @@ async fn latency() {
 fn spawn_writer(
     config: &honeyward::config::Config,
     bus_rx: tokio::sync::mpsc::Receiver<honeyward::event::Event>,
-    committed_tx: tokio::sync::watch::Sender<u64>,
-    recent: honeyward::store::RecentBatch,
+    handoff: honeyward::store::Handoff,
 ) -> honeyward::store::WriterHandle {
     let retention = honeyward::store::Retention::new(config.store.retention, vec![]);
-    honeyward::store::spawn_writer(&config.store, retention, config.sensor.name.clone(), bus_rx, std::sync::Arc::new(committed_tx), recent).expect("writer")
+    honeyward::store::spawn_writer(&config.store, retention, config.sensor.name.clone(), bus_rx, handoff).expect("writer")
 }

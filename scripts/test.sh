@@ -106,10 +106,10 @@ if [ ! -d "$HONEYWARD_FHIR_R4_MODELS/fhir/resources" ]; then
 fi
 
 # playwright-core (from npm, no browser download) drives Debian's chromium through its
-# DevTools protocol for the console test; prometheus-client (PyPI) is the reference
-# parser /metrics is checked with.
-if [ ! -d tests/browser/node_modules/playwright-core ]; then
-  echo "scripts/test.sh: installing playwright-core from npm"
+# DevTools protocol for the console test, and axe-core audits each page it opens;
+# prometheus-client (PyPI) is the reference parser /metrics is checked with.
+if [ ! -d tests/browser/node_modules/playwright-core ] || [ ! -d tests/browser/node_modules/axe-core ]; then
+  echo "scripts/test.sh: installing playwright-core and axe-core from npm"
   (cd tests/browser && npm ci --no-audit --no-fund --silent)
 fi
 if ! python3 -c 'import prometheus_client' 2>/dev/null; then

@@ -148,8 +148,8 @@ pub async fn start_as(config: Config, shutdown: Shutdown, after_bind: AfterBind)
     let (committed_tx, committed_rx) = watch::channel(0u64);
     let committed_tx = Arc::new(committed_tx);
     let retention = store::Retention::of(&config);
-    let recent = store::RecentBatch::new();
-    let writer = store::spawn_writer(&config.store, retention.clone(), config.sensor.name.clone(), bus_rx, Arc::clone(&committed_tx), recent.clone())?;
+    let handoff = store::Handoff { committed: Arc::clone(&committed_tx), recent: store::RecentBatch::new(), progress: store::SinkProgress::new() };
+    let writer = store::spawn_writer(&config.store, retention.clone(), config.sensor.name.clone(), bus_rx, handoff.clone())?;
 
     let abort = CancellationToken::new();
     // Incidents form as events commit; everyone reads what the follower saves.
@@ -160,7 +160,13 @@ pub async fn start_as(config: Config, shutdown: Shutdown, after_bind: AfterBind)
     }
     // The sinks run on a thread of their own: a committed event is delivered without
     // queueing behind decoy work (an SSH brute force's handshakes) on the shared workers.
-    let sink_runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).thread_name("sinks").enable_all().build().map_err(AppError::SinkThread)?;
+    let sink_runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("sinks")
+        .thread_keep_alive(crate::resident::IDLE_THREAD_KEEP_ALIVE)
+        .enable_all()
+        .build()
+        .map_err(AppError::SinkThread)?;
     let mut sinks = Vec::with_capacity(config.sinks.len());
     for s in &config.sinks {
         let reader = StoreReader::open(&config.store.path, true)?;
@@ -172,7 +178,8 @@ pub async fn start_as(config: Config, shutdown: Shutdown, after_bind: AfterBind)
             reader,
             incidents: config.alerts.clone(),
             committed: committed_rx.clone(),
-            recent: recent.clone(),
+            recent: handoff.recent.clone(),
+            progress: handoff.progress.clone(),
             abort: abort.clone(),
         };
         sinks.push(sink_runtime.spawn(run_sink(run)));
@@ -183,6 +190,7 @@ pub async fn start_as(config: Config, shutdown: Shutdown, after_bind: AfterBind)
     if let Some(m) = &memory {
         tasks.spawn(Arc::clone(m).monitor(shutdown.clone()));
     }
+    tasks.spawn(crate::resident::give_back_when_quiet(committed_rx.clone(), shutdown.clone()));
     let mut listeners = Vec::with_capacity(bound.len());
     let mut console_decoys = Vec::with_capacity(bound.len());
     for (d, b) in bound {

@@ -34,7 +34,8 @@
 //!   certificates, rustls configurations), [`state_file`] (files kept in the state directory),
 //!   [`shutdown`] (the signal that stops decoys and drains the rest),
 //!   [`privilege`] (dropping root after binding), [`secret_eq`] (comparing secrets in
-//!   constant time).
+//!   constant time), [`resident`] (memory given back when quiet), [`priority`] (decoy
+//!   threads yield the CPU to the event pipeline).
 //! - The edge: [`app`] wires one process together and stops it in order; [`cli`] is the
 //!   command line; [`deploy`] renders systemd and Kubernetes files. Nothing below the
 //!   edge imports it.
@@ -54,7 +55,9 @@ pub mod http_server;
 pub mod incident;
 pub mod pem;
 pub mod pipeline;
+pub mod priority;
 pub mod privilege;
+pub mod resident;
 pub mod secret_eq;
 pub mod shutdown;
 pub mod sink;

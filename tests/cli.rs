@@ -47,6 +47,15 @@ fn run_without_config_serves_the_embedded_quickstart_and_records_a_connection() 
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(text.contains("connection_opened") && text.contains("data_received") && text.contains("tcp-banner"), "{text}");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("--limit"), "all 3 events fit the default limit");
+    // A listing cut at its limit says so (on stderr; stdout stays one event a line).
+    let out = Command::new(BIN).args(["events", "list", "--json", "--limit", "2"]).current_dir(dir.path()).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("2 of 3 events (the most recent); --limit N to see more"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = Command::new(BIN).args(["events", "list", "--json", "--kind", "connection_closed"]).current_dir(dir.path()).output().unwrap();
     let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(line["details"]["reason"], "peer_closed");

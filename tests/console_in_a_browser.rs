@@ -3,8 +3,8 @@
 //! HTTP (hostile raw requests) and DICOM (findscu) activity, a virtual WebAuthn
 //! authenticator signs up through the one-time link, signs out and in again, opens
 //! the incidents and every incident, creates a token and downloads its file.
-//! Screenshots go to target/test-artifacts/console/. No console errors, no dialog, and
-//! the hostile strings appear as text.
+//! Screenshots go to target/test-artifacts/console/. No console errors, no dialog, the
+//! hostile strings appear as text, and axe-core finds no serious or critical violation.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, not a crashed decoy
 
 mod common;
@@ -100,6 +100,19 @@ fn a_passkey_user_sees_ssh_http_and_dicom_incidents_as_text_and_creates_and_down
     assert!(run.status.success() && report["ok"] == true, "browser run failed: {report:#}\nstderr: {}", String::from_utf8_lossy(&run.stderr));
 
     assert_eq!(report["invite_reuse_status"], 403, "the sign-up link works once");
+    // axe-core audited every kind of page (a serious or critical violation fails the run above).
+    eprintln!("axe-core: {}", report["audited"]);
+    let audited: Vec<&str> = report["audited"].as_array().unwrap().iter().map(|a| a["page"].as_str().unwrap()).collect();
+    for page in ["enrol", "login", "overview", "incidents", "tokens", "token", "/health", "/sinks", "decoy"] {
+        assert!(audited.contains(&page), "axe audited {page}: {audited:?}");
+    }
+    assert!(audited.iter().any(|p| p.starts_with("/incidents/")), "axe audited an incident: {audited:?}");
+    assert!(report["links_checked"].as_u64().unwrap() >= 20, "every link on every page answered 200: {}", report["links_checked"]);
+    assert!(report["local_times"].as_u64().unwrap() >= 1, "relative times gain the local time");
+    let decoy = report["decoy_text"].as_str().unwrap();
+    assert!(decoy.contains("Decoy: portal") && decoy.contains("http_request"), "the decoy page lists its latest events: {decoy}");
+    let overview = report["overview_text"].as_str().unwrap();
+    assert!(overview.contains("Latest token hits") && overview.contains("Planted SSH password used: jump host admin"), "{overview}");
     let incidents = report["incidents_text"].as_str().unwrap();
     assert!(incidents.contains("T1021.004") || incidents.contains("T1078"), "SSH techniques listed: {incidents}");
     assert!(incidents.contains("T1046"), "the DICOM query's technique: {incidents}");
@@ -110,6 +123,8 @@ fn a_passkey_user_sees_ssh_http_and_dicom_incidents_as_text_and_creates_and_down
     assert!(all.contains("$ id; echo '<script>alert(3)</script>'"), "the SSH transcript shows the typed line as text");
     assert!(all.contains("C-FIND"), "the DICOM query is listed");
     assert!(all.contains("uid=1001(radadmin)"), "the terminal replay shows the session's output");
+    let replayed = report["replayed"].as_str().unwrap_or_default();
+    assert!(replayed.contains("uid=1001(radadmin)") && replayed.contains("<script>alert(3)</script>"), "the replay played the session: {replayed}");
     assert!(!all.contains('\u{202e}'), "no bidi override reaches the page unmarked");
     assert!(all.contains("/invoice⟨U+202E⟩fdp.exe"), "the override is shown as a mark");
 
@@ -119,6 +134,18 @@ fn a_passkey_user_sees_ssh_http_and_dicom_incidents_as_text_and_creates_and_down
     assert!(report["tokens_text"].as_str().unwrap().contains(label));
     assert!(report["tokens_text"].as_str().unwrap().contains("finance-fs01:/srv/share/finance/.aws/credentials"), "the plant is listed");
     assert!(tokens.contains("/srv/share/finance/.aws/credentials"), "the plant is in the registry: {tokens}");
+    let created = report["created_text"].as_str().unwrap();
+    assert!(created.contains("aws_credentials template") && created.contains("~/.aws/credentials"), "the confirmation says what and where: {created}");
+    let token_page = report["token_text"].as_str().unwrap();
+    assert!(token_page.contains("revoked") && token_page.contains("finance-fs01") && token_page.contains("No hit yet"), "{token_page}");
+    // The form offers an aws-key only the templates that hold one.
+    let offered: Vec<&str> = report["aws_templates"].as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
+    assert!(offered.contains(&"aws_credentials") && offered.contains(&"") && !offered.contains(&"ssh_config"), "{offered:?}");
+    // A mismatched template is refused on the form (sent without the page's help), and nothing is made.
+    assert_eq!(report["mismatch_status"], 400);
+    let alert = report["mismatch_alert"].as_str().unwrap();
+    assert!(alert == "Not created: the template ssh_config cannot hold a token of kind aws-key; choose one made for it, or the kind's default.", "{alert}");
+    assert!(!tokens.contains("mismatch (console test)"), "{tokens}");
     let file = std::fs::read_to_string(report["download"].as_str().unwrap()).unwrap();
     assert!(file.contains("aws_access_key_id") && file.contains("aws_secret_access_key"), "{file}");
     for shot in ["1-incidents-after-sign-up.png", "2-incidents.png", "3-incident.png", "4-tokens.png", "5-health.png", "5-sinks.png"] {

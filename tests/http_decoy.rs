@@ -241,6 +241,11 @@ fn the_ehr_portal_keeps_sessions_checks_csrf_locks_after_five_failures_records_e
     assert_eq!(reqs[2]["token"]["plants"][0]["note"], "ward 7 nurses' station");
     assert_eq!(reqs[2]["details"]["credential"]["username"]["text"], "dr.patel");
     assert!(reqs[2]["details"]["credential"].get("secret").is_none(), "the planted password is not stored");
+    // A form login is a password tried (credential access), not service discovery.
+    let listed = cli(dir.path(), &["events", "list", "--json", "--kind", "http_request", "--limit", "100", "-c", "honeyward.yaml"]);
+    let login: serde_json::Value = serde_json::from_str(listed.lines().nth(1).unwrap()).unwrap();
+    assert_eq!(login["details"]["credential"]["scheme"], "form");
+    assert_eq!(login["attack"]["id"], "T1110.001", "{login}");
 }
 
 #[test]

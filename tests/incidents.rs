@@ -1,6 +1,6 @@
 //! `honeyward incidents`: many connections from one source are one incident, a
-//! canary URL hit is an incident of its own, and the allow-list suppresses without
-//! dropping.
+//! canary URL hit from the same source joins it and makes it critical, and the
+//! allow-list suppresses without dropping.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, not a crashed decoy
 
 mod common;
@@ -13,7 +13,7 @@ use std::time::Duration;
 use common::*;
 
 #[test]
-fn one_source_is_one_incident_a_token_hit_its_own_and_ignored_decoys_are_suppressed() {
+fn one_source_is_one_incident_a_token_hit_makes_it_critical_and_ignored_decoys_are_suppressed() {
     let dir = tempfile::tempdir().unwrap();
     let yaml = "store:\n  path: honeyward.db\ndecoys:\n  - name: banner\n    type: tcp\n    listen: 127.0.0.1:0\n    limits: {max_connections_per_source: 1000}\n  - name: quiet\n    type: tcp\n    listen: 127.0.0.1:0\n  - name: web\n    type: http\n    listen: 127.0.0.1:0\nsinks: []\nalerts:\n  incident_window_seconds: 600\n  ignore:\n    decoys: [quiet]\n";
     std::fs::write(dir.path().join("honeyward.yaml"), yaml).unwrap();
@@ -38,19 +38,18 @@ fn one_source_is_one_incident_a_token_hit_its_own_and_ignored_decoys_are_suppres
         cli(dir.path(), &args).lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()).collect::<Vec<_>>()
     };
     let shown = list(&[]);
-    assert_eq!(shown.len(), 2, "{shown:?}");
-    let token = shown.iter().find(|i| i["token"].is_string()).expect("the canary hit's own incident");
-    assert_eq!(token["severity"], "critical");
-    assert!(token["token"].as_str().unwrap().contains("rota link"));
-    assert_eq!(token["events"], 1);
-    let main = shown.iter().find(|i| i["token"].is_null()).unwrap();
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    let main = &shown[0];
+    assert_eq!(main["severity"], "critical");
+    assert!(main["token"].as_str().unwrap().contains("rota link"));
     assert_eq!(main["source"], "127.0.0.1");
-    assert!(main["events"].as_u64().unwrap() >= 150, "50 connections × 3 events and the web request's open/close: {main}");
+    assert!(main["events"].as_u64().unwrap() >= 153, "50 connections × 3 events and the canary request with its open and close: {main}");
+    assert_eq!(main["title"], "Planted canary URL used: rota link");
     let all = list(&["--all"]);
-    assert_eq!(all.len(), 3);
+    assert_eq!(all.len(), 2);
     assert!(all.iter().any(|i| i["suppressed"] == true && i["decoys"][0] == "quiet"));
 
-    let id = token["id"].as_str().unwrap();
+    let id = main["id"].as_str().unwrap();
     let shown = cli(dir.path(), &["incidents", "show", id]);
     assert!(shown.contains("critical") && shown.contains("http_request"), "{shown}");
 
@@ -59,8 +58,6 @@ fn one_source_is_one_incident_a_token_hit_its_own_and_ignored_decoys_are_suppres
     assert!(acked.contains("acknowledged by soc-analyst"), "{acked}");
     let text = cli(dir.path(), &["incidents", "list"]);
     assert!(text.lines().any(|l| l.starts_with(id) && l.contains("ACKED by soc-analyst") && l.contains("INC0012345")), "{text}");
-    let open: Vec<_> = list(&["--unacked"]);
-    assert_eq!(open.len(), 1);
-    assert_eq!(open[0]["id"], main["id"]);
+    assert!(list(&["--unacked"]).is_empty());
     assert_eq!(list(&[]).iter().find(|i| i["id"] == id).unwrap()["ack"]["by"], "soc-analyst");
 }

@@ -77,6 +77,24 @@ fn listening_address(child: &mut Child) -> SocketAddr {
 }
 
 #[allow(dead_code)]
+/// Sets the console password of `account` to "a long enough passphrase" with the
+/// binary under test, in `dir` (whose honeyward.yaml is the configuration).
+pub fn set_console_password(dir: &std::path::Path, account: &str) {
+    use std::io::Write;
+    let bin = std::env::var("HW_BENCH_BIN").unwrap_or_else(|_| "/tmp/hw-bench-target/release/honeyward".into());
+    let mut set = std::process::Command::new(&bin)
+        .args(["console", "password", account, "-c", "honeyward.yaml"])
+        .current_dir(dir)
+        .env("HONEYWARD_ALLOW_ROOT", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {bin}: {e}"));
+    set.stdin.take().expect("stdin").write_all(b"a long enough passphrase\n").expect("password");
+    assert!(set.wait().expect("console password").success(), "console password");
+}
+
+#[allow(dead_code)]
 /// Events of kind `kind` in the store at `db`, once there are `at_least` of them or
 /// 30 s have passed (the writer catching up after a load).
 pub fn stored(db: &std::path::Path, kind: i64, at_least: u64) -> i64 {

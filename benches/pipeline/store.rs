@@ -170,7 +170,6 @@ fn spawn_writer(
         honeyward::store::Retention::new(store.retention, vec![]),
         "bench".into(),
         bus_rx,
-        std::sync::Arc::new(committed_tx),
-        honeyward::store::RecentBatch::new(),
+        honeyward::store::Handoff { committed: std::sync::Arc::new(committed_tx), recent: Default::default(), progress: Default::default() },
     )
 }

@@ -76,6 +76,13 @@ pub fn execute(cmd: EventsCommand) -> anyhow::Result<ExitCode> {
             filter.limit = a.limit;
             let events = reader.list(&filter)?;
             print_events(&events, a.filter.json)?;
+            // On stderr, so that --json output stays one event a line.
+            if events.len() == filter.limit {
+                let total = reader.count(&filter)?;
+                if total > events.len() as u64 {
+                    eprintln!("{} of {total} events (the most recent); --limit N to see more", events.len());
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
         EventsCommand::Tail(a) => {

@@ -41,7 +41,15 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
         (None, false) => crate::app::AfterBind::RefuseRoot,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("honeyward").build().context("cannot start the async runtime")?;
+    crate::resident::tune_allocator();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("honeyward")
+        .thread_keep_alive(crate::resident::IDLE_THREAD_KEEP_ALIVE)
+        // Decoy work yields to the store writer and the sinks (threads of their own).
+        .on_thread_start(|| crate::priority::lower_this_thread(crate::priority::DECOY_WORKER_NICE))
+        .build()
+        .context("cannot start the async runtime")?;
     let result = runtime.block_on(async {
         let shutdown = Shutdown::new();
         shutdown_on_signals(shutdown.clone()).context("cannot install signal handlers")?;

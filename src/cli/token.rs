@@ -207,21 +207,20 @@ fn print_token(t: &Token) {
     }
 }
 
-/// An endpoint from --endpoint, or from a decoy's listen address.
+/// An endpoint from --endpoint, from --decoy's listen address, or else from the first
+/// configured decoy that fits the kind (said on stderr).
 fn endpoint(a: &CreateArgs) -> anyhow::Result<Option<String>> {
     if let Some(e) = &a.endpoint {
         return Ok(Some(e.clone()));
     }
-    let Some(name) = &a.decoy else { return Ok(None) };
     let (_, loaded) = config_source::load(a.store.config.as_deref());
-    let config = loaded.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let decoy = config.decoys.iter().find(|d| d.name() == name).with_context(|| format!("no decoy named `{name}` in the configuration"))?;
-    let addr = decoy.listen();
-    if addr.port() == 0 {
-        bail!("decoy `{name}` listens on port 0 (a port chosen at start): pass --endpoint URL instead");
+    if let Some(name) = &a.decoy {
+        let config = loaded.map_err(|e| anyhow::anyhow!("{e}"))?;
+        return Ok(Some(token::endpoint::of_named(&config, name).map_err(|e| anyhow::anyhow!("{e}: pass --endpoint URL"))?));
     }
-    let host = if addr.ip().is_unspecified() { config.sensor.name.clone() } else { addr.ip().to_string() };
-    Ok(Some(format!("http://{host}:{}", addr.port())))
+    let Some((name, endpoint)) = loaded.ok().and_then(|c| token::endpoint::default_for(&c, a.kind)) else { return Ok(None) };
+    eprintln!("pointing at decoy `{name}` ({endpoint}); --decoy NAME or --endpoint URL to choose");
+    Ok(Some(endpoint))
 }
 
 /// Absolute path (parent canonicalised when it exists), as the watcher will see it.

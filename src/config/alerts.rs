@@ -83,6 +83,11 @@ impl Cidr {
         (bits <= max).then_some(Cidr { net: addr, bits })
     }
 
+    /// The prefix length.
+    pub fn bits(&self) -> u8 {
+        self.bits
+    }
+
     pub fn contains(&self, ip: IpAddr) -> bool {
         let (a, b, width) = match (self.net, ip) {
             (IpAddr::V4(n), IpAddr::V4(i)) => (u128::from(u32::from(n)), u128::from(u32::from(i)), 32),

@@ -13,6 +13,7 @@ use super::console::ConsoleConfig;
 use super::decoys::DecoyConfig;
 use super::error::{ConfigError, ConfigErrors};
 use super::fleet::{ControllerConfig, UpstreamConfig};
+use super::networks::{NetworkMap, RawNetworks};
 use super::sensor::{RawSensor, SensorConfig};
 use super::sinks::SinkConfig;
 use super::store::{RawStore, StoreConfig};
@@ -47,9 +48,11 @@ pub struct Config {
     pub console: Option<ConsoleConfig>,
     /// The synthetic patients the PACS-like decoys serve.
     pub cohort: CohortConfig,
+    /// Names of the trust's address ranges.
+    pub networks: NetworkMap,
 }
 
-const SECTIONS: &[&str] = &["sensor", "store", "decoys", "sinks", "canaries", "alerts", "controller", "upstream", "console", "cohort"];
+const SECTIONS: &[&str] = &["sensor", "store", "decoys", "sinks", "canaries", "alerts", "networks", "controller", "upstream", "console", "cohort"];
 
 /// Reads and validates a configuration file.
 pub fn load_file(path: &Path) -> Result<Config, ConfigErrors> {
@@ -111,6 +114,8 @@ impl Checker<'_> {
         };
         let alerts: RawAlerts = section("alerts").map(|n| self.parse(n).unwrap_or_default()).unwrap_or_default();
         let alerts = self.alerts(alerts);
+        let networks: RawNetworks = section("networks").map(|n| self.parse(n).unwrap_or_default()).unwrap_or_default();
+        let networks = self.networks(networks);
         let controller = self.controller(section("controller"));
         let upstream = self.upstream(section("upstream"));
         let console = self.console(section("console"));
@@ -135,6 +140,19 @@ impl Checker<'_> {
             }
             sinks.push(SinkConfig::Controller(u.clone()));
         }
-        Config { origin: origin.to_string(), sensor, store: self.store(store), decoys, sinks, canaries, alerts, controller, upstream, console, cohort }
+        Config {
+            origin: origin.to_string(),
+            sensor,
+            store: self.store(store),
+            decoys,
+            sinks,
+            canaries,
+            alerts,
+            controller,
+            upstream,
+            console,
+            cohort,
+            networks,
+        }
     }
 }

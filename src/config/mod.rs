@@ -15,6 +15,7 @@ mod decoys;
 mod error;
 mod fleet;
 mod load;
+mod networks;
 mod schema;
 mod secret;
 mod sensor;
@@ -35,6 +36,7 @@ pub use decoys::{
 pub use error::{ConfigError, ConfigErrors};
 pub use fleet::{ControllerConfig, NatsConfig, SensorCredential, UpstreamConfig};
 pub use load::{load_file, parse_str, Config, EMBEDDED_DEFAULT, EMBEDDED_DEFAULT_NAME, EXAMPLE_COMPLETE};
+pub use networks::NetworkMap;
 pub use schema::json_schema;
 pub use secret::{Secret, SecretError};
 pub use sensor::{host_name, SensorConfig};

@@ -36,6 +36,10 @@ pub struct RawConfig {
     /// Incidents and the allow-list.
     #[serde(default)]
     pub alerts: Option<RawAlerts>,
+    /// Names for the trust's address ranges, shown beside source addresses, e.g.
+    /// `10.20.14.0/24: Radiology VLAN`.
+    #[serde(default)]
+    pub networks: Option<super::networks::RawNetworks>,
     /// `honeyward controller`: where sensors and API clients connect.
     #[serde(default)]
     pub controller: Option<RawController>,

@@ -219,3 +219,15 @@ fn nats_credentials_and_ca_must_be_what_they_claim_and_name_their_position() {
     assert!(at(4).contains("is not a NATS .creds file"), "{errs:?}");
     assert!(at(5).contains("cannot read"), "{errs:?}");
 }
+
+#[test]
+fn networks_name_addresses_by_the_most_specific_range_and_a_bad_range_is_placed() {
+    let c = parse_str("t.yaml", "networks:\n  10.20.0.0/16: Clinical network\n  10.20.14.0/24: Radiology VLAN\n").unwrap();
+    assert_eq!(c.networks.name_of("10.20.14.7".parse().unwrap()), Some("Radiology VLAN"));
+    assert_eq!(c.networks.name_of("10.20.9.1".parse().unwrap()), Some("Clinical network"));
+    assert_eq!(c.networks.name_of("192.0.2.1".parse().unwrap()), None);
+    let e = errors("networks:\n  10.20.0.0/33: Too wide\n");
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!(e[0].position, Some((2, 17)), "{e:?}");
+    assert!(e[0].message.contains("10.20.0.0/33"), "{e:?}");
+}

@@ -38,7 +38,7 @@ pub struct Process {
 impl Process {
     #[allow(unsafe_code)] // a libc call; see the SAFETY comment
     pub fn read() -> Process {
-        let mut p = Process { resident_bytes: crate::decoy::memory::resident_bytes().unwrap_or(0), ..Default::default() };
+        let mut p = Process { resident_bytes: crate::resident::resident_bytes().unwrap_or(0), ..Default::default() };
         p.open_fds = std::fs::read_dir("/proc/self/fd").map(|d| d.count() as u64).unwrap_or(0);
         // SAFETY: sysconf has no preconditions.
         let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;

@@ -6,12 +6,19 @@
 
 mod accounts;
 pub mod cbor;
+mod decoy_page;
+mod exports;
 mod guard;
 mod http;
+mod incident_list;
+mod incident_page;
 mod metrics;
+mod overview;
 mod pages;
 mod replay;
 mod routes;
+mod timeline;
+mod token_pages;
 pub mod webauthn;
 
 use std::collections::HashMap;
@@ -70,12 +77,23 @@ pub struct Console {
     pending: Mutex<HashMap<String, Pending>>,
     templates: minijinja::Environment<'static>,
     guard: guard::Guard,
+    /// The incidents whose pages were read last.
+    digests: incident_page::Digests,
 }
 
 impl Console {
     fn new(config: Arc<Config>, cfg: ConsoleConfig, port: u16, decoys: Vec<DecoyHandle>) -> Self {
         let rp = webauthn::RelyingParty { id: cfg.rp_id(), origin: cfg.origin(port) };
-        Console { rp, cfg, config, decoys, pending: Mutex::new(HashMap::new()), templates: pages::environment(), guard: guard::Guard::default() }
+        Console {
+            rp,
+            cfg,
+            config,
+            decoys,
+            pending: Mutex::new(HashMap::new()),
+            templates: pages::environment(),
+            guard: guard::Guard::default(),
+            digests: Default::default(),
+        }
     }
 
     /// Starts a ceremony for `source`; `None` when too many are pending (in all, from

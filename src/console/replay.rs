@@ -8,8 +8,11 @@ use std::path::Path;
 /// Most bytes of a recording read.
 const MAX_BYTES: u64 = 1 << 20;
 
-/// The text of the recording at `path`, if it lies under `recordings`.
-pub fn transcript(recordings: &Path, path: &Path) -> Option<String> {
+/// Most output frames a replay plays.
+const MAX_FRAMES: usize = 20_000;
+
+/// The recording at `path` as read, if it lies under `recordings`.
+fn read_cast(recordings: &Path, path: &Path) -> Option<String> {
     let root = recordings.canonicalize().ok()?;
     let file = path.canonicalize().ok()?;
     if !file.starts_with(&root) {
@@ -18,7 +21,32 @@ pub fn transcript(recordings: &Path, path: &Path) -> Option<String> {
     use std::io::Read;
     let mut text = String::new();
     std::fs::File::open(&file).ok()?.take(MAX_BYTES).read_to_string(&mut text).ok()?;
-    Some(from_cast(&text))
+    Some(text)
+}
+
+/// The text of the recording at `path`, if it lies under `recordings`.
+pub fn transcript(recordings: &Path, path: &Path) -> Option<String> {
+    read_cast(recordings, path).map(|cast| from_cast(&cast))
+}
+
+/// The output frames of the recording at `path` for a replay: (seconds from the
+/// start, text without escape codes).
+pub fn frames(recordings: &Path, path: &Path) -> Option<Vec<(f64, String)>> {
+    let cast = read_cast(recordings, path)?;
+    let mut out = Vec::new();
+    for line in cast.lines().skip(1) {
+        if let Ok(serde_json::Value::Array(frame)) = serde_json::from_str::<serde_json::Value>(line) {
+            if let (Some(t), Some("o"), Some(data)) =
+                (frame.first().and_then(|t| t.as_f64()), frame.get(1).and_then(|k| k.as_str()), frame.get(2).and_then(|d| d.as_str()))
+            {
+                out.push((t.max(0.0), strip_terminal_codes(data)));
+                if out.len() >= MAX_FRAMES {
+                    break;
+                }
+            }
+        }
+    }
+    Some(out)
 }
 
 /// The output stream of an asciicast v2 document, as text.

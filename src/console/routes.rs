@@ -1,5 +1,5 @@
 //! The console's HTTP server and its routes: who may see what, CSRF and origin checks,
-//! the passkey and password ceremonies. Pages themselves are in `pages`.
+//! the passkey and password ceremonies. Pages themselves are in `pages` and `token_pages`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 use super::accounts::{Accounts, Session};
 use super::http::{self, Reply};
 use super::webauthn::{self, b64url, from_b64url};
-use super::{pages, Console, Purpose};
+use super::{decoy_page, exports, incident_list, incident_page, overview, pages, token_pages, Console, Purpose};
 use crate::shutdown::Shutdown;
 
 const MAX_CONNECTIONS: usize = 256;
@@ -116,19 +116,28 @@ async fn handle(req: Request<Incoming>, peer: std::net::SocketAddr, console: Arc
             }
             Ok(http::with_session(http::redirect("/login"), None, 0))
         }
-        (&Method::GET, "/", Some(_)) => Ok(http::redirect("/incidents")),
-        (&Method::GET, "/incidents", Some(s)) => pages::incidents(&console, s).await,
-        (&Method::GET, p, Some(s)) if p.starts_with("/incidents/") => pages::incident(&console, s, &p["/incidents/".len()..]).await,
-        (&Method::POST, p, Some(s)) if p.starts_with("/incidents/") && p.ends_with("/ack") => {
-            pages::ack(&console, s, &p["/incidents/".len()..p.len() - "/ack".len()], &body).await
+        (&Method::GET, "/", Some(s)) => overview::overview(&console, s).await,
+        (&Method::GET, "/incidents", Some(s)) => incident_list::incidents(&console, s, query.as_deref()).await,
+        (&Method::GET, "/incidents/export", Some(s)) => exports::export(&console, s, query.as_deref()).await,
+        (&Method::POST, "/incidents/ack", Some(s)) => incident_list::acknowledge_chosen(&console, s, &body).await,
+        (&Method::GET, p, Some(s)) if p.starts_with("/incidents/") => incident_page::incident(&console, s, &p["/incidents/".len()..], query.as_deref()).await,
+        (&Method::POST, p, Some(s)) if p.starts_with("/incidents/") && p.ends_with("/unack") => {
+            incident_page::acknowledge(&console, s, &p["/incidents/".len()..p.len() - "/unack".len()], &body, false).await
         }
-        (&Method::GET, "/tokens", Some(s)) => pages::tokens(&console, s).await,
-        (&Method::POST, "/tokens", Some(s)) => pages::create_token(&console, s, &body).await,
-        (&Method::POST, p, Some(_)) if p.starts_with("/tokens/") && p.ends_with("/revoke") => {
-            pages::revoke_token(&console, &p["/tokens/".len()..p.len() - "/revoke".len()]).await
+        (&Method::POST, p, Some(s)) if p.starts_with("/incidents/") && p.ends_with("/ack") => {
+            incident_page::acknowledge(&console, s, &p["/incidents/".len()..p.len() - "/ack".len()], &body, true).await
+        }
+        (&Method::GET, p, Some(s)) if p.starts_with("/decoys/") => decoy_page::decoy(&console, s, &p["/decoys/".len()..]).await,
+        (&Method::GET, "/tokens", Some(s)) => token_pages::tokens(&console, s).await,
+        (&Method::POST, "/tokens", Some(s)) => token_pages::create_token(&console, s, &body).await,
+        (&Method::GET, p, Some(s)) if p.starts_with("/tokens/") && !p["/tokens/".len()..].contains('/') => {
+            token_pages::token_page_after(&console, s, &p["/tokens/".len()..], None, http::query_value(query.as_deref(), "created")).await
+        }
+        (&Method::POST, p, Some(s)) if p.starts_with("/tokens/") && p.ends_with("/revoke") => {
+            token_pages::revoke_token(&console, s, &p["/tokens/".len()..p.len() - "/revoke".len()], &body).await
         }
         (&Method::POST, p, Some(s)) if p.starts_with("/tokens/") && p.ends_with("/plant") => {
-            pages::record_plant(&console, s, &p["/tokens/".len()..p.len() - "/plant".len()], &body).await
+            token_pages::record_plant(&console, s, &p["/tokens/".len()..p.len() - "/plant".len()], &body).await
         }
         (&Method::GET, "/health", Some(s)) => pages::health(&console, s).await,
         (&Method::GET, "/sinks", Some(s)) => pages::sinks(&console, s).await,

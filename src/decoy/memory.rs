@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::resident::{release_free_heap, resident_bytes};
 use crate::shutdown::Shutdown;
 
 /// How often resident memory is sampled. At the decoys' worst measured cost (about
@@ -73,54 +74,9 @@ impl MemoryBudget {
     }
 }
 
-/// Resident set size of this process, from `/proc/self/statm` (Linux).
-pub fn resident_bytes() -> Option<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    resident_from_statm(&statm, page_size())
-}
-
-/// The second field of statm is resident pages.
-fn resident_from_statm(statm: &str, page_size: u64) -> Option<u64> {
-    let pages: u64 = statm.split_ascii_whitespace().nth(1)?.parse().ok()?;
-    Some(pages.saturating_mul(page_size))
-}
-
-#[allow(unsafe_code)] // a libc call; see the SAFETY comment
-fn page_size() -> u64 {
-    // SAFETY: sysconf has no preconditions; a failure returns -1.
-    let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    u64::try_from(n).ok().filter(|&n| n > 0).unwrap_or(4096)
-}
-
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-#[allow(unsafe_code)] // a libc call; see the SAFETY comment
-fn release_free_heap() {
-    // SAFETY: malloc_trim only returns free heap pages to the kernel.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn release_free_heap() {}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn statm_resident_pages_times_page_size() {
-        assert_eq!(resident_from_statm("5000 1200 300 10 0 900 0\n", 4096), Some(1200 * 4096));
-        assert_eq!(resident_from_statm("5000", 4096), None);
-        assert_eq!(resident_from_statm("", 4096), None);
-        assert_eq!(resident_from_statm("1 x 2", 4096), None);
-    }
-
-    #[test]
-    fn this_process_has_resident_memory() {
-        let rss = resident_bytes().expect("linux /proc");
-        assert!(rss > 1024 * 1024, "{rss}");
-    }
 
     #[test]
     fn over_at_or_above_the_limit_and_back_under() {

@@ -40,6 +40,27 @@ impl AttackerBytes {
     }
 }
 
+/// The bytes lower-cased, with `%xx` escapes decoded once: enough to see a pattern
+/// through simple encoding.
+pub fn decoded_lower(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'%' && i + 2 < bytes.len() {
+            let hex = |c: u8| (c as char).to_digit(16);
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b.to_ascii_lowercase());
+        i += 1;
+    }
+    out
+}
+
 impl std::fmt::Debug for AttackerBytes {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "AttackerBytes({:?})", String::from_utf8_lossy(&self.0))

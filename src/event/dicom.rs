@@ -28,3 +28,33 @@ pub struct DicomKey {
     pub keyword: Option<String>,
     pub value: AttackerBytes,
 }
+
+/// The names of the SOP classes a PACS is commonly asked about (DICOM PS3.6 registry),
+/// for showing a query by what it is rather than by its UID.
+const SOP_CLASSES: &[(&str, &str)] = &[
+    ("1.2.840.10008.1.1", "Verification"),
+    ("1.2.840.10008.5.1.4.1.2.1.1", "Patient Root Query/Retrieve – FIND"),
+    ("1.2.840.10008.5.1.4.1.2.1.2", "Patient Root Query/Retrieve – MOVE"),
+    ("1.2.840.10008.5.1.4.1.2.1.3", "Patient Root Query/Retrieve – GET"),
+    ("1.2.840.10008.5.1.4.1.2.2.1", "Study Root Query/Retrieve – FIND"),
+    ("1.2.840.10008.5.1.4.1.2.2.2", "Study Root Query/Retrieve – MOVE"),
+    ("1.2.840.10008.5.1.4.1.2.2.3", "Study Root Query/Retrieve – GET"),
+    ("1.2.840.10008.5.1.4.1.2.3.1", "Patient/Study Only Query/Retrieve – FIND"),
+    ("1.2.840.10008.5.1.4.31", "Modality Worklist – FIND"),
+    ("1.2.840.10008.5.1.4.1.1.1", "Computed Radiography Image Storage"),
+    ("1.2.840.10008.5.1.4.1.1.1.1", "Digital X-Ray Image Storage – For Presentation"),
+    ("1.2.840.10008.5.1.4.1.1.1.2", "Digital Mammography X-Ray Image Storage – For Presentation"),
+    ("1.2.840.10008.5.1.4.1.1.2", "CT Image Storage"),
+    ("1.2.840.10008.5.1.4.1.1.4", "MR Image Storage"),
+    ("1.2.840.10008.5.1.4.1.1.6.1", "Ultrasound Image Storage"),
+    ("1.2.840.10008.5.1.4.1.1.7", "Secondary Capture Image Storage"),
+    ("1.2.840.10008.5.1.4.1.1.88.11", "Basic Text SR Storage"),
+    ("1.2.840.10008.5.1.4.1.1.104.1", "Encapsulated PDF Storage"),
+    ("1.2.840.10008.5.1.4.1.1.128", "Positron Emission Tomography Image Storage"),
+];
+
+/// The name of a SOP class, if it is one the table knows.
+pub fn sop_class_name(uid: &str) -> Option<&'static str> {
+    let uid = uid.trim_end_matches(['\0', ' ']);
+    SOP_CLASSES.iter().find(|(u, _)| *u == uid).map(|(_, name)| *name)
+}

@@ -534,6 +534,25 @@ mod table;
 #[cfg(test)]
 use table::KINDS;
 
+/// `POST /login` answered 200, with this credential and these tags: a fixture for tests.
+#[cfg(test)]
+pub(crate) fn login_request(credential: Option<HttpCredential>, tags: &[&str]) -> EventKind {
+    EventKind::HttpRequest {
+        method: AttackerBytes::new("POST"),
+        target: AttackerBytes::new("/login"),
+        version: "HTTP/1.1".into(),
+        headers: vec![],
+        headers_truncated: false,
+        user_agent: None,
+        credential,
+        body_bytes: 0,
+        body_sha256: None,
+        body: None,
+        status: 200,
+        tags: tags.iter().map(|t| t.to_string()).collect(),
+    }
+}
+
 #[cfg(test)]
 #[path = "kind_tests.rs"]
 mod tests;

@@ -104,6 +104,8 @@ impl EventKind {
     pub fn technique(&self) -> Option<Technique> {
         match self {
             EventKind::HttpRequest { tags, .. } if tags.iter().any(|t| t == "exploit") => Some(Technique::ExploitPublicFacingApplication),
+            // A login (form, basic, bearer, an access key) is a credential tried, not discovery.
+            EventKind::HttpRequest { credential: Some(_), .. } => Some(Technique::PasswordGuessing),
             EventKind::HttpRequest { tags, .. } if tags.iter().any(|t| t == "scanning") => Some(Technique::WordlistScanning),
             EventKind::DicomCommand { command, .. } if command == "C-ECHO" => Some(Technique::NetworkServiceDiscovery),
             EventKind::NtlmAuth { accepted: true, protocol, .. } if protocol == "smb" => Some(Technique::SmbWindowsAdminShares),

@@ -1,5 +1,6 @@
 //! Tests of the event kind table: ids and names unique, serde names as the table's.
 use super::*;
+use crate::event::attack::Technique;
 
 #[test]
 fn kind_ids_and_names_are_unique() {
@@ -148,5 +149,21 @@ fn serde_name_matches_table_name() {
         assert_eq!(EventKind::id_of(kind.name()), Some(kind.id()));
         let back: EventKind = serde_json::from_value(v).unwrap();
         assert_eq!(back, kind);
+    }
+}
+
+#[test]
+fn an_http_request_is_tagged_by_what_it_carries() {
+    let request = super::login_request;
+    let form = || Some(HttpCredential { scheme: "form".into(), username: Some(AttackerBytes::new("admin")), secret: Some(AttackerBytes::new("x")) });
+    let table = [
+        (request(None, &[]), Technique::NetworkServiceDiscovery),
+        (request(form(), &[]), Technique::PasswordGuessing),
+        (request(form(), &["scanning"]), Technique::PasswordGuessing),
+        (request(None, &["scanning"]), Technique::WordlistScanning),
+        (request(form(), &["exploit"]), Technique::ExploitPublicFacingApplication),
+    ];
+    for (kind, technique) in table {
+        assert_eq!(kind.technique(), Some(technique), "{kind:?}");
     }
 }

@@ -11,17 +11,25 @@ mod envelope;
 mod kind;
 mod scalars;
 mod scrub;
+mod story;
+mod story_text;
 mod time;
 mod token;
 mod visible;
 
 pub use address::{Local, Remote};
 pub use attack::Technique;
-pub use bytes::AttackerBytes;
-pub use dicom::{DicomContext, DicomKey};
+pub use bytes::{decoded_lower, AttackerBytes};
+pub use dicom::{sop_class_name, DicomContext, DicomKey};
 pub use envelope::{Event, EventId, SessionId};
+#[cfg(test)]
+pub(crate) use kind::login_request;
 pub use kind::{CloseReason, EventKind, HttpCredential, HttpHeader, KindId, LimitKind, Severity, SshAuthMethod};
 pub use scrub::REDACTED;
+pub use story::{probe_name, Login, Names, Part, PlantedAt, Protocol, Story, TokenUse, MAX_PATHS};
+pub use story_text::{count, thousands, Audience};
 pub use time::Timestamp;
+#[cfg(test)]
+pub(crate) use token::hit_fixture;
 pub use token::{Plant, TokenHit, TokenKind, TokenState, TOKEN_KINDS};
 pub use visible::{is_hidden, visible, visible_capped, visible_json};

@@ -249,24 +249,14 @@ impl EventKind {
 
 #[cfg(test)]
 mod tests {
-    use crate::event::{AttackerBytes, EventKind, HttpCredential};
+    use crate::event::{AttackerBytes, HttpCredential};
 
     #[test]
     fn nested_credentials_and_attacker_text_are_visited() {
-        let k = EventKind::HttpRequest {
-            method: AttackerBytes::new("POST"),
-            target: AttackerBytes::new("/login"),
-            version: "HTTP/1.1".into(),
-            headers: vec![],
-            headers_truncated: false,
-            user_agent: None,
-            credential: Some(HttpCredential { scheme: "form".into(), username: Some(AttackerBytes::new(b"a\xffb".to_vec())), secret: None }),
-            body_bytes: 3,
-            body_sha256: None,
-            body: None,
-            status: 200,
-            tags: vec![],
-        };
+        let k = crate::event::login_request(
+            Some(HttpCredential { scheme: "form".into(), username: Some(AttackerBytes::new(b"a\xffb".to_vec())), secret: None }),
+            &[],
+        );
         let mut seen = Vec::new();
         k.scalars(&mut |n, v| seen.push((n, v.into_owned())));
         assert!(seen.contains(&("credential.username", "a\u{fffd}b".to_string())));

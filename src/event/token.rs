@@ -121,6 +121,12 @@ pub struct TokenHit {
     pub digest: Option<String>,
 }
 
+/// An active hit on token `id` with no plant: a fixture for tests.
+#[cfg(test)]
+pub(crate) fn hit_fixture(id: &str, kind: TokenKind, label: &str) -> TokenHit {
+    TokenHit { id: id.into(), kind, label: label.into(), state: TokenState::Active, plants: vec![], claimed_by_sensor: false, digest: None }
+}
+
 impl TokenHit {
     /// The ATT&CK technique a use of this token is evidence of.
     pub fn technique(&self, file_opened: bool) -> Technique {

@@ -1,7 +1,9 @@
 //! STIX 2.1 bundle of what the decoys saw, for sharing with other organisations.
 //!
-//! Only attacker-side facts leave: source addresses, when, how often, and the ATT&CK
-//! techniques. Nothing from an event's body (credentials, commands, queries, honey
+//! Only attacker-side facts leave: source addresses, when, how often, the ATT&CK
+//! techniques, and each sighting's description: the incident's title and summary in
+//! their public wording (what kind of decoy, how many attempts, which probes; never a
+//! name). Nothing from an event's body (credentials, commands, queries, honey
 //! patients) and no sensor, decoy or token names, which describe the trust's own
 //! network. Private addresses are left out unless asked for.
 //!
@@ -16,7 +18,7 @@ use std::net::IpAddr;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::event::{Severity, Technique, Timestamp};
+use crate::event::{Audience, Severity, Technique, Timestamp};
 use crate::incident::Incident;
 
 /// Traffic Light Protocol marking, STIX 2.1's predefined definitions.
@@ -29,6 +31,14 @@ pub enum Tlp {
 }
 
 impl Tlp {
+    /// Every marking, least restrictive first.
+    pub const ALL: [Tlp; 4] = [Tlp::White, Tlp::Green, Tlp::Amber, Tlp::Red];
+
+    /// The marking a name (`white`, `green`, `amber`, `red`) asks for.
+    pub fn parse(name: &str) -> Option<Tlp> {
+        Self::ALL.into_iter().find(|t| t.word() == name)
+    }
+
     fn id(self) -> &'static str {
         match self {
             Tlp::White => "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9",
@@ -38,7 +48,8 @@ impl Tlp {
         }
     }
 
-    fn word(self) -> &'static str {
+    /// Its name, lower case.
+    pub fn word(self) -> &'static str {
         match self {
             Tlp::White => "white",
             Tlp::Green => "green",
@@ -199,6 +210,7 @@ pub fn bundle(incidents: &[Incident], o: &StixOptions) -> Value {
                 common("sighting", &sdo_id("sighting", &key)),
                 json!({
                     "sighting_of_ref": indicator,
+                    "description": format!("{}. {}", i.title(Audience::Public), i.summary(Audience::Public)),
                     "first_seen": stix_time(i.first),
                     "last_seen": stix_time(i.last),
                     "count": count,

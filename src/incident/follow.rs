@@ -128,12 +128,18 @@ impl Follower {
     }
 }
 
+/// Grouping passes start at most this often: each pass writes, taking SQLite's lock
+/// from the store writer, and under a flood one pass groups what hundreds of commits
+/// brought.
+const PASS_INTERVAL: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// Keeps the store's incidents current: groups whatever commits, until `shutdown`
 /// (which it honours between chunks; what is left is grouped at the next start).
 pub async fn follow(path: PathBuf, cfg: IncidentConfig, mut committed: watch::Receiver<u64>, shutdown: Shutdown) {
     let mut follower: Option<Follower> = None;
     let mut reader: Option<StoreReader> = None;
     loop {
+        let began = tokio::time::Instant::now();
         let stop = shutdown.clone();
         let (path2, cfg2) = (path.clone(), cfg.clone());
         let (mut f, mut r) = (follower.take(), reader.take());
@@ -170,6 +176,10 @@ pub async fn follow(path: PathBuf, cfg: IncidentConfig, mut committed: watch::Re
             _ = shutdown.cancelled() => return,
             _ = tokio::time::sleep(pause), if !pause.is_zero() => {}
             changed = committed.changed(), if pause.is_zero() => if changed.is_err() { return },
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep_until(began + PASS_INTERVAL) => {}
         }
     }
 }

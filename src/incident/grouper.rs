@@ -1,6 +1,7 @@
 //! The grouper: places events, in commit order, into incidents per (source address,
-//! sensor, suppressed) while they keep coming within the window; a token hit always
-//! opens an incident of its own. An incident's severity is its worst event's.
+//! sensor, suppressed) while they keep coming within the window. A token hit joins
+//! its source's incident like any event, making it critical and naming the token, so
+//! one intruder is one incident. An incident's severity is its worst event's.
 //! Events matching the allow-list (`alerts.ignore`) are not dropped: they form
 //! suppressed incidents.
 //!
@@ -29,11 +30,6 @@ pub fn ignored(cfg: &Ignore, e: &StoredEvent) -> bool {
         || cfg.kinds.iter().any(|k| k == ev.kind.name())
 }
 
-/// How an incident names the token hit that opened it.
-fn token_label(t: &crate::event::TokenHit) -> String {
-    format!("{} ({}){}", t.id, t.label, if t.claimed_by_sensor { " [claimed by the sensor]" } else { "" })
-}
-
 /// The incident `e` opens, as the reference grouping (below) builds it.
 #[cfg(test)]
 fn first(e: &StoredEvent, suppressed: bool) -> Incident {
@@ -51,8 +47,9 @@ fn first(e: &StoredEvent, suppressed: bool) -> Incident {
         decoys: std::collections::BTreeSet::new(),
         kinds: std::collections::BTreeSet::new(),
         techniques: std::collections::BTreeSet::new(),
-        token: ev.token.as_ref().map(token_label),
+        token: None,
         suppressed,
+        story: crate::event::Story::default(),
     };
     absorb(&mut i, e);
     i
@@ -81,15 +78,25 @@ fn absorb(i: &mut Incident, e: &StoredEvent) {
             i.techniques.insert(t.id().to_string());
         }
     }
+    if let (None, Some(t)) = (&i.token, &ev.token) {
+        i.token = Some(format!("{} ({}){}", t.id, t.label, if t.claimed_by_sensor { " [claimed by the sensor]" } else { "" }));
+    }
+    i.story.absorb(ev);
 }
 
 /// Which of an incident's candidate events (its sensor's and source's between its
 /// first and last sequence numbers, see `StoreReader::incident_candidates`) are its own.
 pub fn members(candidates: Vec<StoredEvent>, i: &Incident, cfg: &IncidentConfig) -> Vec<StoredEvent> {
-    if i.token.is_some() {
+    if i.is_lone_token_hit() {
         return candidates.into_iter().filter(|e| e.seq == i.first_seq).collect();
     }
-    candidates.into_iter().filter(|e| e.event.token.is_none() && ignored(&cfg.ignore, e) == i.suppressed).collect()
+    candidates.into_iter().filter(|e| ignored(&cfg.ignore, e) == i.suppressed && !lone_hit_elsewhere(e, i)).collect()
+}
+
+/// A token hit saved, before token hits joined, as an incident of its own: in a store
+/// kept from then, it is not a member of its source's ordinary incident.
+fn lone_hit_elsewhere(e: &StoredEvent, i: &Incident) -> bool {
+    e.event.token.is_some() && e.seq != i.first_seq && i.story.is_empty()
 }
 
 /// What events of one incident share: source address, sensor (by number), suppressed.
@@ -137,7 +144,7 @@ pub struct Grouper {
     /// Whether changed incidents are remembered for [`drain`](Self::drain).
     tracking: bool,
     dirty: Vec<usize>,
-    /// Changed incidents no longer open (token hits, closed, evicted) not yet drained.
+    /// Changed incidents no longer open (closed, evicted) not yet drained.
     finished: Vec<Incident>,
 }
 
@@ -171,11 +178,11 @@ impl Grouper {
         }
     }
 
-    /// A grouper that continues incidents saved earlier (oldest first); token hits
-    /// among them are not continued.
+    /// A grouper that continues incidents saved earlier (oldest first); lone token
+    /// hits saved before token hits joined incidents are not continued.
     pub fn resume(cfg: &IncidentConfig, open: Vec<Incident>) -> Self {
         let mut g = Self::new(cfg);
-        for i in open.into_iter().filter(|i| i.token.is_none()) {
+        for i in open.into_iter().filter(|i| !i.is_lone_token_hit()) {
             let key = (i.source, g.sensors.number(&i.sensor), i.suppressed);
             let number = g.opened;
             g.opened += 1;
@@ -198,38 +205,33 @@ impl Grouper {
         let ev = &e.event;
         let suppressed = ignored(&self.cfg.ignore, e);
         let key = (ev.source.map(|s| s.ip()), self.sensors.number(&ev.sensor), suppressed);
-        if ev.token.is_none() {
-            if let Some(&slot) = self.index.get(&key) {
-                let window = self.cfg.window_us;
-                if let Some(s) = self.slots[slot].as_mut().filter(|s| ev.time.as_micros() - s.open.last_us <= window) {
-                    s.open.absorb(e, &mut self.decoys);
-                    let placed = Placement { incident: s.number, opened: false, suppressed, id: s.open.id };
-                    self.touch(slot);
-                    return placed;
-                }
-                // Past the window: that incident is over.
-                self.close(slot);
+        if let Some(&slot) = self.index.get(&key) {
+            let window = self.cfg.window_us;
+            if let Some(s) = self.slots[slot].as_mut().filter(|s| ev.time.as_micros() - s.open.last_us <= window) {
+                s.open.absorb(e, &mut self.decoys);
+                let placed = Placement { incident: s.number, opened: false, suppressed, id: s.open.id };
+                self.touch(slot);
+                return placed;
             }
+            // Past the window: that incident is over.
+            self.close(slot);
         }
         let number = self.opened;
         self.opened += 1;
-        let placed = Placement { incident: number, opened: true, suppressed, id: ev.id };
-        if ev.token.is_some() {
-            // A token hit's incident takes no other events: the source's ordinary
-            // incident stays the open one.
-            if self.tracking {
-                let mut incident = Open::first(e, &mut self.decoys).incident(&ev.sensor, key.0, suppressed, &self.decoys);
-                incident.token = ev.token.as_ref().map(token_label);
-                self.finished.push(incident);
-            }
-        } else {
-            if self.index.len() >= self.cap {
-                self.evict_least_recent();
-            }
-            let open = Open::first(e, &mut self.decoys);
-            self.insert(key, open, number, true);
+        if self.index.len() >= self.cap {
+            self.evict_least_recent();
         }
-        placed
+        let open = Open::first(e, &mut self.decoys);
+        self.insert(key, open, number, true);
+        Placement { incident: number, opened: true, suppressed, id: ev.id }
+    }
+
+    /// The story so far of the open incident `e` was just placed in.
+    pub fn story_of(&self, e: &StoredEvent) -> Option<&crate::event::Story> {
+        let ev = &e.event;
+        let sensor = self.sensors.known(&ev.sensor)?;
+        let slot = *self.index.get(&(ev.source.map(|s| s.ip()), sensor, ignored(&self.cfg.ignore, e)))?;
+        self.slots[slot].as_ref()?.open.story()
     }
 
     fn insert(&mut self, key: GroupKey, open: Open, number: usize, dirty: bool) {
@@ -356,33 +358,42 @@ mod tests {
     fn auth(seq: u64, source: &str, minute: i64, token: bool) -> StoredEvent {
         let mut e = StoredEvent { seq, event: super::super::fixtures::ssh_auth(source, minute * 60) };
         if token {
-            e.event.token = Some(crate::token::TokenHit {
-                id: "tok-x".into(),
-                kind: crate::token::TokenKind::SshPassword,
-                label: "backup svc".into(),
-                state: crate::token::TokenState::Active,
-                plants: vec![],
-                claimed_by_sensor: false,
-                digest: None,
-            });
+            e.event.token = Some(crate::event::hit_fixture("tok-x", crate::event::TokenKind::SshPassword, "backup svc"));
         }
         e
     }
 
     #[test]
-    fn a_brute_force_is_one_incident_and_a_token_hit_opens_its_own() {
+    fn a_brute_force_and_the_token_hit_that_follows_it_are_one_critical_incident_naming_the_token() {
         let mut events: Vec<StoredEvent> = (0..5000).map(|i| auth(i, "203.0.113.9", (i / 1000) as i64, false)).collect();
         events.push(auth(5000, "203.0.113.9", 5, true));
-        events.push(auth(5001, "203.0.113.9", 5, false));
+        events.push(auth(5001, "203.0.113.9", 5, true));
         events.push(auth(5002, "198.51.100.4", 5, false));
         events.push(auth(5003, "203.0.113.9", 60, false));
         let incidents = group(&events, &IncidentConfig::default());
         let counts: Vec<u64> = incidents.iter().map(|i| i.events).collect();
-        assert_eq!(counts, [5001, 1, 1, 1], "brute force (+1 after the hit), the hit, another source, after the window");
-        assert_eq!(incidents[1].severity, Severity::Critical);
-        assert!(incidents[1].token.as_deref().unwrap().contains("backup svc"));
-        assert_eq!(incidents[0].techniques.iter().collect::<Vec<_>>(), ["T1110.001"]);
+        assert_eq!(counts, [5002, 1, 1], "brute force with both hits, another source, after the window");
+        assert_eq!(incidents[0].severity, Severity::Critical);
+        assert!(incidents[0].token.as_deref().unwrap().contains("backup svc"));
+        assert_eq!(incidents[0].story.tokens.len(), 1, "the same token twice is one token");
+        assert_eq!(incidents[0].story.tokens[0].hits, 2);
+        assert!(incidents[0].techniques.contains("T1110.001"));
         assert_eq!(incidents[0].id, events[0].event.id, "the id is the first event's");
+        assert_eq!(incidents[1].severity, Severity::Medium);
+    }
+
+    #[test]
+    fn an_incident_saved_before_token_hits_joined_keeps_its_members() {
+        let events = vec![auth(1, "203.0.113.9", 0, false), auth(2, "203.0.113.9", 0, true), auth(3, "203.0.113.9", 0, false)];
+        let mut ordinary = group(&events, &IncidentConfig::default()).remove(0);
+        let mut lone = ordinary.clone();
+        // As an older store holds them: no story; the hit an incident of its own.
+        ordinary.story = Default::default();
+        ordinary.token = None;
+        (lone.first_seq, lone.last_seq, lone.story, lone.events) = (2, 2, Default::default(), 1);
+        let seqs = |i: &Incident| members(events.clone(), i, &IncidentConfig::default()).iter().map(|e| e.seq).collect::<Vec<_>>();
+        assert_eq!((seqs(&ordinary), seqs(&lone)), (vec![1, 3], vec![2]));
+        assert_eq!(Grouper::resume(&IncidentConfig::default(), vec![ordinary, lone]).open_incidents(), 1, "the lone hit is not continued");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
 
-use crate::event::{EventId, EventKind, Severity, Technique, Timestamp};
+use crate::event::{EventId, EventKind, Severity, Story, Technique, Timestamp};
 use crate::store::{Incident, StoredEvent};
 
 /// A set of a few small values kept inline; more spill into a vector.
@@ -53,6 +53,11 @@ impl Names {
         n
     }
 
+    /// The number of a name seen before.
+    pub fn known(&self, name: &str) -> Option<u32> {
+        self.numbers.get(name).copied()
+    }
+
     pub fn name(&self, n: u32) -> &str {
         self.names.get(n as usize).map_or("", String::as_str)
     }
@@ -71,6 +76,15 @@ pub struct Open {
     decoys: Few<u32, 2>,
     kinds: Few<&'static str, 3>,
     techniques: Few<Technique, 4>,
+    /// The first token used, as `ID (LABEL)`.
+    token: Option<Box<str>>,
+    /// What the events tell; none while they are bare connections.
+    story: Option<Box<Story>>,
+}
+
+/// How an incident names the first token used in it.
+fn token_label(t: &crate::event::TokenHit) -> String {
+    format!("{} ({}){}", t.id, t.label, if t.claimed_by_sensor { " [claimed by the sensor]" } else { "" })
 }
 
 impl Open {
@@ -88,6 +102,8 @@ impl Open {
             decoys: Few::new(),
             kinds: Few::new(),
             techniques: Few::new(),
+            token: None,
+            story: None,
         };
         open.absorb(e, decoys);
         open
@@ -107,6 +123,24 @@ impl Open {
         if let Some(t) = ev.technique() {
             self.techniques.insert(t);
         }
+        if self.token.is_none() {
+            self.token = ev.token.as_ref().map(|t| token_label(t).into_boxed_str());
+        }
+        match self.story.as_mut() {
+            Some(story) => story.absorb(ev),
+            None => {
+                let mut story = Story::default();
+                story.absorb(ev);
+                if !story.is_empty() {
+                    self.story = Some(Box::new(story));
+                }
+            }
+        }
+    }
+
+    /// The story so far.
+    pub fn story(&self) -> Option<&Story> {
+        self.story.as_deref()
     }
 
     /// Continues a saved incident.
@@ -122,6 +156,8 @@ impl Open {
             decoys: Few::new(),
             kinds: Few::new(),
             techniques: Few::new(),
+            token: i.token.as_deref().map(Box::from),
+            story: (!i.story.is_empty()).then(|| Box::new(i.story.clone())),
         };
         for d in &i.decoys {
             open.decoys.insert(decoys.number(d));
@@ -150,8 +186,9 @@ impl Open {
             decoys: self.decoys.iter().map(|d| decoys.name(d).to_string()).collect(),
             kinds: self.kinds.iter().map(str::to_string).collect(),
             techniques: self.techniques.iter().map(|t| t.id().to_string()).collect::<BTreeSet<_>>(),
-            token: None,
+            token: self.token.as_deref().map(str::to_string),
             suppressed,
+            story: self.story.as_deref().cloned().unwrap_or_default(),
         }
     }
 }

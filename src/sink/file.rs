@@ -96,7 +96,7 @@ impl Sink for FileSink {
     async fn send(&mut self, batch: &[StoredEvent]) -> Result<(), SinkError> {
         self.buf.clear();
         for e in batch {
-            encode_line_for(self.format, e, self.incidents.get(&e.seq).copied(), &mut self.buf);
+            encode_line_for(self.format, e, self.incidents.get(&e.seq), &mut self.buf);
         }
         let file = match self.file.take() {
             Some(f) => f,

@@ -29,7 +29,7 @@ use crate::config::SinkConfig;
 use crate::store::{StoreReader, StoredEvent};
 
 /// The incident each event about to be sent announces, by sequence number.
-pub type Announced = std::collections::HashMap<u64, crate::event::EventId>;
+pub type Announced = std::collections::HashMap<u64, format::Announcement>;
 
 /// Why a batch was not delivered.
 #[derive(Debug, thiserror::Error)]

@@ -11,19 +11,19 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use super::select::Selection;
+use super::select::{Pick, Selection};
 use super::{deliver, AnySink, Backoff};
 use crate::config::SinkConfig;
 use crate::incident::IncidentConfig;
-use crate::store::{RecentBatch, StoreReader};
+use crate::store::{RecentBatch, SinkProgress, StoreReader};
 
 /// Events per batch read from the store.
 const BATCH_EVENTS: usize = 1024;
 
-/// Longest a delivered position stays unsaved while events keep flowing. Saving is a
-/// write that waits for the store writer's lock, so it is not done per batch (nor by
-/// the delivering task); a crash in between re-sends at most this much (delivery is
-/// at-least-once, and the file sink reconciles with its own file).
+/// Longest a delivered position stays unposted while events keep flowing. The store
+/// writer saves what is posted, so it is not done per batch; a crash in between
+/// re-sends at most this much (delivery is at-least-once, and the file sink
+/// reconciles with its own file).
 const CURSOR_SAVE_INTERVAL: Duration = Duration::from_millis(250);
 
 /// Everything a sink task needs.
@@ -36,9 +36,11 @@ pub struct SinkRun {
     pub incidents: IncidentConfig,
     /// Highest committed sequence number; closed when the store writer has stopped.
     pub committed: watch::Receiver<u64>,
-    /// The batch just committed, if small (taken instead of a read when it follows
-    /// the cursor).
+    /// The newest committed events (taken instead of a read when the cursor is
+    /// among them).
     pub recent: RecentBatch,
+    /// Where the sink posts its position for the store writer to save.
+    pub progress: SinkProgress,
     /// Cancelled to give up immediately (after the drain deadline at shutdown).
     pub abort: CancellationToken,
 }
@@ -84,14 +86,14 @@ async fn prime(selection: &mut Selection, reader: &Shared, cursor: u64, window_u
 /// Delivers events until the writer has stopped and everything committed was sent,
 /// or until `abort`.
 pub async fn run_sink(run: SinkRun) {
-    let SinkRun { config, mut sink, mut cursor, reader, incidents, mut committed, recent, abort } = run;
+    let SinkRun { config, mut sink, mut cursor, reader, incidents, mut committed, recent, progress: board, abort } = run;
     let name = config.name().to_string();
     let reader: Shared = Arc::new(Mutex::new(reader));
     let mut selection = Selection::new(&config, &incidents);
     prime(&mut selection, &reader, cursor, incidents.window_us).await;
     let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(30));
     let mut writer_done = false;
-    let progress = Progress::spawn(Arc::clone(&reader), name.clone(), cursor);
+    let progress = Progress::spawn(Arc::clone(&reader), board, name.clone(), cursor);
     loop {
         let head = *committed.borrow_and_update();
         if cursor >= head {
@@ -105,7 +107,7 @@ pub async fn run_sink(run: SinkRun) {
             continue;
         }
         let read = match recent.after(cursor) {
-            Some(kept) => Some(Ok(kept.to_vec())),
+            Some(kept) => Some(Ok(kept)),
             None => with_reader(&reader, move |r| r.events_after(cursor, BATCH_EVENTS)).await,
         };
         let batch = match read {
@@ -125,13 +127,12 @@ pub async fn run_sink(run: SinkRun) {
         let batch: Vec<_> = batch
             .into_iter()
             .filter(|e| match selection.pick(e) {
-                Some(id) => {
-                    if before.is_some() {
-                        incident_of.insert(e.seq, id);
-                    }
+                Pick::Announce(announced) => {
+                    incident_of.insert(e.seq, announced);
                     true
                 }
-                None => false,
+                Pick::Send => true,
+                Pick::Skip => false,
             })
             .collect();
         if before.is_some() {
@@ -185,40 +186,43 @@ pub async fn run_sink(run: SinkRun) {
     tracing::debug!(sink = %name, cursor, "sink stopped");
 }
 
-/// The task that saves a sink's position and notes its deliveries, at most every
-/// `CURSOR_SAVE_INTERVAL`, off the delivering task.
+/// The task that posts a sink's position and deliveries to the store writer, at most
+/// every `CURSOR_SAVE_INTERVAL`, off the delivering task; at the end it saves the
+/// final position itself (the writer may have stopped).
 struct Progress {
-    /// The delivered position and how many deliveries sent events.
-    cursor: watch::Sender<(u64, u64)>,
+    /// The delivered position, and when a delivery last sent events.
+    cursor: watch::Sender<(u64, Option<i64>)>,
     /// Set while deliveries fail (the failure is noted at once by the sink): a position
-    /// saved meanwhile is not noted as a success.
+    /// posted meanwhile is not noted as a success.
     failing: Arc<AtomicBool>,
-    /// Cuts the pause between saves short at the end.
+    /// Cuts the pause between posts short at the end.
     finishing: Arc<tokio::sync::Notify>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl Progress {
-    fn spawn(reader: Shared, name: String, cursor: u64) -> Self {
-        let (tx, mut rx) = watch::channel((cursor, 0u64));
+    fn spawn(reader: Shared, board: SinkProgress, name: String, cursor: u64) -> Self {
+        let (tx, mut rx) = watch::channel((cursor, None));
         let failing = Arc::new(AtomicBool::new(false));
         let finishing = Arc::new(tokio::sync::Notify::new());
         let (failed, finish) = (Arc::clone(&failing), Arc::clone(&finishing));
         let task = tokio::spawn(async move {
-            let (mut saved, mut noted) = (cursor, 0);
+            let (mut posted, mut noted) = (cursor, None);
             loop {
                 let closed = rx.changed().await.is_err();
-                let (at, deliveries) = *rx.borrow_and_update();
-                if at != saved {
-                    save_cursor(&reader, &name, at).await;
-                    saved = at;
-                }
-                if deliveries != noted && !failed.load(Ordering::Relaxed) {
-                    note(&reader, &name, None).await;
-                    noted = deliveries;
-                }
+                let (at, success_us) = *rx.borrow_and_update();
+                let success_us = success_us.filter(|_| success_us != noted && !failed.load(Ordering::Relaxed));
                 if closed {
+                    board.withdraw(&name);
+                    save_cursor(&reader, &name, at).await;
+                    if success_us.is_some() {
+                        note(&reader, &name, None).await;
+                    }
                     break;
+                }
+                if at != posted || success_us.is_some() {
+                    board.post(&name, at, success_us);
+                    (posted, noted) = (at, success_us.or(noted));
                 }
                 tokio::select! {
                     _ = tokio::time::sleep(CURSOR_SAVE_INTERVAL) => {}
@@ -234,9 +238,10 @@ impl Progress {
         if sent {
             self.failing.store(false, Ordering::Relaxed);
         }
-        self.cursor.send_modify(|(at, deliveries)| {
+        let now = sent.then(|| crate::event::Timestamp::now().as_micros());
+        self.cursor.send_modify(|(at, success_us)| {
             *at = cursor;
-            *deliveries += u64::from(sent);
+            *success_us = now.or(*success_us);
         });
     }
 

@@ -27,7 +27,7 @@ impl Sink for StdoutSink {
     async fn send(&mut self, batch: &[StoredEvent]) -> Result<(), SinkError> {
         self.buf.clear();
         for e in batch {
-            encode_line_for(self.format, e, self.incidents.get(&e.seq).copied(), &mut self.buf);
+            encode_line_for(self.format, e, self.incidents.get(&e.seq), &mut self.buf);
         }
         self.out.write_all(&self.buf).await.map_err(|e| SinkError::Retryable(format!("stdout: {e}")))?;
         self.out.flush().await.map_err(|e| SinkError::Retryable(format!("stdout: {e}")))

@@ -8,6 +8,10 @@ use serde::Serialize;
 use super::{StoreError, StoreReader};
 use crate::event::{EventId, Timestamp};
 
+/// Notes a sink's delivery (?1 the sink, ?2 when, µs).
+pub(super) const RECORD_SUCCESS: &str =
+    "INSERT INTO sink_status (sink, last_success_us) VALUES (?1, ?2) ON CONFLICT(sink) DO UPDATE SET last_success_us = excluded.last_success_us";
+
 /// An event a sink's destination refused for good, with the destination's reason.
 #[derive(Debug, Clone, Serialize)]
 pub struct DeadLetter {
@@ -25,6 +29,17 @@ pub struct SinkStatus {
     pub last_error: Option<String>,
     pub last_error_time: Option<Timestamp>,
     pub dead_letters: u64,
+}
+
+impl SinkStatus {
+    /// Its last outcome was an error (an error and no success yet, or an error since).
+    pub fn is_failing(&self) -> bool {
+        match (&self.last_error_time, &self.last_success) {
+            (Some(e), Some(ok)) => e.as_micros() > ok.as_micros(),
+            (Some(_), None) => true,
+            _ => false,
+        }
+    }
 }
 
 /// Where a sink is: its cursor, how far behind the store's head, its last outcomes.
@@ -100,10 +115,7 @@ impl StoreReader {
     pub fn record_outcome(&self, sink: &str, outcome: Result<(), &str>) -> Result<(), StoreError> {
         let now = Timestamp::now().as_micros();
         let result = match outcome {
-            Ok(()) => self.conn.execute(
-                "INSERT INTO sink_status (sink, last_success_us) VALUES (?1, ?2) ON CONFLICT(sink) DO UPDATE SET last_success_us = excluded.last_success_us",
-                params![sink, now],
-            ),
+            Ok(()) => self.conn.execute(RECORD_SUCCESS, params![sink, now]),
             Err(error) => {
                 let error: String = error.chars().take(ERROR_CAP_CHARS).collect();
                 self.conn.execute(
@@ -153,6 +165,11 @@ impl StoreReader {
             )
             .map(drop)
             .map_err(|e| self.wrap(e))
+    }
+
+    /// Takes an incident's acknowledgement back (nothing when there is none).
+    pub fn unack_incident(&self, incident: &EventId) -> Result<(), StoreError> {
+        self.conn.execute("DELETE FROM incident_acks WHERE incident = ?1", params![incident.to_string()]).map(drop).map_err(|e| self.wrap(e))
     }
 
     /// Every acknowledgement, by incident id.

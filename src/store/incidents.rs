@@ -10,10 +10,10 @@ use rusqlite::{params, OptionalExtension, Row};
 use serde::Serialize;
 
 use super::{EventCount, StoreError, StoreReader, StoredEvent};
-use crate::event::{EventId, KindId, Severity, Timestamp};
+use crate::event::{Audience, EventId, KindId, Severity, Story, Timestamp};
 
 /// One incident: events from one source against one sensor while they keep coming
-/// within the window (or one token hit), with what they add up to.
+/// within the window, token hits among them, with what they add up to.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Incident {
     /// The id of its first event.
@@ -32,11 +32,52 @@ pub struct Incident {
     pub decoys: BTreeSet<String>,
     pub kinds: BTreeSet<String>,
     pub techniques: BTreeSet<String>,
-    /// The token hit that opened it.
+    /// The first token used in it, as `ID (LABEL)` (all of them are in the story).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
     /// Every event matched the allow-list.
     pub suppressed: bool,
+    /// What its events tell: empty for incidents saved before stories were kept.
+    #[serde(skip_serializing_if = "Story::is_empty")]
+    pub story: Story,
+}
+
+impl Incident {
+    /// The source address as text (`local` for events without one).
+    pub fn source_text(&self) -> String {
+        self.source.map_or_else(|| "local".to_string(), |s| s.to_string())
+    }
+
+    /// Its title, for `who`.
+    pub fn title(&self, who: Audience) -> String {
+        match (&self.token, self.story.is_empty()) {
+            (_, false) => self.story.title(who),
+            // Saved before stories: a token hit's own incident, or what it held.
+            (Some(t), true) if who == Audience::Team => format!("Token used: {t}"),
+            (Some(_), true) => "Planted token used".into(),
+            (None, true) => "Connections".into(),
+        }
+    }
+
+    /// Its one-sentence summary, for `who`.
+    pub fn summary(&self, who: Audience) -> String {
+        let source = self.source_text();
+        if !self.story.is_empty() {
+            return self.story.summary(&source, who);
+        }
+        let decoys: Vec<&str> = self.decoys.iter().map(String::as_str).collect();
+        let what = crate::event::count(self.events, "event", "events");
+        match who {
+            Audience::Team if !decoys.is_empty() => format!("{source} reached {} ({what}).", decoys.join(", ")),
+            _ => format!("{source} reached a decoy ({what})."),
+        }
+    }
+
+    /// True for a token hit's own incident, saved before token hits joined their
+    /// source's incident: its one event is its only member.
+    pub fn is_lone_token_hit(&self) -> bool {
+        self.token.is_some() && self.story.is_empty()
+    }
 }
 
 /// Which incidents [`StoreReader::incidents`] returns.
@@ -62,13 +103,14 @@ pub struct IncidentTally {
 /// Events newly counted by sensor, decoy and kind.
 pub type CountDelta = ((String, Option<String>, KindId), u64);
 
-const COLUMNS: &str = "id, sensor, source_ip, suppressed, token, first_seq, last_seq, first_us, last_us, severity, events, decoys, kinds, techniques";
+pub(super) const COLUMNS: &str =
+    "id, sensor, source_ip, suppressed, token, first_seq, last_seq, first_us, last_us, severity, events, decoys, kinds, techniques, story";
 
 fn set(text: &str) -> BTreeSet<String> {
     serde_json::from_str(text).unwrap_or_default()
 }
 
-fn incident(r: &Row<'_>) -> rusqlite::Result<Incident> {
+pub(super) fn incident(r: &Row<'_>) -> rusqlite::Result<Incident> {
     let bad = |i: usize, what: &str| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, what.to_string().into());
     let id: String = r.get(0)?;
     let source: Option<String> = r.get(2)?;
@@ -87,7 +129,34 @@ fn incident(r: &Row<'_>) -> rusqlite::Result<Incident> {
         decoys: set(&r.get::<_, String>(11)?),
         kinds: set(&r.get::<_, String>(12)?),
         techniques: set(&r.get::<_, String>(13)?),
+        story: serde_json::from_str(&r.get::<_, String>(14)?).unwrap_or_default(),
     })
+}
+
+/// Events read back from their JSON bodies; a large incident's are parsed on a few
+/// threads (parsing is most of the time it takes to show one).
+fn parse_bodies(bodies: Vec<(u64, String)>) -> Result<Vec<StoredEvent>, StoreError> {
+    let parse = |rows: &[(u64, String)]| -> Result<Vec<StoredEvent>, StoreError> {
+        rows.iter()
+            .map(|(seq, body)| {
+                serde_json::from_str(body).map(|event| StoredEvent { seq: *seq, event }).map_err(|e| StoreError::Corrupt { seq: *seq, reason: e.to_string() })
+            })
+            .collect()
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+    if bodies.len() < 4_096 || threads < 2 {
+        return parse(&bodies);
+    }
+    let chunk = bodies.len().div_ceil(threads);
+    let parts: Vec<Result<Vec<StoredEvent>, StoreError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = bodies.chunks(chunk).map(|rows| scope.spawn(move || parse(rows))).collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(StoreError::Corrupt { seq: 0, reason: "a parsing thread panicked".into() }))).collect()
+    });
+    let mut out = Vec::with_capacity(bodies.len());
+    for part in parts {
+        out.extend(part?);
+    }
+    Ok(out)
 }
 
 impl StoreReader {
@@ -109,7 +178,9 @@ impl StoreReader {
         let mut opened = 0i64;
         {
             let mut put = tx
-                .prepare_cached(&format!("INSERT OR REPLACE INTO incidents ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"))
+                .prepare_cached(&format!(
+                    "INSERT OR REPLACE INTO incidents ({COLUMNS}, title, summary) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+                ))
                 .map_err(wrap)?;
             let json = |s: &BTreeSet<String>| serde_json::to_string(s).unwrap_or_else(|_| "[]".into());
             for i in incidents {
@@ -131,6 +202,9 @@ impl StoreReader {
                     json(&i.decoys),
                     json(&i.kinds),
                     json(&i.techniques),
+                    serde_json::to_string(&i.story).unwrap_or_default(),
+                    i.title(Audience::Team),
+                    i.summary(Audience::Team),
                 ])
                 .map_err(wrap)?;
             }
@@ -186,13 +260,8 @@ impl StoreReader {
                 Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?))
             })
             .map_err(|e| self.wrap(e))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (seq, body) = row.map_err(|e| self.wrap(e))?;
-            let event = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt { seq, reason: e.to_string() })?;
-            out.push(StoredEvent { seq, event });
-        }
-        Ok(out)
+        let bodies = rows.collect::<Result<Vec<(u64, String)>, _>>().map_err(|e| self.wrap(e))?;
+        parse_bodies(bodies)
     }
 
     /// Open (an event at or after `open_since_us`) and unacknowledged incidents, not

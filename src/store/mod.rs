@@ -3,7 +3,9 @@
 //! the incident follower keeps.
 
 mod delivery;
+mod incident_search;
 mod incidents;
+mod progress;
 mod reader;
 mod recent;
 mod retention;
@@ -12,13 +14,15 @@ mod spool;
 mod writer;
 
 pub use delivery::{Ack, DeadLetter, SinkOverview, SinkStatus};
+pub use incident_search::{IncidentOrder, IncidentSearch};
 pub use incidents::{CountDelta, Incident, IncidentFilter, IncidentTally};
+pub use progress::SinkProgress;
 pub use reader::{EventCount, EventFilter, StoreReader, StoredEvent, TokenDoor};
 pub use recent::{RecentBatch, RECENT_MAX_EVENTS};
 pub use retention::{is_full, used_bytes, Retention};
 pub use schema::open_connection;
 pub use spool::shed_spool;
-pub use writer::{announce, commit, spawn_writer, WriterHandle};
+pub use writer::{announce, commit, spawn_writer, Handoff, WriterHandle};
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]

@@ -55,6 +55,10 @@ impl StoreReader {
     pub fn open(path: &Path, create: bool) -> Result<Self, StoreError> {
         // Cursor writes need no fsync of their own: losing one only means re-sending.
         let conn = open_connection(path, StoreSync::Normal, create)?;
+        // A reader follows the newest events or pages through a listing, and the
+        // kernel caches the file: 512 KiB of pages of its own, not SQLite's 2 MB, which a
+        // flood would leave resident in each of them.
+        conn.pragma_update(None, "cache_size", -512).map_err(|cause| StoreError::Sqlite { path: path.display().to_string(), cause })?;
         Ok(StoreReader { conn, path: path.display().to_string(), file: path.to_path_buf() })
     }
 
@@ -74,28 +78,7 @@ impl StoreReader {
 
     /// Events matching the filter, in commit order.
     pub fn list(&self, f: &EventFilter) -> Result<Vec<StoredEvent>, StoreError> {
-        let mut sql = String::from("SELECT seq, body FROM events WHERE 1=1");
-        let mut args: Vec<rusqlite::types::Value> = Vec::new();
-        if let Some(after) = f.after_seq {
-            sql.push_str(" AND seq > ?");
-            args.push((after as i64).into());
-        }
-        if let Some(since) = f.since {
-            sql.push_str(" AND time_us >= ?");
-            args.push(since.as_micros().into());
-        }
-        if let Some(decoy) = &f.decoy {
-            sql.push_str(" AND decoy = ?");
-            args.push(decoy.clone().into());
-        }
-        if let Some(kind) = f.kind {
-            sql.push_str(" AND kind = ?");
-            args.push(i64::from(kind).into());
-        }
-        if let Some(ip) = &f.source_ip {
-            sql.push_str(" AND source_ip = ?");
-            args.push(ip.clone().into());
-        }
+        let (mut sql, mut args) = matching("SELECT seq, body FROM events", f);
         // Following (after_seq) reads forward; a plain listing shows the most recent.
         let newest_first = f.after_seq.is_none();
         sql.push_str(if newest_first { " ORDER BY seq DESC LIMIT ?" } else { " ORDER BY seq ASC LIMIT ?" });
@@ -112,6 +95,14 @@ impl StoreReader {
             out.reverse();
         }
         Ok(out)
+    }
+
+    /// How many events match the filter (its limit aside).
+    pub fn count(&self, f: &EventFilter) -> Result<u64, StoreError> {
+        let (sql, args) = matching("SELECT count(*) FROM events", f);
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.wrap(e))?;
+        let n: i64 = stmt.query_row(rusqlite::params_from_iter(args), |r| r.get(0)).map_err(|e| self.wrap(e))?;
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 
     /// Where a token was hit: per decoy (None for host events such as a canary file),
@@ -135,6 +126,24 @@ impl StoreReader {
     }
 
     /// The highest committed sequence number (0 when empty).
+    /// The events with these sequence numbers (at most 1,000), in sequence order.
+    pub fn events_by_seq(&self, seqs: &[u64]) -> Result<Vec<StoredEvent>, StoreError> {
+        let seqs = &seqs[..seqs.len().min(1_000)];
+        if seqs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list: Vec<String> = seqs.iter().map(u64::to_string).collect();
+        let mut stmt = self.conn.prepare(&format!("SELECT seq, body FROM events WHERE seq IN ({}) ORDER BY seq", list.join(","))).map_err(|e| self.wrap(e))?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?))).map_err(|e| self.wrap(e))?;
+        let mut out = Vec::with_capacity(seqs.len());
+        for row in rows {
+            let (seq, body) = row.map_err(|e| self.wrap(e))?;
+            let event = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt { seq, reason: e.to_string() })?;
+            out.push(StoredEvent { seq, event });
+        }
+        Ok(out)
+    }
+
     pub fn max_seq(&self) -> Result<u64, StoreError> {
         self.conn.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get::<_, i64>(0)).map(|v| v as u64).map_err(|e| self.wrap(e))
     }
@@ -168,4 +177,31 @@ impl StoreReader {
             .map(drop)
             .map_err(|e| self.wrap(e))
     }
+}
+
+/// `select` with the filter's conditions (all but its limit), and their arguments.
+fn matching(select: &str, f: &EventFilter) -> (String, Vec<rusqlite::types::Value>) {
+    let mut sql = format!("{select} WHERE 1=1");
+    let mut args: Vec<rusqlite::types::Value> = Vec::new();
+    if let Some(after) = f.after_seq {
+        sql.push_str(" AND seq > ?");
+        args.push((after as i64).into());
+    }
+    if let Some(since) = f.since {
+        sql.push_str(" AND time_us >= ?");
+        args.push(since.as_micros().into());
+    }
+    if let Some(decoy) = &f.decoy {
+        sql.push_str(" AND decoy = ?");
+        args.push(decoy.clone().into());
+    }
+    if let Some(kind) = f.kind {
+        sql.push_str(" AND kind = ?");
+        args.push(i64::from(kind).into());
+    }
+    if let Some(ip) = &f.source_ip {
+        sql.push_str(" AND source_ip = ?");
+        args.push(ip.clone().into());
+    }
+    (sql, args)
 }

@@ -2,7 +2,8 @@
 //! deleted, and above 90% of `max_size_mb` the oldest events are, down to 80% — but
 //! never an event a sink has not passed yet (its cursor), nor one the incident
 //! follower has not grouped, nor a token hit whose incident is not acknowledged.
-//! Incidents whose events are all gone go with them (unacknowledged token hits stay).
+//! Incidents whose events are all gone go with them (unacknowledged incidents that
+//! name a token stay, with their token hits).
 //! Freed pages are reused; stores created with incremental vacuum give them back to
 //! the file system past a tenth of the cap. A connection that commits events cannot
 //! grow the file past the cap (SQLite's `max_page_count`), so a full store (or disk)
@@ -24,8 +25,14 @@ pub struct Retention {
     sinks: Vec<String>,
 }
 
-/// Events a token hit whose incident is not acknowledged: kept whatever their age.
-const PROTECTED: &str = "SELECT first_seq FROM incidents WHERE token IS NOT NULL AND id NOT IN (SELECT incident FROM incident_acks)";
+/// An incident that names a token and is not acknowledged.
+const UNACKNOWLEDGED_HIT: &str = "(token IS NOT NULL AND id NOT IN (SELECT incident FROM incident_acks))";
+
+/// The token hits of incidents not acknowledged: kept whatever their age (the other
+/// events of such an incident may go).
+const PROTECTED: &str = "SELECT e.seq FROM incidents i JOIN events e ON e.seq BETWEEN i.first_seq AND i.last_seq
+    WHERE i.token IS NOT NULL AND i.id NOT IN (SELECT incident FROM incident_acks)
+    AND e.sensor = i.sensor AND e.source_ip IS i.source_ip AND json_extract(e.body, '$.token') IS NOT NULL";
 
 /// True for SQLite's "database or disk is full".
 pub fn is_full(e: &rusqlite::Error) -> bool {
@@ -112,7 +119,7 @@ impl Retention {
                     break;
                 }
             }
-            conn.execute(&format!("DELETE FROM incidents WHERE last_us < ?1 AND last_seq <= ?2 AND first_seq NOT IN ({PROTECTED})"), params![cut, floor])?;
+            conn.execute(&format!("DELETE FROM incidents WHERE last_us < ?1 AND last_seq <= ?2 AND NOT {UNACKNOWLEDGED_HIT}"), params![cut, floor])?;
         }
         if let Some(max) = self.config.max_size_bytes {
             if used_bytes(conn)? > max / 10 * 9 {
@@ -137,7 +144,7 @@ impl Retention {
         if deleted > 0 {
             let oldest: i64 =
                 conn.query_row(&format!("SELECT coalesce(min(seq), ?1 + 1) FROM events WHERE seq NOT IN ({PROTECTED})"), [floor], |r| r.get(0))?;
-            conn.execute(&format!("DELETE FROM incidents WHERE last_seq < ?1 AND first_seq NOT IN ({PROTECTED})"), [oldest])?;
+            conn.execute(&format!("DELETE FROM incidents WHERE last_seq < ?1 AND NOT {UNACKNOWLEDGED_HIT}"), [oldest])?;
             conn.execute("DELETE FROM incident_acks WHERE incident NOT IN (SELECT id FROM incidents)", [])?;
             conn.execute("DELETE FROM dead_letters WHERE seq < ?1", [oldest])?;
             self.give_back(conn)?;
@@ -205,15 +212,19 @@ mod tests {
         let mut conn = crate::store::open_connection(&dir.path().join("s.db"), crate::config::StoreSync::Normal, true).unwrap();
         let now = Timestamp::now();
         let old = Timestamp::from_micros(now.as_micros() - 40 * 86_400_000_000);
-        let batch: Vec<Event> = (0..10).map(|i| closed(if i < 8 { old } else { now })).collect();
+        let mut batch: Vec<Event> = (0..10).map(|i| closed(if i < 8 { old } else { now })).collect();
+        for e in &mut batch[1..3] {
+            e.token = Some(crate::event::hit_fixture("tok-a", crate::event::TokenKind::Url, "l"));
+        }
         crate::store::commit(&mut conn, &batch, &mut Vec::new()).unwrap();
         // Sink `a` passed 6, sink `b` 9 (sink `c` never ran: it would hold everything);
-        // the follower grouped 7; event 2 is an unacknowledged token hit, 3 an acknowledged one.
+        // the follower grouped 7; event 2 is the token hit of an unacknowledged
+        // incident (with event 1, which may go), 3 of an acknowledged one.
         conn.execute_batch(
             "INSERT INTO sink_cursors VALUES ('a', 6, 0), ('b', 9, 0);
              UPDATE incident_cursor SET seq = 7;
-             INSERT INTO incidents VALUES ('i2', 'ward-7', NULL, 0, 'tok-a', 2, 2, 0, 0, 4, 1, '', '', ''),
-                                          ('i3', 'ward-7', NULL, 0, 'tok-b', 3, 3, 0, 0, 4, 1, '', '', '');
+             INSERT INTO incidents VALUES ('i2', 'ward-7', '203.0.113.9', 0, 'tok-a', 1, 2, 0, 0, 4, 1, '', '', '', '', '', ''),
+                                          ('i3', 'ward-7', '203.0.113.9', 0, 'tok-b', 3, 3, 0, 0, 4, 1, '', '', '', '', '', '');
              INSERT INTO incident_acks VALUES ('i3', 0, 'analyst', NULL);",
         )
         .unwrap();

@@ -180,6 +180,12 @@ const MIGRATIONS: &[&str] = &[
     // 9: a Windows account's NT hash, sealed under a key derived from token.key (an
     // NTLMv2 response can only be checked with the hash itself; see token/windows.rs).
     "ALTER TABLE token_material ADD COLUMN sealed BLOB;",
+    // 10: an incident's story (what its events tell, as JSON), and the title and summary
+    // written from it, kept for searching. Token hits now join their source's incident;
+    // a row saved before this with a token and no story is one token hit alone.
+    "ALTER TABLE incidents ADD COLUMN story TEXT NOT NULL DEFAULT '';
+    ALTER TABLE incidents ADD COLUMN title TEXT NOT NULL DEFAULT '';
+    ALTER TABLE incidents ADD COLUMN summary TEXT NOT NULL DEFAULT '';",
 ];
 
 /// Opens (and with `create`, creates and migrates) the store at `path`.

@@ -2,8 +2,10 @@
 //! and announces the highest committed sequence number to the sinks, handing them a
 //! small batch in memory as well (`RecentBatch`).
 //!
-//! Group commit: a batch is committed when it holds `batch_max_events` or when
-//! `flush_interval` has passed since its first event arrived, whichever comes first.
+//! Group commit: the writer commits as soon as it is free, whatever has arrived (up to
+//! `batch_max_events`); what arrives during a commit forms the next batch, so a flood
+//! makes large batches by itself. `flush_interval`, if set, lets a batch gather that
+//! long after its first event (fewer commits, at the price of latency).
 //! A failed commit is retried (the batch stays in memory and the bus fills up, which
 //! stops the decoys accepting) — an event handed to the writer is never dropped, with
 //! one exception: when the store is full (its size cap, or the disk) and retention
@@ -16,6 +18,7 @@ use std::time::Duration;
 use rusqlite::{params, Connection};
 use tokio::sync::{mpsc, watch};
 
+use super::progress::SinkProgress;
 use super::recent::{RecentBatch, RECENT_MAX_EVENTS};
 use super::retention::{is_full, Retention};
 use super::schema::open_connection;
@@ -36,31 +39,50 @@ impl WriterHandle {
     }
 }
 
-/// Opens the store and starts the writer thread. `committed` receives the highest
-/// committed sequence number after each commit; `recent` the committed batch itself
-/// just before, when it is small.
+/// What the writer shares with the sinks.
+#[derive(Debug, Clone)]
+pub struct Handoff {
+    /// The highest committed sequence number, raised after each commit.
+    pub committed: std::sync::Arc<watch::Sender<u64>>,
+    /// The newest committed events themselves, published just before.
+    pub recent: RecentBatch,
+    /// The sinks' positions and successes, which the writer saves.
+    pub progress: SinkProgress,
+}
+
+/// Opens the store and starts the writer thread.
 pub fn spawn_writer(
     config: &StoreConfig,
     retention: Retention,
     sensor: String,
     events: mpsc::Receiver<Event>,
-    committed: std::sync::Arc<watch::Sender<u64>>,
-    recent: RecentBatch,
+    handoff: Handoff,
 ) -> Result<WriterHandle, StoreError> {
     let conn = open_connection(&config.path, config.sync, true)?;
+    conn.busy_handler(Some(wait_for_lock)).map_err(|cause| StoreError::Sqlite { path: config.path.display().to_string(), cause })?;
     retention.limit(&conn).map_err(|cause| StoreError::Sqlite { path: config.path.display().to_string(), cause })?;
     let last: u64 = conn.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0)).unwrap_or(0);
-    announce(&committed, last);
+    announce(&handoff.committed, last);
     let runtime = tokio::runtime::Handle::current();
     let batch_max = config.batch_max_events.get();
     let flush = config.flush_interval;
     let path = config.path.display().to_string();
-    let keep = Keep { retention, sensor, lost: 0, full_since: None };
+    let Handoff { committed, recent, progress } = handoff;
+    let keep = Keep { retention, sensor, lost: 0, full_since: None, progress };
     let thread = std::thread::Builder::new()
         .name("store-writer".into())
         .spawn(move || run(conn, &path, keep, runtime, events, (committed, recent), batch_max, flush))
         .map_err(|e| StoreError::Sqlite { path: config.path.display().to_string(), cause: rusqlite::Error::ToSqlConversionFailure(Box::new(e)) })?;
     Ok(WriterHandle { thread })
+}
+
+/// The writer's wait for SQLite's write lock, which the incident follower, the console
+/// or a CLI command hold for well under a millisecond: short naps first instead of
+/// SQLite's 1, 2, 5, 10 … ms, then 2 ms ones; about 10 s in all before the commit is
+/// retried.
+fn wait_for_lock(tries: i32) -> bool {
+    std::thread::sleep(if tries < 100 { Duration::from_micros(100) } else { Duration::from_millis(2) });
+    tries < 5_100
 }
 
 /// How long a full store waits for its sinks to pass events before it counts a batch
@@ -73,12 +95,18 @@ struct Keep {
     sensor: String,
     lost: u64,
     full_since: Option<Timestamp>,
+    /// The sinks' posted positions: saved before looking for room, as retention
+    /// deletes only what every sink has passed.
+    progress: SinkProgress,
 }
 
 impl Keep {
     /// After a commit: the recorded loss (if any, and if there is room now) and the cap.
     fn after_commit(&mut self, conn: &mut Connection, path: &str, body: &mut Vec<u8>) -> u64 {
         let mut last = 0;
+        if self.lost > 0 {
+            save_progress(conn, path, &self.progress);
+        }
         if let Err(e) = self.retention.enforce_size(conn) {
             tracing::warn!(store = %path, error = %e, "retention pass failed; retried after the next commit");
         }
@@ -106,6 +134,38 @@ impl Keep {
     }
 }
 
+/// What the writer waits for next.
+#[allow(clippy::large_enum_variant)] // a return value, moved once into the batch
+enum Next {
+    Event(Event),
+    /// The bus closed: every sender is gone.
+    Closed,
+    /// A sink posted its progress.
+    Posted,
+    /// Nothing came within the patience given.
+    Idle,
+}
+
+async fn next(rx: &mut mpsc::Receiver<Event>, progress: &SinkProgress, patience: Option<Duration>) -> Next {
+    let wait = async {
+        tokio::select! {
+            biased;
+            e = rx.recv() => e.map_or(Next::Closed, Next::Event),
+            () = progress.posted() => Next::Posted,
+        }
+    };
+    match patience {
+        Some(d) => tokio::time::timeout(d, wait).await.unwrap_or(Next::Idle),
+        None => wait.await,
+    }
+}
+
+fn save_progress(conn: &mut Connection, path: &str, progress: &SinkProgress) {
+    if let Err(e) = progress.save(conn) {
+        tracing::warn!(store = %path, error = %e, "cannot save the sinks' positions; they post them again");
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn run(
     mut conn: Connection,
@@ -120,24 +180,34 @@ fn run(
     let mut batch: Vec<Event> = Vec::with_capacity(batch_max.min(65536));
     let mut body = Vec::with_capacity(1024);
     let mut seqs: Vec<u64> = Vec::with_capacity(RECENT_MAX_EVENTS);
+    let mut cache_shrunk = true;
     loop {
         // While events wait to be counted as lost, look for room every second even
         // when nothing new arrives (a sink catching up lets retention make some).
-        let first = if keep.lost > 0 {
-            match runtime.block_on(async { tokio::time::timeout(Duration::from_secs(1), rx.recv()).await }) {
-                Ok(first) => first,
-                Err(_) => {
-                    let last = keep.after_commit(&mut conn, path, &mut body);
-                    if last > 0 {
-                        announce(&committed, last);
-                    }
-                    continue;
-                }
+        // Otherwise, once quiet after a busy spell, hand back the page cache's memory.
+        let patience = if keep.lost > 0 { Some(Duration::from_secs(1)) } else { (!cache_shrunk).then_some(crate::resident::QUIET) };
+        let first = match runtime.block_on(next(&mut rx, &keep.progress, patience)) {
+            Next::Event(first) => Some(first),
+            Next::Closed => None,
+            Next::Posted => {
+                save_progress(&mut conn, path, &keep.progress);
+                continue;
             }
-        } else {
-            runtime.block_on(rx.recv())
+            Next::Idle if keep.lost == 0 => {
+                let _ = conn.execute_batch("PRAGMA shrink_memory");
+                cache_shrunk = true;
+                continue;
+            }
+            Next::Idle => {
+                let last = keep.after_commit(&mut conn, path, &mut body);
+                if last > 0 {
+                    announce(&committed, last);
+                }
+                continue;
+            }
         };
         let Some(first) = first else { break };
+        cache_shrunk = false;
         batch.push(first);
         // Let the batch gather for the flush interval (one wake-up per batch, not per
         // event), unless a full batch is already waiting.
@@ -152,22 +222,22 @@ fn run(
         }
         let committed_batch = commit_with_retry(&mut conn, path, &mut keep, &batch, &mut body, &mut seqs);
         // The batch itself for the sinks, before they hear of it (store_full, below, is
-        // not in it: a sink reads that from the store).
-        if committed_batch > 0 && batch.len() <= RECENT_MAX_EVENTS {
-            recent.publish(batch.drain(..).zip(seqs.iter()).filter(|(_, &seq)| seq != 0).map(|(event, &seq)| StoredEvent { seq, event }).collect());
-        } else if committed_batch > 0 {
-            recent.clear();
+        // not in it: its number breaks the window's run, so a sink reads it from the store).
+        if committed_batch > 0 {
+            recent.publish(batch.drain(..).zip(seqs.iter()).filter(|(_, &seq)| seq != 0).map(|(event, &seq)| StoredEvent { seq, event }));
         }
         let last = committed_batch.max(keep.after_commit(&mut conn, path, &mut body));
         batch.clear();
         if last > 0 {
             announce(&committed, last);
         }
+        save_progress(&mut conn, path, &keep.progress);
     }
     let last = keep.after_commit(&mut conn, path, &mut body);
     if last > 0 {
         announce(&committed, last);
     }
+    save_progress(&mut conn, path, &keep.progress);
     if keep.lost > 0 {
         tracing::error!(store = %path, events = keep.lost, "stopping with the store full: these events could not be stored");
     }
@@ -196,9 +266,11 @@ fn commit_with_retry(conn: &mut Connection, path: &str, keep: &mut Keep, batch: 
         match commit_numbered(conn, batch, body, Some(&mut *seqs)) {
             Ok(last) => return last,
             Err(e) if is_full(&e) => {
-                // Room, if sinks have passed anything. The first time, wait a little for
-                // sinks that are only behind (the bus takes the flood meanwhile); while
-                // events are already being counted as lost, do not wait again.
+                // Room, if sinks have passed anything (their posted positions saved
+                // first). The first time, wait a little for sinks that are only behind
+                // (the bus takes the flood meanwhile); while events are already being
+                // counted as lost, do not wait again.
+                save_progress(conn, path, &keep.progress);
                 if keep.retention.enforce_size(conn).is_ok_and(|n| n > 0) {
                     continue;
                 }

@@ -4,6 +4,7 @@
 pub mod clinical;
 mod create;
 mod dicom_file;
+pub mod endpoint;
 mod follow;
 mod generate;
 mod keyed_hash;

@@ -184,9 +184,42 @@ pub fn artifact(token: &Token, secrets: &Secrets, template_name: &str, host: &st
     Ok((bytes, mode))
 }
 
+/// For each built-in template, the kinds whose tokens it can hold: found once, by
+/// rendering it for a throwaway token of each kind (generated, never registered).
+pub fn kinds_of_templates() -> &'static [(&'static str, Vec<super::TokenKind>)] {
+    static FITS: std::sync::OnceLock<Vec<(&'static str, Vec<super::TokenKind>)>> = std::sync::OnceLock::new();
+    FITS.get_or_init(|| {
+        let probes: Vec<(super::TokenKind, super::NewToken)> = super::ALL_KINDS
+            .iter()
+            .filter_map(|&kind| {
+                let opts =
+                    super::CreateOptions { endpoint: Some("http://127.0.0.1:8080".into()), host: "host".into(), ..super::CreateOptions::new(kind, "probe") };
+                super::create_token(&opts).ok().map(|n| (kind, n))
+            })
+            .collect();
+        TEMPLATES
+            .iter()
+            .map(|t| (t.name, probes.iter().filter(|(_, n)| artifact(&n.token, &n.secrets, t.name, "host", None).is_ok()).map(|(k, _)| *k).collect()))
+            .collect()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_kind_has_its_default_template_among_those_that_fit_it() {
+        let fits = kinds_of_templates();
+        for &kind in super::super::ALL_KINDS {
+            let default = super::super::default_template(kind);
+            if let Some((_, kinds)) = fits.iter().find(|(name, _)| *name == default) {
+                assert!(kinds.contains(&kind), "{default} holds {kind:?}");
+            }
+        }
+        let ssh_config = fits.iter().find(|(n, _)| *n == "ssh_config").map(|(_, k)| k.clone()).unwrap_or_default();
+        assert!(!ssh_config.contains(&super::super::TokenKind::AwsKey), "ssh_config cannot hold an AWS key: {ssh_config:?}");
+    }
 
     #[test]
     fn endpoints_split_into_host_and_port() {

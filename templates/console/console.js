@@ -51,7 +51,104 @@ async function enrol() {
   location.assign("/incidents");
 }
 
+// A recorded SSH session played back frame by frame: play, pause, speed. The frames
+// are the decoy's asciicast output with escape codes removed and hidden characters
+// already marked by the server; they are only ever set as text.
+function player(pre) {
+  let frames;
+  try {
+    frames = JSON.parse(pre.dataset.frames || "[]");
+  } catch {
+    return;
+  }
+  const controls = pre.previousElementSibling;
+  if (!controls || !controls.classList.contains("player") || frames.length === 0) return;
+  const play = controls.querySelector(".play");
+  const speed = controls.querySelector(".speed");
+  let next = 0;
+  let timer = null;
+  const stop = (label) => {
+    clearTimeout(timer);
+    timer = null;
+    play.textContent = label;
+  };
+  const step = () => {
+    if (next >= frames.length) {
+      stop("Play again");
+      next = 0;
+      pre.dataset.played = "yes";
+      return;
+    }
+    pre.textContent += frames[next][1];
+    const gap = next + 1 < frames.length ? frames[next + 1][0] - frames[next][0] : 0;
+    next += 1;
+    timer = setTimeout(step, (Math.min(Math.max(gap, 0), 2) * 1000) / Number(speed.value || 1));
+  };
+  play.addEventListener("click", () => {
+    if (timer) return stop("Play");
+    if (next === 0) pre.textContent = "";
+    play.textContent = "Pause";
+    step();
+  });
+  controls.hidden = false;
+}
+
+// The token form offers only the templates that can hold the chosen kind (the server
+// refuses a mismatch anyway).
+function templatesFollowKind(form) {
+  const kind = form.querySelector("select[name=kind]");
+  const template = form.querySelector("select[name=template]");
+  if (!kind || !template) return;
+  const follow = () => {
+    for (const o of template.options) {
+      if (!o.dataset.kinds) continue;
+      o.hidden = !o.dataset.kinds.split(" ").includes(kind.value);
+    }
+    if (template.selectedOptions[0] && template.selectedOptions[0].hidden) template.value = "";
+  };
+  kind.addEventListener("change", follow);
+  follow();
+}
+
+// Relative times gain the reader's local time; the UTC time stays on hover.
+function localTimes() {
+  for (const t of document.querySelectorAll("time[datetime]")) {
+    const when = new Date(t.dateTime);
+    if (Number.isNaN(when.getTime()) || t.dataset.local) continue;
+    t.dataset.local = "yes";
+    t.textContent += ` (${when.toLocaleString([], { dateStyle: "short", timeStyle: "short" })})`;
+  }
+}
+
+// Creating a token: the file is downloaded, then the token's page confirms what it
+// holds and where it goes. What the server refuses is sent again as a plain form, so
+// the reason shows on the form.
+function createThenConfirm(form) {
+  form.addEventListener("submit", async (event) => {
+    if (form.dataset.plain) return;
+    event.preventDefault();
+    const r = await fetch(form.action, { method: "POST", body: new URLSearchParams(new FormData(form)), credentials: "same-origin" });
+    const id = r.headers.get("x-honeyward-token");
+    if (!r.ok || !id) {
+      form.dataset.plain = "yes";
+      form.submit();
+      return;
+    }
+    const name = (r.headers.get("content-disposition") || "").split("filename=\"")[1]?.split("\"")[0] || `${id}.txt`;
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(await r.blob());
+    link.download = name;
+    document.body.appendChild(link);
+    link.click();
+    setTimeout(() => location.assign(`/tokens/${encodeURIComponent(id)}?created=${encodeURIComponent(r.headers.get("x-honeyward-template") || "")}`), 300);
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  localTimes();
+  document.querySelectorAll("form.create").forEach(createThenConfirm);
+  document.querySelectorAll("form.create").forEach(templatesFollowKind);
+  document.querySelectorAll("pre.replay[data-frames]").forEach(player);
   const signInButton = document.getElementById("passkey-sign-in");
   if (signInButton) signInButton.addEventListener("click", () => signIn().catch((e) => say("Sign-in failed: " + e.message)));
   const enrolButton = document.getElementById("passkey-enrol");

@@ -3,11 +3,13 @@
 #![allow(dead_code)]
 
 pub mod certs;
+pub mod console;
 pub mod controller;
 pub mod real_nginx;
 pub mod real_pacs;
 pub mod real_smb;
 pub mod real_ssh;
+pub mod receiver;
 pub mod rsyslog;
 pub mod tls_probes;
 

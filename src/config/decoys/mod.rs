@@ -65,6 +65,18 @@ impl DecoyConfig {
         }
     }
 
+    /// The personality it wears, when its type has personalities.
+    pub fn personality(&self) -> Option<&str> {
+        match self {
+            DecoyConfig::Ssh(c) => Some(&c.personality.name),
+            DecoyConfig::Http(c) => Some(&c.personality.name),
+            DecoyConfig::Dicom(c) => Some(&c.personality.name),
+            DecoyConfig::Smb(c) => Some(&c.personality.name),
+            DecoyConfig::Rdp(c) => Some(&c.personality.name),
+            DecoyConfig::Tcp(_) | DecoyConfig::Hl7(_) | DecoyConfig::Poison(_) => None,
+        }
+    }
+
     /// The protocol, as written in `type:`.
     pub fn type_name(&self) -> &'static str {
         match self {

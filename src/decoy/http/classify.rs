@@ -11,25 +11,7 @@ pub const EXPLOIT: &str = "exploit";
 /// Tag of a request from a source that is walking a wordlist.
 pub const SCANNING: &str = "scanning";
 
-/// Lower-cased, with %xx escapes decoded once (enough to see through simple encoding).
-fn normalise(bytes: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b == b'%' && i + 2 < bytes.len() {
-            let hex = |c: u8| (c as char).to_digit(16);
-            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b.to_ascii_lowercase());
-        i += 1;
-    }
-    out
-}
+use crate::event::decoded_lower as normalise;
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)

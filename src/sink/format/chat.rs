@@ -1,5 +1,7 @@
-//! Chat messages announcing a new incident: Slack (Block Kit) and Microsoft Teams
-//! (an Adaptive Card). One message per incident, built from the event that opened it.
+//! Chat messages announcing an incident: Slack (Block Kit) and Microsoft Teams (an
+//! Adaptive Card). One message when an incident first passes the sink's filter, with
+//! its title and summary so far and the event that announced it; one more if it later
+//! becomes critical (a planted token used).
 //!
 //! Attacker text never reaches a markup parser raw. Slack: it goes only into
 //! `plain_text` objects (no mrkdwn, no mentions), with `&`, `<` and `>` escaped as
@@ -10,8 +12,8 @@
 use serde_json::{json, Value};
 
 use super::fields::{fields, visible};
+use super::Announcement;
 pub use crate::config::ChatFormat;
-use crate::event::EventId;
 use crate::store::StoredEvent;
 
 /// Longest attacker value shown in a chat message, in characters.
@@ -62,15 +64,26 @@ struct Summary {
     facts: Vec<(String, String)>,
 }
 
-fn summary(stored: &StoredEvent, incident: EventId) -> Summary {
+/// Longest summary shown, in characters.
+const SUMMARY_CHARS: usize = 1000;
+
+fn summary(stored: &StoredEvent, announced: &Announcement) -> Summary {
     let e = &stored.event;
+    let incident = announced.incident;
     let source = e.source.map(|s| s.ip().to_string()).unwrap_or_else(|| "local".into());
     let decoy = e.decoy.as_deref().unwrap_or("sensor");
     let title = match &e.token {
+        _ if !announced.title.is_empty() => {
+            format!("{}{} from {source} at {}", if announced.escalation { "Now critical: " } else { "" }, cut(&announced.title), e.sensor)
+        }
         Some(hit) => format!("Token hit: {} ({}) used from {source} on {decoy}@{}", cut(&hit.label), hit.kind.as_str(), e.sensor),
         None => format!("New incident: {} from {source} on {decoy}@{}", e.kind.name(), e.sensor),
     };
-    let mut facts = vec![("Severity".to_string(), format!("{:?}", e.severity()).to_lowercase()), ("Incident".to_string(), incident.to_string())];
+    let mut facts = Vec::new();
+    if !announced.summary.is_empty() {
+        facts.push(("Summary".to_string(), crate::event::visible_capped(&announced.summary, SUMMARY_CHARS).into_owned()));
+    }
+    facts.extend([("Severity".to_string(), format!("{:?}", e.severity()).to_lowercase()), ("Incident".to_string(), incident.to_string())]);
     if let Some(t) = e.technique() {
         facts.push(("ATT&CK".into(), format!("{} {}", t.id(), t.name())));
     }
@@ -86,10 +99,10 @@ fn summary(stored: &StoredEvent, incident: EventId) -> Summary {
     Summary { title, facts }
 }
 
-/// The message announcing `incident`, whose first notable event is `stored`.
-pub fn chat_message(format: ChatFormat, stored: &StoredEvent, incident: EventId) -> Value {
-    let s = summary(stored, incident);
-    let hint = format!("honeyward incidents show {incident}");
+/// The message announcing an incident, whose first notable event is `stored`.
+pub fn chat_message(format: ChatFormat, stored: &StoredEvent, announced: &Announcement) -> Value {
+    let s = summary(stored, announced);
+    let hint = format!("honeyward incidents show {}", announced.incident);
     match format {
         ChatFormat::Slack => {
             let fields: Vec<Value> =
@@ -144,7 +157,7 @@ mod tests {
     #[test]
     fn hostile_text_is_plain_text_in_slack_and_escaped_markdown_in_teams() {
         let e = auth(b"<!here> *root*\n\x1b[2J\xe2\x80\xae");
-        let slack = chat_message(ChatFormat::Slack, &e, e.event.id);
+        let slack = chat_message(ChatFormat::Slack, &e, &Announcement::bare(e.event.id));
         let text = slack.to_string();
         assert!(!text.contains("<!here>") && text.contains("&lt;!here&gt;"), "{text}");
         assert!(!text.contains('\u{1b}') && !text.contains('\u{202e}'), "control and bidi are shown as escapes");
@@ -153,7 +166,7 @@ mod tests {
                 assert_eq!(f["type"], "plain_text", "attacker text never in mrkdwn");
             }
         }
-        let teams = chat_message(ChatFormat::Teams, &e, e.event.id).to_string();
+        let teams = chat_message(ChatFormat::Teams, &e, &Announcement::bare(e.event.id)).to_string();
         assert!(teams.contains("&lt;\\\\!here&gt; \\\\*root\\\\*"), "{teams}");
         assert!(teams.contains("application/vnd.microsoft.card.adaptive"));
     }

@@ -11,7 +11,7 @@ use crate::store::StoredEvent;
 /// Appends one envelope (no separator needed between envelopes; a newline is added
 /// for readability). With `incident` (incidents-only sinks), `ocsf` nests a Detection
 /// Finding.
-pub fn encode_hec(stored: &StoredEvent, options: &HecOptions, incident: Option<crate::event::EventId>, out: &mut Vec<u8>) {
+pub fn encode_hec(stored: &StoredEvent, options: &HecOptions, incident: Option<&super::Announcement>, out: &mut Vec<u8>) {
     let e = &stored.event;
     let us = e.time.as_micros();
     out.extend_from_slice(format!("{{\"time\":{}.{:06},", us.div_euclid(1_000_000), us.rem_euclid(1_000_000)).as_bytes());

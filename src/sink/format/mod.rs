@@ -31,6 +31,24 @@ pub use syslog::{encode_5424, encode_syslog, escape_param, syslog_severity, Sysl
 use crate::config::EventFormat;
 use crate::store::StoredEvent;
 
+/// What an incidents-only sink says about the incident an event announces: its id,
+/// and its title and summary as far as it has gone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Announcement {
+    pub incident: crate::event::EventId,
+    pub title: String,
+    pub summary: String,
+    /// The incident was announced before and has now become critical (a token used).
+    pub escalation: bool,
+}
+
+impl Announcement {
+    /// An announcement with nothing told yet (tests, and events outside any incident).
+    pub fn bare(incident: crate::event::EventId) -> Self {
+        Announcement { incident, title: String::new(), summary: String::new(), escalation: false }
+    }
+}
+
 /// The product version written in CEF and LEEF headers.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -49,15 +67,15 @@ pub fn encode(format: EventFormat, event: &StoredEvent, out: &mut Vec<u8>) {
 /// Appends what an event stands for when it is sent: itself, or for incidents-only
 /// sinks the incident it announces — with `format: ocsf` that is an OCSF Detection
 /// Finding (2004); the other formats carry the announcing event itself.
-pub fn encode_for(format: EventFormat, event: &StoredEvent, incident: Option<crate::event::EventId>, out: &mut Vec<u8>) {
+pub fn encode_for(format: EventFormat, event: &StoredEvent, incident: Option<&Announcement>, out: &mut Vec<u8>) {
     match (format, incident) {
-        (EventFormat::Ocsf, Some(incident)) => encode_ocsf_finding(event, incident, out),
+        (EventFormat::Ocsf, Some(announced)) => encode_ocsf_finding(event, announced, out),
         _ => encode(format, event, out),
     }
 }
 
 /// [`encode_for`] and a newline.
-pub fn encode_line_for(format: EventFormat, event: &StoredEvent, incident: Option<crate::event::EventId>, out: &mut Vec<u8>) {
+pub fn encode_line_for(format: EventFormat, event: &StoredEvent, incident: Option<&Announcement>, out: &mut Vec<u8>) {
     encode_for(format, event, incident, out);
     out.push(b'\n');
 }

@@ -244,20 +244,7 @@ mod tests {
             crate::sink::format::syslog::tests::auth(b"root").event.kind,
             EventKind::ConnectionOpened,
             EventKind::SshCommand { line: AttackerBytes::new("id"), exec: false },
-            EventKind::HttpRequest {
-                method: AttackerBytes::new("POST"),
-                target: AttackerBytes::new("/login"),
-                version: "HTTP/1.1".into(),
-                headers: vec![],
-                headers_truncated: false,
-                user_agent: None,
-                credential: None,
-                body_bytes: 0,
-                body_sha256: None,
-                body: None,
-                status: 200,
-                tags: vec![],
-            },
+            crate::event::login_request(None, &[]),
             EventKind::FileOpened { path: "/srv/share/passwords.xlsx".into() },
         ];
         let mut classes = Vec::new();

@@ -17,7 +17,7 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::header::{HeaderValue, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, HOST, USER_AGENT};
 
-use super::format::{bulk_outcome, chat_message, encode_bulk, encode_hec, encode_json, encode_line_for, visible, write_value, BulkItem};
+use super::format::{bulk_outcome, chat_message, encode_bulk, encode_hec, encode_json, encode_line_for, visible, write_value, Announcement, BulkItem};
 use super::{Sink, SinkError};
 use crate::config::{HttpAuth, HttpBody, HttpSinkConfig};
 use crate::store::StoredEvent;
@@ -92,7 +92,7 @@ impl HttpSink {
         let kind = match &self.config.body {
             HttpBody::Lines(format) => {
                 for e in batch {
-                    encode_line_for(*format, e, self.incidents.get(&e.seq).copied(), &mut out);
+                    encode_line_for(*format, e, self.incidents.get(&e.seq), &mut out);
                 }
                 if matches!(format, crate::config::EventFormat::Json | crate::config::EventFormat::Ecs | crate::config::EventFormat::Ocsf) {
                     "application/x-ndjson"
@@ -102,7 +102,7 @@ impl HttpSink {
             }
             HttpBody::Hec(options) => {
                 for e in batch {
-                    encode_hec(e, options, self.incidents.get(&e.seq).copied(), &mut out);
+                    encode_hec(e, options, self.incidents.get(&e.seq), &mut out);
                 }
                 "application/json"
             }
@@ -125,8 +125,8 @@ impl HttpSink {
             }
             HttpBody::Chat(format) => {
                 for e in batch {
-                    let incident = self.incidents.get(&e.seq).copied().unwrap_or(e.event.id);
-                    write_value(&chat_message(*format, e, incident), &mut out);
+                    let bare = Announcement::bare(e.event.id);
+                    write_value(&chat_message(*format, e, self.incidents.get(&e.seq).unwrap_or(&bare)), &mut out);
                 }
                 "application/json"
             }

@@ -18,8 +18,9 @@ const DICOM_JSON: &str = "application/dicom+json";
 /// Most items one answer holds (the plugin has no limit; a decoy keeps its answers bounded).
 const MAX_ITEMS: usize = 5_000;
 
-/// Most files one retrieval sends.
-const MAX_RETRIEVED: usize = 500;
+/// Most files one retrieval sends: more than the largest study the honey department
+/// makes (892 images), so a retrieval is never visibly cut; the plugin has no limit.
+const MAX_RETRIEVED: usize = 1_000;
 
 /// One attribute in the DICOM JSON model.
 fn attr(vr: &str, value: Value) -> Value {
@@ -325,4 +326,16 @@ pub fn answer(c: &Catalogue, rest: &[&str], query: &str, base: &str, uri: &str) 
         }
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MAX_RETRIEVED;
+    use crate::token::clinical::EXAMS;
+
+    #[test]
+    fn the_largest_study_the_department_makes_is_retrieved_whole() {
+        let largest = EXAMS.iter().map(|e| e.series.iter().map(|&(_, _, most)| most as usize).sum::<usize>()).max().unwrap_or(0);
+        assert!(largest > 500 && largest <= MAX_RETRIEVED, "largest study {largest} images, cap {MAX_RETRIEVED}");
+    }
 }

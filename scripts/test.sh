@@ -4,6 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# One whole run compiles everything once: incremental caches would only take disk (GBs
+# over the suite's binaries, and a full disk kills the compiler).
+export CARGO_INCREMENTAL=0
+
 # command-to-check:debian-package pairs. Tests drive these real programs; later
 # decoys and sinks add theirs here (ssh/sshpass, dcmtk, rsyslog, nats-server, curl).
 NEEDED=(
@@ -159,12 +163,10 @@ export HONEYWARD_TEST_MUSL_BINARY="${CARGO_TARGET_DIR:-target}/x86_64-unknown-li
 # Hostile-input tests hold thousands of sockets on both ends.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-cargo check --locked --benches --quiet   # benchmarks must keep compiling
-
 # Style (rustfmt.toml, the [lints] table in Cargo.toml, clippy.toml): formatting and
 # every clippy warning fail the run; unsafe only where allowed, unwrap/expect only in tests.
 cargo fmt --all --check
-cargo clippy --locked --all-targets --quiet -- -D warnings
+cargo clippy --locked --all-targets --quiet -- -D warnings   # benchmarks included: they must keep compiling
 
 # Supply chain (deny.toml): cargo-deny is installed from crates.io when missing (best
 # effort: without it the checks are skipped and that is said). `cargo deny check` runs

@@ -7,8 +7,10 @@
 #![allow(clippy::expect_used)]
 
 mod clinical;
+mod stored;
 
 pub use clinical::{fhir_search, hl7_message, mllp};
+pub use stored::event_json;
 
 use crate::event::{AttackerBytes, Event, EventId, EventKind, SshAuthMethod, Timestamp};
 use crate::store::StoredEvent;

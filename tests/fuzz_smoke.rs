@@ -72,6 +72,7 @@ fn every_fuzz_target_survives_its_seeds_and_thousands_of_mutations() {
     smoke("config", config);
     smoke("encoders", encoders);
     smoke("webauthn", webauthn);
+    smoke("event_json", event_json);
 }
 
 #[test]

@@ -48,8 +48,9 @@ impl fmt::Display for EventId {
 /// Identifies one connection (or one association) so its events can be tied together.
 pub type SessionId = EventId;
 
-/// One observation. Immutable once created; stored once.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One observation. Immutable once created; stored once. Read back by
+/// [`envelope_read`](super::envelope_read), in one pass.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Event {
     /// Unique id, assigned when the observation is made.
     pub id: EventId,

@@ -555,4 +555,4 @@ pub(crate) fn login_request(credential: Option<HttpCredential>, tags: &[&str]) -
 
 #[cfg(test)]
 #[path = "kind_tests.rs"]
-mod tests;
+pub(crate) mod tests;

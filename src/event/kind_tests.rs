@@ -28,9 +28,9 @@ fn unit_variant_names_match_serde() {
     }
 }
 
-#[test]
-fn serde_name_matches_table_name() {
-    let samples = [
+/// One event kind of each variant, with its details filled in.
+pub(crate) fn one_of_each() -> Vec<EventKind> {
+    vec![
         EventKind::ConnectionOpened,
         EventKind::ConnectionClosed { duration_ms: 1, bytes_in: 2, bytes_out: 3, reason: CloseReason::PeerClosed },
         EventKind::DataReceived { data: AttackerBytes::new("x"), truncated: false },
@@ -141,7 +141,12 @@ fn serde_name_matches_table_name() {
         EventKind::SensorSilent { sensor: "ward-7".into(), silent_seconds: 90 },
         EventKind::SpoolShed { events: 10, first_seq: 1, last_seq: 10 },
         EventKind::StoreFull { events: 10, full_seconds: 3 },
-    ];
+    ]
+}
+
+#[test]
+fn serde_name_matches_table_name() {
+    let samples = one_of_each();
     assert_eq!(samples.len(), KINDS.len());
     for kind in samples {
         let v = serde_json::to_value(&kind).unwrap();

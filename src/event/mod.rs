@@ -8,6 +8,7 @@ mod attack;
 mod bytes;
 mod dicom;
 mod envelope;
+mod envelope_read;
 mod kind;
 mod scalars;
 mod scrub;

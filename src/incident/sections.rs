@@ -92,7 +92,18 @@ pub struct Sections {
 
 /// What makes two web requests the same row: method, target, status, agent,
 /// credential, tags, token.
-type WebKey = (String, String, u16, String, Option<String>, Vec<String>, Option<String>);
+/// What makes two requests the same row, borrowed from the events (a flood's requests
+/// are counted without a copy; text is made only for the rows kept).
+#[derive(PartialEq, Eq, Hash)]
+struct WebKey<'e> {
+    method: &'e [u8],
+    target: &'e [u8],
+    status: u16,
+    user_agent: Option<&'e [u8]>,
+    credential: Option<(&'e str, Option<&'e [u8]>)>,
+    tags: &'e [String],
+    token: Option<&'e str>,
+}
 /// What makes web rows one pattern: method, status, agent, directory, extension.
 type Shape = (String, u16, String, String, String);
 
@@ -133,9 +144,10 @@ pub fn sections(events: &[StoredEvent]) -> Sections {
     let mut exact: HashMap<WebKey, usize> = HashMap::new();
     for stored in events {
         let e = &stored.event;
-        let time = e.time.to_rfc3339();
-        let decoy = e.decoy.clone().unwrap_or_default();
-        let token = e.token.as_ref().map(|t| format!("{} ({})", t.id, t.label));
+        // Worked out only for a row that is kept: most events of a flood add none.
+        let time = || e.time.to_rfc3339();
+        let decoy = || e.decoy.clone().unwrap_or_default();
+        let token = || e.token.as_ref().map(|t| format!("{} ({})", t.id, t.label));
         match &e.kind {
             EventKind::SshClient { version, hassh, .. } => {
                 if let Some(session) = e.session {
@@ -147,46 +159,66 @@ pub fn sections(events: &[StoredEvent]) -> Sections {
             EventKind::SshAuth { method, username, password, key_fingerprint, accepted, .. } if *method != SshAuthMethod::None => {
                 let client = e.session.and_then(|id| clients.get(&id));
                 push(&mut s.ssh, &mut s.ssh_more, || SshAttempt {
-                    time,
-                    decoy,
+                    time: time(),
+                    decoy: decoy(),
                     method: method_name(*method),
                     username: text(username),
                     password: password.as_ref().map(text),
                     key: key_fingerprint.clone(),
                     accepted: *accepted,
-                    token,
+                    token: token(),
                     client: client.map(|c| c.0.clone()),
                     hassh: client.map(|c| c.1.clone()),
                 });
             }
-            EventKind::SshCommand { line, exec } => push(&mut s.typed, &mut s.typed_more, || Typed { time, decoy, line: text(line), exec: *exec }),
+            EventKind::SshCommand { line, exec } => {
+                push(&mut s.typed, &mut s.typed_more, || Typed { time: time(), decoy: decoy(), line: text(line), exec: *exec })
+            }
             EventKind::SshSessionClosed { recording, .. } if s.recordings.len() < 20 => s.recordings.push(recording.clone()),
             EventKind::HttpRequest { method, target, status, user_agent, credential, tags, .. } => {
-                let credential = credential.as_ref().map(|c| format!("{} {}", c.scheme, c.username.as_ref().map(text).unwrap_or_default()).trim().to_string());
-                let ua = user_agent.as_ref().map(text).unwrap_or_default();
-                let key = (text(method), text(target), *status, ua, credential, tags.clone(), token);
+                let key = WebKey {
+                    method: method.as_bytes(),
+                    target: target.as_bytes(),
+                    status: *status,
+                    user_agent: user_agent.as_ref().map(AttackerBytes::as_bytes),
+                    credential: credential.as_ref().map(|c| (c.scheme.as_str(), c.username.as_ref().map(AttackerBytes::as_bytes))),
+                    tags,
+                    token: e.token.as_ref().map(|t| t.id.as_str()),
+                };
                 match exact.get(&key) {
                     Some(&at) => web[at].count += 1,
                     None if exact.len() < MAX_DISTINCT => {
-                        exact.insert(key.clone(), web.len());
-                        let (method, target, status, user_agent, credential, tags, token) = key;
-                        web.push(WebRow { count: 1, method, target, status, user_agent, credential, tags, token, first: time });
+                        exact.insert(key, web.len());
+                        web.push(WebRow {
+                            count: 1,
+                            method: text(method),
+                            target: text(target),
+                            status: *status,
+                            user_agent: user_agent.as_ref().map(text).unwrap_or_default(),
+                            credential: credential
+                                .as_ref()
+                                .map(|c| format!("{} {}", c.scheme, c.username.as_ref().map(text).unwrap_or_default()).trim().to_string()),
+                            tags: tags.clone(),
+                            token: token(),
+                            first: time(),
+                        });
                     }
                     None => s.web_more += 1,
                 }
             }
             EventKind::DicomCommand { command, sop_class, level, keys, matches, .. } => {
-                let uid = sop_class.as_ref().map(text).unwrap_or_default();
-                let keys = keys.iter().map(|k| format!("{}={}", k.keyword.as_deref().unwrap_or(&k.tag), text(&k.value))).collect::<Vec<_>>().join(" ");
-                push(&mut s.dicom, &mut s.dicom_more, || DicomRow {
-                    time,
-                    decoy,
-                    command: command.clone(),
-                    sop_class: sop_class_name(&uid).map_or(uid.clone(), str::to_string),
-                    level: level.as_ref().map(text).unwrap_or_default(),
-                    keys,
-                    matches: *matches,
-                    patient: token,
+                push(&mut s.dicom, &mut s.dicom_more, || {
+                    let uid = sop_class.as_ref().map(text).unwrap_or_default();
+                    DicomRow {
+                        time: time(),
+                        decoy: decoy(),
+                        command: command.clone(),
+                        sop_class: sop_class_name(&uid).map_or(uid.clone(), str::to_string),
+                        level: level.as_ref().map(text).unwrap_or_default(),
+                        keys: keys.iter().map(|k| format!("{}={}", k.keyword.as_deref().unwrap_or(&k.tag), text(&k.value))).collect::<Vec<_>>().join(" "),
+                        matches: *matches,
+                        patient: token(),
+                    }
                 });
             }
             _ => {}

@@ -87,3 +87,35 @@ fn words_are_found_in_the_title_and_summary() {
     assert_eq!(words("10.0.0.2"), [2], "the source address too");
     assert_eq!(words("nothing like this"), Vec::<u64>::new());
 }
+
+#[test]
+fn a_large_incidents_events_read_back_whole_and_in_order_from_its_source_only() {
+    use crate::event::{AttackerBytes, Event, EventKind, Remote};
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("s.db");
+    let mut conn = crate::store::open_connection(&path, crate::config::StoreSync::Normal, true).expect("store");
+    let event = |n: u64, from: &str| Event {
+        claimed_time: None,
+        id: EventId::new(),
+        time: Timestamp::from_micros(n as i64),
+        sensor: "ward-7".into(),
+        decoy: Some("pacs-ssh".into()),
+        source: Some(Remote(format!("{from}:4022").parse().expect("addr"))),
+        destination: None,
+        session: None,
+        kind: EventKind::SshCommand { line: AttackerBytes::new(format!("echo {n} \"é\"")), exec: false },
+        token: None,
+    };
+    // More than one thread's share (the parallel path), another source interleaved.
+    let batch: Vec<Event> = (0..6_000).map(|n| event(n, if n % 6 == 5 { "192.0.2.9" } else { "10.20.14.7" })).collect();
+    crate::store::commit(&mut conn, &batch, &mut Vec::new()).expect("committed");
+    let r = StoreReader::open(&path, true).expect("reader");
+    let mut i = incident(1, Severity::High, "10.20.14.7", "pacs-ssh", None, 5_000);
+    i.last_seq = 6_000;
+    let read = r.incident_candidates(&i, 50_000).expect("read");
+    let expected: Vec<&Event> = batch.iter().filter(|e| e.source.map(|s| s.0.ip()) == i.source).collect();
+    assert_eq!(read.len(), 5_000);
+    assert!(read.windows(2).all(|w| w[0].seq < w[1].seq), "in commit order");
+    assert!(read.iter().zip(&expected).all(|(got, want)| &got.event == *want), "the same events");
+    assert_eq!(r.incident_candidates(&i, 10).expect("read").len(), 10, "at most the limit");
+}

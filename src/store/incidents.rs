@@ -133,30 +133,40 @@ pub(super) fn incident(r: &Row<'_>) -> rusqlite::Result<Incident> {
     })
 }
 
-/// Events read back from their JSON bodies; a large incident's are parsed on a few
-/// threads (parsing is most of the time it takes to show one).
-fn parse_bodies(bodies: Vec<(u64, String)>) -> Result<Vec<StoredEvent>, StoreError> {
-    let parse = |rows: &[(u64, String)]| -> Result<Vec<StoredEvent>, StoreError> {
-        rows.iter()
-            .map(|(seq, body)| {
-                serde_json::from_str(body).map(|event| StoredEvent { seq: *seq, event }).map_err(|e| StoreError::Corrupt { seq: *seq, reason: e.to_string() })
-            })
-            .collect()
+/// Events parsed from their bodies (`spans` of `text`), on up to four threads when
+/// there are many: parsing is most of the time a large incident's first view takes.
+fn parse_spans(text: &str, spans: &[(u64, std::ops::Range<usize>)]) -> Result<Vec<StoredEvent>, StoreError> {
+    let parse = |part: &[(u64, std::ops::Range<usize>)], out: &mut Vec<StoredEvent>| -> Result<(), StoreError> {
+        for (seq, range) in part {
+            let body = text.get(range.clone()).ok_or_else(|| StoreError::Corrupt { seq: *seq, reason: "a body out of its buffer".into() })?;
+            let event = serde_json::from_str(body).map_err(|e| StoreError::Corrupt { seq: *seq, reason: e.to_string() })?;
+            out.push(StoredEvent { seq: *seq, event });
+        }
+        Ok(())
     };
+    let mut out = Vec::with_capacity(spans.len());
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
-    if bodies.len() < 4_096 || threads < 2 {
-        return parse(&bodies);
+    if spans.len() < 4_096 || threads < 2 {
+        parse(spans, &mut out)?;
+        return Ok(out);
     }
-    let chunk = bodies.len().div_ceil(threads);
-    let parts: Vec<Result<Vec<StoredEvent>, StoreError>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = bodies.chunks(chunk).map(|rows| scope.spawn(move || parse(rows))).collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(StoreError::Corrupt { seq: 0, reason: "a parsing thread panicked".into() }))).collect()
-    });
-    let mut out = Vec::with_capacity(bodies.len());
-    for part in parts {
-        out.extend(part?);
-    }
-    Ok(out)
+    let (mine, rest) = spans.split_at(spans.len().div_ceil(threads));
+    std::thread::scope(|scope| {
+        let others: Vec<_> = rest
+            .chunks(mine.len())
+            .map(|part| {
+                scope.spawn(move || {
+                    let mut v = Vec::with_capacity(part.len());
+                    parse(part, &mut v).map(|()| v)
+                })
+            })
+            .collect();
+        parse(mine, &mut out)?;
+        for h in others {
+            out.extend(h.join().unwrap_or_else(|_| Err(StoreError::Corrupt { seq: 0, reason: "a parsing thread panicked".into() }))?);
+        }
+        Ok(out)
+    })
 }
 
 impl StoreReader {
@@ -255,13 +265,21 @@ impl StoreReader {
             .conn
             .prepare_cached("SELECT seq, body FROM events WHERE seq BETWEEN ?1 AND ?2 AND sensor = ?3 AND source_ip IS ?4 ORDER BY seq LIMIT ?5")
             .map_err(|e| self.wrap(e))?;
-        let rows = stmt
-            .query_map(params![i.first_seq as i64, i.last_seq as i64, i.sensor, i.source.map(|s| s.to_string()), limit.min(i64::MAX as usize) as i64], |r| {
-                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?))
-            })
+        let mut rows = stmt
+            .query(params![i.first_seq as i64, i.last_seq as i64, i.sensor, i.source.map(|s| s.to_string()), limit.min(i64::MAX as usize) as i64])
             .map_err(|e| self.wrap(e))?;
-        let bodies = rows.collect::<Result<Vec<(u64, String)>, _>>().map_err(|e| self.wrap(e))?;
-        parse_bodies(bodies)
+        // The bodies go into one buffer (not a string each: fresh memory is much of
+        // what reading tens of megabytes costs), then are parsed on a few threads.
+        let mut text = String::new();
+        let mut spans = Vec::with_capacity((i.events as usize).min(limit));
+        while let Some(row) = rows.next().map_err(|e| self.wrap(e))? {
+            let seq = row.get::<_, i64>(0).map_err(|e| self.wrap(e))?.max(0) as u64;
+            let body = row.get_ref(1).and_then(|v| v.as_str().map_err(rusqlite::Error::from)).map_err(|e| self.wrap(e))?;
+            let start = text.len();
+            text.push_str(body);
+            spans.push((seq, start..text.len()));
+        }
+        parse_spans(&text, &spans)
     }
 
     /// Open (an event at or after `open_since_us`) and unacknowledged incidents, not

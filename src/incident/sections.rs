@@ -238,16 +238,18 @@ fn collapse(rows: Vec<WebRow>) -> (Vec<WebRow>, u64) {
         let (dir, ext) = shape(&r.target);
         (r.method.clone(), r.status, r.user_agent.clone(), dir, ext)
     };
-    let mut distinct: HashMap<Shape, usize> = HashMap::new();
-    for r in rows.iter().filter(|r| plain(r)) {
-        *distinct.entry(key(r)).or_default() += 1;
+    // Each plain row's shape, worked out once for both passes.
+    let shapes: Vec<Option<Shape>> = rows.iter().map(|r| plain(r).then(|| key(r))).collect();
+    let mut distinct: HashMap<&Shape, usize> = HashMap::new();
+    for k in shapes.iter().flatten() {
+        *distinct.entry(k).or_default() += 1;
     }
+    let collapsing: Vec<Option<&Shape>> = shapes.iter().map(|k| k.as_ref().filter(|k| distinct.get(k).is_some_and(|&n| n >= COLLAPSE_AT))).collect();
     let mut out: Vec<WebRow> = Vec::new();
-    let mut merged: HashMap<Shape, usize> = HashMap::new();
+    let mut merged: HashMap<&Shape, usize> = HashMap::new();
     let mut more = 0;
-    for r in rows {
-        let k = key(&r);
-        if plain(&r) && distinct.get(&k).is_some_and(|&n| n >= COLLAPSE_AT) {
+    for (r, k) in rows.into_iter().zip(collapsing) {
+        if let Some(k) = k {
             if let Some(&at) = merged.get(&k) {
                 out[at].count += r.count;
                 continue;

@@ -47,8 +47,8 @@ pub enum AppError {
     Console(#[from] crate::console::ConsoleError),
     #[error("sink `{sink}` cannot start: {reason}")]
     Sink { sink: String, reason: SinkError },
-    #[error("cannot start the sinks' thread: {0}")]
-    SinkThread(std::io::Error),
+    #[error("cannot start the event pipeline's thread (sinks, incidents, retention): {0}")]
+    PipelineThread(std::io::Error),
 }
 
 /// A started honeyward.
@@ -152,21 +152,24 @@ pub async fn start_as(config: Config, shutdown: Shutdown, after_bind: AfterBind)
     let writer = store::spawn_writer(&config.store, retention.clone(), config.sensor.name.clone(), bus_rx, handoff.clone())?;
 
     let abort = CancellationToken::new();
-    // Incidents form as events commit; everyone reads what the follower saves.
-    let tasks = TaskTracker::new();
-    tasks.spawn(crate::incident::follow(config.store.path.clone(), config.alerts.clone(), committed_rx.clone(), shutdown.clone()));
-    if retention.is_active() {
-        tasks.spawn(keep_retention(config.store.clone(), retention, shutdown.clone()));
-    }
-    // The sinks run on a thread of their own: a committed event is delivered without
-    // queueing behind decoy work (an SSH brute force's handshakes) on the shared workers.
-    let sink_runtime = tokio::runtime::Builder::new_multi_thread()
+    // The pipeline's own runtime, at the process's priority: the sinks, so that a
+    // committed event is delivered without queueing behind decoy work (an SSH brute
+    // force's handshakes) on the shared workers; and everything else that writes to the
+    // store, so that no thread at the decoys' lower priority holds SQLite's write lock
+    // while the writer waits for it (preempted by whatever else the host runs).
+    let pipeline = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
-        .thread_name("sinks")
+        .thread_name("pipeline")
         .thread_keep_alive(crate::resident::IDLE_THREAD_KEEP_ALIVE)
         .enable_all()
         .build()
-        .map_err(AppError::SinkThread)?;
+        .map_err(AppError::PipelineThread)?;
+    // Incidents form as events commit; everyone reads what the follower saves.
+    let tasks = TaskTracker::new();
+    tasks.spawn_on(crate::incident::follow(config.store.path.clone(), config.alerts.clone(), committed_rx.clone(), shutdown.clone()), pipeline.handle());
+    if retention.is_active() {
+        tasks.spawn_on(keep_retention(config.store.clone(), retention, shutdown.clone()), pipeline.handle());
+    }
     let mut sinks = Vec::with_capacity(config.sinks.len());
     for s in &config.sinks {
         let reader = StoreReader::open(&config.store.path, true)?;
@@ -182,7 +185,7 @@ pub async fn start_as(config: Config, shutdown: Shutdown, after_bind: AfterBind)
             progress: handoff.progress.clone(),
             abort: abort.clone(),
         };
-        sinks.push(sink_runtime.spawn(run_sink(run)));
+        sinks.push(pipeline.spawn(run_sink(run)));
     }
 
     let sensor: Arc<str> = Arc::from(config.sensor.name.as_str());
@@ -260,7 +263,7 @@ pub async fn start_as(config: Config, shutdown: Shutdown, after_bind: AfterBind)
             // Aborted sinks save their cursors on the way out.
             let _ = tokio::time::timeout(Duration::from_secs(1), drained()).await;
         }
-        sink_runtime.shutdown_background();
+        pipeline.shutdown_background();
         tracing::info!("stopped");
     });
     Ok(Running { listeners, shutdown, stopped })

@@ -1,6 +1,6 @@
 //! Under a flood the decoys' threads yield the CPU to the threads that carry events:
 //! the runtime's workers run at a lower priority (a higher nice value) than the store
-//! writer and the sinks.
+//! writer and the pipeline's thread (the sinks, the incident follower, retention).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, not a crashed decoy
 
 mod common;
@@ -24,7 +24,7 @@ fn threads(pid: u32) -> Vec<(String, i64)> {
 }
 
 #[test]
-fn decoy_worker_threads_run_below_the_store_writer_and_the_sinks() {
+fn decoy_worker_threads_run_below_the_store_writer_and_the_pipeline() {
     let dir = tempfile::tempdir().unwrap();
     let hw = Honeyward::start(dir.path(), &config(&tcp_decoy("telnet", "")));
     // A connection, so that the decoy side has done work on its workers.
@@ -41,5 +41,5 @@ fn decoy_worker_threads_run_below_the_store_writer_and_the_sinks() {
     // The main thread is named after the binary too and keeps the process's priority.
     assert!(workers.iter().filter(|&&n| n == honeyward::priority::DECOY_WORKER_NICE as i64).count() >= 1, "{threads:?}");
     assert_eq!(nice_of("store-writer"), vec![0], "{threads:?}");
-    assert!(!nice_of("sinks").is_empty() && nice_of("sinks").iter().all(|&n| n == 0), "{threads:?}");
+    assert!(!nice_of("pipeline").is_empty() && nice_of("pipeline").iter().all(|&n| n == 0), "{threads:?}");
 }

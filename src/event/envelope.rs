@@ -79,6 +79,23 @@ pub struct Event {
 }
 
 impl Event {
+    /// An observation made now by `sensor` itself, not by one of its decoys: no decoy,
+    /// peer, session or token (a canary file read, a sensor's health, the store full).
+    pub fn host(sensor: impl Into<String>, kind: EventKind) -> Self {
+        Event {
+            id: EventId::new(),
+            time: Timestamp::now(),
+            sensor: sensor.into(),
+            decoy: None,
+            source: None,
+            destination: None,
+            session: None,
+            kind,
+            token: None,
+            claimed_time: None,
+        }
+    }
+
     /// A token hit is always critical; otherwise the kind's own severity.
     pub fn severity(&self) -> Severity {
         if self.token.is_some() {
@@ -94,5 +111,24 @@ impl Event {
             Some(hit) => Some(hit.technique(matches!(self.kind, EventKind::FileOpened { .. }))),
             None => self.kind.technique(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_host_event_is_the_sensors_own_made_now_and_reads_back_the_same() {
+        let before = Timestamp::now();
+        let e = Event::host("ward-7", EventKind::StoreFull { events: 3, full_seconds: 2 });
+        assert!(e.time >= before && e.time <= Timestamp::now());
+        assert_eq!(e.sensor, "ward-7");
+        assert!(e.decoy.is_none() && e.source.is_none() && e.destination.is_none() && e.session.is_none());
+        assert!(e.token.is_none() && e.claimed_time.is_none());
+        assert_ne!(e.id, Event::host("ward-7", e.kind.clone()).id);
+        let json = serde_json::to_string(&e).unwrap();
+        assert_eq!(serde_json::from_str::<Event>(&json).unwrap(), e);
     }
 }

@@ -13,7 +13,7 @@ use hyper::StatusCode;
 use super::body::Body;
 use super::reply::{error, Reply};
 use super::state::{blocking, Controller};
-use crate::event::{AttackerBytes, Event, EventId, EventKind, Remote, Timestamp};
+use crate::event::{AttackerBytes, Event, EventKind, Remote, Timestamp};
 use crate::shutdown::Shutdown;
 use crate::sink::controller::signing::{self, Refusal, SignedHead};
 
@@ -106,18 +106,7 @@ pub async fn refuse(controller: &Controller, peer: SocketAddr, claimed: &str, re
 pub async fn record_refusal(controller: &Controller, peer: SocketAddr, claimed: &str, reason: &str, count: u64) {
     let claimed: Vec<u8> = claimed.as_bytes().iter().copied().take(256).collect();
     let kind = EventKind::SensorRefused { sensor: AttackerBytes::new(claimed), reason: reason.to_string(), count };
-    let event = Event {
-        claimed_time: None,
-        id: EventId::new(),
-        time: Timestamp::now(),
-        sensor: controller.name.clone(),
-        decoy: None,
-        source: Some(Remote(peer)),
-        destination: None,
-        session: None,
-        kind,
-        token: None,
-    };
+    let event = Event { source: Some(Remote(peer)), ..Event::host(controller.name.clone(), kind) };
     controller.events.emit(event).await;
 }
 

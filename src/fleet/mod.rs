@@ -29,7 +29,7 @@ use tokio::sync::watch;
 use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
-use crate::event::{Event, EventId, EventKind, Timestamp};
+use crate::event::{Event, EventKind};
 use crate::pipeline::EventSender;
 use crate::shutdown::Shutdown;
 pub use registry::{Fleet, FleetError, SensorRow};
@@ -123,21 +123,7 @@ async fn watch_silence(controller: Arc<Controller>, window: std::time::Duration,
         for (sensor, silent_seconds) in silent.and_then(Result::ok).unwrap_or_default() {
             tracing::warn!(%sensor, silent_seconds, "sensor silent");
             let kind = EventKind::SensorSilent { sensor: sensor.clone(), silent_seconds };
-            controller
-                .events
-                .emit(Event {
-                    claimed_time: None,
-                    id: EventId::new(),
-                    time: Timestamp::now(),
-                    sensor,
-                    decoy: None,
-                    source: None,
-                    destination: None,
-                    session: None,
-                    kind,
-                    token: None,
-                })
-                .await;
+            controller.events.emit(Event::host(sensor, kind)).await;
         }
     }
 }

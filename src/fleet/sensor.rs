@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::UpstreamConfig;
-use crate::event::{Event, EventId, EventKind, Timestamp};
+use crate::event::{Event, EventKind};
 use crate::pipeline::EventSender;
 use crate::shutdown::Shutdown;
 use crate::sink::controller::Upstream;
@@ -91,20 +91,7 @@ pub async fn spool_quota(u: UpstreamConfig, store: crate::config::StoreConfig, s
         if let Ok(Ok(Some((count, first, last)))) = shed {
             tracing::warn!(count, "spool over its quota: oldest low-severity events not yet forwarded were dropped");
             let kind = EventKind::SpoolShed { events: count, first_seq: first, last_seq: last };
-            events
-                .emit(Event {
-                    claimed_time: None,
-                    id: EventId::new(),
-                    time: Timestamp::now(),
-                    sensor: sensor.clone(),
-                    decoy: None,
-                    source: None,
-                    destination: None,
-                    session: None,
-                    kind,
-                    token: None,
-                })
-                .await;
+            events.emit(Event::host(sensor.clone(), kind)).await;
         }
     }
 }

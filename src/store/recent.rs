@@ -57,21 +57,10 @@ impl RecentBatch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{Event, EventId, EventKind, Timestamp};
+    use crate::event::{Event, EventKind};
 
     fn stored(seq: u64) -> StoredEvent {
-        let event = Event {
-            claimed_time: None,
-            id: EventId::new(),
-            time: Timestamp::now(),
-            sensor: "s".into(),
-            decoy: None,
-            source: None,
-            destination: None,
-            session: None,
-            kind: EventKind::StoreFull { events: seq, full_seconds: 0 },
-            token: None,
-        };
+        let event = Event::host("s", EventKind::StoreFull { events: seq, full_seconds: 0 });
         StoredEvent { seq, event }
     }
 

@@ -24,7 +24,7 @@ use super::retention::{is_full, Retention};
 use super::schema::open_connection;
 use super::{StoreError, StoredEvent};
 use crate::config::StoreConfig;
-use crate::event::{Event, EventId, EventKind, Timestamp};
+use crate::event::{Event, EventKind, Timestamp};
 
 /// The running writer: join it after the bus has closed to know everything is committed.
 pub struct WriterHandle {
@@ -113,18 +113,7 @@ impl Keep {
         if self.lost > 0 && self.retention.has_room(conn) {
             let since = self.full_since.unwrap_or_else(Timestamp::now);
             let full_seconds = (Timestamp::now().as_micros() - since.as_micros()).max(0) as u64 / 1_000_000;
-            let event = Event {
-                claimed_time: None,
-                id: EventId::new(),
-                time: Timestamp::now(),
-                sensor: self.sensor.clone(),
-                decoy: None,
-                source: None,
-                destination: None,
-                session: None,
-                kind: EventKind::StoreFull { events: self.lost, full_seconds },
-                token: None,
-            };
+            let event = Event::host(self.sensor.clone(), EventKind::StoreFull { events: self.lost, full_seconds });
             if let Ok(seq) = commit(conn, std::slice::from_ref(&event), body) {
                 tracing::error!(store = %path, events = self.lost, full_seconds, "the store was full: events were counted and not stored (store_full recorded)");
                 (self.lost, self.full_since, last) = (0, None, seq);

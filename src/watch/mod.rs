@@ -12,7 +12,7 @@ use notify::{RecursiveMode, Watcher};
 use tokio::sync::{mpsc, watch};
 
 use crate::config::CanaryConfig;
-use crate::event::{Event, EventId, EventKind, Timestamp};
+use crate::event::{Event, EventKind};
 use crate::pipeline::EventSender;
 use crate::shutdown::Shutdown;
 use crate::token::{Registry, TokenKind};
@@ -50,18 +50,7 @@ fn targets(cx: &WatchContext) -> HashMap<PathBuf, String> {
 }
 
 fn event(cx: &WatchContext, kind: EventKind) -> Event {
-    Event {
-        claimed_time: None,
-        id: EventId::new(),
-        time: Timestamp::now(),
-        sensor: cx.sensor.to_string(),
-        decoy: None,
-        source: None,
-        destination: None,
-        session: None,
-        kind,
-        token: None,
-    }
+    Event::host(cx.sensor.to_string(), kind)
 }
 
 /// Watches until shutdown. Returns at once (with a warning) if inotify is unavailable.

@@ -52,19 +52,8 @@ fn both(text: &str) -> (Option<Event>, Option<Event>) {
 fn events() -> Vec<Event> {
     let mut out = Vec::new();
     for (i, kind) in one_of_each().into_iter().enumerate() {
-        let id = EventId::new();
-        let mut e = Event {
-            id,
-            time: Timestamp::from_micros(1_700_000_000_000_000 + i as i64),
-            sensor: "ward-7".into(),
-            decoy: None,
-            source: None,
-            destination: None,
-            session: None,
-            kind,
-            token: None,
-            claimed_time: None,
-        };
+        let mut e = Event { time: Timestamp::from_micros(1_700_000_000_000_000 + i as i64), ..Event::host("ward-7", kind) };
+        let id = e.id;
         out.push(e.clone());
         e.decoy = Some("pacs-ssh".into());
         e.source = "203.0.113.9:4022".parse().ok();

@@ -157,13 +157,15 @@ pub async fn start_as(config: Config, shutdown: Shutdown, after_bind: AfterBind)
     // force's handshakes) on the shared workers; and everything else that writes to the
     // store, so that no thread at the decoys' lower priority holds SQLite's write lock
     // while the writer waits for it (preempted by whatever else the host runs).
-    let pipeline = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .thread_name("pipeline")
-        .thread_keep_alive(crate::resident::IDLE_THREAD_KEEP_ALIVE)
-        .enable_all()
-        .build()
-        .map_err(AppError::PipelineThread)?;
+    let pipeline = PipelineRuntime::new(
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("pipeline")
+            .thread_keep_alive(crate::resident::IDLE_THREAD_KEEP_ALIVE)
+            .enable_all()
+            .build()
+            .map_err(AppError::PipelineThread)?,
+    );
     // Incidents form as events commit; everyone reads what the follower saves.
     let tasks = TaskTracker::new();
     tasks.spawn_on(crate::incident::follow(config.store.path.clone(), config.alerts.clone(), committed_rx.clone(), shutdown.clone()), pipeline.handle());
@@ -263,10 +265,41 @@ pub async fn start_as(config: Config, shutdown: Shutdown, after_bind: AfterBind)
             // Aborted sinks save their cursors on the way out.
             let _ = tokio::time::timeout(Duration::from_secs(1), drained()).await;
         }
-        pipeline.shutdown_background();
+        drop(pipeline);
         tracing::info!("stopped");
     });
     Ok(Running { listeners, shutdown, stopped })
+}
+
+/// The pipeline's runtime, let go without waiting when dropped: from the stop task
+/// once the sinks are drained, or when a later part of start-up fails (a busy
+/// controller port). A runtime dropped the ordinary way inside async code panics.
+struct PipelineRuntime {
+    handle: tokio::runtime::Handle,
+    /// Taken only on drop.
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl PipelineRuntime {
+    fn new(runtime: tokio::runtime::Runtime) -> Self {
+        PipelineRuntime { handle: runtime.handle().clone(), runtime: Some(runtime) }
+    }
+
+    fn handle(&self) -> &tokio::runtime::Handle {
+        &self.handle
+    }
+
+    fn spawn<F: std::future::Future<Output = ()> + Send + 'static>(&self, task: F) -> tokio::task::JoinHandle<()> {
+        self.handle.spawn(task)
+    }
+}
+
+impl Drop for PipelineRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 /// Applies `store.retention` every 5 s, over one connection of its own: the age rule,

@@ -147,6 +147,23 @@ fn a_port_already_in_use_names_the_decoy_and_address_and_nothing_keeps_running()
 }
 
 #[test]
+fn a_busy_controller_port_is_named_in_a_clean_error_after_the_pipeline_has_started() {
+    // The controller binds after the store writer and the pipeline's runtime are up:
+    // giving up then must still be an error message and exit 1, not a panic.
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let yaml = format!("sensor:\n  name: ctrl\nstore:\n  path: honeyward.db\n  sync: normal\ncontroller:\n  listen: 127.0.0.1:{port}\n");
+    let mut hw = Honeyward::start(dir.path(), &yaml);
+    let status = hw.wait_exit(20);
+    let err = hw.stderr_text();
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(err.contains(&format!("controller cannot listen on 127.0.0.1:{port}")), "{err}");
+    assert!(err.contains("in use"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
 fn version_man_and_completions_describe_this_build_and_its_commands() {
     let run = |args: &[&str]| {
         let out = Command::new(BIN).args(args).output().unwrap();

@@ -168,9 +168,9 @@ pub async fn start_as(config: Config, shutdown: Shutdown, after_bind: AfterBind)
     );
     // Incidents form as events commit; everyone reads what the follower saves.
     let tasks = TaskTracker::new();
-    tasks.spawn_on(crate::incident::follow(config.store.path.clone(), config.alerts.clone(), committed_rx.clone(), shutdown.clone()), pipeline.handle());
+    tasks.spawn_on(crate::incident::follow(config.store.path.clone(), config.alerts.clone(), committed_rx.clone(), shutdown.clone()), &pipeline.handle);
     if retention.is_active() {
-        tasks.spawn_on(keep_retention(config.store.clone(), retention, shutdown.clone()), pipeline.handle());
+        tasks.spawn_on(keep_retention(config.store.clone(), retention, shutdown.clone()), &pipeline.handle);
     }
     let mut sinks = Vec::with_capacity(config.sinks.len());
     for s in &config.sinks {
@@ -187,7 +187,7 @@ pub async fn start_as(config: Config, shutdown: Shutdown, after_bind: AfterBind)
             progress: handoff.progress.clone(),
             abort: abort.clone(),
         };
-        sinks.push(pipeline.spawn(run_sink(run)));
+        sinks.push(pipeline.handle.spawn(run_sink(run)));
     }
 
     let sensor: Arc<str> = Arc::from(config.sensor.name.as_str());
@@ -283,14 +283,6 @@ struct PipelineRuntime {
 impl PipelineRuntime {
     fn new(runtime: tokio::runtime::Runtime) -> Self {
         PipelineRuntime { handle: runtime.handle().clone(), runtime: Some(runtime) }
-    }
-
-    fn handle(&self) -> &tokio::runtime::Handle {
-        &self.handle
-    }
-
-    fn spawn<F: std::future::Future<Output = ()> + Send + 'static>(&self, task: F) -> tokio::task::JoinHandle<()> {
-        self.handle.spawn(task)
     }
 }
 

@@ -49,10 +49,6 @@ fn targets(cx: &WatchContext) -> HashMap<PathBuf, String> {
     out
 }
 
-fn event(cx: &WatchContext, kind: EventKind) -> Event {
-    Event::host(cx.sensor.to_string(), kind)
-}
-
 /// Watches until shutdown. Returns at once (with a warning) if inotify is unavailable.
 pub async fn run(mut cx: WatchContext) {
     let (tx, mut rx) = mpsc::channel::<notify::Result<notify::Event>>(4096);
@@ -87,7 +83,7 @@ pub async fn run(mut cx: WatchContext) {
                 // symlink_metadata is a stat: it never opens the canary.
                 if path.symlink_metadata().is_err() && missing.insert(path.clone()) {
                     tracing::warn!(path = %path.display(), label, "canary file is missing");
-                    cx.events.emit(event(&cx, EventKind::CanaryMissing { path: path.display().to_string() })).await;
+                    cx.events.emit(Event::host(&*cx.sensor, EventKind::CanaryMissing { path: path.display().to_string() })).await;
                 }
             }
             tracing::info!(files = current.len(), dirs = watched_dirs.len(), "watching canary files");
@@ -113,11 +109,11 @@ pub async fn run(mut cx: WatchContext) {
             match ev.kind {
                 notify::EventKind::Access(AccessKind::Open(_)) => {
                     tracing::warn!(path = %text, "canary file opened");
-                    cx.events.emit(event(&cx, EventKind::FileOpened { path: text })).await;
+                    cx.events.emit(Event::host(&*cx.sensor, EventKind::FileOpened { path: text })).await;
                 }
                 notify::EventKind::Remove(_) | notify::EventKind::Modify(ModifyKind::Name(RenameMode::From)) if missing.insert(path.clone()) => {
                     tracing::warn!(path = %text, "canary file deleted or moved away");
-                    cx.events.emit(event(&cx, EventKind::CanaryMissing { path: text })).await;
+                    cx.events.emit(Event::host(&*cx.sensor, EventKind::CanaryMissing { path: text })).await;
                 }
                 notify::EventKind::Create(_) | notify::EventKind::Modify(ModifyKind::Name(_)) if path.symlink_metadata().is_ok() => {
                     missing.remove(path);
